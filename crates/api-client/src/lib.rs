@@ -1,0 +1,286 @@
+//! A typed client for the pgward REST API, shared by the SPA (wasm32), the integration tests and any tool
+//! that talks to a running server. Every method maps to one route; errors keep the server's `ApiError`.
+
+use pgward_api_types::*;
+use reqwest::{Method, StatusCode};
+use serde::{Serialize, de::DeserializeOwned};
+use uuid::Uuid;
+
+#[derive(Debug)]
+pub enum ClientError {
+    /// The server answered with an error body.
+    Api { status: u16, error: ApiError },
+    /// The request did not reach the server or the answer was cut.
+    Transport(String),
+    /// The server answered something that is not what the contract says.
+    Decode { status: u16, message: String },
+}
+
+impl ClientError {
+    /// The API error code, when the server sent one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Api { error, .. } => Some(error.code),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } | Self::Decode { status, .. } => Some(*status),
+            Self::Transport(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Api { error, .. } => write!(f, "{}", error.message),
+            Self::Transport(m) => write!(f, "could not reach pgward: {m}"),
+            Self::Decode { status, message } => {
+                write!(f, "unexpected answer ({status}): {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+impl Client {
+    /// `base` is the server's origin, e.g. `http://127.0.0.1:8080` (no trailing `/api`).
+    pub fn new(base: impl Into<String>) -> Self {
+        Self {
+            base: base.into().trim_end_matches('/').to_string(),
+            http: reqwest::Client::new(),
+            token: None,
+        }
+    }
+
+    /// A copy of this client that sends `Authorization: Bearer <token>` (an access token or API token).
+    pub fn with_token(&self, token: impl Into<String>) -> Self {
+        Self {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        query: &[(&str, String)],
+    ) -> Result<T> {
+        let (status, bytes) = self.send_raw(method, path, body, query).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            status,
+            message: e.to_string(),
+        })
+    }
+
+    async fn send_raw<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        query: &[(&str, String)],
+    ) -> Result<(u16, Vec<u8>)> {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if !query.is_empty() {
+            req = req.query(query);
+        }
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?
+            .to_vec();
+        if status.is_success() {
+            return Ok((status.as_u16(), bytes));
+        }
+        match serde_json::from_slice::<ApiError>(&bytes) {
+            Ok(error) => Err(ClientError::Api {
+                status: status.as_u16(),
+                error,
+            }),
+            Err(_) => Err(ClientError::Decode {
+                status: status.as_u16(),
+                message: String::from_utf8_lossy(&bytes).chars().take(500).collect(),
+            }),
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
+        self.send::<(), T>(Method::GET, path, None, query).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(Method::POST, path, Some(body), &[]).await
+    }
+
+    async fn no_content(&self, method: Method, path: &str) -> Result<()> {
+        let (status, _) = self.send_raw::<()>(method, path, None, &[]).await?;
+        if status == StatusCode::NO_CONTENT.as_u16() || status == StatusCode::OK.as_u16() {
+            Ok(())
+        } else {
+            Err(ClientError::Decode {
+                status,
+                message: "expected 204".into(),
+            })
+        }
+    }
+
+    // --- health and system -------------------------------------------------------------------------
+
+    pub async fn health(&self) -> Result<Health> {
+        self.get("/healthz", &[]).await
+    }
+
+    pub async fn system(&self) -> Result<SystemInfo> {
+        self.get("/api/v1/system", &[]).await
+    }
+
+    // --- auth ----------------------------------------------------------------------------------------
+
+    pub async fn auth_status(&self) -> Result<AuthStatus> {
+        self.get("/api/v1/auth/status", &[]).await
+    }
+
+    pub async fn setup(&self, req: &SetupRequest) -> Result<User> {
+        self.post("/api/v1/auth/setup", req).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair> {
+        let req = LoginRequest {
+            email: email.into(),
+            password: password.into(),
+        };
+        self.post("/api/v1/auth/login", &req).await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
+        self.post(
+            "/api/v1/auth/refresh",
+            &RefreshRequest {
+                refresh_token: refresh_token.into(),
+            },
+        )
+        .await
+    }
+
+    /// Ends the session of the access token this client carries.
+    pub async fn logout(&self) -> Result<()> {
+        self.no_content(Method::POST, "/api/v1/auth/logout").await
+    }
+
+    pub async fn me(&self) -> Result<Me> {
+        self.get("/api/v1/me", &[]).await
+    }
+
+    // --- API tokens ----------------------------------------------------------------------------------
+
+    pub async fn create_token(&self, req: &CreateApiTokenRequest) -> Result<CreatedApiToken> {
+        self.post("/api/v1/tokens", req).await
+    }
+
+    pub async fn list_tokens(&self) -> Result<ApiTokenList> {
+        self.get("/api/v1/tokens", &[]).await
+    }
+
+    pub async fn revoke_token(&self, id: Uuid) -> Result<()> {
+        self.no_content(Method::DELETE, &format!("/api/v1/tokens/{id}"))
+            .await
+    }
+
+    // --- databases -----------------------------------------------------------------------------------
+
+    pub async fn list_databases(&self, q: &DatabaseListQuery) -> Result<DatabasePage> {
+        let mut query = Vec::new();
+        if let Some(v) = q.limit {
+            query.push(("limit", v.to_string()));
+        }
+        if let Some(v) = &q.cursor {
+            query.push(("cursor", v.clone()));
+        }
+        if let Some(v) = &q.q {
+            query.push(("q", v.clone()));
+        }
+        if let Some(v) = q.status {
+            query.push(("status", v.as_str().to_string()));
+        }
+        if let Some(v) = q.major_version {
+            query.push(("major_version", v.to_string()));
+        }
+        self.get("/api/v1/databases", &query).await
+    }
+
+    pub async fn create_database(&self, req: &CreateDatabaseRequest) -> Result<Database> {
+        self.post("/api/v1/databases", req).await
+    }
+
+    pub async fn get_database(&self, id: Uuid) -> Result<Database> {
+        self.get(&format!("/api/v1/databases/{id}"), &[]).await
+    }
+
+    pub async fn update_database(&self, id: Uuid, req: &UpdateDatabaseRequest) -> Result<Database> {
+        self.send(
+            Method::PATCH,
+            &format!("/api/v1/databases/{id}"),
+            Some(req),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn delete_database(&self, id: Uuid) -> Result<()> {
+        self.no_content(Method::DELETE, &format!("/api/v1/databases/{id}"))
+            .await
+    }
+
+    /// Connects with the saved connection string and records the outcome in the database's health.
+    pub async fn test_database(&self, id: Uuid) -> Result<ConnectionTestResult> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/databases/{id}/test"),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    /// Tests a connection string without saving anything.
+    pub async fn test_connection(&self, connection_string: &str) -> Result<ConnectionTestResult> {
+        let req = TestConnectionRequest {
+            connection_string: connection_string.into(),
+        };
+        self.post("/api/v1/databases/test-connection", &req).await
+    }
+}

@@ -1,0 +1,19 @@
+//! The wire contract of the pgward API.
+//!
+//! Everything a client can send or receive lives here, so the server, the typed client and the SPA can
+//! never disagree about a field. No HTTP framework and no database types: this crate builds for wasm32.
+
+pub mod auth;
+pub mod databases;
+pub mod error;
+pub mod system;
+pub mod tokens;
+
+pub use auth::*;
+pub use databases::*;
+pub use error::*;
+pub use system::*;
+pub use tokens::*;
+
+/// Prefix of the versioned API; every JSON route lives below it.
+pub const API_PREFIX: &str = "/api/v1";

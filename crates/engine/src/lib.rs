@@ -1,0 +1,3 @@
+//! pgward's data plane. It knows PostgreSQL and storage, and nothing about HTTP or the catalog.
+
+pub mod pg;

@@ -1,0 +1,10 @@
+//! Everything about talking to PostgreSQL servers: which client binaries exist, how to read a connection
+//! string, and how to reach a server.
+
+pub mod conninfo;
+pub mod discovery;
+pub mod probe;
+
+pub use conninfo::{ConnInfo, ConnInfoError};
+pub use discovery::{PgInstall, PgInstalls, discover};
+pub use probe::{ProbeError, ProbeErrorKind, ServerInfo, probe};

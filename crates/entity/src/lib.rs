@@ -1,0 +1,6 @@
+//! sea-orm entities of the catalog. They never leave the server: handlers convert them to api-types DTOs.
+
+pub mod api_tokens;
+pub mod databases;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,123 @@
+//! `Authenticated`: the extractor that makes a handler require a bearer token (access JWT or API token).
+//! A handler without it is public, and the route-table test in tests/ checks that only health, setup,
+//! status, login and refresh are.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::Utc;
+use futures::future::LocalBoxFuture;
+use pgward_api_types::AuthMethod;
+use pgward_entity::{api_tokens, sessions, users};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::API_TOKEN_PREFIX;
+use crate::crypto::token_hash;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: users::Model,
+    pub method: AuthMethod,
+    /// The session (JWT) or API token id the request came with.
+    pub credential_id: Uuid,
+}
+
+impl FromRequest for Authenticated {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(|t| t.trim().to_string());
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+            let token = token
+                .filter(|t| !t.is_empty())
+                .ok_or(AppError::Unauthorized)?;
+            let found = if token.starts_with(API_TOKEN_PREFIX) {
+                by_api_token(&state, &token).await?
+            } else {
+                by_access_token(&state, &token).await?
+            };
+            let auth = found.ok_or(AppError::Unauthorized)?;
+            tracing::Span::current().record("user_id", tracing::field::display(auth.user.id));
+            Ok(auth)
+        })
+    }
+}
+
+async fn by_api_token(state: &AppState, token: &str) -> Result<Option<Authenticated>, AppError> {
+    let now = Utc::now();
+    let Some(row) = api_tokens::Entity::find()
+        .filter(api_tokens::Column::TokenHash.eq(token_hash(token)))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.expires_at.is_some_and(|e| e <= now) {
+        return Ok(None);
+    }
+    let Some(user) = users::Entity::find_by_id(row.user_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // Recording every use would write on every request; once a minute is enough to answer "is it used?".
+    if row
+        .last_used_at
+        .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+    {
+        let id = row.id;
+        let mut am: api_tokens::ActiveModel = row.into();
+        am.last_used_at = Set(Some(now));
+        am.update(&state.db).await?;
+        return Ok(Some(Authenticated {
+            user,
+            method: AuthMethod::ApiToken,
+            credential_id: id,
+        }));
+    }
+    Ok(Some(Authenticated {
+        user,
+        method: AuthMethod::ApiToken,
+        credential_id: row.id,
+    }))
+}
+
+async fn by_access_token(state: &AppState, token: &str) -> Result<Option<Authenticated>, AppError> {
+    let Some(claims) = state.auth.verify(token) else {
+        return Ok(None);
+    };
+    let session = sessions::Entity::find_by_id(claims.sid)
+        .filter(sessions::Column::UserId.eq(claims.sub))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
+        .one(&state.db)
+        .await?;
+    if session.is_none() {
+        return Ok(None);
+    }
+    let Some(user) = users::Entity::find_by_id(claims.sub).one(&state.db).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Authenticated {
+        user,
+        method: AuthMethod::Session,
+        credential_id: claims.sid,
+    }))
+}

@@ -1,0 +1,45 @@
+//! The catalog: pgward's own PostgreSQL database, external (configured URL) or embedded.
+
+pub mod embedded;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::{DatabaseConnection, SqlxPostgresConnector};
+use sea_orm_migration::MigratorTrait;
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::Config;
+pub use embedded::EmbeddedCatalog;
+
+/// Connects with explicit options (a URL or the embedded server's socket).
+pub async fn connect(
+    opts: PgConnectOptions,
+    max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(opts)
+        .await
+        .context("connecting to the catalog database")?;
+    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+}
+
+/// Connection options for the configured external catalog.
+pub fn external_options(cfg: &Config) -> anyhow::Result<Option<PgConnectOptions>> {
+    let Some(url) = &cfg.catalog.url else {
+        return Ok(None);
+    };
+    let opts = PgConnectOptions::from_str(url.expose_secret())
+        .map_err(|_| anyhow::anyhow!("catalog.url is not a valid PostgreSQL URL"))?;
+    Ok(Some(opts.application_name("pgward")))
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    pgward_migrations::Migrator::up(db, None)
+        .await
+        .context("running catalog migrations")
+}

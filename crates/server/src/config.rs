@@ -1,0 +1,165 @@
+//! Configuration: defaults, then an optional TOML file, then `PGWARD_*` environment variables
+//! (`PGWARD_SECTION__KEY`, e.g. `PGWARD_SERVER__BIND`). Built once at start-up and passed in explicitly.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where pgward keeps its own state: the embedded catalog, the generated secrets key.
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub catalog: CatalogConfig,
+    pub secrets: SecretsConfig,
+    pub auth: AuthConfig,
+    pub postgres: PostgresConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    /// HTTP worker threads; 0 = one per core.
+    pub workers: usize,
+    /// Directory with the built SPA (index.html, spa.js, spa_bg.wasm).
+    pub spa_dir: PathBuf,
+    /// Largest accepted JSON body in bytes.
+    pub body_limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// PostgreSQL URL of the catalog. Unset: pgward runs its own server in `<data_dir>/catalog`.
+    #[serde(skip_serializing)]
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// Base64 of 32 random bytes: the AES-256-GCM key for secrets at rest. Unset: read or generate
+    /// `<data_dir>/secret.key`.
+    #[serde(skip_serializing)]
+    pub key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    /// Login attempts allowed per client IP per minute.
+    pub login_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// Extra directories searched for PostgreSQL binaries before the usual layouts.
+    pub bin_dirs: Vec<PathBuf>,
+    /// Seconds allowed for connecting to a registered database.
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info,pgward_server=debug`.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("pgward-data"),
+            server: ServerConfig::default(),
+            catalog: CatalogConfig::default(),
+            secrets: SecretsConfig::default(),
+            auth: AuthConfig::default(),
+            postgres: PostgresConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            workers: 0,
+            spa_dir: PathBuf::from("frontend/dist"),
+            body_limit: 64 * 1024,
+        }
+    }
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+        }
+    }
+}
+
+impl Default for SecretsConfig {
+    fn default() -> Self {
+        Self { key: None }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 14 * 24 * 3600,
+            login_per_minute: 10,
+        }
+    }
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        Self {
+            bin_dirs: Vec::new(),
+            connect_timeout_secs: 10,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults -> `file` (if given, it must exist) -> environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        fig = fig.merge(Env::prefixed("PGWARD_").split("__").ignore(&["config"]));
+        let cfg: Config = fig.extract().map_err(Box::new)?;
+        Ok(cfg)
+    }
+
+    pub fn is_embedded_catalog(&self) -> bool {
+        self.catalog.url.is_none()
+    }
+}

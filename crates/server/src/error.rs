@@ -1,0 +1,154 @@
+//! The one error type at the HTTP edge. Features return it (or convert into it); it becomes the JSON body
+//! `{ "code", "message", "fields"? }` with a stable code. Unexpected errors are logged once with their
+//! cause chain and answered with a bare 500.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use pgward_api_types::{ApiError, ErrorCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("validation failed")]
+    Validation(BTreeMap<String, String>),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("email or password is wrong")]
+    InvalidCredentials,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("setup was already done: log in instead")]
+    AlreadySetUp,
+    #[error("too many attempts: retry in {0} s")]
+    RateLimited(u64),
+    #[error("the request body is too large (limit {0} bytes)")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    ConnectionTestFailed(String),
+    #[error("pgward is starting up; retry in a moment")]
+    NotReady,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// A 422 with one field message.
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        Self::Validation(BTreeMap::from([(name.to_string(), message.into())]))
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Validation(_) => ErrorCode::ValidationFailed,
+            Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::Unauthorized => ErrorCode::Unauthorized,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::AlreadySetUp => ErrorCode::AlreadySetUp,
+            Self::RateLimited(_) => ErrorCode::RateLimited,
+            Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::ConnectionTestFailed(_) => ErrorCode::ConnectionTestFailed,
+            Self::NotReady => ErrorCode::NotReady,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn body(&self) -> ApiError {
+        let (message, fields) = match self {
+            Self::Validation(fields) => {
+                let list: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                (
+                    format!("validation failed: {}", list.join("; ")),
+                    Some(fields.clone()),
+                )
+            }
+            Self::Internal(_) => (
+                "internal error; details are in the server log".to_string(),
+                None,
+            ),
+            other => (other.to_string(), None),
+        };
+        ApiError {
+            code: self.code(),
+            message,
+            fields,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("catalog query failed"))
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(e: sea_orm::TransactionError<AppError>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::ConnectionTestFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) | Self::AlreadySetUp => StatusCode::CONFLICT,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(e) = self {
+            tracing::error!(error = format!("{e:#}"), "request failed");
+        }
+        let mut resp = HttpResponse::build(self.status_code());
+        if let Self::RateLimited(secs) = self {
+            resp.insert_header(("Retry-After", secs.to_string()));
+        }
+        if matches!(self, Self::Unauthorized | Self::InvalidCredentials) {
+            resp.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        resp.json(self.body())
+    }
+}
+
+/// Turns actix's extractor errors (bad JSON, wrong content type, too large, bad query) into our shape.
+pub fn json_error(err: actix_web::error::JsonPayloadError, limit: usize) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let app = match &err {
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => AppError::PayloadTooLarge(limit),
+        J::ContentType => {
+            AppError::BadRequest("the body must be JSON (Content-Type: application/json)".into())
+        }
+        J::Deserialize(e) if e.is_data() => {
+            AppError::Validation(BTreeMap::from([("body".to_string(), e.to_string())]))
+        }
+        J::Deserialize(e) => AppError::BadRequest(format!("malformed JSON: {e}")),
+        other => AppError::BadRequest(format!("unreadable body: {other}")),
+    };
+    app.into()
+}
+
+pub fn query_error(err: actix_web::error::QueryPayloadError) -> actix_web::Error {
+    AppError::BadRequest(format!("invalid query parameters: {err}")).into()
+}
+
+pub fn path_error(_err: actix_web::error::PathError) -> actix_web::Error {
+    // An id that does not parse names nothing that exists.
+    AppError::NotFound("resource").into()
+}

@@ -1,0 +1,132 @@
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use pgward_api_types::{
+    ApiError, AuthMethod, AuthStatus, LoginRequest, Me, RefreshRequest, SetupRequest, TokenPair,
+    User,
+};
+
+use super::service;
+use crate::auth::Authenticated;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Whether first-user setup is still needed (lets the SPA choose between setup and login).
+#[utoipa::path(tag = "auth", security(()), responses((status = 200, description = "setup state", body = AuthStatus)))]
+#[get("/auth/status")]
+async fn status(state: web::Data<AppState>) -> Result<web::Json<AuthStatus>, AppError> {
+    Ok(web::Json(AuthStatus {
+        setup_required: service::setup_required(&state).await?,
+    }))
+}
+
+/// Create the first administrator. Works only while no user exists.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = SetupRequest,
+    responses(
+        (status = 201, description = "administrator created; log in next", body = User),
+        (status = 400, description = "malformed body", body = ApiError),
+        (status = 409, description = "a user exists already (`already_set_up`)", body = ApiError),
+        (status = 413, description = "body too large", body = ApiError),
+        (status = 422, description = "invalid email or password", body = ApiError),
+    )
+)]
+#[post("/auth/setup")]
+async fn setup(
+    state: web::Data<AppState>,
+    body: web::Json<SetupRequest>,
+) -> Result<HttpResponse, AppError> {
+    let user = service::setup(&state, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// Log in with email and password. Rate limited per client IP.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "access and refresh tokens", body = TokenPair),
+        (status = 400, description = "malformed body", body = ApiError),
+        (status = 401, description = "wrong email or password (`invalid_credentials`)", body = ApiError),
+        (status = 413, description = "body too large", body = ApiError),
+        (status = 422, description = "invalid body", body = ApiError),
+        (status = 429, description = "too many attempts (`rate_limited`); see Retry-After", body = ApiError),
+    )
+)]
+#[post("/auth/login")]
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> Result<web::Json<TokenPair>, AppError> {
+    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
+        state
+            .login_limiter
+            .check(ip)
+            .map_err(AppError::RateLimited)?;
+    }
+    Ok(web::Json(
+        service::login(&state, &body.email, &body.password).await?,
+    ))
+}
+
+/// Exchange a refresh token for a new token pair. The refresh token is single-use.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "new access and refresh tokens", body = TokenPair),
+        (status = 400, description = "malformed body", body = ApiError),
+        (status = 401, description = "unknown, used, expired or revoked refresh token", body = ApiError),
+        (status = 413, description = "body too large", body = ApiError),
+        (status = 422, description = "invalid body", body = ApiError),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<web::Json<TokenPair>, AppError> {
+    Ok(web::Json(
+        service::refresh(&state, &body.refresh_token).await?,
+    ))
+}
+
+/// End the current session: its access and refresh tokens stop working at once.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 204, description = "logged out"),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 422, description = "API tokens have no session; revoke the token instead", body = ApiError),
+    )
+)]
+#[post("/auth/logout")]
+async fn logout(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, AppError> {
+    if auth.method != AuthMethod::Session {
+        return Err(AppError::field(
+            "authorization",
+            "API tokens have no session; revoke the token instead",
+        ));
+    }
+    service::logout(&state, auth.credential_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The authenticated user.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "the caller", body = Me),
+        (status = 401, description = "not authenticated", body = ApiError),
+    )
+)]
+#[get("/me")]
+async fn me(auth: Authenticated) -> web::Json<Me> {
+    web::Json(Me {
+        user: service::to_dto(&auth.user),
+        auth_method: auth.method,
+    })
+}

@@ -1,0 +1,216 @@
+//! The rules of authentication. Takes the state, returns `AppError`.
+
+use chrono::Utc;
+use pgward_api_types::{SetupRequest, TokenPair, User};
+use pgward_entity::{sessions, users};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::auth::{REFRESH_TOKEN_PREFIX, password};
+use crate::crypto::{random_token, token_hash};
+use crate::error::AppError;
+use crate::features::validate::{self, Fields};
+use crate::state::AppState;
+
+/// Any fixed number: the advisory lock that serialises first-user setup across connections and processes.
+const SETUP_LOCK: i64 = 0x7067_7761_7264_0001;
+
+pub fn to_dto(u: &users::Model) -> User {
+    User {
+        id: u.id,
+        email: u.email.clone(),
+        name: u.name.clone(),
+        role: pgward_api_types::Role::Admin,
+        created_at: u.created_at,
+    }
+}
+
+pub async fn setup_required(state: &AppState) -> Result<bool, AppError> {
+    Ok(users::Entity::find().count(&state.db).await? == 0)
+}
+
+/// Creates the first administrator. Exactly one of any number of concurrent calls succeeds: the check and
+/// the insert run under a transaction-scoped advisory lock.
+pub async fn setup(state: &AppState, req: SetupRequest) -> Result<User, AppError> {
+    let mut f = Fields::default();
+    f.check("email", validate::email(&req.email));
+    f.check("password", validate::password(&req.password));
+    if let Some(n) = &req.name {
+        f.check("name", validate::name(n, 100));
+    }
+    f.finish()?;
+    if !setup_required(state).await? {
+        return Err(AppError::AlreadySetUp);
+    }
+    let hash = password::hash_blocking(req.password).await?;
+    let email = req.email.trim().to_lowercase();
+    let name = req
+        .name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    let user = state
+        .db
+        .transaction::<_, users::Model, AppError>(|tx| {
+            Box::pin(async move {
+                tx.execute_raw(sea_orm::Statement::from_sql_and_values(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT pg_advisory_xact_lock($1)",
+                    [SETUP_LOCK.into()],
+                ))
+                .await?;
+                if users::Entity::find().count(tx).await? > 0 {
+                    return Err(AppError::AlreadySetUp);
+                }
+                let now = Utc::now();
+                let user = users::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    email: Set(email),
+                    name: Set(name),
+                    password_hash: Set(hash),
+                    role: Set("admin".into()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }
+                .insert(tx)
+                .await?;
+                Ok(user)
+            })
+        })
+        .await?;
+    tracing::info!(user_id = %user.id, "first administrator created");
+    Ok(to_dto(&user))
+}
+
+pub async fn login(state: &AppState, email: &str, pw: &str) -> Result<TokenPair, AppError> {
+    let email = email.trim().to_lowercase();
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(&state.db)
+        .await?;
+    let hash = user.as_ref().map_or_else(
+        || password::dummy_hash().to_string(),
+        |u| u.password_hash.clone(),
+    );
+    let ok = password::verify_blocking(pw.to_string(), hash).await;
+    let user = match (user, ok) {
+        (Some(u), true) => u,
+        _ => return Err(AppError::InvalidCredentials),
+    };
+    let pair = new_session(state, user.id).await?;
+    tracing::info!(user_id = %user.id, "login");
+    Ok(pair)
+}
+
+async fn new_session(state: &AppState, user_id: Uuid) -> Result<TokenPair, AppError> {
+    let refresh = random_token(REFRESH_TOKEN_PREFIX);
+    let now = Utc::now();
+    let session = sessions::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        refresh_hash: Set(token_hash(&refresh)),
+        created_at: Set(now),
+        expires_at: Set(now + chrono::Duration::seconds(state.auth.refresh_ttl_secs)),
+        last_used_at: Set(now),
+        revoked_at: Set(None),
+    }
+    .insert(&state.db)
+    .await?;
+    pair(state, user_id, session.id, refresh)
+}
+
+fn pair(
+    state: &AppState,
+    user_id: Uuid,
+    session: Uuid,
+    refresh: String,
+) -> Result<TokenPair, AppError> {
+    Ok(TokenPair {
+        access_token: state.auth.issue(user_id, session)?,
+        token_type: "Bearer".into(),
+        expires_in: state.auth.access_ttl_secs,
+        refresh_token: refresh,
+        refresh_expires_in: state.auth.refresh_ttl_secs,
+    })
+}
+
+/// Rotates the refresh token: the old one stops working, so a stolen copy used after the owner refreshed
+/// is refused. The session (and thus logout) stays the same.
+pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<TokenPair, AppError> {
+    let now = Utc::now();
+    let Some(session) = sessions::Entity::find()
+        .filter(sessions::Column::RefreshHash.eq(token_hash(refresh_token)))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(now))
+        .one(&state.db)
+        .await?
+    else {
+        return Err(AppError::Unauthorized);
+    };
+    let new_refresh = random_token(REFRESH_TOKEN_PREFIX);
+    let (id, user_id) = (session.id, session.user_id);
+    // Compare-and-swap on the old hash: two concurrent refreshes with the same token cannot both win.
+    let updated = sessions::Entity::update_many()
+        .col_expr(
+            sessions::Column::RefreshHash,
+            sea_orm::sea_query::Expr::value(token_hash(&new_refresh)),
+        )
+        .col_expr(
+            sessions::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(sessions::Column::Id.eq(id))
+        .filter(sessions::Column::RefreshHash.eq(token_hash(refresh_token)))
+        .exec(&state.db)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::Unauthorized);
+    }
+    pair(state, user_id, id, new_refresh)
+}
+
+pub async fn logout(state: &AppState, session_id: Uuid) -> Result<(), AppError> {
+    sessions::Entity::update_many()
+        .col_expr(
+            sessions::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(sessions::Column::Id.eq(session_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// `pgward user reset-password`: sets a new password and ends every session of that user.
+pub async fn reset_password(
+    db: &sea_orm::DatabaseConnection,
+    email: &str,
+    new_password: &str,
+) -> Result<(), AppError> {
+    validate::password(new_password).map_err(|m| AppError::field("password", m))?;
+    let email = email.trim().to_lowercase();
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let hash = password::hash_blocking(new_password.to_string()).await?;
+    let uid = user.id;
+    let mut am: users::ActiveModel = user.into();
+    am.password_hash = Set(hash);
+    am.updated_at = Set(Utc::now());
+    am.update(db).await?;
+    sessions::Entity::update_many()
+        .col_expr(
+            sessions::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(sessions::Column::UserId.eq(uid))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,357 @@
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use pgward_api_types::{
+    ConnectionTestResult, CreateDatabaseRequest, Database, DatabaseListQuery, DatabasePage,
+    HealthInfo, HealthStatus, UpdateDatabaseRequest,
+};
+use pgward_engine::pg::{ConnInfo, ServerInfo, probe};
+use pgward_entity::databases;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, SqlErr,
+};
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::features::validate::{self, Fields};
+use crate::state::AppState;
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+
+fn aad(id: Uuid) -> String {
+    format!("databases:{id}")
+}
+
+pub fn to_dto(m: &databases::Model) -> Database {
+    Database {
+        id: m.id,
+        name: m.name.clone(),
+        description: m.description.clone(),
+        host: m.host.clone(),
+        port: u16::try_from(m.port).unwrap_or_default(),
+        database: m.database_name.clone(),
+        username: m.username.clone(),
+        masked_connection_string: m.masked_connection.clone(),
+        server_version: m.server_version.clone(),
+        major_version: m.major_version.and_then(|v| u32::try_from(v).ok()),
+        health: HealthInfo {
+            status: HealthStatus::parse(&m.health_status).unwrap_or(HealthStatus::Unknown),
+            last_checked_at: m.last_checked_at,
+            last_error: m.last_error.clone(),
+        },
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+fn timeout(state: &AppState) -> Duration {
+    Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1))
+}
+
+fn parse_conn(raw: &str) -> Result<ConnInfo, AppError> {
+    ConnInfo::parse(raw).map_err(|e| AppError::field("connection_string", e.to_string()))
+}
+
+fn result_of(outcome: &Result<ServerInfo, pgward_engine::pg::ProbeError>) -> ConnectionTestResult {
+    match outcome {
+        Ok(s) => ConnectionTestResult {
+            ok: true,
+            server_version: Some(s.version.clone()),
+            major_version: Some(s.major),
+            latency_ms: s.latency.as_millis() as u64,
+            error_kind: None,
+            message: None,
+        },
+        Err(e) => ConnectionTestResult {
+            ok: false,
+            server_version: None,
+            major_version: None,
+            latency_ms: e.latency.as_millis() as u64,
+            error_kind: Some(e.kind.as_str().to_string()),
+            message: Some(e.message.clone()),
+        },
+    }
+}
+
+async fn find(state: &AppState, id: Uuid) -> Result<databases::Model, AppError> {
+    databases::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("database"))
+}
+
+async fn ensure_name_free(
+    state: &AppState,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<(), AppError> {
+    let mut q = databases::Entity::find().filter(Expr::cust_with_values(
+        "lower(name) = lower($1)",
+        [name.to_string()],
+    ));
+    if let Some(id) = except {
+        q = q.filter(databases::Column::Id.ne(id));
+    }
+    if q.one(&state.db).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "a database named \"{name}\" exists already"
+        )));
+    }
+    Ok(())
+}
+
+fn map_unique(e: sea_orm::DbErr, name: &str) -> AppError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::Conflict(format!("a database named \"{name}\" exists already"))
+        }
+        _ => e.into(),
+    }
+}
+
+pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Database, AppError> {
+    let mut f = Fields::default();
+    f.check("name", validate::name(&req.name, 100));
+    f.check(
+        "description",
+        validate::optional_text(req.description.as_deref(), 1000),
+    );
+    let conn = ConnInfo::parse(&req.connection_string);
+    if let Err(e) = &conn {
+        f.check("connection_string", Err(e.to_string()));
+    }
+    f.finish()?;
+    let conn = conn.map_err(|e| AppError::field("connection_string", e.to_string()))?;
+    let name = req.name.trim().to_string();
+    ensure_name_free(state, &name, None).await?;
+
+    let server = if req.skip_connection_test {
+        None
+    } else {
+        match probe(&conn, timeout(state)).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                return Err(AppError::ConnectionTestFailed(format!(
+                    "connection test failed ({}): {}",
+                    e.kind.as_str(),
+                    e.message
+                )));
+            }
+        }
+    };
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let row = databases::ActiveModel {
+        id: Set(id),
+        name: Set(name.clone()),
+        description: Set(req
+            .description
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty())),
+        connection_encrypted: Set(state.secrets.seal(conn.expose(), &aad(id))?),
+        host: Set(conn.host.clone()),
+        port: Set(i32::from(conn.port)),
+        database_name: Set(conn.database.clone()),
+        username: Set(conn.username.clone()),
+        masked_connection: Set(conn.masked.clone()),
+        server_version: Set(server.as_ref().map(|s| s.version.clone())),
+        major_version: Set(server.as_ref().map(|s| s.major as i32)),
+        health_status: Set(if server.is_some() {
+            "healthy"
+        } else {
+            "unknown"
+        }
+        .into()),
+        last_checked_at: Set(server.as_ref().map(|_| now)),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&state.db)
+    .await
+    .map_err(|e| map_unique(e, &name))?;
+    tracing::info!(database_id = %row.id, target = %row.masked_connection, "database registered");
+    Ok(to_dto(&row))
+}
+
+pub async fn list(state: &AppState, q: DatabaseListQuery) -> Result<DatabasePage, AppError> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::field(
+            "limit",
+            format!("must be 1 to {MAX_LIMIT}"),
+        ));
+    }
+    let mut sel = databases::Entity::find().order_by_asc(databases::Column::Id);
+    if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        let after = decode_cursor(c)
+            .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))?;
+        sel = sel.filter(databases::Column::Id.gt(after));
+    }
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        sel = sel.filter(
+            Condition::any()
+                .add(Expr::cust_with_values("name ILIKE $1", [pattern.clone()]))
+                .add(Expr::cust_with_values("host ILIKE $1", [pattern.clone()]))
+                .add(Expr::cust_with_values("database_name ILIKE $1", [pattern])),
+        );
+    }
+    if let Some(s) = q.status {
+        sel = sel.filter(databases::Column::HealthStatus.eq(s.as_str()));
+    }
+    if let Some(m) = q.major_version {
+        sel = sel.filter(databases::Column::MajorVersion.eq(i32::try_from(m).unwrap_or(i32::MAX)));
+    }
+    let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.as_bytes()))
+    } else {
+        None
+    };
+    Ok(DatabasePage {
+        items: rows.iter().map(to_dto).collect(),
+        next_cursor,
+    })
+}
+
+fn decode_cursor(c: &str) -> Option<Uuid> {
+    let bytes = URL_SAFE_NO_PAD.decode(c).ok()?;
+    Uuid::from_slice(&bytes).ok()
+}
+
+pub async fn get(state: &AppState, id: Uuid) -> Result<Database, AppError> {
+    Ok(to_dto(&find(state, id).await?))
+}
+
+pub async fn update(
+    state: &AppState,
+    id: Uuid,
+    req: UpdateDatabaseRequest,
+) -> Result<Database, AppError> {
+    let mut f = Fields::default();
+    if let Some(n) = &req.name {
+        f.check("name", validate::name(n, 100));
+    }
+    f.check(
+        "description",
+        validate::optional_text(req.description.as_deref(), 1000),
+    );
+    let conn = req
+        .connection_string
+        .as_deref()
+        .map(ConnInfo::parse)
+        .transpose();
+    if let Err(e) = &conn {
+        f.check("connection_string", Err(e.to_string()));
+    }
+    f.finish()?;
+    let conn = conn.map_err(|e| AppError::field("connection_string", e.to_string()))?;
+    let row = find(state, id).await?;
+    let name = req
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&row.name)
+        .to_string();
+    if req.name.is_some() {
+        ensure_name_free(state, &name, Some(id)).await?;
+    }
+    let now = Utc::now();
+    let mut am: databases::ActiveModel = row.into();
+    am.name = Set(name.clone());
+    if let Some(d) = req.description {
+        am.description = Set(Some(d.trim().to_string()).filter(|d| !d.is_empty()));
+    }
+    if let Some(conn) = conn {
+        let server = if req.skip_connection_test {
+            None
+        } else {
+            Some(probe(&conn, timeout(state)).await.map_err(|e| {
+                AppError::ConnectionTestFailed(format!(
+                    "connection test failed ({}): {}",
+                    e.kind.as_str(),
+                    e.message
+                ))
+            })?)
+        };
+        am.connection_encrypted = Set(state.secrets.seal(conn.expose(), &aad(id))?);
+        am.host = Set(conn.host.clone());
+        am.port = Set(i32::from(conn.port));
+        am.database_name = Set(conn.database.clone());
+        am.username = Set(conn.username.clone());
+        am.masked_connection = Set(conn.masked.clone());
+        am.server_version = Set(server.as_ref().map(|s| s.version.clone()));
+        am.major_version = Set(server.as_ref().map(|s| s.major as i32));
+        am.health_status = Set(if server.is_some() {
+            "healthy"
+        } else {
+            "unknown"
+        }
+        .into());
+        am.last_checked_at = Set(server.as_ref().map(|_| now));
+        am.last_error = Set(None);
+    }
+    am.updated_at = Set(now);
+    let row = am
+        .update(&state.db)
+        .await
+        .map_err(|e| map_unique(e, &name))?;
+    tracing::info!(database_id = %id, "database updated");
+    Ok(to_dto(&row))
+}
+
+pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
+    let res = databases::Entity::delete_by_id(id).exec(&state.db).await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound("database"));
+    }
+    tracing::info!(database_id = %id, "database deleted");
+    Ok(())
+}
+
+/// Tests the saved connection and records the outcome (health, version) on the database.
+pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResult, AppError> {
+    let row = find(state, id).await?;
+    let secret = state.secrets.open(&row.connection_encrypted, &aad(id))?;
+    let conn = parse_conn(secret.expose_secret())?;
+    let outcome = probe(&conn, timeout(state)).await;
+    let now = Utc::now();
+    let mut am: databases::ActiveModel = row.into();
+    am.last_checked_at = Set(Some(now));
+    match &outcome {
+        Ok(s) => {
+            am.health_status = Set("healthy".into());
+            am.last_error = Set(None);
+            am.server_version = Set(Some(s.version.clone()));
+            am.major_version = Set(Some(s.major as i32));
+        }
+        Err(e) => {
+            am.health_status = Set("unhealthy".into());
+            am.last_error = Set(Some(e.message.clone()));
+        }
+    }
+    am.update(&state.db).await?;
+    Ok(result_of(&outcome))
+}
+
+/// Tests a connection string without saving anything.
+pub async fn test_connection(
+    state: &AppState,
+    raw: &str,
+) -> Result<ConnectionTestResult, AppError> {
+    let conn = parse_conn(raw)?;
+    Ok(result_of(&probe(&conn, timeout(state)).await))
+}

@@ -1,0 +1,18 @@
+//! Feature modules. Each owns its tables' queries and exposes one `configure` mount point.
+
+pub mod auth;
+pub mod databases;
+pub mod health;
+pub mod system;
+pub mod tokens;
+pub mod validate;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Everything below `/api/v1`.
+pub fn configure_api(cfg: &mut ServiceConfig) {
+    auth::configure(cfg);
+    tokens::configure(cfg);
+    databases::configure(cfg);
+    system::configure(cfg);
+}

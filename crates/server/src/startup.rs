@@ -1,0 +1,252 @@
+//! The composition root: config in, a running server out. Tests call `Application::build` with port 0.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix_files::{Files, NamedFile};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse, fn_service};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use pgward_engine::pg::{self, PgInstalls};
+use sea_orm::DatabaseConnection;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Auth;
+use crate::auth::rate_limit::LoginLimiter;
+use crate::catalog::{self, EmbeddedCatalog};
+use crate::config::Config;
+use crate::crypto::MasterKey;
+use crate::error::{self, AppError};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    catalog: Catalog,
+}
+
+/// The catalog and, for the embedded default, the server process pgward is responsible for.
+pub struct Catalog {
+    pub db: DatabaseConnection,
+    pub embedded: Option<EmbeddedCatalog>,
+}
+
+impl Catalog {
+    /// Connects to the configured catalog, starting the embedded server first when no URL is set.
+    pub async fn open(config: &Config, installs: &PgInstalls) -> anyhow::Result<Self> {
+        if let Some(opts) = catalog::external_options(config)? {
+            let db = catalog::connect(opts, config.catalog.max_connections).await?;
+            return Ok(Self { db, embedded: None });
+        }
+        let data_dir = config.data_dir.clone();
+        let installs = installs.clone();
+        let embedded =
+            tokio::task::spawn_blocking(move || EmbeddedCatalog::start(&data_dir, &installs))
+                .await??;
+        let db = async {
+            embedded.ensure_database().await?;
+            catalog::connect(embedded.options(), config.catalog.max_connections).await
+        }
+        .await;
+        match db {
+            Ok(db) => Ok(Self {
+                db,
+                embedded: Some(embedded),
+            }),
+            Err(e) => {
+                embedded.stop();
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.db.close().await;
+        if let Some(e) = self.embedded {
+            let _ = tokio::task::spawn_blocking(move || e.stop()).await;
+        }
+    }
+}
+
+/// The secrets key: configured, or read from / generated into `<data_dir>/secret.key`.
+pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if let Some(k) = &config.secrets.key {
+        return MasterKey::from_base64(k);
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let path = config.data_dir.join("secret.key");
+    let (key, created) = MasterKey::load_or_create(&path)?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "generated a new secrets key (mode 0600); back it up: without it stored connection strings cannot be decrypted"
+        );
+    }
+    if !config.is_embedded_catalog() {
+        tracing::warn!(
+            "using a key file with an external catalog: every pgward process sharing this catalog needs the same key (set secrets.key)"
+        );
+    }
+    Ok(key)
+}
+
+pub fn discover_pg(config: &Config) -> PgInstalls {
+    let installs = pg::discover(&config.postgres.bin_dirs);
+    let majors = installs.client_majors();
+    if majors.is_empty() {
+        tracing::warn!(
+            "no PostgreSQL client binaries found (pg_dump, pg_restore, psql); set postgres.bin_dirs"
+        );
+    } else {
+        tracing::info!(?majors, "PostgreSQL clients found");
+    }
+    installs
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let installs = discover_pg(&config);
+        let key = master_key(&config)?;
+        let catalog = Catalog::open(&config, &installs).await?;
+        let listener = TcpListener::bind(config.server.bind)
+            .with_context(|| format!("binding {}", config.server.bind))?;
+        let port = listener.local_addr()?.port();
+
+        let state = AppState {
+            db: catalog.db.clone(),
+            auth: Auth::new(
+                &key.derive("pgward/jwt/v1"),
+                config.auth.access_token_ttl_secs,
+                config.auth.refresh_token_ttl_secs,
+            ),
+            secrets: key.cipher(),
+            pg: Arc::new(installs),
+            login_limiter: Arc::new(LoginLimiter::per_minute(config.auth.login_per_minute)),
+            ready: Arc::new(AtomicBool::new(false)),
+            embedded_catalog: catalog.embedded.is_some(),
+            config: Arc::new(config),
+        };
+
+        // Migrations run while the server already answers, so /readyz can say 503 until they are done.
+        let migrating = state.clone();
+        tokio::spawn(async move {
+            match catalog::migrate(&migrating.db).await {
+                Ok(()) => {
+                    migrating.ready.store(true, Ordering::Release);
+                    tracing::info!("catalog migrations done; ready");
+                }
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "catalog migrations failed; staying not ready"
+                ),
+            }
+        });
+
+        let server = server(listener, state)?;
+        tracing::info!(port, "pgward listening");
+        Ok(Self {
+            server,
+            port,
+            catalog,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM (or the server handle stops), then stops the embedded catalog.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        self.catalog.close().await;
+        result.context("HTTP server failed")
+    }
+
+    /// The server handle, for tests that want to stop it.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}
+
+fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let workers = match state.config.server.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let limit = state.config.server.body_limit;
+    let spa_dir = state.config.server.spa_dir.clone();
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let (app, api) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(data.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(limit)
+                    .error_handler(move |e, _| error::json_error(e, limit)),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e)))
+            .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e)))
+            .configure(crate::features::health::configure)
+            .service(utoipa_actix_web::scope("/api/v1").configure(crate::features::configure_api))
+            .split_for_parts();
+        app.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
+            .service(spa(&spa_dir))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(AppError::NotFound("route"))
+            }))
+            .wrap(from_fn(readiness))
+            .wrap(tracing_actix_web::TracingLogger::default())
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// API calls before the migrations finished would hit missing tables: answer 503 `not_ready` instead.
+async fn readiness(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let ready = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.is_ready());
+    if !ready && req.path().starts_with("/api/v1/") {
+        return Err(AppError::NotReady.into());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
+/// The SPA: static files, and `index.html` for every other non-API path so deep links work.
+fn spa(dir: &Path) -> Files {
+    let index: PathBuf = dir.join("index.html");
+    Files::new("/", dir).index_file("index.html").default_handler(fn_service(move |req: ServiceRequest| {
+        let index = index.clone();
+        async move {
+            let (req, _) = req.into_parts();
+            if req.path().starts_with("/api/") {
+                let resp = actix_web::ResponseError::error_response(&AppError::NotFound("route"));
+                return Ok(ServiceResponse::new(req, resp));
+            }
+            let resp = match NamedFile::open(&index) {
+                Ok(f) => f.into_response(&req),
+                Err(_) => HttpResponse::NotFound()
+                    .content_type("text/plain; charset=utf-8")
+                    .body("The web UI is not built: run scripts/build-spa.sh (the API is at /api/v1, docs at /api/docs/)."),
+            };
+            Ok(ServiceResponse::new(req, resp))
+        }
+    }))
+}

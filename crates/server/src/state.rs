@@ -1,0 +1,30 @@
+//! What every handler can reach: built once in `startup.rs` and shared through `web::Data`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pgward_engine::pg::PgInstalls;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Auth;
+use crate::auth::rate_limit::LoginLimiter;
+use crate::config::Config;
+use crate::crypto::SecretBox;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub auth: Auth,
+    pub secrets: SecretBox,
+    pub pg: Arc<PgInstalls>,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub ready: Arc<AtomicBool>,
+    pub embedded_catalog: bool,
+}
+
+impl AppState {
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+}

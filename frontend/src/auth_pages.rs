@@ -1,0 +1,271 @@
+//! The pages a visitor sees before logging in: `/` (decides where to go), `/setup` and `/login`.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use pgward_api_types::{AuthStatus, SetupRequest};
+
+use crate::session::{public_client, use_session};
+use crate::ui::error_banner;
+
+/// Minimum password length the server enforces for the first administrator.
+const MIN_PASSWORD: usize = 12;
+
+fn auth_status() -> LocalResource<Result<AuthStatus, String>> {
+    LocalResource::new(|| async {
+        public_client()
+            .auth_status()
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// `/`: to the app when logged in, else to setup or login depending on the server's state.
+#[component]
+pub fn Home() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    if session.logged_in_untracked() {
+        navigate("/databases", Default::default());
+        return ().into_any();
+    }
+    let status = auth_status();
+    Effect::new(move || match status.get() {
+        Some(Ok(s)) if s.setup_required => navigate("/setup", Default::default()),
+        Some(Ok(_)) => navigate("/login", Default::default()),
+        _ => {}
+    });
+    view! {
+        <div class="centered">
+            <div class="card narrow">
+                <Brand />
+                {move || match status.get() {
+                    Some(Err(e)) => {
+                        view! {
+                            <div class="alert alert-error" role="alert" data-testid="error">
+                                {e}
+                            </div>
+                            <a class="btn" href="/login">
+                                "Go to login"
+                            </a>
+                        }
+                            .into_any()
+                    }
+                    _ => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn Brand() -> impl IntoView {
+    view! {
+        <div class="brand brand-large">
+            <span class="brand-mark">"pg"</span>
+            <span class="brand-name">"pgward"</span>
+        </div>
+    }
+}
+
+/// `/setup`: creates the first administrator, then logs in with the same credentials.
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+
+    // Setup is a one-time step: once done, this page only leads to the login.
+    let status = auth_status();
+    {
+        let navigate = navigate.clone();
+        Effect::new(move || {
+            if let Some(Ok(s)) = status.get()
+                && !s.setup_required
+                && !busy.get_untracked()
+            {
+                navigate("/login", Default::default());
+            }
+        });
+    }
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let pw = password.get_untracked();
+        if pw.chars().count() < MIN_PASSWORD {
+            error.set(Some(format!(
+                "The password needs at least {MIN_PASSWORD} characters."
+            )));
+            return;
+        }
+        let name = name.get_untracked().trim().to_string();
+        let req = SetupRequest {
+            email: email.get_untracked().trim().to_string(),
+            password: pw,
+            name: (!name.is_empty()).then_some(name),
+        };
+        busy.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let client = public_client();
+            if let Err(e) = client.setup(&req).await {
+                busy.set(false);
+                error.set(Some(e.to_string()));
+                return;
+            }
+            match client.login(&req.email, &req.password).await {
+                Ok(pair) => {
+                    session.store(&pair);
+                    navigate("/databases", Default::default());
+                }
+                // The account exists now; let the user log in by hand.
+                Err(_) => navigate("/login", Default::default()),
+            }
+        });
+    };
+
+    view! {
+        <div class="centered">
+            <form class="card narrow" on:submit=on_submit data-testid="setup-form">
+                <Brand />
+                <h1>"Welcome to pgward"</h1>
+                <p class="muted">"Create the first administrator account to get started."</p>
+                {error_banner(move || error.get())}
+                <label class="field">
+                    <span>"Email"</span>
+                    <input
+                        type="email"
+                        required
+                        autocomplete="username"
+                        data-testid="setup-email"
+                        bind:value=email
+                    />
+                </label>
+                <label class="field">
+                    <span>"Name " <small class="muted">"(optional)"</small></span>
+                    <input type="text" autocomplete="name" data-testid="setup-name" bind:value=name />
+                </label>
+                <label class="field">
+                    <span>"Password"</span>
+                    <input
+                        type="password"
+                        required
+                        minlength=MIN_PASSWORD
+                        autocomplete="new-password"
+                        data-testid="setup-password"
+                        bind:value=password
+                    />
+                    <small class="muted">{format!("At least {MIN_PASSWORD} characters.")}</small>
+                </label>
+                <button
+                    type="submit"
+                    class="btn btn-primary btn-block"
+                    data-testid="setup-submit"
+                    disabled=move || busy.get()
+                >
+                    {move || if busy.get() { "Creating account…" } else { "Create administrator" }}
+                </button>
+            </form>
+        </div>
+    }
+}
+
+/// `/login`: exchanges email and password for a token pair kept in `localStorage`.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+
+    if session.logged_in_untracked() {
+        navigate("/databases", Default::default());
+    }
+    let status = auth_status();
+    {
+        let navigate = navigate.clone();
+        Effect::new(move || {
+            if let Some(Ok(s)) = status.get()
+                && s.setup_required
+            {
+                navigate("/setup", Default::default());
+            }
+        });
+    }
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let (mail, pw) = (
+            email.get_untracked().trim().to_string(),
+            password.get_untracked(),
+        );
+        busy.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match public_client().login(&mail, &pw).await {
+                Ok(pair) => {
+                    session.store(&pair);
+                    navigate("/databases", Default::default());
+                }
+                Err(e) => {
+                    busy.set(false);
+                    error.set(Some(e.to_string()));
+                }
+            }
+        });
+    };
+
+    view! {
+        <div class="centered">
+            <form class="card narrow" on:submit=on_submit data-testid="login-form">
+                <Brand />
+                <h1>"Sign in"</h1>
+                {error_banner(move || error.get())}
+                <label class="field">
+                    <span>"Email"</span>
+                    <input
+                        type="email"
+                        required
+                        autocomplete="username"
+                        data-testid="login-email"
+                        bind:value=email
+                    />
+                </label>
+                <label class="field">
+                    <span>"Password"</span>
+                    <input
+                        type="password"
+                        required
+                        autocomplete="current-password"
+                        data-testid="login-password"
+                        bind:value=password
+                    />
+                </label>
+                <button
+                    type="submit"
+                    class="btn btn-primary btn-block"
+                    data-testid="login-submit"
+                    disabled=move || busy.get()
+                >
+                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </form>
+        </div>
+    }
+}

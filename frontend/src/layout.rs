@@ -1,0 +1,73 @@
+//! The frame around every logged-in page: top bar with navigation, the user and a logout button.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{A, Redirect};
+
+use crate::session::use_session;
+
+#[component]
+pub fn Shell(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Show
+            when=move || session.logged_in()
+            fallback=|| view! { <Redirect path="/login" /> }
+        >
+            <TopBar />
+            <main class="content">{children()}</main>
+        </Show>
+    }
+}
+
+#[component]
+fn TopBar() -> impl IntoView {
+    let session = use_session();
+    let me = LocalResource::new(move || session.call(|c| async move { c.me().await }));
+    let logging_out = RwSignal::new(false);
+    let logout = move |_| {
+        logging_out.set(true);
+        spawn_local(async move {
+            // Revoke the session on the server; forget it locally whatever the answer.
+            let _ = session.client().logout().await;
+            session.clear();
+        });
+    };
+    view! {
+        <header class="topbar">
+            <div class="topbar-inner">
+                <a class="brand" href="/databases">
+                    <span class="brand-mark">"pg"</span>
+                    <span class="brand-name">"pgward"</span>
+                </a>
+                <nav class="nav">
+                    <A href="/databases" attr:data-testid="nav-databases">
+                        "Databases"
+                    </A>
+                    <A href="/tokens" attr:data-testid="nav-tokens">
+                        "API tokens"
+                    </A>
+                </nav>
+                <div class="topbar-right">
+                    <span class="user" data-testid="current-user">
+                        {move || {
+                            me.get()
+                                .and_then(Result::ok)
+                                .map(|m| m.user.name.unwrap_or(m.user.email))
+                                .unwrap_or_default()
+                        }}
+                    </span>
+                    <button
+                        type="button"
+                        class="btn btn-ghost"
+                        data-testid="logout"
+                        on:click=logout
+                        disabled=move || logging_out.get()
+                    >
+                        "Log out"
+                    </button>
+                </div>
+            </div>
+        </header>
+    }
+}

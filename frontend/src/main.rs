@@ -1,0 +1,56 @@
+//! pgward's web UI: a client-side-rendered Leptos app. It talks to the API only through
+//! `pgward-api-client`, with the DTOs of `pgward-api-types`.
+
+mod auth_pages;
+mod databases;
+mod layout;
+mod session;
+mod tokens;
+mod ui;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::auth_pages::{Home, LoginPage, SetupPage};
+use crate::databases::DatabasesPage;
+use crate::layout::Shell;
+use crate::session::Session;
+use crate::tokens::TokensPage;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    provide_context(Session::from_storage());
+    view! {
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=Home />
+                <Route path=path!("/setup") view=SetupPage />
+                <Route path=path!("/login") view=LoginPage />
+                <Route
+                    path=path!("/databases")
+                    view=|| view! { <Shell><DatabasesPage /></Shell> }
+                />
+                <Route path=path!("/tokens") view=|| view! { <Shell><TokensPage /></Shell> } />
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <div class="centered">
+            <div class="card narrow">
+                <h1>"Page not found"</h1>
+                <p class="muted">"There is nothing at this address."</p>
+                <a class="btn btn-primary" href="/">"Go to pgward"</a>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,19 @@
+//! The catalog schema. Each migration is a timestamped module with a working `down()`; they run at start-up
+//! and through `pgward migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_auth;
+mod m20261124_000002_databases;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_auth::Migration),
+            Box::new(m20261124_000002_databases::Migration),
+        ]
+    }
+}

@@ -1,0 +1,13 @@
+//! pgward's integration tests: one binary, real PostgreSQL servers (13-18), real HTTP, a real browser.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod auth;
+mod browser;
+mod databases;
+mod embedded;
+mod routes;
+mod schemathesis;
+mod secrets;
+mod tokens;

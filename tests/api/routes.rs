@@ -1,0 +1,162 @@
+use std::collections::BTreeSet;
+
+use crate::support::{repo_root, spawn_app};
+
+/// Operations reachable without a token. Anything else in the route table must answer 401.
+const PUBLIC: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/api/v1/auth/status"),
+    ("post", "/api/v1/auth/setup"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/refresh"),
+];
+
+fn operations(spec: &serde_json::Value) -> Vec<(String, String, bool)> {
+    let mut ops = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            // `security: [{}]` marks an operation that needs no credentials.
+            let public = op["security"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            });
+            ops.push((method.clone(), path.clone(), public));
+        }
+    }
+    ops
+}
+
+#[tokio::test]
+async fn every_non_public_route_refuses_requests_without_a_valid_token() {
+    let app = spawn_app().await;
+    app.admin_tokens().await;
+    // The route table: the spec collected from the router's registered handlers.
+    let spec = serde_json::to_value(pgward_server::openapi::spec()).unwrap();
+    let ops = operations(&spec);
+    assert!(ops.len() >= 15, "route table looks incomplete: {ops:?}");
+
+    let public: BTreeSet<(String, String)> = ops
+        .iter()
+        .filter(|o| o.2)
+        .map(|o| (o.0.clone(), o.1.clone()))
+        .collect();
+    let expected: BTreeSet<(String, String)> = PUBLIC
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(public, expected, "the set of public operations changed");
+
+    let id = uuid::Uuid::new_v4().to_string();
+    for (method, path, _) in ops.iter().filter(|o| !o.2) {
+        let url = app.url(&path.replace("{id}", &id));
+        for auth in [
+            None,
+            Some("Bearer not-a-token"),
+            Some("Bearer pgw_forged"),
+            Some("Basic YWRtaW46YWRtaW4="),
+        ] {
+            let mut req = app
+                .http
+                .request(method.to_uppercase().parse().unwrap(), &url)
+                .json(&serde_json::json!({}));
+            if let Some(a) = auth {
+                req = req.header("authorization", a);
+            }
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status().as_u16(), 401, "{method} {path} with {auth:?}");
+            let body: serde_json::Value = resp.json().await.unwrap();
+            assert_eq!(body["code"], "unauthorized", "{method} {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_served_openapi_document_is_the_committed_one() {
+    let app = spawn_app().await;
+    let served: serde_json::Value = app
+        .http
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let committed_text = std::fs::read_to_string(repo_root().join("openapi/openapi.json"))
+        .expect("openapi/openapi.json");
+    let committed: serde_json::Value = serde_json::from_str(&committed_text).unwrap();
+    assert!(
+        served == committed && committed_text == pgward_server::openapi::spec_json(),
+        "openapi/openapi.json is out of date: run `cargo run -p pgward-server -- openapi --output openapi/openapi.json`"
+    );
+    assert!(served["openapi"].as_str().unwrap().starts_with("3.1"));
+}
+
+#[tokio::test]
+async fn every_operation_documents_its_errors() {
+    let spec = serde_json::to_value(pgward_server::openapi::spec()).unwrap();
+    for (method, path, public) in operations(&spec) {
+        let responses = spec["paths"][&path][&method]["responses"]
+            .as_object()
+            .unwrap();
+        let codes: Vec<&String> = responses.keys().collect();
+        assert!(
+            codes.iter().any(|c| c.starts_with('2')),
+            "{method} {path}: no success response"
+        );
+        if !public {
+            assert!(
+                responses.contains_key("401"),
+                "{method} {path}: 401 undocumented"
+            );
+        }
+        if spec["paths"][&path][&method]["requestBody"].is_object() {
+            for c in ["400", "413", "422"] {
+                assert!(
+                    responses.contains_key(c),
+                    "{method} {path}: {c} undocumented"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_api_docs_render_without_internet() {
+    let app = spawn_app().await;
+    let page = app.http.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(
+        !html.contains("https://"),
+        "the docs page must not load anything from the internet"
+    );
+    let bundle = app
+        .http
+        .get(app.url("/api/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status().as_u16(), 200);
+    let init = app
+        .http
+        .get(app.url("/api/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("/api/openapi.json"), "{init}");
+}
+
+#[tokio::test]
+async fn unknown_api_routes_answer_json_404() {
+    let app = spawn_app().await;
+    let resp = app.http.get(app.url("/api/v1/nope")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
+}

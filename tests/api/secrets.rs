@@ -1,0 +1,116 @@
+use sqlx::Connection;
+
+use crate::support::{fleet, logs, spawn_app};
+
+/// A connection-string password must never come back in any response, log line or catalog column.
+#[tokio::test]
+async fn a_database_password_never_leaves_the_server() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = admin.token().unwrap().to_string();
+    let server = fleet().get(16);
+    let secret = format!("Zebra-{}", uuid::Uuid::new_v4().simple());
+    let role = format!("r_{}", uuid::Uuid::new_v4().simple());
+    let mut c = sqlx::PgConnection::connect(&server.url("postgres"))
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE ROLE {role} LOGIN PASSWORD '{secret}'"
+    )))
+    .execute(&mut c)
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    let conn = server.url_as(&role, &secret, "postgres");
+
+    let mut bodies = Vec::new();
+    let mut call =
+        async |method: reqwest::Method, path: String, body: Option<serde_json::Value>| {
+            let mut req = app.http.request(method, app.url(&path)).bearer_auth(&token);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            bodies.push(text.clone());
+            (status, text)
+        };
+    let (status, created) = call(
+        reqwest::Method::POST,
+        "/api/v1/databases".into(),
+        Some(serde_json::json!({"name": "secretive", "connection_string": conn})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = serde_json::from_str::<serde_json::Value>(&created).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    call(
+        reqwest::Method::GET,
+        format!("/api/v1/databases/{id}"),
+        None,
+    )
+    .await;
+    call(reqwest::Method::GET, "/api/v1/databases".into(), None).await;
+    call(
+        reqwest::Method::POST,
+        format!("/api/v1/databases/{id}/test"),
+        None,
+    )
+    .await;
+    call(
+        reqwest::Method::POST,
+        "/api/v1/databases/test-connection".into(),
+        Some(serde_json::json!({"connection_string": conn})),
+    )
+    .await;
+    let wrong = conn.replace(&secret, &format!("{secret}-wrong"));
+    call(
+        reqwest::Method::POST,
+        "/api/v1/databases/test-connection".into(),
+        Some(serde_json::json!({"connection_string": wrong})),
+    )
+    .await;
+    call(
+        reqwest::Method::POST,
+        "/api/v1/databases".into(),
+        Some(serde_json::json!({"name": "other", "connection_string": wrong})),
+    )
+    .await;
+    call(
+        reqwest::Method::PATCH,
+        format!("/api/v1/databases/{id}"),
+        Some(serde_json::json!({"connection_string": conn, "name": "still secretive"})),
+    )
+    .await;
+
+    assert_eq!(bodies.len(), 8);
+    for b in &bodies {
+        assert!(!b.contains(&secret), "a response carried the password: {b}");
+    }
+    assert!(
+        bodies[0].contains("***"),
+        "the masked form is shown: {}",
+        bodies[0]
+    );
+    let logs = logs::captured();
+    assert!(logs.contains("database registered"), "logging was captured");
+    assert!(!logs.contains(&secret), "a log line carried the password");
+
+    // At rest it is ciphertext.
+    let mut catalog = sqlx::PgConnection::connect(&fleet().catalog().url(&app.catalog_db))
+        .await
+        .unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT connection_encrypted FROM databases")
+        .fetch_one(&mut catalog)
+        .await
+        .unwrap();
+    let dump: String = sqlx::query_scalar("SELECT string_agg(t::text, ' ') FROM databases t")
+        .fetch_one(&mut catalog)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&stored).contains(&secret));
+    assert!(!dump.contains(&secret));
+}

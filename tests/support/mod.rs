@@ -1,0 +1,27 @@
+//! Test fixtures: a fleet of real PostgreSQL servers (majors 13-18), a per-test catalog database cloned
+//! from a migrated template, an in-process pgward on port 0, and captured logs.
+
+pub mod app;
+pub mod fleet;
+pub mod logs;
+
+pub use app::{spawn_app, spawn_app_with};
+pub use fleet::fleet;
+
+/// Root of the repository (tests/ lives there).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+/// Where scripts/deps.sh put the test tools and PostgreSQL binaries.
+pub fn cache_dir() -> std::path::PathBuf {
+    std::env::var_os("PGWARD_CACHE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
+                .join(".cache/pgward")
+        })
+}
