@@ -13,6 +13,8 @@ impl MigrationTrait for Migration {
 CREATE TABLE databases (
     id                    uuid PRIMARY KEY,
     name                  text NOT NULL,
+    -- Unicode-aware lower case of the name, computed by pgward (the catalog may use the C locale).
+    name_key              text NOT NULL,
     description           text,
     -- AES-256-GCM: 12-byte nonce || ciphertext+tag of the connection string.
     connection_encrypted  bytea NOT NULL,
@@ -30,7 +32,7 @@ CREATE TABLE databases (
     created_at            timestamptz NOT NULL DEFAULT now(),
     updated_at            timestamptz NOT NULL DEFAULT now()
 );
-CREATE UNIQUE INDEX databases_name_key ON databases (lower(name));
+CREATE UNIQUE INDEX databases_name_key ON databases (name_key);
 "#,
             )
             .await?;

@@ -139,6 +139,8 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
         "the catalog server was not stopped"
     );
 
+    // A fresh client: the old one may hold a keep-alive connection to the stopped server.
+    let client = pgward_api_client::Client::new(&base);
     let mut second = Serve::start(&data, port);
     second.wait_for("catalog migrations done");
     assert!(

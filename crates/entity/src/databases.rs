@@ -6,6 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
+    pub name_key: String,
     pub description: Option<String>,
     /// Nonce || AES-256-GCM ciphertext of the connection string.
     pub connection_encrypted: Vec<u8>,

@@ -9,7 +9,7 @@ use actix_files::{Files, NamedFile};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse, fn_service};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use pgward_engine::pg::{self, PgInstalls};
 use sea_orm::DatabaseConnection;
@@ -18,6 +18,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Auth;
+use crate::auth::extractor::{Resolved, bearer, resolve};
 use crate::auth::rate_limit::LoginLimiter;
 use crate::catalog::{self, EmbeddedCatalog};
 use crate::config::Config;
@@ -183,6 +184,9 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     };
     let limit = state.config.server.body_limit;
     let spa_dir = state.config.server.spa_dir.clone();
+    if !spa_dir.join("index.html").is_file() {
+        tracing::warn!(dir = %spa_dir.display(), "the web UI is not built there (scripts/build-spa.sh); serving the API only");
+    }
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, api) = App::new()
@@ -204,6 +208,7 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("route"))
             }))
+            .wrap(from_fn(authenticate))
             .wrap(from_fn(readiness))
             .wrap(tracing_actix_web::TracingLogger::default())
     })
@@ -227,6 +232,21 @@ async fn readiness(
     next.call(req)
         .await
         .map(ServiceResponse::map_into_boxed_body)
+}
+
+/// Resolves the bearer token of API requests once, before any handler extractor runs (see `Resolved`).
+async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.path().starts_with("/api/v1/") {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        if let (Some(state), Some(token)) = (state, bearer(req.headers())) {
+            let found = resolve(&state, &token).await?;
+            req.extensions_mut().insert(Resolved(found));
+        }
+    }
+    next.call(req).await
 }
 
 /// The SPA: static files, and `index.html` for every other non-API path so deep links work.

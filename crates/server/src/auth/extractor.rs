@@ -4,9 +4,8 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use chrono::Utc;
-use futures::future::LocalBoxFuture;
 use pgward_api_types::AuthMethod;
 use pgward_entity::{api_tokens, sessions, users};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -25,35 +24,45 @@ pub struct Authenticated {
     pub credential_id: Uuid,
 }
 
+/// What the authentication middleware found for this request. Resolving credentials needs the catalog
+/// (async); doing it before the handler's extractors run means a bad token is refused with 401 before
+/// the body is even looked at, whatever order extractors finish in.
+#[derive(Clone)]
+pub struct Resolved(pub Option<Authenticated>);
+
+pub fn bearer(headers: &actix_web::http::header::HeaderMap) -> Option<String> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// Looks up the credential behind a bearer token: an API token (`pgw_...`) or a JWT access token.
+pub async fn resolve(state: &AppState, token: &str) -> Result<Option<Authenticated>, AppError> {
+    if token.starts_with(API_TOKEN_PREFIX) {
+        by_api_token(state, token).await
+    } else {
+        by_access_token(state, token).await
+    }
+}
+
 impl FromRequest for Authenticated {
     type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = req
-            .headers()
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(|t| t.trim().to_string());
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
-            let token = token
-                .filter(|t| !t.is_empty())
-                .ok_or(AppError::Unauthorized)?;
-            let found = if token.starts_with(API_TOKEN_PREFIX) {
-                by_api_token(&state, &token).await?
-            } else {
-                by_access_token(&state, &token).await?
-            };
-            let auth = found.ok_or(AppError::Unauthorized)?;
-            tracing::Span::current().record("user_id", tracing::field::display(auth.user.id));
-            Ok(auth)
+        let found = req.extensions().get::<Resolved>().and_then(|r| r.0.clone());
+        std::future::ready(match found {
+            Some(auth) => {
+                tracing::Span::current().record("user_id", tracing::field::display(auth.user.id));
+                Ok(auth)
+            }
+            None => Err(AppError::Unauthorized.into()),
         })
     }
 }

@@ -106,6 +106,11 @@ async fn ensure_name_free(
     Ok(())
 }
 
+/// Names are unique regardless of case, in every script ("Ä" and "ä" are the same name).
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 fn map_unique(e: sea_orm::DbErr, name: &str) -> AppError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
@@ -150,6 +155,7 @@ pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Data
     let row = databases::ActiveModel {
         id: Set(id),
         name: Set(name.clone()),
+        name_key: Set(name_key(&name)),
         description: Set(req
             .description
             .map(|d| d.trim().to_string())
@@ -272,6 +278,7 @@ pub async fn update(
     let now = Utc::now();
     let mut am: databases::ActiveModel = row.into();
     am.name = Set(name.clone());
+    am.name_key = Set(name_key(&name));
     if let Some(d) = req.description {
         am.description = Set(Some(d.trim().to_string()).filter(|d| !d.is_empty()));
     }
