@@ -1,7 +1,10 @@
 //! The browser session: where the API lives, the tokens in `localStorage`, and the one wrapper every
 //! authenticated call goes through (refresh once on a 401, else log out).
 
+use std::cell::RefCell;
 use std::future::Future;
+
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
 
 use leptos::prelude::*;
 use pgward_api_client::{Client, ClientError};
@@ -103,18 +106,9 @@ impl Session {
         }
         // Another call may already have refreshed while this one was in flight: just retry then.
         let current = self.access.get_untracked();
-        if current.is_none() || current == used {
-            let Some(refresh_token) = self.refresh.get_untracked() else {
-                self.clear();
-                return Err("Your session has ended; please log in again.".into());
-            };
-            match public_client().refresh(&refresh_token).await {
-                Ok(pair) => self.store(&pair),
-                Err(_) => {
-                    self.clear();
-                    return Err("Your session has expired; please log in again.".into());
-                }
-            }
+        if (current.is_none() || current == used) && !self.refresh_tokens().await {
+            self.clear();
+            return Err("Your session has expired; please log in again.".into());
         }
         match call(self.client()).await {
             Err(e) if is_unauthorized(&e) => {
@@ -124,6 +118,43 @@ impl Session {
             other => other.map_err(|e| e.to_string()),
         }
     }
+}
+
+impl Session {
+    /// Exchanges the refresh token for a new pair. Refresh tokens are single-use, so concurrent callers
+    /// (e.g. the page's list and the top bar's `me`, both answered 401) share one request.
+    async fn refresh_tokens(self) -> bool {
+        let pending = IN_FLIGHT.with(|slot| {
+            slot.borrow_mut()
+                .get_or_insert_with(|| {
+                    async move {
+                        let ok = match self.refresh.get_untracked() {
+                            Some(token) => match public_client().refresh(&token).await {
+                                Ok(pair) => {
+                                    self.store(&pair);
+                                    true
+                                }
+                                Err(_) => false,
+                            },
+                            None => false,
+                        };
+                        IN_FLIGHT.with(|slot| slot.borrow_mut().take());
+                        ok
+                    }
+                    .boxed_local()
+                    .shared()
+                })
+                .clone()
+        });
+        pending.await
+    }
+}
+
+type PendingRefresh = Shared<LocalBoxFuture<'static, bool>>;
+
+thread_local! {
+    /// The refresh currently under way, if any (wasm is single-threaded).
+    static IN_FLIGHT: RefCell<Option<PendingRefresh>> = const { RefCell::new(None) };
 }
 
 fn is_unauthorized(e: &ClientError) -> bool {

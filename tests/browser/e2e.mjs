@@ -80,10 +80,18 @@ async function run(page) {
   const byTestId = (id) => page.getByTestId(id);
   const errorBanner = byTestId('error').first();
 
+  // Waits for `target`, failing at once (with the message shown) if the page shows an error instead.
+  async function reach(target, what) {
+    await target.or(errorBanner).first().waitFor();
+    if (!(await target.first().isVisible())) {
+      throw new Error(`${what}: the page shows an error: ${(await errorBanner.innerText()).trim()}`);
+    }
+  }
+
   await step('open /', async () => {
     await page.goto(`${baseUrl}/`);
-    await page.waitForURL((u) => u.pathname === '/setup');
-    await byTestId('setup-email').waitFor();
+    await reach(byTestId('setup-email'), 'expected the setup page');
+    if (new URL(page.url()).pathname !== '/setup') throw new Error(`landed on ${page.url()}, not /setup`);
   });
 
   await step('setup administrator', async () => {
@@ -133,8 +141,7 @@ async function run(page) {
   await step('save database', async () => {
     await byTestId('db-add-submit').click();
     const row = byTestId('db-row').filter({ has: byTestId('db-name').getByText(dbName, { exact: true }) });
-    await row.or(errorBanner).first().waitFor();
-    if (!(await row.isVisible())) throw new Error(`saving failed: ${await errorBanner.innerText()}`);
+    await reach(row, 'saving the database');
     const health = (await row.getByTestId('db-health').innerText()).trim();
     const cells = (await row.locator('td').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
     return { health, row: cells.slice(0, 5) };
