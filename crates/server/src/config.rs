@@ -43,7 +43,7 @@ pub struct CatalogConfig {
     pub max_connections: u32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecretsConfig {
     /// Base64 of 32 random bytes: the AES-256-GCM key for secrets at rest. Unset: read or generate
@@ -110,12 +110,6 @@ impl Default for CatalogConfig {
             url: None,
             max_connections: 10,
         }
-    }
-}
-
-impl Default for SecretsConfig {
-    fn default() -> Self {
-        Self { key: None }
     }
 }
 
