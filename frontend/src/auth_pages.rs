@@ -153,7 +153,13 @@ pub fn SetupPage() -> impl IntoView {
                 </label>
                 <label class="field">
                     <span>"Name " <small class="muted">"(optional)"</small></span>
-                    <input type="text" autocomplete="name" data-testid="setup-name" bind:value=name />
+                    <input
+                        type="text"
+                        maxlength="100"
+                        autocomplete="name"
+                        data-testid="setup-name"
+                        bind:value=name
+                    />
                 </label>
                 <label class="field">
                     <span>"Password"</span>

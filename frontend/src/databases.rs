@@ -338,13 +338,19 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
                 </label>
                 <label class="field">
                     <span>"Description " <small class="muted">"(optional)"</small></span>
-                    <input type="text" data-testid="db-add-description" bind:value=description />
+                    <input
+                        type="text"
+                        maxlength="1000"
+                        data-testid="db-add-description"
+                        bind:value=description
+                    />
                 </label>
                 <label class="field span-2">
                     <span>"Connection string"</span>
                     <input
                         type="password"
                         required
+                        maxlength="2048"
                         autocomplete="off"
                         spellcheck="false"
                         placeholder="postgres://user:password@host:5432/dbname"

@@ -135,6 +135,7 @@ pub fn TokensPage() -> impl IntoView {
                     <input
                         type="text"
                         required
+                        maxlength="100"
                         placeholder="e.g. ci-pipeline"
                         data-testid="token-name"
                         bind:value=name
@@ -145,6 +146,7 @@ pub fn TokensPage() -> impl IntoView {
                     <input
                         type="number"
                         min="1"
+                        max="3650"
                         data-testid="token-days"
                         bind:value=days
                     />

@@ -94,7 +94,10 @@ async fn new_catalog_db() -> String {
 }
 
 pub fn test_config(catalog_db: &str) -> Config {
-    let mut cfg = Config { data_dir: tempfile::tempdir().expect("tempdir").keep(), ..Config::default() };
+    let mut cfg = Config {
+        data_dir: tempfile::tempdir().expect("tempdir").keep(),
+        ..Config::default()
+    };
     cfg.server.bind = "127.0.0.1:0".parse().expect("addr");
     cfg.server.workers = 1;
     cfg.server.spa_dir = super::repo_root().join("frontend/dist");

@@ -132,7 +132,9 @@ fn clean_stale(base: &Path) {
     };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let pid = name.strip_prefix("pgward-fleet-").and_then(|p| p.parse::<i32>().ok());
+        let pid = name
+            .strip_prefix("pgward-fleet-")
+            .and_then(|p| p.parse::<i32>().ok());
         if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
             let _ = std::fs::remove_dir_all(e.path());
         }

@@ -8,10 +8,13 @@ use uuid::Uuid;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateDatabaseRequest {
     /// Unique display name, 1-100 characters (any script).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     /// `postgres://user:password@host:port/dbname?sslmode=...`
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
     pub connection_string: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub description: Option<String>,
     /// Save without connecting first. By default pgward connects and refuses to save what it cannot reach.
     #[serde(default)]
@@ -103,6 +106,7 @@ pub struct DatabasePage {
 pub struct DatabaseListQuery {
     /// Page size, 1-200 (default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     /// Opaque cursor from a previous page's `next_cursor`.
     #[serde(default)]
