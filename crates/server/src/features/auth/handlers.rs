@@ -10,7 +10,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// Whether first-user setup is still needed (lets the SPA choose between setup and login).
-#[utoipa::path(tag = "auth", security(()), responses((status = 200, description = "setup state", body = AuthStatus)))]
+#[utoipa::path(
+    operation_id = "auth_status",tag = "auth", security(()), responses((status = 200, description = "setup state", body = AuthStatus)))]
 #[get("/auth/status")]
 async fn status(state: web::Data<AppState>) -> Result<web::Json<AuthStatus>, AppError> {
     Ok(web::Json(AuthStatus {
@@ -20,6 +21,7 @@ async fn status(state: web::Data<AppState>) -> Result<web::Json<AuthStatus>, App
 
 /// Create the first administrator. Works only while no user exists.
 #[utoipa::path(
+    operation_id = "setup",
     tag = "auth",
     security(()),
     request_body = SetupRequest,
@@ -42,6 +44,7 @@ async fn setup(
 
 /// Log in with email and password. Rate limited per client IP.
 #[utoipa::path(
+    operation_id = "login",
     tag = "auth",
     security(()),
     request_body = LoginRequest,
@@ -73,6 +76,7 @@ async fn login(
 
 /// Exchange a refresh token for a new token pair. The refresh token is single-use.
 #[utoipa::path(
+    operation_id = "refresh",
     tag = "auth",
     security(()),
     request_body = RefreshRequest,
@@ -96,6 +100,7 @@ async fn refresh(
 
 /// End the current session: its access and refresh tokens stop working at once.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "auth",
     responses(
         (status = 204, description = "logged out"),
@@ -117,6 +122,7 @@ async fn logout(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpR
 
 /// The authenticated user.
 #[utoipa::path(
+    operation_id = "me",
     tag = "auth",
     responses(
         (status = 200, description = "the caller", body = Me),

@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 /// List databases, oldest first, with cursor pagination and filters.
 #[utoipa::path(
+    operation_id = "list_databases",
     tag = "databases",
     params(DatabaseListQuery),
     responses(
@@ -32,6 +33,7 @@ async fn list(
 
 /// Register a database. The connection is tested first unless `skip_connection_test` is set.
 #[utoipa::path(
+    operation_id = "create_database",
     tag = "databases",
     request_body = CreateDatabaseRequest,
     responses(
@@ -55,6 +57,7 @@ async fn create(
 
 /// One database.
 #[utoipa::path(
+    operation_id = "get_database",
     tag = "databases",
     params(("id" = Uuid, Path, description = "database id")),
     responses(
@@ -74,6 +77,7 @@ async fn get(
 
 /// Change a database; omitted fields are kept. A new connection string is tested before it is saved.
 #[utoipa::path(
+    operation_id = "update_database",
     tag = "databases",
     params(("id" = Uuid, Path, description = "database id")),
     request_body = UpdateDatabaseRequest,
@@ -101,6 +105,7 @@ async fn update(
 
 /// Remove a database from pgward (the database itself is not touched).
 #[utoipa::path(
+    operation_id = "delete_database",
     tag = "databases",
     params(("id" = Uuid, Path, description = "database id")),
     responses(
@@ -121,6 +126,7 @@ async fn delete(
 
 /// Test a saved database's connection and record the outcome in its health.
 #[utoipa::path(
+    operation_id = "test_database",
     tag = "databases",
     params(("id" = Uuid, Path, description = "database id")),
     responses(
@@ -142,6 +148,7 @@ async fn test_saved(
 
 /// Test a connection string without saving it.
 #[utoipa::path(
+    operation_id = "test_connection",
     tag = "databases",
     request_body = TestConnectionRequest,
     responses(

@@ -11,7 +11,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "system", security(()), responses((status = 200, description = "alive", body = Health)))]
+#[utoipa::path(
+    operation_id = "healthz",tag = "system", security(()), responses((status = 200, description = "alive", body = Health)))]
 #[get("/healthz")]
 async fn healthz() -> web::Json<Health> {
     web::Json(Health {
@@ -21,6 +22,7 @@ async fn healthz() -> web::Json<Health> {
 
 /// Migrations finished and the catalog answers.
 #[utoipa::path(
+    operation_id = "readyz",
     tag = "system",
     security(()),
     responses(

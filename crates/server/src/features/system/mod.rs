@@ -11,6 +11,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 #[utoipa::path(
+    operation_id = "system_info",
     tag = "system",
     responses(
         (status = 200, description = "version and PostgreSQL clients found", body = SystemInfo),

@@ -9,6 +9,7 @@ use crate::state::AppState;
 
 /// Create an API token. The token is in this response only; store it now.
 #[utoipa::path(
+    operation_id = "create_api_token",
     tag = "tokens",
     request_body = CreateApiTokenRequest,
     responses(
@@ -31,6 +32,7 @@ async fn create(
 
 /// The caller's active API tokens (without their secrets).
 #[utoipa::path(
+    operation_id = "list_api_tokens",
     tag = "tokens",
     responses(
         (status = 200, description = "tokens", body = ApiTokenList),
@@ -49,6 +51,7 @@ async fn list(
 
 /// Revoke an API token; it stops working immediately.
 #[utoipa::path(
+    operation_id = "revoke_api_token",
     tag = "tokens",
     params(("id" = Uuid, Path, description = "token id")),
     responses(
