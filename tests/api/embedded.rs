@@ -139,6 +139,31 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
         "the catalog server was not stopped"
     );
 
+    // Password reset from the command line, against the same (stopped) embedded catalog.
+    let mut reset = Command::new(env!("CARGO_BIN_EXE_pgward"))
+        .args(["user", "reset-password", "--email", "op@example.com"])
+        .env_clear()
+        .env("PGWARD_DATA_DIR", &data)
+        .env(
+            "PGWARD_POSTGRES__BIN_DIRS",
+            format!("[\"{}\"]", pg_root().display()),
+        )
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut reset.stdin.take().unwrap(), b"a brand new password\n").unwrap();
+    let reset = reset.wait_with_output().unwrap();
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    assert!(
+        !data.join("catalog/postmaster.pid").exists(),
+        "reset-password left the catalog running"
+    );
+
     // A fresh client: the old one may hold a keep-alive connection to the stopped server.
     let client = pgward_api_client::Client::new(&base);
     let mut second = Serve::start(&data, port);
@@ -147,8 +172,13 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
         !client.auth_status().await.unwrap().setup_required,
         "the first run's user is gone"
     );
-    client
+    let old = client
         .login("op@example.com", "embedded default pw")
+        .await
+        .unwrap_err();
+    assert_eq!(old.status(), Some(401));
+    client
+        .login("op@example.com", "a brand new password")
         .await
         .unwrap();
     let log = second.stop();

@@ -21,8 +21,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 
-const ADMIN_EMAIL = 'admin@example.com';
-const ADMIN_PASSWORD = 'correct horse battery';
+const ADMIN_EMAIL = process.env.ADMIN_EMAIL || 'admin@example.com';
+const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD || 'correct horse battery';
 const ADMIN_NAME = 'E2E Admin';
 
 function env(name, fallback) {
@@ -108,14 +108,20 @@ async function run(page) {
     return new URL(page.url()).pathname;
   });
 
-  if (new URL(page.url()).pathname === '/login') {
-    await step('login', async () => {
-      await byTestId('login-email').fill(ADMIN_EMAIL);
-      await byTestId('login-password').fill(ADMIN_PASSWORD);
-      await byTestId('login-submit').click();
-      await page.waitForURL((u) => u.pathname === '/databases');
+  // Log out and back in through the login page, so the login form itself is exercised.
+  if (new URL(page.url()).pathname === '/databases') {
+    await step('logout', async () => {
+      await byTestId('logout').click();
+      await page.waitForURL((u) => u.pathname === '/login');
     });
   }
+
+  await step('login', async () => {
+    await byTestId('login-email').fill(ADMIN_EMAIL);
+    await byTestId('login-password').fill(ADMIN_PASSWORD);
+    await byTestId('login-submit').click();
+    await page.waitForURL((u) => u.pathname === '/databases');
+  });
 
   await step('open Databases', async () => {
     await byTestId('nav-databases').click();
@@ -183,6 +189,8 @@ async function main() {
     });
     await Promise.race([run(page), overall]);
     if (pageErrors.length) throw new Error(`uncaught error in the page: ${pageErrors[0]}`);
+    // For a person to look at: what the operator saw at the end.
+    if (process.env.E2E_SCREENSHOT) await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true });
 
     console.log(JSON.stringify({ ok: true, ms: Date.now() - started, steps }));
     return 0;
