@@ -24,4 +24,9 @@ echo "== OpenAPI document"
 openapi-spec-validator openapi/openapi.json
 
 echo "== tests"
-cargo test --workspace --exclude pgward-frontend -- --test-threads 2
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --exclude pgward-frontend -- --test-threads 2 2>&1 | tee "$log"
+# One closing line for the whole run: cargo prints a result line per test binary (doc tests last, often 0).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

@@ -148,12 +148,49 @@ impl Config {
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
         }
-        fig = fig.merge(Env::prefixed("PGWARD_").split("__").ignore(&["config"]));
+        // Only settings: `PGWARD_DATA_DIR` and `PGWARD_<SECTION>__<KEY>`. Other PGWARD_* variables (the
+        // config file path, tooling such as PGWARD_CACHE) are not configuration; typos in sections still fail.
+        let settings = Env::prefixed("PGWARD_")
+            .filter(|k| k.as_str().eq_ignore_ascii_case("data_dir") || k.as_str().contains("__"))
+            .split("__");
+        fig = fig.merge(settings);
         let cfg: Config = fig.extract().map_err(Box::new)?;
         Ok(cfg)
     }
 
     pub fn is_embedded_catalog(&self) -> bool {
         self.catalog.url.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_settings_override_the_file_and_other_pgward_variables_are_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "pgward.toml",
+                "data_dir = \"/srv/pgward\"\n[server]\nbind = \"0.0.0.0:9000\"\n",
+            )?;
+            jail.set_env("PGWARD_SERVER__BIND", "127.0.0.1:9100");
+            jail.set_env("PGWARD_POSTGRES__BIN_DIRS", "[\"/opt/pg\"]");
+            jail.set_env("PGWARD_CACHE", "/root/.cache/pgward");
+            let cfg = Config::load(Some(Path::new("pgward.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.data_dir, PathBuf::from("/srv/pgward"));
+            assert_eq!(cfg.server.bind.to_string(), "127.0.0.1:9100");
+            assert_eq!(cfg.postgres.bin_dirs, vec![PathBuf::from("/opt/pg")]);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_misspelt_section_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PGWARD_SERVR__BIND", "127.0.0.1:9100");
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
     }
 }
