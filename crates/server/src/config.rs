@@ -164,6 +164,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[expect(clippy::result_large_err, reason = "figment::Jail's closure signature is fixed by figment")]
 mod tests {
     use super::*;
 
