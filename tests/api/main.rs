@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod backup_engine;
 mod browser;
 mod databases;
 mod embedded;

@@ -3,7 +3,10 @@
 
 pub mod app;
 pub mod fleet;
+pub mod keeper;
 pub mod logs;
+pub mod pagila;
+pub mod storage;
 
 pub use app::{spawn_app, spawn_app_with};
 pub use fleet::fleet;

@@ -1,3 +1,4 @@
 //! pgward's data plane. It knows PostgreSQL and storage, and nothing about HTTP or the catalog.
 
+pub mod backup;
 pub mod pg;

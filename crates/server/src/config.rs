@@ -164,7 +164,10 @@ impl Config {
 }
 
 #[cfg(test)]
-#[expect(clippy::result_large_err, reason = "figment::Jail's closure signature is fixed by figment")]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail's closure signature is fixed by figment"
+)]
 mod tests {
     use super::*;
 

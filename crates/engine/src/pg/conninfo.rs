@@ -123,6 +123,34 @@ impl ConnInfo {
         &self.raw
     }
 
+    /// The password, if the URL has one (percent-decoded). For PGPASSWORD; never log it.
+    pub fn password(&self) -> Option<String> {
+        Url::parse(&self.raw)
+            .ok()
+            .and_then(|u| u.password().map(percent_decode))
+            .filter(|p| !p.is_empty())
+    }
+
+    /// The URL without its password (and without secret query parameters), for client programs that get
+    /// the password through PGPASSWORD instead of their command line.
+    pub fn without_password(&self) -> String {
+        let Ok(mut u) = Url::parse(&self.raw) else {
+            return String::new();
+        };
+        let _ = u.set_password(None);
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .filter(|(k, _)| k != "password")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if pairs.is_empty() {
+            u.set_query(None);
+        } else {
+            u.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        u.to_string()
+    }
+
     pub fn connect_options(&self) -> PgConnectOptions {
         // Validated in `parse`, so this cannot fail; fall back to defaults rather than panic.
         PgConnectOptions::from_str(&self.raw).unwrap_or_default()

@@ -1,0 +1,36 @@
+//! The JSON sidecar stored next to every backup: enough to know what it is, verify it, and restore it
+//! without the catalog.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::options::{Compression, DumpFormat, DumpOptions};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub pgward_version: String,
+    pub created_at: DateTime<Utc>,
+    pub object: String,
+    pub format: DumpFormat,
+    pub compression: Compression,
+    pub options: DumpOptions,
+    pub server_version: String,
+    pub pg_dump_version: String,
+    pub database: String,
+    pub database_size: Option<i64>,
+    pub table_count: Option<i64>,
+    /// Bytes pg_dump produced.
+    pub dump_bytes: u64,
+    /// Bytes stored (after compression and encryption).
+    pub size: u64,
+    pub sha256: String,
+    /// sha256 fingerprints of the age recipients the backup is encrypted to (empty: not encrypted).
+    pub recipient_fingerprints: Vec<String>,
+}
+
+/// A stable, short identifier of an age recipient that does not repeat the key itself.
+pub fn recipient_fingerprint(recipient: &str) -> String {
+    let d = Sha256::digest(recipient.trim().as_bytes());
+    format!("sha256:{}", &hex::encode(d)[..16])
+}

@@ -1,0 +1,15 @@
+//! The backup pipeline: pg_dump -> compression -> optional age encryption -> sha256 and byte count ->
+//! every destination at once. Memory is bounded by a few chunk buffers per destination, whatever the size
+//! of the database; nothing is written to a temporary file for plain and custom dumps.
+
+mod encode;
+pub mod manifest;
+pub mod naming;
+pub mod options;
+mod run;
+pub mod target;
+
+pub use manifest::Manifest;
+pub use options::{Compression, DumpFormat, DumpOptions};
+pub use run::{DumpError, DumpOutcome, DumpRequest, Progress, TargetOutcome, run_dump};
+pub use target::{Target, TargetKind};

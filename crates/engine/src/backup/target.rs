@@ -1,0 +1,250 @@
+//! Destinations as the pipeline sees them: a local directory or any `object_store` backend (S3, GCS,
+//! Azure). Each upload consumes chunks from its own bounded channel.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+/// What flows to an uploader. A channel that closes without `Finish` means "abort".
+#[derive(Debug)]
+pub enum Chunk {
+    Data(Bytes),
+    Finish,
+}
+
+#[derive(Clone)]
+pub enum TargetKind {
+    /// Written to a temporary name, fsynced, then renamed: a crash never leaves a half file under the
+    /// final name.
+    Local { root: PathBuf },
+    /// Streamed as a multipart upload; aborted on failure so no pending parts are left behind.
+    Object { store: Arc<dyn ObjectStore> },
+}
+
+impl std::fmt::Debug for TargetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Local { root } => write!(f, "Local({})", root.display()),
+            Self::Object { store } => write!(f, "Object({store})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The caller's name for this destination (e.g. its id); echoed in outcomes and errors.
+    pub id: String,
+    pub kind: TargetKind,
+}
+
+impl Target {
+    fn local_path(root: &Path, key: &str) -> PathBuf {
+        root.join(key.trim_start_matches('/'))
+    }
+
+    /// Streams chunks from `rx` into `key`. Returns the number of bytes stored.
+    pub(crate) async fn upload(
+        &self,
+        key: &str,
+        mut rx: mpsc::Receiver<Chunk>,
+        part_size: usize,
+    ) -> Result<u64, String> {
+        match &self.kind {
+            TargetKind::Local { root } => {
+                let path = Self::local_path(root, key);
+                let dir = path.parent().ok_or("invalid object key")?.to_path_buf();
+                tokio::fs::create_dir_all(&dir)
+                    .await
+                    .map_err(|e| format!("creating {}: {e}", dir.display()))?;
+                let name = path
+                    .file_name()
+                    .ok_or("invalid object key")?
+                    .to_string_lossy()
+                    .into_owned();
+                let tmp = dir.join(format!(".{name}.partial"));
+                let mut file = tokio::fs::File::create(&tmp)
+                    .await
+                    .map_err(|e| format!("creating {}: {e}", tmp.display()))?;
+                let mut size = 0u64;
+                let result: Result<(), String> = async {
+                    loop {
+                        match rx.recv().await {
+                            Some(Chunk::Data(b)) => {
+                                file.write_all(&b)
+                                    .await
+                                    .map_err(|e| format!("writing {}: {e}", tmp.display()))?;
+                                size += b.len() as u64;
+                            }
+                            Some(Chunk::Finish) => break Ok(()),
+                            None => break Err("aborted".to_string()),
+                        }
+                    }?;
+                    file.sync_all()
+                        .await
+                        .map_err(|e| format!("fsync {}: {e}", tmp.display()))?;
+                    tokio::fs::rename(&tmp, &path)
+                        .await
+                        .map_err(|e| format!("renaming to {}: {e}", path.display()))?;
+                    // The rename itself must survive a crash too.
+                    if let Ok(d) = tokio::fs::File::open(&dir).await {
+                        let _ = d.sync_all().await;
+                    }
+                    Ok(())
+                }
+                .await;
+                if result.is_err() {
+                    let _ = tokio::fs::remove_file(&tmp).await;
+                }
+                result.map(|()| size)
+            }
+            TargetKind::Object { store } => {
+                let path = ObjectPath::from(key);
+                let upload = store
+                    .put_multipart(&path)
+                    .await
+                    .map_err(|e| format!("starting upload: {e}"))?;
+                let mut w = WriteMultipart::new_with_chunk_size(upload, part_size);
+                let mut size = 0u64;
+                loop {
+                    match rx.recv().await {
+                        Some(Chunk::Data(b)) => {
+                            // At most two parts in flight: memory stays at a few part sizes.
+                            if let Err(e) = w.wait_for_capacity(2).await {
+                                let _ = w.abort().await;
+                                return Err(format!("uploading: {e}"));
+                            }
+                            size += b.len() as u64;
+                            w.put(b);
+                        }
+                        Some(Chunk::Finish) => {
+                            return w
+                                .finish()
+                                .await
+                                .map(|_| size)
+                                .map_err(|e| format!("completing upload: {e}"));
+                        }
+                        None => {
+                            let _ = w.abort().await;
+                            return Err("aborted".into());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stores a small object in one request (manifests, probes).
+    pub async fn put_small(&self, key: &str, data: Bytes) -> Result<(), String> {
+        match &self.kind {
+            TargetKind::Local { root } => {
+                let path = Self::local_path(root, key);
+                if let Some(d) = path.parent() {
+                    tokio::fs::create_dir_all(d)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                let tmp = path.with_extension("partial");
+                tokio::fs::write(&tmp, &data)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tokio::fs::File::open(&tmp)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .sync_all()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tokio::fs::rename(&tmp, &path)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            TargetKind::Object { store } => store
+                .put(&ObjectPath::from(key), PutPayload::from(data))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Reads a whole object (for probes, manifests and tests; backups are streamed instead).
+    pub async fn get_all(&self, key: &str) -> Result<Bytes, String> {
+        match &self.kind {
+            TargetKind::Local { root } => tokio::fs::read(Self::local_path(root, key))
+                .await
+                .map(Bytes::from)
+                .map_err(|e| e.to_string()),
+            TargetKind::Object { store } => {
+                let r = store
+                    .get(&ObjectPath::from(key))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                r.bytes().await.map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Streams an object in chunks.
+    pub async fn stream(
+        &self,
+        key: &str,
+    ) -> Result<futures::stream::BoxStream<'static, Result<Bytes, String>>, String> {
+        match &self.kind {
+            TargetKind::Local { root } => {
+                let f = tokio::fs::File::open(Self::local_path(root, key))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let s = tokio_util::io::ReaderStream::new(f).map(|r| r.map_err(|e| e.to_string()));
+                Ok(s.boxed())
+            }
+            TargetKind::Object { store } => {
+                let r = store
+                    .get(&ObjectPath::from(key))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(r.into_stream()
+                    .map(|r| r.map_err(|e| e.to_string()))
+                    .boxed())
+            }
+        }
+    }
+
+    /// Deletes an object; a missing object is not an error (deleting is idempotent).
+    pub async fn delete(&self, key: &str) -> Result<(), String> {
+        match &self.kind {
+            TargetKind::Local { root } => {
+                match tokio::fs::remove_file(Self::local_path(root, key)).await {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            TargetKind::Object { store } => match store.delete(&ObjectPath::from(key)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            },
+        }
+    }
+
+    /// Writes, reads back and deletes a probe object: the destination works end to end.
+    pub async fn probe(&self, key: &str) -> Result<(), String> {
+        let payload = Bytes::from(format!("pgward probe {key}"));
+        self.put_small(key, payload.clone())
+            .await
+            .map_err(|e| format!("write failed: {e}"))?;
+        let back = self
+            .get_all(key)
+            .await
+            .map_err(|e| format!("read-back failed: {e}"))?;
+        if back != payload {
+            return Err("read-back returned different bytes".into());
+        }
+        self.delete(key)
+            .await
+            .map_err(|e| format!("delete failed: {e}"))
+    }
+}

@@ -1,0 +1,350 @@
+//! The streaming backup pipeline (crates/engine) against real PostgreSQL servers and a real S3 endpoint.
+
+use std::io::Read;
+use std::path::Path;
+use std::str::FromStr;
+
+use pgward_engine::backup::{
+    Compression, DumpError, DumpFormat, DumpOptions, DumpRequest, Progress, Target, TargetKind,
+    run_dump,
+};
+use pgward_engine::pg::ConnInfo;
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use crate::support::fleet;
+use crate::support::fleet::PgServer;
+use crate::support::pagila::{self, client_bin};
+use crate::support::storage::s3;
+
+fn request(server: &PgServer, db: &str, targets: Vec<Target>, key: &str) -> DumpRequest {
+    DumpRequest {
+        pg_dump: client_bin(server.major, "pg_dump"),
+        conn: ConnInfo::parse(&server.url(db)).unwrap(),
+        format: DumpFormat::Custom,
+        options: DumpOptions::default(),
+        compression: Compression::Zstd { level: 3 },
+        recipients: Vec::new(),
+        targets,
+        key: key.to_string(),
+        part_size: 5 * 1024 * 1024,
+        zstd_workers: 0,
+        progress: Progress::default(),
+        cancel: CancellationToken::new(),
+        timeout: None,
+        stall_timeout: None,
+    }
+}
+
+fn local(dir: &Path) -> Target {
+    Target {
+        id: "local".into(),
+        kind: TargetKind::Local {
+            root: dir.to_path_buf(),
+        },
+    }
+}
+
+/// Undoes the pipeline: age (if an identity is given), then the compression named by the extension.
+fn decode(stored: &[u8], key: &str, identity: Option<&age::x25519::Identity>) -> Vec<u8> {
+    let mut bytes = stored.to_vec();
+    if let Some(id) = identity {
+        let d = age::Decryptor::new(&bytes[..]).unwrap();
+        let mut r = d
+            .decrypt(std::iter::once(id as &dyn age::Identity))
+            .unwrap();
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        bytes = out;
+    }
+    let key = key.trim_end_matches(".age");
+    let mut out = Vec::new();
+    if key.ends_with(".zst") {
+        zstd::stream::read::Decoder::new(&bytes[..])
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
+    } else if key.ends_with(".gz") {
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .unwrap();
+    } else if key.ends_with(".lz4") {
+        lz4_flex::frame::FrameDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .unwrap();
+    } else {
+        out = bytes;
+    }
+    out
+}
+
+/// Restores a decoded dump into a new database with the client of the server's major and returns the
+/// restored database's row-count fingerprint. Errors fail the test (ON_ERROR_STOP / --exit-on-error).
+fn restore(server: &PgServer, dump: &[u8], format: DumpFormat) -> String {
+    let db = format!("r_{}", uuid::Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), dump).unwrap();
+    let out = match format {
+        DumpFormat::Plain => pagila::psql(server, &db, &["-f", &file.path().to_string_lossy()]),
+        DumpFormat::Custom => std::process::Command::new(client_bin(server.major, "pg_restore"))
+            .args(["--exit-on-error", "--no-owner", "-d", &server.url(&db)])
+            .arg(file.path())
+            .output()
+            .unwrap(),
+    };
+    assert!(
+        out.status.success(),
+        "restore failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pagila::fingerprint(server, &db)
+}
+
+fn sha(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+#[tokio::test]
+async fn a_dump_streams_to_local_and_s3_at_once_and_restores() {
+    let server = fleet().get(16);
+    let db = format!("p_{}", uuid::Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let expected = pagila::fingerprint(server, &db);
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = s3().bucket().await;
+    let targets = vec![
+        local(dir.path()),
+        Target {
+            id: "s3".into(),
+            kind: TargetKind::Object {
+                store: s3().store(&bucket),
+            },
+        },
+    ];
+    let key = "nightly/2026/11/25/nightly-20261125T020000+0100-abcd1234.dump.zst";
+
+    let req = request(server, &db, targets.clone(), key);
+    let progress = req.progress.clone();
+    let out = run_dump(req).await.unwrap();
+
+    assert_eq!(out.targets.len(), 2);
+    assert!(out.bytes_read > out.size, "zstd made it smaller: {out:?}");
+    assert_eq!(
+        progress
+            .bytes_written
+            .load(std::sync::atomic::Ordering::Relaxed),
+        out.size
+    );
+    for t in &targets {
+        let stored = t.get_all(key).await.unwrap();
+        assert_eq!(stored.len() as u64, out.size, "{}", t.id);
+        assert_eq!(
+            sha(&stored),
+            out.sha256,
+            "{}: stored bytes differ from the recorded checksum",
+            t.id
+        );
+    }
+    let stored = targets[1].get_all(key).await.unwrap();
+    assert_eq!(
+        restore(server, &decode(&stored, key, None), DumpFormat::Custom),
+        expected
+    );
+    assert_eq!(s3().pending_uploads(&bucket).await, 0);
+}
+
+#[tokio::test]
+async fn every_format_and_compression_round_trips() {
+    let server = fleet().get(17);
+    let db = format!("p_{}", uuid::Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let expected = pagila::fingerprint(server, &db);
+    let dir = tempfile::tempdir().unwrap();
+    for format in [DumpFormat::Plain, DumpFormat::Custom] {
+        for compression in [
+            Compression::None,
+            Compression::Zstd { level: 3 },
+            Compression::Gzip { level: 6 },
+            Compression::Lz4,
+        ] {
+            let ext = pgward_engine::backup::naming::extension(format, compression, false);
+            let key = format!("matrix/{format:?}.{ext}");
+            let mut req = request(server, &db, vec![local(dir.path())], &key);
+            req.format = format;
+            req.compression = compression;
+            let out = run_dump(req)
+                .await
+                .unwrap_or_else(|e| panic!("{format:?} {compression:?}: {e}"));
+            let stored = std::fs::read(dir.path().join(&key)).unwrap();
+            assert_eq!(sha(&stored), out.sha256);
+            assert_eq!(
+                restore(server, &decode(&stored, &key, None), format),
+                expected,
+                "{format:?} {compression:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_encrypted_backup_opens_only_with_its_identity() {
+    let server = fleet().get(15);
+    let db = format!("p_{}", uuid::Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let identity = age::x25519::Identity::generate();
+    let other = age::x25519::Identity::generate();
+    let dir = tempfile::tempdir().unwrap();
+    let key = "enc/x.dump.zst.age";
+    let mut req = request(server, &db, vec![local(dir.path())], key);
+    req.recipients = vec![
+        identity.to_public().to_string(),
+        other.to_public().to_string(),
+    ];
+    run_dump(req).await.unwrap();
+
+    let stored = std::fs::read(dir.path().join(key)).unwrap();
+    assert!(
+        stored.starts_with(b"age-encryption.org/v1"),
+        "not an age file"
+    );
+    let stranger = age::x25519::Identity::generate();
+    let d = age::Decryptor::new(&stored[..]).unwrap();
+    assert!(
+        d.decrypt(std::iter::once(&stranger as &dyn age::Identity))
+            .is_err()
+    );
+    assert_eq!(
+        restore(
+            server,
+            &decode(&stored, key, Some(&identity)),
+            DumpFormat::Custom
+        ),
+        pagila::fingerprint(server, &db)
+    );
+    let bad = request(server, &db, vec![local(dir.path())], "enc/y");
+    let bad = DumpRequest {
+        recipients: vec!["age1notakey".into()],
+        ..bad
+    };
+    assert!(matches!(run_dump(bad).await, Err(DumpError::Invalid(_))));
+    let _ = age::x25519::Recipient::from_str(&identity.to_public().to_string()).unwrap();
+}
+
+#[tokio::test]
+async fn a_failing_pg_dump_leaves_nothing_behind() {
+    let server = fleet().get(18);
+    let db = format!("p_{}", uuid::Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = s3().bucket().await;
+    let targets = vec![
+        local(dir.path()),
+        Target {
+            id: "s3".into(),
+            kind: TargetKind::Object {
+                store: s3().store(&bucket),
+            },
+        },
+    ];
+    let mut req = request(server, &db, targets.clone(), "fail/x.dump.zst");
+    req.options.tables = vec!["no_such_table".into()];
+    let err = run_dump(req).await.unwrap_err();
+    let DumpError::PgDump { stderr, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(stderr.contains("no matching tables"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .flat_map(|e| walk(&e.path()))
+            .count(),
+        0,
+        "files left behind"
+    );
+    assert!(targets[1].get_all("fail/x.dump.zst").await.is_err());
+    assert_eq!(s3().pending_uploads(&bucket).await, 0);
+}
+
+#[tokio::test]
+async fn cancel_stops_the_dump_and_removes_partial_data() {
+    let server = fleet().get(16);
+    let db = format!("p_{}", uuid::Uuid::new_v4().simple());
+    pagila::load(server, &db, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = s3().bucket().await;
+    let targets = vec![
+        local(dir.path()),
+        Target {
+            id: "s3".into(),
+            kind: TargetKind::Object {
+                store: s3().store(&bucket),
+            },
+        },
+    ];
+    let mut req = request(server, &db, targets.clone(), "cancel/x.dump");
+    req.compression = Compression::None;
+    let cancel = req.cancel.clone();
+    cancel.cancel();
+    assert!(matches!(run_dump(req).await, Err(DumpError::Cancelled)));
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .flat_map(|e| walk(&e.path()))
+            .count(),
+        0
+    );
+    assert_eq!(s3().pending_uploads(&bucket).await, 0);
+}
+
+#[tokio::test]
+async fn an_unreachable_storage_fails_the_dump_with_its_reason() {
+    let server = fleet().get(14);
+    let db = format!("p_{}", uuid::Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(format!("http://127.0.0.1:{port}"))
+        .with_bucket_name("nowhere")
+        .with_region("us-east-1")
+        .with_access_key_id("k")
+        .with_secret_access_key("s")
+        .with_allow_http(true)
+        .with_retry(object_store::RetryConfig {
+            max_retries: 1,
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let target = Target {
+        id: "dead-s3".into(),
+        kind: TargetKind::Object {
+            store: std::sync::Arc::new(store),
+        },
+    };
+    let err = run_dump(request(server, &db, vec![target], "x.dump.zst"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, DumpError::Target { id, .. } if id == "dead-s3"),
+        "{err}"
+    );
+}
+
+fn walk(p: &Path) -> Vec<std::path::PathBuf> {
+    if p.is_dir() {
+        std::fs::read_dir(p)
+            .unwrap()
+            .flatten()
+            .flat_map(|e| walk(&e.path()))
+            .collect()
+    } else {
+        vec![p.to_path_buf()]
+    }
+}

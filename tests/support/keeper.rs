@@ -1,0 +1,54 @@
+//! Long-lived helper processes (storage emulators) for the whole test run. They are forked by one thread
+//! that never exits and get SIGKILL when the test process ends (PR_SET_PDEATHSIG), so nothing outlives it.
+
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Mutex, OnceLock};
+
+type Request = (Command, Sender<std::io::Result<u32>>);
+
+fn keeper() -> &'static Mutex<Sender<Request>> {
+    static KEEPER: OnceLock<Mutex<Sender<Request>>> = OnceLock::new();
+    KEEPER.get_or_init(|| {
+        let (tx, rx) = channel::<Request>();
+        std::thread::Builder::new()
+            .name("service-keeper".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    #[expect(
+                        unsafe_code,
+                        reason = "pre_exec runs between fork and exec; prctl is async-signal-safe"
+                    )]
+                    unsafe {
+                        cmd.pre_exec(|| {
+                            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                                .map_err(std::io::Error::from)
+                        });
+                    }
+                    let _ = reply.send(cmd.spawn().map(|child| {
+                        let pid = child.id();
+                        // Reaped by nobody on purpose: it lives as long as the test process.
+                        std::mem::forget(child);
+                        pid
+                    }));
+                }
+                loop {
+                    std::thread::park();
+                }
+            })
+            .expect("spawn keeper thread");
+        Mutex::new(tx)
+    })
+}
+
+/// Starts `cmd` for the rest of the test run and returns its pid.
+pub fn spawn(cmd: Command) -> u32 {
+    let (tx, rx) = channel();
+    keeper()
+        .lock()
+        .expect("keeper")
+        .send((cmd, tx))
+        .expect("keeper alive");
+    rx.recv().expect("keeper reply").expect("spawn service")
+}

@@ -1,0 +1,87 @@
+//! Real object-storage endpoints for the tests: moto's S3 server over HTTP.
+
+use std::process::{Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use object_store::ObjectStore;
+use object_store::aws::AmazonS3Builder;
+
+pub struct S3 {
+    pub endpoint: String,
+}
+
+pub const S3_KEY: &str = "test-access-key";
+pub const S3_SECRET: &str = "test-secret-key-Qx7";
+pub const S3_REGION: &str = "us-east-1";
+
+pub fn s3() -> &'static S3 {
+    static S3: OnceLock<S3> = OnceLock::new();
+    S3.get_or_init(|| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bin = super::cache_dir().join("venv/bin/moto_server");
+        assert!(bin.is_file(), "moto not installed: run scripts/deps.sh");
+        let mut cmd = Command::new(bin);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        super::keeper::spawn(cmd);
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        S3 { endpoint }
+    })
+}
+
+impl S3 {
+    /// Creates a fresh bucket (moto accepts unsigned requests) and returns its name.
+    pub async fn bucket(&self) -> String {
+        let name = format!("b-{}", uuid::Uuid::new_v4().simple());
+        let resp = reqwest::Client::new()
+            .put(format!("{}/{name}", self.endpoint))
+            .send()
+            .await
+            .expect("create bucket");
+        assert!(
+            resp.status().is_success(),
+            "create bucket: {}",
+            resp.status()
+        );
+        name
+    }
+
+    pub fn store(&self, bucket: &str) -> Arc<dyn ObjectStore> {
+        Arc::new(
+            AmazonS3Builder::new()
+                .with_endpoint(&self.endpoint)
+                .with_bucket_name(bucket)
+                .with_region(S3_REGION)
+                .with_access_key_id(S3_KEY)
+                .with_secret_access_key(S3_SECRET)
+                .with_allow_http(true)
+                .with_virtual_hosted_style_request(false)
+                .build()
+                .expect("s3 store"),
+        )
+    }
+
+    /// Multipart uploads still pending in `bucket` (an aborted backup must leave none).
+    pub async fn pending_uploads(&self, bucket: &str) -> usize {
+        let body = reqwest::Client::new()
+            .get(format!("{}/{bucket}?uploads", self.endpoint))
+            .send()
+            .await
+            .expect("list uploads")
+            .text()
+            .await
+            .expect("body");
+        body.matches("<Upload>").count()
+    }
+}
