@@ -30,6 +30,8 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Back up one database now, straight to local disk or S3, without the catalog.
+    Dump(pgward_server::cli::dump::DumpArgs),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -97,6 +99,9 @@ fn main() -> anyhow::Result<()> {
                 result?;
                 eprintln!("password changed; existing sessions ended");
                 Ok(())
+            }
+            Command::Dump(args) => {
+                pgward_server::cli::dump::run(args, &config.postgres.bin_dirs).await
             }
             Command::Openapi { .. } => Ok(()),
         }

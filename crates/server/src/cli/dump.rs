@@ -1,0 +1,174 @@
+//! `pgward dump`: one ad-hoc backup through the same streaming engine the scheduler uses, without the
+//! catalog. For scripts, migrations and the benchmarks in bench/.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use pgward_engine::backup::{
+    Compression, DumpFormat, DumpOptions, DumpRequest, Progress, Target, TargetKind, naming,
+    run_dump,
+};
+use pgward_engine::pg::{self, ConnInfo};
+use tokio_util::sync::CancellationToken;
+
+#[derive(clap::Args)]
+pub struct DumpArgs {
+    /// Connection string of the database to dump (or set PGWARD_DUMP_URL, which keeps it out of `ps`).
+    #[arg(long, env = "PGWARD_DUMP_URL", hide_env_values = true)]
+    pub connection: String,
+    /// `custom` or `plain`.
+    #[arg(long, default_value = "custom")]
+    pub format: String,
+    /// `zstd[:LEVEL]`, `gzip[:LEVEL]`, `lz4` or `none`.
+    #[arg(long, default_value = "zstd:3")]
+    pub compression: String,
+    /// age recipient (public key); repeat for several.
+    #[arg(long = "recipient")]
+    pub recipients: Vec<String>,
+    /// Destination: `file:///dir` or `s3://bucket/prefix` (credentials from AWS_* variables); repeat to
+    /// write to several at once.
+    #[arg(long = "to", required = true)]
+    pub to: Vec<String>,
+    /// S3 endpoint for S3-compatible services (path-style requests, plain HTTP allowed).
+    #[arg(long)]
+    pub s3_endpoint: Option<String>,
+    /// Object name below each destination.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// zstd worker threads (0: compress on the reading thread).
+    #[arg(long, default_value_t = 2)]
+    pub zstd_workers: u32,
+    /// Multipart part size in MiB for object stores.
+    #[arg(long, default_value_t = 16)]
+    pub part_size_mib: usize,
+}
+
+pub fn parse_compression(s: &str) -> anyhow::Result<Compression> {
+    let (alg, level) = s.split_once(':').map_or((s, None), |(a, l)| (a, Some(l)));
+    let level = |d: i64| -> anyhow::Result<i64> {
+        level.map_or(Ok(d), |l| l.parse().context("compression level"))
+    };
+    Ok(match alg {
+        "none" => Compression::None,
+        "zstd" => Compression::Zstd {
+            level: i32::try_from(level(3)?)?,
+        },
+        "gzip" => Compression::Gzip {
+            level: u32::try_from(level(6)?)?,
+        },
+        "lz4" => Compression::Lz4,
+        other => bail!("unknown compression {other:?}"),
+    })
+}
+
+fn target(to: &str, endpoint: Option<&str>) -> anyhow::Result<(Target, String)> {
+    if let Some(dir) = to.strip_prefix("file://") {
+        let root = PathBuf::from(dir);
+        return Ok((
+            Target {
+                id: to.to_string(),
+                kind: TargetKind::Local { root },
+            },
+            String::new(),
+        ));
+    }
+    if let Some(rest) = to.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if let Some(e) = endpoint {
+            b = b
+                .with_endpoint(e)
+                .with_allow_http(true)
+                .with_virtual_hosted_style_request(false);
+        }
+        let store = Arc::new(b.build().context("configuring S3")?);
+        return Ok((
+            Target {
+                id: to.to_string(),
+                kind: TargetKind::Object { store },
+            },
+            prefix.to_string(),
+        ));
+    }
+    bail!("--to must be file:///dir or s3://bucket/prefix")
+}
+
+pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
+    let conn =
+        ConnInfo::parse(&args.connection).map_err(|e| anyhow::anyhow!("--connection: {e}"))?;
+    let server = pg::probe(&conn, std::time::Duration::from_secs(15))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let installs = pg::discover(bin_dirs);
+    let client = installs.client_for(server.major).with_context(|| {
+        format!(
+            "no pg_dump for PostgreSQL {} found (postgres.bin_dirs)",
+            server.major
+        )
+    })?;
+    let format = match args.format.as_str() {
+        "custom" => DumpFormat::Custom,
+        "plain" => DumpFormat::Plain,
+        other => bail!("unknown format {other:?}"),
+    };
+    let compression = parse_compression(&args.compression)?;
+    let ext = naming::extension(format, compression, !args.recipients.is_empty());
+    let name = args.name.clone().unwrap_or_else(|| {
+        let now = chrono::Local::now();
+        format!(
+            "{}-{}.{ext}",
+            naming::slug(&conn.database),
+            now.format("%Y%m%dT%H%M%S%z")
+        )
+    });
+    // One key for all targets: prefixes differ per S3 URL, so keep them in the name only when equal.
+    let mut targets = Vec::new();
+    let mut prefixes = Vec::new();
+    for to in &args.to {
+        let (t, p) = target(to, args.s3_endpoint.as_deref())?;
+        targets.push(t);
+        prefixes.push(p);
+    }
+    prefixes.dedup();
+    if prefixes.len() > 1 {
+        bail!("all s3:// destinations of one dump must use the same prefix");
+    }
+    let prefix = prefixes.pop().unwrap_or_default();
+    let key = if prefix.is_empty() {
+        name
+    } else {
+        format!("{}/{name}", prefix.trim_matches('/'))
+    };
+    let started = Instant::now();
+    let out = run_dump(DumpRequest {
+        pg_dump: client.bin("pg_dump"),
+        conn,
+        format,
+        options: DumpOptions::default(),
+        compression,
+        recipients: args.recipients,
+        targets,
+        key,
+        part_size: args.part_size_mib.max(5) << 20,
+        zstd_workers: args.zstd_workers,
+        progress: Progress::default(),
+        cancel: CancellationToken::new(),
+        timeout: None,
+        stall_timeout: None,
+    })
+    .await?;
+    let report = serde_json::json!({
+        "object": out.targets.first().map(|t| t.key.clone()),
+        "destinations": out.targets.iter().map(|t| &t.id).collect::<Vec<_>>(),
+        "server_version": server.version,
+        "pg_dump": client.version,
+        "dump_bytes": out.bytes_read,
+        "stored_bytes": out.size,
+        "sha256": out.sha256,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    println!("{report}");
+    Ok(())
+}

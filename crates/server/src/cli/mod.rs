@@ -1,0 +1,3 @@
+//! Subcommands that are more than a call into `startup`.
+
+pub mod dump;
