@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_auth;
 mod m20261124_000002_databases;
+mod m20261125_000003_destinations;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_auth::Migration),
             Box::new(m20261124_000002_databases::Migration),
+            Box::new(m20261125_000003_destinations::Migration),
         ]
     }
 }

@@ -37,12 +37,13 @@ fn request(server: &PgServer, db: &str, targets: Vec<Target>, key: &str) -> Dump
 }
 
 fn local(dir: &Path) -> Target {
-    Target {
-        id: "local".into(),
-        kind: TargetKind::Local {
+    Target::new(
+        "local",
+        TargetKind::Local {
             root: dir.to_path_buf(),
         },
-    }
+        "",
+    )
 }
 
 /// Undoes the pipeline: age (if an identity is given), then the compression named by the extension.
@@ -115,12 +116,13 @@ async fn a_dump_streams_to_local_and_s3_at_once_and_restores() {
     let bucket = s3().bucket().await;
     let targets = vec![
         local(dir.path()),
-        Target {
-            id: "s3".into(),
-            kind: TargetKind::Object {
+        Target::new(
+            "s3",
+            TargetKind::Object {
                 store: s3().store(&bucket),
             },
-        },
+            "",
+        ),
     ];
     let key = "nightly/2026/11/25/nightly-20261125T020000+0100-abcd1234.dump.zst";
 
@@ -240,12 +242,13 @@ async fn a_failing_pg_dump_leaves_nothing_behind() {
     let bucket = s3().bucket().await;
     let targets = vec![
         local(dir.path()),
-        Target {
-            id: "s3".into(),
-            kind: TargetKind::Object {
+        Target::new(
+            "s3",
+            TargetKind::Object {
                 store: s3().store(&bucket),
             },
-        },
+            "",
+        ),
     ];
     let mut req = request(server, &db, targets.clone(), "fail/x.dump.zst");
     req.options.tables = vec!["no_such_table".into()];
@@ -276,12 +279,13 @@ async fn cancel_stops_the_dump_and_removes_partial_data() {
     let bucket = s3().bucket().await;
     let targets = vec![
         local(dir.path()),
-        Target {
-            id: "s3".into(),
-            kind: TargetKind::Object {
+        Target::new(
+            "s3",
+            TargetKind::Object {
                 store: s3().store(&bucket),
             },
-        },
+            "",
+        ),
     ];
     let mut req = request(server, &db, targets.clone(), "cancel/x.dump");
     req.compression = Compression::None;
@@ -322,12 +326,13 @@ async fn an_unreachable_storage_fails_the_dump_with_its_reason() {
         })
         .build()
         .unwrap();
-    let target = Target {
-        id: "dead-s3".into(),
-        kind: TargetKind::Object {
+    let target = Target::new(
+        "dead-s3",
+        TargetKind::Object {
             store: std::sync::Arc::new(store),
         },
-    };
+        "",
+    );
     let err = run_dump(request(server, &db, vec![target], "x.dump.zst"))
         .await
         .unwrap_err();

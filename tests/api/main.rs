@@ -7,6 +7,7 @@ mod auth;
 mod backup_engine;
 mod browser;
 mod databases;
+mod destinations;
 mod embedded;
 mod routes;
 mod schemathesis;

@@ -106,6 +106,8 @@ pub fn test_config(catalog_db: &str) -> Config {
     cfg.secrets.key = Some(SecretString::from(MasterKey::generate().to_base64()));
     cfg.postgres.bin_dirs = vec![super::fleet::pg_root()];
     cfg.postgres.connect_timeout_secs = 5;
+    // Local destinations of a test live below its own temporary directory.
+    cfg.storage.local_roots = vec![std::env::temp_dir()];
     cfg
 }
 

@@ -283,4 +283,60 @@ impl Client {
         };
         self.post("/api/v1/databases/test-connection", &req).await
     }
+
+    // --- destinations --------------------------------------------------------------------------------
+
+    pub async fn list_destinations(&self) -> Result<DestinationList> {
+        self.get("/api/v1/destinations", &[]).await
+    }
+
+    pub async fn create_destination(&self, req: &CreateDestinationRequest) -> Result<Destination> {
+        self.post("/api/v1/destinations", req).await
+    }
+
+    pub async fn get_destination(&self, id: Uuid) -> Result<Destination> {
+        self.get(&format!("/api/v1/destinations/{id}"), &[]).await
+    }
+
+    pub async fn update_destination(
+        &self,
+        id: Uuid,
+        req: &UpdateDestinationRequest,
+    ) -> Result<Destination> {
+        self.send(
+            Method::PATCH,
+            &format!("/api/v1/destinations/{id}"),
+            Some(req),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn delete_destination(&self, id: Uuid) -> Result<()> {
+        self.no_content(Method::DELETE, &format!("/api/v1/destinations/{id}"))
+            .await
+    }
+
+    pub async fn test_destination(&self, id: Uuid) -> Result<DestinationTestResult> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/destinations/{id}/test"),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    pub async fn test_destination_config(
+        &self,
+        config: &DestinationConfig,
+    ) -> Result<DestinationTestResult> {
+        self.post(
+            "/api/v1/destinations/test-config",
+            &TestDestinationRequest {
+                config: config.clone(),
+            },
+        )
+        .await
+    }
 }

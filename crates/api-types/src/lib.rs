@@ -5,12 +5,14 @@
 
 pub mod auth;
 pub mod databases;
+pub mod destinations;
 pub mod error;
 pub mod system;
 pub mod tokens;
 
 pub use auth::*;
 pub use databases::*;
+pub use destinations::*;
 pub use error::*;
 pub use system::*;
 pub use tokens::*;

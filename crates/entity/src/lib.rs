@@ -2,5 +2,6 @@
 
 pub mod api_tokens;
 pub mod databases;
+pub mod destinations;
 pub mod sessions;
 pub mod users;

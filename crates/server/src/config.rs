@@ -19,7 +19,27 @@ pub struct Config {
     pub secrets: SecretsConfig,
     pub auth: AuthConfig,
     pub postgres: PostgresConfig,
+    pub storage: StorageConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Directories below which local destinations may live. Empty: only `<data_dir>/backups`. Keeps an
+    /// API caller from making pgward write anywhere on the server's file system.
+    pub local_roots: Vec<PathBuf>,
+}
+
+impl Config {
+    /// The effective allowed roots for local destinations.
+    pub fn local_roots(&self) -> Vec<PathBuf> {
+        if self.storage.local_roots.is_empty() {
+            vec![self.data_dir.join("backups")]
+        } else {
+            self.storage.local_roots.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +108,7 @@ impl Default for Config {
             secrets: SecretsConfig::default(),
             auth: AuthConfig::default(),
             postgres: PostgresConfig::default(),
+            storage: StorageConfig::default(),
             log: LogConfig::default(),
         }
     }

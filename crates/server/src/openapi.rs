@@ -21,6 +21,7 @@ use utoipa_actix_web::AppExt;
         (name = "auth", description = "First-user setup, login, refresh, logout"),
         (name = "tokens", description = "API tokens for automation"),
         (name = "databases", description = "PostgreSQL databases pgward backs up"),
+        (name = "destinations", description = "Where backups are stored: local, S3, GCS, Azure"),
         (name = "system", description = "Health, readiness, versions"),
     ),
     components(schemas(pgward_api_types::ErrorCode))

@@ -234,11 +234,14 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
     let mut failure = None;
     for u in uploads {
         match u.await {
-            Ok((id, Ok(size))) => done.push(TargetOutcome {
-                id,
-                key: req.key.clone(),
-                size,
-            }),
+            Ok((id, Ok(size))) => {
+                let key = req
+                    .targets
+                    .iter()
+                    .find(|t| t.id == id)
+                    .map_or_else(|| req.key.clone(), |t| t.full_key(&req.key));
+                done.push(TargetOutcome { id, key, size })
+            }
             Ok((id, Err(message))) => failure = failure.or(Some(DumpError::Target { id, message })),
             Err(e) => failure = failure.or(Some(DumpError::Io(format!("upload task: {e}")))),
         }

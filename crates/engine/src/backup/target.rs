@@ -41,9 +41,30 @@ pub struct Target {
     /// The caller's name for this destination (e.g. its id); echoed in outcomes and errors.
     pub id: String,
     pub kind: TargetKind,
+    /// Prepended to every key on this target (an S3 "folder"); may be empty.
+    pub prefix: String,
 }
 
 impl Target {
+    pub fn new(id: impl Into<String>, kind: TargetKind, prefix: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            kind,
+            prefix: prefix.into(),
+        }
+    }
+
+    /// `prefix/key`, the name the object really has on this target.
+    pub fn full_key(&self, key: &str) -> String {
+        let p = self.prefix.trim_matches('/');
+        let k = key.trim_start_matches('/');
+        if p.is_empty() {
+            k.to_string()
+        } else {
+            format!("{p}/{k}")
+        }
+    }
+
     fn local_path(root: &Path, key: &str) -> PathBuf {
         root.join(key.trim_start_matches('/'))
     }
@@ -55,6 +76,8 @@ impl Target {
         mut rx: mpsc::Receiver<Chunk>,
         part_size: usize,
     ) -> Result<u64, String> {
+        let key = self.full_key(key);
+        let key = key.as_str();
         match &self.kind {
             TargetKind::Local { root } => {
                 let path = Self::local_path(root, key);
@@ -141,6 +164,8 @@ impl Target {
 
     /// Stores a small object in one request (manifests, probes).
     pub async fn put_small(&self, key: &str, data: Bytes) -> Result<(), String> {
+        let key = self.full_key(key);
+        let key = key.as_str();
         match &self.kind {
             TargetKind::Local { root } => {
                 let path = Self::local_path(root, key);
@@ -173,6 +198,8 @@ impl Target {
 
     /// Reads a whole object (for probes, manifests and tests; backups are streamed instead).
     pub async fn get_all(&self, key: &str) -> Result<Bytes, String> {
+        let key = self.full_key(key);
+        let key = key.as_str();
         match &self.kind {
             TargetKind::Local { root } => tokio::fs::read(Self::local_path(root, key))
                 .await
@@ -193,6 +220,8 @@ impl Target {
         &self,
         key: &str,
     ) -> Result<futures::stream::BoxStream<'static, Result<Bytes, String>>, String> {
+        let key = self.full_key(key);
+        let key = key.as_str();
         match &self.kind {
             TargetKind::Local { root } => {
                 let f = tokio::fs::File::open(Self::local_path(root, key))
@@ -215,6 +244,8 @@ impl Target {
 
     /// Deletes an object; a missing object is not an error (deleting is idempotent).
     pub async fn delete(&self, key: &str) -> Result<(), String> {
+        let key = self.full_key(key);
+        let key = key.as_str();
         match &self.kind {
             TargetKind::Local { root } => {
                 match tokio::fs::remove_file(Self::local_path(root, key)).await {

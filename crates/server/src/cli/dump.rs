@@ -63,16 +63,10 @@ pub fn parse_compression(s: &str) -> anyhow::Result<Compression> {
     })
 }
 
-fn target(to: &str, endpoint: Option<&str>) -> anyhow::Result<(Target, String)> {
+fn target(to: &str, endpoint: Option<&str>) -> anyhow::Result<Target> {
     if let Some(dir) = to.strip_prefix("file://") {
         let root = PathBuf::from(dir);
-        return Ok((
-            Target {
-                id: to.to_string(),
-                kind: TargetKind::Local { root },
-            },
-            String::new(),
-        ));
+        return Ok(Target::new(to, TargetKind::Local { root }, ""));
     }
     if let Some(rest) = to.strip_prefix("s3://") {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -84,13 +78,7 @@ fn target(to: &str, endpoint: Option<&str>) -> anyhow::Result<(Target, String)> 
                 .with_virtual_hosted_style_request(false);
         }
         let store = Arc::new(b.build().context("configuring S3")?);
-        return Ok((
-            Target {
-                id: to.to_string(),
-                kind: TargetKind::Object { store },
-            },
-            prefix.to_string(),
-        ));
+        return Ok(Target::new(to, TargetKind::Object { store }, prefix));
     }
     bail!("--to must be file:///dir or s3://bucket/prefix")
 }
@@ -123,24 +111,12 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
             now.format("%Y%m%dT%H%M%S%z")
         )
     });
-    // One key for all targets: prefixes differ per S3 URL, so keep them in the name only when equal.
-    let mut targets = Vec::new();
-    let mut prefixes = Vec::new();
-    for to in &args.to {
-        let (t, p) = target(to, args.s3_endpoint.as_deref())?;
-        targets.push(t);
-        prefixes.push(p);
-    }
-    prefixes.dedup();
-    if prefixes.len() > 1 {
-        bail!("all s3:// destinations of one dump must use the same prefix");
-    }
-    let prefix = prefixes.pop().unwrap_or_default();
-    let key = if prefix.is_empty() {
-        name
-    } else {
-        format!("{}/{name}", prefix.trim_matches('/'))
-    };
+    let targets = args
+        .to
+        .iter()
+        .map(|to| target(to, args.s3_endpoint.as_deref()))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let key = name;
     let started = Instant::now();
     let out = run_dump(DumpRequest {
         pg_dump: client.bin("pg_dump"),

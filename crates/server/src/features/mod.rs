@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod databases;
+pub mod destinations;
 pub mod health;
 pub mod system;
 pub mod tokens;
@@ -14,5 +15,6 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     tokens::configure(cfg);
     databases::configure(cfg);
+    destinations::configure(cfg);
     system::configure(cfg);
 }

@@ -1,0 +1,277 @@
+use std::time::Instant;
+
+use chrono::Utc;
+use pgward_api_types::{
+    CreateDestinationRequest, Destination, DestinationConfig, DestinationTestResult, HealthInfo,
+    HealthStatus, UpdateDestinationRequest,
+};
+use pgward_engine::backup::Target;
+use pgward_entity::destinations;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr};
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use super::secrets::{self, Secrets};
+use super::store;
+use crate::error::AppError;
+use crate::features::validate::{self, Fields};
+use crate::state::AppState;
+
+fn aad(id: Uuid) -> String {
+    format!("destinations:{id}")
+}
+
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+fn public_config(m: &destinations::Model) -> Result<DestinationConfig, AppError> {
+    serde_json::from_value(m.settings.clone())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored destination settings: {e}")))
+}
+
+fn stored_secrets(state: &AppState, m: &destinations::Model) -> Result<Secrets, AppError> {
+    let text = state.secrets.open(&m.secrets_encrypted, &aad(m.id))?;
+    serde_json::from_str(text.expose_secret())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored destination secrets: {e}")))
+}
+
+fn to_dto(state: &AppState, m: &destinations::Model) -> Result<Destination, AppError> {
+    Ok(Destination {
+        id: m.id,
+        name: m.name.clone(),
+        config: public_config(m)?,
+        secrets_set: stored_secrets(state, m)?.names_set(),
+        health: HealthInfo {
+            status: HealthStatus::parse(&m.health_status).unwrap_or(HealthStatus::Unknown),
+            last_checked_at: m.last_checked_at,
+            last_error: m.last_error.clone(),
+        },
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+async fn find(state: &AppState, id: Uuid) -> Result<destinations::Model, AppError> {
+    destinations::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("destination"))
+}
+
+/// The engine target of a saved destination (used by backups and downloads).
+pub async fn target_of(state: &AppState, id: Uuid) -> Result<Target, AppError> {
+    let m = find(state, id).await?;
+    let full = secrets::join(public_config(&m)?, &stored_secrets(state, &m)?);
+    store::target(&id.to_string(), &full).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
+}
+
+/// Write, read back and delete a probe object.
+async fn probe(config: &DestinationConfig) -> DestinationTestResult {
+    let started = Instant::now();
+    let outcome = match store::target("probe", config) {
+        Ok(t) => {
+            let key = format!(".pgward-probe-{}", Uuid::new_v4().simple());
+            tokio::time::timeout(std::time::Duration::from_secs(30), t.probe(&key))
+                .await
+                .unwrap_or_else(|_| Err("no answer within 30 s".into()))
+        }
+        Err(e) => Err(e),
+    };
+    DestinationTestResult {
+        ok: outcome.is_ok(),
+        latency_ms: started.elapsed().as_millis() as u64,
+        message: outcome.err(),
+    }
+}
+
+fn conflict(name: &str) -> AppError {
+    AppError::Conflict(format!("a destination named \"{name}\" exists already"))
+}
+
+fn map_unique(e: sea_orm::DbErr, name: &str) -> AppError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => conflict(name),
+        _ => e.into(),
+    }
+}
+
+async fn ensure_name_free(
+    state: &AppState,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<(), AppError> {
+    let mut q =
+        destinations::Entity::find().filter(destinations::Column::NameKey.eq(name_key(name)));
+    if let Some(id) = except {
+        q = q.filter(destinations::Column::Id.ne(id));
+    }
+    if q.one(&state.db).await?.is_some() {
+        return Err(conflict(name));
+    }
+    Ok(())
+}
+
+pub async fn list(state: &AppState) -> Result<Vec<Destination>, AppError> {
+    let rows = destinations::Entity::find()
+        .order_by_asc(destinations::Column::Id)
+        .all(&state.db)
+        .await?;
+    rows.iter().map(|m| to_dto(state, m)).collect()
+}
+
+pub async fn get(state: &AppState, id: Uuid) -> Result<Destination, AppError> {
+    to_dto(state, &find(state, id).await?)
+}
+
+pub async fn create(
+    state: &AppState,
+    req: CreateDestinationRequest,
+) -> Result<Destination, AppError> {
+    let mut f = Fields::default();
+    f.check("name", validate::name(&req.name, 100));
+    store::validate(&req.config, &state.config.local_roots(), &mut f);
+    f.finish()?;
+    let name = req.name.trim().to_string();
+    ensure_name_free(state, &name, None).await?;
+    let tested = if req.skip_test {
+        None
+    } else {
+        Some(probe(&req.config).await)
+    };
+    if let Some(t) = tested.as_ref().filter(|t| !t.ok) {
+        return Err(AppError::ConnectionTestFailed(format!(
+            "destination test failed: {}",
+            t.message.clone().unwrap_or_default()
+        )));
+    }
+    let (public, secrets) = secrets::split(req.config);
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let row = destinations::ActiveModel {
+        id: Set(id),
+        name: Set(name.clone()),
+        name_key: Set(name_key(&name)),
+        kind: Set(public.kind().to_string()),
+        settings: Set(serde_json::to_value(&public).map_err(anyhow::Error::from)?),
+        secrets_encrypted: Set(state.secrets.seal(
+            &serde_json::to_string(&secrets).map_err(anyhow::Error::from)?,
+            &aad(id),
+        )?),
+        health_status: Set(if tested.is_some() {
+            "healthy"
+        } else {
+            "unknown"
+        }
+        .into()),
+        last_checked_at: Set(tested.map(|_| now)),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&state.db)
+    .await
+    .map_err(|e| map_unique(e, &name))?;
+    tracing::info!(destination_id = %id, kind = %row.kind, "destination created");
+    to_dto(state, &row)
+}
+
+pub async fn update(
+    state: &AppState,
+    id: Uuid,
+    req: UpdateDestinationRequest,
+) -> Result<Destination, AppError> {
+    let row = find(state, id).await?;
+    let mut f = Fields::default();
+    if let Some(n) = &req.name {
+        f.check("name", validate::name(n, 100));
+    }
+    // A new configuration of the same kind keeps stored secrets that it leaves out.
+    let merged = match req.config {
+        Some(new) => {
+            let (public, fresh) = secrets::split(new);
+            let old = stored_secrets(state, &row)?;
+            let same_kind = public.kind() == row.kind;
+            let secrets = if same_kind { fresh.or(old) } else { fresh };
+            let full = secrets::join(public, &secrets);
+            store::validate(&full, &state.config.local_roots(), &mut f);
+            Some(full)
+        }
+        None => None,
+    };
+    f.finish()?;
+    let name = req
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&row.name)
+        .to_string();
+    if req.name.is_some() {
+        ensure_name_free(state, &name, Some(id)).await?;
+    }
+    let now = Utc::now();
+    let mut am: destinations::ActiveModel = row.into();
+    am.name = Set(name.clone());
+    am.name_key = Set(name_key(&name));
+    if let Some(full) = merged {
+        if !req.skip_test {
+            let t = probe(&full).await;
+            if !t.ok {
+                return Err(AppError::ConnectionTestFailed(format!(
+                    "destination test failed: {}",
+                    t.message.unwrap_or_default()
+                )));
+            }
+            am.health_status = Set("healthy".into());
+            am.last_checked_at = Set(Some(now));
+            am.last_error = Set(None);
+        }
+        let (public, secrets) = secrets::split(full);
+        am.kind = Set(public.kind().to_string());
+        am.settings = Set(serde_json::to_value(&public).map_err(anyhow::Error::from)?);
+        am.secrets_encrypted = Set(state.secrets.seal(
+            &serde_json::to_string(&secrets).map_err(anyhow::Error::from)?,
+            &aad(id),
+        )?);
+    }
+    am.updated_at = Set(now);
+    let row = am
+        .update(&state.db)
+        .await
+        .map_err(|e| map_unique(e, &name))?;
+    tracing::info!(destination_id = %id, "destination updated");
+    to_dto(state, &row)
+}
+
+pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
+    let res = destinations::Entity::delete_by_id(id)
+        .exec(&state.db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound("destination"));
+    }
+    tracing::info!(destination_id = %id, "destination deleted");
+    Ok(())
+}
+
+pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestResult, AppError> {
+    let row = find(state, id).await?;
+    let full = secrets::join(public_config(&row)?, &stored_secrets(state, &row)?);
+    let result = probe(&full).await;
+    let mut am: destinations::ActiveModel = row.into();
+    am.last_checked_at = Set(Some(Utc::now()));
+    am.health_status = Set(if result.ok { "healthy" } else { "unhealthy" }.into());
+    am.last_error = Set(result.message.clone());
+    am.update(&state.db).await?;
+    Ok(result)
+}
+
+pub async fn test_config(
+    state: &AppState,
+    config: DestinationConfig,
+) -> Result<DestinationTestResult, AppError> {
+    let mut f = Fields::default();
+    store::validate(&config, &state.config.local_roots(), &mut f);
+    f.finish()?;
+    Ok(probe(&config).await)
+}

@@ -1,0 +1,223 @@
+//! From a destination configuration (with secrets) to the engine's `Target`, and its validation.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
+use pgward_api_types::DestinationConfig;
+use pgward_engine::backup::{Target, TargetKind};
+
+use crate::features::validate::Fields;
+
+fn required(f: &mut Fields, name: &str, v: &str, max: usize) {
+    let v = v.trim();
+    f.check(
+        name,
+        if v.is_empty() {
+            Err("must not be empty".into())
+        } else if v.len() > max {
+            Err(format!("must be at most {max} characters"))
+        } else if v.chars().any(char::is_control) {
+            Err("must not contain control characters".into())
+        } else {
+            Ok(())
+        },
+    );
+}
+
+fn prefix_ok(f: &mut Fields, prefix: Option<&str>) {
+    if let Some(p) = prefix {
+        f.check(
+            "config.prefix",
+            if p.len() > 512 || p.chars().any(char::is_control) || p.split('/').any(|s| s == "..") {
+                Err("must be a relative key prefix of at most 512 characters without '..'".into())
+            } else {
+                Ok(())
+            },
+        );
+    }
+}
+
+/// Field errors of a complete configuration (secrets included).
+pub fn validate(config: &DestinationConfig, local_roots: &[PathBuf], f: &mut Fields) {
+    match config {
+        DestinationConfig::Local { path } => {
+            let p = Path::new(path);
+            let clean = p.components().all(|c| {
+                !matches!(
+                    c,
+                    std::path::Component::ParentDir | std::path::Component::CurDir
+                )
+            });
+            f.check(
+                "config.path",
+                if !p.is_absolute() || !clean || path.contains('\0') || path.len() > 1024 {
+                    Err("must be an absolute directory path without '.' or '..'".into())
+                } else if !local_roots.iter().any(|r| p.starts_with(r)) {
+                    let roots: Vec<String> = local_roots
+                        .iter()
+                        .map(|r| r.display().to_string())
+                        .collect();
+                    Err(format!(
+                        "must be below one of the allowed directories (storage.local_roots): {}",
+                        roots.join(", ")
+                    ))
+                } else {
+                    Ok(())
+                },
+            );
+        }
+        DestinationConfig::S3 {
+            endpoint,
+            region,
+            bucket,
+            prefix,
+            access_key_id,
+            secret_access_key,
+            allow_http,
+            ..
+        } => {
+            required(f, "config.region", region, 64);
+            required(f, "config.bucket", bucket, 63);
+            required(f, "config.access_key_id", access_key_id, 256);
+            required(
+                f,
+                "config.secret_access_key",
+                secret_access_key.as_deref().unwrap_or_default(),
+                1024,
+            );
+            prefix_ok(f, prefix.as_deref());
+            if let Some(e) = endpoint {
+                f.check(
+                    "config.endpoint",
+                    match url::Url::parse(e) {
+                        Ok(u) if u.scheme() == "https" => Ok(()),
+                        Ok(u) if u.scheme() == "http" && *allow_http => Ok(()),
+                        Ok(u) if u.scheme() == "http" => {
+                            Err("plain HTTP needs allow_http: true".into())
+                        }
+                        _ => Err("must be an http(s) URL".into()),
+                    },
+                );
+            }
+        }
+        DestinationConfig::Gcs {
+            bucket,
+            prefix,
+            service_account_json,
+        } => {
+            required(f, "config.bucket", bucket, 222);
+            prefix_ok(f, prefix.as_deref());
+            let json = service_account_json.as_deref().unwrap_or_default();
+            f.check(
+                "config.service_account_json",
+                if serde_json::from_str::<serde_json::Value>(json).is_ok_and(|v| v.is_object()) {
+                    Ok(())
+                } else {
+                    Err("must be a service-account key (JSON object)".into())
+                },
+            );
+        }
+        DestinationConfig::Azure {
+            account,
+            container,
+            prefix,
+            access_key,
+            use_emulator,
+        } => {
+            required(f, "config.account", account, 64);
+            required(f, "config.container", container, 63);
+            prefix_ok(f, prefix.as_deref());
+            if !use_emulator {
+                required(
+                    f,
+                    "config.access_key",
+                    access_key.as_deref().unwrap_or_default(),
+                    1024,
+                );
+            }
+        }
+    }
+}
+
+/// The engine target for a complete configuration.
+pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
+    let err = |e: object_store::Error| format!("invalid configuration: {e}");
+    Ok(match config {
+        DestinationConfig::Local { path } => Target::new(
+            id,
+            TargetKind::Local {
+                root: PathBuf::from(path),
+            },
+            "",
+        ),
+        DestinationConfig::S3 {
+            endpoint,
+            region,
+            bucket,
+            prefix,
+            access_key_id,
+            secret_access_key,
+            path_style,
+            allow_http,
+        } => {
+            let mut b = AmazonS3Builder::new()
+                .with_region(region)
+                .with_bucket_name(bucket)
+                .with_access_key_id(access_key_id)
+                .with_secret_access_key(secret_access_key.clone().unwrap_or_default())
+                .with_allow_http(*allow_http)
+                .with_virtual_hosted_style_request(!path_style);
+            if let Some(e) = endpoint {
+                b = b.with_endpoint(e);
+            }
+            let store = Arc::new(b.build().map_err(err)?);
+            Target::new(
+                id,
+                TargetKind::Object { store },
+                prefix.clone().unwrap_or_default(),
+            )
+        }
+        DestinationConfig::Gcs {
+            bucket,
+            prefix,
+            service_account_json,
+        } => {
+            let store = GoogleCloudStorageBuilder::new()
+                .with_bucket_name(bucket)
+                .with_service_account_key(service_account_json.clone().unwrap_or_default())
+                .build()
+                .map_err(err)?;
+            Target::new(
+                id,
+                TargetKind::Object {
+                    store: Arc::new(store),
+                },
+                prefix.clone().unwrap_or_default(),
+            )
+        }
+        DestinationConfig::Azure {
+            account,
+            container,
+            prefix,
+            access_key,
+            use_emulator,
+        } => {
+            let mut b = MicrosoftAzureBuilder::new()
+                .with_account(account)
+                .with_container_name(container)
+                .with_use_emulator(*use_emulator);
+            if let Some(k) = access_key {
+                b = b.with_access_key(k);
+            }
+            let store = Arc::new(b.build().map_err(err)?);
+            Target::new(
+                id,
+                TargetKind::Object { store },
+                prefix.clone().unwrap_or_default(),
+            )
+        }
+    })
+}
