@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_auth;
 mod m20261124_000002_databases;
 mod m20261125_000003_destinations;
+mod m20261125_000004_tasks;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_auth::Migration),
             Box::new(m20261124_000002_databases::Migration),
             Box::new(m20261125_000003_destinations::Migration),
+            Box::new(m20261125_000004_tasks::Migration),
         ]
     }
 }

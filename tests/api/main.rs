@@ -12,4 +12,5 @@ mod embedded;
 mod routes;
 mod schemathesis;
 mod secrets;
+mod tasks;
 mod tokens;

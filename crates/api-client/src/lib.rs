@@ -339,4 +339,48 @@ impl Client {
         )
         .await
     }
+
+    // --- tasks ---------------------------------------------------------------------------------------
+
+    pub async fn list_tasks(&self) -> Result<TaskList> {
+        self.get("/api/v1/tasks", &[]).await
+    }
+
+    pub async fn create_task(&self, spec: &TaskSpec) -> Result<Task> {
+        self.post("/api/v1/tasks", spec).await
+    }
+
+    pub async fn get_task(&self, id: Uuid) -> Result<Task> {
+        self.get(&format!("/api/v1/tasks/{id}"), &[]).await
+    }
+
+    pub async fn update_task(&self, id: Uuid, req: &UpdateTaskRequest) -> Result<Task> {
+        self.send(
+            Method::PATCH,
+            &format!("/api/v1/tasks/{id}"),
+            Some(req),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn delete_task(&self, id: Uuid) -> Result<()> {
+        self.no_content(Method::DELETE, &format!("/api/v1/tasks/{id}"))
+            .await
+    }
+
+    pub async fn duplicate_task(&self, id: Uuid) -> Result<Task> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/tasks/{id}/duplicate"),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    pub async fn task_next_runs(&self, id: Uuid) -> Result<NextRuns> {
+        self.get(&format!("/api/v1/tasks/{id}/next-runs"), &[])
+            .await
+    }
 }

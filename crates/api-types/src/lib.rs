@@ -8,6 +8,7 @@ pub mod databases;
 pub mod destinations;
 pub mod error;
 pub mod system;
+pub mod tasks;
 pub mod tokens;
 
 pub use auth::*;
@@ -15,6 +16,7 @@ pub use databases::*;
 pub use destinations::*;
 pub use error::*;
 pub use system::*;
+pub use tasks::*;
 pub use tokens::*;
 
 /// Prefix of the versioned API; every JSON route lives below it.

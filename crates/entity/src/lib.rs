@@ -4,4 +4,6 @@ pub mod api_tokens;
 pub mod databases;
 pub mod destinations;
 pub mod sessions;
+pub mod task_destinations;
+pub mod tasks;
 pub mod users;

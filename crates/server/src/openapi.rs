@@ -22,6 +22,7 @@ use utoipa_actix_web::AppExt;
         (name = "tokens", description = "API tokens for automation"),
         (name = "databases", description = "PostgreSQL databases pgward backs up"),
         (name = "destinations", description = "Where backups are stored: local, S3, GCS, Azure"),
+        (name = "tasks", description = "Backup tasks: what, where, when, how, how long"),
         (name = "system", description = "Health, readiness, versions"),
     ),
     components(schemas(pgward_api_types::ErrorCode))

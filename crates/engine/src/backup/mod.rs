@@ -13,3 +13,11 @@ pub use manifest::Manifest;
 pub use options::{Compression, DumpFormat, DumpOptions};
 pub use run::{DumpError, DumpOutcome, DumpRequest, Progress, TargetOutcome, run_dump};
 pub use target::{Target, TargetKind};
+
+/// Checks an age recipient (public key, `age1...`).
+pub fn validate_recipient(recipient: &str) -> Result<(), String> {
+    use std::str::FromStr;
+    age::x25519::Recipient::from_str(recipient.trim())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

@@ -5,6 +5,7 @@ pub mod databases;
 pub mod destinations;
 pub mod health;
 pub mod system;
+pub mod tasks;
 pub mod tokens;
 pub mod validate;
 
@@ -16,5 +17,6 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     tokens::configure(cfg);
     databases::configure(cfg);
     destinations::configure(cfg);
+    tasks::configure(cfg);
     system::configure(cfg);
 }

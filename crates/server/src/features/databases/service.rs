@@ -321,7 +321,15 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
-    let res = databases::Entity::delete_by_id(id).exec(&state.db).await?;
+    let res = databases::Entity::delete_by_id(id)
+        .exec(&state.db)
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::Conflict(
+                "this database is used by backup tasks; change or delete those tasks first".into(),
+            ),
+            _ => e.into(),
+        })?;
     if res.rows_affected == 0 {
         return Err(AppError::NotFound("database"));
     }

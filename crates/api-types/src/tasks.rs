@@ -1,0 +1,177 @@
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BackupFormat {
+    /// SQL text (psql to restore).
+    Plain,
+    /// pg_dump archive (pg_restore; selective and parallel restore).
+    #[default]
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CompressionAlgorithm {
+    #[default]
+    Zstd,
+    Gzip,
+    Lz4,
+    None,
+}
+
+/// pg_dump switches.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PgDumpOptions {
+    pub data_only: bool,
+    pub schema_only: bool,
+    pub clean: bool,
+    pub if_exists: bool,
+    pub create: bool,
+    pub no_comments: bool,
+    pub no_owner: bool,
+    pub no_privileges: bool,
+    /// `--schema` patterns.
+    pub schemas: Vec<String>,
+    pub exclude_schemas: Vec<String>,
+    /// `--table` patterns.
+    pub tables: Vec<String>,
+    pub exclude_tables: Vec<String>,
+}
+
+/// Grandfather-father-son: how many of the newest daily, weekly, monthly and yearly backups to keep
+/// (periods in the task's time zone).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct GfsPolicy {
+    pub daily: u32,
+    pub weekly: u32,
+    pub monthly: u32,
+    pub yearly: u32,
+}
+
+/// Which successful backups to keep. A backup is kept if any rule keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct RetentionPolicy {
+    /// Keep everything younger than this many days; null for no age rule.
+    pub keep_days: Option<u32>,
+    /// Always keep the newest N successful backups.
+    pub keep_last: u32,
+    pub gfs: Option<GfsPolicy>,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self {
+            keep_days: Some(30),
+            keep_last: 7,
+            gfs: None,
+        }
+    }
+}
+
+/// Everything that defines a backup task. Used to create one; every field is also editable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskSpec {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: String,
+    pub database_id: Uuid,
+    /// One or more destinations; each backup is written to all of them at once.
+    pub destination_ids: Vec<Uuid>,
+    /// Five-field cron (`30 2 * * *`) or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`.
+    pub schedule: String,
+    /// IANA time zone the schedule is read in, e.g. `Europe/Berlin`.
+    #[serde(default = "utc")]
+    pub timezone: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[serde(default)]
+    pub format: BackupFormat,
+    #[serde(default)]
+    pub compression: CompressionAlgorithm,
+    /// zstd 1-19 (default 3), gzip 1-9 (default 6); ignored for lz4 and none.
+    #[serde(default)]
+    pub compression_level: Option<i32>,
+    /// age public keys (`age1...`). Backups are encrypted to them; pgward itself cannot decrypt.
+    #[serde(default)]
+    pub encryption_recipients: Vec<String>,
+    #[serde(default)]
+    pub pg_dump_options: PgDumpOptions,
+    /// Also store `pg_dumpall --globals-only` (roles, tablespaces) beside the dump.
+    #[serde(default)]
+    pub include_globals: bool,
+    /// Fail a run that takes longer than this many minutes.
+    #[serde(default)]
+    pub timeout_minutes: Option<u32>,
+    /// Fail a run when pg_dump produces no data for this many minutes.
+    #[serde(default)]
+    pub stall_timeout_minutes: Option<u32>,
+    #[serde(default)]
+    pub retention: RetentionPolicy,
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Change a task; omitted fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct UpdateTaskRequest {
+    pub name: Option<String>,
+    pub database_id: Option<Uuid>,
+    pub destination_ids: Option<Vec<Uuid>>,
+    pub schedule: Option<String>,
+    pub timezone: Option<String>,
+    pub active: Option<bool>,
+    pub format: Option<BackupFormat>,
+    pub compression: Option<CompressionAlgorithm>,
+    pub compression_level: Option<i32>,
+    pub encryption_recipients: Option<Vec<String>>,
+    pub pg_dump_options: Option<PgDumpOptions>,
+    pub include_globals: Option<bool>,
+    pub timeout_minutes: Option<u32>,
+    pub stall_timeout_minutes: Option<u32>,
+    pub retention: Option<RetentionPolicy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Task {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub spec: TaskSpec,
+    /// The next scheduled run, in the task's time zone (with its offset); null when inactive.
+    pub next_run_at: Option<DateTime<FixedOffset>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskList {
+    pub items: Vec<Task>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NextRuns {
+    pub timezone: String,
+    /// The next 10 run times, each with the time zone's offset at that moment.
+    pub runs: Vec<DateTime<FixedOffset>>,
+}

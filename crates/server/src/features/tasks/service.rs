@@ -1,0 +1,393 @@
+use std::collections::HashSet;
+
+use chrono::Utc;
+use pgward_api_types::{CompressionAlgorithm, NextRuns, Task, TaskSpec, UpdateTaskRequest};
+use pgward_entity::{databases, destinations, task_destinations, tasks};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::schedule;
+use crate::error::AppError;
+use crate::features::validate::{self, Fields};
+use crate::state::AppState;
+
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+fn conflict(name: &str) -> AppError {
+    AppError::Conflict(format!("a task named \"{name}\" exists already"))
+}
+
+fn pattern_list(f: &mut Fields, field: &str, list: &[String]) {
+    if list.len() > 100 {
+        f.check(field, Err("at most 100 patterns".into()));
+    }
+    if list
+        .iter()
+        .any(|p| p.trim().is_empty() || p.len() > 200 || p.chars().any(char::is_control))
+    {
+        f.check(
+            field,
+            Err("patterns must be 1-200 characters without control characters".into()),
+        );
+    }
+}
+
+fn minutes(f: &mut Fields, field: &str, v: Option<u32>) {
+    if v.is_some_and(|m| !(1..=10080).contains(&m)) {
+        f.check(field, Err("must be 1 to 10080 minutes".into()));
+    }
+}
+
+/// Every rule of a task that does not need the catalog.
+fn validate_spec(spec: &TaskSpec, f: &mut Fields) {
+    f.check("name", validate::name(&spec.name, 100));
+    f.check("schedule", schedule::parse_cron(&spec.schedule).map(|_| ()));
+    f.check("timezone", schedule::parse_tz(&spec.timezone).map(|_| ()));
+    if spec.destination_ids.is_empty() || spec.destination_ids.len() > 10 {
+        f.check(
+            "destination_ids",
+            Err("must name 1 to 10 destinations".into()),
+        );
+    }
+    if spec.destination_ids.iter().collect::<HashSet<_>>().len() != spec.destination_ids.len() {
+        f.check(
+            "destination_ids",
+            Err("must not repeat a destination".into()),
+        );
+    }
+    let level_ok = match (spec.compression, spec.compression_level) {
+        (_, None) => true,
+        (CompressionAlgorithm::Zstd, Some(l)) => (1..=19).contains(&l),
+        (CompressionAlgorithm::Gzip, Some(l)) => (1..=9).contains(&l),
+        (CompressionAlgorithm::Lz4 | CompressionAlgorithm::None, Some(_)) => false,
+    };
+    if !level_ok {
+        f.check(
+            "compression_level",
+            Err("zstd takes 1-19, gzip 1-9; lz4 and none take no level".into()),
+        );
+    }
+    if spec.encryption_recipients.len() > 20 {
+        f.check("encryption_recipients", Err("at most 20 recipients".into()));
+    }
+    for r in &spec.encryption_recipients {
+        if let Err(e) = pgward_engine::backup::validate_recipient(r) {
+            f.check(
+                "encryption_recipients",
+                Err(format!("{r:?} is not an age public key (age1...): {e}")),
+            );
+        }
+    }
+    let o = &spec.pg_dump_options;
+    if o.data_only && o.schema_only {
+        let m = "data_only and schema_only exclude each other";
+        f.check("pg_dump_options.data_only", Err(m.into()));
+        f.check("pg_dump_options.schema_only", Err(m.into()));
+    }
+    if o.if_exists && !o.clean {
+        f.check(
+            "pg_dump_options.if_exists",
+            Err("only meaningful with clean".into()),
+        );
+    }
+    pattern_list(f, "pg_dump_options.schemas", &o.schemas);
+    pattern_list(f, "pg_dump_options.exclude_schemas", &o.exclude_schemas);
+    pattern_list(f, "pg_dump_options.tables", &o.tables);
+    pattern_list(f, "pg_dump_options.exclude_tables", &o.exclude_tables);
+    minutes(f, "timeout_minutes", spec.timeout_minutes);
+    minutes(f, "stall_timeout_minutes", spec.stall_timeout_minutes);
+    let r = &spec.retention;
+    if r.keep_last == 0 || r.keep_last > 10000 {
+        f.check(
+            "retention.keep_last",
+            Err("must be 1 to 10000: the newest backups are always kept".into()),
+        );
+    }
+    if r.keep_days.is_some_and(|d| !(1..=36500).contains(&d)) {
+        f.check("retention.keep_days", Err("must be 1 to 36500".into()));
+    }
+    if let Some(g) = &r.gfs
+        && [g.daily, g.weekly, g.monthly, g.yearly]
+            .iter()
+            .any(|n| *n > 10000)
+    {
+        f.check("retention.gfs", Err("counts must be at most 10000".into()));
+    }
+}
+
+/// Rules that need the catalog: the database and destinations exist.
+async fn validate_refs(state: &AppState, spec: &TaskSpec, f: &mut Fields) -> Result<(), AppError> {
+    if databases::Entity::find_by_id(spec.database_id)
+        .one(&state.db)
+        .await?
+        .is_none()
+    {
+        f.check("database_id", Err("no such database".into()));
+    }
+    if !spec.destination_ids.is_empty() {
+        let found = destinations::Entity::find()
+            .filter(destinations::Column::Id.is_in(spec.destination_ids.clone()))
+            .all(&state.db)
+            .await?
+            .len();
+        if found != spec.destination_ids.iter().collect::<HashSet<_>>().len() {
+            f.check(
+                "destination_ids",
+                Err("names a destination that does not exist".into()),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn normalise(mut spec: TaskSpec) -> TaskSpec {
+    spec.name = spec.name.trim().to_string();
+    spec.schedule = spec.schedule.trim().to_string();
+    spec.timezone = spec.timezone.trim().to_string();
+    spec.encryption_recipients = spec
+        .encryption_recipients
+        .iter()
+        .map(|r| r.trim().to_string())
+        .collect();
+    spec
+}
+
+pub fn spec_of(m: &tasks::Model, destination_ids: Vec<Uuid>) -> Result<TaskSpec, AppError> {
+    let mut spec: TaskSpec = serde_json::from_value(m.spec.clone())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored task spec of {}: {e}", m.id)))?;
+    // The columns are authoritative for what is also stored relationally.
+    spec.name = m.name.clone();
+    spec.database_id = m.database_id;
+    spec.active = m.active;
+    spec.schedule = m.schedule.clone();
+    spec.timezone = m.timezone.clone();
+    spec.destination_ids = destination_ids;
+    Ok(spec)
+}
+
+async fn destination_ids(state: &AppState, task: Uuid) -> Result<Vec<Uuid>, AppError> {
+    Ok(task_destinations::Entity::find()
+        .filter(task_destinations::Column::TaskId.eq(task))
+        .order_by_asc(task_destinations::Column::Position)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| r.destination_id)
+        .collect())
+}
+
+fn to_dto(m: &tasks::Model, spec: TaskSpec) -> Task {
+    let next_run_at = if spec.active {
+        match (
+            schedule::parse_cron(&spec.schedule),
+            schedule::parse_tz(&spec.timezone),
+        ) {
+            (Ok(c), Ok(tz)) => schedule::next_runs(&c, tz, Utc::now(), 1)
+                .into_iter()
+                .next(),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Task {
+        id: m.id,
+        spec,
+        next_run_at,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+pub async fn find(state: &AppState, id: Uuid) -> Result<(tasks::Model, TaskSpec), AppError> {
+    let m = tasks::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("task"))?;
+    let spec = spec_of(&m, destination_ids(state, id).await?)?;
+    Ok((m, spec))
+}
+
+/// Writes the row and its destinations in one transaction (insert or replace).
+async fn save(
+    state: &AppState,
+    id: Uuid,
+    spec: &TaskSpec,
+    created: Option<chrono::DateTime<Utc>>,
+) -> Result<tasks::Model, AppError> {
+    let now = Utc::now();
+    let am = tasks::ActiveModel {
+        id: Set(id),
+        name: Set(spec.name.clone()),
+        name_key: Set(name_key(&spec.name)),
+        database_id: Set(spec.database_id),
+        active: Set(spec.active),
+        schedule: Set(spec.schedule.clone()),
+        timezone: Set(spec.timezone.clone()),
+        spec: Set(serde_json::to_value(spec).map_err(anyhow::Error::from)?),
+        created_at: Set(created.unwrap_or(now)),
+        updated_at: Set(now),
+    };
+    let dests = spec.destination_ids.clone();
+    let name = spec.name.clone();
+    let row = state
+        .db
+        .transaction::<_, tasks::Model, AppError>(|tx| {
+            Box::pin(async move {
+                let row = if created.is_some() {
+                    am.update(tx).await
+                } else {
+                    am.insert(tx).await
+                };
+                let row = row.map_err(|e| match e.sql_err() {
+                    Some(SqlErr::UniqueConstraintViolation(_)) => conflict(&name),
+                    _ => e.into(),
+                })?;
+                task_destinations::Entity::delete_many()
+                    .filter(task_destinations::Column::TaskId.eq(id))
+                    .exec(tx)
+                    .await?;
+                for (i, d) in dests.into_iter().enumerate() {
+                    task_destinations::ActiveModel {
+                        task_id: Set(id),
+                        destination_id: Set(d),
+                        position: Set(i as i32),
+                    }
+                    .insert(tx)
+                    .await?;
+                }
+                Ok(row)
+            })
+        })
+        .await?;
+    Ok(row)
+}
+
+async fn ensure_name_free(
+    state: &AppState,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<(), AppError> {
+    let mut q = tasks::Entity::find().filter(tasks::Column::NameKey.eq(name_key(name)));
+    if let Some(id) = except {
+        q = q.filter(tasks::Column::Id.ne(id));
+    }
+    if q.one(&state.db).await?.is_some() {
+        return Err(conflict(name));
+    }
+    Ok(())
+}
+
+pub async fn create(state: &AppState, spec: TaskSpec) -> Result<Task, AppError> {
+    let spec = normalise(spec);
+    let mut f = Fields::default();
+    validate_spec(&spec, &mut f);
+    validate_refs(state, &spec, &mut f).await?;
+    f.finish()?;
+    ensure_name_free(state, &spec.name, None).await?;
+    let row = save(state, Uuid::now_v7(), &spec, None).await?;
+    tracing::info!(task_id = %row.id, "task created");
+    Ok(to_dto(&row, spec))
+}
+
+pub async fn list(state: &AppState) -> Result<Vec<Task>, AppError> {
+    let rows = tasks::Entity::find()
+        .order_by_asc(tasks::Column::Id)
+        .all(&state.db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let spec = spec_of(&m, destination_ids(state, m.id).await?)?;
+        out.push(to_dto(&m, spec));
+    }
+    Ok(out)
+}
+
+pub async fn get(state: &AppState, id: Uuid) -> Result<Task, AppError> {
+    let (m, spec) = find(state, id).await?;
+    Ok(to_dto(&m, spec))
+}
+
+pub async fn update(state: &AppState, id: Uuid, req: UpdateTaskRequest) -> Result<Task, AppError> {
+    let (m, old) = find(state, id).await?;
+    let spec = normalise(TaskSpec {
+        name: req.name.unwrap_or(old.name),
+        database_id: req.database_id.unwrap_or(old.database_id),
+        destination_ids: req.destination_ids.unwrap_or(old.destination_ids),
+        schedule: req.schedule.unwrap_or(old.schedule),
+        timezone: req.timezone.unwrap_or(old.timezone),
+        active: req.active.unwrap_or(old.active),
+        format: req.format.unwrap_or(old.format),
+        compression: req.compression.unwrap_or(old.compression),
+        compression_level: req.compression_level.or(old.compression_level),
+        encryption_recipients: req
+            .encryption_recipients
+            .unwrap_or(old.encryption_recipients),
+        pg_dump_options: req.pg_dump_options.unwrap_or(old.pg_dump_options),
+        include_globals: req.include_globals.unwrap_or(old.include_globals),
+        timeout_minutes: req.timeout_minutes.or(old.timeout_minutes),
+        stall_timeout_minutes: req.stall_timeout_minutes.or(old.stall_timeout_minutes),
+        retention: req.retention.unwrap_or(old.retention),
+    });
+    let mut f = Fields::default();
+    validate_spec(&spec, &mut f);
+    validate_refs(state, &spec, &mut f).await?;
+    f.finish()?;
+    ensure_name_free(state, &spec.name, Some(id)).await?;
+    let row = save(state, id, &spec, Some(m.created_at)).await?;
+    tracing::info!(task_id = %id, "task updated");
+    Ok(to_dto(&row, spec))
+}
+
+pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
+    let res = tasks::Entity::delete_by_id(id).exec(&state.db).await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound("task"));
+    }
+    tracing::info!(task_id = %id, "task deleted");
+    Ok(())
+}
+
+/// A copy named "<name> (copy)", inactive so that it does not run twice until the operator says so.
+pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Task, AppError> {
+    let (_, mut spec) = find(state, id).await?;
+    let base: String = spec.name.chars().take(90).collect();
+    let mut n = 1;
+    spec.name = loop {
+        let candidate = if n == 1 {
+            format!("{base} (copy)")
+        } else {
+            format!("{base} (copy {n})")
+        };
+        if tasks::Entity::find()
+            .filter(tasks::Column::NameKey.eq(name_key(&candidate)))
+            .one(&state.db)
+            .await?
+            .is_none()
+        {
+            break candidate;
+        }
+        n += 1;
+    };
+    spec.active = false;
+    let row = save(state, Uuid::now_v7(), &spec, None).await?;
+    tracing::info!(task_id = %row.id, source = %id, "task duplicated");
+    Ok(to_dto(&row, spec))
+}
+
+pub async fn next_runs(state: &AppState, id: Uuid) -> Result<NextRuns, AppError> {
+    let (_, spec) = find(state, id).await?;
+    let cron =
+        schedule::parse_cron(&spec.schedule).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let tz =
+        schedule::parse_tz(&spec.timezone).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    Ok(NextRuns {
+        timezone: spec.timezone,
+        runs: schedule::next_runs(&cron, tz, Utc::now(), 10),
+    })
+}

@@ -1,0 +1,261 @@
+use pgward_api_client::{Client, ClientError};
+use pgward_api_types::*;
+use uuid::Uuid;
+
+use crate::support::{fleet, spawn_app};
+
+/// A database on PostgreSQL 17 and a local destination, the two things every task needs.
+async fn prerequisites(admin: &Client) -> (Uuid, Uuid) {
+    let db = admin
+        .create_database(&CreateDatabaseRequest {
+            name: "shop".into(),
+            connection_string: fleet().get(17).url("postgres"),
+            description: None,
+            skip_connection_test: false,
+        })
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap().keep();
+    let dest = admin
+        .create_destination(&CreateDestinationRequest {
+            name: "disk".into(),
+            config: DestinationConfig::Local {
+                path: dir.display().to_string(),
+            },
+            skip_test: false,
+        })
+        .await
+        .unwrap();
+    (db.id, dest.id)
+}
+
+pub fn spec(db: Uuid, dest: Uuid) -> TaskSpec {
+    TaskSpec {
+        name: "nightly shop".into(),
+        database_id: db,
+        destination_ids: vec![dest],
+        schedule: "30 2 * * *".into(),
+        timezone: "Europe/Berlin".into(),
+        active: true,
+        format: BackupFormat::Custom,
+        compression: CompressionAlgorithm::Zstd,
+        compression_level: None,
+        encryption_recipients: vec![],
+        pg_dump_options: PgDumpOptions::default(),
+        include_globals: false,
+        timeout_minutes: Some(60),
+        stall_timeout_minutes: Some(10),
+        retention: RetentionPolicy::default(),
+    }
+}
+
+fn fields(e: ClientError) -> Vec<String> {
+    match e {
+        ClientError::Api { status: 422, error } => {
+            error.fields.unwrap_or_default().into_keys().collect()
+        }
+        other => panic!("expected 422, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_task_is_created_edited_duplicated_and_previews_its_runs_in_its_time_zone() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (db, dest) = prerequisites(&admin).await;
+    let task = admin.create_task(&spec(db, dest)).await.unwrap();
+    assert_eq!(task.spec, spec(db, dest));
+    let next = task.next_run_at.expect("active tasks have a next run");
+    assert_eq!(next.format("%H:%M").to_string(), "02:30");
+    assert!(
+        matches!(next.offset().local_minus_utc(), 3600 | 7200),
+        "{next}"
+    );
+
+    let runs = admin.task_next_runs(task.id).await.unwrap();
+    assert_eq!(
+        (runs.timezone.as_str(), runs.runs.len()),
+        ("Europe/Berlin", 10)
+    );
+    assert!(runs.runs.windows(2).all(|w| w[0] < w[1]));
+    assert!(runs.runs.iter().all(|r| r.format("%M").to_string() == "30"));
+
+    // Every field can be edited.
+    let recipient = age::x25519::Identity::generate().to_public().to_string();
+    let edited = admin
+        .update_task(
+            task.id,
+            &UpdateTaskRequest {
+                name: Some("hourly shop".into()),
+                schedule: Some("@hourly".into()),
+                timezone: Some("America/New_York".into()),
+                format: Some(BackupFormat::Plain),
+                compression: Some(CompressionAlgorithm::Gzip),
+                compression_level: Some(9),
+                encryption_recipients: Some(vec![recipient.clone()]),
+                pg_dump_options: Some(PgDumpOptions {
+                    no_owner: true,
+                    exclude_tables: vec!["audit_*".into()],
+                    ..Default::default()
+                }),
+                include_globals: Some(true),
+                retention: Some(RetentionPolicy {
+                    keep_days: None,
+                    keep_last: 3,
+                    gfs: Some(GfsPolicy {
+                        daily: 7,
+                        weekly: 4,
+                        monthly: 12,
+                        yearly: 2,
+                    }),
+                }),
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.spec.name, "hourly shop");
+    assert_eq!(edited.spec.encryption_recipients, vec![recipient]);
+    assert_eq!(edited.spec.retention.gfs.as_ref().unwrap().monthly, 12);
+    assert!(
+        edited.next_run_at.is_none(),
+        "inactive tasks have no next run"
+    );
+    assert_eq!(admin.get_task(task.id).await.unwrap().spec, edited.spec);
+
+    let copy = admin.duplicate_task(task.id).await.unwrap();
+    assert_eq!(copy.spec.name, "hourly shop (copy)");
+    assert!(!copy.spec.active);
+    assert_eq!(
+        admin.duplicate_task(task.id).await.unwrap().spec.name,
+        "hourly shop (copy 2)"
+    );
+    assert_eq!(admin.list_tasks().await.unwrap().items.len(), 3);
+
+    // A database or destination in use cannot be deleted; a task can.
+    assert_eq!(
+        admin.delete_database(db).await.unwrap_err().status(),
+        Some(409)
+    );
+    assert_eq!(
+        admin.delete_destination(dest).await.unwrap_err().status(),
+        Some(409)
+    );
+    admin.delete_task(copy.id).await.unwrap();
+    assert_eq!(
+        admin.get_task(copy.id).await.unwrap_err().status(),
+        Some(404)
+    );
+}
+
+#[tokio::test]
+async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (db, dest) = prerequisites(&admin).await;
+    let cases: Vec<(&str, TaskSpec, &str)> = vec![
+        (
+            "bad cron",
+            TaskSpec {
+                schedule: "61 * * * *".into(),
+                ..spec(db, dest)
+            },
+            "schedule",
+        ),
+        (
+            "six fields",
+            TaskSpec {
+                schedule: "0 0 2 * * *".into(),
+                ..spec(db, dest)
+            },
+            "schedule",
+        ),
+        (
+            "unknown zone",
+            TaskSpec {
+                timezone: "Europe/Atlantis".into(),
+                ..spec(db, dest)
+            },
+            "timezone",
+        ),
+        (
+            "data-only and schema-only",
+            TaskSpec {
+                pg_dump_options: PgDumpOptions {
+                    data_only: true,
+                    schema_only: true,
+                    ..Default::default()
+                },
+                ..spec(db, dest)
+            },
+            "pg_dump_options.schema_only",
+        ),
+        (
+            "no destination",
+            TaskSpec {
+                destination_ids: vec![],
+                ..spec(db, dest)
+            },
+            "destination_ids",
+        ),
+        (
+            "unknown destination",
+            TaskSpec {
+                destination_ids: vec![Uuid::new_v4()],
+                ..spec(db, dest)
+            },
+            "destination_ids",
+        ),
+        (
+            "unknown database",
+            TaskSpec {
+                database_id: Uuid::new_v4(),
+                ..spec(db, dest)
+            },
+            "database_id",
+        ),
+        (
+            "not an age key",
+            TaskSpec {
+                encryption_recipients: vec!["ssh-rsa AAAA".into()],
+                ..spec(db, dest)
+            },
+            "encryption_recipients",
+        ),
+        (
+            "level out of range",
+            TaskSpec {
+                compression_level: Some(42),
+                ..spec(db, dest)
+            },
+            "compression_level",
+        ),
+        (
+            "keep nothing",
+            TaskSpec {
+                retention: RetentionPolicy {
+                    keep_days: None,
+                    keep_last: 0,
+                    gfs: None,
+                },
+                ..spec(db, dest)
+            },
+            "retention.keep_last",
+        ),
+    ];
+    for (what, s, field) in cases {
+        let f = fields(admin.create_task(&s).await.unwrap_err());
+        assert!(f.iter().any(|k| k == field), "{what}: {f:?}");
+    }
+    assert!(admin.list_tasks().await.unwrap().items.is_empty());
+    admin.create_task(&spec(db, dest)).await.unwrap();
+    assert_eq!(
+        admin
+            .create_task(&spec(db, dest))
+            .await
+            .unwrap_err()
+            .status(),
+        Some(409)
+    );
+}
