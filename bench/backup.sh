@@ -118,7 +118,8 @@ case "$PGW" in
 *) PROFILE_NOTE="build profile unknown" ;;
 esac
 export PGWARD_POSTGRES__BIN_DIRS="[\"$PG_ROOT\"]"
-if "$PGW" dump --help | grep -q 'default: custom' && "$PGW" dump --help | grep -q 'default: zstd:3'; then
+dump_help="$("$PGW" dump --help)" || die "$PGW dump --help failed"
+if grep -q 'default: custom' <<<"$dump_help" && grep -q 'default: zstd:3' <<<"$dump_help"; then
   DEFAULTS_ARE_B=1
 else
   DEFAULTS_ARE_B=0
@@ -168,7 +169,10 @@ json() { python3 -c 'import json, sys; d = json.loads(sys.stdin.read().strip().s
 # Kills a process and everything below it (used only on the processes this script started).
 killtree() {
   local c
-  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do killtree "$c"; done
+  # shellcheck disable=SC2013 # the children files hold space-separated pids
+  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    killtree "$c"
+  done
   kill "$1" 2>/dev/null || true
 }
 
@@ -225,7 +229,7 @@ B2_ARGS=(--connection "$URL" --format plain --compression zstd:3 --to "file://$F
 D_ARGS=(--connection "$URL" --format custom --compression "zstd:$ARCHIVE_LEVEL" --zstd-workers "$ARCHIVE_WORKERS" --to "file://$F/d")
 E_ARGS=(--connection "$URL" --to "s3://pgward-bench/runs" --s3-endpoint "http://127.0.0.1:PORT")
 C2_ARGS=(--connection "$URL" --to "file://$F/c2")
-show() { printf '%q ' "$@" | sed 's/ $//'; }
+show() { printf '%q ' "$@" | sed 's/ $//'; echo; }
 
 # --- S3 emulator -----------------------------------------------------------------------------------------
 if [ "$DO_S3" = 1 ]; then
@@ -330,20 +334,21 @@ mib() { if [ "$1" = - ]; then echo -; else calc "%.1f" "$1 / 1048576"; fi; }
 kmib() { if [ "$1" = - ]; then echo -; else calc "%.1f" "$1 / 1024"; fi; }
 verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo MISS; fi; }
 
+declare -A M # M[id,column] = median
 for id in a async b b2 c c2 d e; do
   for col in 3 4 5 6 7; do
-    printf -v "M_${id}_$col" '%s' "$(median "$id" "$col")"
+    M[$id,$col]="$(median "$id" "$col")"
   done
 done
 # pgward with its default settings, for c: row b when the defaults are custom + zstd:3.
 if [ "$DEFAULTS_ARE_B" = 1 ]; then DEF=b; else DEF=c2; fi
-v() { local n="M_${1}_$2"; echo "${!n}"; }
+v() { echo "${M[$1,$2]}"; }
 
-ratio_b=$(calc "%.3f" "$M_b_3 / $M_a_3")
-ratio_bs=$(calc "%.3f" "$M_b_3 / ($M_a_3 + $M_async_3)")
-speed_c=$(calc "%.2f" "$M_c_3 / $(v $DEF 3)")
-size_c=$(calc "%.3f" "$(v $DEF 4) / $M_c_4")
-gain_d=$(calc "%.1f" "(1 - $M_d_4 / $M_c_4) * 100")
+ratio_b=$(calc "%.3f" "${M[b,3]} / ${M[a,3]}")
+ratio_bs=$(calc "%.3f" "${M[b,3]} / (${M[a,3]} + ${M[async,3]})")
+speed_c=$(calc "%.2f" "${M[c,3]} / $(v $DEF 3)")
+size_c=$(calc "%.3f" "$(v $DEF 4) / ${M[c,4]}")
+gain_d=$(calc "%.1f" "(1 - ${M[d,4]} / ${M[c,4]}) * 100")
 res_b=$(verdict "$ratio_b <= 1.05")
 res_c=$(verdict "$speed_c >= 3 && $size_c <= 1")
 res_d=$(verdict "$gain_d >= 10")
@@ -352,15 +357,19 @@ DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 HIST="$STATE/rss-history.tsv"
 BIN_ID="$PGW@$(stat -c '%s-%Y' "$PGW")"
 if [ "$DO_S3" = 1 ]; then
-  rss_e=$(kmib "$M_e_5")
-  hwm_e=$(kmib "$M_e_6")
+  rss_e=$(kmib "${M[e,5]}")
+  hwm_e=$(kmib "${M[e,6]}")
   res_e=$(verdict "$rss_e <= 64")
   # One line per profile, scale and binary (path, size, mtime): flatness compares the sizes measured with
   # the same binary and profile (e.g. a run with --size-gb 1, then one with --size-gb 4).
   awk -F'\t' -v b="$BIN_ID" -v p="$PROFILE" -v s="$SCALE" '!($2 == b && $3 == p && $4 == s)' "$HIST" 2>/dev/null >"$HIST.new" || true
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$DATE" "$BIN_ID" "$PROFILE" "$SCALE" "$(mib "$M_e_7")" "$rss_e" "$hwm_e" >>"$HIST.new"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$DATE" "$BIN_ID" "$PROFILE" "$SCALE" "$(mib "${M[e,7]}")" "$rss_e" "$hwm_e" >>"$HIST.new"
   mv "$HIST.new" "$HIST"
-  flat_rows="$(awk -F'\t' -v b="$BIN_ID" -v p="$PROFILE" '$2 == b && $3 == p' "$HIST" | sort -t$'\t' -k5,5g)"
+  # Small validation runs (< 512 MiB dumped) do not reach the steady state: leave them out of the
+  # comparison when this run is large enough.
+  cur_dump="$(mib "${M[e,7]}")"
+  flat_rows="$(awk -F'\t' -v b="$BIN_ID" -v p="$PROFILE" -v c="$cur_dump" '$2 == b && $3 == p && (c < 512 || $5 >= 512)' "$HIST" |
+    sort -t$'\t' -k5,5g)"
   flat_n="$(grep -c . <<<"$flat_rows" || true)"
   flat_desc="$(awk -F'\t' '{ printf "%s%s s%s (%.0f MiB dump): %s MiB", (NR > 1 ? "; " : ""), $3, $4, $5, $6 }' <<<"$flat_rows")"
   if [ "$flat_n" -ge 2 ]; then
@@ -380,21 +389,21 @@ report() {
   echo "## $DATE — ${SIZE_GB} GB $PROFILE ($PROFILE_NOTE, $RUNS run(s), median)"
   echo
   echo "Database \`$DB\` (profile $PROFILE, scale $SCALE) on PostgreSQL 17: pg_database_size $(mib "$DB_SIZE") MiB," \
-    "plain dump $(mib "$M_b2_7") MiB, custom-format stream $(mib "$M_b_7") MiB. pgward: \`$PGW\` ($PROFILE_NOTE, $BUILD_NOTE)."
+    "plain dump $(mib "${M[b2,7]}") MiB, custom-format stream $(mib "${M[b,7]}") MiB. pgward: \`$PGW\` ($PROFILE_NOTE, $BUILD_NOTE)."
   [ "$WARMUP" = 1 ] && echo "One untimed warm-up dump ran first, so every measurement reads a warm page cache."
   echo
   echo "| | measurement | wall s | stored MiB | peak RSS MiB | figure | target | result |"
   echo "|---|---|---:|---:|---:|---|---|---|"
-  echo "| a | baseline \`pg_dump -Fc -Z0 \| zstd -3\` | $M_a_3 | $(mib "$M_a_4") | $(kmib "$M_a_5") | + fsync of the file: $M_async_3 s | | |"
-  echo "| b | pgward custom, zstd:3 → local dir | $M_b_3 | $(mib "$M_b_4") | $(kmib "$M_b_5") | pgward/baseline = $ratio_b (vs baseline + fsync: $ratio_bs) | ≤ 1.05 | $res_b |"
-  echo "| b2 | pgward plain, zstd:3 → local dir (info: same SQL stream as c) | $M_b2_3 | $(mib "$M_b2_4") | $(kmib "$M_b2_5") | | | |"
-  echo "| c | PgBackWeb pipeline \`pg_dump -Fp \| zip\` (deflate) | $M_c_3 | $(mib "$M_c_4") | $(kmib "$M_c_5") | zip/pgward-default time = ${speed_c}×, size pgward-default/zip = $size_c | ≥ 3× faster, size ≤ 1 | $res_c |"
+  echo "| a | baseline \`pg_dump -Fc -Z0 \| zstd -3\` | ${M[a,3]} | $(mib "${M[a,4]}") | $(kmib "${M[a,5]}") | + fsync of the file: ${M[async,3]} s | | |"
+  echo "| b | pgward custom, zstd:3 → local dir | ${M[b,3]} | $(mib "${M[b,4]}") | $(kmib "${M[b,5]}") | pgward/baseline = $ratio_b (vs baseline + fsync: $ratio_bs) | ≤ 1.05 | $res_b |"
+  echo "| b2 | pgward plain, zstd:3 → local dir (info: same SQL stream as c) | ${M[b2,3]} | $(mib "${M[b2,4]}") | $(kmib "${M[b2,5]}") | | | |"
+  echo "| c | PgBackWeb pipeline \`pg_dump -Fp \| zip\` (deflate) | ${M[c,3]} | $(mib "${M[c,4]}") | $(kmib "${M[c,5]}") | zip/pgward-default time = ${speed_c}×, size pgward-default/zip = $size_c | ≥ 3× faster, size ≤ 1 | $res_c |"
   if [ "$DEF" = c2 ]; then
-    echo "| c2 | pgward with its default settings → local dir | $M_c2_3 | $(mib "$M_c2_4") | $(kmib "$M_c2_5") | | | |"
+    echo "| c2 | pgward with its default settings → local dir | ${M[c2,3]} | $(mib "${M[c2,4]}") | $(kmib "${M[c2,5]}") | | | |"
   fi
-  echo "| d | pgward archive: custom, zstd:$ARCHIVE_LEVEL, $ARCHIVE_WORKERS workers → local dir | $M_d_3 | $(mib "$M_d_4") | $(kmib "$M_d_5") | ${gain_d}% smaller than the zip | ≥ 10% | $res_d |"
+  echo "| d | pgward archive: custom, zstd:$ARCHIVE_LEVEL, $ARCHIVE_WORKERS workers → local dir | ${M[d,3]} | $(mib "${M[d,4]}") | $(kmib "${M[d,5]}") | ${gain_d}% smaller than the zip | ≥ 10% | $res_d |"
   if [ "$DO_S3" = 1 ]; then
-    echo "| e | pgward defaults → S3 (moto), 16 MiB parts | $M_e_3 | $(mib "$M_e_4") | $rss_e (pgward alone: $hwm_e) | peak RSS | ≤ 64 MiB | $res_e |"
+    echo "| e | pgward defaults → S3 (moto), 16 MiB parts | ${M[e,3]} | $(mib "${M[e,4]}") | $rss_e (pgward alone: $hwm_e) | peak RSS | ≤ 64 MiB | $res_e |"
     echo "| e′ | S3 peak RSS flat across sizes | | | | $flat_fig | spread ≤ 8 MiB | $res_flat |"
   fi
   echo
@@ -426,14 +435,14 @@ report() {
   echo "# a"
   echo "$CMD_A; $CMD_ASYNC"
   echo "# b"
-  echo "$(show "$PGW" dump "${B_ARGS[@]}" --name b1.dump.zst)"
+  show "$PGW" dump "${B_ARGS[@]}" --name b1.dump.zst
   echo "# b2"
-  echo "$(show "$PGW" dump "${B2_ARGS[@]}" --name b2_1.sql.zst)"
+  show "$PGW" dump "${B2_ARGS[@]}" --name b2_1.sql.zst
   echo "# c"
   echo "$CMD_C"
-  [ "$DEF" = c2 ] && echo "$(show "$PGW" dump "${C2_ARGS[@]}" --name c2_1.out)"
+  [ "$DEF" = c2 ] && show "$PGW" dump "${C2_ARGS[@]}" --name c2_1.out
   echo "# d"
-  echo "$(show "$PGW" dump "${D_ARGS[@]}" --name d1.dump.zst)"
+  show "$PGW" dump "${D_ARGS[@]}" --name d1.dump.zst
   if [ "$DO_S3" = 1 ]; then
     echo "# e (moto_server -H 127.0.0.1 -p $MOTO_PORT; curl -X PUT http://127.0.0.1:$MOTO_PORT/pgward-bench)"
     echo "AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 \\"

@@ -181,7 +181,9 @@ if [ -z "$SCALE" ]; then
     if (g !~ /^[0-9]*\.?[0-9]+$/ || g <= 0) exit 1
     s = int(g * 1073741824 / b + 0.5); if (s < 1) s = 1; print s }')" || die "--size-gb must be a positive number"
 fi
-[[ "$SCALE" =~ ^[0-9]+$ ]] && [ "$SCALE" -ge 1 ] && [ "$SCALE" -le 5000 ] || die "scale must be 1..5000, got $SCALE"
+if ! [[ "$SCALE" =~ ^[0-9]+$ ]] || [ "$SCALE" -lt 1 ] || [ "$SCALE" -gt 5000 ]; then
+  die "scale must be 1..5000, got $SCALE"
+fi
 
 start_server
 DB="pgward_bench_${PROFILE}_s${SCALE}"

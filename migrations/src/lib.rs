@@ -7,6 +7,7 @@ mod m20261124_000001_auth;
 mod m20261124_000002_databases;
 mod m20261125_000003_destinations;
 mod m20261125_000004_tasks;
+mod m20261125_000005_executions;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_databases::Migration),
             Box::new(m20261125_000003_destinations::Migration),
             Box::new(m20261125_000004_tasks::Migration),
+            Box::new(m20261125_000005_executions::Migration),
         ]
     }
 }

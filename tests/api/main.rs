@@ -9,6 +9,7 @@ mod browser;
 mod databases;
 mod destinations;
 mod embedded;
+mod executions;
 mod routes;
 mod schemathesis;
 mod secrets;

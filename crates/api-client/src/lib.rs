@@ -383,4 +383,86 @@ impl Client {
         self.get(&format!("/api/v1/tasks/{id}/next-runs"), &[])
             .await
     }
+
+    // --- executions ----------------------------------------------------------------------------------
+
+    pub async fn run_task(&self, task: Uuid) -> Result<Execution> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/tasks/{task}/run"),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    pub async fn list_executions(&self, q: &ExecutionListQuery) -> Result<ExecutionPage> {
+        let mut query = Vec::new();
+        if let Some(v) = q.task_id {
+            query.push(("task_id", v.to_string()));
+        }
+        if let Some(v) = q.database_id {
+            query.push(("database_id", v.to_string()));
+        }
+        if let Some(v) = q.destination_id {
+            query.push(("destination_id", v.to_string()));
+        }
+        if let Some(v) = q.status {
+            query.push(("status", v.as_str().to_string()));
+        }
+        if let Some(v) = q.from {
+            query.push(("from", v.to_rfc3339()));
+        }
+        if let Some(v) = q.to {
+            query.push(("to", v.to_rfc3339()));
+        }
+        if let Some(v) = q.limit {
+            query.push(("limit", v.to_string()));
+        }
+        if let Some(v) = &q.cursor {
+            query.push(("cursor", v.clone()));
+        }
+        self.get("/api/v1/executions", &query).await
+    }
+
+    pub async fn get_execution(&self, id: Uuid) -> Result<Execution> {
+        self.get(&format!("/api/v1/executions/{id}"), &[]).await
+    }
+
+    pub async fn cancel_execution(&self, id: Uuid) -> Result<Execution> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/executions/{id}/cancel"),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    pub async fn delete_execution(&self, id: Uuid) -> Result<Execution> {
+        self.send::<(), _>(
+            Method::DELETE,
+            &format!("/api/v1/executions/{id}"),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    /// The stored bytes of a backup (whole, in memory: for tests and small backups; stream otherwise).
+    pub async fn download_execution(&self, id: Uuid, destination: Option<Uuid>) -> Result<Vec<u8>> {
+        let query: Vec<(&str, String)> = destination
+            .map(|d| ("destination_id", d.to_string()))
+            .into_iter()
+            .collect();
+        let (_, bytes) = self
+            .send_raw::<()>(
+                Method::GET,
+                &format!("/api/v1/executions/{id}/download"),
+                None,
+                &query,
+            )
+            .await?;
+        Ok(bytes)
+    }
 }

@@ -20,7 +20,29 @@ pub struct Config {
     pub auth: AuthConfig,
     pub postgres: PostgresConfig,
     pub storage: StorageConfig,
+    pub worker: WorkerConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Run backup workers inside `pgward serve` (`pgward worker` always does).
+    pub in_process: bool,
+    /// Backups one worker process runs at the same time.
+    pub concurrency: usize,
+    /// Seconds between scheduler passes (due runs, interrupted runs, lost jobs).
+    pub scheduler_interval_secs: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            in_process: true,
+            concurrency: 2,
+            scheduler_interval_secs: 15,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -109,6 +131,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             postgres: PostgresConfig::default(),
             storage: StorageConfig::default(),
+            worker: WorkerConfig::default(),
             log: LogConfig::default(),
         }
     }

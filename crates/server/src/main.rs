@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Run the API server and the SPA (starts the embedded catalog when no catalog URL is set).
     Serve,
+    /// Run backup workers and the scheduler only (no HTTP), against the shared catalog (catalog.url).
+    Worker,
     /// Apply catalog migrations and exit.
     Migrate,
     /// Print the OpenAPI document.
@@ -69,6 +71,7 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Command::Serve => Application::build(config).await?.run_until_stopped().await,
+            Command::Worker => pgward_server::startup::run_worker(config).await,
             Command::Migrate => {
                 let catalog = Catalog::open(&config, &discover_pg(&config)).await?;
                 let result = catalog::migrate(&catalog.db).await;

@@ -117,6 +117,10 @@ impl Application {
         let installs = discover_pg(&config);
         let key = master_key(&config)?;
         let catalog = Catalog::open(&config, &installs).await?;
+        let jobs = crate::features::executions::jobs::Jobs::setup(
+            catalog.db.get_postgres_connection_pool(),
+        )
+        .await?;
         let listener = TcpListener::bind(config.server.bind)
             .with_context(|| format!("binding {}", config.server.bind))?;
         let port = listener.local_addr()?.port();
@@ -133,6 +137,7 @@ impl Application {
             login_limiter: Arc::new(LoginLimiter::per_minute(config.auth.login_per_minute)),
             ready: Arc::new(AtomicBool::new(false)),
             embedded_catalog: catalog.embedded.is_some(),
+            jobs: Some(jobs),
             config: Arc::new(config),
         };
 
@@ -143,6 +148,9 @@ impl Application {
                 Ok(()) => {
                     migrating.ready.store(true, Ordering::Release);
                     tracing::info!("catalog migrations done; ready");
+                    if migrating.config.worker.in_process {
+                        start_background(&migrating, "serve");
+                    }
                 }
                 Err(e) => tracing::error!(
                     error = format!("{e:#}"),
@@ -175,6 +183,72 @@ impl Application {
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
+}
+
+/// Backup workers and the scheduler loop of this process.
+pub fn start_background(state: &AppState, role: &str) {
+    let name = format!("{role}-{}-{}", hostname(), std::process::id());
+    if let Some(jobs) = &state.jobs {
+        jobs.spawn_workers(state.clone(), name.clone(), state.config.worker.concurrency);
+    }
+    crate::features::executions::scheduler::spawn(
+        state.clone(),
+        std::time::Duration::from_secs(state.config.worker.scheduler_interval_secs.max(1)),
+    );
+    tracing::info!(worker = %name, concurrency = state.config.worker.concurrency, "backup workers and scheduler started");
+}
+
+fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "host".into())
+}
+
+/// State for a process without HTTP (`pgward worker`, tools, tests): catalog migrated, queue ready.
+pub async fn background_state(config: Config) -> anyhow::Result<(AppState, Catalog)> {
+    let installs = discover_pg(&config);
+    let key = master_key(&config)?;
+    let catalog = Catalog::open(&config, &installs).await?;
+    catalog::migrate(&catalog.db).await?;
+    let jobs =
+        crate::features::executions::jobs::Jobs::setup(catalog.db.get_postgres_connection_pool())
+            .await?;
+    let state = AppState {
+        db: catalog.db.clone(),
+        auth: Auth::new(
+            &key.derive("pgward/jwt/v1"),
+            config.auth.access_token_ttl_secs,
+            config.auth.refresh_token_ttl_secs,
+        ),
+        secrets: key.cipher(),
+        pg: Arc::new(installs),
+        login_limiter: Arc::new(LoginLimiter::per_minute(config.auth.login_per_minute)),
+        ready: Arc::new(AtomicBool::new(true)),
+        embedded_catalog: catalog.embedded.is_some(),
+        jobs: Some(jobs),
+        config: Arc::new(config),
+    };
+    Ok((state, catalog))
+}
+
+/// `pgward worker`: workers and scheduler only, no HTTP. Runs until SIGINT/SIGTERM.
+pub async fn run_worker(config: Config) -> anyhow::Result<()> {
+    if config.is_embedded_catalog() {
+        anyhow::bail!(
+            "pgward worker needs catalog.url: workers on other machines share the server's catalog"
+        );
+    }
+    let (state, catalog) = background_state(config).await?;
+    start_background(&state, "worker");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("worker stopping");
+    catalog.close().await;
+    Ok(())
 }
 
 fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {

@@ -21,6 +21,8 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     pub ready: Arc<AtomicBool>,
     pub embedded_catalog: bool,
+    /// The backup job queue; `None` only in tools that never enqueue.
+    pub jobs: Option<crate::features::executions::jobs::Jobs>,
 }
 
 impl AppState {

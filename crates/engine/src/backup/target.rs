@@ -261,6 +261,23 @@ impl Target {
         }
     }
 
+    /// Removes what an interrupted upload may have left under `key`: the final object and, for local
+    /// directories, the temporary `.name.partial` file.
+    pub async fn cleanup_partial(&self, key: &str) -> Result<(), String> {
+        if let TargetKind::Local { root } = &self.kind {
+            let path = Self::local_path(root, &self.full_key(key));
+            if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+                let tmp = dir.join(format!(".{}.partial", name.to_string_lossy()));
+                match tokio::fs::remove_file(&tmp).await {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+        }
+        self.delete(key).await
+    }
+
     /// Writes, reads back and deletes a probe object: the destination works end to end.
     pub async fn probe(&self, key: &str) -> Result<(), String> {
         let payload = Bytes::from(format!("pgward probe {key}"));

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod databases;
 pub mod destinations;
+pub mod executions;
 pub mod health;
 pub mod system;
 pub mod tasks;
@@ -18,5 +19,6 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     databases::configure(cfg);
     destinations::configure(cfg);
     tasks::configure(cfg);
+    executions::configure(cfg);
     system::configure(cfg);
 }

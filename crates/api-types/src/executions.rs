@@ -1,0 +1,127 @@
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionStatus {
+    Queued,
+    Running,
+    Success,
+    Failed,
+    Cancelled,
+    /// The backup's objects were deleted; the record stays.
+    Deleted,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Success => "success",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "success" => Self::Success,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            "deleted" => Self::Deleted,
+            _ => return None,
+        })
+    }
+
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionTrigger {
+    Schedule,
+    Manual,
+    Api,
+}
+
+/// One stored copy of a backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExecutionObject {
+    pub destination_id: Uuid,
+    /// Object name on that destination (with its prefix).
+    pub key: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Execution {
+    pub id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub task_name: String,
+    pub database_id: Option<Uuid>,
+    pub trigger: ExecutionTrigger,
+    pub status: ExecutionStatus,
+    /// When the run was due, in the task's time zone.
+    pub scheduled_for: DateTime<FixedOffset>,
+    pub started_at: Option<DateTime<FixedOffset>>,
+    pub finished_at: Option<DateTime<FixedOffset>>,
+    pub duration_ms: Option<u64>,
+    /// Bytes pg_dump produced so far (live while running).
+    pub bytes_read: u64,
+    /// Current throughput while running, bytes per second.
+    pub rate_bytes_per_sec: Option<u64>,
+    /// Stored size after compression and encryption.
+    pub size: Option<u64>,
+    pub sha256: Option<String>,
+    pub objects: Vec<ExecutionObject>,
+    pub server_version: Option<String>,
+    pub pg_dump_version: Option<String>,
+    /// Why it failed, or what happened.
+    pub message: Option<String>,
+    /// The end of pg_dump's error output.
+    pub stderr_tail: Option<String>,
+    pub cancel_requested: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExecutionPage {
+    pub items: Vec<Execution>,
+    pub next_cursor: Option<String>,
+}
+
+/// Filters for the execution list; newest first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct ExecutionListQuery {
+    #[serde(default)]
+    pub task_id: Option<Uuid>,
+    #[serde(default)]
+    pub database_id: Option<Uuid>,
+    #[serde(default)]
+    pub destination_id: Option<Uuid>,
+    #[serde(default)]
+    pub status: Option<ExecutionStatus>,
+    /// Only runs scheduled at or after this time.
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    /// Only runs scheduled before this time.
+    #[serde(default)]
+    pub to: Option<DateTime<Utc>>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}

@@ -1,0 +1,176 @@
+use actix_web::{HttpResponse, delete, get, post, web};
+use futures::StreamExt;
+use pgward_api_types::{ApiError, Execution, ExecutionListQuery, ExecutionPage, ExecutionTrigger};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::service;
+use crate::auth::Authenticated;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Run a task now. Refused with 409 while a run of the same task is queued or running.
+#[utoipa::path(
+    operation_id = "run_task",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "task id")),
+    responses(
+        (status = 202, description = "queued", body = Execution),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such task", body = ApiError),
+        (status = 409, description = "a run of this task is already queued or running", body = ApiError),
+    )
+)]
+#[post("/tasks/{id}/run")]
+async fn run_task(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let trigger = match auth.method {
+        pgward_api_types::AuthMethod::ApiToken => ExecutionTrigger::Api,
+        pgward_api_types::AuthMethod::Session => ExecutionTrigger::Manual,
+    };
+    Ok(HttpResponse::Accepted().json(service::run_now(&state, id.into_inner(), trigger).await?))
+}
+
+/// Executions, newest first, with filters and cursor pagination.
+#[utoipa::path(
+    operation_id = "list_executions",
+    tag = "executions",
+    params(ExecutionListQuery),
+    responses(
+        (status = 200, description = "a page of executions", body = ExecutionPage),
+        (status = 400, description = "malformed query", body = ApiError),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 422, description = "invalid limit or cursor", body = ApiError),
+    )
+)]
+#[get("/executions")]
+async fn list(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    q: web::Query<ExecutionListQuery>,
+) -> Result<web::Json<ExecutionPage>, AppError> {
+    Ok(web::Json(service::list(&state, q.into_inner()).await?))
+}
+
+/// One execution, with live progress while it runs.
+#[utoipa::path(
+    operation_id = "get_execution",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "execution id")),
+    responses(
+        (status = 200, description = "the execution", body = Execution),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such execution", body = ApiError),
+    )
+)]
+#[get("/executions/{id}")]
+async fn get(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Execution>, AppError> {
+    Ok(web::Json(service::get(&state, id.into_inner()).await?))
+}
+
+/// Cancel a queued or running execution.
+#[utoipa::path(
+    operation_id = "cancel_execution",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "execution id")),
+    responses(
+        (status = 200, description = "cancelled, or cancellation requested", body = Execution),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such execution", body = ApiError),
+        (status = 409, description = "already finished", body = ApiError),
+    )
+)]
+#[post("/executions/{id}/cancel")]
+async fn cancel(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Execution>, AppError> {
+    Ok(web::Json(service::cancel(&state, id.into_inner()).await?))
+}
+
+/// Delete a backup: its objects and manifests go; the record stays, as `deleted`.
+#[utoipa::path(
+    operation_id = "delete_execution",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "execution id")),
+    responses(
+        (status = 200, description = "deleted", body = Execution),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such execution", body = ApiError),
+        (status = 409, description = "still running, or some objects could not be deleted", body = ApiError),
+    )
+)]
+#[delete("/executions/{id}")]
+async fn delete(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Execution>, AppError> {
+    Ok(web::Json(service::delete(&state, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct DownloadQuery {
+    /// Which copy; the first destination when omitted.
+    destination_id: Option<Uuid>,
+}
+
+/// Download a backup, streamed through pgward (exactly the stored bytes: compressed, maybe encrypted).
+#[utoipa::path(
+    operation_id = "download_execution",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "execution id"), DownloadQuery),
+    responses(
+        (status = 200, description = "the backup file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "malformed query", body = ApiError),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such execution, or no stored copy there", body = ApiError),
+    )
+)]
+#[get("/executions/{id}/download")]
+async fn download(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+    q: web::Query<DownloadQuery>,
+) -> Result<HttpResponse, AppError> {
+    let exec = service::find(&state, id.into_inner()).await?;
+    if exec.status != "success" {
+        return Err(AppError::NotFound("stored backup"));
+    }
+    let objects = service::objects_of(&exec);
+    let object = match q.destination_id {
+        Some(d) => objects.iter().find(|o| o.destination_id == d),
+        None => objects.first(),
+    }
+    .ok_or(AppError::NotFound("stored copy"))?;
+    let target =
+        crate::features::destinations::service::target_of(&state, object.destination_id).await?;
+    let bare = pgward_engine::backup::Target::new(target.id.clone(), target.kind.clone(), "");
+    let stream = bare
+        .stream(&object.key)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("reading the backup: {e}")))?;
+    let filename = object
+        .key
+        .rsplit('/')
+        .next()
+        .unwrap_or("backup")
+        .to_string();
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header(("Content-Length", object.size.to_string()))
+        .streaming(stream.map(|r| r.map_err(actix_web::error::ErrorBadGateway))))
+}

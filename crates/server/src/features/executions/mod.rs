@@ -1,0 +1,18 @@
+//! Executions: every run of a task (scheduled, manual, API), its live progress, its stored objects;
+//! plus the job that runs one (`runner`), the queue it travels on (`jobs`, apalis on PostgreSQL) and the
+//! scheduler that creates due runs (`scheduler`).
+
+mod handlers;
+pub mod jobs;
+pub mod runner;
+pub mod scheduler;
+pub mod service;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::run_task)
+        .service(handlers::list)
+        .service(handlers::get)
+        .service(handlers::cancel)
+        .service(handlers::delete)
+        .service(handlers::download);
+}

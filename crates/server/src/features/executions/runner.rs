@@ -1,0 +1,355 @@
+//! Runs one execution: claim it, dump through the engine to every destination, publish progress every
+//! 2 s (which is also the lease heartbeat), honour cancel requests, and record the outcome. Any failure
+//! ends in a final state with a message; nothing stays `running`.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use chrono::Utc;
+use pgward_api_types::{BackupFormat, CompressionAlgorithm, ExecutionObject, TaskSpec};
+use pgward_engine::backup::{
+    Compression, DumpError, DumpFormat, DumpOptions, DumpRequest, Manifest, Progress, naming,
+    run_dump,
+};
+use pgward_engine::pg::{ConnInfo, probe};
+use pgward_entity::{databases, executions};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::features::{destinations, tasks};
+use crate::state::AppState;
+
+/// Progress (and heartbeat) interval.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+pub fn dump_format(f: BackupFormat) -> DumpFormat {
+    match f {
+        BackupFormat::Plain => DumpFormat::Plain,
+        BackupFormat::Custom => DumpFormat::Custom,
+    }
+}
+
+pub fn compression(spec: &TaskSpec) -> Compression {
+    match spec.compression {
+        CompressionAlgorithm::Zstd => Compression::Zstd {
+            level: spec.compression_level.unwrap_or(3),
+        },
+        CompressionAlgorithm::Gzip => Compression::Gzip {
+            level: spec.compression_level.map_or(6, |l| l as u32),
+        },
+        CompressionAlgorithm::Lz4 => Compression::Lz4,
+        CompressionAlgorithm::None => Compression::None,
+    }
+}
+
+pub fn dump_options(spec: &TaskSpec) -> DumpOptions {
+    let o = &spec.pg_dump_options;
+    DumpOptions {
+        data_only: o.data_only,
+        schema_only: o.schema_only,
+        clean: o.clean,
+        if_exists: o.if_exists,
+        create: o.create,
+        no_comments: o.no_comments,
+        no_owner: o.no_owner,
+        no_privileges: o.no_privileges,
+        schemas: o.schemas.clone(),
+        exclude_schemas: o.exclude_schemas.clone(),
+        tables: o.tables.clone(),
+        exclude_tables: o.exclude_tables.clone(),
+    }
+}
+
+/// Part size for multipart uploads: big enough that 9,000 parts hold the database (objects up to 5 TiB
+/// fit in S3's 10,000-part limit), never below 8 MiB.
+pub fn part_size(database_bytes: i64) -> usize {
+    let per_part = (database_bytes.max(0) as u64).div_ceil(9_000);
+    per_part.clamp(8 << 20, 5 << 30) as usize
+}
+
+async fn finish(
+    state: &AppState,
+    id: Uuid,
+    status: &str,
+    message: Option<String>,
+    stderr: Option<String>,
+) {
+    let r = executions::Entity::update_many()
+        .col_expr(executions::Column::Status, Expr::value(status))
+        .col_expr(executions::Column::FinishedAt, Expr::value(Utc::now()))
+        .col_expr(executions::Column::Message, Expr::value(message))
+        .col_expr(executions::Column::StderrTail, Expr::value(stderr))
+        .filter(executions::Column::Id.eq(id))
+        .filter(executions::Column::Status.eq("running"))
+        .exec(&state.db)
+        .await;
+    if let Err(e) = r {
+        tracing::error!(execution_id = %id, error = %e, "recording the outcome failed");
+    }
+}
+
+/// Runs execution `id` if it is still queued. Never panics the worker; every outcome is recorded.
+#[tracing::instrument(skip(state), fields(execution_id = %id))]
+pub async fn run(state: &AppState, id: Uuid, worker: &str) {
+    // Claim: only one worker can move it from queued to running.
+    let claimed = executions::Entity::update_many()
+        .col_expr(executions::Column::Status, Expr::value("running"))
+        .col_expr(executions::Column::StartedAt, Expr::value(Utc::now()))
+        .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
+        .col_expr(executions::Column::WorkerId, Expr::value(worker))
+        .filter(executions::Column::Id.eq(id))
+        .filter(executions::Column::Status.eq("queued"))
+        .exec(&state.db)
+        .await;
+    match claimed {
+        Ok(r) if r.rows_affected == 1 => {}
+        Ok(_) => return, // cancelled, or another worker has it
+        Err(e) => {
+            tracing::error!(error = %e, "claiming the execution failed");
+            return;
+        }
+    }
+    if let Err((msg, stderr)) = execute(state, id).await {
+        tracing::warn!(message = %msg, "backup failed");
+        let status = if msg == "cancelled" {
+            "cancelled"
+        } else {
+            "failed"
+        };
+        finish(state, id, status, Some(msg), stderr).await;
+    }
+}
+
+type Failure = (String, Option<String>);
+
+async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
+    let fail = |m: String| (m, None);
+    let exec = executions::Entity::find_by_id(id)
+        .one(&state.db)
+        .await
+        .map_err(|e| fail(e.to_string()))?
+        .ok_or_else(|| fail("execution vanished".into()))?;
+    let task_id = exec
+        .task_id
+        .ok_or_else(|| fail("the task was deleted".into()))?;
+    let (_, spec) = tasks::service::find(state, task_id)
+        .await
+        .map_err(|e| fail(format!("loading the task: {e}")))?;
+    let db = databases::Entity::find_by_id(spec.database_id)
+        .one(&state.db)
+        .await
+        .map_err(|e| fail(e.to_string()))?
+        .ok_or_else(|| fail("the database was deleted".into()))?;
+    let secret = state
+        .secrets
+        .open(&db.connection_encrypted, &format!("databases:{}", db.id))
+        .map_err(|e| fail(e.to_string()))?;
+    let conn = ConnInfo::parse(secret.expose_secret()).map_err(|e| fail(e.to_string()))?;
+    let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+    let server = probe(&conn, timeout)
+        .await
+        .map_err(|e| fail(format!("database unreachable: {e}")))?;
+    let client = state
+        .pg
+        .client_for(server.major)
+        .ok_or_else(|| {
+            fail(format!(
+                "no pg_dump for PostgreSQL {} is installed (postgres.bin_dirs)",
+                server.major
+            ))
+        })?
+        .clone();
+
+    let mut targets = Vec::new();
+    for d in &spec.destination_ids {
+        targets.push(
+            destinations::service::target_of(state, *d)
+                .await
+                .map_err(|e| fail(format!("destination {d}: {e}")))?,
+        );
+    }
+    let tz = tasks::schedule::parse_tz(&spec.timezone).map_err(fail)?;
+    let at = exec.scheduled_for.with_timezone(&tz);
+    let format = dump_format(spec.format);
+    let comp = compression(&spec);
+    let ext = naming::extension(format, comp, !spec.encryption_recipients.is_empty());
+    let short = id.simple().to_string();
+    let short = &short[short.len() - 8..];
+    let key = naming::object_key("", &naming::slug(&spec.name), &at, short, &ext);
+    let (db_size, tables) = database_stats(&conn, timeout).await;
+
+    executions::Entity::update_many()
+        .col_expr(executions::Column::ObjectKey, Expr::value(key.clone()))
+        .col_expr(
+            executions::Column::ServerVersion,
+            Expr::value(server.version.clone()),
+        )
+        .col_expr(
+            executions::Column::PgDumpVersion,
+            Expr::value(client.version.clone()),
+        )
+        .filter(executions::Column::Id.eq(id))
+        .exec(&state.db)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+
+    let progress = Progress::default();
+    let cancel = CancellationToken::new();
+    let reporter = tokio::spawn(report_progress(
+        state.clone(),
+        id,
+        progress.clone(),
+        cancel.clone(),
+    ));
+    let outcome = run_dump(DumpRequest {
+        pg_dump: client.bin("pg_dump"),
+        conn,
+        format,
+        options: dump_options(&spec),
+        compression: comp,
+        recipients: spec.encryption_recipients.clone(),
+        targets: targets.clone(),
+        key: key.clone(),
+        part_size: part_size(db_size.unwrap_or(0)),
+        zstd_workers: 1,
+        progress: progress.clone(),
+        cancel: cancel.clone(),
+        timeout: spec
+            .timeout_minutes
+            .map(|m| Duration::from_secs(u64::from(m) * 60)),
+        stall_timeout: spec
+            .stall_timeout_minutes
+            .map(|m| Duration::from_secs(u64::from(m) * 60)),
+    })
+    .await;
+    reporter.abort();
+    let out = outcome.map_err(|e| match e {
+        DumpError::Cancelled => ("cancelled".to_string(), None),
+        DumpError::PgDump { code, stderr } => {
+            (format!("pg_dump failed (exit {code:?})"), Some(stderr))
+        }
+        other => (other.to_string(), None),
+    })?;
+
+    let manifest = Manifest {
+        pgward_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: Utc::now(),
+        object: key.clone(),
+        format,
+        compression: comp,
+        options: dump_options(&spec),
+        server_version: server.version.clone(),
+        pg_dump_version: client.version.clone(),
+        database: db.database_name.clone(),
+        database_size: db_size,
+        table_count: tables,
+        dump_bytes: out.bytes_read,
+        size: out.size,
+        sha256: out.sha256.clone(),
+        recipient_fingerprints: spec
+            .encryption_recipients
+            .iter()
+            .map(|r| pgward_engine::backup::manifest::recipient_fingerprint(r))
+            .collect(),
+    };
+    let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|e| fail(e.to_string()))?;
+    for t in &targets {
+        if let Err(e) = t
+            .put_small(&naming::manifest_key(&key), manifest_json.clone().into())
+            .await
+        {
+            for t in &targets {
+                let _ = t.delete(&key).await;
+                let _ = t.delete(&naming::manifest_key(&key)).await;
+            }
+            return Err(fail(format!("writing the manifest to {}: {e}", t.id)));
+        }
+    }
+    let objects: Vec<ExecutionObject> = out
+        .targets
+        .iter()
+        .map(|o| ExecutionObject {
+            destination_id: o.id.parse().unwrap_or_default(),
+            key: o.key.clone(),
+            size: o.size,
+        })
+        .collect();
+    executions::Entity::update_many()
+        .col_expr(executions::Column::Status, Expr::value("success"))
+        .col_expr(executions::Column::FinishedAt, Expr::value(Utc::now()))
+        .col_expr(
+            executions::Column::BytesRead,
+            Expr::value(out.bytes_read as i64),
+        )
+        .col_expr(executions::Column::Size, Expr::value(out.size as i64))
+        .col_expr(executions::Column::Sha256, Expr::value(out.sha256.clone()))
+        .col_expr(
+            executions::Column::Objects,
+            Expr::value(serde_json::to_value(&objects).unwrap_or_default()),
+        )
+        .col_expr(
+            executions::Column::StderrTail,
+            Expr::value(Some(out.stderr_tail.clone()).filter(|s| !s.is_empty())),
+        )
+        .filter(executions::Column::Id.eq(id))
+        .exec(&state.db)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    tracing::info!(size = out.size, sha256 = %out.sha256, "backup succeeded");
+    Ok(())
+}
+
+/// Every 2 s: bytes so far, rate, heartbeat; and a cancel request turns into cancelling the dump.
+async fn report_progress(state: AppState, id: Uuid, progress: Progress, cancel: CancellationToken) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    let mut last = (0u64, std::time::Instant::now());
+    loop {
+        tick.tick().await;
+        let read = progress.bytes_read.load(Ordering::Relaxed);
+        let elapsed = last.1.elapsed().as_secs_f64().max(0.001);
+        let rate = ((read.saturating_sub(last.0)) as f64 / elapsed) as i64;
+        last = (read, std::time::Instant::now());
+        let _ = executions::Entity::update_many()
+            .col_expr(executions::Column::BytesRead, Expr::value(read as i64))
+            .col_expr(executions::Column::RateBps, Expr::value(rate))
+            .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
+            .filter(executions::Column::Id.eq(id))
+            .exec(&state.db)
+            .await;
+        if let Ok(Some(e)) = executions::Entity::find_by_id(id).one(&state.db).await
+            && e.cancel_requested
+        {
+            cancel.cancel();
+        }
+    }
+}
+
+/// Database size and table count for the manifest (best effort).
+async fn database_stats(conn: &ConnInfo, timeout: Duration) -> (Option<i64>, Option<i64>) {
+    use sqlx::{ConnectOptions, Connection};
+    let attempt = async {
+        let mut c = conn
+            .connect_options()
+            .log_statements(tracing::log::LevelFilter::Off)
+            .connect()
+            .await
+            .ok()?;
+        let row: (i64, i64) = sqlx::query_as(
+            "SELECT pg_database_size(current_database()), \
+             (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+              WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema'))",
+        )
+        .fetch_one(&mut c)
+        .await
+        .ok()?;
+        let _ = c.close().await;
+        Some(row)
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(Some((s, t))) => (Some(s), Some(t)),
+        _ => (None, None),
+    }
+}

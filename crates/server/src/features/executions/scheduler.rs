@@ -1,0 +1,166 @@
+//! Creates due runs and keeps the queue honest. Runs in every `pgward serve` and `pgward worker`
+//! process; a transaction-scoped advisory lock lets one of them lead each tick, and the unique index on
+//! (task, scheduled time) makes a second run impossible even without the lock.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use pgward_api_types::ExecutionTrigger;
+use pgward_engine::backup::naming;
+use pgward_entity::{executions, tasks as task_rows};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
+};
+
+use super::service;
+use crate::error::AppError;
+use crate::features::tasks::schedule;
+use crate::state::AppState;
+
+const LEADER_LOCK: i64 = 0x7067_7761_7264_0002;
+/// A running execution whose worker has not reported for this long is considered interrupted.
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// One scheduling pass at `now`: for every active task, the latest due time not yet recorded becomes a
+/// queued execution (missed runs while pgward was down collapse into one catch-up run). Returns the ids
+/// it queued.
+pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid>, AppError> {
+    let tx = state.db.begin().await?;
+    let lead: Option<bool> = tx
+        .query_one_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_try_advisory_xact_lock($1) AS lead",
+            [LEADER_LOCK.into()],
+        ))
+        .await?
+        .and_then(|r| r.try_get("", "lead").ok());
+    if lead != Some(true) {
+        return Ok(Vec::new());
+    }
+    let mut queued = Vec::new();
+    let active = task_rows::Entity::find()
+        .filter(task_rows::Column::Active.eq(true))
+        .all(&tx)
+        .await?;
+    for t in active {
+        let (Ok(cron), Ok(tz)) = (
+            schedule::parse_cron(&t.schedule),
+            schedule::parse_tz(&t.timezone),
+        ) else {
+            continue;
+        };
+        let last: Option<executions::Model> = executions::Entity::find()
+            .filter(executions::Column::TaskId.eq(t.id))
+            .filter(executions::Column::Trigger.eq("schedule"))
+            .order_by_desc(executions::Column::ScheduledFor)
+            .one(&tx)
+            .await?;
+        // Never before the task existed (or was last edited), never twice for the same time.
+        let since = last.map_or(t.updated_at, |e| e.scheduled_for.max(t.updated_at));
+        let mut due = None;
+        for next in cron.iter_after(since.with_timezone(&tz)) {
+            let next = next.with_timezone(&Utc);
+            if next > now {
+                break;
+            }
+            due = Some(next);
+        }
+        let Some(due) = due else { continue };
+        if let Some(e) =
+            service::insert_queued(state, t.id, due, ExecutionTrigger::Schedule).await?
+        {
+            queued.push(e.id);
+        }
+    }
+    tx.commit().await?;
+    if let Some(jobs) = &state.jobs {
+        for id in &queued {
+            jobs.enqueue(*id).await?;
+        }
+    }
+    Ok(queued)
+}
+
+/// Queued executions that no worker picked up within a minute get their job again (the job may have been
+/// lost between the insert and the enqueue). Claiming is atomic, so a duplicate job is harmless.
+pub async fn sweep_queued(state: &AppState, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let stale = executions::Entity::find()
+        .filter(executions::Column::Status.eq("queued"))
+        .filter(executions::Column::CreatedAt.lt(now - chrono::Duration::seconds(60)))
+        .all(&state.db)
+        .await?;
+    if let Some(jobs) = &state.jobs {
+        for e in &stale {
+            jobs.enqueue(e.id).await?;
+        }
+    }
+    Ok(stale.len())
+}
+
+/// Executions whose worker died (no heartbeat within the lease) become `failed` with "interrupted", and
+/// whatever they may have left at their object name is removed.
+pub async fn reap_interrupted(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> Result<Vec<uuid::Uuid>, AppError> {
+    let limit = now - chrono::Duration::from_std(LEASE).unwrap_or_default();
+    let dead = executions::Entity::find()
+        .filter(executions::Column::Status.eq("running"))
+        .filter(executions::Column::HeartbeatAt.lt(limit))
+        .all(&state.db)
+        .await?;
+    let mut reaped = Vec::new();
+    for e in dead {
+        let r = executions::Entity::update_many()
+            .col_expr(executions::Column::Status, Expr::value("failed"))
+            .col_expr(executions::Column::FinishedAt, Expr::value(now))
+            .col_expr(
+                executions::Column::Message,
+                Expr::value(format!(
+                    "interrupted: worker {} stopped responding",
+                    e.worker_id.clone().unwrap_or_default()
+                )),
+            )
+            .filter(executions::Column::Id.eq(e.id))
+            .filter(executions::Column::Status.eq("running"))
+            .exec(&state.db)
+            .await?;
+        if r.rows_affected != 1 {
+            continue;
+        }
+        if let Some(key) = &e.object_key {
+            let ids: Vec<uuid::Uuid> =
+                serde_json::from_value(e.destination_ids.clone()).unwrap_or_default();
+            for d in ids {
+                if let Ok(t) = crate::features::destinations::service::target_of(state, d).await {
+                    let _ = t.cleanup_partial(key).await;
+                    let _ = t.delete(&naming::manifest_key(key)).await;
+                }
+            }
+        }
+        tracing::warn!(execution_id = %e.id, "execution interrupted; marked failed");
+        reaped.push(e.id);
+    }
+    Ok(reaped)
+}
+
+/// The loop run by every serve/worker process.
+pub fn spawn(state: AppState, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick_timer = tokio::time::interval(every);
+        loop {
+            tick_timer.tick().await;
+            let now = Utc::now();
+            if let Err(e) = tick(&state, now).await {
+                tracing::error!(error = %e, "scheduler tick failed");
+            }
+            if let Err(e) = reap_interrupted(&state, now).await {
+                tracing::error!(error = %e, "reaping interrupted executions failed");
+            }
+            if let Err(e) = sweep_queued(&state, now).await {
+                tracing::error!(error = %e, "re-enqueueing queued executions failed");
+            }
+        }
+    });
+}

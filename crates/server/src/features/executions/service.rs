@@ -1,0 +1,271 @@
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, FixedOffset, Utc};
+use pgward_api_types::{
+    Execution, ExecutionListQuery, ExecutionObject, ExecutionPage, ExecutionStatus,
+    ExecutionTrigger,
+};
+use pgward_engine::backup::naming;
+use pgward_entity::executions;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+};
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::features::tasks;
+use crate::state::AppState;
+
+fn in_tz(t: DateTime<Utc>, tz: &str) -> DateTime<FixedOffset> {
+    match tasks::schedule::parse_tz(tz) {
+        Ok(tz) => t.with_timezone(&tz).fixed_offset(),
+        Err(_) => t.fixed_offset(),
+    }
+}
+
+pub fn objects_of(m: &executions::Model) -> Vec<ExecutionObject> {
+    serde_json::from_value(m.objects.clone()).unwrap_or_default()
+}
+
+pub fn to_dto(m: &executions::Model) -> Execution {
+    let status = ExecutionStatus::parse(&m.status).unwrap_or(ExecutionStatus::Failed);
+    Execution {
+        id: m.id,
+        task_id: m.task_id,
+        task_name: m.task_name.clone(),
+        database_id: m.database_id,
+        trigger: match m.trigger.as_str() {
+            "schedule" => ExecutionTrigger::Schedule,
+            "api" => ExecutionTrigger::Api,
+            _ => ExecutionTrigger::Manual,
+        },
+        status,
+        scheduled_for: in_tz(m.scheduled_for, &m.timezone),
+        started_at: m.started_at.map(|t| in_tz(t, &m.timezone)),
+        finished_at: m.finished_at.map(|t| in_tz(t, &m.timezone)),
+        duration_ms: match (m.started_at, m.finished_at) {
+            (Some(s), Some(f)) => u64::try_from((f - s).num_milliseconds()).ok(),
+            _ => None,
+        },
+        bytes_read: u64::try_from(m.bytes_read).unwrap_or_default(),
+        rate_bytes_per_sec: if status == ExecutionStatus::Running {
+            m.rate_bps.and_then(|r| u64::try_from(r).ok())
+        } else {
+            None
+        },
+        size: m.size.and_then(|s| u64::try_from(s).ok()),
+        sha256: m.sha256.clone(),
+        objects: objects_of(m),
+        server_version: m.server_version.clone(),
+        pg_dump_version: m.pg_dump_version.clone(),
+        message: m.message.clone(),
+        stderr_tail: m.stderr_tail.clone(),
+        cancel_requested: m.cancel_requested,
+    }
+}
+
+pub async fn find(state: &AppState, id: Uuid) -> Result<executions::Model, AppError> {
+    executions::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("execution"))
+}
+
+/// Inserts a queued execution of `task` for `scheduled_for`. `Ok(None)` when that time already has an
+/// execution, or the task already has one queued or running (the unique indexes decide, so concurrent
+/// callers cannot both win).
+pub async fn insert_queued(
+    state: &AppState,
+    task: Uuid,
+    scheduled_for: DateTime<Utc>,
+    trigger: ExecutionTrigger,
+) -> Result<Option<executions::Model>, AppError> {
+    let (_, spec) = tasks::service::find(state, task).await?;
+    let row = executions::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        task_id: Set(Some(task)),
+        task_name: Set(spec.name.clone()),
+        database_id: Set(Some(spec.database_id)),
+        trigger: Set(match trigger {
+            ExecutionTrigger::Schedule => "schedule",
+            ExecutionTrigger::Manual => "manual",
+            ExecutionTrigger::Api => "api",
+        }
+        .into()),
+        status: Set("queued".into()),
+        scheduled_for: Set(scheduled_for),
+        timezone: Set(spec.timezone.clone()),
+        created_at: Set(Utc::now()),
+        started_at: Set(None),
+        finished_at: Set(None),
+        worker_id: Set(None),
+        heartbeat_at: Set(None),
+        cancel_requested: Set(false),
+        object_key: Set(None),
+        objects: Set(serde_json::json!([])),
+        destination_ids: Set(
+            serde_json::to_value(&spec.destination_ids).map_err(anyhow::Error::from)?
+        ),
+        bytes_read: Set(0),
+        size: Set(None),
+        rate_bps: Set(None),
+        sha256: Set(None),
+        server_version: Set(None),
+        pg_dump_version: Set(None),
+        message: Set(None),
+        stderr_tail: Set(None),
+    };
+    match row.insert(&state.db).await {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Run now: 202 with the queued execution, or 409 while a run of the task is queued or running.
+pub async fn run_now(
+    state: &AppState,
+    task: Uuid,
+    trigger: ExecutionTrigger,
+) -> Result<Execution, AppError> {
+    let Some(row) = insert_queued(state, task, Utc::now(), trigger).await? else {
+        return Err(AppError::Conflict(
+            "a run of this task is already queued or running".into(),
+        ));
+    };
+    if let Some(jobs) = &state.jobs {
+        jobs.enqueue(row.id).await?;
+    }
+    tracing::info!(execution_id = %row.id, task_id = %task, "run requested");
+    Ok(to_dto(&row))
+}
+
+pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPage, AppError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::field("limit", "must be 1 to 200"));
+    }
+    let mut sel = executions::Entity::find().order_by_desc(executions::Column::Id);
+    if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        let before = URL_SAFE_NO_PAD
+            .decode(c)
+            .ok()
+            .and_then(|b| Uuid::from_slice(&b).ok())
+            .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))?;
+        sel = sel.filter(executions::Column::Id.lt(before));
+    }
+    if let Some(t) = q.task_id {
+        sel = sel.filter(executions::Column::TaskId.eq(t));
+    }
+    if let Some(d) = q.database_id {
+        sel = sel.filter(executions::Column::DatabaseId.eq(d));
+    }
+    if let Some(d) = q.destination_id {
+        sel = sel.filter(Expr::cust_with_values(
+            "destination_ids @> $1",
+            [serde_json::json!([d])],
+        ));
+    }
+    if let Some(s) = q.status {
+        sel = sel.filter(executions::Column::Status.eq(s.as_str()));
+    }
+    if let Some(f) = q.from {
+        sel = sel.filter(executions::Column::ScheduledFor.gte(f));
+    }
+    if let Some(t) = q.to {
+        sel = sel.filter(executions::Column::ScheduledFor.lt(t));
+    }
+    let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.as_bytes()))
+    } else {
+        None
+    };
+    Ok(ExecutionPage {
+        items: rows.iter().map(to_dto).collect(),
+        next_cursor,
+    })
+}
+
+pub async fn get(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
+    Ok(to_dto(&find(state, id).await?))
+}
+
+/// Queued: cancelled at once. Running: the worker is asked to stop and reports `cancelled`.
+pub async fn cancel(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
+    let row = find(state, id).await?;
+    match row.status.as_str() {
+        "queued" => {
+            executions::Entity::update_many()
+                .col_expr(executions::Column::Status, Expr::value("cancelled"))
+                .col_expr(executions::Column::FinishedAt, Expr::value(Utc::now()))
+                .col_expr(
+                    executions::Column::Message,
+                    Expr::value("cancelled before it started"),
+                )
+                .filter(executions::Column::Id.eq(id))
+                .filter(executions::Column::Status.eq("queued"))
+                .exec(&state.db)
+                .await?;
+        }
+        "running" => {
+            executions::Entity::update_many()
+                .col_expr(executions::Column::CancelRequested, Expr::value(true))
+                .filter(executions::Column::Id.eq(id))
+                .exec(&state.db)
+                .await?;
+        }
+        other => {
+            return Err(AppError::Conflict(format!(
+                "the execution is {other}; only queued or running ones can be cancelled"
+            )));
+        }
+    }
+    get(state, id).await
+}
+
+/// Removes the backup's objects and manifests from every destination; the record stays, as `deleted`.
+pub async fn delete(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
+    let row = find(state, id).await?;
+    if matches!(row.status.as_str(), "queued" | "running") {
+        return Err(AppError::Conflict(
+            "cancel the execution before deleting it".into(),
+        ));
+    }
+    let mut failures = Vec::new();
+    for o in objects_of(&row) {
+        match crate::features::destinations::service::target_of(state, o.destination_id).await {
+            Ok(t) => {
+                // Keys are stored with the destination prefix; delete through a prefix-less view.
+                let bare = pgward_engine::backup::Target::new(t.id.clone(), t.kind.clone(), "");
+                for key in [o.key.clone(), naming::manifest_key(&o.key)] {
+                    if let Err(e) = bare.delete(&key).await {
+                        failures.push(format!("{}: {e}", o.destination_id));
+                    }
+                }
+            }
+            Err(e) => failures.push(format!("{}: {e}", o.destination_id)),
+        }
+    }
+    if !failures.is_empty() {
+        executions::Entity::update_many()
+            .col_expr(
+                executions::Column::Message,
+                Expr::value(format!("deletion incomplete: {}", failures.join("; "))),
+            )
+            .filter(executions::Column::Id.eq(id))
+            .exec(&state.db)
+            .await?;
+        return Err(AppError::Conflict(format!(
+            "some objects could not be deleted: {}",
+            failures.join("; ")
+        )));
+    }
+    let mut am: executions::ActiveModel = row.into();
+    am.status = Set("deleted".into());
+    am.update(&state.db).await?;
+    tracing::info!(execution_id = %id, "backup deleted");
+    get(state, id).await
+}

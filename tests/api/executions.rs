@@ -1,0 +1,372 @@
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use pgward_api_client::Client;
+use pgward_api_types::*;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::support::fleet::{MAJORS, PgServer};
+use crate::support::pagila::{self, client_bin};
+use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
+use crate::support::{fleet, spawn_app, spawn_app_with};
+
+async fn wait_final(admin: &Client, id: Uuid) -> Execution {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let e = admin.get_execution(id).await.unwrap();
+        if e.status.is_final() {
+            return e;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "execution {id} did not finish: {e:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn add_database(admin: &Client, server: &PgServer, db: &str) -> Uuid {
+    admin
+        .create_database(&CreateDatabaseRequest {
+            name: format!("{db} on {}", server.major),
+            connection_string: server.url(db),
+            description: None,
+            skip_connection_test: false,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+async fn local_destination(admin: &Client, name: &str) -> (Uuid, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let id = admin
+        .create_destination(&CreateDestinationRequest {
+            name: name.into(),
+            config: DestinationConfig::Local {
+                path: dir.display().to_string(),
+            },
+            skip_test: false,
+        })
+        .await
+        .unwrap()
+        .id;
+    (id, dir)
+}
+
+fn task(name: &str, db: Uuid, dests: Vec<Uuid>) -> TaskSpec {
+    let mut t = crate::tasks::spec(db, dests[0]);
+    t.name = name.into();
+    t.destination_ids = dests;
+    t
+}
+
+fn restore_custom_zstd(server: &PgServer, stored: &[u8]) -> String {
+    let mut dump = Vec::new();
+    zstd::stream::read::Decoder::new(stored)
+        .unwrap()
+        .read_to_end(&mut dump)
+        .unwrap();
+    let db = format!("r_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &dump).unwrap();
+    let out = std::process::Command::new(client_bin(server.major, "pg_restore"))
+        .args(["--exit-on-error", "--no-owner", "-d", &server.url(&db)])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pg_restore: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pagila::fingerprint(server, &db)
+}
+
+#[tokio::test]
+async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let server = fleet().get(16);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let database = add_database(&admin, server, &db).await;
+    let (local, dir) = local_destination(&admin, "disk").await;
+    let bucket = s3().bucket().await;
+    let remote = admin
+        .create_destination(&CreateDestinationRequest {
+            name: "s3".into(),
+            config: DestinationConfig::S3 {
+                endpoint: Some(s3().endpoint.clone()),
+                region: S3_REGION.into(),
+                bucket: bucket.clone(),
+                prefix: Some("prod".into()),
+                access_key_id: S3_KEY.into(),
+                secret_access_key: Some(S3_SECRET.into()),
+                path_style: true,
+                allow_http: true,
+            },
+            skip_test: false,
+        })
+        .await
+        .unwrap()
+        .id;
+    let t = admin
+        .create_task(&task("Nightly Shop", database, vec![local, remote]))
+        .await
+        .unwrap();
+
+    let queued = admin.run_task(t.id).await.unwrap();
+    assert_eq!(queued.trigger, ExecutionTrigger::Manual);
+    let done = wait_final(&admin, queued.id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    assert_eq!(done.objects.len(), 2);
+    assert!(done.server_version.as_deref().unwrap().starts_with("16."));
+    assert!(done.bytes_read > done.size.unwrap());
+    // Names carry the task's slug, date folders and local time with offset (Europe/Berlin).
+    let local_obj = done
+        .objects
+        .iter()
+        .find(|o| o.destination_id == local)
+        .unwrap();
+    let s3_obj = done
+        .objects
+        .iter()
+        .find(|o| o.destination_id == remote)
+        .unwrap();
+    assert!(
+        local_obj.key.starts_with("nightly-shop/"),
+        "{}",
+        local_obj.key
+    );
+    assert!(
+        local_obj.key.ends_with(".dump.zst")
+            && (local_obj.key.contains("+0100-") || local_obj.key.contains("+0200-")),
+        "{}",
+        local_obj.key
+    );
+    assert_eq!(s3_obj.key, format!("prod/{}", local_obj.key));
+
+    let sha = done.sha256.clone().unwrap();
+    let from_disk = std::fs::read(dir.join(&local_obj.key)).unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&from_disk)), sha);
+    let from_s3 = admin
+        .download_execution(done.id, Some(remote))
+        .await
+        .unwrap();
+    assert_eq!(
+        hex::encode(Sha256::digest(&from_s3)),
+        sha,
+        "the S3 copy differs from the recorded checksum"
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join(format!("{}.manifest.json", local_obj.key))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["sha256"], sha);
+    assert!(manifest["table_count"].as_i64().unwrap() > 10);
+    let s3_manifest = s3().store(&bucket);
+    let got = object_store::ObjectStoreExt::get(
+        &*s3_manifest,
+        &format!("{}.manifest.json", s3_obj.key).as_str().into(),
+    )
+    .await
+    .unwrap();
+    assert!(!got.bytes().await.unwrap().is_empty());
+    assert_eq!(
+        restore_custom_zstd(server, &from_s3),
+        pagila::fingerprint(server, &db)
+    );
+
+    // Listing filters.
+    let by_dest = admin
+        .list_executions(&ExecutionListQuery {
+            destination_id: Some(remote),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_dest.items.len(), 1);
+    let failed = admin
+        .list_executions(&ExecutionListQuery {
+            status: Some(ExecutionStatus::Failed),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(failed.items.is_empty());
+
+    // Deleting the backup removes every copy and manifest and keeps the record.
+    let deleted = admin.delete_execution(done.id).await.unwrap();
+    assert_eq!(deleted.status, ExecutionStatus::Deleted);
+    assert!(
+        !dir.join(&local_obj.key).exists()
+            && !dir
+                .join(format!("{}.manifest.json", local_obj.key))
+                .exists()
+    );
+    assert!(
+        object_store::ObjectStoreExt::get(&*s3_manifest, &s3_obj.key.as_str().into())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn every_supported_major_is_backed_up_with_default_settings_and_restores() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dest, dir) = local_destination(&admin, "disk").await;
+    let mut runs = Vec::new();
+    for major in MAJORS {
+        let server = fleet().get(major);
+        let db = format!("p_{}", Uuid::new_v4().simple());
+        pagila::load(server, &db, 1);
+        let database = add_database(&admin, server, &db).await;
+        let t = admin
+            .create_task(&task(&format!("pg{major}"), database, vec![dest]))
+            .await
+            .unwrap();
+        runs.push((server, db, admin.run_task(t.id).await.unwrap().id));
+    }
+    for (server, db, id) in runs {
+        let done = wait_final(&admin, id).await;
+        assert_eq!(
+            done.status,
+            ExecutionStatus::Success,
+            "PostgreSQL {}: {done:?}",
+            server.major
+        );
+        let stored = std::fs::read(dir.join(&done.objects[0].key)).unwrap();
+        assert_eq!(hex::encode(Sha256::digest(&stored)), done.sha256.unwrap());
+        assert_eq!(
+            restore_custom_zstd(server, &stored),
+            pagila::fingerprint(server, &db),
+            "PostgreSQL {}",
+            server.major
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_second_run_while_one_is_queued_is_refused_and_a_queued_run_can_be_cancelled() {
+    // No workers: runs stay queued, so the overlap rule is observable without racing a worker.
+    let app = spawn_app_with(|c| c.worker.in_process = false).await;
+    let admin = app.admin().await;
+    let database = add_database(&admin, fleet().get(17), "postgres").await;
+    let (dest, _) = local_destination(&admin, "disk").await;
+    let t = admin
+        .create_task(&task("overlap", database, vec![dest]))
+        .await
+        .unwrap();
+    let first = admin.run_task(t.id).await.unwrap();
+    let second = admin.run_task(t.id).await.unwrap_err();
+    assert_eq!(
+        (second.status(), second.code()),
+        (Some(409), Some(ErrorCode::Conflict))
+    );
+    let cancelled = admin.cancel_execution(first.id).await.unwrap();
+    assert_eq!(cancelled.status, ExecutionStatus::Cancelled);
+    assert_eq!(
+        admin.cancel_execution(first.id).await.unwrap_err().status(),
+        Some(409)
+    );
+    admin.run_task(t.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_database_fails_the_run_with_a_clear_message() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let server = fleet().get(15);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let database = admin
+        .create_database(&CreateDatabaseRequest {
+            name: "gone".into(),
+            connection_string: server
+                .url("postgres")
+                .replace(&format!(":{}/", server.port), &format!(":{port}/")),
+            description: None,
+            skip_connection_test: true,
+        })
+        .await
+        .unwrap()
+        .id;
+    let (dest, dir) = local_destination(&admin, "disk").await;
+    let t = admin
+        .create_task(&task("unreachable", database, vec![dest]))
+        .await
+        .unwrap();
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Failed);
+    assert!(
+        done.message
+            .as_deref()
+            .unwrap()
+            .contains("database unreachable"),
+        "{done:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing may be left behind"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_schedulers_create_each_due_run_exactly_once() {
+    let app = spawn_app_with(|c| c.worker.in_process = false).await;
+    let admin = app.admin().await;
+    let database = add_database(&admin, fleet().get(17), "postgres").await;
+    let (dest, _) = local_destination(&admin, "disk").await;
+    for i in 0..20 {
+        let mut spec = task(&format!("every minute {i}"), database, vec![dest]);
+        spec.schedule = "* * * * *".into();
+        admin.create_task(&spec).await.unwrap();
+    }
+    // Three scheduler processes' worth of state on the same catalog, ticking at the same instant.
+    let mut cfg = crate::support::app::test_config(&app.catalog_db);
+    cfg.worker.in_process = false;
+    let mut states = Vec::new();
+    for _ in 0..3 {
+        states.push(
+            pgward_server::startup::background_state(cfg.clone())
+                .await
+                .unwrap()
+                .0,
+        );
+    }
+    let later = chrono::Utc::now() + chrono::Duration::minutes(3);
+    let ticks = states
+        .iter()
+        .map(|s| pgward_server::features::executions::scheduler::tick(s, later));
+    let queued: usize = futures::future::join_all(ticks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().len())
+        .sum();
+    assert_eq!(queued, 20);
+    // Ticking again at the same time creates nothing new.
+    assert!(
+        pgward_server::features::executions::scheduler::tick(&states[0], later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let all = admin
+        .list_executions(&ExecutionListQuery {
+            limit: Some(200),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(all.len(), 20);
+    assert!(all.iter().all(|e| e.trigger == ExecutionTrigger::Schedule && e.status == ExecutionStatus::Queued));
+}
