@@ -331,8 +331,7 @@ async fn concurrent_schedulers_create_each_due_run_exactly_once() {
         admin.create_task(&spec).await.unwrap();
     }
     // Three scheduler processes' worth of state on the same catalog, ticking at the same instant.
-    let mut cfg = crate::support::app::test_config(&app.catalog_db);
-    cfg.worker.in_process = false;
+    let cfg = app.config.clone();
     let mut states = Vec::new();
     for _ in 0..3 {
         states.push(

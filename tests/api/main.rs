@@ -10,6 +10,7 @@ mod databases;
 mod destinations;
 mod embedded;
 mod executions;
+mod retention;
 mod routes;
 mod schemathesis;
 mod secrets;

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub client: Client,
     pub http: reqwest::Client,
     pub catalog_db: String,
+    /// The app's configuration (same catalog and secrets key), for in-test schedulers and workers.
+    pub config: Config,
 }
 
 impl TestApp {
@@ -144,5 +146,6 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         address,
         http,
         catalog_db,
+        config,
     }
 }

@@ -174,3 +174,25 @@ async fn download(
         .insert_header(("Content-Length", object.size.to_string()))
         .streaming(stream.map(|r| r.map_err(actix_web::error::ErrorBadGateway))))
 }
+
+/// The backups of a task that retention would delete now (none while its latest run failed).
+#[utoipa::path(
+    operation_id = "task_retention_preview",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "task id")),
+    responses(
+        (status = 200, description = "executions that would be deleted", body = Vec<Execution>),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such task", body = ApiError),
+    )
+)]
+#[get("/tasks/{id}/retention-preview")]
+async fn retention_preview(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Vec<Execution>>, AppError> {
+    Ok(web::Json(
+        super::retention::preview(&state, id.into_inner()).await?,
+    ))
+}

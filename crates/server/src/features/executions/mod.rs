@@ -4,6 +4,7 @@
 
 mod handlers;
 pub mod jobs;
+pub mod retention;
 pub mod runner;
 pub mod scheduler;
 pub mod service;
@@ -14,5 +15,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::get)
         .service(handlers::cancel)
         .service(handlers::delete)
-        .service(handlers::download);
+        .service(handlers::download)
+        .service(handlers::retention_preview);
 }

@@ -299,6 +299,10 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         .await
         .map_err(|e| fail(e.to_string()))?;
     tracing::info!(size = out.size, sha256 = %out.sha256, "backup succeeded");
+    // Retention right after a success: the new backup is counted, older ones may go.
+    if let Err(e) = super::retention::apply(state, task_id, Utc::now()).await {
+        tracing::warn!(error = %e, "retention after the backup failed; it runs again periodically");
+    }
     Ok(())
 }
 

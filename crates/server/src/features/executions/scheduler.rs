@@ -145,13 +145,29 @@ pub async fn reap_interrupted(
     Ok(reaped)
 }
 
+async fn retention_pass(state: &AppState, now: DateTime<Utc>) -> Result<(), AppError> {
+    for t in task_rows::Entity::find().all(&state.db).await? {
+        super::retention::apply(state, t.id, now).await?;
+    }
+    Ok(())
+}
+
 /// The loop run by every serve/worker process.
 pub fn spawn(state: AppState, every: Duration) {
     tokio::spawn(async move {
         let mut tick_timer = tokio::time::interval(every);
+        let mut passes: u64 = 0;
         loop {
             tick_timer.tick().await;
             let now = Utc::now();
+            passes += 1;
+            // Retention also runs periodically (after each success too), so expired backups go even when
+            // a task stopped running.
+            if passes % 20 == 1
+                && let Err(e) = retention_pass(&state, now).await
+            {
+                tracing::error!(error = %e, "periodic retention failed");
+            }
             if let Err(e) = tick(&state, now).await {
                 tracing::error!(error = %e, "scheduler tick failed");
             }

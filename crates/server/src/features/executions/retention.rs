@@ -1,0 +1,222 @@
+//! Retention: which successful backups of a task to keep. A backup survives if any rule keeps it: the
+//! newest `keep_last`, everything younger than `keep_days`, and grandfather-father-son (the newest backup
+//! of each of the last N days, ISO weeks, months and years, in the task's time zone). Nothing is deleted
+//! while the task's latest run failed, and one object that cannot be deleted never stops the others.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
+use pgward_api_types::{Execution, RetentionPolicy};
+use pgward_engine::backup::naming;
+use pgward_entity::executions;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use super::service;
+use crate::error::AppError;
+use crate::features::tasks;
+use crate::state::AppState;
+
+/// Maps a local time to its GFS period (day, ISO week, month or year).
+type Period = fn(&DateTime<Tz>) -> (i32, u32);
+
+/// The ids (of `backups`, newest first) that the policy keeps.
+pub fn kept(
+    backups: &[(Uuid, DateTime<Utc>)],
+    policy: &RetentionPolicy,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> HashSet<Uuid> {
+    let mut keep: HashSet<Uuid> = backups
+        .iter()
+        .take(policy.keep_last as usize)
+        .map(|b| b.0)
+        .collect();
+    if let Some(days) = policy.keep_days {
+        let since = now - chrono::Duration::days(i64::from(days));
+        keep.extend(backups.iter().filter(|b| b.1 >= since).map(|b| b.0));
+    }
+    if let Some(g) = &policy.gfs {
+        let periods: [(u32, Period); 4] = [
+            (g.daily, |t| (t.year(), t.ordinal())),
+            (g.weekly, |t| (t.iso_week().year(), t.iso_week().week())),
+            (g.monthly, |t| (t.year(), t.month())),
+            (g.yearly, |t| (t.year(), 0)),
+        ];
+        for (count, bucket) in periods {
+            let mut seen = Vec::new();
+            // Newest first: the first backup of each bucket is its newest.
+            for (id, at) in backups {
+                if seen.len() >= count as usize {
+                    break;
+                }
+                let b = bucket(&at.with_timezone(&tz));
+                if !seen.contains(&b) {
+                    seen.push(b);
+                    keep.insert(*id);
+                }
+            }
+        }
+    }
+    keep
+}
+
+/// Successful backups of `task` that the policy would delete now (empty while the latest run failed).
+pub async fn candidates(
+    state: &AppState,
+    task: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<executions::Model>, AppError> {
+    let (_, spec) = tasks::service::find(state, task).await?;
+    let tz = tasks::schedule::parse_tz(&spec.timezone)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let latest_final = executions::Entity::find()
+        .filter(executions::Column::TaskId.eq(task))
+        .filter(executions::Column::Status.is_in(["success", "failed"]))
+        .order_by_desc(executions::Column::ScheduledFor)
+        .one(&state.db)
+        .await?;
+    if latest_final.is_none_or(|e| e.status != "success") {
+        return Ok(Vec::new());
+    }
+    let successes = executions::Entity::find()
+        .filter(executions::Column::TaskId.eq(task))
+        .filter(executions::Column::Status.eq("success"))
+        .order_by_desc(executions::Column::ScheduledFor)
+        .all(&state.db)
+        .await?;
+    let list: Vec<(Uuid, DateTime<Utc>)> =
+        successes.iter().map(|e| (e.id, e.scheduled_for)).collect();
+    let keep = kept(&list, &spec.retention, tz, now);
+    Ok(successes
+        .into_iter()
+        .filter(|e| !keep.contains(&e.id))
+        .collect())
+}
+
+pub async fn preview(state: &AppState, task: Uuid) -> Result<Vec<Execution>, AppError> {
+    Ok(candidates(state, task, Utc::now())
+        .await?
+        .iter()
+        .map(service::to_dto)
+        .collect())
+}
+
+/// Applies the policy: deletes objects and manifests of every candidate; a candidate whose deletion
+/// fails keeps its status and records why. Returns the ids deleted.
+pub async fn apply(
+    state: &AppState,
+    task: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, AppError> {
+    let mut deleted = Vec::new();
+    for e in candidates(state, task, now).await? {
+        let mut failures = Vec::new();
+        for o in service::objects_of(&e) {
+            match crate::features::destinations::service::target_of(state, o.destination_id).await {
+                Ok(t) => {
+                    let bare = pgward_engine::backup::Target::new(t.id.clone(), t.kind.clone(), "");
+                    for key in [o.key.clone(), naming::manifest_key(&o.key)] {
+                        if let Err(err) = bare.delete(&key).await {
+                            failures.push(format!("{key}: {err}"));
+                        }
+                    }
+                }
+                Err(err) => failures.push(format!("destination {}: {err}", o.destination_id)),
+            }
+        }
+        let (status, message) = if failures.is_empty() {
+            ("deleted", "removed by retention".to_string())
+        } else {
+            (
+                "success",
+                format!("retention could not delete: {}", failures.join("; ")),
+            )
+        };
+        executions::Entity::update_many()
+            .col_expr(executions::Column::Status, Expr::value(status))
+            .col_expr(executions::Column::Message, Expr::value(message))
+            .filter(executions::Column::Id.eq(e.id))
+            .filter(executions::Column::Status.eq("success"))
+            .exec(&state.db)
+            .await?;
+        if failures.is_empty() {
+            deleted.push(e.id);
+        } else {
+            tracing::warn!(execution_id = %e.id, "retention could not delete every object");
+        }
+    }
+    if !deleted.is_empty() {
+        tracing::info!(task_id = %task, count = deleted.len(), "retention removed old backups");
+    }
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use pgward_api_types::GfsPolicy;
+
+    use super::*;
+
+    fn daily_for(days: i64, now: DateTime<Utc>) -> Vec<(Uuid, DateTime<Utc>)> {
+        (0..days)
+            .map(|d| (Uuid::from_u128(d as u128), now - chrono::Duration::days(d)))
+            .collect()
+    }
+
+    #[test]
+    fn keep_last_holds_even_when_everything_is_old() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap();
+        let b = daily_for(30, now + chrono::Duration::days(-400));
+        let p = RetentionPolicy {
+            keep_days: Some(7),
+            keep_last: 3,
+            gfs: None,
+        };
+        assert_eq!(kept(&b, &p, chrono_tz::UTC, now).len(), 3);
+    }
+
+    #[test]
+    fn gfs_keeps_the_newest_of_each_day_week_month_and_year_over_a_year() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 31, 2, 30, 0).unwrap();
+        let b = daily_for(365, now);
+        let p = RetentionPolicy {
+            keep_days: None,
+            keep_last: 1,
+            gfs: Some(GfsPolicy {
+                daily: 7,
+                weekly: 4,
+                monthly: 12,
+                yearly: 2,
+            }),
+        };
+        let k = kept(&b, &p, chrono_tz::Europe::Berlin, now);
+        let dates: HashSet<String> = b
+            .iter()
+            .filter(|x| k.contains(&x.0))
+            .map(|x| x.1.format("%Y-%m-%d").to_string())
+            .collect();
+        // 7 days (25-31 Dec); the newest of ISO weeks 53, 52, 51, 50 (Dec 31, Sun 27, Sun 20, Sun 13);
+        // the last day of each month Jan-Dec; 2026's newest (Dec 31). Overlaps count once.
+        for d in [
+            "2026-12-31",
+            "2026-12-25",
+            "2026-12-20",
+            "2026-12-13",
+            "2026-11-30",
+            "2026-06-30",
+            "2026-01-31",
+        ] {
+            assert!(dates.contains(d), "{d} missing from {dates:?}");
+        }
+        assert!(
+            !dates.contains("2026-12-24")
+                && !dates.contains("2026-12-06")
+                && !dates.contains("2026-06-29")
+        );
+        assert_eq!(k.len(), 7 + 2 + 11, "{dates:?}");
+    }
+}

@@ -1,0 +1,207 @@
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use pgward_api_types::*;
+use pgward_server::features::executions::retention;
+use sqlx::Connection;
+use uuid::Uuid;
+
+use crate::support::{fleet, spawn_app_with};
+
+/// Writes a fake backup object (and manifest) and records it as an execution of `task`.
+async fn backup(
+    catalog: &mut sqlx::PgConnection,
+    dir: &Path,
+    task: Uuid,
+    dest: Uuid,
+    at: DateTime<Utc>,
+    status: &str,
+) -> Uuid {
+    let id = Uuid::now_v7();
+    let key = format!("t/{}.dump.zst", id.simple());
+    let objects = if status == "success" {
+        std::fs::create_dir_all(dir.join("t")).unwrap();
+        std::fs::write(dir.join(&key), b"backup").unwrap();
+        std::fs::write(dir.join(format!("{key}.manifest.json")), b"{}").unwrap();
+        serde_json::json!([{ "destination_id": dest, "key": key, "size": 6 }])
+    } else {
+        serde_json::json!([])
+    };
+    sqlx::query(
+        "INSERT INTO executions (id, task_id, task_name, trigger, status, scheduled_for, timezone, objects, destination_ids) \
+         VALUES ($1, $2, 'retained', 'schedule', $3, $4, 'UTC', $5, $6)",
+    )
+    .bind(id)
+    .bind(task)
+    .bind(status)
+    .bind(at)
+    .bind(objects)
+    .bind(serde_json::json!([dest]))
+    .execute(catalog)
+    .await
+    .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() {
+    let app = spawn_app_with(|c| c.worker.in_process = false).await;
+    let admin = app.admin().await;
+    let dir = tempfile::tempdir().unwrap().keep();
+    let dest = admin
+        .create_destination(&CreateDestinationRequest {
+            name: "disk".into(),
+            config: DestinationConfig::Local {
+                path: dir.display().to_string(),
+            },
+            skip_test: false,
+        })
+        .await
+        .unwrap()
+        .id;
+    let db = admin
+        .create_database(&CreateDatabaseRequest {
+            name: "db".into(),
+            connection_string: fleet().get(17).url("postgres"),
+            description: None,
+            skip_connection_test: false,
+        })
+        .await
+        .unwrap()
+        .id;
+    let mut spec = crate::tasks::spec(db, dest);
+    spec.retention = RetentionPolicy {
+        keep_days: None,
+        keep_last: 2,
+        gfs: None,
+    };
+    let task = admin.create_task(&spec).await.unwrap().id;
+
+    let mut catalog = sqlx::PgConnection::connect(&fleet().catalog().url(&app.catalog_db))
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let mut old = Vec::new();
+    for d in (2..=6).rev() {
+        old.push(
+            backup(
+                &mut catalog,
+                &dir,
+                task,
+                dest,
+                now - Duration::days(d),
+                "success",
+            )
+            .await,
+        );
+    }
+    backup(
+        &mut catalog,
+        &dir,
+        task,
+        dest,
+        now - Duration::days(1),
+        "failed",
+    )
+    .await;
+
+    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    // The latest run failed: nothing may go, whatever the policy says.
+    assert!(admin_preview(&admin, task).await.is_empty());
+    assert!(
+        retention::apply(&state, task, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(std::fs::read_dir(dir.join("t")).unwrap().count(), 10);
+
+    // A new success: keep the 2 newest successes, delete the other 4 (exactly what the preview said).
+    let newest = backup(
+        &mut catalog,
+        &dir,
+        task,
+        dest,
+        now - Duration::hours(1),
+        "success",
+    )
+    .await;
+    let preview: Vec<Uuid> = admin_preview(&admin, task).await;
+    let expected: Vec<Uuid> = old[..4].to_vec();
+    assert_eq!(sorted(preview.clone()), sorted(expected.clone()));
+    let deleted = retention::apply(&state, task, now).await.unwrap();
+    assert_eq!(sorted(deleted), sorted(expected));
+    for id in &old[..4] {
+        assert_eq!(
+            admin.get_execution(*id).await.unwrap().status,
+            ExecutionStatus::Deleted
+        );
+    }
+    for id in [old[4], newest] {
+        assert_eq!(
+            admin.get_execution(id).await.unwrap().status,
+            ExecutionStatus::Success
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.join("t")).unwrap().count(),
+        4,
+        "2 backups + 2 manifests remain"
+    );
+
+    // One object that cannot be deleted (a non-empty directory sits at its name) does not stop the rest.
+    let mut more = Vec::new();
+    for h in 2..5 {
+        more.push(
+            backup(
+                &mut catalog,
+                &dir,
+                task,
+                dest,
+                now - Duration::minutes(h),
+                "success",
+            )
+            .await,
+        );
+    }
+    // Successes by age: more[0..3] (-2, -3, -4 min), `newest` (-1 h), old[4] (-2 d). keep_last 2 keeps
+    // more[0] and more[1]; more[2], `newest` and old[4] are due, and `newest` cannot be deleted.
+    let stuck = newest;
+    let stuck_key = admin.get_execution(stuck).await.unwrap().objects[0]
+        .key
+        .clone();
+    std::fs::remove_file(dir.join(&stuck_key)).unwrap();
+    std::fs::create_dir_all(dir.join(&stuck_key).join("keep")).unwrap();
+    let deleted = retention::apply(&state, task, now).await.unwrap();
+    assert_eq!(sorted(deleted), sorted(vec![more[2], old[4]]));
+    let stuck_now = admin.get_execution(stuck).await.unwrap();
+    assert_eq!(stuck_now.status, ExecutionStatus::Success);
+    assert!(
+        stuck_now
+            .message
+            .unwrap()
+            .contains("retention could not delete")
+    );
+}
+
+async fn admin_preview(admin: &pgward_api_client::Client, task: Uuid) -> Vec<Uuid> {
+    let url = format!("{}/api/v1/tasks/{task}/retention-preview", admin.base());
+    let text = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(admin.token().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let list: Vec<Execution> = serde_json::from_str(&text).unwrap();
+    list.into_iter().map(|e| e.id).collect()
+}
+
+fn sorted(mut v: Vec<Uuid>) -> Vec<Uuid> {
+    v.sort();
+    v
+}
