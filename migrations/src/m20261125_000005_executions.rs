@@ -30,6 +30,8 @@ CREATE TABLE executions (
     -- [{destination_id, key, size}] of the stored copies.
     objects          jsonb NOT NULL DEFAULT '[]',
     destination_ids  jsonb NOT NULL DEFAULT '[]',
+    -- Multipart uploads in flight ({target_id, key, upload_id}): aborted if the worker dies.
+    pending_uploads  jsonb NOT NULL DEFAULT '[]',
     bytes_read       bigint NOT NULL DEFAULT 0,
     size             bigint,
     rate_bps         bigint,

@@ -33,6 +33,7 @@ fn request(server: &PgServer, db: &str, targets: Vec<Target>, key: &str) -> Dump
         cancel: CancellationToken::new(),
         timeout: None,
         stall_timeout: None,
+        uploads_started: None,
     }
 }
 
@@ -120,6 +121,7 @@ async fn a_dump_streams_to_local_and_s3_at_once_and_restores() {
             "s3",
             TargetKind::Object {
                 store: s3().store(&bucket),
+                multipart: None,
             },
             "",
         ),
@@ -246,6 +248,7 @@ async fn a_failing_pg_dump_leaves_nothing_behind() {
             "s3",
             TargetKind::Object {
                 store: s3().store(&bucket),
+                multipart: None,
             },
             "",
         ),
@@ -283,6 +286,7 @@ async fn cancel_stops_the_dump_and_removes_partial_data() {
             "s3",
             TargetKind::Object {
                 store: s3().store(&bucket),
+                multipart: None,
             },
             "",
         ),
@@ -330,6 +334,7 @@ async fn an_unreachable_storage_fails_the_dump_with_its_reason() {
         "dead-s3",
         TargetKind::Object {
             store: std::sync::Arc::new(store),
+            multipart: None,
         },
         "",
     );

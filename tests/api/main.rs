@@ -16,3 +16,4 @@ mod schemathesis;
 mod secrets;
 mod tasks;
 mod tokens;
+mod workers;

@@ -8,7 +8,7 @@ pub mod logs;
 pub mod pagila;
 pub mod storage;
 
-pub use app::{spawn_app, spawn_app_with};
+pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use fleet::fleet;
 
 /// Root of the repository (tests/ lives there).

@@ -21,6 +21,7 @@ pub struct Model {
     pub object_key: Option<String>,
     pub objects: Json,
     pub destination_ids: Json,
+    pub pending_uploads: Json,
     pub bytes_read: i64,
     pub size: Option<i64>,
     pub rate_bps: Option<i64>,

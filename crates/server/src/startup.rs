@@ -287,6 +287,9 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(tracing_actix_web::TracingLogger::default())
     })
     .workers(workers)
+    // Longer than actix's 5 s default, so that clients' pooled connections (reqwest keeps them 90 s) are
+    // rarely closed under them between two requests.
+    .keep_alive(std::time::Duration::from_secs(75))
     .listen(listener)?
     .run();
     Ok(server)

@@ -12,7 +12,7 @@ pub mod target;
 pub use manifest::Manifest;
 pub use options::{Compression, DumpFormat, DumpOptions};
 pub use run::{DumpError, DumpOutcome, DumpRequest, Progress, TargetOutcome, run_dump};
-pub use target::{Target, TargetKind};
+pub use target::{PendingUpload, Target, TargetKind};
 
 /// Checks an age recipient (public key, `age1...`).
 pub fn validate_recipient(recipient: &str) -> Result<(), String> {

@@ -48,6 +48,8 @@ pub struct DumpRequest {
     pub timeout: Option<Duration>,
     /// Fail when pg_dump produces nothing for this long.
     pub stall_timeout: Option<Duration>,
+    /// Told about each multipart upload as it starts (to abort it after a crash).
+    pub uploads_started: Option<mpsc::UnboundedSender<super::target::PendingUpload>>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,9 +107,14 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
     for t in &req.targets {
         let (tx, rx) = mpsc::channel::<Chunk>(4);
         senders.push(tx);
-        let (t, key, part) = (t.clone(), req.key.clone(), req.part_size);
+        let (t, key, part, started) = (
+            t.clone(),
+            req.key.clone(),
+            req.part_size,
+            req.uploads_started.clone(),
+        );
         uploads.push(tokio::spawn(async move {
-            (t.id.clone(), t.upload(&key, rx, part).await)
+            (t.id.clone(), t.upload(&key, rx, part, started).await)
         }));
     }
 

@@ -6,10 +6,93 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
+
+/// A multipart upload in progress: enough to abort it from another process.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingUpload {
+    pub target_id: String,
+    /// Full object name (with the target's prefix).
+    pub key: String,
+    pub upload_id: String,
+}
+
+/// Streams `rx` as a multipart upload whose id is reported through `started` before any data is sent.
+/// Parts are `part_size` bytes (the last may be smaller); at most two are in flight.
+async fn upload_tracked(
+    mp: &dyn MultipartStore,
+    target_id: &str,
+    key: &str,
+    mut rx: mpsc::Receiver<Chunk>,
+    part_size: usize,
+    started: Option<mpsc::UnboundedSender<PendingUpload>>,
+) -> Result<u64, String> {
+    use futures::stream::FuturesOrdered;
+    let path = ObjectPath::from(key);
+    let id = mp
+        .create_multipart(&path)
+        .await
+        .map_err(|e| format!("starting upload: {e}"))?;
+    if let Some(tx) = &started {
+        let _ = tx.send(PendingUpload {
+            target_id: target_id.to_string(),
+            key: key.to_string(),
+            upload_id: id.clone(),
+        });
+    }
+    let mut parts: Vec<PartId> = Vec::new();
+    let mut inflight = FuturesOrdered::new();
+    let mut buf = bytes::BytesMut::new();
+    let mut size = 0u64;
+    let mut idx = 0usize;
+    let result: Result<(), String> = async {
+        loop {
+            let msg = rx.recv().await;
+            let finishing = matches!(msg, Some(Chunk::Finish));
+            match msg {
+                Some(Chunk::Data(b)) => {
+                    size += b.len() as u64;
+                    buf.extend_from_slice(&b);
+                }
+                Some(Chunk::Finish) => {}
+                None => return Err("aborted".to_string()),
+            }
+            while buf.len() >= part_size || (finishing && (!buf.is_empty() || idx == 0)) {
+                let take = buf.len().min(part_size);
+                let part = buf.split_to(take).freeze();
+                inflight.push_back(mp.put_part(&path, &id, idx, PutPayload::from(part)));
+                idx += 1;
+                if inflight.len() >= 2
+                    && let Some(done) = inflight.next().await
+                {
+                    parts.push(done.map_err(|e| format!("uploading: {e}"))?);
+                }
+                if buf.is_empty() {
+                    break;
+                }
+            }
+            if finishing {
+                while let Some(p) = inflight.next().await {
+                    parts.push(p.map_err(|e| format!("uploading: {e}"))?);
+                }
+                mp.complete_multipart(&path, &id, std::mem::take(&mut parts))
+                    .await
+                    .map_err(|e| format!("completing upload: {e}"))?;
+                return Ok(());
+            }
+        }
+    }
+    .await;
+    if result.is_err() {
+        drop(inflight);
+        let _ = mp.abort_multipart(&path, &id).await;
+    }
+    result.map(|()| size)
+}
 
 /// What flows to an uploader. A channel that closes without `Finish` means "abort".
 #[derive(Debug)]
@@ -23,15 +106,20 @@ pub enum TargetKind {
     /// Written to a temporary name, fsynced, then renamed: a crash never leaves a half file under the
     /// final name.
     Local { root: PathBuf },
-    /// Streamed as a multipart upload; aborted on failure so no pending parts are left behind.
-    Object { store: Arc<dyn ObjectStore> },
+    /// Streamed as a multipart upload; aborted on failure so no pending parts are left behind. With
+    /// `multipart` (S3, GCS, Azure) the upload id is reported as soon as it exists, so that an upload
+    /// orphaned by a killed process can still be aborted later.
+    Object {
+        store: Arc<dyn ObjectStore>,
+        multipart: Option<Arc<dyn MultipartStore>>,
+    },
 }
 
 impl std::fmt::Debug for TargetKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Local { root } => write!(f, "Local({})", root.display()),
-            Self::Object { store } => write!(f, "Object({store})"),
+            Self::Object { store, .. } => write!(f, "Object({store})"),
         }
     }
 }
@@ -75,6 +163,7 @@ impl Target {
         key: &str,
         mut rx: mpsc::Receiver<Chunk>,
         part_size: usize,
+        started: Option<mpsc::UnboundedSender<PendingUpload>>,
     ) -> Result<u64, String> {
         let key = self.full_key(key);
         let key = key.as_str();
@@ -126,7 +215,14 @@ impl Target {
                 }
                 result.map(|()| size)
             }
-            TargetKind::Object { store } => {
+            TargetKind::Object {
+                multipart: Some(mp),
+                ..
+            } => upload_tracked(mp.as_ref(), &self.id, key, rx, part_size, started).await,
+            TargetKind::Object {
+                store,
+                multipart: None,
+            } => {
                 let path = ObjectPath::from(key);
                 let upload = store
                     .put_multipart(&path)
@@ -162,6 +258,20 @@ impl Target {
         }
     }
 
+    /// Aborts a multipart upload left behind by a process that died mid-backup.
+    pub async fn abort_upload(&self, full_key: &str, upload_id: &str) -> Result<(), String> {
+        match &self.kind {
+            TargetKind::Object {
+                multipart: Some(mp),
+                ..
+            } => mp
+                .abort_multipart(&ObjectPath::from(full_key), &upload_id.to_string())
+                .await
+                .map_err(|e| e.to_string()),
+            _ => Ok(()),
+        }
+    }
+
     /// Stores a small object in one request (manifests, probes).
     pub async fn put_small(&self, key: &str, data: Bytes) -> Result<(), String> {
         let key = self.full_key(key);
@@ -188,7 +298,7 @@ impl Target {
                     .await
                     .map_err(|e| e.to_string())
             }
-            TargetKind::Object { store } => store
+            TargetKind::Object { store, .. } => store
                 .put(&ObjectPath::from(key), PutPayload::from(data))
                 .await
                 .map(|_| ())
@@ -205,7 +315,7 @@ impl Target {
                 .await
                 .map(Bytes::from)
                 .map_err(|e| e.to_string()),
-            TargetKind::Object { store } => {
+            TargetKind::Object { store, .. } => {
                 let r = store
                     .get(&ObjectPath::from(key))
                     .await
@@ -230,7 +340,7 @@ impl Target {
                 let s = tokio_util::io::ReaderStream::new(f).map(|r| r.map_err(|e| e.to_string()));
                 Ok(s.boxed())
             }
-            TargetKind::Object { store } => {
+            TargetKind::Object { store, .. } => {
                 let r = store
                     .get(&ObjectPath::from(key))
                     .await
@@ -254,7 +364,7 @@ impl Target {
                     Err(e) => Err(e.to_string()),
                 }
             }
-            TargetKind::Object { store } => match store.delete(&ObjectPath::from(key)).await {
+            TargetKind::Object { store, .. } => match store.delete(&ObjectPath::from(key)).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
                 Err(e) => Err(e.to_string()),
             },

@@ -78,7 +78,14 @@ fn target(to: &str, endpoint: Option<&str>) -> anyhow::Result<Target> {
                 .with_virtual_hosted_style_request(false);
         }
         let store = Arc::new(b.build().context("configuring S3")?);
-        return Ok(Target::new(to, TargetKind::Object { store }, prefix));
+        return Ok(Target::new(
+            to,
+            TargetKind::Object {
+                store: store.clone(),
+                multipart: Some(store),
+            },
+            prefix,
+        ));
     }
     bail!("--to must be file:///dir or s3://bucket/prefix")
 }
@@ -133,6 +140,7 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
         cancel: CancellationToken::new(),
         timeout: None,
         stall_timeout: None,
+        uploads_started: None,
     })
     .await?;
     let report = serde_json::json!({

@@ -176,7 +176,10 @@ pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
             let store = Arc::new(b.build().map_err(err)?);
             Target::new(
                 id,
-                TargetKind::Object { store },
+                TargetKind::Object {
+                    store: store.clone(),
+                    multipart: Some(store),
+                },
                 prefix.clone().unwrap_or_default(),
             )
         }
@@ -190,10 +193,12 @@ pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
                 .with_service_account_key(service_account_json.clone().unwrap_or_default())
                 .build()
                 .map_err(err)?;
+            let store = Arc::new(store);
             Target::new(
                 id,
                 TargetKind::Object {
-                    store: Arc::new(store),
+                    store: store.clone(),
+                    multipart: Some(store),
                 },
                 prefix.clone().unwrap_or_default(),
             )
@@ -215,7 +220,10 @@ pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
             let store = Arc::new(b.build().map_err(err)?);
             Target::new(
                 id,
-                TargetKind::Object { store },
+                TargetKind::Object {
+                    store: store.clone(),
+                    multipart: Some(store),
+                },
                 prefix.clone().unwrap_or_default(),
             )
         }

@@ -196,6 +196,27 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         .await
         .map_err(|e| fail(e.to_string()))?;
 
+    // Multipart uploads are recorded as they start, so the reaper can abort them if this process dies.
+    let (started_tx, mut started_rx) =
+        tokio::sync::mpsc::unbounded_channel::<pgward_engine::backup::PendingUpload>();
+    let recorder = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            while let Some(u) = started_rx.recv().await {
+                let _ = executions::Entity::update_many()
+                    .col_expr(
+                        executions::Column::PendingUploads,
+                        Expr::cust_with_values(
+                            "pending_uploads || $1::jsonb",
+                            [serde_json::json!([u])],
+                        ),
+                    )
+                    .filter(executions::Column::Id.eq(id))
+                    .exec(&state.db)
+                    .await;
+            }
+        })
+    };
     let progress = Progress::default();
     let cancel = CancellationToken::new();
     let reporter = tokio::spawn(report_progress(
@@ -220,12 +241,23 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         timeout: spec
             .timeout_minutes
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
+        uploads_started: Some(started_tx),
         stall_timeout: spec
             .stall_timeout_minutes
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
     })
     .await;
     reporter.abort();
+    // The engine completed or aborted every upload by now; nothing is pending any more.
+    let _ = recorder.await;
+    let _ = executions::Entity::update_many()
+        .col_expr(
+            executions::Column::PendingUploads,
+            Expr::value(serde_json::json!([])),
+        )
+        .filter(executions::Column::Id.eq(id))
+        .exec(&state.db)
+        .await;
     let out = outcome.map_err(|e| match e {
         DumpError::Cancelled => ("cancelled".to_string(), None),
         DumpError::PgDump { code, stderr } => {

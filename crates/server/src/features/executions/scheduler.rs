@@ -129,6 +129,29 @@ pub async fn reap_interrupted(
         if r.rows_affected != 1 {
             continue;
         }
+        let pending: Vec<pgward_engine::backup::PendingUpload> =
+            serde_json::from_value(e.pending_uploads.clone()).unwrap_or_default();
+        for u in pending {
+            match u
+                .target_id
+                .parse()
+                .map(|d| crate::features::destinations::service::target_of(state, d))
+            {
+                Ok(fut) => match fut.await {
+                    Ok(t) => {
+                        if let Err(err) = t.abort_upload(&u.key, &u.upload_id).await {
+                            tracing::warn!(execution_id = %e.id, error = %err, "aborting an orphaned upload failed");
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(execution_id = %e.id, error = %err, "destination of an orphaned upload")
+                    }
+                },
+                Err(_) => {
+                    tracing::warn!(execution_id = %e.id, "unknown destination of an orphaned upload")
+                }
+            }
+        }
         if let Some(key) = &e.object_key {
             let ids: Vec<uuid::Uuid> =
                 serde_json::from_value(e.destination_ids.clone()).unwrap_or_default();

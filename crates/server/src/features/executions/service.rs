@@ -107,6 +107,7 @@ pub async fn insert_queued(
         destination_ids: Set(
             serde_json::to_value(&spec.destination_ids).map_err(anyhow::Error::from)?
         ),
+        pending_uploads: Set(serde_json::json!([])),
         bytes_read: Set(0),
         size: Set(None),
         rate_bps: Set(None),

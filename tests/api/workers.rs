@@ -1,0 +1,279 @@
+//! Real `pgward worker` processes sharing the catalog: crash recovery and several schedulers.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pgward_api_client::Client;
+use pgward_api_types::*;
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use crate::support::fleet::pg_root;
+use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
+use crate::support::{TestApp, fleet, pagila, spawn_app_with};
+
+struct Worker(Child);
+
+impl Worker {
+    fn start(app: &TestApp, scheduler_secs: u64) -> Self {
+        let cfg = &app.config;
+        let child = Command::new(env!("CARGO_BIN_EXE_pgward"))
+            .arg("worker")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env(
+                "PGWARD_CATALOG__URL",
+                cfg.catalog.url.as_ref().unwrap().expose_secret(),
+            )
+            .env(
+                "PGWARD_SECRETS__KEY",
+                cfg.secrets.key.as_ref().unwrap().expose_secret(),
+            )
+            .env("PGWARD_DATA_DIR", &cfg.data_dir)
+            .env(
+                "PGWARD_POSTGRES__BIN_DIRS",
+                format!("[\"{}\"]", pg_root().display()),
+            )
+            .env(
+                "PGWARD_STORAGE__LOCAL_ROOTS",
+                format!("[\"{}\"]", std::env::temp_dir().display()),
+            )
+            .env(
+                "PGWARD_WORKER__SCHEDULER_INTERVAL_SECS",
+                scheduler_secs.to_string(),
+            )
+            .env("PGWARD_LOG__LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pgward worker");
+        Self(child)
+    }
+
+    fn kill9(mut self) {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0.id() as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn setup(
+    app: &TestApp,
+    scale: u32,
+) -> (Client, Uuid, Uuid, Uuid, std::path::PathBuf, String) {
+    // Load first: a long blocking load would outlive the server's keep-alive on a pooled connection.
+    let server = fleet().get(17);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::load(server, &db, scale);
+    let admin = app.admin().await;
+    let database = admin
+        .create_database(&CreateDatabaseRequest {
+            name: "big".into(),
+            connection_string: server.url(&db),
+            description: None,
+            skip_connection_test: false,
+        })
+        .await
+        .unwrap()
+        .id;
+    let dir = tempfile::tempdir().unwrap().keep();
+    let local = admin
+        .create_destination(&CreateDestinationRequest {
+            name: "disk".into(),
+            config: DestinationConfig::Local {
+                path: dir.display().to_string(),
+            },
+            skip_test: false,
+        })
+        .await
+        .unwrap()
+        .id;
+    let bucket = s3().bucket().await;
+    let remote = admin
+        .create_destination(&CreateDestinationRequest {
+            name: "s3".into(),
+            config: DestinationConfig::S3 {
+                endpoint: Some(s3().endpoint.clone()),
+                region: S3_REGION.into(),
+                bucket: bucket.clone(),
+                prefix: None,
+                access_key_id: S3_KEY.into(),
+                secret_access_key: Some(S3_SECRET.into()),
+                path_style: true,
+                allow_http: true,
+            },
+            skip_test: false,
+        })
+        .await
+        .unwrap()
+        .id;
+    (admin, database, local, remote, dir, bucket)
+}
+
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(files(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+async fn s3_object_count(bucket: &str) -> usize {
+    let body = reqwest::get(format!("{}/{bucket}?list-type=2", s3().endpoint))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    body.matches("<Key>").count()
+}
+
+#[tokio::test]
+async fn a_killed_worker_leaves_an_interrupted_execution_and_no_partial_data() {
+    let app = spawn_app_with(|c| c.worker.in_process = false).await;
+    let (admin, database, local, remote, dir, bucket) = setup(&app, 25).await;
+    let mut spec = crate::tasks::spec(database, local);
+    spec.destination_ids = vec![local, remote];
+    spec.compression = CompressionAlgorithm::None;
+    let task = admin.create_task(&spec).await.unwrap();
+    let exec = admin.run_task(task.id).await.unwrap();
+
+    let worker = Worker::start(&app, 3600);
+    // Wait until the worker reported progress (the dump is streaming), then kill it without warning.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let e = admin.get_execution(exec.id).await.unwrap();
+        assert!(
+            !e.status.is_final(),
+            "finished before it could be interrupted: {e:?}"
+        );
+        if e.status == ExecutionStatus::Running && e.bytes_read > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker never started the backup"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.kill9();
+    assert!(
+        s3().pending_uploads(&bucket).await > 0 || !files(&dir).is_empty(),
+        "the crash left nothing to clean up"
+    );
+
+    // Another process's scheduler pass after the lease ran out.
+    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::seconds(31);
+    let reaped = pgward_server::features::executions::scheduler::reap_interrupted(&state, later)
+        .await
+        .unwrap();
+    assert_eq!(reaped, vec![exec.id]);
+    let e = admin.get_execution(exec.id).await.unwrap();
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert!(e.message.unwrap().contains("interrupted"));
+    assert!(
+        files(&dir).is_empty(),
+        "partial files left: {:?}",
+        files(&dir)
+    );
+    assert_eq!(
+        s3().pending_uploads(&bucket).await,
+        0,
+        "a multipart upload was left pending"
+    );
+    assert_eq!(s3_object_count(&bucket).await, 0);
+
+    // The next run succeeds.
+    let worker = Worker::start(&app, 3600);
+    let next = admin.run_task(task.id).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let done = loop {
+        let e = admin.get_execution(next.id).await.unwrap();
+        if e.status.is_final() {
+            break e;
+        }
+        assert!(Instant::now() < deadline, "the next run did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    drop(worker);
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    assert_eq!(done.objects.len(), 2);
+}
+
+#[tokio::test]
+async fn three_worker_processes_run_twenty_due_tasks_exactly_once() {
+    let app = spawn_app_with(|c| c.worker.in_process = false).await;
+    let (admin, database, local, _remote, dir, _bucket) = setup(&app, 1).await;
+    for i in 0..20 {
+        let mut spec = crate::tasks::spec(database, local);
+        spec.name = format!("minutely {i}");
+        spec.schedule = "* * * * *".into();
+        spec.timezone = "UTC".into();
+        admin.create_task(&spec).await.unwrap();
+    }
+    let workers: Vec<Worker> = (0..3).map(|_| Worker::start(&app, 1)).collect();
+    // The next minute boundary makes all 20 due at once.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let runs = loop {
+        let page = admin
+            .list_executions(&ExecutionListQuery {
+                limit: Some(200),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if page.items.len() >= 20 && page.items.iter().all(|e| e.status.is_final()) {
+            break page.items;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not all runs finished: {:?}",
+            page.items.iter().map(|e| e.status).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    drop(workers);
+    let this_minute: Vec<&Execution> = runs
+        .iter()
+        .filter(|e| e.scheduled_for == runs[0].scheduled_for)
+        .collect();
+    assert_eq!(
+        this_minute.len(),
+        20,
+        "exactly one execution per task for the minute"
+    );
+    assert!(
+        this_minute.iter().all(
+            |e| e.status == ExecutionStatus::Success && e.trigger == ExecutionTrigger::Schedule
+        )
+    );
+    let mut tasks: Vec<_> = this_minute.iter().map(|e| e.task_id).collect();
+    tasks.dedup();
+    assert_eq!(tasks.len(), 20);
+    // Each ran once: one dump and one manifest per execution of that minute, nothing else.
+    let keys: Vec<String> = this_minute
+        .iter()
+        .map(|e| e.objects[0].key.clone())
+        .collect();
+    for k in &keys {
+        assert!(dir.join(k).is_file() && dir.join(format!("{k}.manifest.json")).is_file());
+    }
+}
