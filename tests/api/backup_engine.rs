@@ -358,3 +358,40 @@ fn walk(p: &Path) -> Vec<std::path::PathBuf> {
         vec![p.to_path_buf()]
     }
 }
+
+/// Holds an exclusive lock on a pagila table, so pg_dump waits and produces nothing.
+async fn blocked_dump(
+    stall: Option<std::time::Duration>,
+    timeout: Option<std::time::Duration>,
+) -> DumpError {
+    use sqlx::Connection;
+    let server = fleet().get(17);
+    let db = format!("p_{}", uuid::Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let mut locker = sqlx::PgConnection::connect(&server.url(&db)).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+    sqlx::query("LOCK TABLE public.film IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut req = request(server, &db, vec![local(dir.path())], "blocked/x.dump.zst");
+    req.stall_timeout = stall;
+    req.timeout = timeout;
+    let err = run_dump(req).await.unwrap_err();
+    assert_eq!(walk(dir.path()).len(), 0, "nothing may be left behind");
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    err
+}
+
+#[tokio::test]
+async fn a_dump_that_produces_nothing_fails_as_stalled() {
+    let err = blocked_dump(Some(std::time::Duration::from_secs(1)), None).await;
+    assert!(matches!(err, DumpError::Stalled(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_dump_that_takes_too_long_fails_as_timed_out() {
+    let err = blocked_dump(None, Some(std::time::Duration::from_secs(1))).await;
+    assert!(matches!(err, DumpError::Timeout(_)), "{err}");
+}

@@ -369,3 +369,44 @@ async fn concurrent_schedulers_create_each_due_run_exactly_once() {
     assert_eq!(all.len(), 20);
     assert!(all.iter().all(|e| e.trigger == ExecutionTrigger::Schedule && e.status == ExecutionStatus::Queued));
 }
+
+#[tokio::test]
+async fn an_unreachable_storage_fails_the_run_with_a_clear_message() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let database = add_database(&admin, fleet().get(17), "postgres").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = admin
+        .create_destination(&CreateDestinationRequest {
+            name: "dead s3".into(),
+            config: DestinationConfig::S3 {
+                endpoint: Some(format!("http://127.0.0.1:{port}")),
+                region: S3_REGION.into(),
+                bucket: "nowhere".into(),
+                prefix: None,
+                access_key_id: S3_KEY.into(),
+                secret_access_key: Some(S3_SECRET.into()),
+                path_style: true,
+                allow_http: true,
+            },
+            skip_test: true,
+        })
+        .await
+        .unwrap()
+        .id;
+    let t = admin
+        .create_task(&task("to nowhere", database, vec![dead]))
+        .await
+        .unwrap();
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Failed);
+    let msg = done.message.unwrap();
+    assert!(
+        msg.contains(&dead.to_string()) && msg.contains("failed"),
+        "{msg}"
+    );
+}

@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod backup_engine;
 mod browser;
+mod cloud_destinations;
 mod databases;
 mod destinations;
 mod embedded;

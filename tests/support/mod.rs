@@ -2,6 +2,7 @@
 //! from a migrated template, an in-process pgward on port 0, and captured logs.
 
 pub mod app;
+pub mod emulators;
 pub mod fleet;
 pub mod keeper;
 pub mod logs;
