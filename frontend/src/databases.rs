@@ -13,7 +13,7 @@ use crate::ui::{confirm, error_banner, format_time};
 /// Upper bound on pages fetched for the table (200 rows each).
 const MAX_PAGES: usize = 50;
 
-async fn fetch_all(session: Session) -> Result<Vec<Database>, String> {
+pub async fn fetch_all(session: Session) -> Result<Vec<Database>, String> {
     let mut items = Vec::new();
     let mut cursor = None;
     for _ in 0..MAX_PAGES {

@@ -44,6 +44,15 @@ fn TopBar() -> impl IntoView {
                     <A href="/databases" attr:data-testid="nav-databases">
                         "Databases"
                     </A>
+                    <A href="/destinations" attr:data-testid="nav-destinations">
+                        "Destinations"
+                    </A>
+                    <A href="/tasks" attr:data-testid="nav-tasks">
+                        "Tasks"
+                    </A>
+                    <A href="/executions" attr:data-testid="nav-executions">
+                        "Executions"
+                    </A>
                     <A href="/tokens" attr:data-testid="nav-tokens">
                         "API tokens"
                     </A>

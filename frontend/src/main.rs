@@ -3,8 +3,11 @@
 
 mod auth_pages;
 mod databases;
+mod destinations;
+mod executions;
 mod layout;
 mod session;
+mod tasks;
 mod tokens;
 mod ui;
 
@@ -14,8 +17,11 @@ use leptos_router::path;
 
 use crate::auth_pages::{Home, LoginPage, SetupPage};
 use crate::databases::DatabasesPage;
+use crate::destinations::DestinationsPage;
+use crate::executions::ExecutionsPage;
 use crate::layout::Shell;
 use crate::session::Session;
+use crate::tasks::TasksPage;
 use crate::tokens::TokensPage;
 
 fn main() {
@@ -35,6 +41,15 @@ fn App() -> impl IntoView {
                 <Route
                     path=path!("/databases")
                     view=|| view! { <Shell><DatabasesPage /></Shell> }
+                />
+                <Route
+                    path=path!("/destinations")
+                    view=|| view! { <Shell><DestinationsPage /></Shell> }
+                />
+                <Route path=path!("/tasks") view=|| view! { <Shell><TasksPage /></Shell> } />
+                <Route
+                    path=path!("/executions")
+                    view=|| view! { <Shell><ExecutionsPage /></Shell> }
                 />
                 <Route path=path!("/tokens") view=|| view! { <Shell><TokensPage /></Shell> } />
             </Routes>

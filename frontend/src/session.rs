@@ -2,6 +2,7 @@
 //! authenticated call goes through (refresh once on a 401, else log out).
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
@@ -99,23 +100,64 @@ impl Session {
         F: Fn(Client) -> Fut,
         Fut: Future<Output = pgward_api_client::Result<T>>,
     {
+        self.call_detailed(call).await.map_err(|f| f.message)
+    }
+
+    /// Like [`Session::call`], but keeps the API's per-field validation messages, for forms.
+    pub async fn call_detailed<T, F, Fut>(self, call: F) -> Result<T, Failure>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = pgward_api_client::Result<T>>,
+    {
         let used = self.access.get_untracked();
         match call(self.client()).await {
             Err(e) if is_unauthorized(&e) => {}
-            other => return other.map_err(|e| e.to_string()),
+            other => return other.map_err(Failure::from),
         }
         // Another call may already have refreshed while this one was in flight: just retry then.
         let current = self.access.get_untracked();
         if (current.is_none() || current == used) && !self.refresh_tokens().await {
             self.clear();
-            return Err("Your session has expired; please log in again.".into());
+            return Err(Failure::message(
+                "Your session has expired; please log in again.",
+            ));
         }
         match call(self.client()).await {
             Err(e) if is_unauthorized(&e) => {
                 self.clear();
-                Err(e.to_string())
+                Err(Failure::from(e))
             }
-            other => other.map_err(|e| e.to_string()),
+            other => other.map_err(Failure::from),
+        }
+    }
+}
+
+/// A failed call as a form shows it: the message, and the API's per-field messages (keyed by the JSON
+/// field path, e.g. `retention.keep_last`) when the server rejected the input.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Failure {
+    pub message: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Failure {
+    pub fn message(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            fields: BTreeMap::new(),
+        }
+    }
+}
+
+impl From<ClientError> for Failure {
+    fn from(e: ClientError) -> Self {
+        let fields = match &e {
+            ClientError::Api { error, .. } => error.fields.clone().unwrap_or_default(),
+            _ => BTreeMap::new(),
+        };
+        Self {
+            message: e.to_string(),
+            fields,
         }
     }
 }

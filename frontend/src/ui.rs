@@ -1,7 +1,12 @@
 //! Small view helpers shared by the pages.
 
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, Utc};
 use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::session::Failure;
 
 /// An error banner; renders nothing while the message is `None`.
 pub fn error_banner(message: impl Fn() -> Option<String> + Send + Sync + 'static) -> impl IntoView {
@@ -27,4 +32,164 @@ pub fn confirm(message: &str) -> bool {
 pub fn format_time(t: Option<&DateTime<Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "—".into())
+}
+
+/// `2025-01-31 02:30 +01:00`: a time in the zone it was given in, with that zone's offset.
+pub fn format_local(t: &DateTime<FixedOffset>) -> String {
+    t.format("%Y-%m-%d %H:%M %:z").to_string()
+}
+
+/// `1.4 MB` (decimal units, like most storage consoles).
+pub fn format_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value >= 100.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`.
+pub fn format_duration_ms(ms: u64) -> String {
+    if ms < 1000 {
+        return format!("{ms} ms");
+    }
+    let secs = ms / 1000;
+    if secs < 60 {
+        return format!("{:.1} s", ms as f64 / 1000.0);
+    }
+    if secs < 3600 {
+        return format!("{} min {:02} s", secs / 60, secs % 60);
+    }
+    format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60)
+}
+
+/// Per-field messages of the last failed save, keyed by the API's JSON field path.
+pub type FieldErrors = RwSignal<BTreeMap<String, String>>;
+
+/// The message for one field, under its input; renders nothing while there is none.
+pub fn field_error(errors: FieldErrors, key: &'static str) -> impl IntoView {
+    move || {
+        errors.with(|e| e.get(key).cloned()).map(|m| {
+            view! {
+                <small class="field-error" data-testid="field-error" data-field=key>
+                    {m}
+                </small>
+            }
+        })
+    }
+}
+
+/// The error banner of a form: the message, and every per-field message (also those of fields the
+/// form has no input for).
+pub fn failure_banner(failure: RwSignal<Option<Failure>>) -> impl IntoView {
+    move || {
+        failure.get().map(|f| {
+            // The API's message repeats every field; the list says it more readably.
+            let headline = if f.fields.is_empty() {
+                f.message
+            } else {
+                "Please correct the marked fields:".to_string()
+            };
+            let fields = f
+                .fields
+                .into_iter()
+                .map(|(k, v)| {
+                    view! {
+                        <li>
+                            <code>{k}</code>
+                            ": "
+                            {v}
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="alert alert-error" role="alert" data-testid="error">
+                    <div>{headline}</div>
+                    <ul class="field-list">{fields}</ul>
+                </div>
+            }
+        })
+    }
+}
+
+/// The browser's IANA time zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`), else `UTC`.
+pub fn browser_timezone() -> String {
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    js_sys::Reflect::get(&options, &JsValue::from_str("timeZone"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .filter(|tz| !tz.is_empty())
+        .unwrap_or_else(|| "UTC".into())
+}
+
+/// Offers `bytes` to the user as a file download (a Blob behind a temporary object URL).
+pub fn save_file(filename: &str, bytes: &[u8]) -> Result<(), String> {
+    let fail = |e: JsValue| format!("could not save the file: {e:?}");
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let anchor: web_sys::HtmlAnchorElement =
+        document.create_element("a").map_err(fail)?.unchecked_into();
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.set_hidden(true);
+    let body = document.body().ok_or("no document body")?;
+    body.append_child(&anchor).map_err(fail)?;
+    anchor.click();
+    anchor.remove();
+    // Give the browser time to pick the blob up before the URL goes.
+    set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(60),
+    );
+    Ok(())
+}
+
+/// A labelled text-like input bound to `value`, with its field's API error under it.
+pub fn text_field(
+    label: &'static str,
+    input_type: &'static str,
+    value: RwSignal<String>,
+    testid: &'static str,
+    placeholder: &'static str,
+    errors: FieldErrors,
+    key: &'static str,
+) -> impl IntoView {
+    let secret = input_type == "password";
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input
+                type=input_type
+                placeholder=placeholder
+                autocomplete=if secret { "new-password" } else { "off" }
+                spellcheck="false"
+                data-testid=testid
+                class:invalid=move || errors.with(|e| e.contains_key(key))
+                bind:value=value
+            />
+            {field_error(errors, key)}
+        </label>
+    }
 }

@@ -62,3 +62,87 @@ async fn a_new_operator_sets_up_logs_in_and_adds_a_database_in_the_browser() {
     );
     assert_eq!(dbs[0].major_version, Some(16));
 }
+
+#[tokio::test]
+async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browser() {
+    let dist = repo_root().join("frontend/dist/index.html");
+    assert!(
+        dist.is_file(),
+        "the SPA is not built: run scripts/build-spa.sh (the README's test command does)"
+    );
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let db_name = "Shop (browser)";
+    admin
+        .create_database(&pgward_api_types::CreateDatabaseRequest {
+            name: db_name.into(),
+            connection_string: fleet().get(16).url("postgres"),
+            description: None,
+            skip_connection_test: false,
+        })
+        .await
+        .unwrap();
+    let dest_dir = tempfile::tempdir().unwrap().keep();
+    let artifacts = tempfile::tempdir().unwrap().keep();
+    let out = tokio::task::spawn_blocking({
+        let base = app.address.clone();
+        let dest_dir = dest_dir.clone();
+        move || {
+            Command::new("node")
+                .arg(repo_root().join("tests/browser/backup.mjs"))
+                .env("BASE_URL", base)
+                .env("ADMIN_EMAIL", ADMIN_EMAIL)
+                .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+                .env("DB_NAME", db_name)
+                .env("DEST_DIR", &dest_dir)
+                .env("TASK_NAME", "browser nightly")
+                .env("PGWARD_CACHE", cache_dir())
+                .env("E2E_ARTIFACTS", &artifacts)
+                .output()
+                .expect("run node")
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser flow failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // What the browser did is what the API holds: one task, its run succeeded, the file is on disk.
+    let tasks = admin.list_tasks().await.unwrap().items;
+    assert_eq!(
+        tasks
+            .iter()
+            .map(|t| t.spec.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["browser nightly"]
+    );
+    assert_eq!(
+        (
+            tasks[0].spec.schedule.as_str(),
+            tasks[0].spec.timezone.as_str()
+        ),
+        ("30 2 * * *", "Europe/Berlin")
+    );
+    let runs = admin
+        .list_executions(&pgward_api_types::ExecutionListQuery {
+            task_id: Some(tasks[0].id),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        runs.iter()
+            .any(|e| e.status == pgward_api_types::ExecutionStatus::Success),
+        "{runs:?}"
+    );
+    let ok = runs
+        .iter()
+        .find(|e| e.status == pgward_api_types::ExecutionStatus::Success)
+        .unwrap();
+    assert!(dest_dir.join(&ok.objects[0].key).is_file());
+}

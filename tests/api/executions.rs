@@ -410,3 +410,54 @@ async fn an_unreachable_storage_fails_the_run_with_a_clear_message() {
         "{msg}"
     );
 }
+
+#[tokio::test]
+async fn a_daily_0230_berlin_task_runs_at_the_documented_times_across_daylight_saving() {
+    let app = spawn_app_with(|c| c.worker.in_process = false).await;
+    let admin = app.admin().await;
+    let database = add_database(&admin, fleet().get(17), "postgres").await;
+    let (dest, _) = local_destination(&admin, "disk").await;
+    let t = admin
+        .create_task(&task("berlin nightly", database, vec![dest]))
+        .await
+        .unwrap();
+    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let mut catalog =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
+            .await
+            .unwrap();
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    // Scheduler passes shortly after each expected run; each run is marked done before the next pass.
+    let expected = [
+        ("2027-03-27T02:31:00+01:00", "2027-03-27T02:30:00+01:00"),
+        ("2027-03-28T03:01:00+02:00", "2027-03-28T03:00:00+02:00"), // 02:30 does not exist: first instant after
+        ("2027-03-29T02:31:00+02:00", "2027-03-29T02:30:00+02:00"),
+        ("2027-10-31T02:31:00+02:00", "2027-10-31T02:30:00+02:00"), // 02:30 happens twice: the first one
+        ("2027-10-31T02:31:00+01:00", ""), // ... and not again an hour later
+        ("2027-11-01T02:31:00+01:00", "2027-11-01T02:30:00+01:00"),
+    ];
+    for (now, due) in expected {
+        let queued = pgward_server::features::executions::scheduler::tick(&state, at(now))
+            .await
+            .unwrap();
+        if due.is_empty() {
+            assert!(queued.is_empty(), "a run was queued at {now}");
+            continue;
+        }
+        assert_eq!(queued.len(), 1, "no run queued at {now}");
+        let e = admin.get_execution(queued[0]).await.unwrap();
+        assert_eq!(e.scheduled_for.to_rfc3339(), due, "the run for {now}");
+        sqlx::query("UPDATE executions SET status = 'success' WHERE id = $1")
+            .bind(e.id)
+            .execute(&mut catalog)
+            .await
+            .unwrap();
+    }
+    let _ = t;
+}

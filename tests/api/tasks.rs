@@ -91,7 +91,7 @@ async fn a_task_is_created_edited_duplicated_and_previews_its_runs_in_its_time_z
                 timezone: Some("America/New_York".into()),
                 format: Some(BackupFormat::Plain),
                 compression: Some(CompressionAlgorithm::Gzip),
-                compression_level: Some(9),
+                compression_level: Some(Some(9)),
                 encryption_recipients: Some(vec![recipient.clone()]),
                 pg_dump_options: Some(PgDumpOptions {
                     no_owner: true,
@@ -116,6 +116,38 @@ async fn a_task_is_created_edited_duplicated_and_previews_its_runs_in_its_time_z
         .await
         .unwrap();
     assert_eq!(edited.spec.name, "hourly shop");
+    assert_eq!(
+        (edited.spec.compression_level, edited.spec.timeout_minutes),
+        (Some(9), Some(60))
+    );
+    // null clears an optional number; switching to lz4 drops a level that lz4 does not take.
+    let cleared = admin
+        .update_task(
+            task.id,
+            &UpdateTaskRequest {
+                timeout_minutes: Some(None),
+                compression: Some(CompressionAlgorithm::Lz4),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (cleared.spec.timeout_minutes, cleared.spec.compression_level),
+        (None, None)
+    );
+    let edited = admin
+        .update_task(
+            task.id,
+            &UpdateTaskRequest {
+                compression: Some(CompressionAlgorithm::Gzip),
+                compression_level: Some(Some(9)),
+                timeout_minutes: Some(Some(60)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(edited.spec.encryption_recipients, vec![recipient]);
     assert_eq!(edited.spec.retention.gfs.as_ref().unwrap().monthly, 12);
     assert!(

@@ -128,7 +128,17 @@ fn yes() -> bool {
     true
 }
 
-/// Change a task; omitted fields stay as they are.
+/// Reads a field that may be absent (keep), null (clear) or a value (set).
+fn absent_null_or<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Change a task; omitted fields stay as they are. For `compression_level`, `timeout_minutes` and
+/// `stall_timeout_minutes`, `null` clears the value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
@@ -141,12 +151,27 @@ pub struct UpdateTaskRequest {
     pub active: Option<bool>,
     pub format: Option<BackupFormat>,
     pub compression: Option<CompressionAlgorithm>,
-    pub compression_level: Option<i32>,
+    #[serde(
+        deserialize_with = "absent_null_or",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
+    pub compression_level: Option<Option<i32>>,
     pub encryption_recipients: Option<Vec<String>>,
     pub pg_dump_options: Option<PgDumpOptions>,
     pub include_globals: Option<bool>,
-    pub timeout_minutes: Option<u32>,
-    pub stall_timeout_minutes: Option<u32>,
+    #[serde(
+        deserialize_with = "absent_null_or",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
+    pub timeout_minutes: Option<Option<u32>>,
+    #[serde(
+        deserialize_with = "absent_null_or",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
+    pub stall_timeout_minutes: Option<Option<u32>>,
     pub retention: Option<RetentionPolicy>,
 }
 

@@ -47,8 +47,10 @@ impl Jobs {
     pub fn spawn_workers(&self, state: AppState, name: String, concurrency: usize) {
         let storage = self.storage.clone();
         tokio::spawn(async move {
+            // LISTEN/NOTIFY: a pushed job wakes a worker at once, instead of waiting for the next poll
+            // (which backs off to a minute while idle).
             let worker = WorkerBuilder::new(name.clone())
-                .backend(storage)
+                .backend(storage.with_pubsub())
                 .concurrency(concurrency.max(1))
                 .data(state)
                 .build(handle);

@@ -324,14 +324,21 @@ pub async fn update(state: &AppState, id: Uuid, req: UpdateTaskRequest) -> Resul
         active: req.active.unwrap_or(old.active),
         format: req.format.unwrap_or(old.format),
         compression: req.compression.unwrap_or(old.compression),
-        compression_level: req.compression_level.or(old.compression_level),
+        // A new algorithm without a level starts from its default level.
+        compression_level: match (req.compression_level, req.compression) {
+            (Some(level), _) => level,
+            (None, Some(c)) if c != old.compression => None,
+            (None, _) => old.compression_level,
+        },
         encryption_recipients: req
             .encryption_recipients
             .unwrap_or(old.encryption_recipients),
         pg_dump_options: req.pg_dump_options.unwrap_or(old.pg_dump_options),
         include_globals: req.include_globals.unwrap_or(old.include_globals),
-        timeout_minutes: req.timeout_minutes.or(old.timeout_minutes),
-        stall_timeout_minutes: req.stall_timeout_minutes.or(old.stall_timeout_minutes),
+        timeout_minutes: req.timeout_minutes.unwrap_or(old.timeout_minutes),
+        stall_timeout_minutes: req
+            .stall_timeout_minutes
+            .unwrap_or(old.stall_timeout_minutes),
         retention: req.retention.unwrap_or(old.retention),
     });
     let mut f = Fields::default();
