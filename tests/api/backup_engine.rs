@@ -34,6 +34,7 @@ fn request(server: &PgServer, db: &str, targets: Vec<Target>, key: &str) -> Dump
         timeout: None,
         stall_timeout: None,
         uploads_started: None,
+        globals_only: false,
     }
 }
 

@@ -113,17 +113,32 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
         .await
         .unwrap()
         .id;
-    let t = admin
-        .create_task(&task("Nightly Shop", database, vec![local, remote]))
-        .await
-        .unwrap();
+    let mut spec = task("Nightly Shop", database, vec![local, remote]);
+    spec.include_globals = true;
+    let t = admin.create_task(&spec).await.unwrap();
 
     let queued = admin.run_task(t.id).await.unwrap();
     assert_eq!(queued.trigger, ExecutionTrigger::Manual);
     let done = wait_final(&admin, queued.id).await;
     assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
-    assert_eq!(done.objects.len(), 2);
+    assert_eq!(
+        done.objects.len(),
+        4,
+        "dump and globals on both destinations: {:?}",
+        done.objects
+    );
     assert!(done.server_version.as_deref().unwrap().starts_with("16."));
+    let globals = done
+        .objects
+        .iter()
+        .find(|o| o.destination_id == local && o.key.contains(".globals.sql.zst"))
+        .expect("globals beside the dump");
+    let mut roles = String::new();
+    zstd::stream::read::Decoder::new(&std::fs::read(dir.join(&globals.key)).unwrap()[..])
+        .unwrap()
+        .read_to_string(&mut roles)
+        .unwrap();
+    assert!(roles.contains("CREATE ROLE postgres"), "{roles}");
     assert!(done.bytes_read > done.size.unwrap());
     // Names carry the task's slug, date folders and local time with offset (Europe/Berlin).
     let local_obj = done

@@ -62,6 +62,23 @@ where
     }
 }
 
+/// `<dump name without its extensions>.globals.sql[.zst][.age]`, beside the dump.
+pub fn globals_key(object_key: &str, compression: Compression, encrypted: bool) -> String {
+    let (dir, file) = object_key
+        .rsplit_once('/')
+        .map_or(("", object_key), |(d, f)| (d, f));
+    let stem = file.split('.').next().unwrap_or(file);
+    let name = format!(
+        "{stem}.globals.{}",
+        extension(DumpFormat::Plain, compression, encrypted)
+    );
+    if dir.is_empty() {
+        name
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
 pub fn manifest_key(object_key: &str) -> String {
     format!("{object_key}.manifest.json")
 }

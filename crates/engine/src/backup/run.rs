@@ -48,6 +48,8 @@ pub struct DumpRequest {
     pub timeout: Option<Duration>,
     /// Fail when pg_dump produces nothing for this long.
     pub stall_timeout: Option<Duration>,
+    /// Run `pg_dump` as pg_dumpall with `--globals-only` (the path must point at pg_dumpall).
+    pub globals_only: bool,
     /// Told about each multipart upload as it starts (to abort it after a crash).
     pub uploads_started: Option<mpsc::UnboundedSender<super::target::PendingUpload>>,
 }
@@ -119,7 +121,13 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
     }
 
     let mut cmd = tokio::process::Command::new(&req.pg_dump);
-    cmd.args(req.options.args(req.format))
+    // `pg_dump` is pg_dumpall here: roles and tablespaces only, as SQL.
+    let args = if req.globals_only {
+        vec!["--globals-only".to_string(), "--no-password".to_string()]
+    } else {
+        req.options.args(req.format)
+    };
+    cmd.args(args)
         .arg(format!("--dbname={}", req.conn.without_password()))
         .env("PGAPPNAME", "pgward")
         .env("PGCONNECT_TIMEOUT", "15")

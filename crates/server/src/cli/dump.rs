@@ -141,6 +141,7 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
         timeout: None,
         stall_timeout: None,
         uploads_started: None,
+        globals_only: false,
     })
     .await?;
     let report = serde_json::json!({

@@ -241,14 +241,66 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         timeout: spec
             .timeout_minutes
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
-        uploads_started: Some(started_tx),
+        uploads_started: Some(started_tx.clone()),
+        globals_only: false,
         stall_timeout: spec
             .stall_timeout_minutes
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
     })
     .await;
     reporter.abort();
+    let out = outcome.map_err(|e| match e {
+        DumpError::Cancelled => ("cancelled".to_string(), None),
+        DumpError::PgDump { code, stderr } => {
+            (format!("pg_dump failed (exit {code:?})"), Some(stderr))
+        }
+        other => (other.to_string(), None),
+    })?;
+
+    // Roles and tablespaces beside the dump, same compression and encryption: `<name>.globals.sql...`.
+    let mut globals = Vec::new();
+    if spec.include_globals {
+        let gkey = naming::globals_key(&key, comp, !spec.encryption_recipients.is_empty());
+        let res = run_dump(DumpRequest {
+            pg_dump: client.bin("pg_dumpall"),
+            conn: ConnInfo::parse(secret.expose_secret()).map_err(|e| fail(e.to_string()))?,
+            format: DumpFormat::Plain,
+            options: DumpOptions::default(),
+            compression: comp,
+            recipients: spec.encryption_recipients.clone(),
+            targets: targets.clone(),
+            key: gkey,
+            part_size: 8 << 20,
+            zstd_workers: 0,
+            progress: Progress::default(),
+            cancel: CancellationToken::new(),
+            timeout: spec
+                .timeout_minutes
+                .map(|m| Duration::from_secs(u64::from(m) * 60)),
+            stall_timeout: None,
+            uploads_started: Some(started_tx.clone()),
+            globals_only: true,
+        })
+        .await;
+        match res {
+            Ok(g) => globals = g.targets,
+            Err(e) => {
+                for t in &targets {
+                    let _ = t.delete(&key).await;
+                }
+                let (m, stderr) = match e {
+                    DumpError::PgDump { code, stderr } => (
+                        format!("pg_dumpall --globals-only failed (exit {code:?})"),
+                        Some(stderr),
+                    ),
+                    other => (format!("pg_dumpall --globals-only failed: {other}"), None),
+                };
+                return Err((m, stderr));
+            }
+        }
+    }
     // The engine completed or aborted every upload by now; nothing is pending any more.
+    drop(started_tx);
     let _ = recorder.await;
     let _ = executions::Entity::update_many()
         .col_expr(
@@ -258,13 +310,6 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         .filter(executions::Column::Id.eq(id))
         .exec(&state.db)
         .await;
-    let out = outcome.map_err(|e| match e {
-        DumpError::Cancelled => ("cancelled".to_string(), None),
-        DumpError::PgDump { code, stderr } => {
-            (format!("pg_dump failed (exit {code:?})"), Some(stderr))
-        }
-        other => (other.to_string(), None),
-    })?;
 
     let manifest = Manifest {
         pgward_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -303,6 +348,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     let objects: Vec<ExecutionObject> = out
         .targets
         .iter()
+        .chain(globals.iter())
         .map(|o| ExecutionObject {
             destination_id: o.id.parse().unwrap_or_default(),
             key: o.key.clone(),
