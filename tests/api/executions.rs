@@ -176,6 +176,37 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
         sha,
         "the S3 copy differs from the recorded checksum"
     );
+    // A presigned URL downloads the same bytes straight from S3, without a token.
+    let url = app
+        .http
+        .get(app.url(&format!(
+            "/api/v1/executions/{}/download-url?destination_id={remote}",
+            done.id
+        )))
+        .bearer_auth(admin.token().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json::<DownloadUrl>()
+        .await
+        .unwrap();
+    let direct = reqwest::get(&url.url).await.unwrap().bytes().await.unwrap();
+    assert_eq!(
+        hex::encode(Sha256::digest(&direct)),
+        sha,
+        "presigned download differs"
+    );
+    let local_url = app
+        .http
+        .get(app.url(&format!(
+            "/api/v1/executions/{}/download-url?destination_id={local}",
+            done.id
+        )))
+        .bearer_auth(admin.token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local_url.status().as_u16(), 422);
     let manifest: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.join(format!("{}.manifest.json", local_obj.key))).unwrap(),
     )

@@ -125,3 +125,12 @@ pub struct ExecutionListQuery {
     #[serde(default)]
     pub cursor: Option<String>,
 }
+
+/// A short-lived URL that downloads a backup straight from object storage, without pgward in the path.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DownloadUrl {
+    pub url: String,
+    pub destination_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}

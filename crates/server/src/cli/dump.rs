@@ -37,11 +37,12 @@ pub struct DumpArgs {
     /// Object name below each destination.
     #[arg(long)]
     pub name: Option<String>,
-    /// zstd worker threads (0: compress on the reading thread).
-    #[arg(long, default_value_t = 2)]
+    /// zstd worker threads (0: compress on the reading thread). One keeps compression off the reading
+    /// thread at a small, fixed memory cost.
+    #[arg(long, default_value_t = 1)]
     pub zstd_workers: u32,
-    /// Multipart part size in MiB for object stores.
-    #[arg(long, default_value_t = 16)]
+    /// Multipart part size in MiB for object stores (at least 5, S3's minimum).
+    #[arg(long, default_value_t = 8)]
     pub part_size_mib: usize,
 }
 

@@ -66,6 +66,16 @@ pub async fn target_of(state: &AppState, id: Uuid) -> Result<Target, AppError> {
     store::target(&id.to_string(), &full).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
 }
 
+/// The URL signer of a saved object-store destination (`None` for local directories).
+pub async fn signer_of(
+    state: &AppState,
+    id: Uuid,
+) -> Result<Option<std::sync::Arc<dyn object_store::signer::Signer>>, AppError> {
+    let m = find(state, id).await?;
+    let full = secrets::join(public_config(&m)?, &stored_secrets(state, &m)?);
+    store::signer(&full).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
+}
+
 /// Write, read back and delete a probe object.
 async fn probe(config: &DestinationConfig) -> DestinationTestResult {
     let started = Instant::now();

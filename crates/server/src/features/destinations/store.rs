@@ -229,3 +229,62 @@ pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
         }
     })
 }
+
+/// A URL signer for object-store destinations (presigned downloads); `None` for local directories.
+pub fn signer(
+    config: &DestinationConfig,
+) -> Result<Option<Arc<dyn object_store::signer::Signer>>, String> {
+    let err = |e: object_store::Error| format!("invalid configuration: {e}");
+    Ok(match config {
+        DestinationConfig::Local { .. } => None,
+        DestinationConfig::S3 {
+            endpoint,
+            region,
+            bucket,
+            access_key_id,
+            secret_access_key,
+            path_style,
+            allow_http,
+            ..
+        } => {
+            let mut b = AmazonS3Builder::new()
+                .with_region(region)
+                .with_bucket_name(bucket)
+                .with_access_key_id(access_key_id)
+                .with_secret_access_key(secret_access_key.clone().unwrap_or_default())
+                .with_allow_http(*allow_http)
+                .with_virtual_hosted_style_request(!path_style);
+            if let Some(e) = endpoint {
+                b = b.with_endpoint(e);
+            }
+            Some(Arc::new(b.build().map_err(err)?))
+        }
+        DestinationConfig::Gcs {
+            bucket,
+            service_account_json,
+            ..
+        } => Some(Arc::new(
+            GoogleCloudStorageBuilder::new()
+                .with_bucket_name(bucket)
+                .with_service_account_key(service_account_json.clone().unwrap_or_default())
+                .build()
+                .map_err(err)?,
+        )),
+        DestinationConfig::Azure {
+            account,
+            container,
+            access_key,
+            use_emulator,
+            ..
+        } => {
+            let mut b = MicrosoftAzureBuilder::new()
+                .with_account(account)
+                .with_container_name(container)
+                .with_use_emulator(*use_emulator);
+            if let Some(k) = access_key {
+                b = b.with_access_key(k);
+            }
+            Some(Arc::new(b.build().map_err(err)?))
+        }
+    })
+}

@@ -1,6 +1,8 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use futures::StreamExt;
-use pgward_api_types::{ApiError, Execution, ExecutionListQuery, ExecutionPage, ExecutionTrigger};
+use pgward_api_types::{
+    ApiError, DownloadUrl, Execution, ExecutionListQuery, ExecutionPage, ExecutionTrigger,
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -194,5 +196,76 @@ async fn retention_preview(
 ) -> Result<web::Json<Vec<Execution>>, AppError> {
     Ok(web::Json(
         super::retention::preview(&state, id.into_inner()).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct DownloadUrlQuery {
+    /// Which copy; the first object-store copy when omitted.
+    destination_id: Option<Uuid>,
+    /// Lifetime of the URL in seconds, 60-86400 (default 900).
+    expires_in_secs: Option<u64>,
+}
+
+/// A presigned URL for downloading a backup straight from S3, GCS or Azure (not for local directories).
+#[utoipa::path(
+    operation_id = "execution_download_url",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "execution id"), DownloadUrlQuery),
+    responses(
+        (status = 200, description = "the URL and when it expires", body = DownloadUrl),
+        (status = 400, description = "malformed query", body = ApiError),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such execution, or no stored copy there", body = ApiError),
+        (status = 422, description = "the copy is on a local directory (use /download) or the lifetime is out of range", body = ApiError),
+    )
+)]
+#[get("/executions/{id}/download-url")]
+async fn download_url(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+    q: web::Query<DownloadUrlQuery>,
+) -> Result<web::Json<DownloadUrl>, AppError> {
+    let secs = q.expires_in_secs.unwrap_or(900);
+    if !(60..=86_400).contains(&secs) {
+        return Err(AppError::field("expires_in_secs", "must be 60 to 86400"));
+    }
+    let exec = service::find(&state, id.into_inner()).await?;
+    if exec.status != "success" {
+        return Err(AppError::NotFound("stored backup"));
+    }
+    let objects = service::objects_of(&exec);
+    let mut candidates: Vec<_> = match q.destination_id {
+        Some(d) => objects.iter().filter(|o| o.destination_id == d).collect(),
+        None => objects.iter().collect(),
+    };
+    if candidates.is_empty() {
+        return Err(AppError::NotFound("stored copy"));
+    }
+    // Globals files sit beside the dump; the URL is for the dump itself.
+    candidates.retain(|o| !o.key.contains(".globals."));
+    for o in candidates {
+        if let Some(signer) =
+            crate::features::destinations::service::signer_of(&state, o.destination_id).await?
+        {
+            let url = signer
+                .signed_url(
+                    object_store::signer::Method::GET,
+                    &o.key.as_str().into(),
+                    std::time::Duration::from_secs(secs),
+                )
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a download URL: {e}")))?;
+            return Ok(web::Json(DownloadUrl {
+                url: url.to_string(),
+                destination_id: o.destination_id,
+                expires_at: chrono::Utc::now() + chrono::Duration::seconds(secs as i64),
+            }));
+        }
+    }
+    Err(AppError::field(
+        "destination_id",
+        "local directories have no URL; use /download",
     ))
 }

@@ -16,5 +16,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::cancel)
         .service(handlers::delete)
         .service(handlers::download)
+        .service(handlers::download_url)
         .service(handlers::retention_preview);
 }
