@@ -142,17 +142,18 @@ pub fn validate(config: &DestinationConfig, local_roots: &[PathBuf], f: &mut Fie
     }
 }
 
-/// The engine target for a complete configuration.
-pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
+/// A configuration made concrete: the directory, or the object-store client of its kind.
+enum Built {
+    Local(PathBuf),
+    S3(Arc<object_store::aws::AmazonS3>),
+    Gcs(Arc<object_store::gcp::GoogleCloudStorage>),
+    Azure(Arc<object_store::azure::MicrosoftAzure>),
+}
+
+fn build(config: &DestinationConfig) -> Result<(Built, String), String> {
     let err = |e: object_store::Error| format!("invalid configuration: {e}");
     Ok(match config {
-        DestinationConfig::Local { path } => Target::new(
-            id,
-            TargetKind::Local {
-                root: PathBuf::from(path),
-            },
-            "",
-        ),
+        DestinationConfig::Local { path } => (Built::Local(PathBuf::from(path)), String::new()),
         DestinationConfig::S3 {
             endpoint,
             region,
@@ -173,13 +174,8 @@ pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
             if let Some(e) = endpoint {
                 b = b.with_endpoint(e);
             }
-            let store = Arc::new(b.build().map_err(err)?);
-            Target::new(
-                id,
-                TargetKind::Object {
-                    store: store.clone(),
-                    multipart: Some(store),
-                },
+            (
+                Built::S3(Arc::new(b.build().map_err(err)?)),
                 prefix.clone().unwrap_or_default(),
             )
         }
@@ -193,13 +189,8 @@ pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
                 .with_service_account_key(service_account_json.clone().unwrap_or_default())
                 .build()
                 .map_err(err)?;
-            let store = Arc::new(store);
-            Target::new(
-                id,
-                TargetKind::Object {
-                    store: store.clone(),
-                    multipart: Some(store),
-                },
+            (
+                Built::Gcs(Arc::new(store)),
                 prefix.clone().unwrap_or_default(),
             )
         }
@@ -217,74 +208,43 @@ pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
             if let Some(k) = access_key {
                 b = b.with_access_key(k);
             }
-            let store = Arc::new(b.build().map_err(err)?);
-            Target::new(
-                id,
-                TargetKind::Object {
-                    store: store.clone(),
-                    multipart: Some(store),
-                },
+            (
+                Built::Azure(Arc::new(b.build().map_err(err)?)),
                 prefix.clone().unwrap_or_default(),
             )
         }
     })
 }
 
+/// The engine target for a complete configuration.
+pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
+    let (built, prefix) = build(config)?;
+    let kind = match built {
+        Built::Local(root) => TargetKind::Local { root },
+        Built::S3(s) => TargetKind::Object {
+            store: s.clone(),
+            multipart: Some(s),
+        },
+        Built::Gcs(s) => TargetKind::Object {
+            store: s.clone(),
+            multipart: Some(s),
+        },
+        Built::Azure(s) => TargetKind::Object {
+            store: s.clone(),
+            multipart: Some(s),
+        },
+    };
+    Ok(Target::new(id, kind, prefix))
+}
+
 /// A URL signer for object-store destinations (presigned downloads); `None` for local directories.
 pub fn signer(
     config: &DestinationConfig,
 ) -> Result<Option<Arc<dyn object_store::signer::Signer>>, String> {
-    let err = |e: object_store::Error| format!("invalid configuration: {e}");
-    Ok(match config {
-        DestinationConfig::Local { .. } => None,
-        DestinationConfig::S3 {
-            endpoint,
-            region,
-            bucket,
-            access_key_id,
-            secret_access_key,
-            path_style,
-            allow_http,
-            ..
-        } => {
-            let mut b = AmazonS3Builder::new()
-                .with_region(region)
-                .with_bucket_name(bucket)
-                .with_access_key_id(access_key_id)
-                .with_secret_access_key(secret_access_key.clone().unwrap_or_default())
-                .with_allow_http(*allow_http)
-                .with_virtual_hosted_style_request(!path_style);
-            if let Some(e) = endpoint {
-                b = b.with_endpoint(e);
-            }
-            Some(Arc::new(b.build().map_err(err)?))
-        }
-        DestinationConfig::Gcs {
-            bucket,
-            service_account_json,
-            ..
-        } => Some(Arc::new(
-            GoogleCloudStorageBuilder::new()
-                .with_bucket_name(bucket)
-                .with_service_account_key(service_account_json.clone().unwrap_or_default())
-                .build()
-                .map_err(err)?,
-        )),
-        DestinationConfig::Azure {
-            account,
-            container,
-            access_key,
-            use_emulator,
-            ..
-        } => {
-            let mut b = MicrosoftAzureBuilder::new()
-                .with_account(account)
-                .with_container_name(container)
-                .with_use_emulator(*use_emulator);
-            if let Some(k) = access_key {
-                b = b.with_access_key(k);
-            }
-            Some(Arc::new(b.build().map_err(err)?))
-        }
+    Ok(match build(config)?.0 {
+        Built::Local(_) => None,
+        Built::S3(s) => Some(s),
+        Built::Gcs(s) => Some(s),
+        Built::Azure(s) => Some(s),
     })
 }
