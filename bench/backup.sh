@@ -403,11 +403,11 @@ report() {
   fi
   echo "| d | pgward archive: custom, zstd:$ARCHIVE_LEVEL, $ARCHIVE_WORKERS workers → local dir | ${M[d,3]} | $(mib "${M[d,4]}") | $(kmib "${M[d,5]}") | ${gain_d}% smaller than the zip | ≥ 10% | $res_d |"
   if [ "$DO_S3" = 1 ]; then
-    echo "| e | pgward defaults → S3 (moto), 16 MiB parts | ${M[e,3]} | $(mib "${M[e,4]}") | $rss_e (pgward alone: $hwm_e) | peak RSS | ≤ 64 MiB | $res_e |"
+    echo "| e | pgward defaults → S3 (moto), 8 MiB parts | ${M[e,3]} | $(mib "${M[e,4]}") | $rss_e (pgward alone: $hwm_e) | peak RSS | ≤ 64 MiB | $res_e |"
     echo "| e′ | S3 peak RSS flat across sizes | | | | $flat_fig | spread ≤ 8 MiB | $res_flat |"
   fi
   echo
-  echo "pgward default settings (row c) = $( [ "$DEF" = b ] && echo "row b (custom, zstd:3, 2 zstd workers)" || echo "row c2")." \
+  echo "pgward default settings (row c) = $( [ "$DEF" = b ] && echo "row b (custom, zstd:3, default zstd workers)" || echo "row c2")." \
     "Peak RSS is GNU time's \"Maximum resident set size\", which for pgward is the larger of pgward and its pg_dump child" \
     "and for a pipeline the largest process in it; \"pgward alone\" is pgward's own VmHWM sampled every 0.1 s."
   echo

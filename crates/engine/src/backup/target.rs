@@ -24,7 +24,7 @@ pub struct PendingUpload {
 /// Streams `rx` as a multipart upload whose id is reported through `started` before any data is sent.
 /// Parts are `part_size` bytes (the last may be smaller); at most two are in flight.
 async fn upload_tracked(
-    mp: &dyn MultipartStore,
+    mp: Arc<dyn MultipartStore>,
     target_id: &str,
     key: &str,
     mut rx: mpsc::Receiver<Chunk>,
@@ -45,8 +45,10 @@ async fn upload_tracked(
         });
     }
     let mut parts: Vec<PartId> = Vec::new();
+    // Spawned, so a part uploads while the next one fills; awaited in order, so part ids stay ordered.
     let mut inflight = FuturesOrdered::new();
-    let mut buf = bytes::BytesMut::new();
+    let mut aborts = Vec::new();
+    let mut buf = bytes::BytesMut::with_capacity(part_size);
     let mut size = 0u64;
     let mut idx = 0usize;
     let result: Result<(), String> = async {
@@ -62,14 +64,28 @@ async fn upload_tracked(
                 None => return Err("aborted".to_string()),
             }
             while buf.len() >= part_size || (finishing && (!buf.is_empty() || idx == 0)) {
-                let take = buf.len().min(part_size);
-                let part = buf.split_to(take).freeze();
-                inflight.push_back(mp.put_part(&path, &id, idx, PutPayload::from(part)));
+                // A fresh buffer per part: frozen parts never share (and pin) the next part's allocation.
+                let part = if buf.len() > part_size {
+                    bytes::Bytes::copy_from_slice(&buf.split_to(part_size))
+                } else {
+                    std::mem::replace(&mut buf, bytes::BytesMut::with_capacity(part_size)).freeze()
+                };
+                let (mp, path, id) = (mp.clone(), path.clone(), id.clone());
+                let i = idx;
+                let handle = tokio::spawn(async move {
+                    mp.put_part(&path, &id, i, PutPayload::from(part)).await
+                });
+                aborts.push(handle.abort_handle());
+                inflight.push_back(handle);
                 idx += 1;
+                // At most two parts in flight: memory stays at about three part sizes.
                 if inflight.len() >= 2
                     && let Some(done) = inflight.next().await
                 {
-                    parts.push(done.map_err(|e| format!("uploading: {e}"))?);
+                    parts.push(
+                        done.map_err(|e| format!("uploading: {e}"))?
+                            .map_err(|e| format!("uploading: {e}"))?,
+                    );
                 }
                 if buf.is_empty() {
                     break;
@@ -77,7 +93,10 @@ async fn upload_tracked(
             }
             if finishing {
                 while let Some(p) = inflight.next().await {
-                    parts.push(p.map_err(|e| format!("uploading: {e}"))?);
+                    parts.push(
+                        p.map_err(|e| format!("uploading: {e}"))?
+                            .map_err(|e| format!("uploading: {e}"))?,
+                    );
                 }
                 mp.complete_multipart(&path, &id, std::mem::take(&mut parts))
                     .await
@@ -88,6 +107,10 @@ async fn upload_tracked(
     }
     .await;
     if result.is_err() {
+        // Parts still uploading are stopped before the upload is aborted.
+        for h in &aborts {
+            h.abort();
+        }
         drop(inflight);
         let _ = mp.abort_multipart(&path, &id).await;
     }
@@ -218,7 +241,7 @@ impl Target {
             TargetKind::Object {
                 multipart: Some(mp),
                 ..
-            } => upload_tracked(mp.as_ref(), &self.id, key, rx, part_size, started).await,
+            } => upload_tracked(mp.clone(), &self.id, key, rx, part_size, started).await,
             TargetKind::Object {
                 store,
                 multipart: None,

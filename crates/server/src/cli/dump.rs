@@ -37,9 +37,9 @@ pub struct DumpArgs {
     /// Object name below each destination.
     #[arg(long)]
     pub name: Option<String>,
-    /// zstd worker threads (0: compress on the reading thread). One keeps compression off the reading
-    /// thread at a small, fixed memory cost.
-    #[arg(long, default_value_t = 1)]
+    /// zstd worker threads (0: compress on the reading thread). 0 is the default: pg_dump, a separate
+    /// process, is the slower side, and zstd's worker buffers would cost ~35 MiB (measured, bench/RESULTS.md).
+    #[arg(long, default_value_t = 0)]
     pub zstd_workers: u32,
     /// Multipart part size in MiB for object stores (at least 5, S3's minimum).
     #[arg(long, default_value_t = 8)]

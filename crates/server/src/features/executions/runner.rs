@@ -235,7 +235,8 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         targets: targets.clone(),
         key: key.clone(),
         part_size: part_size(db_size.unwrap_or(0)),
-        zstd_workers: 1,
+        // pg_dump is the slower process; zstd on this thread keeps memory small (bench/RESULTS.md).
+        zstd_workers: 0,
         progress: progress.clone(),
         cancel: cancel.clone(),
         timeout: spec
