@@ -111,6 +111,10 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
         String::from_utf8_lossy(&out.stderr)
     );
 
+    assert!(
+        stdout.contains("\"download backup\""),
+        "the flow did not reach the download: {stdout}"
+    );
     // What the browser did is what the API holds: one task, its run succeeded, the file is on disk.
     let tasks = admin.list_tasks().await.unwrap().items;
     assert_eq!(

@@ -25,20 +25,11 @@
 //   PGWARD_CHROMIUM     browser binary (default /usr/bin/chromium)
 //   PGWARD_CACHE        where scripts/deps.sh installed playwright-core (default ~/.cache/pgward)
 
-import { createRequire } from 'node:module';
-import { mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-function env(name, fallback) {
-  const v = process.env[name];
-  if (v !== undefined && v !== '') return v;
-  if (fallback === undefined) {
-    console.log(JSON.stringify({ ok: false, error: `environment variable ${name} is required` }));
-    process.exit(2);
-  }
-  return fallback;
-}
+import { env, runFlow } from './harness.mjs';
 
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
 const baseUrl = env('BASE_URL').replace(/\/+$/, '');
@@ -48,52 +39,18 @@ const dbName = env('DB_NAME');
 const destDir = env('DEST_DIR');
 const destName = env('DEST_NAME', `e2e-local-${stamp}`);
 const taskName = env('TASK_NAME', `e2e-nightly-${stamp}`);
-const artifacts = env('E2E_ARTIFACTS', '/tmp');
 const totalMs = Number(env('E2E_TIMEOUT_MS', '120000'));
 const runMs = Number(env('E2E_RUN_TIMEOUT_MS', '90000'));
 const shotDir = process.env.E2E_SCREENSHOT_DIR || '';
-const chromiumPath = env('PGWARD_CHROMIUM', '/usr/bin/chromium');
-const cache = env('PGWARD_CACHE', path.join(homedir(), '.cache', 'pgward'));
 
 if (!path.isAbsolute(destDir)) {
   console.log(JSON.stringify({ ok: false, error: `DEST_DIR must be an absolute path, got ${destDir}` }));
   process.exit(2);
 }
 
-function loadPlaywright() {
-  // scripts/deps.sh installs it under $PGWARD_CACHE/node; NODE_PATH works as a fallback.
-  const attempts = [
-    () => createRequire(path.join(cache, 'node', 'package.json'))('playwright-core'),
-    () => createRequire(import.meta.url)('playwright-core'),
-  ];
-  for (const attempt of attempts) {
-    try {
-      return attempt();
-    } catch {
-      // try the next place
-    }
-  }
-  console.log(JSON.stringify({
-    ok: false,
-    error: `playwright-core not found under ${cache}/node/node_modules or NODE_PATH; run scripts/deps.sh`,
-  }));
-  process.exit(2);
-}
 
-const { chromium } = loadPlaywright();
 
-const steps = [];
-const consoleErrors = [];
-const pageErrors = [];
-const started = Date.now();
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  const detail = await fn();
-  steps.push({ step: name, ms: Date.now() - t0, ...(detail ? { detail } : {}) });
-}
-
-async function run(page) {
+async function run(page, step) {
   const byTestId = (id) => page.getByTestId(id);
   const errorBanner = byTestId('error').first();
 
@@ -251,72 +208,4 @@ async function run(page) {
   });
 }
 
-async function main() {
-  const userDataDir = mkdtempSync(path.join(tmpdir(), 'pgward-backup-chromium-'));
-  let context;
-  let page;
-  let timer;
-  try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-      ],
-      viewport: { width: 1280, height: 900 },
-      acceptDownloads: true,
-      timeout: 20000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20000);
-    page.setDefaultNavigationTimeout(20000);
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => pageErrors.push(String(err?.stack || err)));
-    page.on('dialog', (dialog) => dialog.accept());
-
-    const overall = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`backup run exceeded ${totalMs} ms`)), totalMs);
-    });
-    await Promise.race([run(page), overall]);
-    if (pageErrors.length) throw new Error(`uncaught error in the page: ${pageErrors[0]}`);
-    // For a person to look at: what the operator saw at the end.
-    if (process.env.E2E_SCREENSHOT) await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true });
-
-    console.log(JSON.stringify({ ok: true, ms: Date.now() - started, destination: destName, task: taskName, steps }));
-    return 0;
-  } catch (err) {
-    const failure = { ok: false, error: String(err?.message || err), ms: Date.now() - started, steps };
-    try {
-      mkdirSync(artifacts, { recursive: true });
-      if (page) {
-        failure.url = page.url();
-        const shot = path.join(artifacts, 'pgward-backup-failure.png');
-        await page.screenshot({ path: shot, fullPage: true, timeout: 5000 });
-        failure.screenshot = shot;
-        const html = path.join(artifacts, 'pgward-backup-failure.html');
-        writeFileSync(html, await page.content());
-        failure.html = html;
-      }
-    } catch (artifactErr) {
-      failure.artifact_error = String(artifactErr?.message || artifactErr);
-    }
-    console.log(JSON.stringify(failure));
-    for (const e of consoleErrors) console.error(`console error: ${e}`);
-    for (const e of pageErrors) console.error(`page error: ${e}`);
-    return 1;
-  } finally {
-    clearTimeout(timer);
-    if (context) await context.close().catch(() => {});
-    rmSync(userDataDir, { recursive: true, force: true });
-  }
-}
-
-process.exit(await main());
+process.exit(await runFlow('backup', run, { totalMs, acceptDownloads: true, summary: () => ({ destination: destName, task: taskName }) }));
