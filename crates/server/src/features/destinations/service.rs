@@ -66,6 +66,12 @@ pub async fn target_of(state: &AppState, id: Uuid) -> Result<Target, AppError> {
     store::target(&id.to_string(), &full).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
 }
 
+/// The target of a saved destination addressed by full keys (as executions record them, prefix included).
+pub async fn target_by_full_key(state: &AppState, id: Uuid) -> Result<Target, AppError> {
+    let t = target_of(state, id).await?;
+    Ok(Target::new(t.id.clone(), t.kind.clone(), ""))
+}
+
 /// The URL signer of a saved object-store destination (`None` for local directories).
 pub async fn signer_of(
     state: &AppState,

@@ -155,9 +155,9 @@ async fn download(
     }
     .ok_or(AppError::NotFound("stored copy"))?;
     let target =
-        crate::features::destinations::service::target_of(&state, object.destination_id).await?;
-    let bare = pgward_engine::backup::Target::new(target.id.clone(), target.kind.clone(), "");
-    let stream = bare
+        crate::features::destinations::service::target_by_full_key(&state, object.destination_id)
+            .await?;
+    let stream = target
         .stream(&object.key)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("reading the backup: {e}")))?;

@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 use pgward_api_types::{Execution, RetentionPolicy};
-use pgward_engine::backup::naming;
 use pgward_entity::executions;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -113,20 +112,7 @@ pub async fn apply(
 ) -> Result<Vec<Uuid>, AppError> {
     let mut deleted = Vec::new();
     for e in candidates(state, task, now).await? {
-        let mut failures = Vec::new();
-        for o in service::objects_of(&e) {
-            match crate::features::destinations::service::target_of(state, o.destination_id).await {
-                Ok(t) => {
-                    let bare = pgward_engine::backup::Target::new(t.id.clone(), t.kind.clone(), "");
-                    for key in [o.key.clone(), naming::manifest_key(&o.key)] {
-                        if let Err(err) = bare.delete(&key).await {
-                            failures.push(format!("{key}: {err}"));
-                        }
-                    }
-                }
-                Err(err) => failures.push(format!("destination {}: {err}", o.destination_id)),
-            }
-        }
+        let failures = service::delete_objects(state, &service::objects_of(&e)).await;
         let (status, message) = if failures.is_empty() {
             ("deleted", "removed by retention".to_string())
         } else {

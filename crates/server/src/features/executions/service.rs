@@ -227,6 +227,27 @@ pub async fn cancel(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
     get(state, id).await
 }
 
+/// Deletes stored objects and their manifests everywhere, one by one: a failure is reported and never
+/// stops the others. Returns what could not be deleted.
+pub async fn delete_objects(state: &AppState, objects: &[ExecutionObject]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for o in objects {
+        match crate::features::destinations::service::target_by_full_key(state, o.destination_id)
+            .await
+        {
+            Ok(t) => {
+                for key in [o.key.clone(), naming::manifest_key(&o.key)] {
+                    if let Err(err) = t.delete(&key).await {
+                        failures.push(format!("{key}: {err}"));
+                    }
+                }
+            }
+            Err(err) => failures.push(format!("destination {}: {err}", o.destination_id)),
+        }
+    }
+    failures
+}
+
 /// Removes the backup's objects and manifests from every destination; the record stays, as `deleted`.
 pub async fn delete(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
     let row = find(state, id).await?;
@@ -235,21 +256,7 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
             "cancel the execution before deleting it".into(),
         ));
     }
-    let mut failures = Vec::new();
-    for o in objects_of(&row) {
-        match crate::features::destinations::service::target_of(state, o.destination_id).await {
-            Ok(t) => {
-                // Keys are stored with the destination prefix; delete through a prefix-less view.
-                let bare = pgward_engine::backup::Target::new(t.id.clone(), t.kind.clone(), "");
-                for key in [o.key.clone(), naming::manifest_key(&o.key)] {
-                    if let Err(e) = bare.delete(&key).await {
-                        failures.push(format!("{}: {e}", o.destination_id));
-                    }
-                }
-            }
-            Err(e) => failures.push(format!("{}: {e}", o.destination_id)),
-        }
-    }
+    let failures = delete_objects(state, &objects_of(&row)).await;
     if !failures.is_empty() {
         executions::Entity::update_many()
             .col_expr(
