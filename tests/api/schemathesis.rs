@@ -89,6 +89,8 @@ async fn run(
     let filter: Vec<String> = filter.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
         Command::new(st)
+            .arg("--config-file")
+            .arg(repo_root().join("tests/api/schemathesis.toml"))
             .arg("run")
             .arg(repo_root().join("openapi/openapi.json"))
             .args(["--url", &url])
@@ -101,6 +103,8 @@ async fn run(
             .args(["--generation-with-security-parameters", "false", "--no-color"])
             .arg("--report-dir")
             .arg(report.path())
+            // Its crash cache (.schemathesis/) goes into the working directory: keep it out of the tree.
+            .current_dir(report.path())
             .output()
             .expect("run schemathesis")
     })
