@@ -1,6 +1,6 @@
 //! `/executions`: backup runs, newest first, filtered by status and task (both kept in the URL). The
 //! list refreshes itself every two seconds while a run on the page is queued or running. Per row:
-//! cancel, download (through the API with the bearer token, saved from a Blob) and delete.
+//! cancel, download (a short-lived link the browser streams to disk) and delete.
 
 use std::time::Duration;
 
@@ -11,7 +11,9 @@ use pgward_api_types::{Execution, ExecutionListQuery, ExecutionStatus, Execution
 use uuid::Uuid;
 
 use crate::session::{Session, use_session};
-use crate::ui::{confirm, error_banner, format_bytes, format_duration_ms, format_local, save_file};
+use crate::ui::{
+    confirm, error_banner, format_bytes, format_duration_ms, format_local, start_download,
+};
 
 const PAGE_SIZE: u32 = 50;
 const POLL: Duration = Duration::from_secs(2);
@@ -407,11 +409,11 @@ fn exec_row(
         let filename = filename.clone();
         spawn_local(async move {
             let result = session
-                .call(|c| async move { c.download_execution(id, None).await })
+                .call(|c| async move { c.download_url(id, None, None).await })
                 .await;
             busy.set(false);
             downloading.set(false);
-            match result.and_then(|bytes| save_file(&filename, &bytes)) {
+            match result.and_then(|link| start_download(&link.url, &filename)) {
                 Ok(()) => {}
                 Err(e) => action_error.set(Some(e)),
             }

@@ -82,6 +82,7 @@ struct TaskForm {
     timezone: RwSignal<String>,
     active: RwSignal<bool>,
     format: RwSignal<String>,
+    jobs: RwSignal<String>,
     compression: RwSignal<String>,
     level: RwSignal<String>,
     recipients: RwSignal<String>,
@@ -133,6 +134,7 @@ fn format_str(f: BackupFormat) -> &'static str {
     match f {
         BackupFormat::Custom => "custom",
         BackupFormat::Plain => "plain",
+        BackupFormat::Directory => "directory",
     }
 }
 
@@ -176,6 +178,7 @@ impl TaskForm {
             timezone: s(),
             active: b(),
             format: s(),
+            jobs: s(),
             compression: s(),
             level: s(),
             recipients: s(),
@@ -216,6 +219,7 @@ impl TaskForm {
             timezone: browser_timezone(),
             active: true,
             format: BackupFormat::default(),
+            parallel_jobs: 1,
             compression: CompressionAlgorithm::default(),
             compression_level: None,
             encryption_recipients: Vec::new(),
@@ -236,6 +240,7 @@ impl TaskForm {
         self.timezone.set(spec.timezone.clone());
         self.active.set(spec.active);
         self.format.set(format_str(spec.format).into());
+        self.jobs.set(spec.parallel_jobs.to_string());
         self.compression
             .set(compression_str(spec.compression).into());
         self.level.set(opt_num(spec.compression_level));
@@ -285,7 +290,15 @@ impl TaskForm {
         }
         let format = match self.format.get_untracked().as_str() {
             "plain" => BackupFormat::Plain,
+            "directory" => BackupFormat::Directory,
             _ => BackupFormat::Custom,
+        };
+        // Only the directory format dumps in parallel; the other formats always take one job.
+        let parallel_jobs = if format == BackupFormat::Directory {
+            p.number("parallel_jobs", &self.jobs.get_untracked())
+                .unwrap_or(1)
+        } else {
+            1
         };
         let compression = match self.compression.get_untracked().as_str() {
             "gzip" => CompressionAlgorithm::Gzip,
@@ -326,6 +339,7 @@ impl TaskForm {
             timezone: self.timezone.get_untracked().trim().to_string(),
             active: self.active.get_untracked(),
             format,
+            parallel_jobs,
             compression,
             compression_level,
             encryption_recipients: lines(&self.recipients.get_untracked()),
@@ -1023,8 +1037,23 @@ fn task_form(page: Page, databases: DbResource, destinations: DestResource) -> i
                     <select data-testid="task-form-format" bind:value=form.format>
                         <option value="custom">"Custom archive (pg_restore)"</option>
                         <option value="plain">"Plain SQL (psql)"</option>
+                        <option value="directory">"Directory archive, parallel (pg_restore -j)"</option>
                     </select>
                 </label>
+                <Show when=move || form.format.get() == "directory">
+                    <label class="field">
+                        <span>"Parallel jobs " <small class="muted">"(1-16)"</small></span>
+                        <input
+                            type="number"
+                            min="1"
+                            max="16"
+                            data-testid="task-form-jobs"
+                            class:invalid=move || errors.with(|e| e.contains_key("parallel_jobs"))
+                            bind:value=form.jobs
+                        />
+                        {field_error(errors, "parallel_jobs")}
+                    </label>
+                </Show>
                 <div class="field-row">
                     <label class="field">
                         <span>"Compression"</span>
@@ -1286,6 +1315,7 @@ fn update_request(spec: TaskSpec) -> UpdateTaskRequest {
         timezone: Some(spec.timezone),
         active: Some(spec.active),
         format: Some(spec.format),
+        parallel_jobs: Some(spec.parallel_jobs),
         compression: Some(spec.compression),
         compression_level: Some(spec.compression_level),
         encryption_recipients: Some(spec.encryption_recipients),

@@ -134,35 +134,23 @@ pub fn browser_timezone() -> String {
         .unwrap_or_else(|| "UTC".into())
 }
 
-/// Offers `bytes` to the user as a file download (a Blob behind a temporary object URL).
-pub fn save_file(filename: &str, bytes: &[u8]) -> Result<(), String> {
-    let fail = |e: JsValue| format!("could not save the file: {e:?}");
-    let array = js_sys::Uint8Array::from(bytes);
-    let parts = js_sys::Array::of1(&array);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/octet-stream");
-    let blob =
-        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(fail)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+/// Starts the browser's own download of `url` (a short-lived link from the API): the browser streams
+/// the file to disk, so backups of any size never pass through this page's memory.
+pub fn start_download(url: &str, filename: &str) -> Result<(), String> {
+    let fail = |e: JsValue| format!("could not start the download: {e:?}");
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
     let anchor: web_sys::HtmlAnchorElement =
         document.create_element("a").map_err(fail)?.unchecked_into();
-    anchor.set_href(&url);
+    anchor.set_href(url);
+    // Honoured for pgward's own links; object stores' presigned URLs are served as binary downloads.
     anchor.set_download(filename);
     anchor.set_hidden(true);
     let body = document.body().ok_or("no document body")?;
     body.append_child(&anchor).map_err(fail)?;
     anchor.click();
     anchor.remove();
-    // Give the browser time to pick the blob up before the URL goes.
-    set_timeout(
-        move || {
-            let _ = web_sys::Url::revoke_object_url(&url);
-        },
-        std::time::Duration::from_secs(60),
-    );
     Ok(())
 }
 

@@ -29,6 +29,8 @@ fn request(server: &PgServer, db: &str, targets: Vec<Target>, key: &str) -> Dump
         key: key.to_string(),
         part_size: 5 * 1024 * 1024,
         zstd_workers: 0,
+        jobs: 1,
+        work_dir: std::env::temp_dir(),
         progress: Progress::default(),
         cancel: CancellationToken::new(),
         timeout: None,
@@ -88,13 +90,26 @@ fn restore(server: &PgServer, dump: &[u8], format: DumpFormat) -> String {
     pagila::create_db(server, &db);
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), dump).unwrap();
+    let unpacked = tempfile::tempdir().unwrap();
+    let pg_restore = |archive: &Path, extra: &[&str]| {
+        std::process::Command::new(client_bin(server.major, "pg_restore"))
+            .args(["--exit-on-error", "--no-owner", "-d", &server.url(&db)])
+            .args(extra)
+            .arg(archive)
+            .output()
+            .unwrap()
+    };
     let out = match format {
         DumpFormat::Plain => pagila::psql(server, &db, &["-f", &file.path().to_string_lossy()]),
-        DumpFormat::Custom => std::process::Command::new(client_bin(server.major, "pg_restore"))
-            .args(["--exit-on-error", "--no-owner", "-d", &server.url(&db)])
-            .arg(file.path())
-            .output()
-            .unwrap(),
+        DumpFormat::Custom => pg_restore(file.path(), &[]),
+        DumpFormat::Directory => {
+            // The stored object is a tar of pg_dump's directory, rooted at `dump/`.
+            tar::Archive::new(dump).unpack(unpacked.path()).unwrap();
+            pg_restore(
+                &unpacked.path().join("dump"),
+                &["--format=directory", "--jobs=2"],
+            )
+        }
     };
     assert!(
         out.status.success(),
@@ -166,7 +181,7 @@ async fn every_format_and_compression_round_trips() {
     pagila::load(server, &db, 1);
     let expected = pagila::fingerprint(server, &db);
     let dir = tempfile::tempdir().unwrap();
-    for format in [DumpFormat::Plain, DumpFormat::Custom] {
+    for format in [DumpFormat::Plain, DumpFormat::Custom, DumpFormat::Directory] {
         for compression in [
             Compression::None,
             Compression::Zstd { level: 3 },
@@ -178,6 +193,7 @@ async fn every_format_and_compression_round_trips() {
             let mut req = request(server, &db, vec![local(dir.path())], &key);
             req.format = format;
             req.compression = compression;
+            req.jobs = 2;
             let out = run_dump(req)
                 .await
                 .unwrap_or_else(|e| panic!("{format:?} {compression:?}: {e}"));
@@ -395,4 +411,90 @@ async fn a_dump_that_produces_nothing_fails_as_stalled() {
 async fn a_dump_that_takes_too_long_fails_as_timed_out() {
     let err = blocked_dump(None, Some(std::time::Duration::from_secs(1))).await;
     assert!(matches!(err, DumpError::Timeout(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_directory_dump_runs_parallel_jobs_through_the_pipeline_and_removes_its_work_directory() {
+    let server = fleet().get(16);
+    let db = format!("p_{}", uuid::Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let work = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = s3().bucket().await;
+    let targets = vec![
+        local(dir.path()),
+        Target::new(
+            "s3",
+            TargetKind::Object {
+                store: s3().store(&bucket),
+                multipart: None,
+            },
+            "",
+        ),
+    ];
+    let key = "dir/2026/11/25/dir-20261125T020000+0100-abcd1234.tar.zst";
+    let mut req = request(server, &db, targets.clone(), key);
+    req.format = DumpFormat::Directory;
+    req.jobs = 3;
+    req.work_dir = work.path().to_path_buf();
+    let progress = req.progress.clone();
+    let out = run_dump(req).await.unwrap();
+
+    assert_eq!(walk(work.path()).len(), 0, "the work directory is removed");
+    assert!(
+        progress
+            .bytes_read
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0,
+        "progress counts what pg_dump wrote"
+    );
+    for t in &targets {
+        let stored = t.get_all(key).await.unwrap();
+        assert_eq!(sha(&stored), out.sha256, "{}", t.id);
+    }
+    let stored = targets[1].get_all(key).await.unwrap();
+    assert_eq!(
+        restore(server, &decode(&stored, key, None), DumpFormat::Directory),
+        pagila::fingerprint(server, &db)
+    );
+
+    // A directory dump that fails (here: stalled behind a lock) leaves no work directory either.
+    use sqlx::Connection;
+    let mut locker = sqlx::PgConnection::connect(&server.url(&db)).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+    sqlx::query("LOCK TABLE public.film IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let mut req = request(server, &db, vec![local(dir.path())], "dir/blocked.tar.zst");
+    req.format = DumpFormat::Directory;
+    req.jobs = 2;
+    req.work_dir = work.path().to_path_buf();
+    req.stall_timeout = Some(std::time::Duration::from_secs(1));
+    let err = run_dump(req).await.unwrap_err();
+    assert!(matches!(err, DumpError::Stalled(_)), "{err}");
+    assert_eq!(walk(work.path()).len(), 0, "the work directory is removed");
+    assert!(!dir.path().join("dir/blocked.tar.zst").exists());
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+}
+
+#[test]
+fn work_directories_of_dead_processes_are_swept_and_live_ones_kept() {
+    let work = tempfile::tempdir().unwrap();
+    // A process that has exited: its pid no longer names a live process.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let stale = work.path().join(format!("pgward-dump-{dead}-x1"));
+    let live = work
+        .path()
+        .join(format!("pgward-dump-{}-x2", std::process::id()));
+    let other = work.path().join("not-ours");
+    for d in [&stale, &live, &other] {
+        std::fs::create_dir_all(d.join("dump")).unwrap();
+        std::fs::write(d.join("dump/toc.dat"), b"x").unwrap();
+    }
+    let removed = pgward_engine::backup::sweep_work_dir(work.path());
+    assert_eq!(removed, vec![stale.clone()]);
+    assert!(!stale.exists() && live.exists() && other.exists());
 }

@@ -196,17 +196,45 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
         sha,
         "presigned download differs"
     );
-    let local_url = app
+    // A local copy gets a signed pgward link: no token needed, same bytes, streamed.
+    let link = admin
+        .download_url(done.id, Some(local), Some(60))
+        .await
+        .unwrap();
+    assert_eq!(link.destination_id, local);
+    assert!(link.url.starts_with(&app.address), "{}", link.url);
+    let got = reqwest::get(&link.url).await.unwrap();
+    assert_eq!(got.status().as_u16(), 200);
+    assert_eq!(hex::encode(Sha256::digest(got.bytes().await.unwrap())), sha);
+    // Tampered links and access tokens are not tickets, and a ticket is not an access token.
+    let ticket = link.url.rsplit('/').next().unwrap().to_string();
+    let mut forged = ticket.clone();
+    forged.pop();
+    forged.push(if ticket.ends_with('A') { 'B' } else { 'A' });
+    for bad in [forged, admin.token().unwrap().to_string()] {
+        let r = reqwest::get(app.url(&format!("/api/v1/downloads/{bad}")))
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+        let body: ApiError = r.json().await.unwrap();
+        assert_eq!(body.code, ErrorCode::NotFound);
+    }
+    let as_bearer = app
         .http
-        .get(app.url(&format!(
-            "/api/v1/executions/{}/download-url?destination_id={local}",
-            done.id
-        )))
-        .bearer_auth(admin.token().unwrap())
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&ticket)
         .send()
         .await
         .unwrap();
-    assert_eq!(local_url.status().as_u16(), 422);
+    assert_eq!(as_bearer.status().as_u16(), 401);
+    // Without a destination the object-store copy is preferred (pgward stays out of the path).
+    let default = admin.download_url(done.id, None, None).await.unwrap();
+    assert_eq!(default.destination_id, remote);
+    let out_of_range = admin
+        .download_url(done.id, None, Some(5))
+        .await
+        .unwrap_err();
+    assert_eq!(out_of_range.status(), Some(422));
     let manifest: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.join(format!("{}.manifest.json", local_obj.key))).unwrap(),
     )
@@ -257,6 +285,11 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
         object_store::ObjectStoreExt::get(&*s3_manifest, &s3_obj.key.as_str().into())
             .await
             .is_err()
+    );
+    // A link handed out earlier ends with the backup.
+    assert_eq!(
+        reqwest::get(&link.url).await.unwrap().status().as_u16(),
+        404
     );
 }
 
@@ -506,4 +539,107 @@ async fn a_daily_0230_berlin_task_runs_at_the_documented_times_across_daylight_s
             .unwrap();
     }
     let _ = t;
+}
+
+#[tokio::test]
+async fn a_directory_format_task_dumps_with_parallel_jobs_restores_and_leaves_no_scratch() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let server = fleet().get(18);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let database = add_database(&admin, server, &db).await;
+    let (dest, dir) = local_destination(&admin, "disk").await;
+    let mut spec = task("directory", database, vec![dest]);
+    spec.format = BackupFormat::Directory;
+    spec.parallel_jobs = 2;
+    let t = admin.create_task(&spec).await.unwrap();
+    assert_eq!(
+        (t.spec.format, t.spec.parallel_jobs),
+        (BackupFormat::Directory, 2)
+    );
+
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let key = &done.objects[0].key;
+    assert!(key.ends_with(".tar.zst"), "{key}");
+    let stored = std::fs::read(dir.join(key)).unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&stored)), done.sha256.unwrap());
+
+    // Unpack and restore the way the README describes: zstd -d | tar x; pg_restore -Fd -j.
+    let mut tarball = Vec::new();
+    zstd::stream::read::Decoder::new(&stored[..])
+        .unwrap()
+        .read_to_end(&mut tarball)
+        .unwrap();
+    let unpacked = tempfile::tempdir().unwrap();
+    tar::Archive::new(&tarball[..])
+        .unpack(unpacked.path())
+        .unwrap();
+    let target = format!("r_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &target);
+    let out = std::process::Command::new(client_bin(server.major, "pg_restore"))
+        .args([
+            "--exit-on-error",
+            "--no-owner",
+            "--jobs=2",
+            "-d",
+            &server.url(&target),
+        ])
+        .arg(unpacked.path().join("dump"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        pagila::fingerprint(server, &target),
+        pagila::fingerprint(server, &db)
+    );
+    let work = app.config.work_dir();
+    assert_eq!(
+        std::fs::read_dir(&work).unwrap().count(),
+        0,
+        "{} must be empty after the run",
+        work.display()
+    );
+}
+
+#[tokio::test]
+async fn backups_on_one_database_server_respect_the_per_server_limit() {
+    let app = spawn_app_with(|c| {
+        c.worker.concurrency = 3;
+        c.worker.per_server_concurrency = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    let server = fleet().get(15);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let database = add_database(&admin, server, &db).await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let t = admin
+            .create_task(&task(&format!("same server {n}"), database, vec![dest]))
+            .await
+            .unwrap();
+        ids.push(admin.run_task(t.id).await.unwrap().id);
+    }
+    let mut runs = Vec::new();
+    for id in ids {
+        let e = wait_final(&admin, id).await;
+        assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+        runs.push((e.started_at.unwrap(), e.finished_at.unwrap()));
+    }
+    // Three workers were free, but the server takes one backup at a time: the runs do not overlap.
+    runs.sort();
+    for pair in runs.windows(2) {
+        assert!(
+            pair[1].0 >= pair[0].1,
+            "runs overlapped on one server: {runs:?}"
+        );
+    }
 }

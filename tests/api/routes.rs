@@ -10,6 +10,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/setup"),
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/refresh"),
+    // The signed link is the credential (like a presigned object-store URL).
+    ("get", "/api/v1/downloads/{ticket}"),
 ];
 
 fn operations(spec: &serde_json::Value) -> Vec<(String, String, bool)> {

@@ -38,6 +38,7 @@ pub fn spec(db: Uuid, dest: Uuid) -> TaskSpec {
         timezone: "Europe/Berlin".into(),
         active: true,
         format: BackupFormat::Custom,
+        parallel_jobs: 1,
         compression: CompressionAlgorithm::Zstd,
         compression_level: None,
         encryption_recipients: vec![],
@@ -274,6 +275,23 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
                 ..spec(db, dest)
             },
             "retention.keep_last",
+        ),
+        (
+            "parallel jobs without the directory format",
+            TaskSpec {
+                parallel_jobs: 4,
+                ..spec(db, dest)
+            },
+            "parallel_jobs",
+        ),
+        (
+            "too many parallel jobs",
+            TaskSpec {
+                format: BackupFormat::Directory,
+                parallel_jobs: 64,
+                ..spec(db, dest)
+            },
+            "parallel_jobs",
         ),
     ];
     for (what, s, field) in cases {

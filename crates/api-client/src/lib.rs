@@ -449,6 +449,30 @@ impl Client {
         .await
     }
 
+    /// A short-lived URL that downloads a backup without a token (presigned by the object store, or a
+    /// signed pgward link for local copies): hand it to a browser or `curl -O`.
+    pub async fn download_url(
+        &self,
+        id: Uuid,
+        destination: Option<Uuid>,
+        expires_in_secs: Option<u64>,
+    ) -> Result<DownloadUrl> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(d) = destination {
+            query.push(("destination_id", d.to_string()));
+        }
+        if let Some(s) = expires_in_secs {
+            query.push(("expires_in_secs", s.to_string()));
+        }
+        self.send::<(), _>(
+            Method::GET,
+            &format!("/api/v1/executions/{id}/download-url"),
+            None,
+            &query,
+        )
+        .await
+    }
+
     /// The stored bytes of a backup (whole, in memory: for tests and small backups; stream otherwise).
     pub async fn download_execution(&self, id: Uuid, destination: Option<Uuid>) -> Result<Vec<u8>> {
         let query: Vec<(&str, String)> = destination

@@ -126,7 +126,8 @@ pub struct ExecutionListQuery {
     pub cursor: Option<String>,
 }
 
-/// A short-lived URL that downloads a backup straight from object storage, without pgward in the path.
+/// A short-lived URL that downloads a backup without a bearer token: presigned by the object store
+/// (pgward not in the path), or a signed pgward link for a copy on a local directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DownloadUrl {

@@ -11,6 +11,8 @@ pub enum BackupFormat {
     /// pg_dump archive (pg_restore; selective and parallel restore).
     #[default]
     Custom,
+    /// pg_dump directory archive, dumped with `parallel_jobs` and stored as one tar (pg_restore -j).
+    Directory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -97,6 +99,10 @@ pub struct TaskSpec {
     pub active: bool,
     #[serde(default)]
     pub format: BackupFormat,
+    /// pg_dump `--jobs` (1-16); more than 1 only with the directory format.
+    #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 16, default = 1))]
+    pub parallel_jobs: u32,
     #[serde(default)]
     pub compression: CompressionAlgorithm,
     /// zstd 1-19 (default 3), gzip 1-9 (default 6); ignored for lz4 and none.
@@ -122,6 +128,10 @@ pub struct TaskSpec {
 
 fn utc() -> String {
     "UTC".into()
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn yes() -> bool {
@@ -150,6 +160,7 @@ pub struct UpdateTaskRequest {
     pub timezone: Option<String>,
     pub active: Option<bool>,
     pub format: Option<BackupFormat>,
+    pub parallel_jobs: Option<u32>,
     pub compression: Option<CompressionAlgorithm>,
     #[serde(
         deserialize_with = "absent_null_or",

@@ -33,6 +33,12 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// Seconds between scheduler passes (due runs, interrupted runs, lost jobs).
     pub scheduler_interval_secs: u64,
+    /// Backups of databases on one PostgreSQL server (host and port) running at the same time, across
+    /// all workers; 0 for no limit. Spares a production server from several dumps at once.
+    pub per_server_concurrency: usize,
+    /// Scratch space for directory-format dumps (needs room for one uncompressed dump per running
+    /// directory-format backup). Unset: `<data_dir>/work`.
+    pub work_dir: Option<PathBuf>,
 }
 
 impl Default for WorkerConfig {
@@ -41,6 +47,8 @@ impl Default for WorkerConfig {
             in_process: true,
             concurrency: 2,
             scheduler_interval_secs: 15,
+            per_server_concurrency: 2,
+            work_dir: None,
         }
     }
 }
@@ -54,6 +62,14 @@ pub struct StorageConfig {
 }
 
 impl Config {
+    /// Where directory-format dumps are written before they are tarred into the destinations.
+    pub fn work_dir(&self) -> PathBuf {
+        self.worker
+            .work_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("work"))
+    }
+
     /// The effective allowed roots for local destinations.
     pub fn local_roots(&self) -> Vec<PathBuf> {
         if self.storage.local_roots.is_empty() {

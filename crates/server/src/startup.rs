@@ -188,6 +188,14 @@ impl Application {
 /// Backup workers and the scheduler loop of this process.
 pub fn start_background(state: &AppState, role: &str) {
     let name = format!("{role}-{}-{}", hostname(), std::process::id());
+    // Directory-format scratch of pgward processes killed mid-dump (kill -9 skips every destructor).
+    let work = state.config.work_dir();
+    for dir in pgward_engine::backup::sweep_work_dir(&work) {
+        tracing::info!(path = %dir.display(), "removed the work directory of a pgward process that died");
+    }
+    if let Err(e) = std::fs::create_dir_all(&work) {
+        tracing::warn!(path = %work.display(), error = %e, "cannot create the work directory; directory-format backups will fail");
+    }
     if let Some(jobs) = &state.jobs {
         jobs.spawn_workers(state.clone(), name.clone(), state.config.worker.concurrency);
     }

@@ -11,7 +11,9 @@ pub mod target;
 
 pub use manifest::Manifest;
 pub use options::{Compression, DumpFormat, DumpOptions};
-pub use run::{DumpError, DumpOutcome, DumpRequest, Progress, TargetOutcome, run_dump};
+pub use run::{
+    DumpError, DumpOutcome, DumpRequest, Progress, TargetOutcome, run_dump, sweep_work_dir,
+};
 pub use target::{PendingUpload, Target, TargetKind};
 
 /// Checks an age recipient (public key, `age1...`).

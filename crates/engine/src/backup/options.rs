@@ -9,6 +9,9 @@ pub enum DumpFormat {
     Plain,
     /// pg_dump's custom archive, restored with pg_restore (selective, parallel).
     Custom,
+    /// pg_dump's directory archive, written with parallel jobs into a temporary directory and stored as
+    /// one tar stream (`pg_restore -Fd -j` after unpacking).
+    Directory,
 }
 
 impl DumpFormat {
@@ -16,6 +19,7 @@ impl DumpFormat {
         match self {
             Self::Plain => "--format=plain",
             Self::Custom => "--format=custom",
+            Self::Directory => "--format=directory",
         }
     }
 
@@ -23,6 +27,7 @@ impl DumpFormat {
         match self {
             Self::Plain => "sql",
             Self::Custom => "dump",
+            Self::Directory => "tar",
         }
     }
 }
@@ -72,8 +77,8 @@ impl DumpOptions {
             format.pg_dump_flag().to_string(),
             "--no-password".to_string(),
         ];
-        // pg_dump compresses custom archives itself by default; pgward compresses the stream instead.
-        if format == DumpFormat::Custom {
+        // pg_dump compresses archives itself by default; pgward compresses the stream instead.
+        if format != DumpFormat::Plain {
             a.push("--compress=0".into());
         }
         let flags = [

@@ -1,12 +1,12 @@
 //! Orchestration of one backup: spawn pg_dump, run the encoder chain on a blocking thread, stream to every
 //! target, and watch for cancel, timeout and stall. On any failure nothing is left at the final names.
 
-use std::io::{self, Read};
-use std::path::PathBuf;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
@@ -50,6 +50,10 @@ pub struct DumpRequest {
     pub stall_timeout: Option<Duration>,
     /// Run `pg_dump` as pg_dumpall with `--globals-only` (the path must point at pg_dumpall).
     pub globals_only: bool,
+    /// pg_dump `--jobs` for the directory format.
+    pub jobs: u32,
+    /// Parent of the directory format's temporary directory (removed whatever happens).
+    pub work_dir: PathBuf,
     /// Told about each multipart upload as it starts (to abort it after a crash).
     pub uploads_started: Option<mpsc::UnboundedSender<super::target::PendingUpload>>,
 }
@@ -120,122 +124,180 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
         }));
     }
 
-    let mut cmd = tokio::process::Command::new(&req.pg_dump);
-    // `pg_dump` is pg_dumpall here: roles and tablespaces only, as SQL.
-    let args = if req.globals_only {
-        vec!["--globals-only".to_string(), "--no-password".to_string()]
-    } else {
-        req.options.args(req.format)
-    };
-    cmd.args(args)
-        .arg(format!("--dbname={}", req.conn.without_password()))
-        .env("PGAPPNAME", "pgward")
-        .env("PGCONNECT_TIMEOUT", "15")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    if let Some(pw) = req.conn.password() {
-        // Through the environment, never the command line (visible in `ps`).
-        cmd.env("PGPASSWORD", pw);
-    }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| DumpError::Io(format!("starting {}: {e}", req.pg_dump.display())))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| DumpError::Io("no stdout".into()))?;
-    let stdout = std::fs::File::from(
-        stdout
-            .into_owned_fd()
-            .map_err(|e| DumpError::Io(e.to_string()))?,
-    );
-    let mut stderr = child
-        .stderr
-        .take()
-        .ok_or_else(|| DumpError::Io("no stderr".into()))?;
-    let stderr_task = tokio::spawn(async move {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf).await;
-        let start = buf.len().saturating_sub(STDERR_TAIL);
-        String::from_utf8_lossy(&buf[start..]).trim().to_string()
-    });
-
-    let progress = req.progress.clone();
-    let (compression, workers) = (req.compression, req.zstd_workers);
-    let mut encoder =
-        tokio::task::spawn_blocking(move || -> io::Result<(String, Vec<mpsc::Sender<Chunk>>)> {
-            let outputs = senders.clone();
-            let sink = Sink::new(senders, 1 << 20, progress.bytes_written.clone());
-            let mut chain = Compress::new(Encrypt::new(sink, &recipients)?, compression, workers)?;
-            let mut reader = Counting {
-                inner: stdout,
-                count: progress.bytes_read.clone(),
-            };
-            io::copy(&mut reader, &mut chain)?;
-            let sha = chain.finish()?.finish()?.finish()?;
-            Ok((sha, outputs))
-        });
-
-    // Supervise: finish, cancel, timeout, stall.
     let started = tokio::time::Instant::now();
-    let mut last_read = (0u64, started);
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
-    let finished = loop {
-        tokio::select! {
-            res = &mut encoder => break Ok(res),
-            _ = req.cancel.cancelled() => break Err(DumpError::Cancelled),
-            _ = tick.tick() => {
-                let now = tokio::time::Instant::now();
-                if let Some(t) = req.timeout && now - started >= t {
-                    break Err(DumpError::Timeout(t));
-                }
-                let read = req.progress.bytes_read.load(Ordering::Relaxed);
-                if read != last_read.0 {
-                    last_read = (read, now);
-                } else if let Some(s) = req.stall_timeout && now - last_read.1 >= s {
-                    break Err(DumpError::Stalled(s));
-                }
+    let progress = req.progress.clone();
+    // Set on failure: the encoder stops at its next read or write (a tar of files has no pipe to close).
+    let stop = Arc::new(AtomicBool::new(false));
+    let (compression, workers) = (req.compression, req.zstd_workers);
+
+    // The directory format cannot stream: pg_dump writes a directory with parallel jobs first, which is
+    // then tarred through the same chain. The directory lives exactly as long as `_scratch`.
+    let directory = req.format == DumpFormat::Directory && !req.globals_only;
+    let mut _scratch = None;
+    let (mut child, stderr_task, encoder) = if directory {
+        let scratch = tempfile::Builder::new()
+            .prefix(&format!("{WORK_PREFIX}{}-", std::process::id()))
+            .tempdir_in(&req.work_dir)
+            .map_err(|e| {
+                DumpError::Io(format!(
+                    "creating a work directory in {}: {e}",
+                    req.work_dir.display()
+                ))
+            })?;
+        let out = scratch.path().join("dump");
+        let mut args = req.options.args(req.format);
+        args.push(format!("--jobs={}", req.jobs.max(1)));
+        args.push(format!("--file={}", out.display()));
+        let (mut child, stderr_task) = spawn_client(&req, args, Stdio::null())?;
+        let size_of = {
+            let (out, read) = (out.clone(), progress.bytes_read.clone());
+            move || {
+                let n = dir_size(&out);
+                read.store(n, Ordering::Relaxed);
+                n
             }
+        };
+        let waited = match supervise(child.wait(), &req, started, size_of).await {
+            Ok(Ok(status)) => Ok(status),
+            Ok(Err(e)) => Err(DumpError::Io(format!("waiting for pg_dump: {e}"))),
+            Err(e) => Err(e),
+        };
+        let status = match waited {
+            Ok(status) => status,
+            Err(e) => {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+                drop(senders);
+                abort_all(uploads, &req.targets, &req.key).await;
+                return Err(e);
+            }
+        };
+        if !status.success() {
+            drop(senders);
+            abort_all(uploads, &req.targets, &req.key).await;
+            return Err(DumpError::PgDump {
+                code: status.code(),
+                stderr: stderr_task.await.unwrap_or_default(),
+            });
         }
+        // What pg_dump produced (the ticks may all have come before it finished).
+        progress.bytes_read.store(dir_size(&out), Ordering::Relaxed);
+        _scratch = Some(scratch);
+        let written = progress.bytes_written.clone();
+        let stop_enc = stop.clone();
+        let encoder = tokio::task::spawn_blocking(
+            move || -> io::Result<(String, Vec<mpsc::Sender<Chunk>>)> {
+                let outputs = senders.clone();
+                let sink = Sink::new(senders, 1 << 20, written);
+                let mut chain =
+                    Compress::new(Encrypt::new(sink, &recipients)?, compression, workers)?;
+                let mut tar = tar::Builder::new(Guard {
+                    inner: &mut chain,
+                    stop: stop_enc,
+                });
+                tar.follow_symlinks(false);
+                tar.append_dir_all("dump", &out)?;
+                tar.finish()?;
+                drop(tar);
+                let sha = chain.finish()?.finish()?.finish()?;
+                Ok((sha, outputs))
+            },
+        );
+        (None, stderr_task, encoder)
+    } else {
+        // `pg_dump` is pg_dumpall here: roles and tablespaces only, as SQL.
+        let args = if req.globals_only {
+            vec!["--globals-only".to_string(), "--no-password".to_string()]
+        } else {
+            req.options.args(req.format)
+        };
+        let (mut child, stderr_task) = spawn_client(&req, args, Stdio::piped())?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| DumpError::Io("no stdout".into()))?;
+        let stdout = std::fs::File::from(
+            stdout
+                .into_owned_fd()
+                .map_err(|e| DumpError::Io(e.to_string()))?,
+        );
+        let progress = progress.clone();
+        let stop_enc = stop.clone();
+        let encoder = tokio::task::spawn_blocking(
+            move || -> io::Result<(String, Vec<mpsc::Sender<Chunk>>)> {
+                let outputs = senders.clone();
+                let sink = Sink::new(senders, 1 << 20, progress.bytes_written.clone());
+                let mut chain =
+                    Compress::new(Encrypt::new(sink, &recipients)?, compression, workers)?;
+                let mut reader = Counting {
+                    inner: stdout,
+                    count: progress.bytes_read.clone(),
+                    stop: stop_enc,
+                };
+                io::copy(&mut reader, &mut chain)?;
+                let sha = chain.finish()?.finish()?.finish()?;
+                Ok((sha, outputs))
+            },
+        );
+        (Some(child), stderr_task, encoder)
     };
+
+    // Supervise the encoding: finish, cancel, timeout, stall (nothing read or written).
+    let moved = {
+        let p = progress.clone();
+        move || p.bytes_read.load(Ordering::Relaxed) + p.bytes_written.load(Ordering::Relaxed)
+    };
+    let mut encoder = encoder;
+    let finished = supervise(&mut encoder, &req, started, moved).await;
     let encoded = match finished {
         Ok(res) => res.map_err(|e| DumpError::Io(format!("encoder panicked: {e}")))?,
         Err(err) => {
-            let _ = child.start_kill();
+            if let Some(child) = child.as_mut() {
+                let _ = child.start_kill();
+            }
             // The encoder ends at EOF; dropping what it returns closes the channels, aborting uploads.
+            // (For a directory dump, it is stopped by the closed channels of the aborted uploads.)
+            stop.store(true, Ordering::Relaxed);
             let _ = encoder.await;
-            let _ = child.wait().await;
+            if let Some(child) = child.as_mut() {
+                let _ = child.wait().await;
+            }
             abort_all(uploads, &req.targets, &req.key).await;
             return Err(err);
         }
     };
-    let status = child
-        .wait()
-        .await
-        .map_err(|e| DumpError::Io(e.to_string()))?;
+    let status = match child.as_mut() {
+        Some(child) => Some(
+            child
+                .wait()
+                .await
+                .map_err(|e| DumpError::Io(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let dumped = status.is_none_or(|s| s.success());
+    let code = status.and_then(|s| s.code());
     let stderr_tail = stderr_task.await.unwrap_or_default();
 
     let (sha256, outputs) = match encoded {
-        Ok(v) if status.success() => v,
+        Ok(v) if dumped => v,
         Ok(unfinished) => {
             // Dropping the senders (without Finish) is what tells the uploaders to abort.
             drop(unfinished);
             abort_all(uploads, &req.targets, &req.key).await;
             return Err(DumpError::PgDump {
-                code: status.code(),
+                code,
                 stderr: stderr_tail,
             });
         }
         Err(e) => {
             // A destination that failed closes its channel; report its own error rather than the pipe's.
             let target_err = abort_all(uploads, &req.targets, &req.key).await;
-            return Err(target_err.unwrap_or(if status.success() {
+            return Err(target_err.unwrap_or(if dumped {
                 DumpError::Io(format!("encoding the dump: {e}"))
             } else {
                 DumpError::PgDump {
-                    code: status.code(),
+                    code,
                     stderr: stderr_tail,
                 }
             }));
@@ -302,12 +364,145 @@ async fn abort_all(
 struct Counting<R> {
     inner: R,
     count: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(io::Error::other("stopped"));
+        }
         let n = self.inner.read(buf)?;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
+}
+
+/// Writes through to `inner` until `stop` is set.
+struct Guard<W> {
+    inner: W,
+    stop: Arc<AtomicBool>,
+}
+
+impl<W: Write> Write for Guard<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(io::Error::other("stopped"));
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Starts pg_dump (or pg_dumpall) with `args`; the password goes through the environment, never the
+/// command line (visible in `ps`). Returns the child and a task collecting the tail of its stderr.
+fn spawn_client(
+    req: &DumpRequest,
+    args: Vec<String>,
+    stdout: Stdio,
+) -> Result<(tokio::process::Child, tokio::task::JoinHandle<String>), DumpError> {
+    let mut cmd = tokio::process::Command::new(&req.pg_dump);
+    cmd.args(args)
+        .arg(format!("--dbname={}", req.conn.without_password()))
+        .env("PGAPPNAME", "pgward")
+        .env("PGCONNECT_TIMEOUT", "15")
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(pw) = req.conn.password() {
+        cmd.env("PGPASSWORD", pw);
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| DumpError::Io(format!("starting {}: {e}", req.pg_dump.display())))?;
+    let mut stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| DumpError::Io("no stderr".into()))?;
+    let stderr_task = tokio::spawn(async move {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf).await;
+        let start = buf.len().saturating_sub(STDERR_TAIL);
+        String::from_utf8_lossy(&buf[start..]).trim().to_string()
+    });
+    Ok((child, stderr_task))
+}
+
+/// Awaits `work` while watching for cancel, the overall timeout (counted from `started`) and a stall:
+/// `moved` (a counter of bytes) not changing for the stall timeout.
+async fn supervise<F: std::future::Future>(
+    work: F,
+    req: &DumpRequest,
+    started: tokio::time::Instant,
+    mut moved: impl FnMut() -> u64,
+) -> Result<F::Output, DumpError> {
+    tokio::pin!(work);
+    let mut last = (moved(), tokio::time::Instant::now());
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            out = &mut work => return Ok(out),
+            _ = req.cancel.cancelled() => return Err(DumpError::Cancelled),
+            _ = tick.tick() => {
+                let now = tokio::time::Instant::now();
+                if let Some(t) = req.timeout && now - started >= t {
+                    return Err(DumpError::Timeout(t));
+                }
+                let n = moved();
+                if n != last.0 {
+                    last = (n, now);
+                } else if let Some(s) = req.stall_timeout && now - last.1 >= s {
+                    return Err(DumpError::Stalled(s));
+                }
+            }
+        }
+    }
+}
+
+/// Bytes below `dir` (the progress of a directory-format dump while pg_dump writes it).
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Name prefix of directory-format work directories: `pgward-dump-<pid>-<random>`.
+const WORK_PREFIX: &str = "pgward-dump-";
+
+/// Removes work directories left by pgward processes that no longer run (killed with -9 mid-dump), so
+/// the "always removed" promise holds across crashes. Directories of live processes are left alone
+/// (several workers may share a work directory). Returns what was removed.
+pub fn sweep_work_dir(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return removed;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(WORK_PREFIX)
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = pid == std::process::id() as i32
+            || nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        if !alive && std::fs::remove_dir_all(e.path()).is_ok() {
+            removed.push(e.path());
+        }
+    }
+    removed
 }

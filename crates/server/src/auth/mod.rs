@@ -26,6 +26,22 @@ pub struct Claims {
     pub exp: i64,
 }
 
+/// A download link for a copy pgward serves itself (local directories): the link is the credential,
+/// like an object store's presigned URL, so a browser can stream it to disk without a bearer header.
+#[derive(Debug, Serialize, Deserialize)]
+struct DownloadTicket {
+    aud: String,
+    /// Execution id.
+    exe: Uuid,
+    /// Destination id.
+    dst: Uuid,
+    exp: i64,
+}
+
+/// Audience of download tickets: an access token is never a ticket and a ticket never an access token
+/// (their claims differ, and tickets must carry this audience).
+const DOWNLOAD_AUDIENCE: &str = "pgward-download";
+
 /// Signs and verifies access tokens.
 #[derive(Clone)]
 pub struct Auth {
@@ -60,11 +76,67 @@ impl Auth {
         )?)
     }
 
+    /// A ticket for downloading the copy of execution `exe` on destination `dst` until `exp` (Unix time).
+    pub fn issue_download(&self, exe: Uuid, dst: Uuid, exp: i64) -> anyhow::Result<String> {
+        let t = DownloadTicket {
+            aud: DOWNLOAD_AUDIENCE.into(),
+            exe,
+            dst,
+            exp,
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &t,
+            &self.encoding,
+        )?)
+    }
+
+    /// The (execution, destination) a valid, unexpired ticket grants.
+    pub fn verify_download(&self, ticket: &str) -> Option<(Uuid, Uuid)> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_audience(&[DOWNLOAD_AUDIENCE]);
+        jsonwebtoken::decode::<DownloadTicket>(ticket, &self.decoding, &v)
+            .ok()
+            .map(|d| (d.claims.exe, d.claims.dst))
+    }
+
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 5;
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
             .ok()
             .map(|d| d.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_tickets_grant_one_copy_until_they_expire_and_are_never_access_tokens() {
+        let auth = Auth::new(&[7; 32], 900, 3600);
+        let (exe, dst) = (Uuid::new_v4(), Uuid::new_v4());
+        let now = Utc::now().timestamp();
+        let ticket = auth.issue_download(exe, dst, now + 60).unwrap();
+        assert_eq!(auth.verify_download(&ticket), Some((exe, dst)));
+        assert!(
+            auth.verify(&ticket).is_none(),
+            "a ticket is not an access token"
+        );
+
+        let expired = auth.issue_download(exe, dst, now - 1).unwrap();
+        assert_eq!(auth.verify_download(&expired), None);
+
+        let other_key = Auth::new(&[8; 32], 900, 3600);
+        assert_eq!(other_key.verify_download(&ticket), None);
+
+        let access = auth.issue(Uuid::new_v4(), Uuid::new_v4()).unwrap();
+        assert_eq!(
+            auth.verify_download(&access),
+            None,
+            "an access token is not a ticket"
+        );
     }
 }

@@ -18,9 +18,12 @@ pub struct DumpArgs {
     /// Connection string of the database to dump (or set PGWARD_DUMP_URL, which keeps it out of `ps`).
     #[arg(long, env = "PGWARD_DUMP_URL", hide_env_values = true)]
     pub connection: String,
-    /// `custom` or `plain`.
+    /// `custom`, `plain` or `directory` (dumped with --jobs into a temporary directory, stored as tar).
     #[arg(long, default_value = "custom")]
     pub format: String,
+    /// pg_dump --jobs for the directory format.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: u32,
     /// `zstd[:LEVEL]`, `gzip[:LEVEL]`, `lz4` or `none`.
     #[arg(long, default_value = "zstd:3")]
     pub compression: String,
@@ -107,6 +110,7 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
     let format = match args.format.as_str() {
         "custom" => DumpFormat::Custom,
         "plain" => DumpFormat::Plain,
+        "directory" => DumpFormat::Directory,
         other => bail!("unknown format {other:?}"),
     };
     let compression = parse_compression(&args.compression)?;
@@ -137,6 +141,8 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
         key,
         part_size: args.part_size_mib.max(5) << 20,
         zstd_workers: args.zstd_workers,
+        jobs: args.jobs,
+        work_dir: std::env::temp_dir(),
         progress: Progress::default(),
         cancel: CancellationToken::new(),
         timeout: None,

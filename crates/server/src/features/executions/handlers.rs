@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use futures::StreamExt;
 use pgward_api_types::{
     ApiError, DownloadUrl, Execution, ExecutionListQuery, ExecutionPage, ExecutionTrigger,
@@ -144,18 +144,51 @@ async fn download(
     id: web::Path<Uuid>,
     q: web::Query<DownloadQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let exec = service::find(&state, id.into_inner()).await?;
+    stream_copy(&state, id.into_inner(), q.destination_id).await
+}
+
+/// Download a backup through a link from `download-url` (for copies on local directories). The link is
+/// the credential: no bearer token, valid until it expires.
+#[utoipa::path(
+    operation_id = "download_by_link",
+    tag = "executions",
+    security(()),
+    params(("ticket" = String, Path, description = "the signed part of a download link")),
+    responses(
+        (status = 200, description = "the backup file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, description = "invalid or expired link, or the backup is gone", body = ApiError),
+    )
+)]
+#[get("/downloads/{ticket}")]
+async fn download_by_link(
+    state: web::Data<AppState>,
+    ticket: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (exe, dst) = state
+        .auth
+        .verify_download(&ticket)
+        .ok_or(AppError::NotFound("download link (invalid or expired)"))?;
+    stream_copy(&state, exe, Some(dst)).await
+}
+
+/// Streams the stored bytes of execution `id` from one destination (the first when `None`).
+async fn stream_copy(
+    state: &AppState,
+    id: Uuid,
+    destination: Option<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let exec = service::find(state, id).await?;
     if exec.status != "success" {
         return Err(AppError::NotFound("stored backup"));
     }
     let objects = service::objects_of(&exec);
-    let object = match q.destination_id {
+    let object = match destination {
         Some(d) => objects.iter().find(|o| o.destination_id == d),
         None => objects.first(),
     }
     .ok_or(AppError::NotFound("stored copy"))?;
     let target =
-        crate::features::destinations::service::target_by_full_key(&state, object.destination_id)
+        crate::features::destinations::service::target_by_full_key(state, object.destination_id)
             .await?;
     let stream = target
         .stream(&object.key)
@@ -201,13 +234,15 @@ async fn retention_preview(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 struct DownloadUrlQuery {
-    /// Which copy; the first object-store copy when omitted.
+    /// Which copy; when omitted, an object-store copy if there is one, else the first copy.
     destination_id: Option<Uuid>,
     /// Lifetime of the URL in seconds, 60-86400 (default 900).
     expires_in_secs: Option<u64>,
 }
 
-/// A presigned URL for downloading a backup straight from S3, GCS or Azure (not for local directories).
+/// A short-lived URL that downloads a backup without a bearer token, for browsers and `curl -O`: a
+/// presigned URL straight from S3, GCS or Azure (pgward not in the path), or for a local directory a
+/// signed pgward link (`/api/v1/downloads/...`) that streams the file.
 #[utoipa::path(
     operation_id = "execution_download_url",
     tag = "executions",
@@ -217,13 +252,14 @@ struct DownloadUrlQuery {
         (status = 400, description = "malformed query", body = ApiError),
         (status = 401, description = "not authenticated", body = ApiError),
         (status = 404, description = "no such execution, or no stored copy there", body = ApiError),
-        (status = 422, description = "the copy is on a local directory (use /download) or the lifetime is out of range", body = ApiError),
+        (status = 422, description = "the lifetime is out of range", body = ApiError),
     )
 )]
 #[get("/executions/{id}/download-url")]
 async fn download_url(
     state: web::Data<AppState>,
     _auth: Authenticated,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     q: web::Query<DownloadUrlQuery>,
 ) -> Result<web::Json<DownloadUrl>, AppError> {
@@ -236,16 +272,17 @@ async fn download_url(
         return Err(AppError::NotFound("stored backup"));
     }
     let objects = service::objects_of(&exec);
-    let mut candidates: Vec<_> = match q.destination_id {
-        Some(d) => objects.iter().filter(|o| o.destination_id == d).collect(),
-        None => objects.iter().collect(),
-    };
-    if candidates.is_empty() {
-        return Err(AppError::NotFound("stored copy"));
-    }
     // Globals files sit beside the dump; the URL is for the dump itself.
-    candidates.retain(|o| !o.key.contains(".globals."));
-    for o in candidates {
+    let candidates: Vec<_> = objects
+        .iter()
+        .filter(|o| q.destination_id.is_none_or(|d| o.destination_id == d))
+        .filter(|o| !o.key.contains(".globals."))
+        .collect();
+    let first = candidates
+        .first()
+        .ok_or(AppError::NotFound("stored copy"))?;
+    let expires_at = chrono::Utc::now() + chrono::Duration::seconds(secs as i64);
+    for o in &candidates {
         if let Some(signer) =
             crate::features::destinations::service::signer_of(&state, o.destination_id).await?
         {
@@ -260,12 +297,24 @@ async fn download_url(
             return Ok(web::Json(DownloadUrl {
                 url: url.to_string(),
                 destination_id: o.destination_id,
-                expires_at: chrono::Utc::now() + chrono::Duration::seconds(secs as i64),
+                expires_at,
             }));
         }
     }
-    Err(AppError::field(
-        "destination_id",
-        "local directories have no URL; use /download",
-    ))
+    // No object store among the candidates: a pgward link, absolute as the client reached pgward
+    // (honouring Forwarded / X-Forwarded-* from a reverse proxy).
+    let ticket =
+        state
+            .auth
+            .issue_download(exec.id, first.destination_id, expires_at.timestamp())?;
+    let info = req.connection_info();
+    Ok(web::Json(DownloadUrl {
+        url: format!(
+            "{}://{}/api/v1/downloads/{ticket}",
+            info.scheme(),
+            info.host()
+        ),
+        destination_id: first.destination_id,
+        expires_at,
+    }))
 }

@@ -17,5 +17,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::delete)
         .service(handlers::download)
         .service(handlers::download_url)
+        .service(handlers::download_by_link)
         .service(handlers::retention_preview);
 }

@@ -14,7 +14,9 @@ use pgward_engine::backup::{
 use pgward_engine::pg::{ConnInfo, probe};
 use pgward_entity::{databases, executions};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, TransactionTrait,
+};
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -29,6 +31,7 @@ pub fn dump_format(f: BackupFormat) -> DumpFormat {
     match f {
         BackupFormat::Plain => DumpFormat::Plain,
         BackupFormat::Custom => DumpFormat::Custom,
+        BackupFormat::Directory => DumpFormat::Directory,
     }
 }
 
@@ -94,19 +97,9 @@ async fn finish(
 /// Runs execution `id` if it is still queued. Never panics the worker; every outcome is recorded.
 #[tracing::instrument(skip(state), fields(execution_id = %id))]
 pub async fn run(state: &AppState, id: Uuid, worker: &str) {
-    // Claim: only one worker can move it from queued to running.
-    let claimed = executions::Entity::update_many()
-        .col_expr(executions::Column::Status, Expr::value("running"))
-        .col_expr(executions::Column::StartedAt, Expr::value(Utc::now()))
-        .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
-        .col_expr(executions::Column::WorkerId, Expr::value(worker))
-        .filter(executions::Column::Id.eq(id))
-        .filter(executions::Column::Status.eq("queued"))
-        .exec(&state.db)
-        .await;
-    match claimed {
-        Ok(r) if r.rows_affected == 1 => {}
-        Ok(_) => return, // cancelled, or another worker has it
+    match claim(state, id, worker).await {
+        Ok(true) => {}
+        Ok(false) => return, // cancelled, or another worker has it
         Err(e) => {
             tracing::error!(error = %e, "claiming the execution failed");
             return;
@@ -120,6 +113,82 @@ pub async fn run(state: &AppState, id: Uuid, worker: &str) {
             "failed"
         };
         finish(state, id, status, Some(msg), stderr).await;
+    }
+}
+
+/// Moves execution `id` from queued to running, once its database server has a free slot
+/// (`worker.per_server_concurrency`, counted across all workers). While it waits, the row stays queued,
+/// says what it waits for, and its heartbeat tells the scheduler's lost-job sweep that a worker holds it.
+/// Returns false when it is no longer queued (cancelled, or claimed by another worker).
+async fn claim(state: &AppState, id: Uuid, worker: &str) -> Result<bool, sea_orm::DbErr> {
+    let limit = state.config.worker.per_server_concurrency as i64;
+    let mut noted = false;
+    loop {
+        let txn = state.db.begin().await?;
+        let server = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT lower(d.host) AS host, d.port FROM executions e \
+                 JOIN databases d ON d.id = e.database_id WHERE e.id = $1 AND e.status = 'queued'",
+                [id.into()],
+            ))
+            .await?;
+        let mut busy = None;
+        if let Some(row) = server.filter(|_| limit > 0) {
+            let host: String = row.try_get("", "host")?;
+            let port: i32 = row.try_get("", "port")?;
+            // Serialises claims per server, so two workers cannot both take the last slot.
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                [format!("pgward:server:{host}:{port}").into()],
+            ))
+            .await?;
+            let running: i64 = txn
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT count(*) AS n FROM executions e JOIN databases d ON d.id = e.database_id \
+                     WHERE e.status = 'running' AND lower(d.host) = $1 AND d.port = $2",
+                    [host.clone().into(), port.into()],
+                ))
+                .await?
+                .map_or(Ok(0), |r| r.try_get("", "n"))?;
+            if running >= limit {
+                busy = Some(format!(
+                    "waiting: {running} backup(s) already running on {host}:{port} \
+                     (worker.per_server_concurrency = {limit})"
+                ));
+            }
+        }
+        if let Some(wait) = busy {
+            executions::Entity::update_many()
+                .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
+                .col_expr(executions::Column::Message, Expr::value(wait.clone()))
+                .filter(executions::Column::Id.eq(id))
+                .filter(executions::Column::Status.eq("queued"))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+            if !noted {
+                tracing::info!(message = %wait, "backup waits for a slot on its database server");
+                noted = true;
+            }
+            // A slot frees when a backup on that server ends; a second is short against any dump.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        let claimed = executions::Entity::update_many()
+            .col_expr(executions::Column::Status, Expr::value("running"))
+            .col_expr(executions::Column::StartedAt, Expr::value(Utc::now()))
+            .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
+            .col_expr(executions::Column::WorkerId, Expr::value(worker))
+            .col_expr(executions::Column::Message, Expr::value(None::<String>))
+            .filter(executions::Column::Id.eq(id))
+            .filter(executions::Column::Status.eq("queued"))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        return Ok(claimed.rows_affected == 1);
     }
 }
 
@@ -237,6 +306,8 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         part_size: part_size(db_size.unwrap_or(0)),
         // pg_dump is the slower process; zstd on this thread keeps memory small (bench/RESULTS.md).
         zstd_workers: 0,
+        jobs: spec.parallel_jobs,
+        work_dir: state.config.work_dir(),
         progress: progress.clone(),
         cancel: cancel.clone(),
         timeout: spec
@@ -273,6 +344,8 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             key: gkey,
             part_size: 8 << 20,
             zstd_workers: 0,
+            jobs: 1,
+            work_dir: state.config.work_dir(),
             progress: Progress::default(),
             cancel: CancellationToken::new(),
             timeout: spec

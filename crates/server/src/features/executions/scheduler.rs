@@ -10,7 +10,8 @@ use pgward_engine::backup::naming;
 use pgward_entity::{executions, tasks as task_rows};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement,
+    TransactionTrait,
 };
 
 use super::service;
@@ -88,6 +89,12 @@ pub async fn sweep_queued(state: &AppState, now: DateTime<Utc>) -> Result<usize,
     let stale = executions::Entity::find()
         .filter(executions::Column::Status.eq("queued"))
         .filter(executions::Column::CreatedAt.lt(now - chrono::Duration::seconds(60)))
+        // A worker waiting for a per-server slot keeps the heartbeat of its queued row fresh.
+        .filter(
+            Condition::any()
+                .add(executions::Column::HeartbeatAt.is_null())
+                .add(executions::Column::HeartbeatAt.lt(now - chrono::Duration::seconds(60))),
+        )
         .all(&state.db)
         .await?;
     if let Some(jobs) = &state.jobs {

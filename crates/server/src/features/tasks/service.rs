@@ -1,7 +1,9 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use pgward_api_types::{CompressionAlgorithm, NextRuns, Task, TaskSpec, UpdateTaskRequest};
+use pgward_api_types::{
+    BackupFormat, CompressionAlgorithm, NextRuns, Task, TaskSpec, UpdateTaskRequest,
+};
 use pgward_entity::{databases, destinations, task_destinations, tasks};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
@@ -58,6 +60,14 @@ fn validate_spec(spec: &TaskSpec, f: &mut Fields) {
         f.check(
             "destination_ids",
             Err("must not repeat a destination".into()),
+        );
+    }
+    if !(1..=16).contains(&spec.parallel_jobs) {
+        f.check("parallel_jobs", Err("must be 1 to 16".into()));
+    } else if spec.parallel_jobs > 1 && spec.format != BackupFormat::Directory {
+        f.check(
+            "parallel_jobs",
+            Err("parallel jobs need the directory format".into()),
         );
     }
     let level_ok = match (spec.compression, spec.compression_level) {
@@ -323,6 +333,7 @@ pub async fn update(state: &AppState, id: Uuid, req: UpdateTaskRequest) -> Resul
         timezone: req.timezone.unwrap_or(old.timezone),
         active: req.active.unwrap_or(old.active),
         format: req.format.unwrap_or(old.format),
+        parallel_jobs: req.parallel_jobs.unwrap_or(old.parallel_jobs),
         compression: req.compression.unwrap_or(old.compression),
         // A new algorithm without a level starts from its default level.
         compression_level: match (req.compression_level, req.compression) {
