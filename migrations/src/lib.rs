@@ -8,6 +8,7 @@ mod m20261124_000002_databases;
 mod m20261125_000003_destinations;
 mod m20261125_000004_tasks;
 mod m20261125_000005_executions;
+mod m20261125_000006_restorations;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_destinations::Migration),
             Box::new(m20261125_000004_tasks::Migration),
             Box::new(m20261125_000005_executions::Migration),
+            Box::new(m20261125_000006_restorations::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use crate::support::pagila::{self, client_bin};
 use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
 use crate::support::{fleet, spawn_app, spawn_app_with};
 
-async fn wait_final(admin: &Client, id: Uuid) -> Execution {
+pub async fn wait_final(admin: &Client, id: Uuid) -> Execution {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let e = admin.get_execution(id).await.unwrap();
@@ -26,7 +26,7 @@ async fn wait_final(admin: &Client, id: Uuid) -> Execution {
     }
 }
 
-async fn add_database(admin: &Client, server: &PgServer, db: &str) -> Uuid {
+pub async fn add_database(admin: &Client, server: &PgServer, db: &str) -> Uuid {
     admin
         .create_database(&CreateDatabaseRequest {
             name: format!("{db} on {}", server.major),
@@ -39,7 +39,7 @@ async fn add_database(admin: &Client, server: &PgServer, db: &str) -> Uuid {
         .id
 }
 
-async fn local_destination(admin: &Client, name: &str) -> (Uuid, std::path::PathBuf) {
+pub async fn local_destination(admin: &Client, name: &str) -> (Uuid, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap().keep();
     let id = admin
         .create_destination(&CreateDestinationRequest {
@@ -55,7 +55,7 @@ async fn local_destination(admin: &Client, name: &str) -> (Uuid, std::path::Path
     (id, dir)
 }
 
-fn task(name: &str, db: Uuid, dests: Vec<Uuid>) -> TaskSpec {
+pub fn task(name: &str, db: Uuid, dests: Vec<Uuid>) -> TaskSpec {
     let mut t = crate::tasks::spec(db, dests[0]);
     t.name = name.into();
     t.destination_ids = dests;

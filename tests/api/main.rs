@@ -11,6 +11,7 @@ mod databases;
 mod destinations;
 mod embedded;
 mod executions;
+mod restorations;
 mod retention;
 mod routes;
 mod schemathesis;

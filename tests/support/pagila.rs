@@ -71,3 +71,43 @@ pub fn fingerprint(server: &PgServer, db: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// `pg_dump --schema-only` of `db`, without what differs between any two dumps: the random key of the
+/// `\restrict` / `\unrestrict` meta-commands (pg_dump releases since August 2025) and comments.
+pub fn schema_dump(server: &PgServer, db: &str) -> String {
+    let out = Command::new(client_bin(server.major, "pg_dump"))
+        .args(["--schema-only", "--no-password", "-d", &server.url(db)])
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        out.status.success(),
+        "schema dump of {db}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .filter(|l| !l.starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Per table (every user schema), an md5 over its rows in a total order: two databases with equal
+/// results hold the same data.
+pub fn row_checksums(server: &PgServer, db: &str) -> String {
+    let sql = "SELECT string_agg(format('%s.%s=%s', n.nspname, c.relname, (xpath('/row/h/text()', \
+               query_to_xml(format('SELECT md5(coalesce(string_agg(t::text, E''\\n'' ORDER BY t::text), '''')) AS h FROM %I.%I t', \
+               n.nspname, c.relname), false, true, '')))[1]::text), ',' ORDER BY n.nspname, c.relname) \
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+               WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' \
+               AND c.relkind = 'r'";
+    let out = psql(server, db, &["-At", "-c", sql]);
+    assert!(
+        out.status.success(),
+        "row checksums of {db}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(s.contains("public.film="), "no tables in {db}: {s}");
+    s
+}

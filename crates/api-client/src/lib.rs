@@ -425,6 +425,55 @@ impl Client {
         self.get("/api/v1/executions", &query).await
     }
 
+    /// Starts a restore of a successful backup (202; follow it with `get_restoration`).
+    pub async fn create_restoration(&self, req: &CreateRestorationRequest) -> Result<Restoration> {
+        self.send(Method::POST, "/api/v1/restorations", Some(req), &[])
+            .await
+    }
+
+    pub async fn get_restoration(&self, id: Uuid) -> Result<Restoration> {
+        self.get(&format!("/api/v1/restorations/{id}"), &[]).await
+    }
+
+    pub async fn cancel_restoration(&self, id: Uuid) -> Result<Restoration> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/restorations/{id}/cancel"),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    pub async fn list_restorations(&self, q: &RestorationListQuery) -> Result<RestorationPage> {
+        let mut query = Vec::new();
+        if let Some(v) = q.execution_id {
+            query.push(("execution_id", v.to_string()));
+        }
+        if let Some(v) = q.task_id {
+            query.push(("task_id", v.to_string()));
+        }
+        if let Some(v) = q.database_id {
+            query.push(("database_id", v.to_string()));
+        }
+        if let Some(v) = q.status {
+            query.push(("status", v.as_str().to_string()));
+        }
+        if let Some(v) = q.from {
+            query.push(("from", v.to_rfc3339()));
+        }
+        if let Some(v) = q.to {
+            query.push(("to", v.to_rfc3339()));
+        }
+        if let Some(v) = q.limit {
+            query.push(("limit", v.to_string()));
+        }
+        if let Some(v) = &q.cursor {
+            query.push(("cursor", v.clone()));
+        }
+        self.get("/api/v1/restorations", &query).await
+    }
+
     pub async fn get_execution(&self, id: Uuid) -> Result<Execution> {
         self.get(&format!("/api/v1/executions/{id}"), &[]).await
     }

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// pgward could not connect to the database with the given connection string.
     ConnectionTestFailed,
+    /// No installed psql / pg_restore is new enough for the backup and the target server.
+    NoSuitableClient,
     /// The service is starting up (migrations running) or shutting down.
     NotReady,
     /// Something went wrong on the server; details are in the server log.
@@ -50,6 +52,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",
             Self::ConnectionTestFailed => "connection_test_failed",
+            Self::NoSuitableClient => "no_suitable_client",
             Self::NotReady => "not_ready",
             Self::Internal => "internal",
         }

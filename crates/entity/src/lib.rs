@@ -4,6 +4,7 @@ pub mod api_tokens;
 pub mod databases;
 pub mod destinations;
 pub mod executions;
+pub mod restorations;
 pub mod sessions;
 pub mod task_destinations;
 pub mod tasks;

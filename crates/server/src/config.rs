@@ -36,6 +36,8 @@ pub struct WorkerConfig {
     /// Backups of databases on one PostgreSQL server (host and port) running at the same time, across
     /// all workers; 0 for no limit. Spares a production server from several dumps at once.
     pub per_server_concurrency: usize,
+    /// Restores one pgward process runs at the same time (more wait as queued).
+    pub restore_concurrency: usize,
     /// Scratch space for directory-format dumps (needs room for one uncompressed dump per running
     /// directory-format backup). Unset: `<data_dir>/work`.
     pub work_dir: Option<PathBuf>,
@@ -48,6 +50,7 @@ impl Default for WorkerConfig {
             concurrency: 2,
             scheduler_interval_secs: 15,
             per_server_concurrency: 2,
+            restore_concurrency: 2,
             work_dir: None,
         }
     }

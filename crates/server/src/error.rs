@@ -30,6 +30,8 @@ pub enum AppError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     ConnectionTestFailed(String),
+    #[error("{0}")]
+    NoSuitableClient(String),
     #[error("pgward is starting up; retry in a moment")]
     NotReady,
     #[error(transparent)]
@@ -54,6 +56,7 @@ impl AppError {
             Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::ConnectionTestFailed(_) => ErrorCode::ConnectionTestFailed,
+            Self::NoSuitableClient(_) => ErrorCode::NoSuitableClient,
             Self::NotReady => ErrorCode::NotReady,
             Self::Internal(_) => ErrorCode::Internal,
         }
@@ -100,7 +103,9 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation(_) | Self::ConnectionTestFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::ConnectionTestFailed(_) | Self::NoSuitableClient(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

@@ -13,6 +13,7 @@ pub use manifest::Manifest;
 pub use options::{Compression, DumpFormat, DumpOptions};
 pub use run::{
     DumpError, DumpOutcome, DumpRequest, Progress, TargetOutcome, run_dump, sweep_work_dir,
+    work_dir_in,
 };
 pub use target::{PendingUpload, Target, TargetKind};
 

@@ -135,15 +135,7 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
     let directory = req.format == DumpFormat::Directory && !req.globals_only;
     let mut _scratch = None;
     let (mut child, stderr_task, encoder) = if directory {
-        let scratch = tempfile::Builder::new()
-            .prefix(&format!("{WORK_PREFIX}{}-", std::process::id()))
-            .tempdir_in(&req.work_dir)
-            .map_err(|e| {
-                DumpError::Io(format!(
-                    "creating a work directory in {}: {e}",
-                    req.work_dir.display()
-                ))
-            })?;
+        let scratch = work_dir_in(&req.work_dir).map_err(DumpError::Io)?;
         let out = scratch.path().join("dump");
         let mut args = req.options.args(req.format);
         args.push(format!("--jobs={}", req.jobs.max(1)));
@@ -478,7 +470,16 @@ fn dir_size(dir: &Path) -> u64 {
         .sum()
 }
 
-/// Name prefix of directory-format work directories: `pgward-dump-<pid>-<random>`.
+/// A scratch directory below `parent`, removed when dropped, and by `sweep_work_dir` if this process
+/// is killed before that.
+pub fn work_dir_in(parent: &Path) -> Result<tempfile::TempDir, String> {
+    tempfile::Builder::new()
+        .prefix(&format!("{WORK_PREFIX}{}-", std::process::id()))
+        .tempdir_in(parent)
+        .map_err(|e| format!("creating a work directory in {}: {e}", parent.display()))
+}
+
+/// Name prefix of scratch directories: `pgward-dump-<pid>-<random>`.
 const WORK_PREFIX: &str = "pgward-dump-";
 
 /// Removes work directories left by pgward processes that no longer run (killed with -9 mid-dump), so

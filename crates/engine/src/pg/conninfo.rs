@@ -118,6 +118,16 @@ impl ConnInfo {
         })
     }
 
+    /// The same server and credentials, another database.
+    pub fn with_database(&self, database: &str) -> Result<Self, ConnInfoError> {
+        let mut u = Url::parse(&self.raw).map_err(|_| ConnInfoError::NotAUrl)?;
+        u.path_segments_mut()
+            .map_err(|_| ConnInfoError::NotAUrl)?
+            .clear()
+            .push(database);
+        Self::parse(u.as_str())
+    }
+
     /// The secret connection string itself, for connecting. Never log or serialise it.
     pub fn expose(&self) -> &str {
         &self.raw

@@ -6,5 +6,5 @@ pub mod discovery;
 pub mod probe;
 
 pub use conninfo::{ConnInfo, ConnInfoError};
-pub use discovery::{PgInstall, PgInstalls, discover};
+pub use discovery::{PgInstall, PgInstalls, discover, major_of};
 pub use probe::{ProbeError, ProbeErrorKind, ServerInfo, probe};

@@ -5,6 +5,7 @@ pub mod databases;
 pub mod destinations;
 pub mod executions;
 pub mod health;
+pub mod restorations;
 pub mod system;
 pub mod tasks;
 pub mod tokens;
@@ -20,5 +21,6 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     destinations::configure(cfg);
     tasks::configure(cfg);
     executions::configure(cfg);
+    restorations::configure(cfg);
     system::configure(cfg);
 }

@@ -204,6 +204,11 @@ pub fn spawn(state: AppState, every: Duration) {
             if let Err(e) = reap_interrupted(&state, now).await {
                 tracing::error!(error = %e, "reaping interrupted executions failed");
             }
+            if let Err(e) =
+                crate::features::restorations::runner::reap_interrupted(&state, now, LEASE).await
+            {
+                tracing::error!(error = %e, "reaping interrupted restorations failed");
+            }
             if let Err(e) = sweep_queued(&state, now).await {
                 tracing::error!(error = %e, "re-enqueueing queued executions failed");
             }

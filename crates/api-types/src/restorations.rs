@@ -1,0 +1,203 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Where a backup is restored to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RestoreTarget {
+    /// The database the backup was taken from.
+    Source,
+    /// Another registered database.
+    Database { database_id: Uuid },
+    /// Any database by connection string: tested first, used for this restore only, never stored.
+    Connection { connection_string: String },
+    /// A new, empty database created with this name on the server of a registered database (dropped
+    /// again if the restore fails).
+    NewDatabase { database_id: Uuid, name: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreTargetKind {
+    Source,
+    Database,
+    Connection,
+    NewDatabase,
+}
+
+impl RestoreTargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Source => "source",
+            Self::Database => "database",
+            Self::Connection => "connection",
+            Self::NewDatabase => "new_database",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "source" => Self::Source,
+            "database" => Self::Database,
+            "connection" => Self::Connection,
+            "new_database" => Self::NewDatabase,
+            _ => return None,
+        })
+    }
+}
+
+/// How the backup is replayed. Options marked "archives" need a custom or directory dump.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct RestoreOptions {
+    /// Drop existing objects before recreating them (`--clean --if-exists`; archives).
+    pub clean: bool,
+    /// All or nothing: the whole restore is one transaction, and any failure leaves the target as it
+    /// was. Not with parallel jobs.
+    pub single_transaction: bool,
+    /// pg_restore `--jobs` (archives; 1-32; default 1).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 32))]
+    pub jobs: Option<u32>,
+    /// Do not restore ownership (archives).
+    pub no_owner: bool,
+    /// Do not restore GRANTs (archives).
+    pub no_privileges: bool,
+    /// Restore only these schemas (archives; names as listed by `/contents`).
+    pub schemas: Vec<String>,
+    /// Restore only these tables (archives; `schema.table` or `table`).
+    pub tables: Vec<String>,
+}
+
+/// Restore one stored backup.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateRestorationRequest {
+    /// A successful execution.
+    pub execution_id: Uuid,
+    /// Which stored copy to read; the first one when omitted.
+    #[serde(default)]
+    pub destination_id: Option<Uuid>,
+    pub target: RestoreTarget,
+    #[serde(default)]
+    pub options: RestoreOptions,
+    /// age identities (`AGE-SECRET-KEY-1...`) for encrypted backups. Held in memory for this restore
+    /// only: never stored, logged or returned.
+    #[serde(default)]
+    pub identities: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RestorationStatus {
+    Queued,
+    Running,
+    Success,
+    Failed,
+    Cancelled,
+}
+
+impl RestorationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Success => "success",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "success" => Self::Success,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            _ => return None,
+        })
+    }
+
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Restoration {
+    pub id: Uuid,
+    pub execution_id: Option<Uuid>,
+    pub task_id: Option<Uuid>,
+    pub task_name: String,
+    /// The copy read.
+    pub destination_id: Uuid,
+    pub object_key: String,
+    pub target_kind: RestoreTargetKind,
+    /// The registered database restored into (for `new_database`: the one whose server hosts it).
+    pub target_database_id: Option<Uuid>,
+    /// The target as `user@host:port/database` (never a password).
+    pub target: String,
+    pub new_database_name: Option<String>,
+    pub options: RestoreOptions,
+    pub status: RestorationStatus,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<u64>,
+    /// Bytes of the stored object read so far (live while running).
+    pub bytes_read: u64,
+    /// Size of the stored object.
+    pub total_bytes: Option<u64>,
+    pub rate_bytes_per_sec: Option<u64>,
+    /// psql / pg_restore used, e.g. `pg_restore (PostgreSQL) 17.6`.
+    pub client_version: Option<String>,
+    /// The target server's version.
+    pub server_version: Option<String>,
+    /// Why it failed, machine-readable: `restore_failed` (an SQL error; see `stderr_tail`),
+    /// `checksum_mismatch`, `backup_truncated`, `decryption_failed`, `corrupt_stream`,
+    /// `backup_unreadable`, `interrupted`, `target_unreachable`, `io_error`.
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+    /// The end of psql's / pg_restore's error output.
+    pub stderr_tail: Option<String>,
+    pub cancel_requested: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RestorationPage {
+    pub items: Vec<Restoration>,
+    pub next_cursor: Option<String>,
+}
+
+/// Filters for the restoration list; newest first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct RestorationListQuery {
+    #[serde(default)]
+    pub execution_id: Option<Uuid>,
+    #[serde(default)]
+    pub task_id: Option<Uuid>,
+    /// Restorations into, or of backups from, this database.
+    #[serde(default)]
+    pub database_id: Option<Uuid>,
+    #[serde(default)]
+    pub status: Option<RestorationStatus>,
+    /// Only restorations created at or after this time.
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    /// Only restorations created before this time.
+    #[serde(default)]
+    pub to: Option<DateTime<Utc>>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}

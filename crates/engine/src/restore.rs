@@ -1,0 +1,788 @@
+//! The restore pipeline: stored object -> sha256 and byte count -> age decryption -> decompression ->
+//! psql (plain) or pg_restore (custom, directory).
+//!
+//! Integrity before commit: the last bytes of the decoded stream reach the client only after the whole
+//! object was read and its size and sha256 matched the recorded ones. psql and pg_restore cannot finish (so
+//! cannot commit a single-transaction restore) before they have read everything; on any integrity failure
+//! the client is killed and the server rolls its transaction back. Parallel custom restores and directory
+//! archives need a file or a directory: they are written to a scratch directory first, verified, and only
+//! then handed to pg_restore.
+//!
+//! Failure is failure: psql runs with `ON_ERROR_STOP=1`, pg_restore with `--exit-on-error`; any non-zero
+//! exit is a failed restore with the client's stderr.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::backup::{Compression, DumpFormat};
+use crate::pg::ConnInfo;
+
+const STDERR_TAIL: usize = 8192;
+/// Decoded bytes held back from the client until the object is verified. Larger than any read psql or
+/// pg_restore needs to finish a statement, so neither can reach its end (and commit) early.
+const HOLD_BACK: usize = 256 * 1024;
+
+/// What the object's name says about its contents: `<name>.<sql|dump|tar>[.zst|.gz|.lz4][.age]`.
+pub fn layout_of(key: &str) -> Option<(DumpFormat, Compression, bool)> {
+    let (rest, encrypted) = match key.strip_suffix(".age") {
+        Some(r) => (r, true),
+        None => (key, false),
+    };
+    let (rest, compression) = if let Some(r) = rest.strip_suffix(".zst") {
+        (r, Compression::Zstd { level: 3 })
+    } else if let Some(r) = rest.strip_suffix(".gz") {
+        (r, Compression::Gzip { level: 6 })
+    } else if let Some(r) = rest.strip_suffix(".lz4") {
+        (r, Compression::Lz4)
+    } else {
+        (rest, Compression::None)
+    };
+    let format = if rest.ends_with(".sql") {
+        DumpFormat::Plain
+    } else if rest.ends_with(".dump") {
+        DumpFormat::Custom
+    } else if rest.ends_with(".tar") {
+        DumpFormat::Directory
+    } else {
+        return None;
+    };
+    Some((format, compression, encrypted))
+}
+
+/// How the archive is replayed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestoreOptions {
+    /// Drop existing objects first (`--clean --if-exists`; archives only).
+    pub clean: bool,
+    /// All or nothing: one transaction (not with parallel jobs).
+    pub single_transaction: bool,
+    /// pg_restore `--jobs` (archives only).
+    pub jobs: u32,
+    pub no_owner: bool,
+    pub no_privileges: bool,
+    /// Restore only these schemas / tables (archives only; pg_restore `--schema` / `--table`).
+    pub schemas: Vec<String>,
+    pub tables: Vec<String>,
+}
+
+impl RestoreOptions {
+    /// Options that make no sense for `format`, as (field, reason).
+    pub fn check(&self, format: DumpFormat) -> Vec<(&'static str, String)> {
+        let mut bad = Vec::new();
+        if format == DumpFormat::Plain {
+            let archive_only = [
+                ("clean", self.clean),
+                ("jobs", self.jobs > 1),
+                ("no_owner", self.no_owner),
+                ("no_privileges", self.no_privileges),
+                ("schemas", !self.schemas.is_empty()),
+                ("tables", !self.tables.is_empty()),
+            ];
+            for (field, set) in archive_only {
+                if set {
+                    bad.push((
+                        field,
+                        "plain SQL dumps replay as written: this needs a custom or directory dump"
+                            .to_string(),
+                    ));
+                }
+            }
+        }
+        if self.single_transaction && self.jobs > 1 {
+            bad.push((
+                "jobs",
+                "parallel jobs cannot run in a single transaction".to_string(),
+            ));
+        }
+        if self.jobs > 32 {
+            bad.push(("jobs", "at most 32".to_string()));
+        }
+        bad
+    }
+
+    fn pg_restore_args(&self, format: DumpFormat) -> Vec<String> {
+        let mut a = vec![
+            "--exit-on-error".to_string(),
+            "--no-password".to_string(),
+            match format {
+                DumpFormat::Directory => "--format=directory",
+                _ => "--format=custom",
+            }
+            .to_string(),
+        ];
+        if self.single_transaction {
+            a.push("--single-transaction".into());
+        }
+        if self.jobs > 1 {
+            a.push(format!("--jobs={}", self.jobs));
+        }
+        if self.clean {
+            a.extend(["--clean".to_string(), "--if-exists".to_string()]);
+        }
+        if self.no_owner {
+            a.push("--no-owner".into());
+        }
+        if self.no_privileges {
+            a.push("--no-privileges".into());
+        }
+        for s in &self.schemas {
+            a.push(format!("--schema={s}"));
+        }
+        for t in &self.tables {
+            a.push(format!("--table={t}"));
+        }
+        a
+    }
+}
+
+pub struct RestoreRequest {
+    /// The `bin` directory of the client set to use (psql, pg_restore).
+    pub client_bin_dir: PathBuf,
+    /// The database to restore into.
+    pub conn: ConnInfo,
+    pub format: DumpFormat,
+    pub compression: Compression,
+    pub encrypted: bool,
+    /// The stored object, as it was written.
+    pub source: BoxStream<'static, Result<Bytes, String>>,
+    /// The recorded checksum and size; `None` skips that check (nothing was recorded).
+    pub expected_sha256: Option<String>,
+    pub expected_size: Option<u64>,
+    /// age identities (`AGE-SECRET-KEY-1...`), held only in memory for this restore.
+    pub identities: Vec<String>,
+    pub options: RestoreOptions,
+    /// Parent of the scratch directory for parallel custom and directory restores.
+    pub work_dir: PathBuf,
+    /// Object bytes read so far.
+    pub bytes_read: Arc<AtomicU64>,
+    pub cancel: CancellationToken,
+}
+
+#[derive(Debug, Clone)]
+pub struct RestoreOutcome {
+    pub bytes_read: u64,
+    pub sha256: String,
+    pub stderr_tail: String,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RestoreError {
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("reading the backup failed: {0}")]
+    Source(String),
+    #[error("the backup is truncated: {got} of {expected} bytes")]
+    Truncated { expected: u64, got: u64 },
+    #[error("the backup is corrupted: sha256 {actual} does not match the recorded {expected}")]
+    ChecksumMismatch { expected: String, actual: String },
+    #[error("cannot decrypt the backup: {0}")]
+    Decryption(String),
+    #[error("the backup's compressed stream is corrupt: {0}")]
+    CorruptStream(String),
+    #[error("{client} failed (exit {code:?})")]
+    Client {
+        client: &'static str,
+        code: Option<i32>,
+        stderr: String,
+    },
+    #[error("cancelled")]
+    Cancelled,
+    #[error("{0}")]
+    Io(String),
+}
+
+impl RestoreError {
+    /// A stable machine-readable code for the catalog and the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid_request",
+            Self::Source(_) => "backup_unreadable",
+            Self::Truncated { .. } => "backup_truncated",
+            Self::ChecksumMismatch { .. } => "checksum_mismatch",
+            Self::Decryption(_) => "decryption_failed",
+            Self::CorruptStream(_) => "corrupt_stream",
+            Self::Client { .. } => "restore_failed",
+            Self::Cancelled => "cancelled",
+            Self::Io(_) => "io_error",
+        }
+    }
+}
+
+/// How the decoded stream reaches the client.
+enum Mode {
+    /// Into the client's stdin (plain with psql, custom with one job).
+    Pipe,
+    /// Into a file, then `pg_restore --jobs` (custom with parallel jobs).
+    File,
+    /// Unpacked into a directory, then `pg_restore --format=directory`.
+    Unpack,
+}
+
+/// Restores one object. On success the client exited 0 after reading a verified stream.
+pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreError> {
+    let bad = req.options.check(req.format);
+    if let Some((field, why)) = bad.first() {
+        return Err(RestoreError::Invalid(format!("{field}: {why}")));
+    }
+    let identities = parse_identities(&req.identities)?;
+    if req.encrypted && identities.is_empty() {
+        return Err(RestoreError::Decryption(
+            "the backup is encrypted: supply an age identity (AGE-SECRET-KEY-1...)".into(),
+        ));
+    }
+    let mode = match req.format {
+        DumpFormat::Plain => Mode::Pipe,
+        DumpFormat::Custom if req.options.jobs <= 1 => Mode::Pipe,
+        DumpFormat::Custom => Mode::File,
+        DumpFormat::Directory => Mode::Unpack,
+    };
+    let scratch = match mode {
+        Mode::Pipe => None,
+        _ => Some(crate::backup::work_dir_in(&req.work_dir).map_err(RestoreError::Io)?),
+    };
+
+    // Object chunks flow through a small bounded channel into the blocking decoder.
+    let (tx, rx) = mpsc::channel::<Result<Bytes, String>>(4);
+    let mut source = req.source;
+    let feeder = tokio::spawn(async move {
+        while let Some(chunk) = source.next().await {
+            let failed = chunk.is_err();
+            if tx.send(chunk).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let raw = Shared(Arc::new(Mutex::new(Raw {
+        rx,
+        cur: Bytes::new(),
+        hasher: Sha256::new(),
+        count: 0,
+        progress: req.bytes_read.clone(),
+        source_error: None,
+        stop: stop.clone(),
+    })));
+
+    let client_name = if req.format == DumpFormat::Plain {
+        "psql"
+    } else {
+        "pg_restore"
+    };
+    // The client reading stdin starts now, so the stream flows straight into it.
+    let (mut child, stderr_task, stdin) = match mode {
+        Mode::Pipe => {
+            let args = if req.format == DumpFormat::Plain {
+                let mut a = vec![
+                    "--no-psqlrc".to_string(),
+                    "--quiet".to_string(),
+                    "--no-password".to_string(),
+                    "--set=ON_ERROR_STOP=1".to_string(),
+                ];
+                if req.options.single_transaction {
+                    a.push("--single-transaction".into());
+                }
+                a
+            } else {
+                req.options.pg_restore_args(req.format)
+            };
+            let (mut child, stderr) = spawn(
+                (&req.client_bin_dir, &req.conn),
+                client_name,
+                args,
+                None,
+                Stdio::piped(),
+            )?;
+            let stdin = child
+                .stdin
+                .take()
+                .ok_or_else(|| RestoreError::Io("no stdin".into()))?;
+            let stdin = std::fs::File::from(
+                stdin
+                    .into_owned_fd()
+                    .map_err(|e| RestoreError::Io(e.to_string()))?,
+            );
+            (Some(child), Some(stderr), Some(stdin))
+        }
+        _ => (None, None, None),
+    };
+
+    let out_path = scratch.as_ref().map(|s| s.path().join("archive"));
+    let decode = {
+        let (raw, compression, encrypted) = (raw.clone(), req.compression, req.encrypted);
+        let out_path = out_path.clone();
+        let format = req.format;
+        tokio::task::spawn_blocking(move || {
+            let decoded = decode_into(
+                raw.clone(),
+                compression,
+                encrypted,
+                identities,
+                stdin,
+                out_path,
+                format,
+            );
+            // Read what the decoder left (trailing bytes, or everything after a decode error), so the
+            // checksum covers the whole object.
+            if let Ok(mut r) = raw.0.lock() {
+                r.drain();
+            }
+            decoded
+        })
+    };
+    let decoded = tokio::select! {
+        r = decode => r.map_err(|e| RestoreError::Io(format!("decoder panicked: {e}")))?,
+        _ = req.cancel.cancelled() => {
+            stop.store(true, Ordering::Relaxed);
+            if let Some(c) = child.as_mut() {
+                let _ = c.start_kill();
+                let _ = c.wait().await;
+            }
+            feeder.abort();
+            return Err(RestoreError::Cancelled);
+        }
+    };
+    feeder.abort();
+
+    // Classify: the object itself first (size, checksum), then how decoding went.
+    let (count, sha, source_error) = {
+        let mut r = raw
+            .0
+            .lock()
+            .map_err(|_| RestoreError::Io("poisoned".into()))?;
+        let sha = hex::encode(std::mem::take(&mut r.hasher).finalize());
+        (r.count, sha, r.source_error.clone())
+    };
+    let integrity = if let Some(e) = source_error {
+        Some(RestoreError::Source(e))
+    } else if let Some(expected) = req.expected_size.filter(|e| count < *e) {
+        Some(RestoreError::Truncated {
+            expected,
+            got: count,
+        })
+    } else if let Some(expected) = req.expected_sha256.as_ref().filter(|e| **e != sha) {
+        Some(RestoreError::ChecksumMismatch {
+            expected: expected.clone(),
+            actual: sha.clone(),
+        })
+    } else {
+        match &decoded.failure {
+            Some(Failure::Decrypt(m)) => Some(RestoreError::Decryption(m.clone())),
+            Some(Failure::Decode(m)) => Some(RestoreError::CorruptStream(m.clone())),
+            _ => None,
+        }
+    };
+    let Decoded { failure, held } = decoded;
+    if let Some(err) = integrity {
+        // The client never saw the end of the stream; killing it rolls its transaction back. Only then
+        // may its stdin close.
+        if let Some(c) = child.as_mut() {
+            let _ = c.start_kill();
+            let _ = c.wait().await;
+        }
+        drop(held);
+        return Err(err);
+    }
+
+    let (mut child, stderr_task) = match (child, stderr_task) {
+        (Some(c), Some(s)) => {
+            // Verified: release the held-back tail (unless the client already quit) and close stdin.
+            if let Some(held) = held {
+                let _ = tokio::task::spawn_blocking(move || held.release()).await;
+            }
+            (c, s)
+        }
+        _ => {
+            let scratch = scratch
+                .as_ref()
+                .ok_or_else(|| RestoreError::Io("no scratch directory".into()))?;
+            let archive = match req.format {
+                DumpFormat::Directory => scratch.path().join("archive/dump"),
+                _ => scratch.path().join("archive"),
+            };
+            spawn(
+                (&req.client_bin_dir, &req.conn),
+                client_name,
+                req.options.pg_restore_args(req.format),
+                Some(&archive),
+                Stdio::null(),
+            )?
+        }
+    };
+    let status = tokio::select! {
+        s = child.wait() => s.map_err(|e| RestoreError::Io(e.to_string()))?,
+        _ = req.cancel.cancelled() => {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            return Err(RestoreError::Cancelled);
+        }
+    };
+    let stderr_tail = stderr_task.await.unwrap_or_default();
+    drop(scratch);
+    if !status.success() {
+        return Err(RestoreError::Client {
+            client: client_name,
+            code: status.code(),
+            stderr: stderr_tail,
+        });
+    }
+    if let Some(Failure::Write(e)) = failure {
+        // The client exited 0 without reading everything: not a restore we can call complete.
+        return Err(RestoreError::Io(format!(
+            "{client_name} stopped reading the backup: {e}"
+        )));
+    }
+    Ok(RestoreOutcome {
+        bytes_read: count,
+        sha256: sha,
+        stderr_tail,
+    })
+}
+
+fn parse_identities(raw: &[String]) -> Result<Vec<age::x25519::Identity>, RestoreError> {
+    raw.iter()
+        .map(|s| {
+            age::x25519::Identity::from_str(s.trim()).map_err(|_| {
+                // Never echo the value: it is a secret key.
+                RestoreError::Invalid(
+                    "an identity is not an age secret key (AGE-SECRET-KEY-1...)".into(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Starts psql or pg_restore against the target; the password goes through the environment.
+fn spawn(
+    (bin_dir, conn): (&Path, &ConnInfo),
+    client: &str,
+    args: Vec<String>,
+    archive: Option<&Path>,
+    stdin: Stdio,
+) -> Result<(tokio::process::Child, tokio::task::JoinHandle<String>), RestoreError> {
+    let bin = bin_dir.join(client);
+    let mut cmd = tokio::process::Command::new(&bin);
+    cmd.args(args)
+        .arg(format!("--dbname={}", conn.without_password()))
+        .env("PGAPPNAME", "pgward-restore")
+        .env("PGCONNECT_TIMEOUT", "15")
+        .stdin(stdin)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(a) = archive {
+        cmd.arg(a);
+    }
+    if let Some(pw) = conn.password() {
+        cmd.env("PGPASSWORD", pw);
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| RestoreError::Io(format!("starting {}: {e}", bin.display())))?;
+    let mut stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| RestoreError::Io("no stderr".into()))?;
+    let task = tokio::spawn(async move {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf).await;
+        let start = buf.len().saturating_sub(STDERR_TAIL);
+        String::from_utf8_lossy(&buf[start..]).trim().to_string()
+    });
+    Ok((child, task))
+}
+
+enum Failure {
+    Decrypt(String),
+    Decode(String),
+    /// Writing to the client or the scratch space failed (the client quit early, disk full...).
+    Write(String),
+}
+
+struct Decoded {
+    failure: Option<Failure>,
+    held: Option<HoldBack>,
+}
+
+/// Runs on a blocking thread: raw -> age -> decompression -> stdin (held back) / file / unpacked tar.
+fn decode_into(
+    raw: Shared,
+    compression: Compression,
+    encrypted: bool,
+    identities: Vec<age::x25519::Identity>,
+    stdin: Option<std::fs::File>,
+    out_path: Option<PathBuf>,
+    format: DumpFormat,
+) -> Decoded {
+    let fail = |f| Decoded {
+        failure: Some(f),
+        held: None,
+    };
+    // The client's stdin must stay open on every failure until the client is killed: closing it would
+    // be the end of input, and psql would commit a single-transaction restore of a partial stream.
+    let mut stdin = stdin.map(|inner| HoldBack {
+        inner,
+        buf: Vec::with_capacity(2 * HOLD_BACK),
+    });
+    let fail_held = |f, held: Option<HoldBack>| Decoded {
+        failure: Some(f),
+        held,
+    };
+    let plain: Box<dyn Read + Send> = if encrypted {
+        let d = match age::Decryptor::new(raw) {
+            Ok(d) => d,
+            Err(e) => {
+                return fail_held(
+                    Failure::Decrypt(format!("not an age file: {e}")),
+                    stdin.take(),
+                );
+            }
+        };
+        match d.decrypt(identities.iter().map(|i| i as &dyn age::Identity)) {
+            Ok(r) => Box::new(r),
+            Err(age::DecryptError::NoMatchingKeys) => {
+                return fail_held(
+                    Failure::Decrypt("none of the given identities can open this backup".into()),
+                    stdin.take(),
+                );
+            }
+            Err(e) => return fail_held(Failure::Decrypt(e.to_string()), stdin.take()),
+        }
+    } else {
+        Box::new(raw)
+    };
+    let mut decoded: Box<dyn Read + Send> = match compression {
+        Compression::None => plain,
+        Compression::Zstd { .. } => match zstd::stream::read::Decoder::new(plain) {
+            Ok(d) => Box::new(d),
+            Err(e) => return fail_held(Failure::Decode(e.to_string()), stdin.take()),
+        },
+        Compression::Gzip { .. } => Box::new(flate2::read::MultiGzDecoder::new(plain)),
+        Compression::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(plain)),
+    };
+    // Reading errors are the stream's (decryption or decompression); writing errors the output's.
+    let classify = |e: &io::Error| {
+        let m = e.to_string();
+        if encrypted && (m.contains("decrypt") || m.contains("age") || m.contains("MAC")) {
+            Failure::Decrypt(m)
+        } else {
+            Failure::Decode(m)
+        }
+    };
+    match (stdin, out_path) {
+        (Some(mut hold), _) => match copy_split(&mut decoded, &mut hold) {
+            Ok(()) => Decoded {
+                failure: None,
+                held: Some(hold),
+            },
+            Err(Side::Read(e)) => fail_held(classify(&e), Some(hold)),
+            Err(Side::Write(e)) => fail_held(Failure::Write(e.to_string()), Some(hold)),
+        },
+        (None, Some(path)) if format == DumpFormat::Directory => {
+            let mut archive = tar::Archive::new(ReadSide(&mut decoded));
+            match archive.unpack(&path) {
+                Ok(()) => Decoded {
+                    failure: None,
+                    held: None,
+                },
+                // tar reports our read errors wrapped; the raw object classification decides later.
+                Err(e) => fail(Failure::Decode(e.to_string())),
+            }
+        }
+        (None, Some(path)) => {
+            let file = std::fs::File::create(&path).map(io::BufWriter::new);
+            let mut file = match file {
+                Ok(f) => f,
+                Err(e) => return fail(Failure::Write(e.to_string())),
+            };
+            match copy_split(&mut decoded, &mut file).and_then(|_| {
+                file.into_inner()
+                    .map_err(|e| Side::Write(e.into_error()))?
+                    .sync_all()
+                    .map_err(Side::Write)
+            }) {
+                Ok(()) => Decoded {
+                    failure: None,
+                    held: None,
+                },
+                Err(Side::Read(e)) => fail(classify(&e)),
+                Err(Side::Write(e)) => fail(Failure::Write(e.to_string())),
+            }
+        }
+        (None, None) => fail(Failure::Write("no output".into())),
+    }
+}
+
+enum Side {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// `io::copy` that says which side failed.
+fn copy_split(r: &mut dyn Read, w: &mut dyn Write) -> Result<(), Side> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return w.flush().map_err(Side::Write),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Side::Read(e)),
+        };
+        w.write_all(&buf[..n]).map_err(Side::Write)?;
+    }
+}
+
+struct ReadSide<'a>(&'a mut Box<dyn Read + Send>);
+
+impl Read for ReadSide<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+/// Passes bytes through to the client except the newest `HOLD_BACK`, released by `release`.
+struct HoldBack {
+    inner: std::fs::File,
+    buf: Vec<u8>,
+}
+
+impl HoldBack {
+    /// Writes the held tail and closes the client's stdin (end of input).
+    fn release(mut self) -> io::Result<()> {
+        self.inner.write_all(&self.buf)?;
+        self.inner.flush()
+    }
+}
+
+impl Write for HoldBack {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 2 * HOLD_BACK {
+            let out = self.buf.len() - HOLD_BACK;
+            self.inner.write_all(&self.buf[..out])?;
+            self.buf.drain(..out);
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The object as it arrives: hashed and counted on the way through.
+struct Raw {
+    rx: mpsc::Receiver<Result<Bytes, String>>,
+    cur: Bytes,
+    hasher: Sha256,
+    count: u64,
+    progress: Arc<AtomicU64>,
+    source_error: Option<String>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Raw {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(io::Error::other("stopped"));
+        }
+        while self.cur.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.cur = b,
+                Some(Err(e)) => {
+                    self.source_error = Some(e.clone());
+                    return Err(io::Error::other(format!("reading the backup: {e}")));
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.cur.len());
+        let chunk = self.cur.split_to(n);
+        buf[..n].copy_from_slice(&chunk);
+        self.hasher.update(&chunk);
+        self.count += n as u64;
+        self.progress.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    /// Reads the rest of the object (hashing it), so the checksum covers every byte.
+    fn drain(&mut self) {
+        let mut scratch = vec![0u8; 64 * 1024];
+        while let Ok(n) = self.read(&mut scratch) {
+            if n == 0 {
+                break;
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Shared(Arc<Mutex<Raw>>);
+
+impl Read for Shared {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .read(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_object_name_tells_format_compression_and_encryption() {
+        assert_eq!(
+            layout_of("a/b-20261125T020000+0100-abcd.dump.zst"),
+            Some((DumpFormat::Custom, Compression::Zstd { level: 3 }, false))
+        );
+        assert_eq!(
+            layout_of("x.sql.gz.age"),
+            Some((DumpFormat::Plain, Compression::Gzip { level: 6 }, true))
+        );
+        assert_eq!(
+            layout_of("x.tar.lz4"),
+            Some((DumpFormat::Directory, Compression::Lz4, false))
+        );
+        assert_eq!(
+            layout_of("x.tar"),
+            Some((DumpFormat::Directory, Compression::None, false))
+        );
+        assert_eq!(layout_of("x.zip"), None);
+    }
+
+    #[test]
+    fn plain_dumps_refuse_archive_only_options() {
+        let o = RestoreOptions {
+            clean: true,
+            tables: vec!["public.film".into()],
+            ..Default::default()
+        };
+        let fields: Vec<_> = o
+            .check(DumpFormat::Plain)
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
+        assert_eq!(fields, vec!["clean", "tables"]);
+        assert!(o.check(DumpFormat::Custom).is_empty());
+        let o = RestoreOptions {
+            single_transaction: true,
+            jobs: 4,
+            ..Default::default()
+        };
+        assert_eq!(o.check(DumpFormat::Directory).len(), 1);
+    }
+}

@@ -1,0 +1,99 @@
+use actix_web::{HttpResponse, get, post, web};
+use pgward_api_types::{
+    ApiError, CreateRestorationRequest, Restoration, RestorationListQuery, RestorationPage,
+};
+use uuid::Uuid;
+
+use super::service;
+use crate::auth::Authenticated;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Restore a successful backup. Everything that can be checked before reading the backup is checked
+/// here (copy, options, identities, target reachable, a client new enough); the restore then runs in
+/// the background: follow it with `GET /restorations/{id}`.
+#[utoipa::path(
+    operation_id = "create_restoration",
+    tag = "restorations",
+    request_body = CreateRestorationRequest,
+    responses(
+        (status = 202, description = "accepted and queued", body = Restoration),
+        (status = 400, description = "malformed body", body = ApiError),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 409, description = "the new database exists already", body = ApiError),
+        (status = 413, description = "body too large", body = ApiError),
+        (status = 422, description = "invalid request (`validation_failed`), target unreachable (`connection_test_failed`) or no installed client can do it (`no_suitable_client`)", body = ApiError),
+    )
+)]
+#[post("/restorations")]
+async fn create(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    req: web::Json<CreateRestorationRequest>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Accepted().json(service::create(&state, req.into_inner()).await?))
+}
+
+/// Restorations, newest first, with filters and cursor pagination.
+#[utoipa::path(
+    operation_id = "list_restorations",
+    tag = "restorations",
+    params(RestorationListQuery),
+    responses(
+        (status = 200, description = "a page of restorations", body = RestorationPage),
+        (status = 400, description = "malformed query", body = ApiError),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 422, description = "invalid limit or cursor", body = ApiError),
+    )
+)]
+#[get("/restorations")]
+async fn list(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    q: web::Query<RestorationListQuery>,
+) -> Result<web::Json<RestorationPage>, AppError> {
+    Ok(web::Json(service::list(&state, q.into_inner()).await?))
+}
+
+/// One restoration with live progress (bytes read, rate), its outcome, error code and the client's
+/// error output.
+#[utoipa::path(
+    operation_id = "get_restoration",
+    tag = "restorations",
+    params(("id" = Uuid, Path, description = "restoration id")),
+    responses(
+        (status = 200, description = "the restoration", body = Restoration),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such restoration", body = ApiError),
+    )
+)]
+#[get("/restorations/{id}")]
+async fn get(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Restoration>, AppError> {
+    Ok(web::Json(service::get(&state, id.into_inner()).await?))
+}
+
+/// Cancel a queued or running restoration (a running client is stopped; in single-transaction mode the
+/// target is left as it was).
+#[utoipa::path(
+    operation_id = "cancel_restoration",
+    tag = "restorations",
+    params(("id" = Uuid, Path, description = "restoration id")),
+    responses(
+        (status = 200, description = "cancel requested", body = Restoration),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such restoration", body = ApiError),
+        (status = 409, description = "already finished", body = ApiError),
+    )
+)]
+#[post("/restorations/{id}/cancel")]
+async fn cancel(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Restoration>, AppError> {
+    Ok(web::Json(service::cancel(&state, id.into_inner()).await?))
+}

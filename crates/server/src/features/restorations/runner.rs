@@ -1,0 +1,434 @@
+//! Runs one restoration in this process: wait for a slot, create the new database if asked, stream the
+//! backup through the engine into psql / pg_restore, publish progress every 2 s (the lease heartbeat),
+//! honour cancel, and record the outcome with a stable error code. Nothing stays `running`: if this
+//! process dies, the scheduler's reaper fails the row as "interrupted".
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use pgward_engine::backup::{Compression, DumpFormat, Target};
+use pgward_engine::pg::ConnInfo;
+use pgward_engine::restore::{RestoreError, RestoreOptions, RestoreRequest, run_restore};
+use pgward_entity::restorations;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sqlx::{ConnectOptions, Connection};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// Everything a restore needs, secrets included; lives only in this process's memory.
+pub struct Plan {
+    pub client_bin_dir: std::path::PathBuf,
+    pub conn: ConnInfo,
+    /// (a connection to the server, name): create this database first, drop it again on failure.
+    pub new_database: Option<(ConnInfo, String)>,
+    pub source: Target,
+    pub key: String,
+    pub expected_sha256: Option<String>,
+    pub expected_size: Option<u64>,
+    pub format: DumpFormat,
+    pub compression: Compression,
+    pub encrypted: bool,
+    pub identities: Vec<String>,
+    pub options: RestoreOptions,
+}
+
+/// Restores running at once in one process; more wait as `queued`.
+static SLOTS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+
+/// This process, as recorded in `worker_id` (the holder of the lease).
+pub fn process_id() -> String {
+    let host = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "host".into());
+    format!("restore-{host}-{}", std::process::id())
+}
+
+pub fn spawn(state: AppState, id: Uuid, plan: Plan) {
+    let slots = SLOTS
+        .get_or_init(|| {
+            Arc::new(tokio::sync::Semaphore::new(
+                state.config.worker.restore_concurrency.max(1),
+            ))
+        })
+        .clone();
+    tokio::spawn(async move {
+        // The lease is kept while waiting for a slot, so a queued restore of a live process is not
+        // reaped, and a cancel is seen.
+        let permit = loop {
+            tokio::select! {
+                p = slots.clone().acquire_owned() => break p.ok(),
+                _ = tokio::time::sleep(HEARTBEAT) => {
+                    if !touch(&state, id, "queued").await {
+                        return; // cancelled or reaped
+                    }
+                }
+            }
+        };
+        let _permit = permit;
+        // A panic must not leave the row running: run it as its own task and record what happened.
+        let job = tokio::spawn({
+            let state = state.clone();
+            async move { run(&state, id, plan).await }
+        });
+        if let Err(e) = job.await {
+            tracing::error!(restoration_id = %id, error = %e, "restore task panicked");
+            finish(
+                &state,
+                id,
+                "failed",
+                Some("internal"),
+                Some("internal error; details are in the server log".into()),
+                None,
+            )
+            .await;
+        }
+    });
+}
+
+/// Refreshes the heartbeat of a row still in `status`; false when it moved on or cancel was asked.
+async fn touch(state: &AppState, id: Uuid, status: &str) -> bool {
+    let row = restorations::Entity::find_by_id(id).one(&state.db).await;
+    match row {
+        Ok(Some(r)) if r.status == status && !r.cancel_requested => {
+            let _ = restorations::Entity::update_many()
+                .col_expr(restorations::Column::HeartbeatAt, Expr::value(Utc::now()))
+                .filter(restorations::Column::Id.eq(id))
+                .exec(&state.db)
+                .await;
+            true
+        }
+        Ok(Some(r)) if r.status == "queued" && r.cancel_requested => {
+            finish(
+                state,
+                id,
+                "cancelled",
+                Some("cancelled"),
+                Some("cancelled before it started".into()),
+                None,
+            )
+            .await;
+            false
+        }
+        _ => false,
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    id: Uuid,
+    status: &str,
+    code: Option<&str>,
+    message: Option<String>,
+    stderr: Option<String>,
+) {
+    let r = restorations::Entity::update_many()
+        .col_expr(restorations::Column::Status, Expr::value(status))
+        .col_expr(restorations::Column::FinishedAt, Expr::value(Utc::now()))
+        .col_expr(
+            restorations::Column::ErrorCode,
+            Expr::value(code.map(str::to_string)),
+        )
+        .col_expr(restorations::Column::Message, Expr::value(message))
+        .col_expr(restorations::Column::StderrTail, Expr::value(stderr))
+        .filter(restorations::Column::Id.eq(id))
+        .filter(restorations::Column::Status.is_in(["queued", "running"]))
+        .exec(&state.db)
+        .await;
+    if let Err(e) = r {
+        tracing::error!(restoration_id = %id, error = %e, "recording the outcome failed");
+    }
+}
+
+#[tracing::instrument(skip_all, fields(restoration_id = %id))]
+async fn run(state: &AppState, id: Uuid, plan: Plan) {
+    let claimed = restorations::Entity::update_many()
+        .col_expr(restorations::Column::Status, Expr::value("running"))
+        .col_expr(restorations::Column::StartedAt, Expr::value(Utc::now()))
+        .col_expr(restorations::Column::HeartbeatAt, Expr::value(Utc::now()))
+        .filter(restorations::Column::Id.eq(id))
+        .filter(restorations::Column::Status.eq("queued"))
+        .filter(restorations::Column::CancelRequested.eq(false))
+        .exec(&state.db)
+        .await;
+    match claimed {
+        Ok(r) if r.rows_affected == 1 => {}
+        _ => {
+            finish(
+                state,
+                id,
+                "cancelled",
+                Some("cancelled"),
+                Some("cancelled before it started".into()),
+                None,
+            )
+            .await;
+            return;
+        }
+    }
+    let (status, code, message, stderr) = match execute(state, id, plan).await {
+        Ok(()) => ("success", None, None, None),
+        Err(RestoreFailure {
+            code,
+            message,
+            stderr,
+        }) => {
+            let status = if code == "cancelled" {
+                "cancelled"
+            } else {
+                "failed"
+            };
+            tracing::warn!(code, message = %message, "restore failed");
+            (status, Some(code), Some(message), stderr)
+        }
+    };
+    if status == "success" {
+        tracing::info!("restore succeeded");
+    }
+    finish(state, id, status, code, message, stderr).await;
+}
+
+struct RestoreFailure {
+    code: &'static str,
+    message: String,
+    stderr: Option<String>,
+}
+
+fn failure(code: &'static str, message: impl Into<String>) -> RestoreFailure {
+    RestoreFailure {
+        code,
+        message: message.into(),
+        stderr: None,
+    }
+}
+
+async fn execute(state: &AppState, id: Uuid, plan: Plan) -> Result<(), RestoreFailure> {
+    let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+    if let Some((admin, name)) = &plan.new_database {
+        create_database(admin, name, timeout).await.map_err(|e| {
+            failure(
+                "create_database_failed",
+                format!("creating database \"{name}\": {e}"),
+            )
+        })?;
+    }
+    let result = restore(state, id, &plan).await;
+    if result.is_err()
+        && let Some((admin, name)) = &plan.new_database
+    {
+        // A half-restored new database helps nobody; the error and stderr are recorded.
+        if let Err(e) = drop_database(admin, name, timeout).await {
+            tracing::warn!(database = %name, error = %e, "dropping the new database after a failed restore failed");
+        }
+    }
+    result
+}
+
+async fn restore(state: &AppState, id: Uuid, plan: &Plan) -> Result<(), RestoreFailure> {
+    let source = plan
+        .source
+        .stream(&plan.key)
+        .await
+        .map_err(|e| failure("backup_unreadable", format!("reading {}: {e}", plan.key)))?;
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let cancel = CancellationToken::new();
+    // Aborted when this function returns or unwinds: no heartbeat outlives the restore.
+    let reporter = AbortOnDrop(tokio::spawn(report(
+        state.clone(),
+        id,
+        bytes_read.clone(),
+        cancel.clone(),
+    )));
+    let out = run_restore(RestoreRequest {
+        client_bin_dir: plan.client_bin_dir.clone(),
+        conn: plan.conn.clone(),
+        format: plan.format,
+        compression: plan.compression,
+        encrypted: plan.encrypted,
+        source,
+        expected_sha256: plan.expected_sha256.clone(),
+        expected_size: plan.expected_size,
+        identities: plan.identities.clone(),
+        options: plan.options.clone(),
+        work_dir: state.config.work_dir(),
+        bytes_read: bytes_read.clone(),
+        cancel: cancel.clone(),
+    })
+    .await;
+    drop(reporter);
+    let _ = restorations::Entity::update_many()
+        .col_expr(
+            restorations::Column::BytesRead,
+            Expr::value(bytes_read.load(Ordering::Relaxed) as i64),
+        )
+        .filter(restorations::Column::Id.eq(id))
+        .exec(&state.db)
+        .await;
+    out.map(|_| ()).map_err(|e| match e {
+        RestoreError::Client {
+            client,
+            code,
+            stderr,
+        } => {
+            // The first error line says what went wrong; the tail has the context.
+            let first = stderr
+                .lines()
+                .find(|l| l.contains("ERROR") || l.contains("error"))
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            RestoreFailure {
+                code: "restore_failed",
+                message: format!(
+                    "{client} failed (exit {}): {first}",
+                    code.map_or("signal".into(), |c| c.to_string())
+                ),
+                stderr: Some(stderr),
+            }
+        }
+        other => failure(other.code(), other.to_string()),
+    })
+}
+
+/// Every 2 s: bytes read, rate, heartbeat; and a cancel request becomes a cancel.
+async fn report(state: AppState, id: Uuid, bytes: Arc<AtomicU64>, cancel: CancellationToken) {
+    let mut last = (0u64, tokio::time::Instant::now());
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    loop {
+        tick.tick().await;
+        let now = tokio::time::Instant::now();
+        let n = bytes.load(Ordering::Relaxed);
+        let secs = (now - last.1).as_secs_f64().max(0.001);
+        let rate = ((n - last.0) as f64 / secs) as i64;
+        last = (n, now);
+        let _ = restorations::Entity::update_many()
+            .col_expr(restorations::Column::BytesRead, Expr::value(n as i64))
+            .col_expr(restorations::Column::RateBps, Expr::value(rate))
+            .col_expr(restorations::Column::HeartbeatAt, Expr::value(Utc::now()))
+            .filter(restorations::Column::Id.eq(id))
+            .exec(&state.db)
+            .await;
+        if let Ok(Some(r)) = restorations::Entity::find_by_id(id).one(&state.db).await
+            && r.cancel_requested
+        {
+            cancel.cancel();
+        }
+    }
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+async fn admin_connect(admin: &ConnInfo, timeout: Duration) -> Result<sqlx::PgConnection, String> {
+    let opts = admin
+        .connect_options()
+        .application_name("pgward")
+        .log_statements(tracing::log::LevelFilter::Off);
+    tokio::time::timeout(timeout, opts.connect())
+        .await
+        .map_err(|_| "timed out connecting".to_string())?
+        .map_err(|e| e.to_string())
+}
+
+pub async fn database_exists(
+    admin: &ConnInfo,
+    name: &str,
+    timeout: Duration,
+) -> Result<bool, String> {
+    let mut c = admin_connect(admin, timeout).await?;
+    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut c)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = c.close().await;
+    Ok(found.is_some())
+}
+
+async fn create_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Result<(), String> {
+    let mut c = admin_connect(admin, timeout).await?;
+    // Audited: the name is validated (letters, digits, _ and -) and quoted as an identifier.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {}",
+        quote_ident(name)
+    )))
+    .execute(&mut c)
+    .await
+    .map_err(|e| e.to_string())?;
+    let _ = c.close().await;
+    Ok(())
+}
+
+async fn drop_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Result<(), String> {
+    let mut c = admin_connect(admin, timeout).await?;
+    // FORCE (PostgreSQL 13+) ends sessions a killed client may have left for a moment.
+    // Audited: as in `create_database`.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_ident(name)
+    )))
+    .execute(&mut c)
+    .await
+    .map_err(|e| e.to_string())?;
+    let _ = c.close().await;
+    Ok(())
+}
+
+/// Restorations whose process stopped heartbeating (killed, crashed): failed as "interrupted". Their
+/// secrets died with that process, so they cannot be resumed elsewhere; scratch space is swept when a
+/// pgward process starts. Returns the ids reaped.
+pub async fn reap_interrupted(
+    state: &AppState,
+    now: chrono::DateTime<Utc>,
+    lease: Duration,
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    let limit = now - chrono::Duration::from_std(lease).unwrap_or_default();
+    let dead = restorations::Entity::find()
+        .filter(restorations::Column::Status.is_in(["queued", "running"]))
+        .filter(restorations::Column::HeartbeatAt.lt(limit))
+        .all(&state.db)
+        .await?;
+    let mut reaped = Vec::new();
+    for r in dead {
+        let done = restorations::Entity::update_many()
+            .col_expr(restorations::Column::Status, Expr::value("failed"))
+            .col_expr(restorations::Column::FinishedAt, Expr::value(now))
+            .col_expr(restorations::Column::ErrorCode, Expr::value("interrupted"))
+            .col_expr(
+                restorations::Column::Message,
+                Expr::value(format!(
+                    "interrupted: {} stopped responding; the target may hold a partial restore \
+                     (unless single-transaction was set)",
+                    r.worker_id
+                        .clone()
+                        .unwrap_or_else(|| "the pgward process".into())
+                )),
+            )
+            .filter(restorations::Column::Id.eq(r.id))
+            .filter(restorations::Column::Status.is_in(["queued", "running"]))
+            .filter(restorations::Column::HeartbeatAt.lt(limit))
+            .exec(&state.db)
+            .await?;
+        if done.rows_affected == 1 {
+            tracing::warn!(restoration_id = %r.id, "restoration interrupted");
+            reaped.push(r.id);
+        }
+    }
+    Ok(reaped)
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,399 @@
+//! Checks a restore request up front (backup, copy, options, identities, target, client versions) and
+//! records it; anything that can be known before reading the backup is refused with a 4xx here.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use pgward_api_types::{
+    CreateRestorationRequest, Restoration, RestorationListQuery, RestorationPage,
+    RestorationStatus, RestoreOptions, RestoreTarget, RestoreTargetKind,
+};
+use pgward_engine::pg::{ConnInfo, major_of, probe};
+use pgward_engine::restore::{self, RestoreOptions as EngineOptions};
+use pgward_entity::{databases, restorations};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use super::runner::Plan;
+use crate::error::AppError;
+use crate::features::executions::service as executions_service;
+use crate::state::AppState;
+
+pub fn to_dto(m: &restorations::Model) -> Restoration {
+    Restoration {
+        id: m.id,
+        execution_id: m.execution_id,
+        task_id: m.task_id,
+        task_name: m.task_name.clone(),
+        destination_id: m.destination_id,
+        object_key: m.object_key.clone(),
+        target_kind: RestoreTargetKind::parse(&m.target_kind)
+            .unwrap_or(RestoreTargetKind::Database),
+        target_database_id: m.target_database_id,
+        target: m.target_label.clone(),
+        new_database_name: m.new_database_name.clone(),
+        options: serde_json::from_value(m.options.clone()).unwrap_or_default(),
+        status: RestorationStatus::parse(&m.status).unwrap_or(RestorationStatus::Failed),
+        created_at: m.created_at,
+        started_at: m.started_at,
+        finished_at: m.finished_at,
+        duration_ms: match (m.started_at, m.finished_at) {
+            (Some(s), Some(f)) => Some((f - s).num_milliseconds().max(0) as u64),
+            _ => None,
+        },
+        bytes_read: m.bytes_read.max(0) as u64,
+        total_bytes: m.total_bytes.map(|b| b.max(0) as u64),
+        rate_bytes_per_sec: m.rate_bps.map(|b| b.max(0) as u64),
+        client_version: m.client_version.clone(),
+        server_version: m.server_version.clone(),
+        error_code: m.error_code.clone(),
+        message: m.message.clone(),
+        stderr_tail: m.stderr_tail.clone(),
+        cancel_requested: m.cancel_requested,
+    }
+}
+
+pub fn engine_options(o: &RestoreOptions) -> EngineOptions {
+    EngineOptions {
+        clean: o.clean,
+        single_transaction: o.single_transaction,
+        jobs: o.jobs.unwrap_or(1),
+        no_owner: o.no_owner,
+        no_privileges: o.no_privileges,
+        schemas: o.schemas.iter().map(|s| s.trim().to_string()).collect(),
+        tables: o.tables.iter().map(|s| s.trim().to_string()).collect(),
+    }
+}
+
+async fn registered(
+    state: &AppState,
+    id: Uuid,
+    field: &str,
+) -> Result<(databases::Model, ConnInfo), AppError> {
+    let db = databases::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::field(field, "no such database"))?;
+    let secret = state
+        .secrets
+        .open(&db.connection_encrypted, &format!("databases:{}", db.id))
+        .map_err(AppError::Internal)?;
+    let conn = ConnInfo::parse(secret.expose_secret())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored connection of {}: {e}", db.id)))?;
+    Ok((db, conn))
+}
+
+fn label(c: &ConnInfo) -> String {
+    format!("{}@{}:{}/{}", c.username, c.host, c.port, c.database)
+}
+
+/// A database name pgward will create: what PostgreSQL accepts as an identifier, minus surprises.
+fn valid_new_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !name.starts_with(|c: char| c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err("1-63 characters: letters, digits, _ and -, not starting with a digit or -".into())
+    }
+}
+
+/// Validates the request, records a queued restoration and starts it in this process.
+pub async fn create(
+    state: &AppState,
+    req: CreateRestorationRequest,
+) -> Result<Restoration, AppError> {
+    let exec = executions_service::find(state, req.execution_id)
+        .await
+        .map_err(|_| AppError::field("execution_id", "no such execution"))?;
+    if exec.status != "success" {
+        return Err(AppError::field(
+            "execution_id",
+            format!(
+                "only successful backups can be restored (this one is {})",
+                exec.status
+            ),
+        ));
+    }
+    let objects = executions_service::objects_of(&exec);
+    let object = objects
+        .iter()
+        .filter(|o| !o.key.contains(".globals."))
+        .find(|o| req.destination_id.is_none_or(|d| o.destination_id == d))
+        .ok_or_else(|| AppError::field("destination_id", "the backup has no copy there"))?
+        .clone();
+    let (format, compression, encrypted) = restore::layout_of(&object.key)
+        .ok_or_else(|| AppError::field("execution_id", "not a backup pgward can restore"))?;
+
+    let options = engine_options(&req.options);
+    let mut fields = std::collections::BTreeMap::new();
+    for (f, why) in options.check(format) {
+        fields.insert(format!("options.{f}"), why);
+    }
+    if req.options.jobs.is_some_and(|j| j == 0) {
+        fields.insert("options.jobs".into(), "must be 1 to 32".into());
+    }
+    for p in options.schemas.iter().chain(&options.tables) {
+        if p.is_empty() || p.len() > 200 || p.contains('\0') {
+            fields.insert(
+                "options".into(),
+                "schema and table names must be 1-200 characters".into(),
+            );
+        }
+    }
+    if req.identities.len() > 20 {
+        fields.insert("identities".into(), "at most 20 identities".into());
+    }
+    for id in &req.identities {
+        if id.trim().parse::<age::x25519::Identity>().is_err() {
+            // Never echo it: it is a secret key.
+            fields.insert(
+                "identities".into(),
+                "each identity must be an age secret key (AGE-SECRET-KEY-1...)".into(),
+            );
+        }
+    }
+    if encrypted && req.identities.is_empty() {
+        fields.insert(
+            "identities".into(),
+            "the backup is encrypted: supply the age identity of one of its recipients".into(),
+        );
+    }
+    if !fields.is_empty() {
+        return Err(AppError::Validation(fields));
+    }
+
+    // The target: a connection, and whether a database must be created first.
+    let (kind, target_db, conn, new_db) = match &req.target {
+        RestoreTarget::Source => {
+            let id = exec.database_id.ok_or_else(|| {
+                AppError::field(
+                    "target",
+                    "the backup's source database is no longer registered",
+                )
+            })?;
+            let (db, conn) = registered(state, id, "target").await.map_err(|_| {
+                AppError::field(
+                    "target",
+                    "the backup's source database is no longer registered",
+                )
+            })?;
+            (RestoreTargetKind::Source, Some(db.id), conn, None)
+        }
+        RestoreTarget::Database { database_id } => {
+            let (db, conn) = registered(state, *database_id, "target.database_id").await?;
+            (RestoreTargetKind::Database, Some(db.id), conn, None)
+        }
+        RestoreTarget::Connection { connection_string } => {
+            let conn = ConnInfo::parse(connection_string)
+                .map_err(|e| AppError::field("target.connection_string", e.to_string()))?;
+            (RestoreTargetKind::Connection, None, conn, None)
+        }
+        RestoreTarget::NewDatabase { database_id, name } => {
+            valid_new_name(name).map_err(|m| AppError::field("target.name", m))?;
+            let (db, admin) = registered(state, *database_id, "target.database_id").await?;
+            let conn = admin
+                .with_database(name)
+                .map_err(|e| AppError::field("target.name", e.to_string()))?;
+            (
+                RestoreTargetKind::NewDatabase,
+                Some(db.id),
+                conn,
+                Some((admin, name.clone())),
+            )
+        }
+    };
+
+    // Reach the server now: a restore that cannot connect is refused, not queued.
+    let timeout = std::time::Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+    let reach = new_db.as_ref().map_or(&conn, |(admin, _)| admin);
+    let server = probe(reach, timeout)
+        .await
+        .map_err(|e| AppError::ConnectionTestFailed(format!("the target is unreachable: {e}")))?;
+    if let Some((admin, name)) = &new_db
+        && super::runner::database_exists(admin, name, timeout)
+            .await
+            .map_err(|e| {
+                AppError::ConnectionTestFailed(format!("the target is unreachable: {e}"))
+            })?
+    {
+        return Err(AppError::Conflict(format!(
+            "a database named \"{name}\" exists already on that server"
+        )));
+    }
+
+    // Clients by version: psql / pg_restore at least as new as the pg_dump that wrote the backup (plain
+    // dumps start with meta-commands older psql cannot read; archives carry a format version) and as the
+    // target server.
+    let dump_major = exec
+        .pg_dump_version
+        .as_deref()
+        .and_then(major_of)
+        .unwrap_or(0);
+    let needed = server.major.max(dump_major);
+    let client = state.pg.client_for(needed).cloned().ok_or_else(|| {
+        AppError::NoSuitableClient(format!(
+            "restoring a backup written by pg_dump {dump_major} into PostgreSQL {} needs psql and pg_restore \
+             {needed} or newer; installed: {:?} (postgres.bin_dirs)",
+            server.major,
+            state.pg.client_majors()
+        ))
+    })?;
+    let source =
+        crate::features::destinations::service::target_by_full_key(state, object.destination_id)
+            .await
+            .map_err(|_| AppError::field("destination_id", "that destination no longer exists"))?;
+
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let client_name = if format == pgward_engine::backup::DumpFormat::Plain {
+        "psql"
+    } else {
+        "pg_restore"
+    };
+    restorations::ActiveModel {
+        id: Set(id),
+        execution_id: Set(Some(exec.id)),
+        task_id: Set(exec.task_id),
+        task_name: Set(exec.task_name.clone()),
+        source_database_id: Set(exec.database_id),
+        destination_id: Set(object.destination_id),
+        object_key: Set(object.key.clone()),
+        target_kind: Set(kind.as_str().into()),
+        target_database_id: Set(target_db),
+        target_label: Set(label(&conn)),
+        new_database_name: Set(new_db.as_ref().map(|(_, n)| n.clone())),
+        options: Set(serde_json::to_value(&req.options).map_err(|e| AppError::Internal(e.into()))?),
+        status: Set("queued".into()),
+        created_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+        worker_id: Set(Some(super::runner::process_id())),
+        heartbeat_at: Set(Some(now)),
+        cancel_requested: Set(false),
+        bytes_read: Set(0),
+        total_bytes: Set(Some(object.size as i64)),
+        rate_bps: Set(None),
+        client_version: Set(Some(format!(
+            "{client_name} (PostgreSQL) {}",
+            client.version
+        ))),
+        server_version: Set(Some(server.version.clone())),
+        error_code: Set(None),
+        message: Set(None),
+        stderr_tail: Set(None),
+    }
+    .insert(&state.db)
+    .await?;
+
+    super::runner::spawn(
+        state.clone(),
+        id,
+        Plan {
+            client_bin_dir: client.bin_dir.clone(),
+            conn,
+            new_database: new_db,
+            source,
+            key: object.key.clone(),
+            expected_sha256: exec.sha256.clone(),
+            expected_size: Some(object.size),
+            format,
+            compression,
+            encrypted,
+            identities: req.identities.clone(),
+            options,
+        },
+    );
+    get(state, id).await
+}
+
+pub async fn find(state: &AppState, id: Uuid) -> Result<restorations::Model, AppError> {
+    restorations::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("restoration"))
+}
+
+pub async fn get(state: &AppState, id: Uuid) -> Result<Restoration, AppError> {
+    Ok(to_dto(&find(state, id).await?))
+}
+
+pub async fn list(state: &AppState, q: RestorationListQuery) -> Result<RestorationPage, AppError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::field("limit", "must be 1 to 200"));
+    }
+    // Ids are UUIDv7: ordering by id is ordering by creation.
+    let mut sel = restorations::Entity::find().order_by_desc(restorations::Column::Id);
+    if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        let before = URL_SAFE_NO_PAD
+            .decode(c)
+            .ok()
+            .and_then(|b| Uuid::from_slice(&b).ok())
+            .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))?;
+        sel = sel.filter(restorations::Column::Id.lt(before));
+    }
+    if let Some(e) = q.execution_id {
+        sel = sel.filter(restorations::Column::ExecutionId.eq(e));
+    }
+    if let Some(t) = q.task_id {
+        sel = sel.filter(restorations::Column::TaskId.eq(t));
+    }
+    if let Some(d) = q.database_id {
+        sel = sel.filter(
+            Condition::any()
+                .add(restorations::Column::TargetDatabaseId.eq(d))
+                .add(restorations::Column::SourceDatabaseId.eq(d)),
+        );
+    }
+    if let Some(s) = q.status {
+        sel = sel.filter(restorations::Column::Status.eq(s.as_str()));
+    }
+    if let Some(f) = q.from {
+        sel = sel.filter(restorations::Column::CreatedAt.gte(f));
+    }
+    if let Some(t) = q.to {
+        sel = sel.filter(restorations::Column::CreatedAt.lt(t));
+    }
+    let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.as_bytes()))
+    } else {
+        None
+    };
+    Ok(RestorationPage {
+        items: rows.iter().map(to_dto).collect(),
+        next_cursor,
+    })
+}
+
+/// Queued: cancelled at once. Running: the runner is asked to stop (it kills the client, so a
+/// single-transaction restore rolls back) and reports `cancelled`.
+pub async fn cancel(state: &AppState, id: Uuid) -> Result<Restoration, AppError> {
+    let row = find(state, id).await?;
+    match row.status.as_str() {
+        "queued" | "running" => {
+            restorations::Entity::update_many()
+                .col_expr(restorations::Column::CancelRequested, Expr::value(true))
+                .filter(restorations::Column::Id.eq(id))
+                .exec(&state.db)
+                .await?;
+        }
+        other => {
+            return Err(AppError::Conflict(format!(
+                "the restoration is {other}; only queued or running ones can be cancelled"
+            )));
+        }
+    }
+    get(state, id).await
+}
