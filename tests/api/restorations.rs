@@ -455,3 +455,115 @@ async fn bad_restore_requests_are_refused_and_record_nothing() {
         .unwrap();
     assert!(page.items.is_empty(), "{page:?}");
 }
+
+#[tokio::test]
+async fn a_restore_whose_process_is_killed_is_failed_as_interrupted() {
+    use crate::workers::Worker;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dest, dir) = local_destination(&admin, "disk").await;
+    let server = fleet().get(18);
+    let (_, database, exec) = backed_up(&admin, server, dest, BackupFormat::Plain, vec![]).await;
+
+    // The stored object becomes a FIFO the test feeds: half the bytes, then nothing, so the restore is
+    // certainly mid-stream when its process dies, however fast the machine.
+    let path = dir.join(&exec.objects[0].key);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let feeder = std::thread::spawn({
+        let path = path.clone();
+        move || {
+            use std::io::Write;
+            let mut w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            // The reader may die mid-write (that is the point): a broken pipe is expected then.
+            let _ = w
+                .write_all(&bytes[..bytes.len() / 2])
+                .and_then(|_| w.flush());
+            // Held open (no end of file) until the test is done with it.
+            w
+        }
+    });
+
+    // A second `pgward serve` on the same catalog takes the restore; restores run where accepted.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let other = Worker::start_cmd(
+        &app,
+        "serve",
+        3600,
+        &[
+            ("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}")),
+            ("PGWARD_WORKER__IN_PROCESS", "false".into()),
+            (
+                "PGWARD_SERVER__SPA_DIR",
+                app.config.server.spa_dir.display().to_string(),
+            ),
+        ],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while reqwest::get(format!("{base}/readyz"))
+        .await
+        .map(|r| !r.status().is_success())
+        .unwrap_or(true)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the second pgward never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let token = admin
+        .create_token(&CreateApiTokenRequest {
+            name: "other".into(),
+            expires_in_days: None,
+        })
+        .await
+        .unwrap()
+        .token;
+    let remote = Client::new(&base).with_token(&token);
+    let r = remote
+        .create_restoration(&restore_into_new(
+            exec.id,
+            database,
+            &format!("k_{}", Uuid::new_v4().simple()),
+        ))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = admin.get_restoration(r.id).await.unwrap();
+        assert!(!now.status.is_final(), "finished before the kill: {now:?}");
+        if now.status == RestorationStatus::Running && now.bytes_read > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restore never got going: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    other.kill9();
+
+    // Any process's scheduler pass after the lease ran out fails it; nothing stays running.
+    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::seconds(31);
+    let reaped = pgward_server::features::restorations::runner::reap_interrupted(
+        &state,
+        later,
+        pgward_server::features::executions::scheduler::LEASE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reaped, vec![r.id]);
+    let done = admin.get_restoration(r.id).await.unwrap();
+    assert_eq!(done.status, RestorationStatus::Failed, "{done:?}");
+    assert_eq!(done.error_code.as_deref(), Some("interrupted"), "{done:?}");
+    drop(feeder.join().unwrap());
+}

@@ -13,13 +13,24 @@ use crate::support::fleet::pg_root;
 use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
 use crate::support::{TestApp, fleet, pagila, spawn_app_with};
 
-struct Worker(Child);
+/// A real `pgward` process on the test app's catalog (killed when dropped).
+pub struct Worker(Child);
 
 impl Worker {
     fn start(app: &TestApp, scheduler_secs: u64) -> Self {
+        Self::start_cmd(app, "worker", scheduler_secs, &[])
+    }
+
+    /// `pgward <cmd>` with the app's catalog, secrets key and data directory, plus `extra` settings.
+    pub fn start_cmd(
+        app: &TestApp,
+        cmd: &str,
+        scheduler_secs: u64,
+        extra: &[(&str, String)],
+    ) -> Self {
         let cfg = &app.config;
         let child = Command::new(env!("CARGO_BIN_EXE_pgward"))
-            .arg("worker")
+            .arg(cmd)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env(
@@ -44,14 +55,15 @@ impl Worker {
                 scheduler_secs.to_string(),
             )
             .env("PGWARD_LOG__LEVEL", "warn")
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start pgward worker");
+            .expect("start pgward");
         Self(child)
     }
 
-    fn kill9(mut self) {
+    pub fn kill9(mut self) {
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(self.0.id() as i32),
             nix::sys::signal::Signal::SIGKILL,
