@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pgward_api_types::{
     BackupFormat, CompressionAlgorithm, GfsPolicy, NextRuns, PgDumpOptions, RetentionPolicy, Task,
-    TaskSpec, UpdateTaskRequest,
+    TaskSpec, UpdateTaskRequest, VerificationPolicy,
 };
 use uuid::Uuid;
 
@@ -83,6 +83,8 @@ struct TaskForm {
     active: RwSignal<bool>,
     format: RwSignal<String>,
     jobs: RwSignal<String>,
+    /// Not edited in this form yet (API only): kept as loaded, so saving never resets it.
+    verification: RwSignal<VerificationPolicy>,
     compression: RwSignal<String>,
     level: RwSignal<String>,
     recipients: RwSignal<String>,
@@ -179,6 +181,7 @@ impl TaskForm {
             active: b(),
             format: s(),
             jobs: s(),
+            verification: RwSignal::new(VerificationPolicy::default()),
             compression: s(),
             level: s(),
             recipients: s(),
@@ -228,6 +231,7 @@ impl TaskForm {
             timeout_minutes: None,
             stall_timeout_minutes: None,
             retention: RetentionPolicy::default(),
+            verification: VerificationPolicy::default(),
         });
         self.database_id.set(String::new());
     }
@@ -241,6 +245,7 @@ impl TaskForm {
         self.active.set(spec.active);
         self.format.set(format_str(spec.format).into());
         self.jobs.set(spec.parallel_jobs.to_string());
+        self.verification.set(spec.verification.clone());
         self.compression
             .set(compression_str(spec.compression).into());
         self.level.set(opt_num(spec.compression_level));
@@ -365,6 +370,7 @@ impl TaskForm {
                 keep_last,
                 gfs,
             },
+            verification: self.verification.get_untracked(),
         };
         if p.0.is_empty() { Ok(spec) } else { Err(p.0) }
     }
@@ -1324,6 +1330,7 @@ fn update_request(spec: TaskSpec) -> UpdateTaskRequest {
         timeout_minutes: Some(spec.timeout_minutes),
         stall_timeout_minutes: Some(spec.stall_timeout_minutes),
         retention: Some(spec.retention),
+        verification: Some(spec.verification),
     }
 }
 

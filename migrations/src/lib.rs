@@ -9,6 +9,7 @@ mod m20261125_000003_destinations;
 mod m20261125_000004_tasks;
 mod m20261125_000005_executions;
 mod m20261125_000006_restorations;
+mod m20261125_000007_verification;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_tasks::Migration),
             Box::new(m20261125_000005_executions::Migration),
             Box::new(m20261125_000006_restorations::Migration),
+            Box::new(m20261125_000007_verification::Migration),
         ]
     }
 }

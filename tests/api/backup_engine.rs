@@ -30,6 +30,7 @@ fn request(server: &PgServer, db: &str, targets: Vec<Target>, key: &str) -> Dump
         part_size: 5 * 1024 * 1024,
         zstd_workers: 0,
         jobs: 1,
+        snapshot: None,
         work_dir: std::env::temp_dir(),
         progress: Progress::default(),
         cancel: CancellationToken::new(),

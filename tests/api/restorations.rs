@@ -567,3 +567,159 @@ async fn a_restore_whose_process_is_killed_is_failed_as_interrupted() {
     assert_eq!(done.error_code.as_deref(), Some("interrupted"), "{done:?}");
     drop(feeder.join().unwrap());
 }
+
+async fn wait_check(admin: &Client, id: Uuid, test_restore: bool) -> Execution {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let e = admin.get_execution(id).await.unwrap();
+        let s = if test_restore {
+            e.test_restore_status
+        } else {
+            e.verify_status
+        };
+        if matches!(s, Some(CheckStatus::Ok | CheckStatus::Failed)) {
+            return e;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "check of {id} did not finish: {e:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn verification_flags_a_tampered_copy_and_runs_on_the_task_schedule() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (local, dir) = local_destination(&admin, "disk").await;
+    let server = fleet().get(16);
+    let (_, _, exec) = backed_up(&admin, server, local, BackupFormat::Custom, vec![]).await;
+
+    let e = admin.verify_execution(exec.id).await.unwrap();
+    assert_eq!(e.verify_status, Some(CheckStatus::Running));
+    let e = wait_check(&admin, exec.id, false).await;
+    assert_eq!(e.verify_status, Some(CheckStatus::Ok), "{e:?}");
+    assert!(
+        e.objects
+            .iter()
+            .all(|o| o.verified_at.is_some() && o.verify_error.is_none())
+    );
+
+    damage(&dir, &exec, "flip");
+    admin.verify_execution(exec.id).await.unwrap();
+    let e = wait_check(&admin, exec.id, false).await;
+    assert_eq!(e.verify_status, Some(CheckStatus::Failed), "{e:?}");
+    let err = e.objects[0].verify_error.clone().unwrap();
+    assert!(err.contains("sha256"), "{err}");
+    let task = admin.get_task(exec.task_id.unwrap()).await.unwrap();
+    assert_eq!(task.last_verify_ok, Some(false), "{task:?}");
+
+    // On a schedule: a scheduler pass after the cron came due verifies every backup of the task.
+    let mut spec = task.spec.clone();
+    spec.verification.verify_schedule = Some("0 * * * *".into());
+    admin
+        .update_task(
+            task.id,
+            &UpdateTaskRequest {
+                verification: Some(spec.verification),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    std::fs::write(dir.join(&exec.objects[0].key), b"gone").unwrap();
+    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let before = admin.get_execution(exec.id).await.unwrap().verified_at;
+    let later = chrono::Utc::now() + chrono::Duration::minutes(61);
+    pgward_server::features::restorations::checks::run_due(&state, later)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let e = loop {
+        let e = admin.get_execution(exec.id).await.unwrap();
+        if e.verified_at != before && e.verify_status == Some(CheckStatus::Failed) {
+            break e;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the scheduled verification never ran: {e:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        e.objects[0].verify_error.clone().unwrap().contains("size"),
+        "{e:?}"
+    );
+    // Claimed once: a second pass at the same time starts nothing new.
+    pgward_server::features::restorations::checks::run_due(&state, later)
+        .await
+        .unwrap();
+    let t = admin.get_task(task.id).await.unwrap();
+    assert_eq!(t.last_verify_ok, Some(false));
+}
+
+#[tokio::test]
+async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (local, dir) = local_destination(&admin, "disk").await;
+    let server = fleet().get(17);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let database = add_database(&admin, server, &db).await;
+    let mut spec = task("proven", database, vec![local]);
+    spec.verification = VerificationPolicy {
+        test_restore: true,
+        test_restore_database_id: Some(database),
+        test_restore_after_backup: true,
+        ..Default::default()
+    };
+    let t = admin.create_task(&spec).await.unwrap();
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let e = wait_check(&admin, done.id, true).await;
+    assert_eq!(e.test_restore_status, Some(CheckStatus::Ok), "{e:?}");
+    let msg = e.test_restore_message.clone().unwrap();
+    assert!(msg.contains("row count matches"), "{msg}");
+    let task = admin.get_task(t.id).await.unwrap();
+    assert_eq!(task.last_test_restore_ok, Some(true), "{task:?}");
+    assert!(task.last_test_restored_at.is_some());
+    // The manifest carries the counts the test-restore compared against.
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join(format!("{}.manifest.json", done.objects[0].key))).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        manifest["row_counts"]["public.film"].as_i64().unwrap() > 0,
+        "{manifest}"
+    );
+
+    // A broken backup fails its test-restore, and the task says so.
+    damage(&dir, &done, "truncate");
+    admin.test_restore_execution(done.id, None).await.unwrap();
+    let e = wait_check(&admin, done.id, true).await;
+    assert_eq!(e.test_restore_status, Some(CheckStatus::Failed), "{e:?}");
+    assert!(
+        e.test_restore_message
+            .clone()
+            .unwrap()
+            .contains("backup_truncated"),
+        "{e:?}"
+    );
+    let task = admin.get_task(t.id).await.unwrap();
+    assert_eq!(task.last_test_restore_ok, Some(false), "{task:?}");
+    // Scratch databases never stay.
+    let left = pagila::psql(
+        server,
+        "postgres",
+        &[
+            "-At",
+            "-c",
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgward_test_%'",
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0");
+}

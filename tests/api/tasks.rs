@@ -47,6 +47,7 @@ pub fn spec(db: Uuid, dest: Uuid) -> TaskSpec {
         timeout_minutes: Some(60),
         stall_timeout_minutes: Some(10),
         retention: RetentionPolicy::default(),
+        verification: VerificationPolicy::default(),
     }
 }
 
@@ -283,6 +284,29 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
                 ..spec(db, dest)
             },
             "parallel_jobs",
+        ),
+        (
+            "test-restore without a scratch server",
+            TaskSpec {
+                verification: VerificationPolicy {
+                    test_restore: true,
+                    test_restore_after_backup: true,
+                    ..Default::default()
+                },
+                ..spec(db, dest)
+            },
+            "verification.test_restore_database_id",
+        ),
+        (
+            "bad verify schedule",
+            TaskSpec {
+                verification: VerificationPolicy {
+                    verify_schedule: Some("every day".into()),
+                    ..Default::default()
+                },
+                ..spec(db, dest)
+            },
+            "verification.verify_schedule",
         ),
         (
             "too many parallel jobs",

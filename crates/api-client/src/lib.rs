@@ -425,6 +425,36 @@ impl Client {
         self.get("/api/v1/executions", &query).await
     }
 
+    /// Starts verifying every stored copy of a backup (202; follow `verify_status`).
+    pub async fn verify_execution(&self, id: Uuid) -> Result<Execution> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/executions/{id}/verify"),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    /// Starts a test-restore of a backup (202; follow `test_restore_status`).
+    pub async fn test_restore_execution(
+        &self,
+        id: Uuid,
+        database: Option<Uuid>,
+    ) -> Result<Execution> {
+        let query: Vec<(&str, String)> = database
+            .map(|d| ("database_id", d.to_string()))
+            .into_iter()
+            .collect();
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/executions/{id}/test-restore"),
+            None,
+            &query,
+        )
+        .await
+    }
+
     /// Starts a restore of a successful backup (202; follow it with `get_restoration`).
     pub async fn create_restoration(&self, req: &CreateRestorationRequest) -> Result<Restoration> {
         self.send(Method::POST, "/api/v1/restorations", Some(req), &[])

@@ -61,6 +61,41 @@ pub struct ExecutionObject {
     /// Object name on that destination (with its prefix).
     pub key: String,
     pub size: u64,
+    /// When this copy was last re-read and checked (size, sha256, manifest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<DateTime<Utc>>,
+    /// What the last check found wrong; null when it held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_error: Option<String>,
+}
+
+/// Progress and outcome of a verification or a test-restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Running,
+    Ok,
+    Failed,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Ok => "ok",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "running" => Self::Running,
+            "ok" => Self::Ok,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +127,13 @@ pub struct Execution {
     /// The end of pg_dump's error output.
     pub stderr_tail: Option<String>,
     pub cancel_requested: bool,
+    /// Verification of the stored copies (`ok` only when every copy held).
+    pub verify_status: Option<CheckStatus>,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// Test-restore of this backup into a scratch database.
+    pub test_restore_status: Option<CheckStatus>,
+    pub test_restored_at: Option<DateTime<Utc>>,
+    pub test_restore_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

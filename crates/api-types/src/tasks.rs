@@ -81,6 +81,26 @@ impl Default for RetentionPolicy {
     }
 }
 
+/// Proving the backups of a task restore: re-reading their checksums on a schedule, and test-restores
+/// of the newest backup into a scratch database that is dropped afterwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct VerificationPolicy {
+    /// Re-read every stored backup of the task and check size, sha256 and manifest on this cron (in the
+    /// task's time zone). Null: on demand only (`POST /executions/{id}/verify`).
+    pub verify_schedule: Option<String>,
+    /// Test-restore the newest backup (off by default): restore it into a scratch database, compare
+    /// every table's row count with the counts recorded at backup time, drop the scratch database.
+    pub test_restore: bool,
+    /// The registered database whose server hosts the scratch database (needs CREATEDB).
+    pub test_restore_database_id: Option<Uuid>,
+    /// Test-restore right after each successful backup.
+    pub test_restore_after_backup: bool,
+    /// Test-restore on this cron (task's time zone), in addition or instead.
+    pub test_restore_schedule: Option<String>,
+}
+
 /// Everything that defines a backup task. Used to create one; every field is also editable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -124,6 +144,8 @@ pub struct TaskSpec {
     pub stall_timeout_minutes: Option<u32>,
     #[serde(default)]
     pub retention: RetentionPolicy,
+    #[serde(default)]
+    pub verification: VerificationPolicy,
 }
 
 fn utc() -> String {
@@ -184,6 +206,7 @@ pub struct UpdateTaskRequest {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
     pub stall_timeout_minutes: Option<Option<u32>>,
     pub retention: Option<RetentionPolicy>,
+    pub verification: Option<VerificationPolicy>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -194,6 +217,12 @@ pub struct Task {
     pub spec: TaskSpec,
     /// The next scheduled run, in the task's time zone (with its offset); null when inactive.
     pub next_run_at: Option<DateTime<FixedOffset>>,
+    /// When a backup of this task was last verified (checksums re-read), and whether that held.
+    pub last_verified_at: Option<DateTime<Utc>>,
+    pub last_verify_ok: Option<bool>,
+    /// When a backup of this task was last test-restored, and whether it restored with matching rows.
+    pub last_test_restored_at: Option<DateTime<Utc>>,
+    pub last_test_restore_ok: Option<bool>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -30,6 +30,11 @@ pub struct Model {
     pub pg_dump_version: Option<String>,
     pub message: Option<String>,
     pub stderr_tail: Option<String>,
+    pub verify_status: Option<String>,
+    pub verified_at: Option<DateTimeUtc>,
+    pub test_restore_status: Option<String>,
+    pub test_restored_at: Option<DateTimeUtc>,
+    pub test_restore_message: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

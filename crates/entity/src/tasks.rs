@@ -14,6 +14,8 @@ pub struct Model {
     pub spec: Json,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub verify_run_at: Option<DateTimeUtc>,
+    pub test_restore_run_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

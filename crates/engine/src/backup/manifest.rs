@@ -27,6 +27,10 @@ pub struct Manifest {
     pub sha256: String,
     /// sha256 fingerprints of the age recipients the backup is encrypted to (empty: not encrypted).
     pub recipient_fingerprints: Vec<String>,
+    /// Rows per table (`schema.table`) in the very snapshot pg_dump read, when the task test-restores:
+    /// what a test-restore must find again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_counts: Option<std::collections::BTreeMap<String, i64>>,
 }
 
 /// A stable, short identifier of an age recipient that does not repeat the key itself.

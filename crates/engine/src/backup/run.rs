@@ -52,6 +52,8 @@ pub struct DumpRequest {
     pub globals_only: bool,
     /// pg_dump `--jobs` for the directory format.
     pub jobs: u32,
+    /// An exported snapshot (`pg_export_snapshot()`) pg_dump reads instead of taking its own.
+    pub snapshot: Option<String>,
     /// Parent of the directory format's temporary directory (removed whatever happens).
     pub work_dir: PathBuf,
     /// Told about each multipart upload as it starts (to abort it after a crash).
@@ -138,6 +140,7 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
         let scratch = work_dir_in(&req.work_dir).map_err(DumpError::Io)?;
         let out = scratch.path().join("dump");
         let mut args = req.options.args(req.format);
+        args.extend(req.snapshot.iter().map(|s| format!("--snapshot={s}")));
         args.push(format!("--jobs={}", req.jobs.max(1)));
         args.push(format!("--file={}", out.display()));
         let (mut child, stderr_task) = spawn_client(&req, args, Stdio::null())?;
@@ -201,7 +204,9 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
         let args = if req.globals_only {
             vec!["--globals-only".to_string(), "--no-password".to_string()]
         } else {
-            req.options.args(req.format)
+            let mut a = req.options.args(req.format);
+            a.extend(req.snapshot.iter().map(|s| format!("--snapshot={s}")));
+            a
         };
         let (mut child, stderr_task) = spawn_client(&req, args, Stdio::piped())?;
         let stdout = child

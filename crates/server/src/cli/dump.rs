@@ -142,6 +142,7 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
         part_size: args.part_size_mib.max(5) << 20,
         zstd_workers: args.zstd_workers,
         jobs: args.jobs,
+        snapshot: None,
         work_dir: std::env::temp_dir(),
         progress: Progress::default(),
         cancel: CancellationToken::new(),

@@ -294,6 +294,19 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         progress.clone(),
         cancel.clone(),
     ));
+    // A test-restore compares row counts with the ones of the snapshot pg_dump reads: export one, count
+    // in it while pg_dump runs, and hand it to pg_dump.
+    let counter = if spec.verification.test_restore {
+        match SnapshotCounter::start(&conn, timeout).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "no exported snapshot; the manifest gets no row counts");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let outcome = run_dump(DumpRequest {
         pg_dump: client.bin("pg_dump"),
         conn,
@@ -307,6 +320,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         // pg_dump is the slower process; zstd on this thread keeps memory small (bench/RESULTS.md).
         zstd_workers: 0,
         jobs: spec.parallel_jobs,
+        snapshot: counter.as_ref().map(|c| c.snapshot.clone()),
         work_dir: state.config.work_dir(),
         progress: progress.clone(),
         cancel: cancel.clone(),
@@ -321,6 +335,10 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     })
     .await;
     reporter.abort();
+    let row_counts = match counter {
+        Some(c) => c.finish().await,
+        None => None,
+    };
     let out = outcome.map_err(|e| match e {
         DumpError::Cancelled => ("cancelled".to_string(), None),
         DumpError::PgDump { code, stderr } => {
@@ -345,6 +363,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             part_size: 8 << 20,
             zstd_workers: 0,
             jobs: 1,
+            snapshot: None,
             work_dir: state.config.work_dir(),
             progress: Progress::default(),
             cancel: CancellationToken::new(),
@@ -405,6 +424,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             .iter()
             .map(|r| pgward_engine::backup::manifest::recipient_fingerprint(r))
             .collect(),
+        row_counts,
     };
     let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|e| fail(e.to_string()))?;
     for t in &targets {
@@ -427,6 +447,8 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             destination_id: o.id.parse().unwrap_or_default(),
             key: o.key.clone(),
             size: o.size,
+            verified_at: None,
+            verify_error: None,
         })
         .collect();
     executions::Entity::update_many()
@@ -454,6 +476,9 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     // Retention right after a success: the new backup is counted, older ones may go.
     if let Err(e) = super::retention::apply(state, task_id, Utc::now()).await {
         tracing::warn!(error = %e, "retention after the backup failed; it runs again periodically");
+    }
+    if spec.verification.test_restore && spec.verification.test_restore_after_backup {
+        crate::features::restorations::checks::spawn_test_restore(state.clone(), id);
     }
     Ok(())
 }
@@ -508,4 +533,90 @@ async fn database_stats(conn: &ConnInfo, timeout: Duration) -> (Option<i64>, Opt
         Ok(Some((s, t))) => (Some(s), Some(t)),
         _ => (None, None),
     }
+}
+
+/// Row counts taken in a snapshot that pg_dump reads too (`pg_dump --snapshot`), so the counts are
+/// exactly those of the dump however busy the database is. The exporting transaction stays open until
+/// `finish`, i.e. until pg_dump is done with the snapshot.
+struct SnapshotCounter {
+    snapshot: String,
+    done: tokio::sync::oneshot::Sender<()>,
+    counts: tokio::task::JoinHandle<Option<std::collections::BTreeMap<String, i64>>>,
+}
+
+impl SnapshotCounter {
+    async fn start(conn: &ConnInfo, timeout: Duration) -> Result<Self, String> {
+        use sqlx::{ConnectOptions, Connection};
+        let mut c = tokio::time::timeout(
+            timeout,
+            conn.connect_options()
+                .application_name("pgward")
+                .log_statements(tracing::log::LevelFilter::Off)
+                .connect(),
+        )
+        .await
+        .map_err(|_| "timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+        sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut c)
+            .await
+            .map_err(|e| e.to_string())?;
+        let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut c)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (done, wait) = tokio::sync::oneshot::channel::<()>();
+        let counts = tokio::spawn(async move {
+            let counted = count_rows(&mut c).await;
+            // Keep the snapshot alive until pg_dump is finished with it, whatever counting did.
+            let _ = wait.await;
+            let _ = sqlx::raw_sql("COMMIT").execute(&mut c).await;
+            let _ = c.close().await;
+            counted
+        });
+        Ok(Self {
+            snapshot,
+            done,
+            counts,
+        })
+    }
+
+    async fn finish(self) -> Option<std::collections::BTreeMap<String, i64>> {
+        let _ = self.done.send(());
+        self.counts.await.ok().flatten()
+    }
+}
+
+/// Rows of every user table, in the connection's current transaction.
+pub async fn count_rows(
+    c: &mut sqlx::PgConnection,
+) -> Option<std::collections::BTreeMap<String, i64>> {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT n.nspname::text, c.relname::text FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .ok()?;
+    let mut counts = std::collections::BTreeMap::new();
+    for (schema, table) in tables {
+        let q = format!(
+            "SELECT count(*) FROM {}.{}",
+            quote_ident(&schema),
+            quote_ident(&table)
+        );
+        // Audited: both names are quoted identifiers read from pg_class.
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+            .fetch_one(&mut *c)
+            .await
+            .ok()?;
+        counts.insert(format!("{schema}.{table}"), n);
+    }
+    Some(counts)
+}
+
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }

@@ -209,6 +209,12 @@ pub fn spawn(state: AppState, every: Duration) {
             {
                 tracing::error!(error = %e, "reaping interrupted restorations failed");
             }
+            if let Err(e) = crate::features::restorations::checks::reap(&state, now, LEASE).await {
+                tracing::error!(error = %e, "reaping interrupted checks failed");
+            }
+            if let Err(e) = crate::features::restorations::checks::run_due(&state, now).await {
+                tracing::error!(error = %e, "scheduled verifications and test-restores failed");
+            }
             if let Err(e) = sweep_queued(&state, now).await {
                 tracing::error!(error = %e, "re-enqueueing queued executions failed");
             }

@@ -2,7 +2,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, FixedOffset, Utc};
 use pgward_api_types::{
-    Execution, ExecutionListQuery, ExecutionObject, ExecutionPage, ExecutionStatus,
+    CheckStatus, Execution, ExecutionListQuery, ExecutionObject, ExecutionPage, ExecutionStatus,
     ExecutionTrigger,
 };
 use pgward_engine::backup::naming;
@@ -62,6 +62,14 @@ pub fn to_dto(m: &executions::Model) -> Execution {
         message: m.message.clone(),
         stderr_tail: m.stderr_tail.clone(),
         cancel_requested: m.cancel_requested,
+        verify_status: m.verify_status.as_deref().and_then(CheckStatus::parse),
+        verified_at: m.verified_at,
+        test_restore_status: m
+            .test_restore_status
+            .as_deref()
+            .and_then(CheckStatus::parse),
+        test_restored_at: m.test_restored_at,
+        test_restore_message: m.test_restore_message.clone(),
     }
 }
 
@@ -116,6 +124,11 @@ pub async fn insert_queued(
         pg_dump_version: Set(None),
         message: Set(None),
         stderr_tail: Set(None),
+        verify_status: Set(None),
+        verified_at: Set(None),
+        test_restore_status: Set(None),
+        test_restored_at: Set(None),
+        test_restore_message: Set(None),
     };
     match row.insert(&state.db).await {
         Ok(m) => Ok(Some(m)),

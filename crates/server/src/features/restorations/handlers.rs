@@ -1,7 +1,9 @@
 use actix_web::{HttpResponse, get, post, web};
 use pgward_api_types::{
-    ApiError, CreateRestorationRequest, Restoration, RestorationListQuery, RestorationPage,
+    ApiError, CreateRestorationRequest, Execution, Restoration, RestorationListQuery,
+    RestorationPage,
 };
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::service;
@@ -96,4 +98,62 @@ async fn cancel(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Restoration>, AppError> {
     Ok(web::Json(service::cancel(&state, id.into_inner()).await?))
+}
+
+/// Verify a backup: re-read every stored copy and check its size, its sha256 against the catalog and
+/// its manifest. Runs in the background; the execution shows `verify_status` and, per copy,
+/// `verified_at` / `verify_error`.
+#[utoipa::path(
+    operation_id = "verify_execution",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "execution id")),
+    responses(
+        (status = 202, description = "verification started", body = Execution),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such execution", body = ApiError),
+        (status = 409, description = "not a successful backup", body = ApiError),
+    )
+)]
+#[post("/executions/{id}/verify")]
+async fn verify(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Accepted().json(super::checks::start_verify(&state, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct TestRestoreQuery {
+    /// The registered database whose server hosts the scratch database; default: the task's
+    /// `verification.test_restore_database_id`.
+    database_id: Option<Uuid>,
+}
+
+/// Test-restore a backup: restore it into a scratch database, compare every table's row count with
+/// the counts taken at backup time, drop the scratch database. Runs in the background; the execution
+/// shows `test_restore_status` and `test_restore_message`, the restore itself is listed under
+/// restorations.
+#[utoipa::path(
+    operation_id = "test_restore_execution",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "execution id"), TestRestoreQuery),
+    responses(
+        (status = 202, description = "test-restore started", body = Execution),
+        (status = 400, description = "malformed query", body = ApiError),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such execution", body = ApiError),
+        (status = 409, description = "not a successful backup", body = ApiError),
+        (status = 422, description = "no scratch server given or configured", body = ApiError),
+    )
+)]
+#[post("/executions/{id}/test-restore")]
+async fn test_restore(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+    q: web::Query<TestRestoreQuery>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Accepted()
+        .json(super::checks::start_test_restore(&state, id.into_inner(), q.database_id).await?))
 }

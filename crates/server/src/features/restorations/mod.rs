@@ -4,6 +4,7 @@
 //! never written to the catalog or the queue. The row's heartbeat is the lease: if that process dies,
 //! the scheduler's reaper marks the restore failed ("interrupted").
 
+pub mod checks;
 mod handlers;
 pub mod runner;
 pub mod service;
@@ -12,5 +13,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::create)
         .service(handlers::list)
         .service(handlers::get)
-        .service(handlers::cancel);
+        .service(handlers::cancel)
+        .service(handlers::verify)
+        .service(handlers::test_restore);
 }

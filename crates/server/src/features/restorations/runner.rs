@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
-const HEARTBEAT: Duration = Duration::from_secs(2);
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
 
 /// Everything a restore needs, secrets included; lives only in this process's memory.
 pub struct Plan {
@@ -148,7 +148,7 @@ async fn finish(
 }
 
 #[tracing::instrument(skip_all, fields(restoration_id = %id))]
-async fn run(state: &AppState, id: Uuid, plan: Plan) {
+pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
     let claimed = restorations::Entity::update_many()
         .col_expr(restorations::Column::Status, Expr::value("running"))
         .col_expr(restorations::Column::StartedAt, Expr::value(Utc::now()))
@@ -367,7 +367,7 @@ async fn create_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Res
     Ok(())
 }
 
-async fn drop_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Result<(), String> {
+pub async fn drop_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Result<(), String> {
     let mut c = admin_connect(admin, timeout).await?;
     // FORCE (PostgreSQL 13+) ends sessions a killed client may have left for a moment.
     // Audited: as in `create_database`.

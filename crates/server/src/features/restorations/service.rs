@@ -70,7 +70,7 @@ pub fn engine_options(o: &RestoreOptions) -> EngineOptions {
     }
 }
 
-async fn registered(
+pub async fn registered(
     state: &AppState,
     id: Uuid,
     field: &str,
@@ -112,6 +112,16 @@ pub async fn create(
     state: &AppState,
     req: CreateRestorationRequest,
 ) -> Result<Restoration, AppError> {
+    let (id, plan) = prepare(state, req).await?;
+    super::runner::spawn(state.clone(), id, plan);
+    get(state, id).await
+}
+
+/// Checks a request and records it as queued; the caller runs the returned plan.
+pub async fn prepare(
+    state: &AppState,
+    req: CreateRestorationRequest,
+) -> Result<(Uuid, Plan), AppError> {
     let exec = executions_service::find(state, req.execution_id)
         .await
         .map_err(|_| AppError::field("execution_id", "no such execution"))?;
@@ -295,8 +305,7 @@ pub async fn create(
     .insert(&state.db)
     .await?;
 
-    super::runner::spawn(
-        state.clone(),
+    Ok((
         id,
         Plan {
             client_bin_dir: client.bin_dir.clone(),
@@ -312,8 +321,7 @@ pub async fn create(
             identities: req.identities.clone(),
             options,
         },
-    );
-    get(state, id).await
+    ))
 }
 
 pub async fn find(state: &AppState, id: Uuid) -> Result<restorations::Model, AppError> {

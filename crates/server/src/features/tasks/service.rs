@@ -4,7 +4,7 @@ use chrono::Utc;
 use pgward_api_types::{
     BackupFormat, CompressionAlgorithm, NextRuns, Task, TaskSpec, UpdateTaskRequest,
 };
-use pgward_entity::{databases, destinations, task_destinations, tasks};
+use pgward_entity::{databases, destinations, executions, task_destinations, tasks};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
     TransactionTrait,
@@ -121,6 +121,33 @@ fn validate_spec(spec: &TaskSpec, f: &mut Fields) {
     if r.keep_days.is_some_and(|d| !(1..=36500).contains(&d)) {
         f.check("retention.keep_days", Err("must be 1 to 36500".into()));
     }
+    let v = &spec.verification;
+    if let Some(c) = &v.verify_schedule {
+        f.check(
+            "verification.verify_schedule",
+            schedule::parse_cron(c).map(|_| ()),
+        );
+    }
+    if let Some(c) = &v.test_restore_schedule {
+        f.check(
+            "verification.test_restore_schedule",
+            schedule::parse_cron(c).map(|_| ()),
+        );
+    }
+    if v.test_restore {
+        if v.test_restore_database_id.is_none() {
+            f.check(
+                "verification.test_restore_database_id",
+                Err("a test-restore needs a registered database whose server hosts the scratch database".into()),
+            );
+        }
+        if !v.test_restore_after_backup && v.test_restore_schedule.is_none() {
+            f.check(
+                "verification.test_restore_after_backup",
+                Err("say when: after each backup, on test_restore_schedule, or both".into()),
+            );
+        }
+    }
     if let Some(g) = &r.gfs
         && [g.daily, g.weekly, g.monthly, g.yearly]
             .iter()
@@ -138,6 +165,17 @@ async fn validate_refs(state: &AppState, spec: &TaskSpec, f: &mut Fields) -> Res
         .is_none()
     {
         f.check("database_id", Err("no such database".into()));
+    }
+    if let Some(id) = spec.verification.test_restore_database_id
+        && databases::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .is_none()
+    {
+        f.check(
+            "verification.test_restore_database_id",
+            Err("no such database".into()),
+        );
     }
     if !spec.destination_ids.is_empty() {
         let found = destinations::Entity::find()
@@ -211,7 +249,43 @@ fn to_dto(m: &tasks::Model, spec: TaskSpec) -> Task {
         next_run_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        last_verified_at: None,
+        last_verify_ok: None,
+        last_test_restored_at: None,
+        last_test_restore_ok: None,
     }
+}
+
+/// The task as clients see it, with the outcome of its latest verification and test-restore.
+async fn dto(state: &AppState, m: &tasks::Model, spec: TaskSpec) -> Result<Task, AppError> {
+    let mut t = to_dto(m, spec);
+    let latest = |status: executions::Column, at: executions::Column| {
+        executions::Entity::find()
+            .filter(executions::Column::TaskId.eq(m.id))
+            .filter(status.is_in(["ok", "failed"]))
+            .filter(at.is_not_null())
+            .order_by_desc(at)
+            .one(&state.db)
+    };
+    if let Some(e) = latest(
+        executions::Column::VerifyStatus,
+        executions::Column::VerifiedAt,
+    )
+    .await?
+    {
+        t.last_verified_at = e.verified_at;
+        t.last_verify_ok = Some(e.verify_status.as_deref() == Some("ok"));
+    }
+    if let Some(e) = latest(
+        executions::Column::TestRestoreStatus,
+        executions::Column::TestRestoredAt,
+    )
+    .await?
+    {
+        t.last_test_restored_at = e.test_restored_at;
+        t.last_test_restore_ok = Some(e.test_restore_status.as_deref() == Some("ok"));
+    }
+    Ok(t)
 }
 
 pub async fn find(state: &AppState, id: Uuid) -> Result<(tasks::Model, TaskSpec), AppError> {
@@ -242,6 +316,9 @@ async fn save(
         spec: Set(serde_json::to_value(spec).map_err(anyhow::Error::from)?),
         created_at: Set(created.unwrap_or(now)),
         updated_at: Set(now),
+        // Owned by the scheduler; an edit keeps them.
+        verify_run_at: sea_orm::ActiveValue::NotSet,
+        test_restore_run_at: sea_orm::ActiveValue::NotSet,
     };
     let dests = spec.destination_ids.clone();
     let name = spec.name.clone();
@@ -302,7 +379,7 @@ pub async fn create(state: &AppState, spec: TaskSpec) -> Result<Task, AppError> 
     ensure_name_free(state, &spec.name, None).await?;
     let row = save(state, Uuid::now_v7(), &spec, None).await?;
     tracing::info!(task_id = %row.id, "task created");
-    Ok(to_dto(&row, spec))
+    dto(state, &row, spec).await
 }
 
 pub async fn list(state: &AppState) -> Result<Vec<Task>, AppError> {
@@ -313,14 +390,14 @@ pub async fn list(state: &AppState) -> Result<Vec<Task>, AppError> {
     let mut out = Vec::with_capacity(rows.len());
     for m in rows {
         let spec = spec_of(&m, destination_ids(state, m.id).await?)?;
-        out.push(to_dto(&m, spec));
+        out.push(dto(state, &m, spec).await?);
     }
     Ok(out)
 }
 
 pub async fn get(state: &AppState, id: Uuid) -> Result<Task, AppError> {
     let (m, spec) = find(state, id).await?;
-    Ok(to_dto(&m, spec))
+    dto(state, &m, spec).await
 }
 
 pub async fn update(state: &AppState, id: Uuid, req: UpdateTaskRequest) -> Result<Task, AppError> {
@@ -351,6 +428,7 @@ pub async fn update(state: &AppState, id: Uuid, req: UpdateTaskRequest) -> Resul
             .stall_timeout_minutes
             .unwrap_or(old.stall_timeout_minutes),
         retention: req.retention.unwrap_or(old.retention),
+        verification: req.verification.unwrap_or(old.verification),
     });
     let mut f = Fields::default();
     validate_spec(&spec, &mut f);
@@ -359,7 +437,7 @@ pub async fn update(state: &AppState, id: Uuid, req: UpdateTaskRequest) -> Resul
     ensure_name_free(state, &spec.name, Some(id)).await?;
     let row = save(state, id, &spec, Some(m.created_at)).await?;
     tracing::info!(task_id = %id, "task updated");
-    Ok(to_dto(&row, spec))
+    dto(state, &row, spec).await
 }
 
 pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
@@ -395,7 +473,7 @@ pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Task, AppError> {
     spec.active = false;
     let row = save(state, Uuid::now_v7(), &spec, None).await?;
     tracing::info!(task_id = %row.id, source = %id, "task duplicated");
-    Ok(to_dto(&row, spec))
+    dto(state, &row, spec).await
 }
 
 pub async fn next_runs(state: &AppState, id: Uuid) -> Result<NextRuns, AppError> {

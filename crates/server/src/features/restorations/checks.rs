@@ -1,0 +1,531 @@
+//! Proving backups: verification (re-read every stored copy and check its size, sha256 and manifest)
+//! and test-restores (restore the backup into a scratch database, compare every table's row count with
+//! the counts taken in pg_dump's own snapshot, drop the scratch database). Both run on demand and on
+//! each task's schedules; both keep a heartbeat while running, so a crash leaves no check "running".
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use pgward_api_types::{CreateRestorationRequest, Execution, RestoreOptions, RestoreTarget};
+use pgward_engine::backup::{Manifest, naming};
+use pgward_entity::{executions, tasks as task_rows};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::features::executions::service as executions_service;
+use crate::features::tasks;
+use crate::state::AppState;
+
+/// Starts verifying execution `id` in the background (202 semantics).
+pub async fn start_verify(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
+    let exec = executions_service::find(state, id).await?;
+    if exec.status != "success" {
+        return Err(AppError::Conflict(format!(
+            "only successful backups can be verified (this one is {})",
+            exec.status
+        )));
+    }
+    mark(state, id, Kind::Verify, "running", None).await?;
+    let state2 = state.clone();
+    tokio::spawn(async move {
+        verify(&state2, id).await;
+    });
+    executions_service::get(state, id).await
+}
+
+/// Starts a test-restore of execution `id` in the background; `database_id` overrides the task's
+/// scratch server.
+pub async fn start_test_restore(
+    state: &AppState,
+    id: Uuid,
+    database_id: Option<Uuid>,
+) -> Result<Execution, AppError> {
+    let exec = executions_service::find(state, id).await?;
+    if exec.status != "success" {
+        return Err(AppError::Conflict(format!(
+            "only successful backups can be test-restored (this one is {})",
+            exec.status
+        )));
+    }
+    let policy_db = match exec.task_id {
+        Some(t) => tasks::service::find(state, t)
+            .await
+            .ok()
+            .and_then(|(_, s)| s.verification.test_restore_database_id),
+        None => None,
+    };
+    let database = database_id.or(policy_db).ok_or_else(|| {
+        AppError::field(
+            "database_id",
+            "name the registered database whose server hosts the scratch database \
+             (or set the task's verification.test_restore_database_id)",
+        )
+    })?;
+    mark(state, id, Kind::TestRestore, "running", None).await?;
+    let state2 = state.clone();
+    tokio::spawn(async move {
+        test_restore(&state2, id, database).await;
+    });
+    executions_service::get(state, id).await
+}
+
+/// After a successful backup (when the task asks for it).
+pub fn spawn_test_restore(state: AppState, id: Uuid) {
+    tokio::spawn(async move {
+        let db = match executions_service::find(&state, id).await {
+            Ok(e) => match e.task_id {
+                Some(t) => tasks::service::find(&state, t)
+                    .await
+                    .ok()
+                    .and_then(|(_, s)| s.verification.test_restore_database_id),
+                None => None,
+            },
+            Err(_) => None,
+        };
+        if let Some(db) = db
+            && mark(&state, id, Kind::TestRestore, "running", None)
+                .await
+                .is_ok()
+        {
+            test_restore(&state, id, db).await;
+        }
+    });
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Verify,
+    TestRestore,
+}
+
+impl Kind {
+    fn columns(self) -> (executions::Column, executions::Column) {
+        match self {
+            Self::Verify => (
+                executions::Column::VerifyStatus,
+                executions::Column::VerifiedAt,
+            ),
+            Self::TestRestore => (
+                executions::Column::TestRestoreStatus,
+                executions::Column::TestRestoredAt,
+            ),
+        }
+    }
+}
+
+/// Records a check's status; its time column doubles as the heartbeat while running.
+async fn mark(
+    state: &AppState,
+    id: Uuid,
+    kind: Kind,
+    status: &str,
+    message: Option<String>,
+) -> Result<(), AppError> {
+    let (s, at) = kind.columns();
+    let mut q = executions::Entity::update_many()
+        .col_expr(s, Expr::value(status))
+        .col_expr(at, Expr::value(Utc::now()));
+    if let Kind::TestRestore = kind {
+        q = q.col_expr(executions::Column::TestRestoreMessage, Expr::value(message));
+    }
+    q.filter(executions::Column::Id.eq(id))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// Keeps the running check's time fresh until dropped.
+fn heartbeat(state: &AppState, id: Uuid, kind: Kind) -> AbortOnDrop {
+    let state = state.clone();
+    AbortOnDrop(tokio::spawn(async move {
+        let (s, at) = kind.columns();
+        let mut tick = tokio::time::interval(super::runner::HEARTBEAT);
+        loop {
+            tick.tick().await;
+            let _ = executions::Entity::update_many()
+                .col_expr(at, Expr::value(Utc::now()))
+                .filter(executions::Column::Id.eq(id))
+                .filter(s.eq("running"))
+                .exec(&state.db)
+                .await;
+        }
+    }))
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Re-reads every stored copy of execution `id`; records per copy what held, and `ok` only when all did.
+pub async fn verify(state: &AppState, id: Uuid) -> bool {
+    let _beat = heartbeat(state, id, Kind::Verify);
+    let Ok(exec) = executions_service::find(state, id).await else {
+        return false;
+    };
+    let mut objects = executions_service::objects_of(&exec);
+    let mut all_ok = !objects.is_empty();
+    for o in &mut objects {
+        let res = check_copy(state, &exec, o).await;
+        o.verified_at = Some(Utc::now());
+        if let Err(e) = &res {
+            tracing::warn!(execution_id = %id, destination_id = %o.destination_id, error = %e, "verification failed");
+            all_ok = false;
+        }
+        o.verify_error = res.err();
+    }
+    let r = executions::Entity::update_many()
+        .col_expr(
+            executions::Column::Objects,
+            Expr::value(serde_json::to_value(&objects).unwrap_or_default()),
+        )
+        .col_expr(
+            executions::Column::VerifyStatus,
+            Expr::value(if all_ok { "ok" } else { "failed" }),
+        )
+        .col_expr(executions::Column::VerifiedAt, Expr::value(Utc::now()))
+        .filter(executions::Column::Id.eq(id))
+        .exec(&state.db)
+        .await;
+    if let Err(e) = r {
+        tracing::error!(execution_id = %id, error = %e, "recording the verification failed");
+    }
+    all_ok
+}
+
+async fn check_copy(
+    state: &AppState,
+    exec: &executions::Model,
+    o: &pgward_api_types::ExecutionObject,
+) -> Result<(), String> {
+    let target =
+        crate::features::destinations::service::target_by_full_key(state, o.destination_id)
+            .await
+            .map_err(|e| format!("destination unavailable: {e}"))?;
+    let mut stream = target
+        .stream(&o.key)
+        .await
+        .map_err(|e| format!("cannot read the backup: {e}"))?;
+    let (mut hasher, mut size) = (Sha256::new(), 0u64);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| format!("reading the backup failed: {e}"))?;
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+    }
+    if size != o.size {
+        return Err(format!(
+            "size {size} differs from the recorded {} bytes",
+            o.size
+        ));
+    }
+    // Globals files sit beside the dump: their size is recorded, their checksum is not.
+    if o.key.contains(".globals.") {
+        return Ok(());
+    }
+    let sha = hex::encode(hasher.finalize());
+    let recorded = exec.sha256.clone().unwrap_or_default();
+    if sha != recorded {
+        return Err(format!("sha256 {sha} differs from the recorded {recorded}"));
+    }
+    let raw = target
+        .get_all(&naming::manifest_key(&o.key))
+        .await
+        .map_err(|e| format!("the manifest is missing: {e}"))?;
+    let m: Manifest =
+        serde_json::from_slice(&raw).map_err(|e| format!("the manifest is unreadable: {e}"))?;
+    if m.sha256 != recorded || m.size != o.size {
+        return Err(format!(
+            "the manifest disagrees with the catalog (sha256 {}, {} bytes)",
+            m.sha256, m.size
+        ));
+    }
+    Ok(())
+}
+
+/// Restores execution `id` into a scratch database on the server of registered database `database`,
+/// compares row counts with the manifest's, drops the scratch database and records the outcome.
+pub async fn test_restore(state: &AppState, id: Uuid, database: Uuid) -> bool {
+    let _beat = heartbeat(state, id, Kind::TestRestore);
+    let name = format!("pgward_test_{}", &Uuid::new_v4().simple().to_string()[..12]);
+    let outcome = test_restore_into(state, id, database, &name).await;
+    // Whatever happened, the scratch database goes.
+    if let Ok((_, admin)) = super::service::registered(state, database, "database_id").await {
+        let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+        if let Err(e) = super::runner::drop_database(&admin, &name, timeout).await {
+            tracing::warn!(database = %name, error = %e, "dropping the test-restore database failed");
+        }
+    }
+    let (status, message) = match &outcome {
+        Ok(m) => ("ok", m.clone()),
+        Err(m) => {
+            tracing::warn!(execution_id = %id, message = %m, "test-restore failed");
+            ("failed", m.clone())
+        }
+    };
+    let _ = mark(state, id, Kind::TestRestore, status, Some(message)).await;
+    outcome.is_ok()
+}
+
+async fn test_restore_into(
+    state: &AppState,
+    id: Uuid,
+    database: Uuid,
+    name: &str,
+) -> Result<String, String> {
+    let exec = executions_service::find(state, id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (rid, plan) = super::service::prepare(
+        state,
+        CreateRestorationRequest {
+            execution_id: id,
+            destination_id: None,
+            target: RestoreTarget::NewDatabase {
+                database_id: database,
+                name: name.to_string(),
+            },
+            options: RestoreOptions::default(),
+            // pgward holds no identity: encrypted backups cannot be test-restored unattended.
+            identities: Vec::new(),
+        },
+    )
+    .await
+    .map_err(|e| format!("cannot test-restore: {}", describe(&e)))?;
+    let admin = plan
+        .new_database
+        .as_ref()
+        .map(|(a, _)| a.clone())
+        .ok_or("no scratch server")?;
+    super::runner::run(state, rid, plan).await;
+    let r = super::service::find(state, rid)
+        .await
+        .map_err(|e| e.to_string())?;
+    if r.status != "success" {
+        return Err(format!(
+            "the restore failed ({}): {}",
+            r.error_code.unwrap_or_default(),
+            r.message.unwrap_or_default()
+        ));
+    }
+
+    // What the backup says it holds.
+    let object = executions_service::objects_of(&exec)
+        .into_iter()
+        .find(|o| !o.key.contains(".globals."))
+        .ok_or("the backup has no stored copy")?;
+    let target =
+        crate::features::destinations::service::target_by_full_key(state, object.destination_id)
+            .await
+            .map_err(|e| e.to_string())?;
+    let manifest: Manifest = target
+        .get_all(&naming::manifest_key(&object.key))
+        .await
+        .ok()
+        .and_then(|raw| serde_json::from_slice(&raw).ok())
+        .ok_or("the backup's manifest is missing or unreadable")?;
+
+    // What the scratch database holds.
+    let conn = admin.with_database(name).map_err(|e| e.to_string())?;
+    let restored = count_in(&conn, state).await?;
+    let Some(expected) = manifest.row_counts else {
+        return Ok(format!(
+            "restored {} tables; the backup recorded no row counts to compare (taken before \
+             test-restores were enabled for the task)",
+            restored.len()
+        ));
+    };
+    if manifest.options.schema_only {
+        let missing: Vec<_> = expected
+            .keys()
+            .filter(|t| !restored.contains_key(*t))
+            .collect();
+        return if missing.is_empty() {
+            Ok(format!(
+                "restored all {} tables (schema only)",
+                expected.len()
+            ))
+        } else {
+            Err(format!("tables missing after the restore: {missing:?}"))
+        };
+    }
+    let mut wrong = Vec::new();
+    for (table, n) in &expected {
+        match restored.get(table) {
+            Some(m) if m == n => {}
+            Some(m) => wrong.push(format!("{table}: {n} rows at backup, {m} restored")),
+            None => wrong.push(format!("{table}: missing after the restore")),
+        }
+    }
+    if wrong.is_empty() {
+        let rows: i64 = expected.values().sum();
+        Ok(format!(
+            "restored {} tables, {rows} rows: every table's row count matches the backup",
+            expected.len()
+        ))
+    } else {
+        Err(format!(
+            "row counts differ from the backup: {}",
+            wrong.join("; ")
+        ))
+    }
+}
+
+async fn count_in(
+    conn: &pgward_engine::pg::ConnInfo,
+    state: &AppState,
+) -> Result<std::collections::BTreeMap<String, i64>, String> {
+    use sqlx::{ConnectOptions, Connection};
+    let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+    let mut c = tokio::time::timeout(
+        timeout,
+        conn.connect_options()
+            .application_name("pgward")
+            .log_statements(tracing::log::LevelFilter::Off)
+            .connect(),
+    )
+    .await
+    .map_err(|_| "timed out connecting to the scratch database".to_string())?
+    .map_err(|e| e.to_string())?;
+    let counts = crate::features::executions::runner::count_rows(&mut c)
+        .await
+        .ok_or("counting rows in the scratch database failed")?;
+    let _ = c.close().await;
+    Ok(counts)
+}
+
+fn describe(e: &AppError) -> String {
+    match e {
+        AppError::Validation(fields) => fields
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// Scheduler pass: runs the verifications and test-restores whose cron came due since their last run.
+/// A task's run is claimed by moving its `*_run_at` forward atomically, so one process runs it.
+pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<(), AppError> {
+    let rows = task_rows::Entity::find().all(&state.db).await?;
+    for t in rows {
+        let Ok((_, spec)) = tasks::service::find(state, t.id).await else {
+            continue;
+        };
+        let Ok(tz) = tasks::schedule::parse_tz(&spec.timezone) else {
+            continue;
+        };
+        let v = &spec.verification;
+        let due = |cron: &Option<String>, last: Option<DateTime<Utc>>| -> bool {
+            let Some(Ok(c)) = cron.as_deref().map(tasks::schedule::parse_cron) else {
+                return false;
+            };
+            let since = last.unwrap_or(t.updated_at).max(t.updated_at);
+            tasks::schedule::next_runs(&c, tz, since, 1)
+                .first()
+                .is_some_and(|n| n.with_timezone(&Utc) <= now)
+        };
+        if due(&v.verify_schedule, t.verify_run_at)
+            && claim(
+                state,
+                t.id,
+                task_rows::Column::VerifyRunAt,
+                t.verify_run_at,
+                now,
+            )
+            .await?
+        {
+            let ids: Vec<Uuid> = executions::Entity::find()
+                .filter(executions::Column::TaskId.eq(t.id))
+                .filter(executions::Column::Status.eq("success"))
+                .order_by_desc(executions::Column::Id)
+                .all(&state.db)
+                .await?
+                .into_iter()
+                .map(|e| e.id)
+                .collect();
+            let state = state.clone();
+            tokio::spawn(async move {
+                for id in ids {
+                    if mark(&state, id, Kind::Verify, "running", None)
+                        .await
+                        .is_ok()
+                    {
+                        verify(&state, id).await;
+                    }
+                }
+            });
+        }
+        if v.test_restore
+            && let Some(db) = v.test_restore_database_id
+            && due(&v.test_restore_schedule, t.test_restore_run_at)
+            && claim(
+                state,
+                t.id,
+                task_rows::Column::TestRestoreRunAt,
+                t.test_restore_run_at,
+                now,
+            )
+            .await?
+            && let Some(newest) = executions::Entity::find()
+                .filter(executions::Column::TaskId.eq(t.id))
+                .filter(executions::Column::Status.eq("success"))
+                .order_by_desc(executions::Column::Id)
+                .one(&state.db)
+                .await?
+        {
+            mark(state, newest.id, Kind::TestRestore, "running", None).await?;
+            let state = state.clone();
+            tokio::spawn(async move {
+                test_restore(&state, newest.id, db).await;
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn claim(
+    state: &AppState,
+    task: Uuid,
+    column: task_rows::Column,
+    last: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let mut q = task_rows::Entity::update_many()
+        .col_expr(column, Expr::value(now))
+        .filter(task_rows::Column::Id.eq(task));
+    q = match last {
+        Some(l) => q.filter(column.eq(l)),
+        None => q.filter(column.is_null()),
+    };
+    Ok(q.exec(&state.db).await?.rows_affected == 1)
+}
+
+/// Checks whose process died (no heartbeat within the lease) end as failed.
+pub async fn reap(state: &AppState, now: DateTime<Utc>, lease: Duration) -> Result<(), AppError> {
+    let limit = now - chrono::Duration::from_std(lease).unwrap_or_default();
+    executions::Entity::update_many()
+        .col_expr(executions::Column::VerifyStatus, Expr::value("failed"))
+        .filter(executions::Column::VerifyStatus.eq("running"))
+        .filter(executions::Column::VerifiedAt.lt(limit))
+        .exec(&state.db)
+        .await?;
+    executions::Entity::update_many()
+        .col_expr(executions::Column::TestRestoreStatus, Expr::value("failed"))
+        .col_expr(
+            executions::Column::TestRestoreMessage,
+            Expr::value("interrupted: the pgward process running it stopped"),
+        )
+        .filter(executions::Column::TestRestoreStatus.eq("running"))
+        .filter(executions::Column::TestRestoredAt.lt(limit))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
