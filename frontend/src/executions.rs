@@ -32,6 +32,7 @@ fn trigger_label(t: ExecutionTrigger) -> &'static str {
         ExecutionTrigger::Schedule => "schedule",
         ExecutionTrigger::Manual => "manual",
         ExecutionTrigger::Api => "API",
+        ExecutionTrigger::Upload => "upload",
     }
 }
 

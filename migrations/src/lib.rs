@@ -10,6 +10,7 @@ mod m20261125_000004_tasks;
 mod m20261125_000005_executions;
 mod m20261125_000006_restorations;
 mod m20261125_000007_verification;
+mod m20261125_000008_uploads;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_executions::Migration),
             Box::new(m20261125_000006_restorations::Migration),
             Box::new(m20261125_000007_verification::Migration),
+            Box::new(m20261125_000008_uploads::Migration),
         ]
     }
 }

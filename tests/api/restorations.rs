@@ -723,3 +723,156 @@ async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it()
     );
     assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0");
 }
+
+/// Peak resident memory of a process (VmHWM), in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+#[tokio::test]
+async fn a_100_mb_uploaded_dump_is_stored_and_restored_with_flat_memory() {
+    use crate::workers::Worker;
+    use base64::Engine;
+    use sha2::Digest;
+    use std::io::Write;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dest, _dir) = local_destination(&admin, "uploads").await;
+    let server = fleet().get(18);
+    let database = {
+        let db = format!("u_{}", Uuid::new_v4().simple());
+        pagila::create_db(server, &db);
+        add_database(&admin, server, &db).await
+    };
+
+    // A plain dump of incompressible rows, zstd-compressed to just over 100 MB.
+    let rows = 100_000u32;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let (first, last) = {
+        let mut z =
+            zstd::stream::write::Encoder::new(std::fs::File::create(file.path()).unwrap(), 1)
+                .unwrap();
+        writeln!(
+            z,
+            "CREATE TABLE public.blob (id integer PRIMARY KEY, data text NOT NULL);"
+        )
+        .unwrap();
+        writeln!(z, "COPY public.blob (id, data) FROM stdin;").unwrap();
+        let mut seed = sha2::Sha256::digest(b"pgward upload");
+        let (mut first, mut last) = (String::new(), String::new());
+        for id in 1..=rows {
+            let mut raw = Vec::with_capacity(1024);
+            while raw.len() < 1024 {
+                seed = sha2::Sha256::digest(seed);
+                raw.extend_from_slice(&seed);
+            }
+            let data = base64::engine::general_purpose::STANDARD.encode(&raw);
+            writeln!(z, "{id}\t{data}").unwrap();
+            if id == 1 {
+                first = data.clone();
+            }
+            last = data;
+        }
+        writeln!(z, "\\.").unwrap();
+        z.finish().unwrap();
+        (first, last)
+    };
+    let size = std::fs::metadata(file.path()).unwrap().len();
+    assert!(size > 100_000_000, "the dump is {size} bytes");
+
+    // A separate `pgward serve` takes upload and restore, so its memory can be watched.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let other = Worker::start_cmd(
+        &app,
+        "serve",
+        3600,
+        &[
+            ("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}")),
+            ("PGWARD_WORKER__IN_PROCESS", "false".into()),
+            (
+                "PGWARD_SERVER__SPA_DIR",
+                app.config.server.spa_dir.display().to_string(),
+            ),
+        ],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while reqwest::get(format!("{base}/readyz"))
+        .await
+        .map(|r| !r.status().is_success())
+        .unwrap_or(true)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the second pgward never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let before = peak_rss(other.pid());
+    let token = admin
+        .create_token(&CreateApiTokenRequest {
+            name: "uploader".into(),
+            expires_in_days: None,
+        })
+        .await
+        .unwrap()
+        .token;
+    let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(
+        tokio::fs::File::open(file.path()).await.unwrap(),
+    ));
+    let resp = reqwest::Client::new()
+        .post(format!(
+            "{base}/api/v1/uploads?destination_id={dest}&filename=legacy.sql.zst"
+        ))
+        .bearer_auth(&token)
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let exec: Execution = resp.json().await.unwrap();
+    assert_eq!(exec.trigger, ExecutionTrigger::Upload);
+    assert_eq!(exec.size, Some(size));
+
+    let remote = Client::new(&base).with_token(&token);
+    let name = format!("up_{}", Uuid::new_v4().simple());
+    let r = remote
+        .create_restoration(&restore_into_new(exec.id, database, &name))
+        .await
+        .unwrap();
+    let r = wait_restored(&admin, r.id).await;
+    assert_eq!(r.status, RestorationStatus::Success, "{r:?}");
+    let grown = peak_rss(other.pid()).saturating_sub(before);
+    drop(other);
+
+    let out = pagila::psql(
+        server,
+        &name,
+        &[
+            "-At",
+            "-c",
+            "SELECT count(*), (SELECT data FROM public.blob WHERE id = 1), \
+             (SELECT data FROM public.blob ORDER BY id DESC LIMIT 1) FROM public.blob",
+        ],
+    );
+    let got = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(got, format!("{rows}|{first}|{last}"));
+    // Flat: 100 MB went through upload and restore; the process grew by a few buffers, not by the file.
+    assert!(
+        grown < 64 << 20,
+        "peak RSS grew by {} MiB while uploading and restoring {} MiB",
+        grown >> 20,
+        size >> 20
+    );
+}

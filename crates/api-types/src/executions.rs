@@ -51,6 +51,8 @@ pub enum ExecutionTrigger {
     Schedule,
     Manual,
     Api,
+    /// A dump uploaded to pgward (`POST /uploads`), kept to be restored like any backup.
+    Upload,
 }
 
 /// One stored copy of a backup.

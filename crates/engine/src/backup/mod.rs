@@ -3,6 +3,7 @@
 //! of the database; nothing is written to a temporary file for plain and custom dumps.
 
 mod encode;
+pub mod import;
 pub mod manifest;
 pub mod naming;
 pub mod options;

@@ -318,3 +318,40 @@ async fn download_url(
         expires_at,
     }))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct UploadQuery {
+    /// Where the dump is stored.
+    destination_id: Uuid,
+    /// The dump's file name; its suffixes say what it is: `.sql` (plain), `.dump` (custom) or `.tar`
+    /// (directory archive), then `.zst`, `.gz` or `.lz4` if compressed, then `.age` if encrypted.
+    filename: String,
+}
+
+/// Upload a dump made elsewhere (streamed: no size limit in memory). It is stored on the destination
+/// with a manifest and kept as a successful execution with trigger `upload`, to be verified,
+/// downloaded and restored (`POST /restorations`) like any backup.
+#[utoipa::path(
+    operation_id = "upload_dump",
+    tag = "executions",
+    params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the dump file"),
+    responses(
+        (status = 201, description = "stored", body = Execution),
+        (status = 400, description = "empty or interrupted upload, or malformed query", body = ApiError),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such destination", body = ApiError),
+        (status = 422, description = "a file name that does not say what the dump is", body = ApiError),
+    )
+)]
+#[post("/uploads")]
+async fn upload(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    q: web::Query<UploadQuery>,
+    body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let body = body.map(|r| r.map_err(|e| e.to_string()));
+    let exec = super::upload::import(&state, q.destination_id, q.filename.trim(), body).await?;
+    Ok(HttpResponse::Created().json(exec))
+}

@@ -8,6 +8,7 @@ pub mod retention;
 pub mod runner;
 pub mod scheduler;
 pub mod service;
+pub mod upload;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::run_task)
@@ -18,5 +19,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::download)
         .service(handlers::download_url)
         .service(handlers::download_by_link)
-        .service(handlers::retention_preview);
+        .service(handlers::retention_preview)
+        .service(handlers::upload);
 }

@@ -38,6 +38,7 @@ pub fn to_dto(m: &executions::Model) -> Execution {
         trigger: match m.trigger.as_str() {
             "schedule" => ExecutionTrigger::Schedule,
             "api" => ExecutionTrigger::Api,
+            "upload" => ExecutionTrigger::Upload,
             _ => ExecutionTrigger::Manual,
         },
         status,
@@ -99,6 +100,7 @@ pub async fn insert_queued(
             ExecutionTrigger::Schedule => "schedule",
             ExecutionTrigger::Manual => "manual",
             ExecutionTrigger::Api => "api",
+            ExecutionTrigger::Upload => "upload",
         }
         .into()),
         status: Set("queued".into()),

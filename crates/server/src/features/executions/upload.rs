@@ -1,0 +1,170 @@
+//! Dumps uploaded from outside: streamed into a destination (hashed, never buffered whole), recorded
+//! as a successful execution with trigger `upload`, so they can be verified, downloaded and restored
+//! like any backup.
+
+use actix_web::web::Bytes;
+use chrono::Utc;
+use futures::Stream;
+use pgward_api_types::{Execution, ExecutionObject};
+use pgward_engine::backup::{DumpOptions, Manifest, import::import_stream, naming};
+use pgward_engine::restore::layout_of;
+use pgward_entity::executions;
+use sea_orm::{ActiveModelTrait, Set};
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::features::destinations;
+use crate::state::AppState;
+
+/// Checks the file name: it says what the dump is, as the object names of pgward's own backups do.
+fn split_name(filename: &str) -> Result<(String, String), AppError> {
+    let bad = || {
+        AppError::field(
+            "filename",
+            "must end in .sql, .dump or .tar, optionally followed by .zst, .gz or .lz4, then .age \
+             if encrypted (e.g. shop.dump.zst)",
+        )
+    };
+    if filename.is_empty() || filename.len() > 200 || filename.contains(['/', '\\', '\0']) {
+        return Err(bad());
+    }
+    let (format, compression, encrypted) = layout_of(filename).ok_or_else(bad)?;
+    let ext = naming::extension(format, compression, encrypted);
+    let stem = filename
+        .strip_suffix(&format!(".{ext}"))
+        .filter(|s| !s.is_empty())
+        .ok_or_else(bad)?;
+    Ok((naming::slug(stem), ext))
+}
+
+pub async fn import<S>(
+    state: &AppState,
+    destination_id: Uuid,
+    filename: &str,
+    body: S,
+) -> Result<Execution, AppError>
+where
+    S: Stream<Item = Result<Bytes, String>> + Unpin,
+{
+    let (slug, ext) = split_name(filename)?;
+    let target = destinations::service::target_of(state, destination_id).await?;
+    let id = Uuid::now_v7();
+    let short = id.simple().to_string();
+    let now = Utc::now();
+    let key = format!(
+        "uploads/{}/{slug}-{}.{ext}",
+        now.format("%Y/%m/%d"),
+        &short[short.len() - 8..]
+    );
+    let stored = import_stream(&target, &key, body, 8 << 20)
+        .await
+        .map_err(|e| {
+            if e.contains("empty") || e.contains("broke off") {
+                AppError::BadRequest(e)
+            } else {
+                AppError::Internal(anyhow::anyhow!("storing the upload: {e}"))
+            }
+        })?;
+
+    let (format, compression, encrypted) = layout_of(filename)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("checked above: {filename}")))?;
+    let manifest = Manifest {
+        pgward_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: now,
+        object: stored.key.clone(),
+        format,
+        compression,
+        options: DumpOptions::default(),
+        server_version: "unknown (uploaded)".into(),
+        pg_dump_version: "unknown (uploaded)".into(),
+        database: String::new(),
+        database_size: None,
+        table_count: None,
+        dump_bytes: 0,
+        size: stored.size,
+        sha256: stored.sha256.clone(),
+        recipient_fingerprints: if encrypted {
+            vec!["unknown (uploaded)".into()]
+        } else {
+            Vec::new()
+        },
+        row_counts: None,
+    };
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| AppError::Internal(e.into()))?;
+    if let Err(e) = target
+        .put_small(&naming::manifest_key(&key), json.into())
+        .await
+    {
+        let _ = target.delete(&key).await;
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "writing the manifest: {e}"
+        )));
+    }
+    let objects = vec![ExecutionObject {
+        destination_id,
+        key: stored.key.clone(),
+        size: stored.size,
+        verified_at: None,
+        verify_error: None,
+    }];
+    let row = executions::ActiveModel {
+        id: Set(id),
+        task_id: Set(None),
+        task_name: Set(format!("upload: {filename}")),
+        database_id: Set(None),
+        trigger: Set("upload".into()),
+        status: Set("success".into()),
+        scheduled_for: Set(now),
+        timezone: Set("UTC".into()),
+        created_at: Set(now),
+        started_at: Set(Some(now)),
+        finished_at: Set(Some(Utc::now())),
+        worker_id: Set(None),
+        heartbeat_at: Set(None),
+        cancel_requested: Set(false),
+        object_key: Set(Some(key.clone())),
+        objects: Set(serde_json::to_value(&objects).map_err(|e| AppError::Internal(e.into()))?),
+        destination_ids: Set(serde_json::json!([destination_id])),
+        pending_uploads: Set(serde_json::json!([])),
+        bytes_read: Set(stored.size as i64),
+        size: Set(Some(stored.size as i64)),
+        rate_bps: Set(None),
+        sha256: Set(Some(stored.sha256.clone())),
+        server_version: Set(None),
+        pg_dump_version: Set(None),
+        message: Set(Some(format!("uploaded as {filename}"))),
+        stderr_tail: Set(None),
+        verify_status: Set(None),
+        verified_at: Set(None),
+        test_restore_status: Set(None),
+        test_restored_at: Set(None),
+        test_restore_message: Set(None),
+    };
+    if let Err(e) = row.insert(&state.db).await {
+        let _ = target.delete(&key).await;
+        let _ = target.delete(&naming::manifest_key(&key)).await;
+        return Err(e.into());
+    }
+    tracing::info!(execution_id = %id, size = stored.size, "dump uploaded");
+    super::service::get(state, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_name_must_say_what_the_dump_is() {
+        assert_eq!(
+            split_name("Shop Prod.dump.zst").unwrap(),
+            ("shop-prod".to_string(), "dump.zst".to_string())
+        );
+        assert_eq!(
+            split_name("x.sql.gz.age").unwrap().1,
+            "sql.gz.age".to_string()
+        );
+        for bad in ["x.zip", ".sql", "a/b.sql", "x.dump.zstd", ""] {
+            assert!(split_name(bad).is_err(), "{bad}");
+        }
+    }
+}
