@@ -876,3 +876,81 @@ async fn a_100_mb_uploaded_dump_is_stored_and_restored_with_flat_memory() {
         size >> 20
     );
 }
+
+#[tokio::test]
+async fn contents_list_an_archive_and_a_selective_restore_brings_back_only_what_was_chosen() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let server = fleet().get(15);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let out = pagila::psql(
+        server,
+        &db,
+        &[
+            "-c",
+            "CREATE SCHEMA extra; CREATE TABLE extra.notes (id int PRIMARY KEY, body text); \
+             INSERT INTO extra.notes VALUES (1, 'a'), (2, 'b'), (3, 'c');",
+        ],
+    );
+    assert!(out.status.success());
+    let database = add_database(&admin, server, &db).await;
+    for format in [BackupFormat::Custom, BackupFormat::Directory] {
+        let mut spec = task(&format!("toc {format:?}"), database, vec![dest]);
+        spec.format = format;
+        let t = admin.create_task(&spec).await.unwrap();
+        let exec = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+        assert_eq!(exec.status, ExecutionStatus::Success, "{exec:?}");
+
+        let toc = admin.execution_contents(exec.id).await.unwrap();
+        assert!(
+            toc.schemas.contains(&"extra".to_string()),
+            "{:?}",
+            toc.schemas
+        );
+        assert!(
+            toc.tables.contains(&"extra.notes".to_string()),
+            "{:?}",
+            toc.tables
+        );
+        assert!(
+            toc.tables.contains(&"public.film".to_string()),
+            "{:?}",
+            toc.tables
+        );
+        assert!(
+            toc.entries
+                .iter()
+                .any(|e| e.kind == "TABLE DATA" && e.name == "film"),
+            "{format:?}"
+        );
+
+        let name = format!("s_{}", Uuid::new_v4().simple());
+        let mut req = restore_into_new(exec.id, database, &name);
+        req.options.schemas = vec!["extra".into()];
+        let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
+        assert_eq!(r.status, RestorationStatus::Success, "{format:?}: {r:?}");
+        let out = pagila::psql(
+            server,
+            &name,
+            &[
+                "-At",
+                "-c",
+                "SELECT (SELECT count(*) FROM extra.notes), to_regclass('public.film') IS NULL",
+            ],
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "3|t",
+            "{format:?}"
+        );
+    }
+    // Plain dumps have no table of contents.
+    let mut spec = task("toc plain", database, vec![dest]);
+    spec.format = BackupFormat::Plain;
+    let t = admin.create_task(&spec).await.unwrap();
+    let exec = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    let e = admin.execution_contents(exec.id).await.unwrap_err();
+    assert_eq!(e.status(), Some(422), "{e:?}");
+}

@@ -455,6 +455,12 @@ impl Client {
         .await
     }
 
+    /// The table of contents of a custom or directory backup.
+    pub async fn execution_contents(&self, id: Uuid) -> Result<ArchiveContents> {
+        self.get(&format!("/api/v1/executions/{id}/contents"), &[])
+            .await
+    }
+
     /// Starts a restore of a successful backup (202; follow it with `get_restoration`).
     pub async fn create_restoration(&self, req: &CreateRestorationRequest) -> Result<Restoration> {
         self.send(Method::POST, "/api/v1/restorations", Some(req), &[])

@@ -201,3 +201,27 @@ pub struct RestorationListQuery {
     #[serde(default)]
     pub cursor: Option<String>,
 }
+
+/// One entry of an archive's table of contents (as `pg_restore --list` shows it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArchiveEntry {
+    pub id: u32,
+    /// `SCHEMA`, `TABLE`, `TABLE DATA`, `INDEX`, `FK CONSTRAINT`, `FUNCTION`, ...
+    pub kind: String,
+    pub schema: Option<String>,
+    pub name: String,
+    pub owner: Option<String>,
+}
+
+/// What a custom or directory backup holds: pick schemas and tables from it for a selective restore.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArchiveContents {
+    pub execution_id: uuid::Uuid,
+    /// Schemas that hold objects, sorted.
+    pub schemas: Vec<String>,
+    /// Tables as `schema.table`, sorted.
+    pub tables: Vec<String>,
+    pub entries: Vec<ArchiveEntry>,
+}

@@ -224,7 +224,7 @@ impl RestoreError {
 enum Mode {
     /// Into the client's stdin (plain with psql, custom with one job).
     Pipe,
-    /// Into a file, then `pg_restore --jobs` (custom with parallel jobs).
+    /// Into a file, then `pg_restore` (custom with parallel jobs or a selection).
     File,
     /// Unpacked into a directory, then `pg_restore --format=directory`.
     Unpack,
@@ -242,9 +242,21 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
             "the backup is encrypted: supply an age identity (AGE-SECRET-KEY-1...)".into(),
         ));
     }
+    // pg_restore --schema restores the objects of a schema but not the schema itself.
+    if !req.options.schemas.is_empty() {
+        ensure_schemas(&req.client_bin_dir, &req.conn, &req.options.schemas).await?;
+    }
     let mode = match req.format {
         DumpFormat::Plain => Mode::Pipe,
-        DumpFormat::Custom if req.options.jobs <= 1 => Mode::Pipe,
+        // A selective restore lets pg_restore stop reading early (possibly committed before the object
+        // was verified): it gets a verified file instead, as parallel restores do.
+        DumpFormat::Custom
+            if req.options.jobs <= 1
+                && req.options.schemas.is_empty()
+                && req.options.tables.is_empty() =>
+        {
+            Mode::Pipe
+        }
         DumpFormat::Custom => Mode::File,
         DumpFormat::Directory => Mode::Unpack,
     };
@@ -450,6 +462,49 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
     })
 }
 
+/// Creates the chosen schemas in the target if they are missing (a selective restore needs them).
+async fn ensure_schemas(
+    bin_dir: &Path,
+    conn: &ConnInfo,
+    schemas: &[String],
+) -> Result<(), RestoreError> {
+    let sql: String = schemas
+        .iter()
+        .map(|s| {
+            format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{}\";",
+                s.replace('"', "\"\"")
+            )
+        })
+        .collect();
+    let (child, stderr) = spawn(
+        (bin_dir, conn),
+        "psql",
+        vec![
+            "--no-psqlrc".into(),
+            "--quiet".into(),
+            "--no-password".into(),
+            "--set=ON_ERROR_STOP=1".into(),
+            format!("--command={sql}"),
+        ],
+        None,
+        Stdio::null(),
+    )?;
+    let status = child
+        .wait_with_output()
+        .await
+        .map_err(|e| RestoreError::Io(e.to_string()))?
+        .status;
+    if !status.success() {
+        return Err(RestoreError::Client {
+            client: "psql",
+            code: status.code(),
+            stderr: stderr.await.unwrap_or_default(),
+        });
+    }
+    Ok(())
+}
+
 fn parse_identities(raw: &[String]) -> Result<Vec<age::x25519::Identity>, RestoreError> {
     raw.iter()
         .map(|s| {
@@ -515,6 +570,38 @@ struct Decoded {
     held: Option<HoldBack>,
 }
 
+/// raw -> age (if encrypted) -> decompression.
+fn decoder(
+    raw: impl Read + Send + 'static,
+    compression: Compression,
+    encrypted: bool,
+    identities: &[age::x25519::Identity],
+) -> Result<Box<dyn Read + Send>, Failure> {
+    let plain: Box<dyn Read + Send> = if encrypted {
+        let d = age::Decryptor::new(raw)
+            .map_err(|e| Failure::Decrypt(format!("not an age file: {e}")))?;
+        match d.decrypt(identities.iter().map(|i| i as &dyn age::Identity)) {
+            Ok(r) => Box::new(r),
+            Err(age::DecryptError::NoMatchingKeys) => {
+                return Err(Failure::Decrypt(
+                    "none of the given identities can open this backup".into(),
+                ));
+            }
+            Err(e) => return Err(Failure::Decrypt(e.to_string())),
+        }
+    } else {
+        Box::new(raw)
+    };
+    Ok(match compression {
+        Compression::None => plain,
+        Compression::Zstd { .. } => Box::new(
+            zstd::stream::read::Decoder::new(plain).map_err(|e| Failure::Decode(e.to_string()))?,
+        ),
+        Compression::Gzip { .. } => Box::new(flate2::read::MultiGzDecoder::new(plain)),
+        Compression::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(plain)),
+    })
+}
+
 /// Runs on a blocking thread: raw -> age -> decompression -> stdin (held back) / file / unpacked tar.
 fn decode_into(
     raw: Shared,
@@ -539,37 +626,9 @@ fn decode_into(
         failure: Some(f),
         held,
     };
-    let plain: Box<dyn Read + Send> = if encrypted {
-        let d = match age::Decryptor::new(raw) {
-            Ok(d) => d,
-            Err(e) => {
-                return fail_held(
-                    Failure::Decrypt(format!("not an age file: {e}")),
-                    stdin.take(),
-                );
-            }
-        };
-        match d.decrypt(identities.iter().map(|i| i as &dyn age::Identity)) {
-            Ok(r) => Box::new(r),
-            Err(age::DecryptError::NoMatchingKeys) => {
-                return fail_held(
-                    Failure::Decrypt("none of the given identities can open this backup".into()),
-                    stdin.take(),
-                );
-            }
-            Err(e) => return fail_held(Failure::Decrypt(e.to_string()), stdin.take()),
-        }
-    } else {
-        Box::new(raw)
-    };
-    let mut decoded: Box<dyn Read + Send> = match compression {
-        Compression::None => plain,
-        Compression::Zstd { .. } => match zstd::stream::read::Decoder::new(plain) {
-            Ok(d) => Box::new(d),
-            Err(e) => return fail_held(Failure::Decode(e.to_string()), stdin.take()),
-        },
-        Compression::Gzip { .. } => Box::new(flate2::read::MultiGzDecoder::new(plain)),
-        Compression::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(plain)),
+    let mut decoded = match decoder(raw, compression, encrypted, &identities) {
+        Ok(d) => d,
+        Err(f) => return fail_held(f, stdin.take()),
     };
     // Reading errors are the stream's (decryption or decompression); writing errors the output's.
     let classify = |e: &io::Error| {
@@ -739,6 +798,185 @@ impl Read for Shared {
     }
 }
 
+/// One entry of an archive's table of contents (`pg_restore --list`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TocEntry {
+    pub id: u32,
+    /// `TABLE`, `TABLE DATA`, `INDEX`, `FK CONSTRAINT`, `SCHEMA`, ...
+    pub kind: String,
+    pub schema: Option<String>,
+    pub name: String,
+    pub owner: Option<String>,
+}
+
+/// Kinds of `pg_restore --list` entries that are more than one word (longest first wins).
+const MULTI_WORD_KINDS: &[&str] = &[
+    "PUBLICATION TABLES IN SCHEMA",
+    "TEXT SEARCH CONFIGURATION",
+    "TEXT SEARCH DICTIONARY",
+    "MATERIALIZED VIEW DATA",
+    "TEXT SEARCH TEMPLATE",
+    "FOREIGN DATA WRAPPER",
+    "PROCEDURAL LANGUAGE",
+    "DATABASE PROPERTIES",
+    "TEXT SEARCH PARSER",
+    "SEQUENCE OWNED BY",
+    "SUBSCRIPTION TABLE",
+    "PUBLICATION TABLE",
+    "MATERIALIZED VIEW",
+    "CHECK CONSTRAINT",
+    "OPERATOR FAMILY",
+    "STATISTICS DATA",
+    "OPERATOR CLASS",
+    "BLOB METADATA",
+    "FOREIGN TABLE",
+    "EVENT TRIGGER",
+    "ACCESS METHOD",
+    "FK CONSTRAINT",
+    "LARGE OBJECT",
+    "TABLE ATTACH",
+    "INDEX ATTACH",
+    "ROW SECURITY",
+    "SEQUENCE SET",
+    "USER MAPPING",
+    "DEFAULT ACL",
+    "TABLE DATA",
+];
+
+/// Parses `pg_restore --list` output (`3706; 0 16503 TABLE DATA public actor postgres`).
+pub fn parse_toc(listing: &str) -> Vec<TocEntry> {
+    listing
+        .lines()
+        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (id, rest) = l.split_once(';')?;
+            let id = id.trim().parse().ok()?;
+            let mut words = rest.split_whitespace();
+            let (_catalog, _oid) = (words.next()?, words.next()?);
+            let rest: Vec<&str> = words.collect();
+            let joined = rest.join(" ");
+            let kind = MULTI_WORD_KINDS
+                .iter()
+                .find(|k| joined.starts_with(&format!("{k} ")))
+                .map(|k| k.to_string())
+                .unwrap_or_else(|| rest.first().map(|s| s.to_string()).unwrap_or_default());
+            let tail: Vec<&str> = rest[kind.split(' ').count()..].to_vec();
+            let (schema, body) = tail.split_first()?;
+            let (owner, name) = match body.split_last() {
+                Some((o, n)) if !n.is_empty() => (Some(o.to_string()), n.join(" ")),
+                Some((n, _)) => (None, n.to_string()),
+                None => (None, String::new()),
+            };
+            Some(TocEntry {
+                id,
+                kind,
+                schema: (*schema != "-").then(|| schema.to_string()),
+                name,
+                owner,
+            })
+        })
+        .collect()
+}
+
+/// The table of contents of a custom or directory archive. Reads only as much of the object as the
+/// TOC needs (the start of a custom archive; `toc.dat` of a directory one).
+pub async fn list_contents(
+    client_bin_dir: &Path,
+    format: DumpFormat,
+    compression: Compression,
+    encrypted: bool,
+    source: BoxStream<'static, Result<Bytes, String>>,
+    identities: &[String],
+    work_dir: &Path,
+) -> Result<Vec<TocEntry>, RestoreError> {
+    if format == DumpFormat::Plain {
+        return Err(RestoreError::Invalid(
+            "plain SQL dumps have no table of contents".into(),
+        ));
+    }
+    let identities = parse_identities(identities)?;
+    let scratch = crate::backup::work_dir_in(work_dir).map_err(RestoreError::Io)?;
+    let (tx, rx) = mpsc::channel::<Result<Bytes, String>>(4);
+    let mut source = source;
+    let feeder = tokio::spawn(async move {
+        while let Some(chunk) = source.next().await {
+            if tx.send(chunk).await.is_err() {
+                break;
+            }
+        }
+    });
+    let raw = Shared(Arc::new(Mutex::new(Raw {
+        rx,
+        cur: Bytes::new(),
+        hasher: Sha256::new(),
+        count: 0,
+        progress: Arc::new(AtomicU64::new(0)),
+        source_error: None,
+        stop: Arc::new(AtomicBool::new(false)),
+    })));
+    let toc = scratch.path().join("toc");
+    let out = toc.clone();
+    let extracted = tokio::task::spawn_blocking(move || -> Result<PathBuf, RestoreError> {
+        let failed = |f: Failure| match f {
+            Failure::Decrypt(m) => RestoreError::Decryption(m),
+            Failure::Decode(m) | Failure::Write(m) => RestoreError::CorruptStream(m),
+        };
+        let mut decoded = decoder(raw, compression, encrypted, &identities).map_err(failed)?;
+        std::fs::create_dir_all(&out).map_err(|e| RestoreError::Io(e.to_string()))?;
+        if format == DumpFormat::Directory {
+            let mut archive = tar::Archive::new(ReadSide(&mut decoded));
+            for entry in archive
+                .entries()
+                .map_err(|e| RestoreError::CorruptStream(e.to_string()))?
+            {
+                let mut entry = entry.map_err(|e| RestoreError::CorruptStream(e.to_string()))?;
+                let path = entry.path().map(|p| p.to_path_buf()).unwrap_or_default();
+                if path.ends_with("toc.dat") {
+                    entry
+                        .unpack(out.join("toc.dat"))
+                        .map_err(|e| RestoreError::Io(e.to_string()))?;
+                    return Ok(out);
+                }
+            }
+            Err(RestoreError::CorruptStream(
+                "no toc.dat in the archive".into(),
+            ))
+        } else {
+            // The TOC sits at the start of a custom archive; 64 MiB is far more than any TOC.
+            let file = out.join("archive.dump");
+            let mut f =
+                std::fs::File::create(&file).map_err(|e| RestoreError::Io(e.to_string()))?;
+            let mut head = (&mut decoded).take(64 << 20);
+            io::copy(&mut head, &mut f).map_err(|e| RestoreError::CorruptStream(e.to_string()))?;
+            Ok(file)
+        }
+    })
+    .await
+    .map_err(|e| RestoreError::Io(format!("decoder panicked: {e}")))?;
+    feeder.abort();
+    let archive = extracted?;
+    let out = tokio::process::Command::new(client_bin_dir.join("pg_restore"))
+        .arg("--list")
+        .arg(match format {
+            DumpFormat::Directory => "--format=directory",
+            _ => "--format=custom",
+        })
+        .arg(&archive)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|e| RestoreError::Io(format!("running pg_restore --list: {e}")))?;
+    drop(scratch);
+    if !out.status.success() {
+        return Err(RestoreError::Client {
+            client: "pg_restore",
+            code: out.status.code(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(parse_toc(&String::from_utf8_lossy(&out.stdout)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -762,6 +1000,40 @@ mod tests {
             Some((DumpFormat::Directory, Compression::None, false))
         );
         assert_eq!(layout_of("x.zip"), None);
+    }
+
+    #[test]
+    fn toc_lines_parse_into_kind_schema_name_and_owner() {
+        let listing = ";\n; Archive created at 2026-11-25\n;\n\
+            215; 1259 16420 TABLE public actor postgres\n\
+            3706; 0 16503 TABLE DATA public actor postgres\n\
+            3; 2615 2200 SCHEMA - public pg_database_owner\n\
+            4282; 0 0 COMMENT - SCHEMA public pg_database_owner\n\
+            3550; 2606 16612 FK CONSTRAINT public film_actor film_actor_actor_id_fkey postgres\n\
+            250; 1255 16401 FUNCTION public film_in_stock(integer, integer) postgres\n";
+        let toc = parse_toc(listing);
+        assert_eq!(toc.len(), 6);
+        assert_eq!(
+            toc[1],
+            TocEntry {
+                id: 3706,
+                kind: "TABLE DATA".into(),
+                schema: Some("public".into()),
+                name: "actor".into(),
+                owner: Some("postgres".into()),
+            }
+        );
+        assert_eq!(
+            (toc[2].schema.as_deref(), toc[2].name.as_str()),
+            (None, "public")
+        );
+        assert_eq!(
+            (toc[3].kind.as_str(), toc[3].name.as_str()),
+            ("COMMENT", "SCHEMA public")
+        );
+        assert_eq!(toc[4].kind, "FK CONSTRAINT");
+        assert_eq!(toc[4].name, "film_actor film_actor_actor_id_fkey");
+        assert_eq!(toc[5].name, "film_in_stock(integer, integer)");
     }
 
     #[test]

@@ -157,3 +157,35 @@ async fn test_restore(
     Ok(HttpResponse::Accepted()
         .json(super::checks::start_test_restore(&state, id.into_inner(), q.database_id).await?))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct ContentsQuery {
+    /// Which copy; the first one when omitted.
+    destination_id: Option<Uuid>,
+}
+
+/// The table of contents of a custom or directory backup: its schemas, tables and every archive entry,
+/// to choose what a selective restore brings back (`options.schemas`, `options.tables`).
+#[utoipa::path(
+    operation_id = "execution_contents",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "execution id"), ContentsQuery),
+    responses(
+        (status = 200, description = "the archive's contents", body = pgward_api_types::ArchiveContents),
+        (status = 400, description = "malformed query", body = ApiError),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such execution or stored copy", body = ApiError),
+        (status = 422, description = "a plain or encrypted dump, or no pg_restore (`no_suitable_client`)", body = ApiError),
+    )
+)]
+#[get("/executions/{id}/contents")]
+async fn contents(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+    q: web::Query<ContentsQuery>,
+) -> Result<web::Json<pgward_api_types::ArchiveContents>, AppError> {
+    Ok(web::Json(
+        service::contents(&state, id.into_inner(), q.destination_id).await?,
+    ))
+}

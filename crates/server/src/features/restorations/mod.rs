@@ -15,5 +15,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::get)
         .service(handlers::cancel)
         .service(handlers::verify)
-        .service(handlers::test_restore);
+        .service(handlers::test_restore)
+        .service(handlers::contents);
 }

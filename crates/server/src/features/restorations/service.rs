@@ -405,3 +405,94 @@ pub async fn cancel(state: &AppState, id: Uuid) -> Result<Restoration, AppError>
     }
     get(state, id).await
 }
+
+/// The table of contents of a custom or directory backup (unencrypted: the identities of an encrypted
+/// one would have to travel in a GET).
+pub async fn contents(
+    state: &AppState,
+    id: Uuid,
+    destination: Option<Uuid>,
+) -> Result<pgward_api_types::ArchiveContents, AppError> {
+    let exec = executions_service::find(state, id).await?;
+    if exec.status != "success" {
+        return Err(AppError::NotFound("stored backup"));
+    }
+    let object = executions_service::objects_of(&exec)
+        .into_iter()
+        .filter(|o| !o.key.contains(".globals."))
+        .find(|o| destination.is_none_or(|d| o.destination_id == d))
+        .ok_or(AppError::NotFound("stored copy"))?;
+    let (format, compression, encrypted) = restore::layout_of(&object.key)
+        .ok_or_else(|| AppError::field("id", "not a backup pgward can read"))?;
+    if format == pgward_engine::backup::DumpFormat::Plain {
+        return Err(AppError::field(
+            "id",
+            "plain SQL dumps have no table of contents; restore them whole",
+        ));
+    }
+    if encrypted {
+        return Err(AppError::field(
+            "id",
+            "the backup is encrypted: pgward cannot read its table of contents without an identity",
+        ));
+    }
+    // The newest pg_restore reads archives of every older pg_dump.
+    let client = state
+        .pg
+        .client_majors()
+        .last()
+        .and_then(|m| state.pg.client_for(*m))
+        .cloned()
+        .ok_or_else(|| AppError::NoSuitableClient("no pg_restore is installed".into()))?;
+    let source =
+        crate::features::destinations::service::target_by_full_key(state, object.destination_id)
+            .await?;
+    let stream = source
+        .stream(&object.key)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("reading the backup: {e}")))?;
+    let toc = restore::list_contents(
+        &client.bin_dir,
+        format,
+        compression,
+        false,
+        stream,
+        &[],
+        &state.config.work_dir(),
+    )
+    .await
+    .map_err(|e| match e {
+        restore::RestoreError::Client { stderr, .. } => AppError::field(
+            "id",
+            format!("pg_restore cannot read the archive: {stderr}"),
+        ),
+        restore::RestoreError::CorruptStream(m) => {
+            AppError::field("id", format!("the backup cannot be read: {m}"))
+        }
+        other => AppError::Internal(anyhow::anyhow!("listing the archive: {other}")),
+    })?;
+    let mut schemas: Vec<String> = toc.iter().filter_map(|e| e.schema.clone()).collect();
+    schemas.sort();
+    schemas.dedup();
+    let mut tables: Vec<String> = toc
+        .iter()
+        .filter(|e| e.kind == "TABLE")
+        .map(|e| format!("{}.{}", e.schema.as_deref().unwrap_or("public"), e.name))
+        .collect();
+    tables.sort();
+    Ok(pgward_api_types::ArchiveContents {
+        execution_id: exec.id,
+        schemas,
+        tables,
+        entries: toc
+            .into_iter()
+            .map(|e| pgward_api_types::ArchiveEntry {
+                id: e.id,
+                kind: e.kind,
+                schema: e.schema,
+                name: e.name,
+                owner: e.owner,
+            })
+            .collect(),
+    })
+}
