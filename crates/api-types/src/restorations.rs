@@ -70,6 +70,9 @@ pub struct RestoreOptions {
     pub schemas: Vec<String>,
     /// Restore only these tables (archives; `schema.table` or `table`).
     pub tables: Vec<String>,
+    /// First replay the backup's `pg_dumpall --globals-only` file (roles, tablespaces), when the task
+    /// stored one; roles that exist already are kept.
+    pub globals_first: bool,
 }
 
 /// Restore one stored backup.

@@ -75,6 +75,10 @@ pub struct RestoreOptions {
     /// Restore only these schemas / tables (archives only; pg_restore `--schema` / `--table`).
     pub schemas: Vec<String>,
     pub tables: Vec<String>,
+    /// For `pg_dumpall --globals-only` files: roles and tablespaces that exist already are expected
+    /// (`CREATE ROLE postgres` always is), so "already exists" errors are tolerated; any other error
+    /// still fails the restore.
+    pub globals: bool,
 }
 
 impl RestoreOptions {
@@ -296,11 +300,12 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
     let (mut child, stderr_task, stdin) = match mode {
         Mode::Pipe => {
             let args = if req.format == DumpFormat::Plain {
+                let stop = if req.options.globals { 0 } else { 1 };
                 let mut a = vec![
                     "--no-psqlrc".to_string(),
                     "--quiet".to_string(),
                     "--no-password".to_string(),
-                    "--set=ON_ERROR_STOP=1".to_string(),
+                    format!("--set=ON_ERROR_STOP={stop}"),
                 ];
                 if req.options.single_transaction {
                     a.push("--single-transaction".into());
@@ -442,7 +447,11 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
     };
     let stderr_tail = stderr_task.await.unwrap_or_default();
     drop(scratch);
-    if !status.success() {
+    let unexpected = req.options.globals
+        && stderr_tail
+            .lines()
+            .any(|l| l.contains("ERROR:") && !l.contains("already exists"));
+    if !status.success() || unexpected {
         return Err(RestoreError::Client {
             client: client_name,
             code: status.code(),

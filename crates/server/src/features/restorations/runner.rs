@@ -37,6 +37,8 @@ pub struct Plan {
     pub encrypted: bool,
     pub identities: Vec<String>,
     pub options: RestoreOptions,
+    /// The globals file (key, size) to replay first, on the same destination.
+    pub globals: Option<(String, u64)>,
 }
 
 /// Restores running at once in one process; more wait as `queued`.
@@ -232,6 +234,36 @@ async fn execute(state: &AppState, id: Uuid, plan: Plan) -> Result<(), RestoreFa
 }
 
 async fn restore(state: &AppState, id: Uuid, plan: &Plan) -> Result<(), RestoreFailure> {
+    if let Some((key, size)) = &plan.globals {
+        let source = plan
+            .source
+            .stream(key)
+            .await
+            .map_err(|e| failure("backup_unreadable", format!("reading {key}: {e}")))?;
+        let (_, compression, encrypted) = pgward_engine::restore::layout_of(key)
+            .ok_or_else(|| failure("backup_unreadable", format!("unknown file {key}")))?;
+        run_restore(RestoreRequest {
+            client_bin_dir: plan.client_bin_dir.clone(),
+            conn: plan.conn.clone(),
+            format: DumpFormat::Plain,
+            compression,
+            encrypted,
+            source,
+            // The globals file's checksum is not recorded; its size is.
+            expected_sha256: None,
+            expected_size: Some(*size),
+            identities: plan.identities.clone(),
+            options: RestoreOptions {
+                globals: true,
+                ..Default::default()
+            },
+            work_dir: state.config.work_dir(),
+            bytes_read: Arc::new(AtomicU64::new(0)),
+            cancel: CancellationToken::new(),
+        })
+        .await
+        .map_err(|e| describe_failure(e, "globals: "))?;
+    }
     let source = plan
         .source
         .stream(&plan.key)
@@ -271,7 +303,11 @@ async fn restore(state: &AppState, id: Uuid, plan: &Plan) -> Result<(), RestoreF
         .filter(restorations::Column::Id.eq(id))
         .exec(&state.db)
         .await;
-    out.map(|_| ()).map_err(|e| match e {
+    out.map(|_| ()).map_err(|e| describe_failure(e, ""))
+}
+
+fn describe_failure(e: RestoreError, what: &str) -> RestoreFailure {
+    match e {
         RestoreError::Client {
             client,
             code,
@@ -287,14 +323,14 @@ async fn restore(state: &AppState, id: Uuid, plan: &Plan) -> Result<(), RestoreF
             RestoreFailure {
                 code: "restore_failed",
                 message: format!(
-                    "{client} failed (exit {}): {first}",
+                    "{what}{client} failed (exit {}): {first}",
                     code.map_or("signal".into(), |c| c.to_string())
                 ),
                 stderr: Some(stderr),
             }
         }
-        other => failure(other.code(), other.to_string()),
-    })
+        other => failure(other.code(), format!("{what}{other}")),
+    }
 }
 
 /// Every 2 s: bytes read, rate, heartbeat; and a cancel request becomes a cancel.

@@ -67,6 +67,7 @@ pub fn engine_options(o: &RestoreOptions) -> EngineOptions {
         no_privileges: o.no_privileges,
         schemas: o.schemas.iter().map(|s| s.trim().to_string()).collect(),
         tables: o.tables.iter().map(|s| s.trim().to_string()).collect(),
+        globals: false,
     }
 }
 
@@ -143,6 +144,20 @@ pub async fn prepare(
         .clone();
     let (format, compression, encrypted) = restore::layout_of(&object.key)
         .ok_or_else(|| AppError::field("execution_id", "not a backup pgward can restore"))?;
+    let globals = if req.options.globals_first {
+        let g = objects
+            .iter()
+            .find(|o| o.destination_id == object.destination_id && o.key.contains(".globals."))
+            .ok_or_else(|| {
+                AppError::field(
+                    "options.globals_first",
+                    "this backup has no globals file (the task's include_globals was off)",
+                )
+            })?;
+        Some((g.key.clone(), g.size))
+    } else {
+        None
+    };
 
     let options = engine_options(&req.options);
     let mut fields = std::collections::BTreeMap::new();
@@ -320,6 +335,7 @@ pub async fn prepare(
             encrypted,
             identities: req.identities.clone(),
             options,
+            globals,
         },
     ))
 }
