@@ -7,7 +7,9 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::query_signal;
-use pgward_api_types::{Execution, ExecutionListQuery, ExecutionStatus, ExecutionTrigger};
+use pgward_api_types::{
+    CheckStatus, Execution, ExecutionListQuery, ExecutionStatus, ExecutionTrigger,
+};
 use uuid::Uuid;
 
 use crate::session::{Session, use_session};
@@ -56,7 +58,16 @@ enum ListState {
 }
 
 /// What a row shows; a row is rebuilt only when one of these changes.
-type RowKey = (Uuid, &'static str, u64, Option<u64>, bool, Option<u64>);
+type RowKey = (
+    Uuid,
+    &'static str,
+    u64,
+    Option<u64>,
+    bool,
+    Option<u64>,
+    Option<CheckStatus>,
+    Option<CheckStatus>,
+);
 
 fn row_key(e: &Execution) -> RowKey {
     (
@@ -66,7 +77,30 @@ fn row_key(e: &Execution) -> RowKey {
         e.rate_bytes_per_sec,
         e.cancel_requested,
         e.duration_ms,
+        e.verify_status,
+        e.test_restore_status,
     )
+}
+
+/// A small badge for a verification or test-restore (nothing when it never ran).
+fn check_badge(
+    label: &'static str,
+    status: Option<CheckStatus>,
+    title: String,
+    testid: &'static str,
+) -> impl IntoView {
+    status.map(|s| {
+        let (class, text) = match s {
+            CheckStatus::Running => ("badge badge-run", format!("{label}…")),
+            CheckStatus::Ok => ("badge badge-ok", format!("{label} ✓")),
+            CheckStatus::Failed => ("badge badge-bad", format!("{label} ✗")),
+        };
+        view! {
+            <span class=class data-testid=testid data-status=s.as_str() title=title>
+                {text}
+            </span>
+        }
+    })
 }
 
 #[component]
@@ -136,9 +170,13 @@ pub fn ExecutionsPage() -> impl IntoView {
         Some(Ok(_)) => ListState::Rows,
     });
     let live = Memo::new(move |_| {
-        list.get()
-            .and_then(Result::ok)
-            .is_some_and(|p| p.items.iter().any(|e| !e.status.is_final()))
+        list.get().and_then(Result::ok).is_some_and(|p| {
+            p.items.iter().any(|e| {
+                !e.status.is_final()
+                    || e.verify_status == Some(CheckStatus::Running)
+                    || e.test_restore_status == Some(CheckStatus::Running)
+            })
+        })
     });
 
     // Poll while something on the page is still queued or running.
@@ -476,6 +514,36 @@ fn exec_row(
         status.as_str().to_string()
     };
     let copies = e.objects.len();
+    let verify_title = e
+        .objects
+        .iter()
+        .filter_map(|o| o.verify_error.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let checks = view! {
+        {check_badge("verified", e.verify_status, verify_title, "exec-verify-status")}
+        " "
+        {check_badge(
+            "test-restored",
+            e.test_restore_status,
+            e.test_restore_message.clone().unwrap_or_default(),
+            "exec-test-restore-status",
+        )}
+    };
+    let verify = move |_| {
+        busy.set(true);
+        action_error.set(None);
+        spawn_local(async move {
+            let result = session
+                .call(|c| async move { c.verify_execution(id).await })
+                .await;
+            busy.set(false);
+            match result {
+                Ok(_) => refresh(),
+                Err(e) => action_error.set(Some(e)),
+            }
+        });
+    };
 
     view! {
         <tr data-testid="exec-row" data-id=id.to_string() data-status=status.as_str()>
@@ -497,6 +565,7 @@ fn exec_row(
                 <span class=status_class(status) data-testid="exec-status" data-status=status.as_str()>
                     {status_text}
                 </span>
+                <div class="small">{checks}</div>
             </td>
             <td class="nowrap" title=timing>
                 {format_local(&e.scheduled_for)}
@@ -535,6 +604,22 @@ fn exec_row(
                                 disabled=move || busy.get()
                             >
                                 {move || if downloading.get() { "Downloading…" } else { "Download" }}
+                            </button>
+                            <a
+                                class="btn btn-small"
+                                data-testid="exec-restore"
+                                href=format!("/restorations/new?execution_id={id}")
+                            >
+                                "Restore…"
+                            </a>
+                            <button
+                                type="button"
+                                class="btn btn-small"
+                                data-testid="exec-verify"
+                                on:click=verify
+                                disabled=move || busy.get()
+                            >
+                                "Verify"
                             </button>
                             <button
                                 type="button"

@@ -53,6 +53,9 @@ fn TopBar() -> impl IntoView {
                     <A href="/executions" attr:data-testid="nav-executions">
                         "Executions"
                     </A>
+                    <A href="/restorations" attr:data-testid="nav-restorations">
+                        "Restorations"
+                    </A>
                     <A href="/tokens" attr:data-testid="nav-tokens">
                         "API tokens"
                     </A>

@@ -6,6 +6,7 @@ mod databases;
 mod destinations;
 mod executions;
 mod layout;
+mod restorations;
 mod session;
 mod tasks;
 mod tokens;
@@ -20,6 +21,7 @@ use crate::databases::DatabasesPage;
 use crate::destinations::DestinationsPage;
 use crate::executions::ExecutionsPage;
 use crate::layout::Shell;
+use crate::restorations::{NewRestorationPage, RestorationsPage};
 use crate::session::Session;
 use crate::tasks::TasksPage;
 use crate::tokens::TokensPage;
@@ -50,6 +52,14 @@ fn App() -> impl IntoView {
                 <Route
                     path=path!("/executions")
                     view=|| view! { <Shell><ExecutionsPage /></Shell> }
+                />
+                <Route
+                    path=path!("/restorations")
+                    view=|| view! { <Shell><RestorationsPage /></Shell> }
+                />
+                <Route
+                    path=path!("/restorations/new")
+                    view=|| view! { <Shell><NewRestorationPage /></Shell> }
                 />
                 <Route path=path!("/tokens") view=|| view! { <Shell><TokensPage /></Shell> } />
             </Routes>

@@ -376,6 +376,28 @@ impl TaskForm {
     }
 }
 
+/// "verified ✓ / ✗" with the time as a tooltip; nothing when it never happened.
+fn proof_badge(
+    label: &'static str,
+    ok: Option<bool>,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    testid: &'static str,
+) -> impl IntoView {
+    let title = format!("last: {}", crate::ui::format_time(at.as_ref()));
+    ok.map(|ok| {
+        let (class, mark) = if ok {
+            ("badge badge-ok", "✓")
+        } else {
+            ("badge badge-bad", "✗")
+        };
+        view! {
+            <span class=class data-testid=testid data-ok=ok.to_string() title=title>
+                {format!("{label} {mark}")}
+            </span>
+        }
+    })
+}
+
 fn takes_level(compression: &str) -> bool {
     matches!(compression, "zstd" | "gzip")
 }
@@ -718,6 +740,16 @@ fn task_row(page: Page, task: Task, db_names: Memo<HashMap<Uuid, String>>) -> im
                 <span class=status_class data-testid="task-active">
                     {status_text}
                 </span>
+                <div class="small">
+                    {proof_badge("verified", task.last_verify_ok, task.last_verified_at, "task-verified")}
+                    " "
+                    {proof_badge(
+                        "test-restored",
+                        task.last_test_restore_ok,
+                        task.last_test_restored_at,
+                        "task-test-restored",
+                    )}
+                </div>
             </td>
             <td class="actions">
                 <button

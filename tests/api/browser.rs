@@ -84,9 +84,11 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
         .unwrap();
     let dest_dir = tempfile::tempdir().unwrap().keep();
     let artifacts = tempfile::tempdir().unwrap().keep();
+    let restore_name = format!("browser_{}", uuid::Uuid::new_v4().simple());
     let out = tokio::task::spawn_blocking({
         let base = app.address.clone();
         let dest_dir = dest_dir.clone();
+        let restore_name = restore_name.clone();
         move || {
             Command::new("node")
                 .arg(repo_root().join("tests/browser/backup.mjs"))
@@ -96,6 +98,7 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
                 .env("DB_NAME", db_name)
                 .env("DEST_DIR", &dest_dir)
                 .env("TASK_NAME", "browser nightly")
+                .env("RESTORE_NAME", &restore_name)
                 .env("PGWARD_CACHE", cache_dir())
                 .env("E2E_ARTIFACTS", &artifacts)
                 .output()
@@ -149,4 +152,28 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
         .find(|e| e.status == pgward_api_types::ExecutionStatus::Success)
         .unwrap();
     assert!(dest_dir.join(&ok.objects[0].key).is_file());
+    // The restore the flow started from the SPA exists on the server, restored from that backup.
+    let restores = admin
+        .list_restorations(&pgward_api_types::RestorationListQuery {
+            execution_id: Some(ok.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        restores.first().map(|r| r.status),
+        Some(pgward_api_types::RestorationStatus::Success),
+        "{restores:?}"
+    );
+    let found = crate::support::pagila::psql(
+        fleet().get(16),
+        "postgres",
+        &[
+            "-At",
+            "-c",
+            &format!("SELECT count(*) FROM pg_database WHERE datname = '{restore_name}'"),
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&found.stdout).trim(), "1");
 }

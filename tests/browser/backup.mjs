@@ -17,6 +17,7 @@
 //   DEST_DIR            absolute directory below one of pgward's storage.local_roots (required)
 //   DEST_NAME           name for the new destination (default e2e-local-<time>)
 //   TASK_NAME           name for the new task (default e2e-nightly-<time>)
+//   RESTORE_NAME        the new database the backup is restored into (default e2e_restored_<time>)
 //   E2E_ARTIFACTS       where failure artefacts go (default /tmp)
 //   E2E_TIMEOUT_MS      bound on the whole run (default 120000)
 //   E2E_RUN_TIMEOUT_MS  bound on the backup reaching a final status (default 90000)
@@ -39,6 +40,7 @@ const dbName = env('DB_NAME');
 const destDir = env('DEST_DIR');
 const destName = env('DEST_NAME', `e2e-local-${stamp}`);
 const taskName = env('TASK_NAME', `e2e-nightly-${stamp}`);
+const restoreName = env('RESTORE_NAME', `e2e_restored_${stamp}`);
 const totalMs = Number(env('E2E_TIMEOUT_MS', '120000'));
 const runMs = Number(env('E2E_RUN_TIMEOUT_MS', '90000'));
 const shotDir = process.env.E2E_SCREENSHOT_DIR || '';
@@ -205,6 +207,35 @@ async function run(page, step) {
     rmSync(path.dirname(file), { recursive: true, force: true });
     if (bytes === 0) throw new Error('the downloaded backup is empty');
     return { filename: download.suggestedFilename(), bytes };
+  });
+
+  await step('verify backup', async () => {
+    await execRow.getByTestId('exec-verify').click();
+    const badge = execRow.locator('[data-testid="exec-verify-status"][data-status="ok"], [data-testid="exec-verify-status"][data-status="failed"]');
+    await reach(badge, 'waiting for the verification', { timeout: runMs });
+    const status = await badge.first().getAttribute('data-status');
+    if (status !== 'ok') throw new Error(`verification ended ${status}: ${await badge.first().getAttribute('title')}`);
+    return { status };
+  });
+
+  await step('restore into a new database', async () => {
+    await execRow.getByTestId('exec-restore').click();
+    await page.waitForURL((u) => u.pathname === '/restorations/new');
+    await reach(byTestId('restore-form'), 'opening the restore form');
+    await byTestId('restore-kind').selectOption('new_database');
+    await byTestId('restore-database').selectOption({ label: dbName });
+    await byTestId('restore-name').fill(restoreName);
+    await byTestId('restore-submit').click();
+    await page.waitForURL((u) => u.pathname === '/restorations', { timeout: runMs });
+    const done = page.locator('[data-testid="restore-row"][data-status="success"], [data-testid="restore-row"][data-status="failed"]').first();
+    await reach(done, 'waiting for the restore', { timeout: runMs });
+    const status = await done.getAttribute('data-status');
+    if (status !== 'success') {
+      const message = await done.getByTestId('restore-message').innerText().catch(() => '');
+      throw new Error(`the restore ended ${status}: ${message.trim()}`);
+    }
+    await shot('restorations.png');
+    return { status, database: restoreName };
   });
 }
 
