@@ -997,3 +997,61 @@ async fn globals_first_brings_the_roles_over_and_tolerates_the_ones_that_exist()
         pagila::row_checksums(old, &db)
     );
 }
+
+#[tokio::test]
+async fn pgward_restore_on_the_command_line_restores_a_file_and_refuses_a_wrong_checksum() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dest, dir) = local_destination(&admin, "disk").await;
+    let server = fleet().get(16);
+    let (db, _, exec) = backed_up(&admin, server, dest, BackupFormat::Custom, vec![]).await;
+    let file = dir.join(&exec.objects[0].key);
+    let run = |target: &str, sha: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pgward"))
+            .arg("restore")
+            .arg("--from")
+            .arg(&file)
+            .args(["--sha256", sha, "--jobs", "2"])
+            .env("PGWARD_RESTORE_URL", server.url(target))
+            .env(
+                "PGWARD_POSTGRES__BIN_DIRS",
+                format!("[\"{}\"]", crate::support::fleet::pg_root().display()),
+            )
+            .env("PGWARD_LOG__LEVEL", "warn")
+            .output()
+            .unwrap()
+    };
+    let good = format!("c_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &good);
+    let out = run(&good, exec.sha256.as_deref().unwrap());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same(server, &db, server, &good);
+
+    let bad = format!("c_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &bad);
+    let out = run(&bad, &"0".repeat(64));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("checksum_mismatch"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = pagila::psql(
+        server,
+        &bad,
+        &[
+            "-At",
+            "-c",
+            "SELECT count(*) FROM pg_class WHERE relname = 'film'",
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0",
+        "nothing restored from a bad file"
+    );
+}

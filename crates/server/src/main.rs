@@ -34,6 +34,9 @@ enum Command {
     },
     /// Back up one database now, straight to local disk or S3, without the catalog.
     Dump(pgward_server::cli::dump::DumpArgs),
+    /// Restore one backup file into a database now (verified stream, ON_ERROR_STOP / --exit-on-error),
+    /// without the catalog.
+    Restore(pgward_server::cli::restore::RestoreArgs),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -105,6 +108,9 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Dump(args) => {
                 pgward_server::cli::dump::run(args, &config.postgres.bin_dirs).await
+            }
+            Command::Restore(args) => {
+                pgward_server::cli::restore::run(args, &config.postgres.bin_dirs).await
             }
             Command::Openapi { .. } => Ok(()),
         }

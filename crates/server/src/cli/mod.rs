@@ -1,3 +1,4 @@
 //! Subcommands that are more than a call into `startup`.
 
 pub mod dump;
+pub mod restore;
