@@ -711,6 +711,27 @@ async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it()
     );
     let task = admin.get_task(t.id).await.unwrap();
     assert_eq!(task.last_test_restore_ok, Some(false), "{task:?}");
+    // The scratch server cannot be deleted from under the task.
+    let host = format!("h_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &host);
+    let host_id = add_database(&admin, server, &host).await;
+    admin
+        .update_task(
+            t.id,
+            &UpdateTaskRequest {
+                verification: Some(VerificationPolicy {
+                    test_restore_database_id: Some(host_id),
+                    ..task.spec.verification.clone()
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        admin.delete_database(host_id).await.unwrap_err().status(),
+        Some(409)
+    );
     // Scratch databases never stay.
     let left = pagila::psql(
         server,

@@ -11,8 +11,8 @@ use pgward_engine::pg::{ConnInfo, ServerInfo, probe};
 use pgward_entity::databases;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr,
 };
 use secrecy::ExposeSecret;
 use uuid::Uuid;
@@ -321,6 +321,20 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
+    // Test-restores name their scratch server inside the task spec (no foreign key there).
+    let scratch_of = pgward_entity::tasks::Entity::find()
+        .filter(Expr::cust_with_values(
+            "spec->'verification'->>'test_restore_database_id' = $1",
+            [id.to_string()],
+        ))
+        .count(&state.db)
+        .await?;
+    if scratch_of > 0 {
+        return Err(AppError::Conflict(
+            "this database hosts the test-restores of backup tasks; change those tasks first"
+                .into(),
+        ));
+    }
     let res = databases::Entity::delete_by_id(id)
         .exec(&state.db)
         .await
