@@ -12,6 +12,43 @@ use crate::support::fleet::{MAJORS, PgServer};
 use crate::support::pagila;
 use crate::support::{fleet, spawn_app};
 
+/// A second `pgward serve` on the test app's catalog (restores run in the process that accepted them,
+/// so this is how a test watches or kills the one doing a restore), ready to answer; and its base URL.
+async fn second_server(app: &crate::support::TestApp) -> (crate::workers::Worker, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let other = crate::workers::Worker::start_cmd(
+        app,
+        "serve",
+        3600,
+        &[
+            ("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}")),
+            ("PGWARD_WORKER__IN_PROCESS", "false".into()),
+            (
+                "PGWARD_SERVER__SPA_DIR",
+                app.config.server.spa_dir.display().to_string(),
+            ),
+        ],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while reqwest::get(format!("{base}/readyz"))
+        .await
+        .map(|r| !r.status().is_success())
+        .unwrap_or(true)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the second pgward never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (other, base)
+}
+
 async fn wait_restored(admin: &Client, id: Uuid) -> Restoration {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
@@ -458,7 +495,6 @@ async fn bad_restore_requests_are_refused_and_record_nothing() {
 
 #[tokio::test]
 async fn a_restore_whose_process_is_killed_is_failed_as_interrupted() {
-    use crate::workers::Worker;
     let app = spawn_app().await;
     let admin = app.admin().await;
     let (dest, dir) = local_destination(&admin, "disk").await;
@@ -486,37 +522,7 @@ async fn a_restore_whose_process_is_killed_is_failed_as_interrupted() {
     });
 
     // A second `pgward serve` on the same catalog takes the restore; restores run where accepted.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let other = Worker::start_cmd(
-        &app,
-        "serve",
-        3600,
-        &[
-            ("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}")),
-            ("PGWARD_WORKER__IN_PROCESS", "false".into()),
-            (
-                "PGWARD_SERVER__SPA_DIR",
-                app.config.server.spa_dir.display().to_string(),
-            ),
-        ],
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("{base}/readyz"))
-        .await
-        .map(|r| !r.status().is_success())
-        .unwrap_or(true)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the second pgward never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (other, base) = second_server(&app).await;
     let token = admin
         .create_token(&CreateApiTokenRequest {
             name: "other".into(),
@@ -758,7 +764,6 @@ fn peak_rss(pid: u32) -> u64 {
 
 #[tokio::test]
 async fn a_100_mb_uploaded_dump_is_stored_and_restored_with_flat_memory() {
-    use crate::workers::Worker;
     use base64::Engine;
     use sha2::Digest;
     use std::io::Write;
@@ -808,37 +813,7 @@ async fn a_100_mb_uploaded_dump_is_stored_and_restored_with_flat_memory() {
     assert!(size > 100_000_000, "the dump is {size} bytes");
 
     // A separate `pgward serve` takes upload and restore, so its memory can be watched.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let other = Worker::start_cmd(
-        &app,
-        "serve",
-        3600,
-        &[
-            ("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}")),
-            ("PGWARD_WORKER__IN_PROCESS", "false".into()),
-            (
-                "PGWARD_SERVER__SPA_DIR",
-                app.config.server.spa_dir.display().to_string(),
-            ),
-        ],
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("{base}/readyz"))
-        .await
-        .map(|r| !r.status().is_success())
-        .unwrap_or(true)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the second pgward never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (other, base) = second_server(&app).await;
     let before = peak_rss(other.pid());
     let token = admin
         .create_token(&CreateApiTokenRequest {

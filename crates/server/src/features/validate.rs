@@ -73,3 +73,33 @@ pub fn password(value: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The id a `cursor` query parameter stands for (lists page by id); 422 when it is not one of ours.
+pub fn cursor(c: Option<&str>) -> Result<Option<uuid::Uuid>, AppError> {
+    use base64::Engine;
+    match c.filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(c) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(c)
+            .ok()
+            .and_then(|b| uuid::Uuid::from_slice(&b).ok())
+            .map(Some)
+            .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page")),
+    }
+}
+
+/// Cuts `rows` (fetched with `limit + 1`) to `limit` and returns the cursor of the next page, if any.
+pub fn next_cursor<T>(
+    rows: &mut Vec<T>,
+    limit: u32,
+    id: impl Fn(&T) -> uuid::Uuid,
+) -> Option<String> {
+    use base64::Engine;
+    if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|r| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id(r).as_bytes()))
+    } else {
+        None
+    }
+}

@@ -1,7 +1,5 @@
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use pgward_api_types::{
     ConnectionTestResult, CreateDatabaseRequest, Database, DatabaseListQuery, DatabasePage,
@@ -195,9 +193,7 @@ pub async fn list(state: &AppState, q: DatabaseListQuery) -> Result<DatabasePage
         ));
     }
     let mut sel = databases::Entity::find().order_by_asc(databases::Column::Id);
-    if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let after = decode_cursor(c)
-            .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))?;
+    if let Some(after) = crate::features::validate::cursor(q.cursor.as_deref())? {
         sel = sel.filter(databases::Column::Id.gt(after));
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -221,21 +217,11 @@ pub async fn list(state: &AppState, q: DatabaseListQuery) -> Result<DatabasePage
         sel = sel.filter(databases::Column::MajorVersion.eq(i32::try_from(m).unwrap_or(i32::MAX)));
     }
     let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
-    let next_cursor = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.as_bytes()))
-    } else {
-        None
-    };
+    let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
     Ok(DatabasePage {
         items: rows.iter().map(to_dto).collect(),
         next_cursor,
     })
-}
-
-fn decode_cursor(c: &str) -> Option<Uuid> {
-    let bytes = URL_SAFE_NO_PAD.decode(c).ok()?;
-    Uuid::from_slice(&bytes).ok()
 }
 
 pub async fn get(state: &AppState, id: Uuid) -> Result<Database, AppError> {

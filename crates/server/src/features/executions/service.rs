@@ -1,5 +1,3 @@
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, FixedOffset, Utc};
 use pgward_api_types::{
     CheckStatus, Execution, ExecutionListQuery, ExecutionObject, ExecutionPage, ExecutionStatus,
@@ -163,12 +161,7 @@ pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPa
         return Err(AppError::field("limit", "must be 1 to 200"));
     }
     let mut sel = executions::Entity::find().order_by_desc(executions::Column::Id);
-    if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let before = URL_SAFE_NO_PAD
-            .decode(c)
-            .ok()
-            .and_then(|b| Uuid::from_slice(&b).ok())
-            .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))?;
+    if let Some(before) = crate::features::validate::cursor(q.cursor.as_deref())? {
         sel = sel.filter(executions::Column::Id.lt(before));
     }
     if let Some(t) = q.task_id {
@@ -193,12 +186,7 @@ pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPa
         sel = sel.filter(executions::Column::ScheduledFor.lt(t));
     }
     let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
-    let next_cursor = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.as_bytes()))
-    } else {
-        None
-    };
+    let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
     Ok(ExecutionPage {
         items: rows.iter().map(to_dto).collect(),
         next_cursor,

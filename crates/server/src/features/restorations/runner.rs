@@ -18,6 +18,7 @@ use sqlx::{ConnectOptions, Connection};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::features::executions::runner::quote_ident;
 use crate::state::AppState;
 
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
@@ -359,10 +360,6 @@ async fn report(state: AppState, id: Uuid, bytes: Arc<AtomicU64>, cancel: Cancel
     }
 }
 
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 async fn admin_connect(admin: &ConnInfo, timeout: Duration) -> Result<sqlx::PgConnection, String> {
     let opts = admin
         .connect_options()
@@ -390,30 +387,29 @@ pub async fn database_exists(
 }
 
 async fn create_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Result<(), String> {
-    let mut c = admin_connect(admin, timeout).await?;
-    // Audited: the name is validated (letters, digits, _ and -) and quoted as an identifier.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {}",
-        quote_ident(name)
-    )))
-    .execute(&mut c)
+    admin_exec(
+        admin,
+        &format!("CREATE DATABASE {}", quote_ident(name)),
+        timeout,
+    )
     .await
-    .map_err(|e| e.to_string())?;
-    let _ = c.close().await;
-    Ok(())
 }
 
 pub async fn drop_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Result<(), String> {
-    let mut c = admin_connect(admin, timeout).await?;
     // FORCE (PostgreSQL 13+) ends sessions a killed client may have left for a moment.
-    // Audited: as in `create_database`.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-        quote_ident(name)
-    )))
-    .execute(&mut c)
-    .await
-    .map_err(|e| e.to_string())?;
+    let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+    admin_exec(admin, &sql, timeout).await
+}
+
+/// Runs one statement outside a transaction (CREATE/DROP DATABASE cannot run inside one).
+async fn admin_exec(admin: &ConnInfo, sql: &str, timeout: Duration) -> Result<(), String> {
+    let mut c = admin_connect(admin, timeout).await?;
+    // Audited: callers pass only database names validated as identifiers (letters, digits, _ and -)
+    // and quoted with `quote_ident`.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut c)
+        .await
+        .map_err(|e| e.to_string())?;
     let _ = c.close().await;
     Ok(())
 }

@@ -1,8 +1,6 @@
 //! Checks a restore request up front (backup, copy, options, identities, target, client versions) and
 //! records it; anything that can be known before reading the backup is refused with a 4xx here.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use pgward_api_types::{
     CreateRestorationRequest, Restoration, RestorationListQuery, RestorationPage,
@@ -358,12 +356,7 @@ pub async fn list(state: &AppState, q: RestorationListQuery) -> Result<Restorati
     }
     // Ids are UUIDv7: ordering by id is ordering by creation.
     let mut sel = restorations::Entity::find().order_by_desc(restorations::Column::Id);
-    if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let before = URL_SAFE_NO_PAD
-            .decode(c)
-            .ok()
-            .and_then(|b| Uuid::from_slice(&b).ok())
-            .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))?;
+    if let Some(before) = crate::features::validate::cursor(q.cursor.as_deref())? {
         sel = sel.filter(restorations::Column::Id.lt(before));
     }
     if let Some(e) = q.execution_id {
@@ -389,12 +382,7 @@ pub async fn list(state: &AppState, q: RestorationListQuery) -> Result<Restorati
         sel = sel.filter(restorations::Column::CreatedAt.lt(t));
     }
     let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
-    let next_cursor = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| URL_SAFE_NO_PAD.encode(r.id.as_bytes()))
-    } else {
-        None
-    };
+    let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
     Ok(RestorationPage {
         items: rows.iter().map(to_dto).collect(),
         next_cursor,
