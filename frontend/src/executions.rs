@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use crate::session::{Session, use_session};
 use crate::ui::{
-    confirm, error_banner, format_bytes, format_duration_ms, format_local, start_download,
+    confirm, error_banner, format_bytes, format_duration_ms, format_local, poll_while,
+    start_download,
 };
 
 const PAGE_SIZE: u32 = 50;
@@ -180,18 +181,7 @@ pub fn ExecutionsPage() -> impl IntoView {
     });
 
     // Poll while something on the page is still queued or running.
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if live.try_get_untracked().unwrap_or(false)
-                && !in_flight.try_get_value().unwrap_or(true)
-            {
-                reload.try_update(|n| *n = n.wrapping_add(1));
-            }
-        },
-        POLL,
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+    poll_while(live, in_flight, reload, POLL);
 
     let action_error = RwSignal::new(None::<String>);
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::session::{Failure, use_session};
 use crate::ui::{
     FieldErrors, confirm, error_banner, failure_banner, field_error, format_bytes,
-    format_duration_ms, format_time, text_field,
+    format_duration_ms, format_time, poll_while, text_field,
 };
 
 const POLL: Duration = Duration::from_secs(2);
@@ -61,18 +61,7 @@ pub fn RestorationsPage() -> impl IntoView {
             .and_then(Result::ok)
             .is_some_and(|p| p.items.iter().any(|r| !r.status.is_final()))
     });
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if live.try_get_untracked().unwrap_or(false)
-                && !in_flight.try_get_value().unwrap_or(true)
-            {
-                reload.try_update(|n| *n = n.wrapping_add(1));
-            }
-        },
-        POLL,
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+    poll_while(live, in_flight, reload, POLL);
     let action_error = RwSignal::new(None::<String>);
     let rows = move || {
         list.get()

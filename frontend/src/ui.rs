@@ -181,3 +181,25 @@ pub fn text_field(
         </label>
     }
 }
+
+/// Reloads a list every `every` while `live` says something on it is still moving (queued, running),
+/// skipping a tick while the previous load is in flight. Stops with the page.
+pub fn poll_while(
+    live: Memo<bool>,
+    in_flight: StoredValue<bool>,
+    reload: RwSignal<u32>,
+    every: std::time::Duration,
+) {
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if live.try_get_untracked().unwrap_or(false)
+                && !in_flight.try_get_value().unwrap_or(true)
+            {
+                reload.try_update(|n| *n = n.wrapping_add(1));
+            }
+        },
+        every,
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+}
