@@ -83,8 +83,11 @@ struct TaskForm {
     active: RwSignal<bool>,
     format: RwSignal<String>,
     jobs: RwSignal<String>,
-    /// Not edited in this form yet (API only): kept as loaded, so saving never resets it.
-    verification: RwSignal<VerificationPolicy>,
+    verify_schedule: RwSignal<String>,
+    test_restore: RwSignal<bool>,
+    test_restore_db: RwSignal<String>,
+    test_restore_after: RwSignal<bool>,
+    test_restore_schedule: RwSignal<String>,
     compression: RwSignal<String>,
     level: RwSignal<String>,
     recipients: RwSignal<String>,
@@ -181,7 +184,11 @@ impl TaskForm {
             active: b(),
             format: s(),
             jobs: s(),
-            verification: RwSignal::new(VerificationPolicy::default()),
+            verify_schedule: s(),
+            test_restore: b(),
+            test_restore_db: s(),
+            test_restore_after: b(),
+            test_restore_schedule: s(),
             compression: s(),
             level: s(),
             recipients: s(),
@@ -245,7 +252,18 @@ impl TaskForm {
         self.active.set(spec.active);
         self.format.set(format_str(spec.format).into());
         self.jobs.set(spec.parallel_jobs.to_string());
-        self.verification.set(spec.verification.clone());
+        let v = &spec.verification;
+        self.verify_schedule
+            .set(v.verify_schedule.clone().unwrap_or_default());
+        self.test_restore.set(v.test_restore);
+        self.test_restore_db.set(
+            v.test_restore_database_id
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        );
+        self.test_restore_after.set(v.test_restore_after_backup);
+        self.test_restore_schedule
+            .set(v.test_restore_schedule.clone().unwrap_or_default());
         self.compression
             .set(compression_str(spec.compression).into());
         self.level.set(opt_num(spec.compression_level));
@@ -370,7 +388,16 @@ impl TaskForm {
                 keep_last,
                 gfs,
             },
-            verification: self.verification.get_untracked(),
+            verification: VerificationPolicy {
+                verify_schedule: opt_text(&self.verify_schedule.get_untracked()),
+                test_restore: self.test_restore.get_untracked(),
+                test_restore_database_id: Uuid::parse_str(
+                    self.test_restore_db.get_untracked().trim(),
+                )
+                .ok(),
+                test_restore_after_backup: self.test_restore_after.get_untracked(),
+                test_restore_schedule: opt_text(&self.test_restore_schedule.get_untracked()),
+            },
         };
         if p.0.is_empty() { Ok(spec) } else { Err(p.0) }
     }
@@ -396,6 +423,11 @@ fn proof_badge(
             </span>
         }
     })
+}
+
+/// `None` for an empty (or blank) input.
+fn opt_text(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 fn takes_level(compression: &str) -> bool {
@@ -1288,6 +1320,83 @@ fn task_form(page: Page, databases: DbResource, destinations: DestResource) -> i
                                     )}
                                 </div>
                                 <div class="span-2">{field_error(errors, "retention.gfs")}</div>
+                            }
+                        })
+                }}
+
+                <h3 class="form-section span-2">"Proof"</h3>
+                {text_field(
+                    "Verify stored backups on this cron (optional)",
+                    "text",
+                    form.verify_schedule,
+                    "task-form-verify-schedule",
+                    "0 6 * * 0",
+                    errors,
+                    "verification.verify_schedule",
+                )}
+                <div class="span-2 checks">
+                    {check(
+                        "Test-restore into a scratch database and compare row counts",
+                        form.test_restore,
+                        "task-form-test-restore",
+                    )}
+                </div>
+                {move || {
+                    form.test_restore
+                        .get()
+                        .then(|| {
+                            view! {
+                                <label class="field">
+                                    <span>"On the server of"</span>
+                                    <select
+                                        data-testid="task-form-test-restore-db"
+                                        bind:value=form.test_restore_db
+                                    >
+                                        <option value="">"Choose a database…"</option>
+                                        {move || {
+                                            databases
+                                                .get()
+                                                .and_then(Result::ok)
+                                                .unwrap_or_default()
+                                                .into_iter()
+                                                .map(|d| {
+                                                    let id = d.id.to_string();
+                                                    let value = id.clone();
+                                                    view! {
+                                                        <option
+                                                            value=value
+                                                            prop:selected=move || {
+                                                                form.test_restore_db.with(|v| *v == id)
+                                                            }
+                                                        >
+                                                            {d.name}
+                                                        </option>
+                                                    }
+                                                })
+                                                .collect_view()
+                                        }}
+                                    </select>
+                                    {field_error(errors, "verification.test_restore_database_id")}
+                                </label>
+                                {text_field(
+                                    "Also on this cron (optional)",
+                                    "text",
+                                    form.test_restore_schedule,
+                                    "task-form-test-restore-schedule",
+                                    "0 7 * * 0",
+                                    errors,
+                                    "verification.test_restore_schedule",
+                                )}
+                                <div class="span-2 checks">
+                                    {check(
+                                        "After each successful backup",
+                                        form.test_restore_after,
+                                        "task-form-test-restore-after",
+                                    )}
+                                </div>
+                                <div class="span-2">
+                                    {field_error(errors, "verification.test_restore_after_backup")}
+                                </div>
                             }
                         })
                 }}

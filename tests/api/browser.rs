@@ -134,6 +134,12 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
         ),
         ("30 2 * * *", "Europe/Berlin")
     );
+    assert!(
+        tasks[0].spec.verification.test_restore
+            && tasks[0].spec.verification.test_restore_after_backup,
+        "the form saved the test-restore policy: {:?}",
+        tasks[0].spec.verification
+    );
     let runs = admin
         .list_executions(&pgward_api_types::ExecutionListQuery {
             task_id: Some(tasks[0].id),
@@ -161,11 +167,17 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
         .await
         .unwrap()
         .items;
+    let mine = restores
+        .iter()
+        .find(|r| r.new_database_name.as_deref() == Some(restore_name.as_str()));
     assert_eq!(
-        restores.first().map(|r| r.status),
+        mine.map(|r| r.status),
         Some(pgward_api_types::RestorationStatus::Success),
         "{restores:?}"
     );
+    // The test-restore the task asked for ran after the backup, and the task shows it.
+    let task = admin.get_task(tasks[0].id).await.unwrap();
+    assert_eq!(task.last_test_restore_ok, Some(true), "{task:?}");
     let found = crate::support::pagila::psql(
         fleet().get(16),
         "postgres",

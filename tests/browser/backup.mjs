@@ -127,6 +127,10 @@ async function run(page, step) {
     await dest.check();
     await byTestId('task-form-schedule').fill('30 2 * * *');
     await byTestId('task-form-timezone').fill('Europe/Berlin');
+    // Prove every backup: test-restore it on the same server right after it is taken.
+    await byTestId('task-form-test-restore').check();
+    await byTestId('task-form-test-restore-db').selectOption({ label: dbName });
+    await byTestId('task-form-test-restore-after').check();
     await byTestId('task-form-submit').click();
     await reach(byTestId('task-saved'), 'saving the task');
   });
@@ -209,6 +213,14 @@ async function run(page, step) {
     return { filename: download.suggestedFilename(), bytes };
   });
 
+  await step('test-restore after the backup', async () => {
+    const badge = execRow.locator('[data-testid="exec-test-restore-status"][data-status="ok"], [data-testid="exec-test-restore-status"][data-status="failed"]');
+    await reach(badge, 'waiting for the test-restore', { timeout: runMs });
+    const status = await badge.first().getAttribute('data-status');
+    if (status !== 'ok') throw new Error(`test-restore ended ${status}: ${await badge.first().getAttribute('title')}`);
+    return { status, message: await badge.first().getAttribute('title') };
+  });
+
   await step('verify backup', async () => {
     await execRow.getByTestId('exec-verify').click();
     const badge = execRow.locator('[data-testid="exec-verify-status"][data-status="ok"], [data-testid="exec-verify-status"][data-status="failed"]');
@@ -227,7 +239,11 @@ async function run(page, step) {
     await byTestId('restore-name').fill(restoreName);
     await byTestId('restore-submit').click();
     await page.waitForURL((u) => u.pathname === '/restorations', { timeout: runMs });
-    const done = page.locator('[data-testid="restore-row"][data-status="success"], [data-testid="restore-row"][data-status="failed"]').first();
+    // Its own row (the test-restore after the backup is listed too).
+    const done = page
+      .locator('[data-testid="restore-row"][data-status="success"], [data-testid="restore-row"][data-status="failed"]')
+      .filter({ hasText: restoreName })
+      .first();
     await reach(done, 'waiting for the restore', { timeout: runMs });
     const status = await done.getAttribute('data-status');
     if (status !== 'success') {
