@@ -11,6 +11,7 @@ mod m20261125_000005_executions;
 mod m20261125_000006_restorations;
 mod m20261125_000007_verification;
 mod m20261125_000008_uploads;
+mod m20261125_000009_events_health;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_restorations::Migration),
             Box::new(m20261125_000007_verification::Migration),
             Box::new(m20261125_000008_uploads::Migration),
+            Box::new(m20261125_000009_events_health::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod cloud_destinations;
 mod databases;
 mod destinations;
 mod embedded;
+mod events;
 mod executions;
 mod restorations;
 mod retention;

@@ -461,6 +461,33 @@ impl Client {
             .await
     }
 
+    pub async fn list_events(&self, q: &EventListQuery) -> Result<EventPage> {
+        let mut query = Vec::new();
+        if let Some(v) = q.kind {
+            query.push(("kind", v.as_str().to_string()));
+        }
+        if let Some(v) = q.task_id {
+            query.push(("task_id", v.to_string()));
+        }
+        if let Some(v) = q.database_id {
+            query.push(("database_id", v.to_string()));
+        }
+        if let Some(v) = q.destination_id {
+            query.push(("destination_id", v.to_string()));
+        }
+        if let Some(v) = q.limit {
+            query.push(("limit", v.to_string()));
+        }
+        if let Some(v) = &q.cursor {
+            query.push(("cursor", v.clone()));
+        }
+        self.get("/api/v1/events", &query).await
+    }
+
+    pub async fn health_summary(&self) -> Result<HealthSummary> {
+        self.get("/api/v1/health/summary", &[]).await
+    }
+
     /// Starts a restore of a successful backup (202; follow it with `get_restoration`).
     pub async fn create_restoration(&self, req: &CreateRestorationRequest) -> Result<Restoration> {
         self.send(Method::POST, "/api/v1/restorations", Some(req), &[])

@@ -13,6 +13,8 @@ pub struct Model {
     pub health_status: String,
     pub last_checked_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
+    pub health_next_at: Option<DateTimeUtc>,
+    pub health_latency_ms: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -3,6 +3,7 @@
 pub mod api_tokens;
 pub mod databases;
 pub mod destinations;
+pub mod events;
 pub mod executions;
 pub mod restorations;
 pub mod sessions;

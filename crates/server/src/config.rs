@@ -38,6 +38,8 @@ pub struct WorkerConfig {
     pub per_server_concurrency: usize,
     /// Restores one pgward process runs at the same time (more wait as queued).
     pub restore_concurrency: usize,
+    /// Seconds between scheduled health checks of each database and destination.
+    pub health_interval_secs: u64,
     /// Scratch space for directory-format dumps (needs room for one uncompressed dump per running
     /// directory-format backup). Unset: `<data_dir>/work`.
     pub work_dir: Option<PathBuf>,
@@ -51,6 +53,7 @@ impl Default for WorkerConfig {
             scheduler_interval_secs: 15,
             per_server_concurrency: 2,
             restore_concurrency: 2,
+            health_interval_secs: 600,
             work_dir: None,
         }
     }

@@ -24,6 +24,7 @@ use utoipa_actix_web::AppExt;
         (name = "destinations", description = "Where backups are stored: local, S3, GCS, Azure"),
         (name = "tasks", description = "Backup tasks: what, where, when, how, how long"),
         (name = "executions", description = "Runs of tasks: progress, results, download, delete"),
+        (name = "events", description = "What happened: health transitions, runs, restores, retention, verifications"),
         (name = "restorations", description = "Restores of backups: checked, verified while read, never reported as success when SQL failed"),
         (name = "system", description = "Health, readiness, versions"),
     ),

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod databases;
 pub mod destinations;
+pub mod events;
 pub mod executions;
 pub mod health;
 pub mod restorations;
@@ -20,6 +21,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     databases::configure(cfg);
     destinations::configure(cfg);
     tasks::configure(cfg);
+    events::configure(cfg);
     executions::configure(cfg);
     restorations::configure(cfg);
     system::configure(cfg);

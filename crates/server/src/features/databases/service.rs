@@ -174,6 +174,8 @@ pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Data
         .into()),
         last_checked_at: Set(server.as_ref().map(|_| now)),
         last_error: Set(None),
+        health_next_at: Set(None),
+        health_latency_ms: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -344,21 +346,53 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
     let conn = parse_conn(secret.expose_secret())?;
     let outcome = probe(&conn, timeout(state)).await;
     let now = Utc::now();
+    let (before, name) = (row.health_status.clone(), row.name.clone());
     let mut am: databases::ActiveModel = row.into();
     am.last_checked_at = Set(Some(now));
     match &outcome {
         Ok(s) => {
             am.health_status = Set("healthy".into());
+            am.health_latency_ms = Set(Some(s.latency.as_millis().min(i32::MAX as u128) as i32));
             am.last_error = Set(None);
             am.server_version = Set(Some(s.version.clone()));
             am.major_version = Set(Some(s.major as i32));
         }
         Err(e) => {
             am.health_status = Set("unhealthy".into());
+            am.health_latency_ms = Set(None);
             am.last_error = Set(Some(e.message.clone()));
         }
     }
     am.update(&state.db).await?;
+    // A transition healthy <-> unhealthy is an event; the first check (from unknown) is not.
+    let after = if outcome.is_ok() {
+        "healthy"
+    } else {
+        "unhealthy"
+    };
+    if before != after && before != "unknown" {
+        use pgward_api_types::EventKind;
+        let kind = if outcome.is_ok() {
+            EventKind::DatabaseHealthy
+        } else {
+            EventKind::DatabaseUnhealthy
+        };
+        crate::features::events::emit(
+            state,
+            kind,
+            crate::features::events::Refs {
+                database: Some(id),
+                ..Default::default()
+            },
+            serde_json::json!({
+                "database": { "id": id, "name": name },
+                "status": after,
+                "error": outcome.as_ref().err().map(|e| e.message.clone()),
+                "checked_at": now,
+            }),
+        )
+        .await;
+    }
     Ok(result_of(&outcome))
 }
 

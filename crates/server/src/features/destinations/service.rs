@@ -182,6 +182,8 @@ pub async fn create(
         .into()),
         last_checked_at: Set(tested.map(|_| now)),
         last_error: Set(None),
+        health_next_at: Set(None),
+        health_latency_ms: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -280,12 +282,43 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
 pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestResult, AppError> {
     let row = find(state, id).await?;
     let full = secrets::join(public_config(&row)?, &stored_secrets(state, &row)?);
+    let started = std::time::Instant::now();
     let result = probe(&full).await;
+    let (before, name) = (row.health_status.clone(), row.name.clone());
+    let now = Utc::now();
     let mut am: destinations::ActiveModel = row.into();
-    am.last_checked_at = Set(Some(Utc::now()));
-    am.health_status = Set(if result.ok { "healthy" } else { "unhealthy" }.into());
+    am.last_checked_at = Set(Some(now));
+    let after = if result.ok { "healthy" } else { "unhealthy" };
+    am.health_status = Set(after.into());
+    am.health_latency_ms = Set(Some(
+        started.elapsed().as_millis().min(i32::MAX as u128) as i32
+    ));
     am.last_error = Set(result.message.clone());
     am.update(&state.db).await?;
+    // A transition healthy <-> unhealthy is an event; the first check (from unknown) is not.
+    if before != after && before != "unknown" {
+        use pgward_api_types::EventKind;
+        let kind = if result.ok {
+            EventKind::DestinationHealthy
+        } else {
+            EventKind::DestinationUnhealthy
+        };
+        crate::features::events::emit(
+            state,
+            kind,
+            crate::features::events::Refs {
+                destination: Some(id),
+                ..Default::default()
+            },
+            serde_json::json!({
+                "destination": { "id": id, "name": name },
+                "status": after,
+                "error": result.message.clone().filter(|_| !result.ok),
+                "checked_at": now,
+            }),
+        )
+        .await;
+    }
     Ok(result)
 }
 

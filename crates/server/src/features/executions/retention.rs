@@ -130,6 +130,18 @@ pub async fn apply(
             .await?;
         if failures.is_empty() {
             deleted.push(e.id);
+            crate::features::events::emit(
+                state,
+                pgward_api_types::EventKind::RetentionDeleted,
+                crate::features::events::Refs {
+                    task: Some(task),
+                    database: e.database_id,
+                    execution: Some(e.id),
+                    ..Default::default()
+                },
+                serde_json::json!({ "execution": super::service::to_dto(&e), "task": { "id": task, "name": e.task_name } }),
+            )
+            .await;
         } else {
             tracing::warn!(execution_id = %e.id, "retention could not delete every object");
         }

@@ -105,6 +105,7 @@ pub async fn run(state: &AppState, id: Uuid, worker: &str) {
             return;
         }
     }
+    execution_event(state, id, pgward_api_types::EventKind::ExecutionStarted).await;
     if let Err((msg, stderr)) = execute(state, id).await {
         tracing::warn!(message = %msg, "backup failed");
         let status = if msg == "cancelled" {
@@ -114,6 +115,53 @@ pub async fn run(state: &AppState, id: Uuid, worker: &str) {
         };
         finish(state, id, status, Some(msg), stderr).await;
     }
+    if let Ok(e) = executions::Entity::find_by_id(id).one(&state.db).await
+        && let Some(e) = e
+    {
+        match e.status.as_str() {
+            "success" => {
+                execution_event(state, id, pgward_api_types::EventKind::ExecutionSuccess).await
+            }
+            "failed" => {
+                execution_event(state, id, pgward_api_types::EventKind::ExecutionFailed).await
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Records an execution event with the facts a notification shows: the task, its database and the
+/// execution as the API returns it (times in the task's time zone, size, duration, error, stderr tail).
+pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types::EventKind) {
+    let Ok(Some(e)) = executions::Entity::find_by_id(id).one(&state.db).await else {
+        return;
+    };
+    let database_name = match e.database_id {
+        Some(d) => databases::Entity::find_by_id(d)
+            .one(&state.db)
+            .await
+            .ok()
+            .flatten()
+            .map(|d| d.name),
+        None => None,
+    };
+    let exec = super::service::to_dto(&e);
+    crate::features::events::emit(
+        state,
+        kind,
+        crate::features::events::Refs {
+            task: e.task_id,
+            database: e.database_id,
+            execution: Some(e.id),
+            ..Default::default()
+        },
+        serde_json::json!({
+            "task": { "id": e.task_id, "name": e.task_name, "timezone": e.timezone },
+            "database": { "id": e.database_id, "name": database_name },
+            "execution": exec,
+        }),
+    )
+    .await;
 }
 
 /// Moves execution `id` from queued to running, once its database server has a free slot

@@ -215,6 +215,9 @@ pub fn spawn(state: AppState, every: Duration) {
             if let Err(e) = crate::features::restorations::checks::run_due(&state, now).await {
                 tracing::error!(error = %e, "scheduled verifications and test-restores failed");
             }
+            if let Err(e) = crate::features::health::checks::run_due(&state, now).await {
+                tracing::error!(error = %e, "scheduled health checks failed");
+            }
             if let Err(e) = sweep_queued(&state, now).await {
                 tracing::error!(error = %e, "re-enqueueing queued executions failed");
             }

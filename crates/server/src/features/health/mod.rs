@@ -1,4 +1,7 @@
-//! Liveness and readiness, public and outside `/api/v1` so that load balancers need no token.
+//! Liveness and readiness, public and outside `/api/v1` so that load balancers need no token; and the
+//! scheduled health checks of databases and destinations (`checks`).
+
+pub mod checks;
 
 use actix_web::{HttpResponse, get, web};
 use pgward_api_types::{Health, Readiness};

@@ -197,7 +197,41 @@ pub async fn verify(state: &AppState, id: Uuid) -> bool {
     if let Err(e) = r {
         tracing::error!(execution_id = %id, error = %e, "recording the verification failed");
     }
+    if !all_ok {
+        failed_event(
+            state,
+            &exec,
+            "verify",
+            objects
+                .iter()
+                .filter_map(|o| o.verify_error.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+        .await;
+    }
     all_ok
+}
+
+/// `verification_failed`: a stored copy no longer holds, or a test-restore did not restore.
+async fn failed_event(state: &AppState, exec: &executions::Model, check: &str, error: String) {
+    crate::features::events::emit(
+        state,
+        pgward_api_types::EventKind::VerificationFailed,
+        crate::features::events::Refs {
+            task: exec.task_id,
+            database: exec.database_id,
+            execution: Some(exec.id),
+            ..Default::default()
+        },
+        serde_json::json!({
+            "check": check,
+            "error": error,
+            "task": { "id": exec.task_id, "name": exec.task_name },
+            "execution": executions_service::to_dto(exec),
+        }),
+    )
+    .await;
 }
 
 async fn check_copy(
@@ -266,6 +300,9 @@ pub async fn test_restore(state: &AppState, id: Uuid, database: Uuid) -> bool {
         Ok(m) => ("ok", m.clone()),
         Err(m) => {
             tracing::warn!(execution_id = %id, message = %m, "test-restore failed");
+            if let Ok(exec) = executions_service::find(state, id).await {
+                failed_event(state, &exec, "test_restore", m.clone()).await;
+            }
             ("failed", m.clone())
         }
     };

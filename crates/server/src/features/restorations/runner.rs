@@ -176,6 +176,7 @@ pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
             return;
         }
     }
+    restoration_event(state, id, pgward_api_types::EventKind::RestorationStarted).await;
     let (status, code, message, stderr) = match execute(state, id, plan).await {
         Ok(()) => ("success", None, None, None),
         Err(RestoreFailure {
@@ -196,6 +197,34 @@ pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
         tracing::info!("restore succeeded");
     }
     finish(state, id, status, code, message, stderr).await;
+    match status {
+        "success" => {
+            restoration_event(state, id, pgward_api_types::EventKind::RestorationSuccess).await
+        }
+        "failed" => {
+            restoration_event(state, id, pgward_api_types::EventKind::RestorationFailed).await
+        }
+        _ => {}
+    }
+}
+
+async fn restoration_event(state: &AppState, id: Uuid, kind: pgward_api_types::EventKind) {
+    let Ok(Some(r)) = restorations::Entity::find_by_id(id).one(&state.db).await else {
+        return;
+    };
+    crate::features::events::emit(
+        state,
+        kind,
+        crate::features::events::Refs {
+            task: r.task_id,
+            database: r.target_database_id,
+            execution: r.execution_id,
+            restoration: Some(r.id),
+            ..Default::default()
+        },
+        serde_json::json!({ "restoration": super::service::to_dto(&r) }),
+    )
+    .await;
 }
 
 struct RestoreFailure {

@@ -1,0 +1,113 @@
+use chrono::Utc;
+use pgward_api_types::{Event, EventKind, EventListQuery, EventPage, HealthCounts, HealthSummary};
+use pgward_entity::{databases, destinations, events};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// What an event is about.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Refs {
+    pub task: Option<Uuid>,
+    pub database: Option<Uuid>,
+    pub destination: Option<Uuid>,
+    pub execution: Option<Uuid>,
+    pub restoration: Option<Uuid>,
+}
+
+/// Records an event. Never fails its caller: an event that cannot be stored is logged instead.
+pub async fn emit(state: &AppState, kind: EventKind, refs: Refs, data: serde_json::Value) {
+    let row = events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(kind.as_str().into()),
+        created_at: Set(Utc::now()),
+        task_id: Set(refs.task),
+        database_id: Set(refs.database),
+        destination_id: Set(refs.destination),
+        execution_id: Set(refs.execution),
+        restoration_id: Set(refs.restoration),
+        data: Set(data),
+    };
+    match row.insert(&state.db).await {
+        Ok(_) => tracing::info!(event = kind.as_str(), "event"),
+        Err(e) => tracing::error!(event = kind.as_str(), error = %e, "recording an event failed"),
+    }
+}
+
+fn to_dto(m: &events::Model) -> Option<Event> {
+    Some(Event {
+        id: m.id,
+        kind: EventKind::parse(&m.kind)?,
+        created_at: m.created_at,
+        task_id: m.task_id,
+        database_id: m.database_id,
+        destination_id: m.destination_id,
+        execution_id: m.execution_id,
+        restoration_id: m.restoration_id,
+        data: m.data.clone(),
+    })
+}
+
+pub async fn list(state: &AppState, q: EventListQuery) -> Result<EventPage, AppError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::field("limit", "must be 1 to 200"));
+    }
+    let mut sel = events::Entity::find().order_by_desc(events::Column::Id);
+    if let Some(before) = crate::features::validate::cursor(q.cursor.as_deref())? {
+        sel = sel.filter(events::Column::Id.lt(before));
+    }
+    if let Some(k) = q.kind {
+        sel = sel.filter(events::Column::Kind.eq(k.as_str()));
+    }
+    if let Some(t) = q.task_id {
+        sel = sel.filter(events::Column::TaskId.eq(t));
+    }
+    if let Some(d) = q.database_id {
+        sel = sel.filter(events::Column::DatabaseId.eq(d));
+    }
+    if let Some(d) = q.destination_id {
+        sel = sel.filter(events::Column::DestinationId.eq(d));
+    }
+    let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
+    let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
+    Ok(EventPage {
+        items: rows.iter().filter_map(to_dto).collect(),
+        next_cursor,
+    })
+}
+
+fn count(statuses: impl Iterator<Item = String>) -> HealthCounts {
+    let mut c = HealthCounts::default();
+    for s in statuses {
+        match s.as_str() {
+            "healthy" => c.healthy += 1,
+            "unhealthy" => c.unhealthy += 1,
+            _ => c.unknown += 1,
+        }
+    }
+    c
+}
+
+pub async fn health_summary(state: &AppState) -> Result<HealthSummary, AppError> {
+    let dbs: Vec<String> = databases::Entity::find()
+        .select_only()
+        .column(databases::Column::HealthStatus)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let dests: Vec<String> = destinations::Entity::find()
+        .select_only()
+        .column(destinations::Column::HealthStatus)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    Ok(HealthSummary {
+        databases: count(dbs.into_iter()),
+        destinations: count(dests.into_iter()),
+    })
+}

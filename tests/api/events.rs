@@ -1,0 +1,157 @@
+//! Events and scheduled health checks: runs leave started/success events; a database that goes away
+//! fires database_unhealthy once, and database_healthy once when it is back.
+
+use std::time::{Duration, Instant};
+
+use pgward_api_client::Client;
+use pgward_api_types::*;
+use uuid::Uuid;
+
+use crate::executions::{local_destination, task, wait_final};
+use crate::support::{fleet, pagila, spawn_app};
+
+/// A TCP forwarder to a fleet server: "stopping the database" without stopping a shared server.
+async fn forward(listen: u16, to: u16) -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", listen))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", to)).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (port, task)
+}
+
+async fn events_of(admin: &Client, kind: EventKind, database: Uuid) -> Vec<Event> {
+    admin
+        .list_events(&EventListQuery {
+            kind: Some(kind),
+            database_id: Some(database),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+}
+
+async fn wait_events(admin: &Client, kind: EventKind, database: Uuid, n: usize) -> Vec<Event> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let found = events_of(admin, kind, database).await;
+        if found.len() >= n {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {kind:?} event for {database}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_way() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let server = fleet().get(16);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    let (port, proxy) = forward(0, server.port).await;
+    let url = server
+        .url(&db)
+        .replace(&format!(":{}/", server.port), &format!(":{port}/"));
+    let database = admin
+        .create_database(&CreateDatabaseRequest {
+            name: "behind a proxy".into(),
+            connection_string: url,
+            description: None,
+            skip_connection_test: false,
+        })
+        .await
+        .unwrap()
+        .id;
+
+    // A run: started, then success, with the facts a notification needs.
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let t = admin
+        .create_task(&task("evented", database, vec![dest]))
+        .await
+        .unwrap();
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let started = wait_events(&admin, EventKind::ExecutionStarted, database, 1).await;
+    let success = wait_events(&admin, EventKind::ExecutionSuccess, database, 1).await;
+    assert_eq!(started[0].execution_id, Some(done.id));
+    assert_eq!(success[0].data["task"]["name"], "evented");
+    assert_eq!(success[0].data["database"]["name"], "behind a proxy");
+    assert_eq!(success[0].data["execution"]["size"], done.size.unwrap());
+
+    // The database goes away: the next scheduled check (a synthetic clock past the interval) flips it.
+    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let interval = chrono::Duration::seconds(app.config.worker.health_interval_secs as i64 + 1);
+    let mut clock = chrono::Utc::now();
+    let mut pass = |n: i32| {
+        clock += interval * n;
+        clock
+    };
+    proxy.abort();
+    let _ = proxy.await;
+    pgward_server::features::health::checks::run_due(&state, pass(1))
+        .await
+        .unwrap();
+    wait_events(&admin, EventKind::DatabaseUnhealthy, database, 1).await;
+    let d = admin.get_database(database).await.unwrap();
+    assert_eq!(d.health.status, HealthStatus::Unhealthy);
+    // Still down at the next check: no second event.
+    pgward_server::features::health::checks::run_due(&state, pass(1))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while admin
+        .get_database(database)
+        .await
+        .unwrap()
+        .health
+        .last_checked_at
+        == d.health.last_checked_at
+    {
+        assert!(Instant::now() < deadline, "the second check never ran");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        events_of(&admin, EventKind::DatabaseUnhealthy, database)
+            .await
+            .len(),
+        1
+    );
+
+    // Back again: database_healthy, once.
+    let (_, proxy) = forward(port, server.port).await;
+    pgward_server::features::health::checks::run_due(&state, pass(1))
+        .await
+        .unwrap();
+    wait_events(&admin, EventKind::DatabaseHealthy, database, 1).await;
+    assert_eq!(
+        events_of(&admin, EventKind::DatabaseUnhealthy, database)
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        events_of(&admin, EventKind::DatabaseHealthy, database)
+            .await
+            .len(),
+        1
+    );
+    let summary = admin.health_summary().await.unwrap();
+    assert!(summary.databases.healthy >= 1, "{summary:?}");
+    proxy.abort();
+}
