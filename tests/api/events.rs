@@ -155,3 +155,74 @@ async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_
     assert!(summary.databases.healthy >= 1, "{summary:?}");
     proxy.abort();
 }
+
+#[tokio::test]
+async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let server = fleet().get(15);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let database = crate::executions::add_database(&admin, server, &db).await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let t = admin
+        .create_task(&task("shrinking", database, vec![dest]))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+        assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    }
+    let quiet = admin
+        .list_events(&EventListQuery {
+            kind: Some(EventKind::BackupAnomaly),
+            task_id: Some(t.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        quiet.items.is_empty(),
+        "steady runs are not anomalies: {quiet:?}"
+    );
+
+    // Most of the data disappears (as after a bad migration): the next backup is far smaller.
+    let out = pagila::psql(
+        server,
+        &db,
+        &[
+            "-c",
+            "TRUNCATE public.film, public.customer, public.payment, public.rental CASCADE",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let found = loop {
+        let page = admin
+            .list_events(&EventListQuery {
+                kind: Some(EventKind::BackupAnomaly),
+                task_id: Some(t.id),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if let Some(e) = page.items.into_iter().next() {
+            break e;
+        }
+        assert!(Instant::now() < deadline, "no backup_anomaly event");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(found.execution_id, Some(done.id));
+    assert_eq!(found.data["metric"], "size");
+    assert!(
+        found.data["change_percent"].as_f64().unwrap() < -50.0,
+        "{}",
+        found.data
+    );
+}

@@ -40,6 +40,9 @@ pub struct WorkerConfig {
     pub restore_concurrency: usize,
     /// Seconds between scheduled health checks of each database and destination.
     pub health_interval_secs: u64,
+    /// A successful backup whose size (or duration, for runs of 30 s and more) is further than this
+    /// percentage from the median of the task's last 10 successful runs raises `backup_anomaly`.
+    pub anomaly_threshold_percent: u32,
     /// Scratch space for directory-format dumps (needs room for one uncompressed dump per running
     /// directory-format backup). Unset: `<data_dir>/work`.
     pub work_dir: Option<PathBuf>,
@@ -54,6 +57,7 @@ impl Default for WorkerConfig {
             per_server_concurrency: 2,
             restore_concurrency: 2,
             health_interval_secs: 600,
+            anomaly_threshold_percent: 50,
             work_dir: None,
         }
     }
