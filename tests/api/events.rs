@@ -226,3 +226,116 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
         found.data
     );
 }
+
+/// (name, type, samples as (name, labels, value)), as the reference parser sees the exposition.
+type Family = (
+    String,
+    String,
+    Vec<(String, std::collections::HashMap<String, String>, f64)>,
+);
+
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let server = fleet().get(17);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    let database = crate::executions::add_database(&admin, server, &db).await;
+    let (dest, _dir) = local_destination(&admin, "disk \"quoted\"").await;
+    let t = admin
+        .create_task(&task("metered \"nightly\"", database, vec![dest]))
+        .await
+        .unwrap();
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+
+    // Without a token: 401 (server.metrics_public is off by default).
+    let anonymous = reqwest::get(app.url("/metrics")).await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .bearer_auth(admin.token().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // Parsed by the reference parser (prometheus_client), not by string matching.
+    let parser = crate::support::cache_dir().join("venv/bin/python");
+    let mut child = std::process::Command::new(parser)
+        .args([
+            "-c",
+            "import sys, json\n\
+             from prometheus_client.parser import text_string_to_metric_families\n\
+             out = [[f.name, f.type, [[s.name, s.labels, s.value] for s in f.samples]] \
+                    for f in text_string_to_metric_families(sys.stdin.read())]\n\
+             print(json.dumps(out))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let families: Vec<Family> = serde_json::from_slice(&out.stdout).unwrap();
+    let sample = |name: &str, label: (&str, &str)| {
+        families
+            .iter()
+            .flat_map(|f| f.2.iter())
+            .find(|s| s.0 == name && s.1.get(label.0).map(String::as_str) == Some(label.1))
+            .map(|s| s.2)
+    };
+    let task_label = ("task", "metered \"nightly\"");
+    let last = sample("pgward_task_last_success_timestamp_seconds", task_label).unwrap();
+    let finished = done.finished_at.unwrap().timestamp() as f64;
+    assert!((last - finished).abs() < 1.0, "{last} vs {finished}");
+    assert_eq!(
+        sample("pgward_task_last_size_bytes", task_label),
+        Some(done.size.unwrap() as f64)
+    );
+    assert!(sample("pgward_task_last_duration_seconds", task_label).is_some());
+    assert_eq!(
+        sample("pgward_executions", ("status", "success")),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample("pgward_restorations", ("status", "failed")),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(
+            "pgward_database_healthy",
+            ("database_id", &database.to_string())
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            "pgward_destination_healthy",
+            ("destination", "disk \"quoted\"")
+        ),
+        Some(1.0)
+    );
+    assert!(sample("pgward_queue_depth", ("queue", "backups")).is_some());
+    for f in &families {
+        assert_eq!(f.1, "gauge", "{}", f.0);
+    }
+}

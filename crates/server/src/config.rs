@@ -100,6 +100,8 @@ pub struct ServerConfig {
     pub spa_dir: PathBuf,
     /// Largest accepted JSON body in bytes.
     pub body_limit: usize,
+    /// Serve `/metrics` without a token (for a Prometheus on a trusted network).
+    pub metrics_public: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,6 +172,7 @@ impl Default for ServerConfig {
             workers: 0,
             spa_dir: PathBuf::from("frontend/dist"),
             body_limit: 64 * 1024,
+            metrics_public: false,
         }
     }
 }

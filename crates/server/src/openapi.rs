@@ -55,6 +55,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::features::health::configure)
+        .configure(crate::features::metrics::configure)
         .service(utoipa_actix_web::scope("/api/v1").configure(crate::features::configure_api))
         .split_for_parts();
     api

@@ -283,6 +283,7 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e)))
             .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e)))
             .configure(crate::features::health::configure)
+            .configure(crate::features::metrics::configure)
             .service(utoipa_actix_web::scope("/api/v1").configure(crate::features::configure_api))
             .split_for_parts();
         app.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
@@ -319,12 +320,13 @@ async fn readiness(
         .map(ServiceResponse::map_into_boxed_body)
 }
 
-/// Resolves the bearer token of API requests once, before any handler extractor runs (see `Resolved`).
+/// Resolves the bearer token of API requests (and `/metrics`) once, before any handler extractor runs
+/// (see `Resolved`).
 async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if req.path().starts_with("/api/v1/") {
+    if req.path().starts_with("/api/v1/") || req.path() == "/metrics" {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         if let (Some(state), Some(token)) = (state, bearer(req.headers())) {
             let found = resolve(&state, &token).await?;

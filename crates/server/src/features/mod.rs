@@ -6,6 +6,7 @@ pub mod destinations;
 pub mod events;
 pub mod executions;
 pub mod health;
+pub mod metrics;
 pub mod restorations;
 pub mod system;
 pub mod tasks;
