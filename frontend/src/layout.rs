@@ -56,6 +56,9 @@ fn TopBar() -> impl IntoView {
                     <A href="/restorations" attr:data-testid="nav-restorations">
                         "Restorations"
                     </A>
+                    <A href="/events" attr:data-testid="nav-events">
+                        "Events"
+                    </A>
                     <A href="/tokens" attr:data-testid="nav-tokens">
                         "API tokens"
                     </A>

@@ -4,6 +4,7 @@
 mod auth_pages;
 mod databases;
 mod destinations;
+mod events;
 mod executions;
 mod layout;
 mod restorations;
@@ -19,6 +20,7 @@ use leptos_router::path;
 use crate::auth_pages::{Home, LoginPage, SetupPage};
 use crate::databases::DatabasesPage;
 use crate::destinations::DestinationsPage;
+use crate::events::EventsPage;
 use crate::executions::ExecutionsPage;
 use crate::layout::Shell;
 use crate::restorations::{NewRestorationPage, RestorationsPage};
@@ -61,6 +63,7 @@ fn App() -> impl IntoView {
                     path=path!("/restorations/new")
                     view=|| view! { <Shell><NewRestorationPage /></Shell> }
                 />
+                <Route path=path!("/events") view=|| view! { <Shell><EventsPage /></Shell> } />
                 <Route path=path!("/tokens") view=|| view! { <Shell><TokensPage /></Shell> } />
             </Routes>
         </Router>

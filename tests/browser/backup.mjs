@@ -253,6 +253,16 @@ async function run(page, step) {
     await shot('restorations.png');
     return { status, database: restoreName };
   });
+
+  await step('events show what happened', async () => {
+    await byTestId('nav-events').click();
+    await page.waitForURL((u) => u.pathname === '/events');
+    await reach(byTestId('health-summary'), 'loading the health summary');
+    for (const kind of ['execution_success', 'restoration_success']) {
+      await reach(page.locator(`[data-testid="event-row"][data-kind="${kind}"]`).first(), `waiting for ${kind}`);
+    }
+    return { rows: await byTestId('event-row').count() };
+  });
 }
 
 process.exit(await runFlow('backup', run, { totalMs, acceptDownloads: true, summary: () => ({ destination: destName, task: taskName }) }));
