@@ -941,6 +941,33 @@ async fn contents_list_an_archive_and_a_selective_restore_brings_back_only_what_
             "3|t",
             "{format:?}"
         );
+
+        // Single tables by `schema.table`, as the table of contents lists them; a name that matches
+        // nothing fails instead of restoring nothing "successfully".
+        let name = format!("s_{}", Uuid::new_v4().simple());
+        let mut req = restore_into_new(exec.id, database, &name);
+        req.options.tables = vec!["extra.notes".into()];
+        let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
+        assert_eq!(r.status, RestorationStatus::Success, "{format:?}: {r:?}");
+        let out = pagila::psql(
+            server,
+            &name,
+            &["-At", "-c", "SELECT count(*) FROM extra.notes"],
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "3",
+            "{format:?}"
+        );
+        let mut req =
+            restore_into_new(exec.id, database, &format!("s_{}", Uuid::new_v4().simple()));
+        req.options.tables = vec!["extra.no_such_table".into()];
+        let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
+        assert_eq!(
+            r.error_code.as_deref(),
+            Some("restore_failed"),
+            "{format:?}: {r:?}"
+        );
     }
     // Plain dumps have no table of contents.
     let mut spec = task("toc plain", database, vec![dest]);

@@ -22,7 +22,6 @@ use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -104,6 +103,12 @@ impl RestoreOptions {
                 }
             }
         }
+        if !self.schemas.is_empty() && !self.tables.is_empty() {
+            bad.push((
+                "tables",
+                "choose whole schemas or single tables, not both".to_string(),
+            ));
+        }
         if self.single_transaction && self.jobs > 1 {
             bad.push((
                 "jobs",
@@ -141,11 +146,22 @@ impl RestoreOptions {
         if self.no_privileges {
             a.push("--no-privileges".into());
         }
-        for s in &self.schemas {
+        // pg_restore's --table takes a bare name (no schema): `schema.table` becomes --schema and
+        // --table, which select that table. --strict-names fails a name that matches nothing, instead
+        // of restoring nothing and reporting success.
+        let mut schemas: Vec<&str> = self.schemas.iter().map(String::as_str).collect();
+        for t in &self.tables {
+            let (schema, table) = t.split_once('.').unwrap_or(("", t.as_str()));
+            if !schema.is_empty() && !schemas.contains(&schema) {
+                schemas.push(schema);
+            }
+            a.push(format!("--table={table}"));
+        }
+        for s in schemas {
             a.push(format!("--schema={s}"));
         }
-        for t in &self.tables {
-            a.push(format!("--table={t}"));
+        if !self.schemas.is_empty() || !self.tables.is_empty() {
+            a.push("--strict-names".into());
         }
         a
     }
@@ -246,9 +262,17 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
             "the backup is encrypted: supply an age identity (AGE-SECRET-KEY-1...)".into(),
         ));
     }
-    // pg_restore --schema restores the objects of a schema but not the schema itself.
-    if !req.options.schemas.is_empty() {
-        ensure_schemas(&req.client_bin_dir, &req.conn, &req.options.schemas).await?;
+    // pg_restore --schema / --table restore objects of a schema but not the schema itself.
+    let mut needed: Vec<String> = req.options.schemas.clone();
+    for t in &req.options.tables {
+        if let Some((schema, _)) = t.split_once('.')
+            && !needed.iter().any(|s| s == schema)
+        {
+            needed.push(schema.to_string());
+        }
+    }
+    if !needed.is_empty() {
+        ensure_schemas(&req.client_bin_dir, &req.conn, &needed).await?;
     }
     let mode = match req.format {
         DumpFormat::Plain => Mode::Pipe,
@@ -334,6 +358,13 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
         }
         _ => (None, None, None),
     };
+    // A second handle on the client's stdin, held here: the client sees the end of its input only when
+    // this one is dropped too, which happens after verification, or after the client was killed — never
+    // because the decoder thread panicked or was abandoned on cancel.
+    let stdin_guard = match &stdin {
+        Some(f) => Some(f.try_clone().map_err(|e| RestoreError::Io(e.to_string()))?),
+        None => None,
+    };
 
     let out_path = scratch.as_ref().map(|s| s.path().join("archive"));
     let decode = {
@@ -358,16 +389,32 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
             decoded
         })
     };
+    let mut decode = decode;
     let decoded = tokio::select! {
-        r = decode => r.map_err(|e| RestoreError::Io(format!("decoder panicked: {e}")))?,
+        r = &mut decode => r,
         _ = req.cancel.cancelled() => {
-            stop.store(true, Ordering::Relaxed);
+            // Kill the client before its input can end, then stop the decoder and wait for it (it may
+            // still be writing into the scratch directory).
             if let Some(c) = child.as_mut() {
-                let _ = c.start_kill();
+                kill_group(c);
+                let _ = c.wait().await;
+            }
+            stop.store(true, Ordering::Relaxed);
+            feeder.abort();
+            let _ = decode.await;
+            drop(stdin_guard);
+            return Err(RestoreError::Cancelled);
+        }
+    };
+    let decoded = match decoded {
+        Ok(d) => d,
+        Err(e) => {
+            if let Some(c) = child.as_mut() {
+                kill_group(c);
                 let _ = c.wait().await;
             }
             feeder.abort();
-            return Err(RestoreError::Cancelled);
+            return Err(RestoreError::Io(format!("decoder panicked: {e}")));
         }
     };
     feeder.abort();
@@ -388,6 +435,11 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
             expected,
             got: count,
         })
+    } else if let Some(expected) = req.expected_size.filter(|e| count > *e) {
+        Some(RestoreError::ChecksumMismatch {
+            expected: format!("{expected} bytes"),
+            actual: format!("{count} bytes"),
+        })
     } else if let Some(expected) = req.expected_sha256.as_ref().filter(|e| **e != sha) {
         Some(RestoreError::ChecksumMismatch {
             expected: expected.clone(),
@@ -405,11 +457,22 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
         // The client never saw the end of the stream; killing it rolls its transaction back. Only then
         // may its stdin close.
         if let Some(c) = child.as_mut() {
-            let _ = c.start_kill();
+            kill_group(c);
             let _ = c.wait().await;
         }
         drop(held);
+        drop(stdin_guard);
         return Err(err);
+    }
+    // Spooled modes: nothing has touched the target yet; a scratch file or directory that could not be
+    // written completely (disk full) must not be handed to pg_restore.
+    if child.is_none()
+        && let Some(Failure::Write(e)) = &failure
+    {
+        return Err(RestoreError::Io(format!(
+            "writing the backup to scratch space in {}: {e}",
+            req.work_dir.display()
+        )));
     }
 
     let (mut child, stderr_task) = match (child, stderr_task) {
@@ -418,6 +481,7 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
             if let Some(held) = held {
                 let _ = tokio::task::spawn_blocking(move || held.release()).await;
             }
+            drop(stdin_guard);
             (c, s)
         }
         _ => {
@@ -440,17 +504,14 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
     let status = tokio::select! {
         s = child.wait() => s.map_err(|e| RestoreError::Io(e.to_string()))?,
         _ = req.cancel.cancelled() => {
-            let _ = child.start_kill();
+            kill_group(&mut child);
             let _ = child.wait().await;
             return Err(RestoreError::Cancelled);
         }
     };
-    let stderr_tail = stderr_task.await.unwrap_or_default();
+    let (stderr_tail, unexpected_errors) = stderr_task.await.unwrap_or_default();
     drop(scratch);
-    let unexpected = req.options.globals
-        && stderr_tail
-            .lines()
-            .any(|l| l.contains("ERROR:") && !l.contains("already exists"));
+    let unexpected = req.options.globals && unexpected_errors > 0;
     if !status.success() || unexpected {
         return Err(RestoreError::Client {
             client: client_name,
@@ -469,6 +530,17 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
         sha256: sha,
         stderr_tail,
     })
+}
+
+/// SIGKILL to the client and every worker it forked (its process group).
+pub(crate) fn kill_group(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let _ = child.start_kill();
 }
 
 /// Creates the chosen schemas in the target if they are missing (a selective restore needs them).
@@ -508,7 +580,7 @@ async fn ensure_schemas(
         return Err(RestoreError::Client {
             client: "psql",
             code: status.code(),
-            stderr: stderr.await.unwrap_or_default(),
+            stderr: stderr.await.unwrap_or_default().0,
         });
     }
     Ok(())
@@ -534,7 +606,13 @@ fn spawn(
     args: Vec<String>,
     archive: Option<&Path>,
     stdin: Stdio,
-) -> Result<(tokio::process::Child, tokio::task::JoinHandle<String>), RestoreError> {
+) -> Result<
+    (
+        tokio::process::Child,
+        tokio::task::JoinHandle<(String, usize)>,
+    ),
+    RestoreError,
+> {
     let bin = bin_dir.join(client);
     let mut cmd = tokio::process::Command::new(&bin);
     cmd.args(args)
@@ -544,6 +622,8 @@ fn spawn(
         .stdin(stdin)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        // Its own process group: pg_restore --jobs forks workers, and a kill must reach them too.
+        .process_group(0)
         .kill_on_drop(true);
     if let Some(a) = archive {
         cmd.arg(a);
@@ -558,11 +638,25 @@ fn spawn(
         .stderr
         .take()
         .ok_or_else(|| RestoreError::Io("no stderr".into()))?;
+    // The whole stream is scanned line by line (a tail alone could hide an early error among many
+    // expected ones); only the tail is kept.
     let task = tokio::spawn(async move {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf).await;
-        let start = buf.len().saturating_sub(STDERR_TAIL);
-        String::from_utf8_lossy(&buf[start..]).trim().to_string()
+        use tokio::io::AsyncBufReadExt;
+        let mut lines = tokio::io::BufReader::new(&mut stderr).lines();
+        let (mut tail, mut unexpected) = (std::collections::VecDeque::<String>::new(), 0usize);
+        let mut size = 0usize;
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("ERROR:") && !line.contains("already exists") {
+                unexpected += 1;
+            }
+            size += line.len() + 1;
+            tail.push_back(line);
+            while size > STDERR_TAIL && tail.len() > 1 {
+                size -= tail.pop_front().map_or(0, |l| l.len() + 1);
+            }
+        }
+        let text = tail.into_iter().collect::<Vec<_>>().join("\n");
+        (text.trim().to_string(), unexpected)
     });
     Ok((child, task))
 }
@@ -664,8 +758,9 @@ fn decode_into(
                     failure: None,
                     held: None,
                 },
-                // tar reports our read errors wrapped; the raw object classification decides later.
-                Err(e) => fail(Failure::Decode(e.to_string())),
+                // The object's checksum is judged separately: if it holds, a failed unpack is local
+                // (disk full, permissions), not a corrupt backup.
+                Err(e) => fail(Failure::Write(format!("unpacking: {e}"))),
             }
         }
         (None, Some(path)) => {

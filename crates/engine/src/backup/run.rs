@@ -160,7 +160,7 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
         let status = match waited {
             Ok(status) => status,
             Err(e) => {
-                let _ = child.start_kill();
+                crate::restore::kill_group(&mut child);
                 let _ = child.wait().await;
                 drop(senders);
                 abort_all(uploads, &req.targets, &req.key).await;
@@ -250,7 +250,7 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
         Ok(res) => res.map_err(|e| DumpError::Io(format!("encoder panicked: {e}")))?,
         Err(err) => {
             if let Some(child) = child.as_mut() {
-                let _ = child.start_kill();
+                crate::restore::kill_group(child);
             }
             // The encoder ends at EOF; dropping what it returns closes the channels, aborting uploads.
             // (For a directory dump, it is stopped by the closed channels of the aborted uploads.)
@@ -409,6 +409,8 @@ fn spawn_client(
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(Stdio::piped())
+        // Its own process group: pg_dump --jobs forks workers, and a kill must reach them too.
+        .process_group(0)
         .kill_on_drop(true);
     if let Some(pw) = req.conn.password() {
         cmd.env("PGPASSWORD", pw);

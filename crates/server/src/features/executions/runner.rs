@@ -337,12 +337,14 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     };
     let progress = Progress::default();
     let cancel = CancellationToken::new();
-    let reporter = tokio::spawn(report_progress(
+    // Lives (heartbeat included) until this function returns: counting rows, the globals dump and the
+    // manifests come after the dump, and the lease must hold through them.
+    let _reporter = AbortOnDrop(tokio::spawn(report_progress(
         state.clone(),
         id,
         progress.clone(),
         cancel.clone(),
-    ));
+    )));
     // A test-restore compares row counts with the ones of the snapshot pg_dump reads: export one, count
     // in it while pg_dump runs, and hand it to pg_dump.
     let counter = if spec.verification.test_restore {
@@ -383,7 +385,6 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
     })
     .await;
-    reporter.abort();
     let row_counts = match counter {
         Some(c) => c.finish().await,
         None => None,
@@ -500,7 +501,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             verify_error: None,
         })
         .collect();
-    executions::Entity::update_many()
+    let recorded = executions::Entity::update_many()
         .col_expr(executions::Column::Status, Expr::value("success"))
         .col_expr(executions::Column::FinishedAt, Expr::value(Utc::now()))
         .col_expr(
@@ -518,9 +519,16 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             Expr::value(Some(out.stderr_tail.clone()).filter(|s| !s.is_empty())),
         )
         .filter(executions::Column::Id.eq(id))
+        // Only if still ours: a run the reaper declared interrupted meanwhile stays failed.
+        .filter(executions::Column::Status.eq("running"))
         .exec(&state.db)
         .await
         .map_err(|e| fail(e.to_string()))?;
+    if recorded.rows_affected != 1 {
+        return Err(fail(
+            "the run lost its lease while finishing and was marked interrupted".into(),
+        ));
+    }
     tracing::info!(size = out.size, sha256 = %out.sha256, "backup succeeded");
     // Retention right after a success: the new backup is counted, older ones may go.
     if let Err(e) = super::retention::apply(state, task_id, Utc::now()).await {
@@ -543,7 +551,11 @@ async fn report_progress(state: AppState, id: Uuid, progress: Progress, cancel: 
         let rate = ((read.saturating_sub(last.0)) as f64 / elapsed) as i64;
         last = (read, std::time::Instant::now());
         let _ = executions::Entity::update_many()
-            .col_expr(executions::Column::BytesRead, Expr::value(read as i64))
+            // Never lowers it: a slow earlier tick must not overwrite a later (final) value.
+            .col_expr(
+                executions::Column::BytesRead,
+                Expr::cust_with_values("GREATEST(bytes_read, $1)", [read as i64]),
+            )
             .col_expr(executions::Column::RateBps, Expr::value(rate))
             .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
             .filter(executions::Column::Id.eq(id))
@@ -762,5 +774,14 @@ async fn detect_anomaly(state: &AppState, e: &executions::Model) {
             }),
         )
         .await;
+    }
+}
+
+/// Aborts a background task when dropped (also on early return or unwinding).
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

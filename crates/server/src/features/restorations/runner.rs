@@ -18,6 +18,7 @@ use sqlx::{ConnectOptions, Connection};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::features::executions::runner::AbortOnDrop;
 use crate::features::executions::runner::quote_ident;
 use crate::state::AppState;
 
@@ -243,6 +244,16 @@ fn failure(code: &'static str, message: impl Into<String>) -> RestoreFailure {
 
 async fn execute(state: &AppState, id: Uuid, plan: Plan) -> Result<(), RestoreFailure> {
     let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+    // Heartbeat, progress and cancel from the claim on (creating the database and replaying the globals
+    // come before the main restore); aborted when this function returns or unwinds.
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let cancel = CancellationToken::new();
+    let _reporter = AbortOnDrop(tokio::spawn(report(
+        state.clone(),
+        id,
+        bytes_read.clone(),
+        cancel.clone(),
+    )));
     if let Some((admin, name)) = &plan.new_database {
         create_database(admin, name, timeout).await.map_err(|e| {
             failure(
@@ -251,7 +262,7 @@ async fn execute(state: &AppState, id: Uuid, plan: Plan) -> Result<(), RestoreFa
             )
         })?;
     }
-    let result = restore(state, id, &plan).await;
+    let result = restore(state, id, &plan, bytes_read, cancel).await;
     if result.is_err()
         && let Some((admin, name)) = &plan.new_database
     {
@@ -263,7 +274,13 @@ async fn execute(state: &AppState, id: Uuid, plan: Plan) -> Result<(), RestoreFa
     result
 }
 
-async fn restore(state: &AppState, id: Uuid, plan: &Plan) -> Result<(), RestoreFailure> {
+async fn restore(
+    state: &AppState,
+    id: Uuid,
+    plan: &Plan,
+    bytes_read: Arc<AtomicU64>,
+    cancel: CancellationToken,
+) -> Result<(), RestoreFailure> {
     if let Some((key, size)) = &plan.globals {
         let source = plan
             .source
@@ -289,7 +306,7 @@ async fn restore(state: &AppState, id: Uuid, plan: &Plan) -> Result<(), RestoreF
             },
             work_dir: state.config.work_dir(),
             bytes_read: Arc::new(AtomicU64::new(0)),
-            cancel: CancellationToken::new(),
+            cancel: cancel.clone(),
         })
         .await
         .map_err(|e| describe_failure(e, "globals: "))?;
@@ -299,15 +316,6 @@ async fn restore(state: &AppState, id: Uuid, plan: &Plan) -> Result<(), RestoreF
         .stream(&plan.key)
         .await
         .map_err(|e| failure("backup_unreadable", format!("reading {}: {e}", plan.key)))?;
-    let bytes_read = Arc::new(AtomicU64::new(0));
-    let cancel = CancellationToken::new();
-    // Aborted when this function returns or unwinds: no heartbeat outlives the restore.
-    let reporter = AbortOnDrop(tokio::spawn(report(
-        state.clone(),
-        id,
-        bytes_read.clone(),
-        cancel.clone(),
-    )));
     let out = run_restore(RestoreRequest {
         client_bin_dir: plan.client_bin_dir.clone(),
         conn: plan.conn.clone(),
@@ -324,7 +332,6 @@ async fn restore(state: &AppState, id: Uuid, plan: &Plan) -> Result<(), RestoreF
         cancel: cancel.clone(),
     })
     .await;
-    drop(reporter);
     let _ = restorations::Entity::update_many()
         .col_expr(
             restorations::Column::BytesRead,
@@ -375,7 +382,11 @@ async fn report(state: AppState, id: Uuid, bytes: Arc<AtomicU64>, cancel: Cancel
         let rate = ((n - last.0) as f64 / secs) as i64;
         last = (n, now);
         let _ = restorations::Entity::update_many()
-            .col_expr(restorations::Column::BytesRead, Expr::value(n as i64))
+            // Never lowers it: a slow earlier tick must not overwrite a later (final) value.
+            .col_expr(
+                restorations::Column::BytesRead,
+                Expr::cust_with_values("GREATEST(bytes_read, $1)", [n as i64]),
+            )
             .col_expr(restorations::Column::RateBps, Expr::value(rate))
             .col_expr(restorations::Column::HeartbeatAt, Expr::value(Utc::now()))
             .filter(restorations::Column::Id.eq(id))
@@ -484,12 +495,4 @@ pub async fn reap_interrupted(
         }
     }
     Ok(reaped)
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
