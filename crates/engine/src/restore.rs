@@ -275,6 +275,9 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
         ensure_schemas(&req.client_bin_dir, &req.conn, &needed).await?;
     }
     let mode = match req.format {
+        // A plain dump may carry its own BEGIN/COMMIT (large objects), which would end psql's single
+        // transaction mid-stream: all-or-nothing plain restores replay a verified scratch copy.
+        DumpFormat::Plain if req.options.single_transaction => Mode::File,
         DumpFormat::Plain => Mode::Pipe,
         // A selective restore lets pg_restore stop reading early (possibly committed before the object
         // was verified): it gets a verified file instead, as parallel restores do.
@@ -324,17 +327,7 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
     let (mut child, stderr_task, stdin) = match mode {
         Mode::Pipe => {
             let args = if req.format == DumpFormat::Plain {
-                let stop = if req.options.globals { 0 } else { 1 };
-                let mut a = vec![
-                    "--no-psqlrc".to_string(),
-                    "--quiet".to_string(),
-                    "--no-password".to_string(),
-                    format!("--set=ON_ERROR_STOP={stop}"),
-                ];
-                if req.options.single_transaction {
-                    a.push("--single-transaction".into());
-                }
-                a
+                psql_args(&req.options)
             } else {
                 req.options.pg_restore_args(req.format)
             };
@@ -367,20 +360,22 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
     };
 
     let out_path = scratch.as_ref().map(|s| s.path().join("archive"));
+    // Replaying globals must not change the role pgward itself connects as (pg_dumpall carries its
+    // password, which would lock pgward out of the target server).
+    let skip_role = req.options.globals.then(|| req.conn.username.clone());
     let decode = {
         let (raw, compression, encrypted) = (raw.clone(), req.compression, req.encrypted);
         let out_path = out_path.clone();
         let format = req.format;
         tokio::task::spawn_blocking(move || {
-            let decoded = decode_into(
-                raw.clone(),
+            let layout = Layout {
+                format,
                 compression,
                 encrypted,
                 identities,
-                stdin,
-                out_path,
-                format,
-            );
+                skip_role,
+            };
+            let decoded = decode_into(raw.clone(), layout, stdin, out_path);
             // Read what the decoder left (trailing bytes, or everything after a decode error), so the
             // checksum covers the whole object.
             if let Ok(mut r) = raw.0.lock() {
@@ -492,11 +487,19 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
                 DumpFormat::Directory => scratch.path().join("archive/dump"),
                 _ => scratch.path().join("archive"),
             };
+            let args = if req.format == DumpFormat::Plain {
+                let mut a = psql_args(&req.options);
+                a.push(format!("--file={}", archive.display()));
+                a
+            } else {
+                req.options.pg_restore_args(req.format)
+            };
+            let archive = (req.format != DumpFormat::Plain).then_some(archive);
             spawn(
                 (&req.client_bin_dir, &req.conn),
                 client_name,
-                req.options.pg_restore_args(req.format),
-                Some(&archive),
+                args,
+                archive.as_deref(),
                 Stdio::null(),
             )?
         }
@@ -530,6 +533,21 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
         sha256: sha,
         stderr_tail,
     })
+}
+
+/// psql for plain dumps: no psqlrc, stop at the first error (globals files: keep going, judged after).
+fn psql_args(o: &RestoreOptions) -> Vec<String> {
+    let stop = if o.globals { 0 } else { 1 };
+    let mut a = vec![
+        "--no-psqlrc".to_string(),
+        "--quiet".to_string(),
+        "--no-password".to_string(),
+        format!("--set=ON_ERROR_STOP={stop}"),
+    ];
+    if o.single_transaction {
+        a.push("--single-transaction".into());
+    }
+    a
 }
 
 /// SIGKILL to the client and every worker it forked (its process group).
@@ -706,15 +724,29 @@ fn decoder(
 }
 
 /// Runs on a blocking thread: raw -> age -> decompression -> stdin (held back) / file / unpacked tar.
-fn decode_into(
-    raw: Shared,
+/// What the stored object is and how to read it.
+struct Layout {
+    format: DumpFormat,
     compression: Compression,
     encrypted: bool,
     identities: Vec<age::x25519::Identity>,
+    /// Globals only: the role whose statements are skipped.
+    skip_role: Option<String>,
+}
+
+fn decode_into(
+    raw: Shared,
+    layout: Layout,
     stdin: Option<std::fs::File>,
     out_path: Option<PathBuf>,
-    format: DumpFormat,
 ) -> Decoded {
+    let Layout {
+        format,
+        compression,
+        encrypted,
+        identities,
+        skip_role,
+    } = layout;
     let fail = |f| Decoded {
         failure: Some(f),
         held: None,
@@ -733,6 +765,9 @@ fn decode_into(
         Ok(d) => d,
         Err(f) => return fail_held(f, stdin.take()),
     };
+    if let Some(role) = skip_role {
+        decoded = Box::new(SkipRole::new(decoded, &role));
+    }
     // Reading errors are the stream's (decryption or decompression); writing errors the output's.
     let classify = |e: &io::Error| {
         let m = e.to_string();
@@ -899,6 +934,56 @@ impl Read for Shared {
             .lock()
             .map_err(|_| io::Error::other("poisoned"))?
             .read(buf)
+    }
+}
+
+/// Drops the `CREATE ROLE <role>;` and `ALTER ROLE <role> ...;` lines of a globals file (one statement
+/// per line, as pg_dumpall writes them).
+struct SkipRole {
+    inner: io::BufReader<Box<dyn Read + Send>>,
+    prefixes: [String; 4],
+    line: Vec<u8>,
+    pos: usize,
+}
+
+impl SkipRole {
+    fn new(inner: Box<dyn Read + Send>, role: &str) -> Self {
+        let quoted = format!("\"{}\"", role.replace('"', "\"\""));
+        Self {
+            inner: io::BufReader::new(inner),
+            prefixes: [
+                format!("CREATE ROLE {role};"),
+                format!("ALTER ROLE {role} "),
+                format!("CREATE ROLE {quoted};"),
+                format!("ALTER ROLE {quoted} "),
+            ],
+            line: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl Read for SkipRole {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::BufRead;
+        while self.pos >= self.line.len() {
+            self.line.clear();
+            self.pos = 0;
+            if self.inner.read_until(b'\n', &mut self.line)? == 0 {
+                return Ok(0);
+            }
+            let skip = self
+                .prefixes
+                .iter()
+                .any(|p| self.line.starts_with(p.as_bytes()));
+            if skip {
+                self.line.clear();
+            }
+        }
+        let n = buf.len().min(self.line.len() - self.pos);
+        buf[..n].copy_from_slice(&self.line[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
 }
 
@@ -1138,6 +1223,22 @@ mod tests {
         assert_eq!(toc[4].kind, "FK CONSTRAINT");
         assert_eq!(toc[4].name, "film_actor film_actor_actor_id_fkey");
         assert_eq!(toc[5].name, "film_in_stock(integer, integer)");
+    }
+
+    #[test]
+    fn globals_skip_the_connecting_role_and_keep_the_others() {
+        let sql = "CREATE ROLE postgres;\nALTER ROLE postgres WITH SUPERUSER PASSWORD 'x';\n\
+                   CREATE ROLE reporting;\nALTER ROLE reporting WITH NOLOGIN;\nCREATE ROLE postgres_ro;\n";
+        let mut r = SkipRole::new(
+            Box::new(io::Cursor::new(sql.as_bytes().to_vec())),
+            "postgres",
+        );
+        let mut out = String::new();
+        r.read_to_string(&mut out).unwrap();
+        assert_eq!(
+            out,
+            "CREATE ROLE reporting;\nALTER ROLE reporting WITH NOLOGIN;\nCREATE ROLE postgres_ro;\n"
+        );
     }
 
     #[test]
