@@ -571,6 +571,18 @@ async fn a_restore_whose_process_is_killed_is_failed_as_interrupted() {
     let done = admin.get_restoration(r.id).await.unwrap();
     assert_eq!(done.status, RestorationStatus::Failed, "{done:?}");
     assert_eq!(done.error_code.as_deref(), Some("interrupted"), "{done:?}");
+    // The database created for it is gone, as after any failed restore into a new database.
+    let name = done.new_database_name.clone().unwrap();
+    let out = pagila::psql(
+        server,
+        "postgres",
+        &[
+            "-At",
+            "-c",
+            &format!("SELECT count(*) FROM pg_database WHERE datname = '{name}'"),
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
     drop(feeder.join().unwrap());
 }
 

@@ -492,7 +492,26 @@ pub async fn reap_interrupted(
         if done.rows_affected == 1 {
             tracing::warn!(restoration_id = %r.id, "restoration interrupted");
             reaped.push(r.id);
+            // A database pgward created for this restore (a new database, a test-restore's scratch
+            // database) goes, as it would have had the restore failed in a live process.
+            if let (Some(name), Some(server)) = (&r.new_database_name, r.target_database_id) {
+                drop_created(state, server, name).await;
+            }
         }
     }
     Ok(reaped)
+}
+
+async fn drop_created(state: &AppState, server: Uuid, name: &str) {
+    let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+    match super::service::registered(state, server, "target_database_id").await {
+        Ok((_, admin)) => {
+            if let Err(e) = drop_database(&admin, name, timeout).await {
+                tracing::warn!(database = %name, error = %e, "dropping the database of an interrupted restore failed");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(database = %name, error = %e, "the server of an interrupted restore's database is gone")
+        }
+    }
 }
