@@ -12,6 +12,7 @@ mod m20261125_000006_restorations;
 mod m20261125_000007_verification;
 mod m20261125_000008_uploads;
 mod m20261125_000009_events_health;
+mod m20261125_000010_webhooks;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_verification::Migration),
             Box::new(m20261125_000008_uploads::Migration),
             Box::new(m20261125_000009_events_health::Migration),
+            Box::new(m20261125_000010_webhooks::Migration),
         ]
     }
 }

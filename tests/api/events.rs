@@ -227,8 +227,43 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
     );
 }
 
+/// `/metrics` text parsed by Prometheus' reference parser (prometheus_client).
+pub fn parse_metrics(text: &str) -> Vec<Family> {
+    let parser = crate::support::cache_dir().join("venv/bin/python");
+    let mut child = std::process::Command::new(parser)
+        .args([
+            "-c",
+            "import sys, json\n\
+             from prometheus_client.parser import text_string_to_metric_families\n\
+             out = [[f.name, f.type, [[s.name, s.labels, s.value] for s in f.samples]] \
+                    for f in text_string_to_metric_families(sys.stdin.read())]\n\
+             print(json.dumps(out))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// (name, type, samples as (name, labels, value)), as the reference parser sees the exposition.
-type Family = (
+pub type Family = (
     String,
     String,
     Vec<(String, std::collections::HashMap<String, String>, f64)>,
@@ -265,37 +300,7 @@ async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
         .unwrap();
 
     // Parsed by the reference parser (prometheus_client), not by string matching.
-    let parser = crate::support::cache_dir().join("venv/bin/python");
-    let mut child = std::process::Command::new(parser)
-        .args([
-            "-c",
-            "import sys, json\n\
-             from prometheus_client.parser import text_string_to_metric_families\n\
-             out = [[f.name, f.type, [[s.name, s.labels, s.value] for s in f.samples]] \
-                    for f in text_string_to_metric_families(sys.stdin.read())]\n\
-             print(json.dumps(out))",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let families: Vec<Family> = serde_json::from_slice(&out.stdout).unwrap();
+    let families = parse_metrics(&text);
     let sample = |name: &str, label: (&str, &str)| {
         families
             .iter()

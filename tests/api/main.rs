@@ -19,4 +19,5 @@ mod schemathesis;
 mod secrets;
 mod tasks;
 mod tokens;
+mod webhooks;
 mod workers;

@@ -138,8 +138,10 @@ impl Client {
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
-        self.send::<(), T>(Method::GET, path, None, query).await
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(String, String)]) -> Result<T> {
+        let query: Vec<(&str, String)> =
+            query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        self.send::<(), T>(Method::GET, path, None, &query).await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
@@ -223,23 +225,7 @@ impl Client {
     // --- databases -----------------------------------------------------------------------------------
 
     pub async fn list_databases(&self, q: &DatabaseListQuery) -> Result<DatabasePage> {
-        let mut query = Vec::new();
-        if let Some(v) = q.limit {
-            query.push(("limit", v.to_string()));
-        }
-        if let Some(v) = &q.cursor {
-            query.push(("cursor", v.clone()));
-        }
-        if let Some(v) = &q.q {
-            query.push(("q", v.clone()));
-        }
-        if let Some(v) = q.status {
-            query.push(("status", v.as_str().to_string()));
-        }
-        if let Some(v) = q.major_version {
-            query.push(("major_version", v.to_string()));
-        }
-        self.get("/api/v1/databases", &query).await
+        self.get("/api/v1/databases", &query_pairs(q)).await
     }
 
     pub async fn create_database(&self, req: &CreateDatabaseRequest) -> Result<Database> {
@@ -397,32 +383,7 @@ impl Client {
     }
 
     pub async fn list_executions(&self, q: &ExecutionListQuery) -> Result<ExecutionPage> {
-        let mut query = Vec::new();
-        if let Some(v) = q.task_id {
-            query.push(("task_id", v.to_string()));
-        }
-        if let Some(v) = q.database_id {
-            query.push(("database_id", v.to_string()));
-        }
-        if let Some(v) = q.destination_id {
-            query.push(("destination_id", v.to_string()));
-        }
-        if let Some(v) = q.status {
-            query.push(("status", v.as_str().to_string()));
-        }
-        if let Some(v) = q.from {
-            query.push(("from", v.to_rfc3339()));
-        }
-        if let Some(v) = q.to {
-            query.push(("to", v.to_rfc3339()));
-        }
-        if let Some(v) = q.limit {
-            query.push(("limit", v.to_string()));
-        }
-        if let Some(v) = &q.cursor {
-            query.push(("cursor", v.clone()));
-        }
-        self.get("/api/v1/executions", &query).await
+        self.get("/api/v1/executions", &query_pairs(q)).await
     }
 
     /// Starts verifying every stored copy of a backup (202; follow `verify_status`).
@@ -462,26 +423,71 @@ impl Client {
     }
 
     pub async fn list_events(&self, q: &EventListQuery) -> Result<EventPage> {
-        let mut query = Vec::new();
-        if let Some(v) = q.kind {
-            query.push(("kind", v.as_str().to_string()));
-        }
-        if let Some(v) = q.task_id {
-            query.push(("task_id", v.to_string()));
-        }
-        if let Some(v) = q.database_id {
-            query.push(("database_id", v.to_string()));
-        }
-        if let Some(v) = q.destination_id {
-            query.push(("destination_id", v.to_string()));
-        }
-        if let Some(v) = q.limit {
-            query.push(("limit", v.to_string()));
-        }
-        if let Some(v) = &q.cursor {
-            query.push(("cursor", v.clone()));
-        }
-        self.get("/api/v1/events", &query).await
+        self.get("/api/v1/events", &query_pairs(q)).await
+    }
+
+    pub async fn list_webhooks(&self) -> Result<WebhookList> {
+        self.get("/api/v1/webhooks", &[]).await
+    }
+
+    pub async fn create_webhook(&self, req: &CreateWebhookRequest) -> Result<Webhook> {
+        self.post("/api/v1/webhooks", req).await
+    }
+
+    pub async fn get_webhook(&self, id: Uuid) -> Result<Webhook> {
+        self.get(&format!("/api/v1/webhooks/{id}"), &[]).await
+    }
+
+    pub async fn update_webhook(&self, id: Uuid, req: &UpdateWebhookRequest) -> Result<Webhook> {
+        self.send(
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{id}"),
+            Some(req),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn delete_webhook(&self, id: Uuid) -> Result<()> {
+        self.no_content(Method::DELETE, &format!("/api/v1/webhooks/{id}"))
+            .await
+    }
+
+    pub async fn duplicate_webhook(&self, id: Uuid) -> Result<Webhook> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/webhooks/{id}/duplicate"),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    /// Sends a sample event now (one attempt) and returns the delivery with its attempt.
+    pub async fn test_webhook(&self, id: Uuid) -> Result<WebhookDelivery> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/webhooks/{id}/test"),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    pub async fn preview_webhook(&self, req: &WebhookPreviewRequest) -> Result<WebhookPreview> {
+        self.post("/api/v1/webhooks/preview", req).await
+    }
+
+    pub async fn webhook_deliveries(
+        &self,
+        id: Uuid,
+        q: &WebhookDeliveryQuery,
+    ) -> Result<WebhookDeliveryPage> {
+        self.get(
+            &format!("/api/v1/webhooks/{id}/deliveries"),
+            &query_pairs(q),
+        )
+        .await
     }
 
     pub async fn health_summary(&self) -> Result<HealthSummary> {
@@ -509,32 +515,7 @@ impl Client {
     }
 
     pub async fn list_restorations(&self, q: &RestorationListQuery) -> Result<RestorationPage> {
-        let mut query = Vec::new();
-        if let Some(v) = q.execution_id {
-            query.push(("execution_id", v.to_string()));
-        }
-        if let Some(v) = q.task_id {
-            query.push(("task_id", v.to_string()));
-        }
-        if let Some(v) = q.database_id {
-            query.push(("database_id", v.to_string()));
-        }
-        if let Some(v) = q.status {
-            query.push(("status", v.as_str().to_string()));
-        }
-        if let Some(v) = q.from {
-            query.push(("from", v.to_rfc3339()));
-        }
-        if let Some(v) = q.to {
-            query.push(("to", v.to_rfc3339()));
-        }
-        if let Some(v) = q.limit {
-            query.push(("limit", v.to_string()));
-        }
-        if let Some(v) = &q.cursor {
-            query.push(("cursor", v.clone()));
-        }
-        self.get("/api/v1/restorations", &query).await
+        self.get("/api/v1/restorations", &query_pairs(q)).await
     }
 
     pub async fn get_execution(&self, id: Uuid) -> Result<Execution> {
@@ -601,4 +582,19 @@ impl Client {
             .await?;
         Ok(bytes)
     }
+}
+
+/// A query struct as URL pairs: the wire names are its serde names, unset fields are left out.
+fn query_pairs<Q: Serialize>(q: &Q) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(q) else {
+        return Vec::new();
+    };
+    fields
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some((k, s)),
+            other => Some((k, other.to_string())),
+        })
+        .collect()
 }

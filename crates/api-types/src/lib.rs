@@ -13,6 +13,7 @@ pub mod restorations;
 pub mod system;
 pub mod tasks;
 pub mod tokens;
+pub mod webhooks;
 
 pub use auth::*;
 pub use databases::*;
@@ -24,6 +25,7 @@ pub use restorations::*;
 pub use system::*;
 pub use tasks::*;
 pub use tokens::*;
+pub use webhooks::*;
 
 /// Prefix of the versioned API; every JSON route lives below it.
 pub const API_PREFIX: &str = "/api/v1";

@@ -10,3 +10,6 @@ pub mod sessions;
 pub mod task_destinations;
 pub mod tasks;
 pub mod users;
+pub mod webhook_attempts;
+pub mod webhook_deliveries;
+pub mod webhooks;

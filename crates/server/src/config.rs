@@ -21,7 +21,32 @@ pub struct Config {
     pub postgres: PostgresConfig,
     pub storage: StorageConfig,
     pub worker: WorkerConfig,
+    pub webhooks: WebhooksConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Webhook deliveries one worker process sends at the same time.
+    pub concurrency: usize,
+    /// Delay before the second attempt of a failed delivery; it doubles with each further attempt.
+    pub retry_base_secs: u64,
+    /// The longest delay between two attempts.
+    pub retry_max_secs: u64,
+    /// Finished deliveries (and their attempts) older than this many days are removed from the log.
+    pub log_retention_days: u32,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            retry_base_secs: 30,
+            retry_max_secs: 3600,
+            log_retention_days: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,6 +127,8 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Serve `/metrics` without a token (for a Prometheus on a trusted network).
     pub metrics_public: bool,
+    /// Where people reach pgward's web UI, for links in notifications. Unset: `http://<bind>`.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -160,6 +187,7 @@ impl Default for Config {
             postgres: PostgresConfig::default(),
             storage: StorageConfig::default(),
             worker: WorkerConfig::default(),
+            webhooks: WebhooksConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -173,6 +201,7 @@ impl Default for ServerConfig {
             spa_dir: PathBuf::from("frontend/dist"),
             body_limit: 64 * 1024,
             metrics_public: false,
+            public_url: None,
         }
     }
 }
@@ -229,6 +258,14 @@ impl Config {
         fig = fig.merge(settings);
         let cfg: Config = fig.extract().map_err(Box::new)?;
         Ok(cfg)
+    }
+
+    /// The base of links in notifications.
+    pub fn public_url(&self) -> String {
+        self.server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.server.bind))
     }
 
     pub fn is_embedded_catalog(&self) -> bool {

@@ -26,6 +26,7 @@ use utoipa_actix_web::AppExt;
         (name = "executions", description = "Runs of tasks: progress, results, download, delete"),
         (name = "events", description = "What happened: health transitions, runs, restores, retention, verifications"),
         (name = "restorations", description = "Restores of backups: checked, verified while read, never reported as success when SQL failed"),
+        (name = "webhooks", description = "Notifications: custom templated requests, generic JSON, Healthchecks, Slack, Discord; signed, retried, logged"),
         (name = "system", description = "Health, readiness, versions"),
     ),
     components(schemas(pgward_api_types::ErrorCode))

@@ -198,6 +198,11 @@ pub fn start_background(state: &AppState, role: &str) {
     }
     if let Some(jobs) = &state.jobs {
         jobs.spawn_workers(state.clone(), name.clone(), state.config.worker.concurrency);
+        jobs.spawn_delivery_workers(
+            state.clone(),
+            format!("{name}-webhooks"),
+            state.config.webhooks.concurrency,
+        );
     }
     crate::features::executions::scheduler::spawn(
         state.clone(),

@@ -12,6 +12,7 @@ pub mod system;
 pub mod tasks;
 pub mod tokens;
 pub mod validate;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -26,4 +27,5 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     executions::configure(cfg);
     restorations::configure(cfg);
     system::configure(cfg);
+    webhooks::configure(cfg);
 }

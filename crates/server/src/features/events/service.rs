@@ -33,7 +33,12 @@ pub async fn emit(state: &AppState, kind: EventKind, refs: Refs, data: serde_jso
         data: Set(data),
     };
     match row.insert(&state.db).await {
-        Ok(_) => tracing::info!(event = kind.as_str(), "event"),
+        Ok(m) => {
+            tracing::info!(event = kind.as_str(), "event");
+            if let Some(event) = to_dto(&m) {
+                crate::features::webhooks::delivery::dispatch(state, &event, &refs).await;
+            }
+        }
         Err(e) => tracing::error!(event = kind.as_str(), error = %e, "recording an event failed"),
     }
 }

@@ -16,9 +16,18 @@ pub struct RunBackup {
 
 pub const QUEUE: &str = "pgward::run_backup";
 
+/// One attempt of a webhook delivery (the row holds everything else).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliverWebhook {
+    pub delivery_id: Uuid,
+}
+
+pub const DELIVERY_QUEUE: &str = "pgward::deliver_webhook";
+
 #[derive(Clone)]
 pub struct Jobs {
     storage: PostgresStorage<RunBackup>,
+    deliveries: PostgresStorage<DeliverWebhook>,
 }
 
 impl Jobs {
@@ -28,7 +37,39 @@ impl Jobs {
             .await
             .map_err(|e| anyhow::anyhow!("setting up the job queue: {e}"))?;
         let storage = PostgresStorage::new(pool).with_config(QueueConfig::default().queue(QUEUE));
-        Ok(Self { storage })
+        let deliveries =
+            PostgresStorage::new(pool).with_config(QueueConfig::default().queue(DELIVERY_QUEUE));
+        Ok(Self {
+            storage,
+            deliveries,
+        })
+    }
+
+    pub async fn enqueue_delivery(&self, delivery_id: Uuid) -> anyhow::Result<()> {
+        let mut s = self.deliveries.clone();
+        // Retries are the delivery row's business (backoff, log), not the queue's.
+        let task = TaskBuilder::new(DeliverWebhook { delivery_id })
+            .max_attempts(1)
+            .build();
+        s.push_task(task)
+            .await
+            .map_err(|e| anyhow::anyhow!("enqueueing webhook delivery {delivery_id}: {e}"))?;
+        Ok(())
+    }
+
+    /// Runs `concurrency` webhook senders in this process until the process ends.
+    pub fn spawn_delivery_workers(&self, state: AppState, name: String, concurrency: usize) {
+        let storage = self.deliveries.clone();
+        tokio::spawn(async move {
+            let worker = WorkerBuilder::new(name.clone())
+                .backend(storage.with_pubsub())
+                .concurrency(concurrency.max(1))
+                .data(state)
+                .build(handle_delivery);
+            if let Err(e) = worker.run().await {
+                tracing::error!(worker = %name, error = %e, "webhook worker stopped");
+            }
+        });
     }
 
     pub async fn enqueue(&self, execution_id: Uuid) -> anyhow::Result<()> {
@@ -68,5 +109,10 @@ async fn handle(
 ) -> Result<(), BoxDynError> {
     let worker = wrk.name().to_string();
     super::runner::run(&state, job.execution_id, &worker).await;
+    Ok(())
+}
+
+async fn handle_delivery(job: DeliverWebhook, state: Data<AppState>) -> Result<(), BoxDynError> {
+    crate::features::webhooks::delivery::deliver(&state, job.delivery_id).await;
     Ok(())
 }

@@ -221,6 +221,9 @@ pub fn spawn(state: AppState, every: Duration) {
             if let Err(e) = sweep_queued(&state, now).await {
                 tracing::error!(error = %e, "re-enqueueing queued executions failed");
             }
+            if let Err(e) = crate::features::webhooks::delivery::sweep(&state, now).await {
+                tracing::error!(error = %e, "re-enqueueing webhook deliveries failed");
+            }
         }
     });
 }

@@ -16,7 +16,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Prometheus metrics: per task the last success, duration, size and proofs; executions and
-/// restorations by status; health of databases and destinations; queue depth. Needs a token unless
+/// restorations by status; health of databases and destinations; queue depth; webhook delivery
+/// failures. Needs a token unless
 /// `server.metrics_public` is set.
 #[utoipa::path(
     operation_id = "metrics",
@@ -204,16 +205,68 @@ async fn render(state: &AppState) -> Result<String, AppError> {
         }
     }
 
+    // Webhooks: failures per webhook (within the delivery log's retention), deliveries by status.
+    let hooks = rows(
+        state,
+        "SELECT w.id::text AS id, w.name, \
+           (SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'failed')::float8 AS failed, \
+           (SELECT count(*) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
+              WHERE d.webhook_id = w.id AND (a.response_status IS NULL OR a.response_status NOT BETWEEN 200 AND 299))::float8 AS failed_attempts \
+         FROM webhooks w ORDER BY w.name_key",
+    )
+    .await?;
+    for (name, column, help) in [
+        (
+            "pgward_webhook_delivery_failures",
+            "failed",
+            "Deliveries of the webhook that failed after their last attempt (kept in the delivery log).",
+        ),
+        (
+            "pgward_webhook_failed_attempts",
+            "failed_attempts",
+            "Attempts of the webhook that got no 2xx answer (kept in the delivery log).",
+        ),
+    ] {
+        out.family(name, "gauge", help);
+        for r in &hooks {
+            let (id, n): (String, String) = (r.try_get("", "id")?, r.try_get("", "name")?);
+            out.sample(
+                name,
+                &[("webhook", &n), ("webhook_id", &id)],
+                r.try_get("", column)?,
+            );
+        }
+    }
+    let by_status = rows(
+        state,
+        "SELECT status, count(*)::float8 AS n FROM webhook_deliveries GROUP BY status",
+    )
+    .await?;
+    out.family(
+        "pgward_webhook_deliveries",
+        "gauge",
+        "Webhook deliveries in the log, by status.",
+    );
+    for s in ["queued", "sending", "retrying", "success", "failed"] {
+        let n = by_status
+            .iter()
+            .find(|r| r.try_get::<String>("", "status").ok().as_deref() == Some(s))
+            .and_then(|r| r.try_get::<f64>("", "n").ok())
+            .unwrap_or(0.0);
+        out.sample("pgward_webhook_deliveries", &[("status", s)], n);
+    }
+
     let depth = rows(
         state,
         "SELECT (SELECT count(*) FROM executions WHERE status = 'queued')::float8 AS backups, \
-                (SELECT count(*) FROM restorations WHERE status = 'queued')::float8 AS restores",
+                (SELECT count(*) FROM restorations WHERE status = 'queued')::float8 AS restores, \
+                (SELECT count(*) FROM webhook_deliveries WHERE status IN ('queued', 'retrying'))::float8 AS webhooks",
     )
     .await?;
     out.family(
         "pgward_queue_depth",
         "gauge",
-        "Backups and restores waiting to start.",
+        "Backups, restores and webhook deliveries waiting to start.",
     );
     if let Some(r) = depth.first() {
         out.sample(
@@ -225,6 +278,11 @@ async fn render(state: &AppState) -> Result<String, AppError> {
             "pgward_queue_depth",
             &[("queue", "restorations")],
             r.try_get("", "restores")?,
+        );
+        out.sample(
+            "pgward_queue_depth",
+            &[("queue", "webhooks")],
+            r.try_get("", "webhooks")?,
         );
     }
     Ok(out.0)

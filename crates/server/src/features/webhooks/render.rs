@@ -1,0 +1,590 @@
+//! From an event to the HTTP request a webhook sends: the template context (the documented variables),
+//! each kind's request shape, the signature, and the masked copy kept in the delivery log.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use chrono_tz::Tz;
+use hmac::{Hmac, Mac};
+use pgward_api_types::{DeliveryRequest, Event, EventKind, HttpMethod, WebhookKind};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use uuid::Uuid;
+
+/// Healthchecks accepts request bodies up to 100 kB; a longer stderr tail is cut at its start.
+pub const HEALTHCHECKS_BODY_LIMIT: usize = 100_000;
+/// Discord rejects messages over 2000 characters.
+const DISCORD_LIMIT: usize = 2000;
+pub const SIGNATURE_HEADER: &str = "X-Pgward-Signature-256";
+
+/// What a webhook is, as far as building its request goes (secrets already opened).
+pub struct Spec<'a> {
+    pub kind: WebhookKind,
+    pub method: HttpMethod,
+    pub url: &'a str,
+    pub headers: &'a BTreeMap<String, String>,
+    pub body_template: Option<&'a str>,
+    pub secret: Option<&'a str>,
+}
+
+/// A request ready to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub method: HttpMethod,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// The default message of Slack and Discord webhooks.
+pub const DEFAULT_MESSAGE: &str = "{{ icon }} *pgward: {{ title }}*\n\
+{% if task %}Task: {{ task.name }}{% endif %}{% if database %} · Database: {{ database.name }}{% endif %}{% if destination %} · Destination: {{ destination.name }}{% endif %}\n\
+Status: {{ status }}{% if size_human %} · Size: {{ size_human }}{% endif %}{% if duration_human %} · Duration: {{ duration_human }}{% endif %}\n\
+{% if error %}Error: {{ error }}\n{% endif %}\
+{% if finished_at_text %}Finished: {{ finished_at_text }}\n{% elif occurred_at_text %}At: {{ occurred_at_text }}\n{% endif %}\
+{{ links.event }}";
+
+fn env() -> minijinja::Environment<'static> {
+    // Templates are rendered from strings: no auto-escaping (bodies are JSON or text, not HTML);
+    // an unknown variable renders empty, so one template serves every event kind.
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env
+}
+
+/// Checks a template's syntax; the message names the line.
+pub fn check_template(template: &str) -> Result<(), String> {
+    env()
+        .template_from_str(template)
+        .map(|_| ())
+        .map_err(|e| describe(&e))
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    match e.line() {
+        Some(line) => format!("line {line}: {}", e.detail().unwrap_or(&e.to_string())),
+        None => e.to_string(),
+    }
+}
+
+pub fn render(template: &str, ctx: &Value) -> Result<String, String> {
+    env().render_str(template, ctx).map_err(|e| describe(&e))
+}
+
+fn title(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::DatabaseHealthy => "Database is healthy again",
+        EventKind::DatabaseUnhealthy => "Database is unhealthy",
+        EventKind::DestinationHealthy => "Destination is healthy again",
+        EventKind::DestinationUnhealthy => "Destination is unhealthy",
+        EventKind::ExecutionStarted => "Backup started",
+        EventKind::ExecutionSuccess => "Backup succeeded",
+        EventKind::ExecutionFailed => "Backup failed",
+        EventKind::RestorationStarted => "Restore started",
+        EventKind::RestorationSuccess => "Restore succeeded",
+        EventKind::RestorationFailed => "Restore failed",
+        EventKind::RetentionDeleted => "Old backup deleted by retention",
+        EventKind::VerificationFailed => "Verification failed",
+        EventKind::BackupAnomaly => "Backup size or duration is unusual",
+    }
+}
+
+fn status(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::ExecutionStarted | EventKind::RestorationStarted => "running",
+        EventKind::ExecutionSuccess | EventKind::RestorationSuccess => "success",
+        EventKind::ExecutionFailed
+        | EventKind::RestorationFailed
+        | EventKind::VerificationFailed => "failed",
+        EventKind::DatabaseHealthy | EventKind::DestinationHealthy => "healthy",
+        EventKind::DatabaseUnhealthy | EventKind::DestinationUnhealthy => "unhealthy",
+        EventKind::RetentionDeleted => "deleted",
+        EventKind::BackupAnomaly => "anomaly",
+    }
+}
+
+fn icon(kind: EventKind) -> &'static str {
+    match status(kind) {
+        "success" | "healthy" => "✅",
+        "running" => "▶️",
+        "deleted" => "🗑️",
+        "anomaly" => "⚠️",
+        _ => "❌",
+    }
+}
+
+/// Whether the event is a bad outcome (Healthchecks `/fail`).
+pub fn is_failure(kind: EventKind) -> bool {
+    matches!(status(kind), "failed" | "unhealthy" | "anomaly")
+}
+
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+pub fn human_duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0 => format!("{ms} ms"),
+        1..60 => format!("{:.1} s", ms as f64 / 1000.0),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// A time as RFC 3339 and as text, in the task's time zone when there is one.
+fn local(t: DateTime<FixedOffset>, tz: Option<Tz>) -> (String, String) {
+    match tz {
+        Some(tz) => {
+            let t = t.with_timezone(&tz);
+            (t.to_rfc3339(), t.format("%Y-%m-%d %H:%M:%S %Z").to_string())
+        }
+        None => (
+            t.to_rfc3339(),
+            t.with_timezone(&Utc)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
+        ),
+    }
+}
+
+fn time_of(v: &Value) -> Option<DateTime<FixedOffset>> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+}
+
+/// The variables a template sees. `tz` is the task's time zone (looked up by the caller when the
+/// event's data does not carry it); `public_url` is where pgward's web UI is reached.
+pub fn context(event: &Event, tz: Option<Tz>, public_url: &str) -> Value {
+    let d = &event.data;
+    let run = d
+        .get("execution")
+        .filter(|v| v.is_object())
+        .or_else(|| d.get("restoration").filter(|v| v.is_object()));
+    let field = |k: &str| run.and_then(|r| r.get(k)).filter(|v| !v.is_null());
+    let tz = tz.or_else(|| {
+        d.pointer("/task/timezone")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+    });
+    let task = match d.get("task").filter(|t| t.is_object()) {
+        Some(t) => t.clone(),
+        None => match (event.task_id, field("task_name")) {
+            (Some(id), Some(name)) => json!({ "id": id, "name": name }),
+            _ => Value::Null,
+        },
+    };
+    let size = field("size").and_then(Value::as_u64);
+    let duration = field("duration_ms").and_then(Value::as_u64);
+    let error = d
+        .get("error")
+        .filter(|v| !v.is_null())
+        .cloned()
+        .or_else(|| {
+            if status(event.kind) == "failed" {
+                field("message").cloned()
+            } else {
+                None
+            }
+        })
+        .unwrap_or(Value::Null);
+    let stderr_tail = d
+        .get("stderr_tail")
+        .or_else(|| field("stderr_tail"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut times = serde_json::Map::new();
+    let occurred = event.created_at.fixed_offset();
+    for (name, t) in [
+        ("occurred_at", Some(occurred)),
+        ("started_at", field("started_at").and_then(time_of)),
+        ("finished_at", field("finished_at").and_then(time_of)),
+    ] {
+        let (rfc, text) = match t {
+            Some(t) => {
+                let (a, b) = local(t, tz);
+                (Value::from(a), Value::from(b))
+            }
+            None => (Value::Null, Value::Null),
+        };
+        times.insert(name.into(), rfc);
+        times.insert(format!("{name}_text"), text);
+    }
+    let base = public_url.trim_end_matches('/');
+    let links = json!({
+        "app": format!("{base}/"),
+        "event": format!("{base}/events"),
+        "execution": event.execution_id.map(|id| format!("{base}/executions?id={id}")),
+        "restoration": event.restoration_id.map(|id| format!("{base}/restorations?id={id}")),
+        "task": event.task_id.map(|id| format!("{base}/tasks?id={id}")),
+    });
+    let mut ctx = json!({
+        "event": event.kind.as_str(),
+        "event_id": event.id,
+        "title": title(event.kind),
+        "icon": icon(event.kind),
+        "status": status(event.kind),
+        "timezone": tz.map(|t| t.name().to_string()).unwrap_or_else(|| "UTC".into()),
+        "task": task,
+        "database": d.get("database").filter(|v| v.is_object()).cloned().unwrap_or(Value::Null),
+        "destination": d.get("destination").filter(|v| v.is_object()).cloned().unwrap_or(Value::Null),
+        "execution": d.get("execution").cloned().unwrap_or(Value::Null),
+        "execution_id": event.execution_id,
+        "restoration": d.get("restoration").cloned().unwrap_or(Value::Null),
+        "restoration_id": event.restoration_id,
+        "size": size,
+        "size_human": size.map(human_size),
+        "duration_ms": duration,
+        "duration_secs": duration.map(|ms| ms as f64 / 1000.0),
+        "duration_human": duration.map(human_duration),
+        "error": error,
+        "stderr_tail": stderr_tail,
+        "links": links,
+        "data": d,
+    });
+    if let Some(obj) = ctx.as_object_mut() {
+        obj.extend(times);
+    }
+    ctx
+}
+
+/// The tail of `s` in at most `limit` bytes, cut at a character boundary.
+fn tail(s: &str, limit: usize) -> &str {
+    if s.len() <= limit {
+        return s;
+    }
+    let mut start = s.len() - limit;
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    &s[start..]
+}
+
+fn truncate_chars(s: &str, limit: usize) -> String {
+    if s.chars().count() <= limit {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(limit - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The request a webhook sends for `event`. Errors are template errors (the webhook's fault, logged as
+/// a failed attempt).
+pub fn build(
+    spec: &Spec,
+    event: &Event,
+    ctx: &Value,
+    delivery_id: Uuid,
+) -> Result<Outgoing, String> {
+    let mut headers: Vec<(String, String)> = vec![
+        (
+            "User-Agent".into(),
+            format!("pgward/{}", env!("CARGO_PKG_VERSION")),
+        ),
+        ("X-Pgward-Event".into(), event.kind.as_str().into()),
+        ("X-Pgward-Delivery".into(), delivery_id.to_string()),
+    ];
+    let json_body = |v: &Value| serde_json::to_string(v).unwrap_or_default();
+    let (method, url, body, content_type) = match spec.kind {
+        WebhookKind::Custom => {
+            let body = match spec.body_template {
+                Some(t) => render(t, ctx)?,
+                None if spec.method == HttpMethod::Get => String::new(),
+                None => json_body(&serde_json::to_value(event).unwrap_or_default()),
+            };
+            let ct = if body.is_empty() {
+                None
+            } else if serde_json::from_str::<Value>(&body).is_ok() {
+                Some("application/json")
+            } else {
+                Some("text/plain; charset=utf-8")
+            };
+            (spec.method, spec.url.to_string(), body, ct)
+        }
+        WebhookKind::Json => (
+            HttpMethod::Post,
+            spec.url.to_string(),
+            json_body(&serde_json::to_value(event).unwrap_or_default()),
+            Some("application/json"),
+        ),
+        WebhookKind::Slack | WebhookKind::Discord => {
+            let text = render(spec.body_template.unwrap_or(DEFAULT_MESSAGE), ctx)?;
+            let body = if spec.kind == WebhookKind::Slack {
+                json!({ "text": text })
+            } else {
+                // Discord's markdown bolds with ** rather than Slack's *.
+                let text = if spec.body_template.is_none() {
+                    text.replacen('*', "**", 2)
+                } else {
+                    text
+                };
+                json!({ "content": truncate_chars(&text, DISCORD_LIMIT) })
+            };
+            (
+                HttpMethod::Post,
+                spec.url.to_string(),
+                json_body(&body),
+                Some("application/json"),
+            )
+        }
+        WebhookKind::Healthchecks => {
+            let base = spec.url.trim_end_matches('/');
+            let suffix = if status(event.kind) == "running" {
+                "/start"
+            } else if is_failure(event.kind) {
+                "/fail"
+            } else {
+                ""
+            };
+            let mut url = format!("{base}{suffix}");
+            // The run id lets Healthchecks pair /start with its outcome and measure the duration.
+            if let Some(rid) = event.execution_id.or(event.restoration_id) {
+                url.push_str(if url.contains('?') { "&" } else { "?" });
+                url.push_str(&format!("rid={rid}"));
+            }
+            let body = if suffix == "/fail" {
+                let text = ctx["stderr_tail"]
+                    .as_str()
+                    .filter(|s| !s.trim().is_empty())
+                    .or_else(|| ctx["error"].as_str())
+                    .unwrap_or("");
+                tail(text, HEALTHCHECKS_BODY_LIMIT).to_string()
+            } else if suffix.is_empty() {
+                render(
+                    "pgward: {{ title }}{% if task %} ({{ task.name }}){% endif %}{% if size_human %}, {{ size_human }}{% endif %}{% if duration_human %} in {{ duration_human }}{% endif %}",
+                    ctx,
+                )?
+            } else {
+                String::new()
+            };
+            (
+                HttpMethod::Post,
+                url,
+                body,
+                Some("text/plain; charset=utf-8"),
+            )
+        }
+    };
+    if let Some(ct) = content_type
+        && !spec
+            .headers
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("Content-Type".into(), ct.into()));
+    }
+    for (k, v) in spec.headers {
+        headers.push((k.clone(), v.clone()));
+    }
+    if let Some(secret) = spec.secret {
+        headers.push((SIGNATURE_HEADER.into(), sign(secret, body.as_bytes())));
+    }
+    Ok(Outgoing {
+        method,
+        url,
+        headers,
+        body,
+    })
+}
+
+/// `sha256=<hex of HMAC-SHA256(secret, body)>`, as GitHub signs its webhooks.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any size");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn sensitive_key(k: &str) -> bool {
+    let k = k.to_ascii_lowercase();
+    ["token", "key", "secret", "pass", "sig", "auth", "code"]
+        .iter()
+        .any(|s| k.contains(s))
+}
+
+/// Long path segments and query values are treated as secrets (Slack, Discord and Healthchecks put
+/// theirs in the path); so are passwords and query values with sensitive names.
+fn looks_secret(s: &str) -> bool {
+    s.len() >= 16
+}
+
+fn mask_part(s: &str) -> String {
+    format!("{}****", s.chars().take(4).collect::<String>())
+}
+
+pub fn mask_url(raw: &str) -> String {
+    let Ok(mut u) = url::Url::parse(raw) else {
+        return "****".into();
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("****"));
+    }
+    if let Some(segments) = u.path_segments() {
+        let masked: Vec<String> = segments
+            .map(|s| {
+                if looks_secret(s) {
+                    mask_part(s)
+                } else {
+                    s.to_string()
+                }
+            })
+            .collect();
+        u.set_path(&masked.join("/"));
+    }
+    let pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if sensitive_key(&k) {
+                "****".to_string()
+            } else if looks_secret(&v) && k != "rid" {
+                mask_part(&v)
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    if pairs.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    // `set_path` percent-encodes the stars; show them as typed.
+    u.to_string().replace("%2A", "*")
+}
+
+/// The request as the delivery log keeps it: URL masked, values of the webhook's own headers masked
+/// (pgward's headers and the content type are not secrets).
+pub fn for_log(o: &Outgoing, own_headers: &BTreeMap<String, String>) -> DeliveryRequest {
+    let headers = o
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            let own = own_headers.contains_key(k) && !k.eq_ignore_ascii_case("content-type");
+            (k.clone(), if own { "****".into() } else { v.clone() })
+        })
+        .collect();
+    DeliveryRequest {
+        method: o.method,
+        url: mask_url(&o.url),
+        headers,
+        body: o.body.clone(),
+    }
+}
+
+/// A made-up event for previews and "send test now", shaped like the real ones.
+pub fn sample_event(kind: EventKind) -> Event {
+    let now = Utc::now();
+    let started = now - chrono::Duration::seconds(83);
+    let exec_id = Uuid::now_v7();
+    let task_id = Uuid::nil();
+    let failed = is_failure(kind);
+    let run_kind = matches!(
+        kind,
+        EventKind::RestorationStarted
+            | EventKind::RestorationSuccess
+            | EventKind::RestorationFailed
+    );
+    let run = json!({
+        "id": exec_id,
+        "task_id": task_id,
+        "task_name": "sample task",
+        "status": status(kind),
+        "started_at": started.to_rfc3339(),
+        "finished_at": if status(kind) == "running" { Value::Null } else { Value::from(now.to_rfc3339()) },
+        "duration_ms": if status(kind) == "running" { Value::Null } else { Value::from(83_412u64) },
+        "size": 48_213_991u64,
+        "message": if failed { Value::from("pg_dump exited with status 1") } else { Value::Null },
+        "stderr_tail": if failed { Value::from("pg_dump: error: connection to server failed: FATAL: the database system is shutting down") } else { Value::Null },
+    });
+    let mut data = json!({
+        "task": { "id": task_id, "name": "sample task", "timezone": "Europe/Berlin" },
+        "database": { "id": Uuid::nil(), "name": "sample database" },
+    });
+    data[if run_kind { "restoration" } else { "execution" }] = run;
+    if matches!(
+        kind,
+        EventKind::DestinationHealthy | EventKind::DestinationUnhealthy
+    ) {
+        data = json!({ "destination": { "id": Uuid::nil(), "name": "sample destination" } });
+    }
+    if failed && !run_kind && kind != EventKind::ExecutionFailed {
+        data["error"] = Value::from("sample error: the check did not pass");
+    }
+    Event {
+        id: Uuid::now_v7(),
+        kind,
+        created_at: now,
+        task_id: Some(task_id),
+        database_id: Some(Uuid::nil()),
+        destination_id: None,
+        execution_id: (!run_kind).then_some(exec_id),
+        restoration_id: run_kind.then_some(exec_id),
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_urls_are_masked() {
+        assert_eq!(
+            mask_url("https://hooks.slack.com/services/T0001/B0001/abcdefghijklmnopqrstuvwx"),
+            "https://hooks.slack.com/services/T0001/B0001/abcd****"
+        );
+        assert_eq!(
+            mask_url("https://u:pw@example.com/hook?token=abc&x=1"),
+            "https://u:****@example.com/hook?token=****&x=1"
+        );
+        let hc = mask_url("https://hc-ping.com/5f2c1a3e-9a4b-4c1d-8e7f-0a1b2c3d4e5f/start?rid=1");
+        assert_eq!(hc, "https://hc-ping.com/5f2c****/start?rid=1");
+    }
+
+    #[test]
+    fn healthchecks_failures_carry_the_stderr_tail_within_100_kb() {
+        let mut event = sample_event(EventKind::ExecutionFailed);
+        let long = format!("{}THE END", "é".repeat(80_000));
+        event.data["execution"]["stderr_tail"] = Value::from(long);
+        let ctx = context(&event, None, "http://pgward");
+        let headers = BTreeMap::new();
+        let spec = Spec {
+            kind: WebhookKind::Healthchecks,
+            method: HttpMethod::Post,
+            url: "https://hc-ping.com/abc/",
+            headers: &headers,
+            body_template: None,
+            secret: None,
+        };
+        let out = build(&spec, &event, &ctx, Uuid::nil()).unwrap();
+        assert_eq!(
+            out.url,
+            format!(
+                "https://hc-ping.com/abc/fail?rid={}",
+                event.execution_id.unwrap()
+            )
+        );
+        assert!(out.body.len() <= HEALTHCHECKS_BODY_LIMIT);
+        assert!(out.body.ends_with("THE END"));
+    }
+
+    #[test]
+    fn template_errors_name_the_line() {
+        let e = check_template("ok\n{{ task.name ").unwrap_err();
+        assert!(e.starts_with("line 2"), "{e}");
+    }
+}

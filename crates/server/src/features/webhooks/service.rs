@@ -1,0 +1,647 @@
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use pgward_api_types::{
+    CreateWebhookRequest, DeliveryStatus, EventKind, HttpMethod, UpdateWebhookRequest, Webhook,
+    WebhookKind, WebhookList, WebhookPreview, WebhookPreviewRequest, WebhookTargets,
+};
+use pgward_entity::{databases, destinations, tasks, webhooks};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, SqlErr, Statement,
+};
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use super::render;
+use crate::error::AppError;
+use crate::features::validate::{self, Fields};
+use crate::state::AppState;
+
+const DEFAULT_TIMEOUT: u32 = 10;
+const DEFAULT_ATTEMPTS: u32 = 5;
+const MAX_HEADERS: usize = 20;
+/// Headers pgward sets itself (or that HTTP manages).
+const RESERVED_HEADERS: [&str; 6] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "user-agent",
+    "x-pgward-",
+];
+
+fn aad(id: Uuid, what: &str) -> String {
+    format!("webhooks:{id}:{what}")
+}
+
+/// A webhook's secrets, opened (they live only in memory while a request is built).
+pub struct Opened {
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    pub secret: Option<String>,
+}
+
+pub fn open(state: &AppState, m: &webhooks::Model) -> Result<Opened, AppError> {
+    let url = state
+        .secrets
+        .open(&m.url_encrypted, &aad(m.id, "url"))?
+        .expose_secret()
+        .to_string();
+    let headers = match &m.headers_encrypted {
+        Some(sealed) => serde_json::from_str(
+            state
+                .secrets
+                .open(sealed, &aad(m.id, "headers"))?
+                .expose_secret(),
+        )
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("webhook headers: {e}")))?,
+        None => BTreeMap::new(),
+    };
+    let secret = match &m.secret_encrypted {
+        Some(sealed) => Some(
+            state
+                .secrets
+                .open(sealed, &aad(m.id, "secret"))?
+                .expose_secret()
+                .to_string(),
+        ),
+        None => None,
+    };
+    Ok(Opened {
+        url,
+        headers,
+        secret,
+    })
+}
+
+pub fn kind_of(m: &webhooks::Model) -> WebhookKind {
+    WebhookKind::parse(&m.kind).unwrap_or(WebhookKind::Custom)
+}
+
+pub fn events_of(m: &webhooks::Model) -> Vec<EventKind> {
+    serde_json::from_value(m.event_kinds.clone()).unwrap_or_default()
+}
+
+pub fn targets_of(m: &webhooks::Model) -> WebhookTargets {
+    serde_json::from_value(m.targets.clone()).unwrap_or_default()
+}
+
+fn to_dto(m: &webhooks::Model, last: Option<&(DeliveryStatus, DateTime<Utc>)>) -> Webhook {
+    Webhook {
+        id: m.id,
+        name: m.name.clone(),
+        kind: kind_of(m),
+        active: m.active,
+        events: events_of(m),
+        targets: targets_of(m),
+        method: HttpMethod::parse(&m.method).unwrap_or(HttpMethod::Post),
+        url_masked: m.url_masked.clone(),
+        header_names: serde_json::from_value(m.header_names.clone()).unwrap_or_default(),
+        body_template: m.body_template.clone(),
+        has_secret: m.secret_encrypted.is_some(),
+        timeout_secs: u32::try_from(m.timeout_secs).unwrap_or(DEFAULT_TIMEOUT),
+        max_attempts: u32::try_from(m.max_attempts).unwrap_or(DEFAULT_ATTEMPTS),
+        last_delivery_status: last.map(|l| l.0),
+        last_delivery_at: last.map(|l| l.1),
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+/// The newest delivery of each webhook (or of one).
+async fn last_deliveries(
+    state: &AppState,
+    only: Option<Uuid>,
+) -> Result<HashMap<Uuid, (DeliveryStatus, DateTime<Utc>)>, AppError> {
+    let rows = state
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT DISTINCT ON (webhook_id) webhook_id, status, created_at FROM webhook_deliveries \
+             WHERE $1::uuid IS NULL OR webhook_id = $1 ORDER BY webhook_id, id DESC",
+            [only.into()],
+        ))
+        .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let (id, status, at): (Uuid, String, DateTime<Utc>) = (
+            r.try_get("", "webhook_id")?,
+            r.try_get("", "status")?,
+            r.try_get("", "created_at")?,
+        );
+        if let Some(s) = DeliveryStatus::parse(&status) {
+            out.insert(id, (s, at));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn find(state: &AppState, id: Uuid) -> Result<webhooks::Model, AppError> {
+    webhooks::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("webhook"))
+}
+
+fn check_url(url: &str) -> Result<(), String> {
+    if url.len() > 2000 {
+        return Err("must be at most 2000 characters".into());
+    }
+    let u = url::Url::parse(url.trim()).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err("must be an http:// or https:// URL".into());
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host".into());
+    }
+    Ok(())
+}
+
+fn check_headers(headers: &BTreeMap<String, String>) -> Result<(), String> {
+    if headers.len() > MAX_HEADERS {
+        return Err(format!("at most {MAX_HEADERS} headers"));
+    }
+    for (k, v) in headers {
+        if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
+            return Err(format!("\"{k}\" is not a valid header name"));
+        }
+        let lower = k.to_ascii_lowercase();
+        if RESERVED_HEADERS
+            .iter()
+            .any(|r| lower == *r || (r.ends_with('-') && lower.starts_with(r)))
+        {
+            return Err(format!("\"{k}\" is set by pgward"));
+        }
+        if v.len() > 2000 || reqwest::header::HeaderValue::from_str(v).is_err() {
+            return Err(format!(
+                "the value of \"{k}\" is not a valid header value (visible ASCII, at most 2000 bytes)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_template(kind: WebhookKind, template: Option<&str>) -> Result<(), String> {
+    let Some(t) = template.filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    if matches!(kind, WebhookKind::Json | WebhookKind::Healthchecks) {
+        return Err(format!(
+            "a {} webhook sends a fixed body; a template is not used",
+            kind.label()
+        ));
+    }
+    if t.chars().count() > 20_000 {
+        return Err("must be at most 20000 characters".into());
+    }
+    render::check_template(t)
+}
+
+fn check_method(kind: WebhookKind, method: Option<HttpMethod>) -> Result<(), String> {
+    match (kind, method) {
+        (WebhookKind::Custom, _) | (_, None | Some(HttpMethod::Post)) => Ok(()),
+        _ => Err(format!("a {} webhook always sends POST", kind.label())),
+    }
+}
+
+/// The kinds a Healthchecks webhook pings about when none are chosen: a backup's start and outcome.
+const HEALTHCHECKS_DEFAULT: [EventKind; 3] = [
+    EventKind::ExecutionStarted,
+    EventKind::ExecutionSuccess,
+    EventKind::ExecutionFailed,
+];
+
+fn normalize_events(kind: WebhookKind, events: &[EventKind]) -> Result<Vec<EventKind>, String> {
+    let mut out: Vec<EventKind> = Vec::new();
+    for e in events {
+        if !out.contains(e) {
+            out.push(*e);
+        }
+    }
+    if out.is_empty() {
+        if kind == WebhookKind::Healthchecks {
+            return Ok(HEALTHCHECKS_DEFAULT.to_vec());
+        }
+        return Err("choose at least one event".into());
+    }
+    Ok(out)
+}
+
+fn normalize_targets(t: WebhookTargets) -> WebhookTargets {
+    if t.all {
+        return WebhookTargets::default();
+    }
+    let dedup = |mut v: Vec<Uuid>| {
+        v.sort();
+        v.dedup();
+        v
+    };
+    WebhookTargets {
+        all: false,
+        database_ids: dedup(t.database_ids),
+        destination_ids: dedup(t.destination_ids),
+        task_ids: dedup(t.task_ids),
+    }
+}
+
+/// Chosen targets must exist (and there must be one).
+async fn check_targets(state: &AppState, t: &WebhookTargets) -> Result<(), AppError> {
+    if t.all {
+        return Ok(());
+    }
+    if t.database_ids.is_empty() && t.destination_ids.is_empty() && t.task_ids.is_empty() {
+        return Err(AppError::field(
+            "targets",
+            "choose all resources, or at least one database, destination or task",
+        ));
+    }
+    let dbs = databases::Entity::find()
+        .filter(databases::Column::Id.is_in(t.database_ids.clone()))
+        .count(&state.db)
+        .await?;
+    let dests = destinations::Entity::find()
+        .filter(destinations::Column::Id.is_in(t.destination_ids.clone()))
+        .count(&state.db)
+        .await?;
+    let ts = tasks::Entity::find()
+        .filter(tasks::Column::Id.is_in(t.task_ids.clone()))
+        .count(&state.db)
+        .await?;
+    if dbs as usize != t.database_ids.len()
+        || dests as usize != t.destination_ids.len()
+        || ts as usize != t.task_ids.len()
+    {
+        return Err(AppError::field(
+            "targets",
+            "a chosen database, destination or task does not exist",
+        ));
+    }
+    Ok(())
+}
+
+fn check_limit(value: Option<u32>, max: u32) -> Result<(), String> {
+    match value {
+        Some(v) if !(1..=max).contains(&v) => Err(format!("must be 1 to {max}")),
+        _ => Ok(()),
+    }
+}
+
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+async fn ensure_name_free(
+    state: &AppState,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<(), AppError> {
+    let mut q = webhooks::Entity::find().filter(webhooks::Column::NameKey.eq(name_key(name)));
+    if let Some(id) = except {
+        q = q.filter(webhooks::Column::Id.ne(id));
+    }
+    if q.one(&state.db).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "a webhook named \"{}\" exists already",
+            name.trim()
+        )));
+    }
+    Ok(())
+}
+
+fn map_unique(e: sea_orm::DbErr, name: &str) -> AppError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::Conflict(format!("a webhook named \"{name}\" exists already"))
+        }
+        _ => e.into(),
+    }
+}
+
+fn header_names(h: &BTreeMap<String, String>) -> serde_json::Value {
+    serde_json::json!(h.keys().collect::<Vec<_>>())
+}
+
+fn seal_headers(
+    state: &AppState,
+    id: Uuid,
+    h: &BTreeMap<String, String>,
+) -> Result<Option<Vec<u8>>, AppError> {
+    if h.is_empty() {
+        return Ok(None);
+    }
+    let json = serde_json::to_string(h).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Some(state.secrets.seal(&json, &aad(id, "headers"))?))
+}
+
+pub async fn create(state: &AppState, req: CreateWebhookRequest) -> Result<Webhook, AppError> {
+    let mut f = Fields::default();
+    f.check("name", validate::name(&req.name, 100));
+    f.check("url", check_url(&req.url));
+    f.check("headers", check_headers(&req.headers));
+    f.check(
+        "body_template",
+        check_template(req.kind, req.body_template.as_deref()),
+    );
+    f.check("method", check_method(req.kind, req.method));
+    let events = normalize_events(req.kind, &req.events);
+    if let Err(e) = &events {
+        f.check("events", Err(e.clone()));
+    }
+    f.check("timeout_secs", check_limit(req.timeout_secs, 60));
+    f.check("max_attempts", check_limit(req.max_attempts, 10));
+    if let Some(s) = &req.secret {
+        f.check(
+            "secret",
+            if s.is_empty() || s.len() > 500 {
+                Err("must be 1 to 500 characters".into())
+            } else {
+                Ok(())
+            },
+        );
+    }
+    f.finish()?;
+    let events = events.map_err(|e| AppError::field("events", e))?;
+    let targets = normalize_targets(req.targets);
+    check_targets(state, &targets).await?;
+    let name = req.name.trim().to_string();
+    ensure_name_free(state, &name, None).await?;
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let url = req.url.trim();
+    let method = match req.kind {
+        WebhookKind::Custom => req.method.unwrap_or(HttpMethod::Post),
+        _ => HttpMethod::Post,
+    };
+    let row = webhooks::ActiveModel {
+        id: Set(id),
+        name: Set(name.clone()),
+        name_key: Set(name_key(&name)),
+        kind: Set(req.kind.as_str().into()),
+        active: Set(req.active),
+        event_kinds: Set(serde_json::json!(events)),
+        targets: Set(serde_json::json!(targets)),
+        method: Set(method.as_str().into()),
+        url_encrypted: Set(state.secrets.seal(url, &aad(id, "url"))?),
+        url_masked: Set(render::mask_url(url)),
+        headers_encrypted: Set(seal_headers(state, id, &req.headers)?),
+        header_names: Set(header_names(&req.headers)),
+        body_template: Set(req.body_template.filter(|t| !t.is_empty())),
+        secret_encrypted: Set(match &req.secret {
+            Some(s) => Some(state.secrets.seal(s, &aad(id, "secret"))?),
+            None => None,
+        }),
+        timeout_secs: Set(req.timeout_secs.unwrap_or(DEFAULT_TIMEOUT) as i32),
+        max_attempts: Set(req.max_attempts.unwrap_or(DEFAULT_ATTEMPTS) as i32),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&state.db)
+    .await
+    .map_err(|e| map_unique(e, &name))?;
+    tracing::info!(webhook_id = %id, kind = req.kind.as_str(), url = %row.url_masked, "webhook created");
+    Ok(to_dto(&row, None))
+}
+
+pub async fn list(state: &AppState) -> Result<WebhookList, AppError> {
+    let rows = webhooks::Entity::find()
+        .order_by_asc(webhooks::Column::NameKey)
+        .all(&state.db)
+        .await?;
+    let last = last_deliveries(state, None).await?;
+    Ok(WebhookList {
+        items: rows.iter().map(|m| to_dto(m, last.get(&m.id))).collect(),
+    })
+}
+
+pub async fn get(state: &AppState, id: Uuid) -> Result<Webhook, AppError> {
+    let m = find(state, id).await?;
+    let last = last_deliveries(state, Some(id)).await?;
+    Ok(to_dto(&m, last.get(&id)))
+}
+
+pub async fn update(
+    state: &AppState,
+    id: Uuid,
+    req: UpdateWebhookRequest,
+) -> Result<Webhook, AppError> {
+    let row = find(state, id).await?;
+    let kind = kind_of(&row);
+    let mut f = Fields::default();
+    if let Some(n) = &req.name {
+        f.check("name", validate::name(n, 100));
+    }
+    if let Some(u) = &req.url {
+        f.check("url", check_url(u));
+    }
+    if let Some(h) = &req.headers {
+        f.check("headers", check_headers(h));
+    }
+    f.check(
+        "body_template",
+        check_template(kind, req.body_template.as_deref()),
+    );
+    f.check("method", check_method(kind, req.method));
+    let events = req
+        .events
+        .as_deref()
+        .map(|e| normalize_events(kind, e))
+        .transpose();
+    if let Err(e) = &events {
+        f.check("events", Err(e.clone()));
+    }
+    f.check("timeout_secs", check_limit(req.timeout_secs, 60));
+    f.check("max_attempts", check_limit(req.max_attempts, 10));
+    if let Some(s) = &req.secret {
+        f.check(
+            "secret",
+            if s.len() > 500 {
+                Err("must be at most 500 characters".into())
+            } else {
+                Ok(())
+            },
+        );
+    }
+    f.finish()?;
+    let events = events.map_err(|e| AppError::field("events", e))?;
+    let targets = req.targets.map(normalize_targets);
+    if let Some(t) = &targets {
+        check_targets(state, t).await?;
+    }
+    let name = req
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&row.name)
+        .to_string();
+    if req.name.is_some() {
+        ensure_name_free(state, &name, Some(id)).await?;
+    }
+    let mut am: webhooks::ActiveModel = row.into();
+    am.name = Set(name.clone());
+    am.name_key = Set(name_key(&name));
+    if let Some(a) = req.active {
+        am.active = Set(a);
+    }
+    if let Some(e) = events {
+        am.event_kinds = Set(serde_json::json!(e));
+    }
+    if let Some(t) = targets {
+        am.targets = Set(serde_json::json!(t));
+    }
+    if let (WebhookKind::Custom, Some(m)) = (kind, req.method) {
+        am.method = Set(m.as_str().into());
+    }
+    if let Some(u) = &req.url {
+        let u = u.trim();
+        am.url_encrypted = Set(state.secrets.seal(u, &aad(id, "url"))?);
+        am.url_masked = Set(render::mask_url(u));
+    }
+    if let Some(h) = &req.headers {
+        am.headers_encrypted = Set(seal_headers(state, id, h)?);
+        am.header_names = Set(header_names(h));
+    }
+    if let Some(t) = req.body_template {
+        am.body_template = Set(Some(t).filter(|t| !t.is_empty()));
+    }
+    if let Some(s) = &req.secret {
+        am.secret_encrypted = Set(if s.is_empty() {
+            None
+        } else {
+            Some(state.secrets.seal(s, &aad(id, "secret"))?)
+        });
+    }
+    if let Some(t) = req.timeout_secs {
+        am.timeout_secs = Set(t as i32);
+    }
+    if let Some(a) = req.max_attempts {
+        am.max_attempts = Set(a as i32);
+    }
+    am.updated_at = Set(Utc::now());
+    am.update(&state.db)
+        .await
+        .map_err(|e| map_unique(e, &name))?;
+    tracing::info!(webhook_id = %id, "webhook updated");
+    get(state, id).await
+}
+
+pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
+    let res = webhooks::Entity::delete_by_id(id).exec(&state.db).await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound("webhook"));
+    }
+    tracing::info!(webhook_id = %id, "webhook deleted");
+    Ok(())
+}
+
+/// A copy under a new name, inactive (so the copy does not double every notification until it is
+/// edited), with the same secrets sealed for the new row.
+pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Webhook, AppError> {
+    let src = find(state, id).await?;
+    let opened = open(state, &src)?;
+    let mut name = format!("{} (copy)", src.name);
+    let mut n = 2;
+    while webhooks::Entity::find()
+        .filter(webhooks::Column::NameKey.eq(name_key(&name)))
+        .one(&state.db)
+        .await?
+        .is_some()
+    {
+        name = format!("{} (copy {n})", src.name);
+        n += 1;
+    }
+    let new_id = Uuid::now_v7();
+    let now = Utc::now();
+    let row = webhooks::ActiveModel {
+        id: Set(new_id),
+        name: Set(name.clone()),
+        name_key: Set(name_key(&name)),
+        kind: Set(src.kind.clone()),
+        active: Set(false),
+        event_kinds: Set(src.event_kinds.clone()),
+        targets: Set(src.targets.clone()),
+        method: Set(src.method.clone()),
+        url_encrypted: Set(state.secrets.seal(&opened.url, &aad(new_id, "url"))?),
+        url_masked: Set(src.url_masked.clone()),
+        headers_encrypted: Set(seal_headers(state, new_id, &opened.headers)?),
+        header_names: Set(src.header_names.clone()),
+        body_template: Set(src.body_template.clone()),
+        secret_encrypted: Set(match &opened.secret {
+            Some(s) => Some(state.secrets.seal(s, &aad(new_id, "secret"))?),
+            None => None,
+        }),
+        timeout_secs: Set(src.timeout_secs),
+        max_attempts: Set(src.max_attempts),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&state.db)
+    .await
+    .map_err(|e| map_unique(e, &name))?;
+    tracing::info!(webhook_id = %new_id, from = %id, "webhook duplicated");
+    Ok(to_dto(&row, None))
+}
+
+/// Renders a request for a sample event without sending anything.
+pub fn preview(state: &AppState, req: WebhookPreviewRequest) -> Result<WebhookPreview, AppError> {
+    let mut f = Fields::default();
+    f.check(
+        "body_template",
+        check_template(req.kind, req.body_template.as_deref()),
+    );
+    f.check("method", check_method(req.kind, req.method));
+    if let Some(u) = &req.url {
+        f.check("url", check_url(u));
+    }
+    f.finish()?;
+    let event = render::sample_event(req.event.unwrap_or(EventKind::ExecutionSuccess));
+    let ctx = render::context(&event, None, &state.config.public_url());
+    let headers = BTreeMap::new();
+    let spec = render::Spec {
+        kind: req.kind,
+        method: req.method.unwrap_or(HttpMethod::Post),
+        url: req
+            .url
+            .as_deref()
+            .unwrap_or("https://example.com/hook")
+            .trim(),
+        headers: &headers,
+        body_template: req.body_template.as_deref().filter(|t| !t.is_empty()),
+        secret: None,
+    };
+    let out = render::build(&spec, &event, &ctx, Uuid::nil())
+        .map_err(|e| AppError::field("body_template", e))?;
+    Ok(WebhookPreview {
+        request: render::for_log(&out, &headers),
+        context: ctx,
+    })
+}
+
+/// Active webhooks that want `kind` about the event's resources.
+pub async fn subscribers(
+    state: &AppState,
+    kind: EventKind,
+    refs: &crate::features::events::Refs,
+) -> Result<Vec<webhooks::Model>, sea_orm::DbErr> {
+    let rows = webhooks::Entity::find()
+        .filter(webhooks::Column::Active.eq(true))
+        .filter(Expr::cust_with_values(
+            "event_kinds @> jsonb_build_array($1::text)",
+            [kind.as_str().to_string()],
+        ))
+        .all(&state.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|w| {
+            let t = targets_of(w);
+            t.all
+                || refs.task.is_some_and(|id| t.task_ids.contains(&id))
+                || refs.database.is_some_and(|id| t.database_ids.contains(&id))
+                || refs
+                    .destination
+                    .is_some_and(|id| t.destination_ids.contains(&id))
+        })
+        .collect())
+}

@@ -1,0 +1,568 @@
+//! Webhooks against a real HTTP receiver in the test: the Healthchecks preset's pings, templates,
+//! signatures, retries with backoff, network errors in the delivery log, and the seed tutorial's steps.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use hmac::{Hmac, Mac};
+use pgward_api_client::{Client, ClientError};
+use pgward_api_types::*;
+use sha2::Sha256;
+use uuid::Uuid;
+
+use crate::executions::{add_database, local_destination, task, wait_final};
+use crate::support::{fleet, pagila, spawn_app, spawn_app_with};
+
+#[derive(Debug, Clone)]
+struct Received {
+    method: String,
+    /// Path and query.
+    target: String,
+    headers: HashMap<String, String>,
+    body: String,
+    at: Instant,
+}
+
+/// A local HTTP receiver that records every request and answers with scripted statuses (then 200).
+struct Receiver {
+    port: u16,
+    seen: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    fn start(script: Vec<u16>) -> Self {
+        let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let answers = Arc::new(Mutex::new(VecDeque::from(script)));
+        let (s, a) = (seen.clone(), answers.clone());
+        let server = HttpServer::new(move || {
+            let (s, a) = (s.clone(), a.clone());
+            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (s, a) = (s.clone(), a.clone());
+                async move {
+                    s.lock().unwrap().push(Received {
+                        method: req.method().to_string(),
+                        target: req.uri().to_string(),
+                        headers: req
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.as_str().to_string(),
+                                    v.to_str().unwrap_or_default().to_string(),
+                                )
+                            })
+                            .collect(),
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                        at: Instant::now(),
+                    });
+                    let status = a.lock().unwrap().pop_front().unwrap_or(200);
+                    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+                        .insert_header(("X-Receiver", "test"))
+                        .body(format!("answer {status}"))
+                }
+            }))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind(("127.0.0.1", 0))
+        .unwrap();
+        let port = server.addrs()[0].port();
+        tokio::spawn(server.run());
+        Self { port, seen }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn requests(&self) -> Vec<Received> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    async fn wait_for(&self, n: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let seen = self.requests();
+            if seen.len() >= n {
+                return seen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} requests, got {seen:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn custom(name: &str, url: String) -> CreateWebhookRequest {
+    CreateWebhookRequest {
+        name: name.into(),
+        kind: WebhookKind::Custom,
+        active: true,
+        events: vec![EventKind::ExecutionSuccess],
+        targets: WebhookTargets::default(),
+        method: None,
+        url,
+        headers: BTreeMap::new(),
+        body_template: None,
+        secret: None,
+        timeout_secs: None,
+        max_attempts: None,
+    }
+}
+
+async fn wait_delivery(admin: &Client, webhook: Uuid, status: DeliveryStatus) -> WebhookDelivery {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let page = admin
+            .webhook_deliveries(webhook, &WebhookDeliveryQuery::default())
+            .await
+            .unwrap();
+        if let Some(d) = page.items.iter().find(|d| d.status == status) {
+            return d.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {status:?} delivery: {page:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A database with a task that backs it up to local disk.
+async fn backed_up(admin: &Client, major: u32, name: &str) -> (Uuid, Uuid, std::path::PathBuf) {
+    let server = fleet().get(major);
+    let db = format!("w_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    let database = add_database(admin, server, &db).await;
+    let (dest, dir) = local_destination(admin, &format!("{name} disk")).await;
+    let t = admin
+        .create_task(&task(name, database, vec![dest]))
+        .await
+        .unwrap();
+    (database, t.id, dir)
+}
+
+#[tokio::test]
+async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_the_stderr_tail() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let hc = Receiver::start(vec![]);
+    let (database, good, _d) = backed_up(&admin, 16, "hc good").await;
+    // A run that fails in pg_dump itself: a table pattern that matches nothing.
+    let (dest, _dir) = local_destination(&admin, "hc bad disk").await;
+    let mut spec = task("hc bad", database, vec![dest]);
+    spec.pg_dump_options.tables = vec!["no_such_table".into()];
+    let bad = admin.create_task(&spec).await.unwrap().id;
+    let check = Uuid::new_v4();
+    let hook = admin
+        .create_webhook(&CreateWebhookRequest {
+            kind: WebhookKind::Healthchecks,
+            events: vec![],
+            targets: WebhookTargets {
+                all: false,
+                task_ids: vec![good, bad],
+                ..Default::default()
+            },
+            ..custom("healthchecks", hc.url(&format!("/ping/{check}")))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        hook.events,
+        vec![
+            EventKind::ExecutionStarted,
+            EventKind::ExecutionSuccess,
+            EventKind::ExecutionFailed
+        ]
+    );
+
+    let ok = wait_final(&admin, admin.run_task(good).await.unwrap().id).await;
+    assert_eq!(ok.status, ExecutionStatus::Success, "{ok:?}");
+    let seen = hc.wait_for(2).await;
+    assert_eq!(
+        seen[0].target,
+        format!("/ping/{check}/start?rid={}", ok.id),
+        "{seen:#?}"
+    );
+    assert_eq!(seen[1].target, format!("/ping/{check}?rid={}", ok.id));
+    assert!(seen.iter().all(|r| r.method == "POST"));
+    // The same run id on both: Healthchecks measures the run from /start to the outcome.
+    assert!(seen[1].at >= seen[0].at);
+    assert!(seen[1].body.contains("hc good"), "{}", seen[1].body);
+
+    let failed = wait_final(&admin, admin.run_task(bad).await.unwrap().id).await;
+    assert_eq!(failed.status, ExecutionStatus::Failed, "{failed:?}");
+    let seen = hc.wait_for(4).await;
+    assert_eq!(
+        seen[2].target,
+        format!("/ping/{check}/start?rid={}", failed.id)
+    );
+    assert_eq!(
+        seen[3].target,
+        format!("/ping/{check}/fail?rid={}", failed.id)
+    );
+    let stderr = failed.stderr_tail.clone().unwrap();
+    assert!(stderr.contains("no matching tables"), "{stderr}");
+    assert_eq!(seen[3].body, stderr);
+
+    // The log holds all four, each delivered at the first attempt, with the secret part of the URL masked.
+    let log = admin
+        .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(log.items.len(), 4, "{log:#?}");
+    for d in &log.items {
+        assert_eq!(d.status, DeliveryStatus::Success, "{d:#?}");
+        assert_eq!(d.attempts.len(), 1);
+        assert_eq!(d.attempts[0].response_status, Some(200));
+        assert!(
+            !d.attempts[0].request.url.contains(&check.to_string()),
+            "{}",
+            d.attempts[0].request.url
+        );
+    }
+}
+
+#[tokio::test]
+async fn templates_render_signatures_verify_and_a_failing_receiver_gets_retried_with_backoff() {
+    let app = spawn_app_with(|c| {
+        c.worker.scheduler_interval_secs = 1;
+        c.webhooks.retry_base_secs = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start(vec![500, 500]);
+    let (_db, t, _d) = backed_up(&admin, 17, "templated").await;
+    let secret = "s3cret-for-hmac";
+    let hook = admin
+        .create_webhook(&CreateWebhookRequest {
+            method: Some(HttpMethod::Put),
+            headers: BTreeMap::from([("Authorization".into(), "Bearer hidden-token-value".into())]),
+            body_template: Some(
+                "{\"task\": {{ task.name | tojson }}, \"size\": {{ size | tojson }}, \
+                 \"status\": \"{{ status }}\", \"execution\": \"{{ execution_id }}\", \
+                 \"tz\": \"{{ timezone }}\", \"finished\": \"{{ finished_at }}\", \
+                 \"link\": \"{{ links.execution }}\"}"
+                    .into(),
+            ),
+            secret: Some(secret.into()),
+            max_attempts: Some(3),
+            ..custom("signed", receiver.url("/hook"))
+        })
+        .await
+        .unwrap();
+    let shown = serde_json::to_string(&admin.get_webhook(hook.id).await.unwrap()).unwrap();
+    assert!(!shown.contains(secret) && !shown.contains("hidden-token-value"));
+    assert!(hook.has_secret);
+    assert_eq!(hook.header_names, vec!["Authorization".to_string()]);
+
+    let done = wait_final(&admin, admin.run_task(t).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let d = wait_delivery(&admin, hook.id, DeliveryStatus::Success).await;
+    let seen = receiver.requests();
+    assert_eq!(seen.len(), 3, "{seen:#?}");
+    for r in &seen {
+        assert_eq!(r.method, "PUT");
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["task"], "templated");
+        assert_eq!(body["size"], done.size.unwrap());
+        assert_eq!(body["status"], "success");
+        assert_eq!(body["execution"], done.id.to_string());
+        assert_eq!(body["tz"], "Europe/Berlin");
+        let finished =
+            chrono::DateTime::parse_from_rfc3339(body["finished"].as_str().unwrap()).unwrap();
+        assert_eq!(finished, done.finished_at.unwrap());
+        // Berlin is UTC+1 or +2, never UTC: the time is in the task's zone.
+        assert_ne!(finished.offset().local_minus_utc(), 0);
+        assert!(
+            body["link"]
+                .as_str()
+                .unwrap()
+                .ends_with(&done.id.to_string())
+        );
+        assert_eq!(r.headers["authorization"], "Bearer hidden-token-value");
+        assert_eq!(r.headers["x-pgward-event"], "execution_success");
+        // The receiver verifies the signature with the shared secret.
+        let sig = r.headers["x-pgward-signature-256"]
+            .strip_prefix("sha256=")
+            .unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(r.body.as_bytes());
+        mac.verify_slice(&hex::decode(sig).unwrap())
+            .expect("the signature verifies with the secret");
+    }
+
+    // Three attempts in the log: 500, 500, 200, spaced by the backoff (1 s, then 2 s).
+    let statuses: Vec<_> = d.attempts.iter().map(|a| a.response_status).collect();
+    assert_eq!(statuses, vec![Some(500), Some(500), Some(200)], "{d:#?}");
+    assert_eq!(
+        d.attempts.iter().map(|a| a.attempt).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let gap =
+        |i: usize| (d.attempts[i].started_at - d.attempts[i - 1].started_at).num_milliseconds();
+    assert!(gap(1) >= 1000, "{}", gap(1));
+    assert!(gap(2) >= 2000, "{}", gap(2));
+    assert!(d.attempts[0].error.as_deref().unwrap().contains("500"));
+    assert_eq!(d.attempts[0].response_body.as_deref(), Some("answer 500"));
+    assert_eq!(d.attempts[0].response_headers["x-receiver"], "test");
+    let logged = &d.attempts[0].request;
+    assert_eq!(logged.headers["Authorization"], "****");
+    assert!(logged.headers["X-Pgward-Signature-256"].starts_with("sha256="));
+    assert_eq!(logged.body, seen[0].body);
+    let log_text = serde_json::to_string(&d).unwrap();
+    assert!(!log_text.contains("hidden-token-value") && !log_text.contains(secret));
+}
+
+#[tokio::test]
+async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_counted() {
+    let app = spawn_app_with(|c| {
+        c.worker.scheduler_interval_secs = 1;
+        c.webhooks.retry_base_secs = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (_db, t, _d) = backed_up(&admin, 15, "refused").await;
+    let hook = admin
+        .create_webhook(&CreateWebhookRequest {
+            max_attempts: Some(2),
+            ..custom("nobody home", format!("http://127.0.0.1:{closed}/hook"))
+        })
+        .await
+        .unwrap();
+    let done = wait_final(&admin, admin.run_task(t).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let d = wait_delivery(&admin, hook.id, DeliveryStatus::Failed).await;
+    assert_eq!(d.attempts.len(), 2, "{d:#?}");
+    for a in &d.attempts {
+        assert_eq!(a.response_status, None);
+        let e = a.error.as_deref().unwrap();
+        assert!(
+            e.contains("could not connect") && e.to_lowercase().contains("refused"),
+            "{e}"
+        );
+    }
+    let w = admin.get_webhook(hook.id).await.unwrap();
+    assert_eq!(w.last_delivery_status, Some(DeliveryStatus::Failed));
+
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .bearer_auth(admin.token().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let families = crate::events::parse_metrics(&text);
+    let sample = |name: &str| {
+        families
+            .iter()
+            .flat_map(|f| f.2.iter())
+            .find(|s| s.0 == name && s.1.get("webhook").map(String::as_str) == Some("nobody home"))
+            .map(|s| s.2)
+    };
+    assert_eq!(sample("pgward_webhook_delivery_failures"), Some(1.0));
+    assert_eq!(sample("pgward_webhook_failed_attempts"), Some(2.0));
+}
+
+#[tokio::test]
+async fn seed_tutorial_get_webhook_on_success_send_test_now_then_a_real_run() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start(vec![]);
+    let (_db, t, _d) = backed_up(&admin, 13, "tutorial").await;
+    let hook = admin
+        .create_webhook(&CreateWebhookRequest {
+            method: Some(HttpMethod::Get),
+            targets: WebhookTargets {
+                all: false,
+                task_ids: vec![t],
+                ..Default::default()
+            },
+            ..custom("tutorial ping", receiver.url("/ping/abc"))
+        })
+        .await
+        .unwrap();
+    let test = admin.test_webhook(hook.id).await.unwrap();
+    assert!(test.test);
+    assert_eq!(test.status, DeliveryStatus::Success, "{test:#?}");
+    assert_eq!(test.attempts[0].response_status, Some(200));
+    let seen = receiver.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].target.as_str()),
+        ("GET", "/ping/abc")
+    );
+
+    let done = wait_final(&admin, admin.run_task(t).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let seen = receiver.wait_for(2).await;
+    assert_eq!(seen[1].method, "GET");
+    assert_eq!(seen[1].headers["x-pgward-event"], "execution_success");
+    // execution_started is not among the webhook's events: nothing else arrives.
+    let d = wait_delivery(&admin, hook.id, DeliveryStatus::Success).await;
+    assert!(!d.test);
+    assert_eq!(d.event_kind, EventKind::ExecutionSuccess);
+    assert_eq!(receiver.requests().len(), 2);
+}
+
+fn field_errors(e: ClientError) -> Vec<String> {
+    match e {
+        ClientError::Api { status: 422, error } => {
+            error.fields.unwrap_or_default().into_keys().collect()
+        }
+        other => panic!("expected 422, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn webhooks_are_validated_duplicated_previewed_and_keep_their_secrets() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start(vec![]);
+    let bad = [
+        (custom("a", "ftp://example.com/x".into()), "url"),
+        (
+            CreateWebhookRequest {
+                body_template: Some("{{ task.name ".into()),
+                ..custom("b", receiver.url("/"))
+            },
+            "body_template",
+        ),
+        (
+            CreateWebhookRequest {
+                events: vec![],
+                ..custom("c", receiver.url("/"))
+            },
+            "events",
+        ),
+        (
+            CreateWebhookRequest {
+                kind: WebhookKind::Slack,
+                method: Some(HttpMethod::Get),
+                ..custom("d", receiver.url("/"))
+            },
+            "method",
+        ),
+        (
+            CreateWebhookRequest {
+                headers: BTreeMap::from([("X-Pgward-Event".into(), "forged".into())]),
+                ..custom("e", receiver.url("/"))
+            },
+            "headers",
+        ),
+        (
+            CreateWebhookRequest {
+                targets: WebhookTargets {
+                    all: false,
+                    task_ids: vec![Uuid::new_v4()],
+                    ..Default::default()
+                },
+                ..custom("f", receiver.url("/"))
+            },
+            "targets",
+        ),
+    ];
+    for (req, field) in bad {
+        let fields = field_errors(admin.create_webhook(&req).await.unwrap_err());
+        assert!(fields.contains(&field.to_string()), "{field}: {fields:?}");
+    }
+    assert!(admin.list_webhooks().await.unwrap().items.is_empty());
+
+    let hook = admin
+        .create_webhook(&CreateWebhookRequest {
+            secret: Some("dup-secret".into()),
+            body_template: Some("{\"who\": {{ task.name | tojson }}}".into()),
+            ..custom("original", receiver.url("/hook"))
+        })
+        .await
+        .unwrap();
+    let conflict = admin
+        .create_webhook(&custom("ORIGINAL", receiver.url("/hook")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(conflict, ClientError::Api { status: 409, .. }),
+        "{conflict:?}"
+    );
+
+    // The copy is inactive and signs with the same secret.
+    let copy = admin.duplicate_webhook(hook.id).await.unwrap();
+    assert_eq!(copy.name, "original (copy)");
+    assert!(!copy.active && copy.has_secret);
+    let sent = admin.test_webhook(copy.id).await.unwrap();
+    assert_eq!(sent.status, DeliveryStatus::Success);
+    let r = &receiver.requests()[0];
+    assert_eq!(r.body, "{\"who\": \"sample task\"}");
+    let mut mac = Hmac::<Sha256>::new_from_slice(b"dup-secret").unwrap();
+    mac.update(r.body.as_bytes());
+    let sig = r.headers["x-pgward-signature-256"]
+        .strip_prefix("sha256=")
+        .unwrap();
+    mac.verify_slice(&hex::decode(sig).unwrap()).unwrap();
+
+    // Removing the secret stops signing; omitted fields stay.
+    let changed = admin
+        .update_webhook(
+            copy.id,
+            &UpdateWebhookRequest {
+                secret: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!changed.has_secret);
+    assert_eq!(changed.body_template, copy.body_template);
+    admin.test_webhook(copy.id).await.unwrap();
+    assert!(
+        !receiver.requests()[1]
+            .headers
+            .contains_key("x-pgward-signature-256")
+    );
+
+    // Preview: Slack's message from a template, and a template error names its line.
+    let preview = admin
+        .preview_webhook(&WebhookPreviewRequest {
+            kind: WebhookKind::Slack,
+            method: None,
+            url: None,
+            body_template: Some("{{ title }}: {{ task.name }} ({{ size_human }})".into()),
+            event: Some(EventKind::ExecutionSuccess),
+        })
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&preview.request.body).unwrap();
+    assert_eq!(body["text"], "Backup succeeded: sample task (46.0 MiB)");
+    assert_eq!(preview.context["task"]["name"], "sample task");
+    let err = admin
+        .preview_webhook(&WebhookPreviewRequest {
+            kind: WebhookKind::Custom,
+            method: None,
+            url: None,
+            body_template: Some("ok\n{% if %}".into()),
+            event: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field_errors(err), vec!["body_template".to_string()]);
+
+    admin.delete_webhook(hook.id).await.unwrap();
+    assert!(matches!(
+        admin.get_webhook(hook.id).await.unwrap_err(),
+        ClientError::Api { status: 404, .. }
+    ));
+    assert_eq!(admin.list_webhooks().await.unwrap().items.len(), 1);
+}
