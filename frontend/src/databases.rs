@@ -296,6 +296,7 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
             connection_string: conn.get_untracked().trim().to_string(),
             description: (!desc.is_empty()).then_some(desc),
             skip_connection_test: skip_test.get_untracked(),
+            health_interval_secs: None,
         };
         saving.set(true);
         error.set(None);

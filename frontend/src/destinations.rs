@@ -641,6 +641,7 @@ fn AddDestination(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl In
             name: form.name.get_untracked().trim().to_string(),
             config: config.get_untracked(),
             skip_test: form.skip_test.get_untracked(),
+            health_interval_secs: None,
         };
         saving.set(true);
         failure.set(None);

@@ -13,6 +13,7 @@ mod m20261125_000007_verification;
 mod m20261125_000008_uploads;
 mod m20261125_000009_events_health;
 mod m20261125_000010_webhooks;
+mod m20261125_000011_health_intervals;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_uploads::Migration),
             Box::new(m20261125_000009_events_health::Migration),
             Box::new(m20261125_000010_webhooks::Migration),
+            Box::new(m20261125_000011_health_intervals::Migration),
         ]
     }
 }

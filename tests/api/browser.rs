@@ -79,6 +79,7 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
             connection_string: fleet().get(16).url("postgres"),
             description: None,
             skip_connection_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap();

@@ -46,6 +46,7 @@ async fn create_checked(
             name: name.into(),
             config,
             skip_test: false,
+            health_interval_secs: None,
         })
         .send()
         .await
@@ -111,6 +112,7 @@ async fn azure_and_gcs_destinations_are_probed_saved_and_never_show_their_secret
                 name: Some("GCS primary".into()),
                 config: Some(gcs_config(&bucket, None)),
                 skip_test: false,
+                health_interval_secs: None,
             },
         )
         .await
@@ -145,6 +147,7 @@ async fn azure_and_gcs_destinations_are_probed_saved_and_never_show_their_secret
                 name: "typo".into(),
                 config,
                 skip_test: false,
+                health_interval_secs: None,
             })
             .await
             .unwrap_err();
@@ -196,6 +199,7 @@ async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_an
             connection_string: server.url(&db),
             description: None,
             skip_connection_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap()
@@ -215,6 +219,7 @@ async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_an
                 name: name.into(),
                 config,
                 skip_test: false,
+                health_interval_secs: None,
             })
             .await
             .unwrap();

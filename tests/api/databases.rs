@@ -12,6 +12,7 @@ fn new_db(name: &str, conn: String) -> CreateDatabaseRequest {
         connection_string: conn,
         description: None,
         skip_connection_test: false,
+        health_interval_secs: None,
     }
 }
 

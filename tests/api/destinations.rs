@@ -30,6 +30,7 @@ async fn local_and_s3_destinations_are_probed_saved_and_never_show_their_secrets
                 path: dir.path().join("backups").display().to_string(),
             },
             skip_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap();
@@ -56,6 +57,7 @@ async fn local_and_s3_destinations_are_probed_saved_and_never_show_their_secrets
             name: "S3 prod".into(),
             config: s3_config(&bucket, Some(S3_SECRET)),
             skip_test: false,
+            health_interval_secs: None,
         })
         .send()
         .await
@@ -75,6 +77,7 @@ async fn local_and_s3_destinations_are_probed_saved_and_never_show_their_secrets
                 name: Some("S3 primary".into()),
                 config: Some(s3_config(&bucket, None)),
                 skip_test: false,
+                health_interval_secs: None,
             },
         )
         .await
@@ -128,6 +131,7 @@ async fn a_destination_that_cannot_be_reached_or_is_incomplete_is_refused() {
             name: "dead".into(),
             config: dead.clone(),
             skip_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap_err();
@@ -152,6 +156,7 @@ async fn a_destination_that_cannot_be_reached_or_is_incomplete_is_refused() {
                 allow_http: false,
             },
             skip_test: true,
+            health_interval_secs: None,
         })
         .await
         .unwrap_err();
@@ -175,6 +180,7 @@ async fn a_destination_that_cannot_be_reached_or_is_incomplete_is_refused() {
                 path: "backups".into(),
             },
             skip_test: true,
+            health_interval_secs: None,
         })
         .await
         .unwrap_err();
@@ -186,6 +192,7 @@ async fn a_destination_that_cannot_be_reached_or_is_incomplete_is_refused() {
                 path: "/etc/pgward-backups".into(),
             },
             skip_test: true,
+            health_interval_secs: None,
         })
         .await
         .unwrap_err();

@@ -72,6 +72,7 @@ async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_
             connection_string: url,
             description: None,
             skip_connection_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap()
@@ -343,4 +344,94 @@ async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
     for f in &families {
         assert_eq!(f.1, "gauge", "{}", f.0);
     }
+}
+
+#[tokio::test]
+async fn each_resource_is_checked_on_its_own_interval_through_the_health_queue() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let server = fleet().get(14);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    let default = crate::executions::add_database(&admin, server, &db).await;
+    let hourly = admin
+        .create_database(&CreateDatabaseRequest {
+            name: "hourly".into(),
+            connection_string: server.url(&db),
+            description: None,
+            skip_connection_test: false,
+            health_interval_secs: Some(3600),
+        })
+        .await
+        .unwrap();
+    assert_eq!(hourly.health.interval_secs, Some(3600));
+    let bad = admin
+        .update_database(
+            hourly.id,
+            &UpdateDatabaseRequest {
+                health_interval_secs: Some(Some(5)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&bad, pgward_api_client::ClientError::Api { status: 422, error } if error.fields.as_ref().unwrap().contains_key("health_interval_secs")),
+        "{bad:?}"
+    );
+
+    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let check = pgward_server::features::health::checks::run_due;
+    let next_of = |id: Uuid| {
+        let admin = admin.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let h = admin.get_database(id).await.unwrap().health;
+                if let (Some(next), Some(_)) = (h.next_check_at, h.last_checked_at) {
+                    return (next, h.last_checked_at.unwrap());
+                }
+                assert!(Instant::now() < deadline, "{id} was never checked");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    // The first checks are due at once (whichever scheduler pass claims them).
+    check(&state, chrono::Utc::now()).await.unwrap();
+    let (next_default, checked_default) = next_of(default).await;
+    let (next_hourly, _) = next_of(hourly.id).await;
+    let apart = (next_hourly - next_default).num_seconds();
+    assert!(
+        (3000 - 60..=3000 + 60).contains(&apart),
+        "next checks {next_default} and {next_hourly}"
+    );
+
+    // Past the default interval only the default database is due; its check runs from the queue.
+    assert_eq!(
+        check(&state, next_default + chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while admin
+        .get_database(default)
+        .await
+        .unwrap()
+        .health
+        .last_checked_at
+        == Some(checked_default)
+    {
+        assert!(Instant::now() < deadline, "the queued check never ran");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Past the hour both are.
+    assert_eq!(
+        check(&state, next_hourly + chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        2
+    );
 }

@@ -33,6 +33,7 @@ pub async fn add_database(admin: &Client, server: &PgServer, db: &str) -> Uuid {
             connection_string: server.url(db),
             description: None,
             skip_connection_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap()
@@ -48,6 +49,7 @@ pub async fn local_destination(admin: &Client, name: &str) -> (Uuid, std::path::
                 path: dir.display().to_string(),
             },
             skip_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap()
@@ -109,6 +111,7 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
                 allow_http: true,
             },
             skip_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap()
@@ -373,6 +376,7 @@ async fn an_unreachable_database_fails_the_run_with_a_clear_message() {
                 .replace(&format!(":{}/", server.port), &format!(":{port}/")),
             description: None,
             skip_connection_test: true,
+            health_interval_secs: None,
         })
         .await
         .unwrap()
@@ -473,6 +477,7 @@ async fn an_unreachable_storage_fails_the_run_with_a_clear_message() {
                 allow_http: true,
             },
             skip_test: true,
+            health_interval_secs: None,
         })
         .await
         .unwrap()

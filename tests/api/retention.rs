@@ -55,6 +55,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
                 path: dir.display().to_string(),
             },
             skip_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap()
@@ -65,6 +66,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
             connection_string: fleet().get(17).url("postgres"),
             description: None,
             skip_connection_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap()

@@ -37,6 +37,7 @@ async fn schemathesis_finds_no_server_error_and_no_spec_violation() {
             connection_string: fleet().get(18).url("postgres"),
             description: None,
             skip_connection_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap();

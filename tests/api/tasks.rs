@@ -12,6 +12,7 @@ async fn prerequisites(admin: &Client) -> (Uuid, Uuid) {
             connection_string: fleet().get(17).url("postgres"),
             description: None,
             skip_connection_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap();
@@ -23,6 +24,7 @@ async fn prerequisites(admin: &Client) -> (Uuid, Uuid) {
                 path: dir.display().to_string(),
             },
             skip_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap();

@@ -99,6 +99,7 @@ async fn setup(
             connection_string: server.url(&db),
             description: None,
             skip_connection_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap()
@@ -111,6 +112,7 @@ async fn setup(
                 path: dir.display().to_string(),
             },
             skip_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap()
@@ -130,6 +132,7 @@ async fn setup(
                 allow_http: true,
             },
             skip_test: false,
+            health_interval_secs: None,
         })
         .await
         .unwrap()

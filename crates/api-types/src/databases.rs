@@ -19,6 +19,11 @@ pub struct CreateDatabaseRequest {
     /// Save without connecting first. By default pgward connects and refuses to save what it cannot reach.
     #[serde(default)]
     pub skip_connection_test: bool,
+    /// Seconds between scheduled health checks of this database (60 to 604800); unset: the server's
+    /// default.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 604800))]
+    pub health_interval_secs: Option<u32>,
 }
 
 /// Change a database. Omitted fields stay as they are.
@@ -34,6 +39,14 @@ pub struct UpdateDatabaseRequest {
     /// Only meaningful with a new `connection_string`.
     #[serde(default)]
     pub skip_connection_test: bool,
+    /// Seconds between scheduled health checks (60 to 604800); `null` goes back to the server's default.
+    #[serde(
+        default,
+        deserialize_with = "crate::tasks::absent_null_or",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, minimum = 60, maximum = 604800))]
+    pub health_interval_secs: Option<Option<u32>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +83,16 @@ pub struct HealthInfo {
     pub status: HealthStatus,
     pub last_checked_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// How long the latest successful check took.
+    pub latency_ms: Option<u32>,
+    /// This resource's own check interval (absent: the server's `worker.health_interval_secs`).
+    pub interval_secs: Option<u32>,
+    /// When the next scheduled check is due (absent: at the next scheduler pass).
+    pub next_check_at: Option<DateTime<Utc>>,
 }
+
+/// Bounds of a resource's own health-check interval: a minute to a week.
+pub const HEALTH_INTERVAL_RANGE: std::ops::RangeInclusive<u32> = 60..=604_800;
 
 /// A registered database as clients see it: where it is, never how to log in.
 #[derive(Debug, Clone, Serialize, Deserialize)]

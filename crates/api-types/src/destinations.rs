@@ -76,6 +76,11 @@ pub struct CreateDestinationRequest {
     /// Save without the write/read/delete probe.
     #[serde(default)]
     pub skip_test: bool,
+    /// Seconds between scheduled health checks of this destination (60 to 604800); unset: the
+    /// server's default.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 604800))]
+    pub health_interval_secs: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -89,6 +94,14 @@ pub struct UpdateDestinationRequest {
     pub config: Option<DestinationConfig>,
     #[serde(default)]
     pub skip_test: bool,
+    /// Seconds between scheduled health checks (60 to 604800); `null` goes back to the server's default.
+    #[serde(
+        default,
+        deserialize_with = "crate::tasks::absent_null_or",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, minimum = 60, maximum = 604800))]
+    pub health_interval_secs: Option<Option<u32>>,
 }
 
 /// A destination as clients see it: its configuration with every secret removed.

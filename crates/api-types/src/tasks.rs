@@ -161,7 +161,7 @@ fn yes() -> bool {
 }
 
 /// Reads a field that may be absent (keep), null (clear) or a value (set).
-fn absent_null_or<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn absent_null_or<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

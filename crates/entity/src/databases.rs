@@ -22,6 +22,7 @@ pub struct Model {
     pub last_error: Option<String>,
     pub health_next_at: Option<DateTimeUtc>,
     pub health_latency_ms: Option<i32>,
+    pub health_interval_secs: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -63,8 +63,11 @@ pub struct WorkerConfig {
     pub per_server_concurrency: usize,
     /// Restores one pgward process runs at the same time (more wait as queued).
     pub restore_concurrency: usize,
-    /// Seconds between scheduled health checks of each database and destination.
+    /// Seconds between scheduled health checks of a database or destination that has no interval of
+    /// its own.
     pub health_interval_secs: u64,
+    /// Health checks one worker process runs at the same time.
+    pub health_concurrency: usize,
     /// A successful backup whose size (or duration, for runs of 30 s and more) is further than this
     /// percentage from the median of the task's last 10 successful runs raises `backup_anomaly`.
     pub anomaly_threshold_percent: u32,
@@ -82,6 +85,7 @@ impl Default for WorkerConfig {
             per_server_concurrency: 2,
             restore_concurrency: 2,
             health_interval_secs: 600,
+            health_concurrency: 4,
             anomaly_threshold_percent: 50,
             work_dir: None,
         }

@@ -197,12 +197,7 @@ pub fn start_background(state: &AppState, role: &str) {
         tracing::warn!(path = %work.display(), error = %e, "cannot create the work directory; directory-format backups will fail");
     }
     if let Some(jobs) = &state.jobs {
-        jobs.spawn_workers(state.clone(), name.clone(), state.config.worker.concurrency);
-        jobs.spawn_delivery_workers(
-            state.clone(),
-            format!("{name}-webhooks"),
-            state.config.webhooks.concurrency,
-        );
+        jobs.spawn_workers(state.clone(), name.clone());
     }
     crate::features::executions::scheduler::spawn(
         state.clone(),

@@ -3,7 +3,7 @@ use std::time::Duration;
 use chrono::Utc;
 use pgward_api_types::{
     ConnectionTestResult, CreateDatabaseRequest, Database, DatabaseListQuery, DatabasePage,
-    HealthInfo, HealthStatus, UpdateDatabaseRequest,
+    UpdateDatabaseRequest,
 };
 use pgward_engine::pg::{ConnInfo, ServerInfo, probe};
 use pgward_entity::databases;
@@ -38,11 +38,14 @@ pub fn to_dto(m: &databases::Model) -> Database {
         masked_connection_string: m.masked_connection.clone(),
         server_version: m.server_version.clone(),
         major_version: m.major_version.and_then(|v| u32::try_from(v).ok()),
-        health: HealthInfo {
-            status: HealthStatus::parse(&m.health_status).unwrap_or(HealthStatus::Unknown),
-            last_checked_at: m.last_checked_at,
-            last_error: m.last_error.clone(),
-        },
+        health: crate::features::health::info(
+            &m.health_status,
+            m.last_checked_at,
+            m.last_error.as_ref(),
+            m.health_latency_ms,
+            m.health_interval_secs,
+            m.health_next_at,
+        ),
         created_at: m.created_at,
         updated_at: m.updated_at,
     }
@@ -122,6 +125,10 @@ pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Data
     let mut f = Fields::default();
     f.check("name", validate::name(&req.name, 100));
     f.check(
+        "health_interval_secs",
+        crate::features::health::check_interval(req.health_interval_secs),
+    );
+    f.check(
         "description",
         validate::optional_text(req.description.as_deref(), 1000),
     );
@@ -176,6 +183,7 @@ pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Data
         last_error: Set(None),
         health_next_at: Set(None),
         health_latency_ms: Set(None),
+        health_interval_secs: Set(req.health_interval_secs.map(|s| s as i32)),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -236,6 +244,10 @@ pub async fn update(
     req: UpdateDatabaseRequest,
 ) -> Result<Database, AppError> {
     let mut f = Fields::default();
+    f.check(
+        "health_interval_secs",
+        crate::features::health::check_interval(req.health_interval_secs.flatten()),
+    );
     if let Some(n) = &req.name {
         f.check("name", validate::name(n, 100));
     }
@@ -298,6 +310,11 @@ pub async fn update(
         .into());
         am.last_checked_at = Set(server.as_ref().map(|_| now));
         am.last_error = Set(None);
+    }
+    if let Some(interval) = req.health_interval_secs {
+        am.health_interval_secs = Set(interval.map(|s| s as i32));
+        // The new interval counts from a check at the next scheduler pass.
+        am.health_next_at = Set(None);
     }
     am.updated_at = Set(now);
     let row = am

@@ -2,8 +2,8 @@ use std::time::Instant;
 
 use chrono::Utc;
 use pgward_api_types::{
-    CreateDestinationRequest, Destination, DestinationConfig, DestinationTestResult, HealthInfo,
-    HealthStatus, UpdateDestinationRequest,
+    CreateDestinationRequest, Destination, DestinationConfig, DestinationTestResult,
+    UpdateDestinationRequest,
 };
 use pgward_engine::backup::Target;
 use pgward_entity::destinations;
@@ -42,11 +42,14 @@ fn to_dto(state: &AppState, m: &destinations::Model) -> Result<Destination, AppE
         name: m.name.clone(),
         config: public_config(m)?,
         secrets_set: stored_secrets(state, m)?.names_set(),
-        health: HealthInfo {
-            status: HealthStatus::parse(&m.health_status).unwrap_or(HealthStatus::Unknown),
-            last_checked_at: m.last_checked_at,
-            last_error: m.last_error.clone(),
-        },
+        health: crate::features::health::info(
+            &m.health_status,
+            m.last_checked_at,
+            m.last_error.as_ref(),
+            m.health_latency_ms,
+            m.health_interval_secs,
+            m.health_next_at,
+        ),
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -147,6 +150,10 @@ pub async fn create(
     let mut f = Fields::default();
     f.check("name", validate::name(&req.name, 100));
     store::validate(&req.config, &state.config.local_roots(), &mut f);
+    f.check(
+        "health_interval_secs",
+        crate::features::health::check_interval(req.health_interval_secs),
+    );
     f.finish()?;
     let name = req.name.trim().to_string();
     ensure_name_free(state, &name, None).await?;
@@ -184,6 +191,7 @@ pub async fn create(
         last_error: Set(None),
         health_next_at: Set(None),
         health_latency_ms: Set(None),
+        health_interval_secs: Set(req.health_interval_secs.map(|s| s as i32)),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -201,6 +209,10 @@ pub async fn update(
 ) -> Result<Destination, AppError> {
     let row = find(state, id).await?;
     let mut f = Fields::default();
+    f.check(
+        "health_interval_secs",
+        crate::features::health::check_interval(req.health_interval_secs.flatten()),
+    );
     if let Some(n) = &req.name {
         f.check("name", validate::name(n, 100));
     }
@@ -251,6 +263,11 @@ pub async fn update(
             &serde_json::to_string(&secrets).map_err(anyhow::Error::from)?,
             &aad(id),
         )?);
+    }
+    if let Some(interval) = req.health_interval_secs {
+        am.health_interval_secs = Set(interval.map(|s| s as i32));
+        // The new interval counts from a check at the next scheduler pass.
+        am.health_next_at = Set(None);
     }
     am.updated_at = Set(now);
     let row = am

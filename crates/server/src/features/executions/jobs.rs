@@ -1,6 +1,6 @@
-//! The job queue: apalis with its PostgreSQL storage, sharing the catalog's pool. A job carries only an
-//! execution id; the execution row is the source of truth, so a job delivered twice is harmless (claiming
-//! is an atomic `queued -> running` update).
+//! The job queues: apalis with its PostgreSQL storage, sharing the catalog's pool. Backups, webhook
+//! deliveries and health checks each have a queue. A job carries only an id; the row it points at is the
+//! source of truth, so a job delivered twice is harmless (claiming is an atomic update of that row).
 
 use apalis::prelude::*;
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
@@ -24,10 +24,62 @@ pub struct DeliverWebhook {
 
 pub const DELIVERY_QUEUE: &str = "pgward::deliver_webhook";
 
+/// A scheduled health check of one database or destination (claimed by the scheduler pass).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckHealth {
+    pub resource: HealthResource,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthResource {
+    Database,
+    Destination,
+}
+
+pub const HEALTH_QUEUE: &str = "pgward::check_health";
+
 #[derive(Clone)]
 pub struct Jobs {
     storage: PostgresStorage<RunBackup>,
     deliveries: PostgresStorage<DeliverWebhook>,
+    health: PostgresStorage<CheckHealth>,
+}
+
+/// Pushes one job that runs once: retrying is the business of the row the job points at (a failed
+/// backup is reported and the next schedule runs again; deliveries back off; health checks recur).
+async fn push_once<T, K>(storage: &PostgresStorage<T>, job: T, what: &str) -> anyhow::Result<()>
+where
+    PostgresStorage<T>: TaskSink<T, K>,
+    <PostgresStorage<T> as Backend>::Error: std::fmt::Display,
+{
+    let mut s = storage.clone();
+    let task = TaskBuilder::new(job).max_attempts(1).build();
+    s.push_task(task)
+        .await
+        .map_err(|e| anyhow::anyhow!("enqueueing {what}: {e}"))?;
+    Ok(())
+}
+
+/// Runs `concurrency` workers of one queue in this process until the process ends. LISTEN/NOTIFY: a
+/// pushed job wakes a worker at once, instead of waiting for the next poll (which backs off to a minute
+/// while idle).
+macro_rules! spawn_worker {
+    ($storage:expr, $state:expr, $name:expr, $concurrency:expr, $handler:expr, $what:literal) => {{
+        let storage = $storage.clone();
+        let (state, name, concurrency) = ($state, $name, $concurrency);
+        tokio::spawn(async move {
+            let worker = WorkerBuilder::new(name.clone())
+                .backend(storage.with_pubsub())
+                .concurrency(usize::max(concurrency, 1))
+                .data(state)
+                .build($handler);
+            if let Err(e) = worker.run().await {
+                tracing::error!(worker = %name, error = %e, concat!($what, " worker stopped"));
+            }
+        });
+    }};
 }
 
 impl Jobs {
@@ -36,69 +88,72 @@ impl Jobs {
         PostgresStorage::setup(pool)
             .await
             .map_err(|e| anyhow::anyhow!("setting up the job queue: {e}"))?;
-        let storage = PostgresStorage::new(pool).with_config(QueueConfig::default().queue(QUEUE));
-        let deliveries =
-            PostgresStorage::new(pool).with_config(QueueConfig::default().queue(DELIVERY_QUEUE));
+        let config = |queue: &str| QueueConfig::default().queue(queue);
         Ok(Self {
-            storage,
-            deliveries,
+            storage: PostgresStorage::new(pool).with_config(config(QUEUE)),
+            deliveries: PostgresStorage::new(pool).with_config(config(DELIVERY_QUEUE)),
+            health: PostgresStorage::new(pool).with_config(config(HEALTH_QUEUE)),
         })
     }
 
-    pub async fn enqueue_delivery(&self, delivery_id: Uuid) -> anyhow::Result<()> {
-        let mut s = self.deliveries.clone();
-        // Retries are the delivery row's business (backoff, log), not the queue's.
-        let task = TaskBuilder::new(DeliverWebhook { delivery_id })
-            .max_attempts(1)
-            .build();
-        s.push_task(task)
-            .await
-            .map_err(|e| anyhow::anyhow!("enqueueing webhook delivery {delivery_id}: {e}"))?;
-        Ok(())
-    }
-
-    /// Runs `concurrency` webhook senders in this process until the process ends.
-    pub fn spawn_delivery_workers(&self, state: AppState, name: String, concurrency: usize) {
-        let storage = self.deliveries.clone();
-        tokio::spawn(async move {
-            let worker = WorkerBuilder::new(name.clone())
-                .backend(storage.with_pubsub())
-                .concurrency(concurrency.max(1))
-                .data(state)
-                .build(handle_delivery);
-            if let Err(e) = worker.run().await {
-                tracing::error!(worker = %name, error = %e, "webhook worker stopped");
-            }
-        });
-    }
-
     pub async fn enqueue(&self, execution_id: Uuid) -> anyhow::Result<()> {
-        let mut s = self.storage.clone();
-        // One attempt: a failed backup is reported, not silently retried; the next schedule runs again.
-        let task = TaskBuilder::new(RunBackup { execution_id })
-            .max_attempts(1)
-            .build();
-        s.push_task(task)
-            .await
-            .map_err(|e| anyhow::anyhow!("enqueueing execution {execution_id}: {e}"))?;
-        Ok(())
+        push_once(
+            &self.storage,
+            RunBackup { execution_id },
+            &format!("execution {execution_id}"),
+        )
+        .await
     }
 
-    /// Runs `concurrency` backup workers in this process until the process ends.
-    pub fn spawn_workers(&self, state: AppState, name: String, concurrency: usize) {
-        let storage = self.storage.clone();
-        tokio::spawn(async move {
-            // LISTEN/NOTIFY: a pushed job wakes a worker at once, instead of waiting for the next poll
-            // (which backs off to a minute while idle).
-            let worker = WorkerBuilder::new(name.clone())
-                .backend(storage.with_pubsub())
-                .concurrency(concurrency.max(1))
-                .data(state)
-                .build(handle);
-            if let Err(e) = worker.run().await {
-                tracing::error!(worker = %name, error = %e, "backup worker stopped");
-            }
-        });
+    pub async fn enqueue_delivery(&self, delivery_id: Uuid) -> anyhow::Result<()> {
+        push_once(
+            &self.deliveries,
+            DeliverWebhook { delivery_id },
+            &format!("webhook delivery {delivery_id}"),
+        )
+        .await
+    }
+
+    pub async fn enqueue_health_check(
+        &self,
+        resource: HealthResource,
+        id: Uuid,
+    ) -> anyhow::Result<()> {
+        push_once(
+            &self.health,
+            CheckHealth { resource, id },
+            &format!("health check of {resource:?} {id}"),
+        )
+        .await
+    }
+
+    /// Backup workers, webhook senders and health checkers of this process.
+    pub fn spawn_workers(&self, state: AppState, name: String) {
+        let cfg = state.config.clone();
+        spawn_worker!(
+            self.storage,
+            state.clone(),
+            name.clone(),
+            cfg.worker.concurrency,
+            handle,
+            "backup"
+        );
+        spawn_worker!(
+            self.deliveries,
+            state.clone(),
+            format!("{name}-webhooks"),
+            cfg.webhooks.concurrency,
+            handle_delivery,
+            "webhook"
+        );
+        spawn_worker!(
+            self.health,
+            state,
+            format!("{name}-health"),
+            cfg.worker.health_concurrency,
+            handle_health,
+            "health check"
+        );
     }
 }
 
@@ -114,5 +169,10 @@ async fn handle(
 
 async fn handle_delivery(job: DeliverWebhook, state: Data<AppState>) -> Result<(), BoxDynError> {
     crate::features::webhooks::delivery::deliver(&state, job.delivery_id).await;
+    Ok(())
+}
+
+async fn handle_health(job: CheckHealth, state: Data<AppState>) -> Result<(), BoxDynError> {
+    crate::features::health::checks::check(&state, job.resource, job.id).await;
     Ok(())
 }

@@ -1,86 +1,72 @@
 //! Scheduled health checks: every database (connect, `SELECT 1`, version) and destination (write, read,
-//! delete a probe) every `worker.health_interval_secs`. A check is claimed by moving the resource's
-//! `health_next_at` forward atomically, so with several pgward processes each check runs once. The
-//! check itself (and its healthy <-> unhealthy events) is the same as the on-demand test.
+//! delete a probe) on its own interval (`health_interval_secs`, else `worker.health_interval_secs`).
+//! The scheduler pass claims what is due by moving each resource's `health_next_at` forward in one
+//! atomic statement (so with several pgward processes each check is claimed once) and puts a job on the
+//! health queue; a worker runs the check, which (with its healthy <-> unhealthy events) is the same as
+//! the on-demand test.
 
 use chrono::{DateTime, Utc};
-use pgward_entity::{databases, destinations};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::features::executions::jobs::HealthResource;
 use crate::state::AppState;
 
-/// Starts the checks that are due at `now`; returns how many were started.
+/// Claims the checks that are due at `now` and enqueues them; returns how many.
 pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, AppError> {
-    let next =
-        now + chrono::Duration::seconds(state.config.worker.health_interval_secs.max(1) as i64);
+    let default = i64::try_from(state.config.worker.health_interval_secs.max(1)).unwrap_or(600);
     let mut started = 0;
-    let dbs: Vec<Uuid> = databases::Entity::find()
-        .select_only()
-        .column(databases::Column::Id)
-        .filter(
-            Condition::any()
-                .add(databases::Column::HealthNextAt.is_null())
-                .add(databases::Column::HealthNextAt.lte(now)),
-        )
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    for id in dbs {
-        let claimed = databases::Entity::update_many()
-            .col_expr(databases::Column::HealthNextAt, Expr::value(next))
-            .filter(databases::Column::Id.eq(id))
-            .filter(
-                Condition::any()
-                    .add(databases::Column::HealthNextAt.is_null())
-                    .add(databases::Column::HealthNextAt.lte(now)),
-            )
-            .exec(&state.db)
+    for (resource, table) in [
+        (HealthResource::Database, "databases"),
+        (HealthResource::Destination, "destinations"),
+    ] {
+        let due = state
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!(
+                    "UPDATE {table} \
+                     SET health_next_at = $1 + make_interval(secs => COALESCE(health_interval_secs, $2::int)) \
+                     WHERE health_next_at IS NULL OR health_next_at <= $1 RETURNING id"
+                ),
+                [now.into(), default.into()],
+            ))
             .await?;
-        if claimed.rows_affected == 1 {
+        for row in due {
+            let id: Uuid = row.try_get("", "id")?;
             started += 1;
-            let state = state.clone();
-            tokio::spawn(async move {
-                if let Err(e) = crate::features::databases::service::test_saved(&state, id).await {
-                    tracing::warn!(database_id = %id, error = %e, "health check failed to run");
+            match &state.jobs {
+                Some(jobs) => {
+                    if let Err(e) = jobs.enqueue_health_check(resource, id).await {
+                        tracing::warn!(?resource, %id, error = %e, "enqueueing a health check failed; it runs at the next interval");
+                    }
                 }
-            });
-        }
-    }
-    let dests: Vec<Uuid> = destinations::Entity::find()
-        .select_only()
-        .column(destinations::Column::Id)
-        .filter(
-            Condition::any()
-                .add(destinations::Column::HealthNextAt.is_null())
-                .add(destinations::Column::HealthNextAt.lte(now)),
-        )
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    for id in dests {
-        let claimed = destinations::Entity::update_many()
-            .col_expr(destinations::Column::HealthNextAt, Expr::value(next))
-            .filter(destinations::Column::Id.eq(id))
-            .filter(
-                Condition::any()
-                    .add(destinations::Column::HealthNextAt.is_null())
-                    .add(destinations::Column::HealthNextAt.lte(now)),
-            )
-            .exec(&state.db)
-            .await?;
-        if claimed.rows_affected == 1 {
-            started += 1;
-            let state = state.clone();
-            tokio::spawn(async move {
-                if let Err(e) = crate::features::destinations::service::test_saved(&state, id).await
-                {
-                    tracing::warn!(destination_id = %id, error = %e, "health check failed to run");
+                // Tools without a queue check in place.
+                None => {
+                    let state = state.clone();
+                    tokio::spawn(async move { check(&state, resource, id).await });
                 }
-            });
+            }
         }
     }
     Ok(started)
+}
+
+/// The health queue's job: one check (a resource deleted meanwhile is skipped).
+pub async fn check(state: &AppState, resource: HealthResource, id: Uuid) {
+    let outcome = match resource {
+        HealthResource::Database => crate::features::databases::service::test_saved(state, id)
+            .await
+            .map(|_| ()),
+        HealthResource::Destination => {
+            crate::features::destinations::service::test_saved(state, id)
+                .await
+                .map(|_| ())
+        }
+    };
+    match outcome {
+        Ok(()) | Err(AppError::NotFound(_)) => {}
+        Err(e) => tracing::warn!(?resource, %id, error = %e, "health check failed to run"),
+    }
 }
