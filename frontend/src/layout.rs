@@ -59,6 +59,9 @@ fn TopBar() -> impl IntoView {
                     <A href="/events" attr:data-testid="nav-events">
                         "Events"
                     </A>
+                    <A href="/webhooks" attr:data-testid="nav-webhooks">
+                        "Webhooks"
+                    </A>
                     <A href="/tokens" attr:data-testid="nav-tokens">
                         "API tokens"
                     </A>

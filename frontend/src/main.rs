@@ -12,6 +12,7 @@ mod session;
 mod tasks;
 mod tokens;
 mod ui;
+mod webhooks;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -27,6 +28,7 @@ use crate::restorations::{NewRestorationPage, RestorationsPage};
 use crate::session::Session;
 use crate::tasks::TasksPage;
 use crate::tokens::TokensPage;
+use crate::webhooks::WebhooksPage;
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -64,6 +66,10 @@ fn App() -> impl IntoView {
                     view=|| view! { <Shell><NewRestorationPage /></Shell> }
                 />
                 <Route path=path!("/events") view=|| view! { <Shell><EventsPage /></Shell> } />
+                <Route
+                    path=path!("/webhooks")
+                    view=|| view! { <Shell><WebhooksPage /></Shell> }
+                />
                 <Route path=path!("/tokens") view=|| view! { <Shell><TokensPage /></Shell> } />
             </Routes>
         </Router>

@@ -86,6 +86,8 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
     let dest_dir = tempfile::tempdir().unwrap().keep();
     let artifacts = tempfile::tempdir().unwrap().keep();
     let restore_name = format!("browser_{}", uuid::Uuid::new_v4().simple());
+    let receiver = crate::webhooks::Receiver::start(vec![]);
+    let webhook_url = receiver.url("/browser-ping");
     let out = tokio::task::spawn_blocking({
         let base = app.address.clone();
         let dest_dir = dest_dir.clone();
@@ -100,6 +102,7 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
                 .env("DEST_DIR", &dest_dir)
                 .env("TASK_NAME", "browser nightly")
                 .env("RESTORE_NAME", &restore_name)
+                .env("WEBHOOK_URL", &webhook_url)
                 .env("PGWARD_CACHE", cache_dir())
                 .env("E2E_ARTIFACTS", &artifacts)
                 .output()
@@ -118,6 +121,19 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
     assert!(
         stdout.contains("\"download backup\""),
         "the flow did not reach the download: {stdout}"
+    );
+    // The webhook the browser added exists as typed, and its test reached the receiver.
+    let hooks = admin.list_webhooks().await.unwrap().items;
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(
+        (hooks[0].name.as_str(), hooks[0].method),
+        ("browser ping", pgward_api_types::HttpMethod::Get)
+    );
+    let pings = receiver.requests();
+    assert_eq!(pings.len(), 1, "{pings:?}");
+    assert_eq!(
+        (pings[0].method.as_str(), pings[0].target.as_str()),
+        ("GET", "/browser-ping")
     );
     // What the browser did is what the API holds: one task, its run succeeded, the file is on disk.
     let tasks = admin.list_tasks().await.unwrap().items;

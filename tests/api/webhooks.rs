@@ -16,23 +16,23 @@ use crate::executions::{add_database, local_destination, task, wait_final};
 use crate::support::{fleet, pagila, spawn_app, spawn_app_with};
 
 #[derive(Debug, Clone)]
-struct Received {
-    method: String,
+pub struct Received {
+    pub method: String,
     /// Path and query.
-    target: String,
-    headers: HashMap<String, String>,
-    body: String,
-    at: Instant,
+    pub target: String,
+    pub headers: HashMap<String, String>,
+    pub body: String,
+    pub at: Instant,
 }
 
 /// A local HTTP receiver that records every request and answers with scripted statuses (then 200).
-struct Receiver {
+pub struct Receiver {
     port: u16,
     seen: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Receiver {
-    fn start(script: Vec<u16>) -> Self {
+    pub fn start(script: Vec<u16>) -> Self {
         let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
         let answers = Arc::new(Mutex::new(VecDeque::from(script)));
         let (s, a) = (seen.clone(), answers.clone());
@@ -73,11 +73,11 @@ impl Receiver {
         Self { port, seen }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn requests(&self) -> Vec<Received> {
+    pub fn requests(&self) -> Vec<Received> {
         self.seen.lock().unwrap().clone()
     }
 

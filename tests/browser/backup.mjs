@@ -38,6 +38,8 @@ const adminEmail = env('ADMIN_EMAIL');
 const adminPassword = env('ADMIN_PASSWORD');
 const dbName = env('DB_NAME');
 const destDir = env('DEST_DIR');
+const webhookUrl = env('WEBHOOK_URL');
+const webhookName = 'browser ping';
 const destName = env('DEST_NAME', `e2e-local-${stamp}`);
 const taskName = env('TASK_NAME', `e2e-nightly-${stamp}`);
 const restoreName = env('RESTORE_NAME', `e2e_restored_${stamp}`);
@@ -262,6 +264,31 @@ async function run(page, step) {
       await reach(page.locator(`[data-testid="event-row"][data-kind="${kind}"]`).first(), `waiting for ${kind}`);
     }
     return { rows: await byTestId('event-row').count() };
+  });
+
+  await step('webhook: preview, add, send test now, history', async () => {
+    await byTestId('nav-webhooks').click();
+    await page.waitForURL((u) => u.pathname === '/webhooks');
+    await reach(byTestId('webhook-form'), 'opening the webhooks page');
+    await byTestId('webhook-name').fill(webhookName);
+    await byTestId('webhook-url').fill(webhookUrl);
+    await byTestId('webhook-method').selectOption('GET');
+    await byTestId('webhook-preview').click();
+    const preview = byTestId('webhook-preview-request');
+    await reach(preview, 'rendering the preview');
+    const previewText = await preview.innerText();
+    if (!previewText.startsWith('GET ')) throw new Error(`unexpected preview: ${previewText}`);
+    await byTestId('webhook-save').click();
+    const row = byTestId('webhook-row').filter({ hasText: webhookName }).first();
+    await reach(row, 'waiting for the new webhook');
+    await row.getByTestId('webhook-test').click();
+    const note = byTestId('webhook-note');
+    await reach(note, 'sending the test');
+    const noteText = (await note.innerText()).trim();
+    if (!noteText.includes('delivered (HTTP 200)')) throw new Error(`test not delivered: ${noteText}`);
+    await reach(byTestId('delivery-attempt').first(), 'showing the delivery history');
+    await shot('webhooks.png');
+    return { note: noteText };
   });
 }
 
