@@ -27,7 +27,7 @@ pub fn Home() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     if session.logged_in_untracked() {
-        navigate("/databases", Default::default());
+        navigate("/dashboard", Default::default());
         return ().into_any();
     }
     let status = auth_status();
@@ -126,7 +126,7 @@ pub fn SetupPage() -> impl IntoView {
             match client.login(&req.email, &req.password).await {
                 Ok(pair) => {
                     session.store(&pair);
-                    navigate("/databases", Default::default());
+                    navigate("/dashboard", Default::default());
                 }
                 // The account exists now; let the user log in by hand.
                 Err(_) => navigate("/login", Default::default()),
@@ -197,7 +197,7 @@ pub fn LoginPage() -> impl IntoView {
     let busy = RwSignal::new(false);
 
     if session.logged_in_untracked() {
-        navigate("/databases", Default::default());
+        navigate("/dashboard", Default::default());
     }
     let status = auth_status();
     {
@@ -227,7 +227,7 @@ pub fn LoginPage() -> impl IntoView {
             match public_client().login(&mail, &pw).await {
                 Ok(pair) => {
                     session.store(&pair);
-                    navigate("/databases", Default::default());
+                    navigate("/dashboard", Default::default());
                 }
                 Err(e) => {
                     busy.set(false);

@@ -13,7 +13,7 @@ use crate::ui::{error_banner, format_time, poll_while};
 
 const POLL: Duration = Duration::from_secs(10);
 
-fn kind_class(k: EventKind) -> &'static str {
+pub(crate) fn kind_class(k: EventKind) -> &'static str {
     match k {
         EventKind::DatabaseUnhealthy
         | EventKind::DestinationUnhealthy
@@ -30,7 +30,7 @@ fn kind_class(k: EventKind) -> &'static str {
 }
 
 /// One line saying what the event is about, from its data.
-fn summary(e: &Event) -> String {
+pub(crate) fn summary(e: &Event) -> String {
     let d = &e.data;
     let name = |path: [&str; 2]| d[path[0]][path[1]].as_str().map(str::to_string);
     let what = name(["task", "name"])

@@ -39,7 +39,7 @@ fn trigger_label(t: ExecutionTrigger) -> &'static str {
     }
 }
 
-fn status_class(s: ExecutionStatus) -> &'static str {
+pub(crate) fn status_class(s: ExecutionStatus) -> &'static str {
     match s {
         ExecutionStatus::Queued => "badge badge-info",
         ExecutionStatus::Running => "badge badge-run",

@@ -36,11 +36,14 @@ fn TopBar() -> impl IntoView {
     view! {
         <header class="topbar">
             <div class="topbar-inner">
-                <a class="brand" href="/databases">
+                <a class="brand" href="/dashboard">
                     <span class="brand-mark">"pg"</span>
                     <span class="brand-name">"pgward"</span>
                 </a>
                 <nav class="nav">
+                    <A href="/dashboard" attr:data-testid="nav-dashboard">
+                        "Dashboard"
+                    </A>
                     <A href="/databases" attr:data-testid="nav-databases">
                         "Databases"
                     </A>

@@ -2,6 +2,7 @@
 //! `pgward-api-client`, with the DTOs of `pgward-api-types`.
 
 mod auth_pages;
+mod dashboard;
 mod databases;
 mod destinations;
 mod events;
@@ -19,6 +20,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::auth_pages::{Home, LoginPage, SetupPage};
+use crate::dashboard::DashboardPage;
 use crate::databases::DatabasesPage;
 use crate::destinations::DestinationsPage;
 use crate::events::EventsPage;
@@ -44,6 +46,10 @@ fn App() -> impl IntoView {
                 <Route path=path!("/") view=Home />
                 <Route path=path!("/setup") view=SetupPage />
                 <Route path=path!("/login") view=LoginPage />
+                <Route
+                    path=path!("/dashboard")
+                    view=|| view! { <Shell><DashboardPage /></Shell> }
+                />
                 <Route
                     path=path!("/databases")
                     view=|| view! { <Shell><DatabasesPage /></Shell> }

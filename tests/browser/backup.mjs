@@ -77,7 +77,7 @@ async function run(page, step) {
     await byTestId('login-email').fill(adminEmail);
     await byTestId('login-password').fill(adminPassword);
     await byTestId('login-submit').click();
-    await page.waitForURL((u) => u.pathname === '/databases').catch(async (e) => {
+    await page.waitForURL((u) => u.pathname === '/dashboard').catch(async (e) => {
       if (await errorBanner.isVisible()) throw new Error(`login failed: ${await errorBanner.innerText()}`);
       throw e;
     });
@@ -289,6 +289,18 @@ async function run(page, step) {
     await reach(byTestId('delivery-attempt').first(), 'showing the delivery history');
     await shot('webhooks.png');
     return { note: noteText };
+  });
+
+  await step('dashboard shows health, the task and the latest events', async () => {
+    await byTestId('nav-dashboard').click();
+    await page.waitForURL((u) => u.pathname === '/dashboard');
+    const databases = byTestId('dashboard-databases').getByTestId('healthy-count');
+    await reach(databases.filter({ hasText: /^[1-9]\d* healthy$/ }), 'waiting for the health counts');
+    const task = byTestId('dashboard-task').filter({ hasText: taskName }).first();
+    await reach(task.locator('[data-testid="dashboard-task-status"][data-status="success"]'), 'waiting for the task status');
+    await reach(byTestId('dashboard-event').first(), 'waiting for the latest events');
+    await shot('dashboard.png');
+    return { databases: (await databases.innerText()).trim() };
   });
 }
 

@@ -53,7 +53,7 @@ async function run(page, step) {
     await byTestId('setup-password').fill(ADMIN_PASSWORD);
     await byTestId('setup-submit').click();
     // Setup logs in by itself; it falls back to /login if that second step fails.
-    await page.waitForURL((u) => u.pathname === '/databases' || u.pathname === '/login')
+    await page.waitForURL((u) => u.pathname === '/dashboard' || u.pathname === '/login')
       .catch(async (e) => {
         if (await errorBanner.isVisible()) throw new Error(`setup failed: ${await errorBanner.innerText()}`);
         throw e;
@@ -62,7 +62,7 @@ async function run(page, step) {
   });
 
   // Log out and back in through the login page, so the login form itself is exercised.
-  if (new URL(page.url()).pathname === '/databases') {
+  if (new URL(page.url()).pathname === '/dashboard') {
     await step('logout', async () => {
       await byTestId('logout').click();
       await page.waitForURL((u) => u.pathname === '/login');
@@ -73,7 +73,8 @@ async function run(page, step) {
     await byTestId('login-email').fill(ADMIN_EMAIL);
     await byTestId('login-password').fill(ADMIN_PASSWORD);
     await byTestId('login-submit').click();
-    await page.waitForURL((u) => u.pathname === '/databases');
+    await page.waitForURL((u) => u.pathname === '/dashboard');
+    await reach(byTestId('dashboard-health'), 'loading the dashboard');
   });
 
   await step('open Databases', async () => {

@@ -1,0 +1,320 @@
+//! `/dashboard`: the first page after login. Health of databases and destinations (with what is wrong),
+//! each task's latest run, webhooks whose last delivery failed, and the latest events. Refreshes itself.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use pgward_api_types::{
+    DeliveryStatus, EventListQuery, ExecutionListQuery, HealthCounts, HealthStatus,
+};
+
+use crate::events::{kind_class, summary};
+use crate::executions::status_class;
+use crate::session::use_session;
+use crate::ui::{format_bytes, format_local, format_time, poll_while};
+
+const POLL: Duration = Duration::from_secs(15);
+
+fn counts(label: &'static str, testid: &'static str, c: HealthCounts) -> impl IntoView {
+    let unhealthy = if c.unhealthy > 0 {
+        "badge badge-bad"
+    } else {
+        "badge"
+    };
+    view! {
+        <div class="stat" data-testid=testid>
+            <div class="stat-label">{label}</div>
+            <div>
+                <span class="badge badge-ok" data-testid="healthy-count">
+                    {format!("{} healthy", c.healthy)}
+                </span>
+                " "
+                <span class=unhealthy>
+                    {format!("{} unhealthy", c.unhealthy)}
+                </span>
+                " "
+                <span class="badge">{format!("{} unchecked", c.unknown)}</span>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let session = use_session();
+    let reload = RwSignal::new(0u32);
+    let in_flight = StoredValue::new(false);
+    let health = LocalResource::new(move || {
+        reload.track();
+        session.call(|c| async move { c.health_summary().await })
+    });
+    // Unhealthy resources by name, with their last error.
+    let problems = LocalResource::new(move || {
+        reload.track();
+        session.call(|c| async move {
+            let dbs = c.list_databases(&Default::default()).await?.items;
+            let dests = c.list_destinations().await?.items;
+            let mut out: Vec<(String, String, Option<String>)> = dbs
+                .into_iter()
+                .filter(|d| d.health.status == HealthStatus::Unhealthy)
+                .map(|d| ("database".to_string(), d.name, d.health.last_error))
+                .collect();
+            out.extend(
+                dests
+                    .into_iter()
+                    .filter(|d| d.health.status == HealthStatus::Unhealthy)
+                    .map(|d| ("destination".to_string(), d.name, d.health.last_error)),
+            );
+            Ok(out)
+        })
+    });
+    let tasks = LocalResource::new(move || {
+        reload.track();
+        async move {
+            in_flight.set_value(true);
+            let r = session
+                .call(|c| async move {
+                    let tasks = c.list_tasks().await?.items;
+                    let runs = c
+                        .list_executions(&ExecutionListQuery {
+                            limit: Some(200),
+                            ..Default::default()
+                        })
+                        .await?
+                        .items;
+                    // Newest first: the first run seen per task is its latest.
+                    let mut latest = HashMap::new();
+                    for r in runs {
+                        if let Some(t) = r.task_id {
+                            latest.entry(t).or_insert(r);
+                        }
+                    }
+                    Ok(tasks
+                        .into_iter()
+                        .map(|t| {
+                            let last = latest.remove(&t.id);
+                            (t, last)
+                        })
+                        .collect::<Vec<_>>())
+                })
+                .await;
+            in_flight.set_value(false);
+            r
+        }
+    });
+    let events = LocalResource::new(move || {
+        reload.track();
+        session.call(|c| async move {
+            c.list_events(&EventListQuery {
+                limit: Some(8),
+                ..Default::default()
+            })
+            .await
+            .map(|p| p.items)
+        })
+    });
+    let failing_hooks = LocalResource::new(move || {
+        reload.track();
+        session.call(|c| async move {
+            Ok(c.list_webhooks()
+                .await?
+                .items
+                .into_iter()
+                .filter(|w| w.last_delivery_status == Some(DeliveryStatus::Failed))
+                .collect::<Vec<_>>())
+        })
+    });
+    let always = Memo::new(|_| true);
+    poll_while(always, in_flight, reload, POLL);
+
+    view! {
+        <div class="page-header">
+            <div>
+                <h1>"Dashboard"</h1>
+                <p class="muted">"Is everything backed up, and is anything wrong?"</p>
+            </div>
+        </div>
+        <section class="card" data-testid="dashboard-health">
+            <h2>"Health"</h2>
+            {move || {
+                health
+                    .get()
+                    .map(|r| match r {
+                        Ok(h) => {
+                            view! {
+                                <div class="stats">
+                                    {counts("Databases", "dashboard-databases", h.databases)}
+                                    {counts("Destinations", "dashboard-destinations", h.destinations)}
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <p class="field-error">{e}</p> }.into_any(),
+                    })
+            }}
+            {move || {
+                problems
+                    .get()
+                    .and_then(Result::ok)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        view! {
+                            <ul class="problems" data-testid="dashboard-problems">
+                                {p
+                                    .into_iter()
+                                    .map(|(what, name, error)| {
+                                        view! {
+                                            <li>
+                                                <span class="badge badge-bad">{what}</span>
+                                                " "
+                                                <strong>{name}</strong>
+                                                " "
+                                                <span class="muted">{error.unwrap_or_default()}</span>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })
+            }}
+        </section>
+        <section class="card" data-testid="dashboard-tasks">
+            <h2>"Backup tasks"</h2>
+            {move || match tasks.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="field-error">{e}</p> }.into_any(),
+                Some(Ok(rows)) if rows.is_empty() => {
+                    view! {
+                        <p class="empty">
+                            "No backup tasks yet. " <a href="/tasks">"Create one"</a> "."
+                        </p>
+                    }
+                        .into_any()
+                }
+                Some(Ok(rows)) => {
+                    view! {
+                        <table class="table">
+                            <thead>
+                                <tr>
+                                    <th>"Task"</th>
+                                    <th>"Latest run"</th>
+                                    <th>"Status"</th>
+                                    <th>"Size"</th>
+                                    <th>"Next run"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {rows
+                                    .into_iter()
+                                    .map(|(t, last)| {
+                                        let status = last.as_ref().map(|e| e.status);
+                                        view! {
+                                            <tr data-testid="dashboard-task" data-name=t.spec.name.clone()>
+                                                <td>{t.spec.name.clone()}</td>
+                                                <td>
+                                                    {last
+                                                        .as_ref()
+                                                        .map(|e| format_local(&e.scheduled_for))
+                                                        .unwrap_or_else(|| "never".into())}
+                                                </td>
+                                                <td>
+                                                    {status
+                                                        .map(|s| {
+                                                            view! {
+                                                                <span
+                                                                    class=status_class(s)
+                                                                    data-testid="dashboard-task-status"
+                                                                    data-status=s.as_str()
+                                                                >
+                                                                    {s.as_str()}
+                                                                </span>
+                                                            }
+                                                        })}
+                                                </td>
+                                                <td>
+                                                    {last
+                                                        .as_ref()
+                                                        .and_then(|e| e.size)
+                                                        .map(format_bytes)
+                                                        .unwrap_or_else(|| "—".into())}
+                                                </td>
+                                                <td>
+                                                    {t
+                                                        .next_run_at
+                                                        .map(|n| format_local(&n))
+                                                        .unwrap_or_else(|| "paused".into())}
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+        {move || {
+            failing_hooks
+                .get()
+                .and_then(Result::ok)
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    view! {
+                        <section class="card" data-testid="dashboard-webhooks">
+                            <h2>"Webhooks whose last delivery failed"</h2>
+                            <ul class="problems">
+                                {w
+                                    .into_iter()
+                                    .map(|w| {
+                                        view! {
+                                            <li>
+                                                <a href="/webhooks">{w.name}</a>
+                                                " "
+                                                <span class="muted">
+                                                    {format_time(w.last_delivery_at.as_ref())}
+                                                </span>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        </section>
+                    }
+                })
+        }}
+        <section class="card" data-testid="dashboard-events">
+            <div class="page-header">
+                <h2>"Latest events"</h2>
+                <a href="/events">"All events"</a>
+            </div>
+            {move || match events.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="field-error">{e}</p> }.into_any(),
+                Some(Ok(items)) if items.is_empty() => {
+                    view! { <p class="empty">"Nothing has happened yet."</p> }.into_any()
+                }
+                Some(Ok(items)) => {
+                    items
+                        .into_iter()
+                        .map(|e| {
+                            view! {
+                                <div class="event-line" data-testid="dashboard-event" data-kind=e.kind.as_str()>
+                                    <span class=kind_class(e.kind)>{e.kind.as_str()}</span>
+                                    " "
+                                    <span>{summary(&e)}</span>
+                                    " "
+                                    <span class="muted small">{format_time(Some(&e.created_at))}</span>
+                                </div>
+                            }
+                        })
+                        .collect_view()
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
