@@ -851,7 +851,7 @@ fn WebhookForm(
                                     ></textarea>
                                     {field_error(errors, "body_template")}
                                     <small class="muted">
-                                        "minijinja syntax. Variables: event, title, status, task.name, database.name, destination.name, execution_id, restoration_id, size, size_human, duration_ms, duration_human, error, stderr_tail, occurred_at, started_at, finished_at (task's time zone; *_text forms too), timezone, links.execution, links.app, execution, restoration, data. Use | tojson inside JSON."
+                                        "minijinja syntax. Variables: event, title, status, task.name, database.name, destination.name, execution_id, restoration_id, size, size_human, duration_ms, duration_human, error, stderr_tail, occurred_at, started_at, finished_at (task's time zone; *_text forms too), timezone, links.execution, links.execution_api, links.app, execution, restoration, data. Use | tojson inside JSON."
                                     </small>
                                 </label>
                             }

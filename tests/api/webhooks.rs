@@ -246,7 +246,7 @@ async fn templates_render_signatures_verify_and_a_failing_receiver_gets_retried_
                 "{\"task\": {{ task.name | tojson }}, \"size\": {{ size | tojson }}, \
                  \"status\": \"{{ status }}\", \"execution\": \"{{ execution_id }}\", \
                  \"tz\": \"{{ timezone }}\", \"finished\": \"{{ finished_at }}\", \
-                 \"link\": \"{{ links.execution }}\"}"
+                 \"link\": \"{{ links.execution_api }}\"}"
                     .into(),
             ),
             secret: Some(secret.into()),

@@ -34,8 +34,8 @@ async fn list(
 /// `destination`, `execution` and `restoration` (as the API returns them), `execution_id`,
 /// `restoration_id`, `size`, `size_human`, `duration_ms`, `duration_secs`, `duration_human`, `error`,
 /// `stderr_tail`, `occurred_at`, `started_at`, `finished_at` (RFC 3339 in the task's time zone) and
-/// their `*_text` forms, `links` (`app`, `event`, `execution`, `restoration`, `task`), `data` (the
-/// event's raw data).
+/// their `*_text` forms, `links` (`app`, `event`, `execution`, `execution_api`, `restoration`,
+/// `restoration_api`, `task`), `data` (the event's raw data).
 #[utoipa::path(
     operation_id = "create_webhook",
     tag = "webhooks",

@@ -222,12 +222,19 @@ pub fn context(event: &Event, tz: Option<Tz>, public_url: &str) -> Value {
         times.insert(format!("{name}_text"), text);
     }
     let base = public_url.trim_end_matches('/');
+    // Web UI pages that show the thing (the executions page filtered to the task's runs), and the
+    // API resources themselves.
     let links = json!({
         "app": format!("{base}/"),
         "event": format!("{base}/events"),
-        "execution": event.execution_id.map(|id| format!("{base}/executions?id={id}")),
-        "restoration": event.restoration_id.map(|id| format!("{base}/restorations?id={id}")),
-        "task": event.task_id.map(|id| format!("{base}/tasks?id={id}")),
+        "execution": event.execution_id.map(|_| match event.task_id {
+            Some(t) => format!("{base}/executions?task_id={t}"),
+            None => format!("{base}/executions"),
+        }),
+        "execution_api": event.execution_id.map(|id| format!("{base}/api/v1/executions/{id}")),
+        "restoration": event.restoration_id.map(|_| format!("{base}/restorations")),
+        "restoration_api": event.restoration_id.map(|id| format!("{base}/api/v1/restorations/{id}")),
+        "task": event.task_id.map(|_| format!("{base}/tasks")),
     });
     let mut ctx = json!({
         "event": event.kind.as_str(),
@@ -580,6 +587,27 @@ mod tests {
         );
         assert!(out.body.len() <= HEALTHCHECKS_BODY_LIMIT);
         assert!(out.body.ends_with("THE END"));
+    }
+
+    #[test]
+    fn the_readme_template_renders_json() {
+        let event = sample_event(EventKind::ExecutionFailed);
+        let ctx = context(&event, None, "https://pgward.example.com/");
+        let out = render(
+            "{\"text\": {{ (title ~ \": \" ~ (task.name or database.name)) | tojson }}, \"error\": {{ error | tojson }}, \"link\": {{ links.execution | tojson }}}",
+            &ctx,
+        )
+        .unwrap();
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["text"], "Backup failed: sample task");
+        assert_eq!(v["error"], "pg_dump exited with status 1");
+        assert_eq!(
+            v["link"],
+            format!(
+                "https://pgward.example.com/executions?task_id={}",
+                event.task_id.unwrap()
+            )
+        );
     }
 
     #[test]
