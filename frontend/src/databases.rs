@@ -249,6 +249,7 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
     let conn = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let skip_test = RwSignal::new(false);
+    let interval = RwSignal::new(String::new());
     let testing = RwSignal::new(false);
     let saving = RwSignal::new(false);
     let test_result = RwSignal::new(None::<Result<ConnectionTestResult, String>>);
@@ -296,7 +297,7 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
             connection_string: conn.get_untracked().trim().to_string(),
             description: (!desc.is_empty()).then_some(desc),
             skip_connection_test: skip_test.get_untracked(),
-            health_interval_secs: None,
+            health_interval_secs: crate::ui::parse_interval(interval),
         };
         saving.set(true);
         error.set(None);
@@ -314,6 +315,7 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
                     conn.set(String::new());
                     description.set(String::new());
                     skip_test.set(false);
+                    interval.set(String::new());
                     test_result.set(None);
                     on_saved();
                 }
@@ -362,6 +364,7 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
                         "Stored encrypted; pgward never shows it again, only host, port, database and user."
                     </small>
                 </label>
+                {crate::ui::health_interval_select(interval, "db-add-interval")}
                 <div class="span-2">
                     {move || test_result.get().map(test_result_view)}
                     {error_banner(move || error.get())}

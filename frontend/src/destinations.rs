@@ -313,6 +313,7 @@ struct DestForm {
     access_key: RwSignal<String>,
     use_emulator: RwSignal<bool>,
     skip_test: RwSignal<bool>,
+    interval: RwSignal<String>,
 }
 
 fn opt(s: RwSignal<String>) -> Option<String> {
@@ -344,6 +345,7 @@ impl DestForm {
             access_key: RwSignal::new(String::new()),
             use_emulator: RwSignal::new(false),
             skip_test: RwSignal::new(false),
+            interval: RwSignal::new(String::new()),
         }
     }
 
@@ -361,6 +363,7 @@ impl DestForm {
             self.account,
             self.container,
             self.access_key,
+            self.interval,
         ] {
             s.set(String::new());
         }
@@ -641,7 +644,7 @@ fn AddDestination(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl In
             name: form.name.get_untracked().trim().to_string(),
             config: config.get_untracked(),
             skip_test: form.skip_test.get_untracked(),
-            health_interval_secs: None,
+            health_interval_secs: crate::ui::parse_interval(form.interval),
         };
         saving.set(true);
         failure.set(None);
@@ -694,6 +697,7 @@ fn AddDestination(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl In
                     </select>
                 </label>
                 {kind_fields(form, errors)}
+                {crate::ui::health_interval_select(form.interval, "dest-add-interval")}
                 <p class="span-2 muted small">
                     "Secrets are stored encrypted and never shown again. Saving tests the destination by writing, reading back and deleting a probe object."
                 </p>

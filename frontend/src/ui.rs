@@ -203,3 +203,33 @@ pub fn poll_while(
         on_cleanup(move || handle.clear());
     }
 }
+
+/// How often a database or destination is health-checked: the server's default or a choice (seconds
+/// in the value; empty = default).
+pub fn health_interval_select(value: RwSignal<String>, testid: &'static str) -> impl IntoView {
+    const CHOICES: [(&str, &str); 7] = [
+        ("", "Server default"),
+        ("60", "Every minute"),
+        ("300", "Every 5 minutes"),
+        ("900", "Every 15 minutes"),
+        ("3600", "Every hour"),
+        ("21600", "Every 6 hours"),
+        ("86400", "Every day"),
+    ];
+    view! {
+        <label class="field">
+            <span>"Health check"</span>
+            <select data-testid=testid bind:value=value>
+                {CHOICES
+                    .into_iter()
+                    .map(|(v, label)| view! { <option value=v>{label}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// The chosen interval in seconds (`None`: the server's default).
+pub fn parse_interval(value: RwSignal<String>) -> Option<u32> {
+    value.get_untracked().parse().ok()
+}

@@ -61,6 +61,7 @@ async fn a_new_operator_sets_up_logs_in_and_adds_a_database_in_the_browser() {
         vec![name]
     );
     assert_eq!(dbs[0].major_version, Some(16));
+    assert_eq!(dbs[0].health.interval_secs, Some(3600));
 }
 
 #[tokio::test]

@@ -148,9 +148,14 @@ async fn backed_up(admin: &Client, major: u32, name: &str) -> (Uuid, Uuid, std::
 
 #[tokio::test]
 async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_the_stderr_tail() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|c| {
+        c.worker.scheduler_interval_secs = 1;
+        c.webhooks.retry_base_secs = 1;
+    })
+    .await;
     let admin = app.admin().await;
-    let hc = Receiver::start(vec![]);
+    // The first /start is refused: the outcome must still reach Healthchecks after /start, never before.
+    let hc = Receiver::start(vec![500]);
     let (database, good, _d) = backed_up(&admin, 16, "hc good").await;
     // A run that fails in pg_dump itself: a table pattern that matches nothing.
     let (dest, _dir) = local_destination(&admin, "hc bad disk").await;
@@ -182,43 +187,49 @@ async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_t
 
     let ok = wait_final(&admin, admin.run_task(good).await.unwrap().id).await;
     assert_eq!(ok.status, ExecutionStatus::Success, "{ok:?}");
-    let seen = hc.wait_for(2).await;
+    let seen = hc.wait_for(3).await;
+    let start = format!("/ping/{check}/start?rid={}", ok.id);
+    let targets: Vec<&str> = seen.iter().map(|r| r.target.as_str()).collect();
     assert_eq!(
-        seen[0].target,
-        format!("/ping/{check}/start?rid={}", ok.id),
+        targets,
+        vec![
+            start.as_str(),
+            start.as_str(),
+            format!("/ping/{check}?rid={}", ok.id).as_str()
+        ],
         "{seen:#?}"
     );
-    assert_eq!(seen[1].target, format!("/ping/{check}?rid={}", ok.id));
     assert!(seen.iter().all(|r| r.method == "POST"));
     // The same run id on both: Healthchecks measures the run from /start to the outcome.
-    assert!(seen[1].at >= seen[0].at);
-    assert!(seen[1].body.contains("hc good"), "{}", seen[1].body);
+    assert!(seen[2].at >= seen[1].at);
+    assert!(seen[2].body.contains("hc good"), "{}", seen[2].body);
 
     let failed = wait_final(&admin, admin.run_task(bad).await.unwrap().id).await;
     assert_eq!(failed.status, ExecutionStatus::Failed, "{failed:?}");
-    let seen = hc.wait_for(4).await;
+    let seen = hc.wait_for(5).await;
     assert_eq!(
-        seen[2].target,
+        seen[3].target,
         format!("/ping/{check}/start?rid={}", failed.id)
     );
     assert_eq!(
-        seen[3].target,
+        seen[4].target,
         format!("/ping/{check}/fail?rid={}", failed.id)
     );
     let stderr = failed.stderr_tail.clone().unwrap();
     assert!(stderr.contains("no matching tables"), "{stderr}");
-    assert_eq!(seen[3].body, stderr);
+    assert_eq!(seen[4].body, stderr);
 
-    // The log holds all four, each delivered at the first attempt, with the secret part of the URL masked.
+    // The log holds all four deliveries, with the secret part of the URL masked.
     let log = admin
         .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
         .await
         .unwrap();
     assert_eq!(log.items.len(), 4, "{log:#?}");
+    let attempts: Vec<usize> = log.items.iter().rev().map(|d| d.attempts.len()).collect();
+    assert_eq!(attempts, vec![2, 1, 1, 1], "{log:#?}");
     for d in &log.items {
         assert_eq!(d.status, DeliveryStatus::Success, "{d:#?}");
-        assert_eq!(d.attempts.len(), 1);
-        assert_eq!(d.attempts[0].response_status, Some(200));
+        assert_eq!(d.attempts.last().unwrap().response_status, Some(200));
         assert!(
             !d.attempts[0].request.url.contains(&check.to_string()),
             "{}",

@@ -319,3 +319,56 @@ async fn three_worker_processes_run_twenty_due_tasks_exactly_once() {
         assert!(dir.join(k).is_file() && dir.join(format!("{k}.manifest.json")).is_file());
     }
 }
+
+#[tokio::test]
+async fn finished_queue_jobs_are_pruned_once_old_enough() {
+    let app = crate::support::spawn_app().await;
+    let admin = app.admin().await;
+    let server = fleet().get(16);
+    crate::executions::add_database(&admin, server, "postgres").await;
+    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    // A health check goes through the queue and finishes there.
+    pgward_server::features::health::checks::run_due(&state, chrono::Utc::now())
+        .await
+        .unwrap();
+    let mut catalog =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
+            .await
+            .unwrap();
+    let finished = "SELECT count(*) FROM apalis.jobs WHERE job_type = 'pgward::check_health' \
+                    AND done_at IS NOT NULL";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n: i64 = sqlx::query_scalar(finished)
+            .fetch_one(&mut catalog)
+            .await
+            .unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no health-check job finished");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    use pgward_server::features::executions::jobs::prune_finished;
+    let now = chrono::Utc::now();
+    // Recent jobs stay; once older than the cut-off they go.
+    assert_eq!(
+        prune_finished(&state.db, now - chrono::Duration::days(2))
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(
+        prune_finished(&state.db, now + chrono::Duration::seconds(1))
+            .await
+            .unwrap()
+            > 0
+    );
+    let left: i64 = sqlx::query_scalar(finished)
+        .fetch_one(&mut catalog)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}

@@ -99,6 +99,7 @@ async function run(page, step) {
   });
 
   await step('save database', async () => {
+    await byTestId('db-add-interval').selectOption('3600');
     await byTestId('db-add-submit').click();
     const row = byTestId('db-row').filter({ has: byTestId('db-name').getByText(dbName, { exact: true }) });
     await reach(row, 'saving the database');

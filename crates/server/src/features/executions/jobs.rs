@@ -157,6 +157,29 @@ impl Jobs {
     }
 }
 
+/// Finished queue jobs (apalis keeps them, with their results) older than `before` are removed: the
+/// rows they pointed at hold the history; the queue table would otherwise grow with every health check
+/// and delivery.
+pub async fn prune_finished(
+    db: &sea_orm::DatabaseConnection,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let res = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "DELETE FROM apalis.jobs WHERE done_at < $1 AND job_type IN ($2, $3, $4)",
+            [
+                before.into(),
+                QUEUE.into(),
+                DELIVERY_QUEUE.into(),
+                HEALTH_QUEUE.into(),
+            ],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
 async fn handle(
     job: RunBackup,
     state: Data<AppState>,

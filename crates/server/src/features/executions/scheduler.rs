@@ -198,6 +198,12 @@ pub fn spawn(state: AppState, every: Duration) {
             {
                 tracing::error!(error = %e, "periodic retention failed");
             }
+            if passes % 20 == 1
+                && let Err(e) =
+                    super::jobs::prune_finished(&state.db, now - chrono::Duration::days(2)).await
+            {
+                tracing::error!(error = %e, "pruning finished queue jobs failed");
+            }
             if let Err(e) = tick(&state, now).await {
                 tracing::error!(error = %e, "scheduler tick failed");
             }

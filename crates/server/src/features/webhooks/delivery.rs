@@ -93,8 +93,37 @@ struct Outcome {
     retryable: bool,
 }
 
+/// Holds a delivery back while an earlier delivery of the same webhook about the same run is still
+/// pending, so a receiver hears a run's events in order (Healthchecks must get `/start` before the
+/// outcome, or a late `/start` would open a run that never ends). The scheduler pass picks it up again.
+async fn defer_behind_earlier(state: &AppState, id: Uuid) -> Result<bool, sea_orm::DbErr> {
+    let res = state
+        .db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE webhook_deliveries d SET status = 'retrying', next_attempt_at = $2 \
+             WHERE d.id = $1 AND d.status = 'queued' \
+               AND COALESCE(d.event->>'execution_id', d.event->>'restoration_id') IS NOT NULL \
+               AND EXISTS (SELECT 1 FROM webhook_deliveries o \
+                 WHERE o.webhook_id = d.webhook_id AND o.id < d.id \
+                   AND o.status IN ('queued', 'sending', 'retrying') \
+                   AND COALESCE(o.event->>'execution_id', o.event->>'restoration_id') \
+                     = COALESCE(d.event->>'execution_id', d.event->>'restoration_id'))",
+            [id.into(), Utc::now().into()],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
 /// The queue job: one attempt of delivery `id`.
 pub async fn deliver(state: &AppState, id: Uuid) {
+    match defer_behind_earlier(state, id).await {
+        Ok(true) => return,
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(delivery_id = %id, error = %e, "checking the order of deliveries failed")
+        }
+    }
     let claimed = state
         .db
         .query_one_raw(Statement::from_sql_and_values(
