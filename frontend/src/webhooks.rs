@@ -16,7 +16,7 @@ use pgward_api_types::{
 };
 use uuid::Uuid;
 
-use crate::session::{Failure, use_session};
+use crate::session::{Failure, Session, use_session};
 use crate::ui::{
     FieldErrors, confirm, error_banner, failure_banner, field_error, format_time, text_field,
 };
@@ -431,13 +431,43 @@ fn History(id: Uuid, name: String, reload: RwSignal<u32>) -> impl IntoView {
                 Some(Ok(items)) if items.is_empty() => {
                     view! { <p class="empty">"Nothing sent yet."</p> }.into_any()
                 }
-                Some(Ok(items)) => items.into_iter().map(delivery).collect_view().into_any(),
+                Some(Ok(items)) => {
+                    items
+                        .into_iter()
+                        .map(|d| delivery(d, session, reload))
+                        .collect_view()
+                        .into_any()
+                }
             }}
         </section>
     }
 }
 
-fn delivery(d: WebhookDelivery) -> impl IntoView {
+fn delivery(d: WebhookDelivery, session: Session, reload: RwSignal<u32>) -> impl IntoView {
+    let (webhook, id) = (d.webhook_id, d.id);
+    let again_error = RwSignal::new(None::<String>);
+    let send_again = (d.status == DeliveryStatus::Failed).then(|| {
+        view! {
+            <button
+                type="button"
+                class="btn btn-small"
+                data-testid="delivery-redeliver"
+                on:click=move |_| {
+                    spawn_local(async move {
+                        match session
+                            .call(|c| async move { c.redeliver_webhook_delivery(webhook, id).await })
+                            .await
+                        {
+                            Ok(_) => reload.update(|n| *n = n.wrapping_add(1)),
+                            Err(e) => again_error.set(Some(e)),
+                        }
+                    });
+                }
+            >
+                "Send again"
+            </button>
+        }
+    });
     let attempts = d
         .attempts
         .into_iter()
@@ -495,6 +525,9 @@ fn delivery(d: WebhookDelivery) -> impl IntoView {
                 {d
                     .next_attempt_at
                     .map(|t| format!(" · next attempt {}", format_time(Some(&t))))}
+                " "
+                {send_again}
+                {move || again_error.get().map(|e| view! { <span class="field-error">{e}</span> })}
             </div>
             {attempts}
         </div>

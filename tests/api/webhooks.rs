@@ -386,6 +386,53 @@ async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_c
     };
     assert_eq!(sample("pgward_webhook_delivery_failures"), Some(1.0));
     assert_eq!(sample("pgward_webhook_failed_attempts"), Some(2.0));
+
+    // The receiver moved; once the webhook points there, the failed delivery can be sent again.
+    let receiver = Receiver::start(vec![]);
+    admin
+        .update_webhook(
+            hook.id,
+            &UpdateWebhookRequest {
+                url: Some(receiver.url("/moved")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let again = admin
+        .redeliver_webhook_delivery(hook.id, d.id)
+        .await
+        .unwrap();
+    assert_ne!(again.id, d.id);
+    let seen = receiver.wait_for(1).await;
+    assert_eq!(seen[0].headers["x-pgward-delivery"], again.id.to_string());
+    let event: Event = serde_json::from_str(&seen[0].body).unwrap();
+    assert_eq!(event.execution_id, Some(done.id));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let log = admin
+            .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
+            .await
+            .unwrap();
+        let states: Vec<_> = log.items.iter().map(|x| (x.id, x.status)).collect();
+        if states.contains(&(again.id, DeliveryStatus::Success)) {
+            assert!(
+                states.contains(&(d.id, DeliveryStatus::Failed)),
+                "{states:?}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{states:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let missing = admin
+        .redeliver_webhook_delivery(hook.id, Uuid::new_v4())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(missing, ClientError::Api { status: 404, .. }),
+        "{missing:?}"
+    );
 }
 
 #[tokio::test]

@@ -490,6 +490,21 @@ impl Client {
         .await
     }
 
+    /// Sends a delivery's event again as a new, queued delivery.
+    pub async fn redeliver_webhook_delivery(
+        &self,
+        webhook: Uuid,
+        delivery: Uuid,
+    ) -> Result<WebhookDelivery> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver"),
+            None,
+            &[],
+        )
+        .await
+    }
+
     pub async fn health_summary(&self) -> Result<HealthSummary> {
         self.get("/api/v1/health/summary", &[]).await
     }

@@ -52,29 +52,58 @@ pub async fn dispatch(state: &AppState, event: &Event, refs: &Refs) {
         }
     };
     for w in subscribers {
-        let now = Utc::now();
-        let row = webhook_deliveries::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            webhook_id: Set(w.id),
-            event_id: Set(Some(event.id)),
-            event_kind: Set(event.kind.as_str().into()),
-            event: Set(serde_json::to_value(event).unwrap_or_default()),
-            test: Set(false),
-            status: Set(DeliveryStatus::Queued.as_str().into()),
-            attempts: Set(0),
-            next_attempt_at: Set(Some(now)),
-            queued_at: Set(Some(now)),
-            claimed_at: Set(None),
-            created_at: Set(now),
-            finished_at: Set(None),
-        };
-        match row.insert(&state.db).await {
-            Ok(d) => enqueue(state, d.id).await,
-            Err(e) => {
-                tracing::error!(webhook_id = %w.id, error = %e, "recording a webhook delivery failed")
-            }
+        if let Err(e) = queue(state, w.id, event, Some(event.id)).await {
+            tracing::error!(webhook_id = %w.id, error = %e, "recording a webhook delivery failed");
         }
     }
+}
+
+/// Writes a queued delivery of `event` to `webhook` and puts its job on the queue.
+async fn queue(
+    state: &AppState,
+    webhook: Uuid,
+    event: &Event,
+    event_id: Option<Uuid>,
+) -> Result<webhook_deliveries::Model, sea_orm::DbErr> {
+    let now = Utc::now();
+    let d = webhook_deliveries::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        webhook_id: Set(webhook),
+        event_id: Set(event_id),
+        event_kind: Set(event.kind.as_str().into()),
+        event: Set(serde_json::to_value(event).unwrap_or_default()),
+        test: Set(false),
+        status: Set(DeliveryStatus::Queued.as_str().into()),
+        attempts: Set(0),
+        next_attempt_at: Set(Some(now)),
+        queued_at: Set(Some(now)),
+        claimed_at: Set(None),
+        created_at: Set(now),
+        finished_at: Set(None),
+    }
+    .insert(&state.db)
+    .await?;
+    enqueue(state, d.id).await;
+    Ok(d)
+}
+
+/// Sends a delivery's event again, as a new delivery through the queue (with the webhook's attempts
+/// and backoff); the old one stays in the log as it ended.
+pub async fn redeliver(
+    state: &AppState,
+    webhook: Uuid,
+    delivery: Uuid,
+) -> Result<WebhookDelivery, AppError> {
+    let old = webhook_deliveries::Entity::find_by_id(delivery)
+        .filter(webhook_deliveries::Column::WebhookId.eq(webhook))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("delivery"))?;
+    let event: Event = serde_json::from_value(old.event.clone())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored event of a delivery: {e}")))?;
+    let d = queue(state, webhook, &event, old.event_id).await?;
+    tracing::info!(delivery_id = %d.id, from = %delivery, "webhook delivery sent again");
+    Ok(with_attempts(state, vec![d]).await?.remove(0))
 }
 
 /// A failed push is not lost: the row stays queued and the scheduler pass enqueues it again.

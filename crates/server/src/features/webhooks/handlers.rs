@@ -217,3 +217,28 @@ async fn deliveries(
         delivery::list(&state, id.into_inner(), query.into_inner()).await?,
     ))
 }
+
+/// Send a delivery's event again as a new delivery (through the queue, with retries); answers with it.
+#[utoipa::path(
+    operation_id = "redeliver_webhook_delivery",
+    tag = "webhooks",
+    params(
+        ("id" = Uuid, Path, description = "webhook id"),
+        ("delivery_id" = Uuid, Path, description = "delivery id"),
+    ),
+    responses(
+        (status = 202, description = "queued as a new delivery", body = WebhookDelivery),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such webhook or delivery", body = ApiError),
+    )
+)]
+#[post("/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
+async fn redeliver(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, delivery_id) = path.into_inner();
+    let d = delivery::redeliver(&state, id, delivery_id).await?;
+    Ok(HttpResponse::Accepted().json(d))
+}

@@ -15,5 +15,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::delete)
         .service(handlers::duplicate)
         .service(handlers::send_test)
-        .service(handlers::deliveries);
+        .service(handlers::deliveries)
+        .service(handlers::redeliver);
 }
