@@ -335,38 +335,92 @@ fn seal_headers(
     Ok(Some(state.secrets.seal(&json, &aad(id, "headers"))?))
 }
 
-pub async fn create(state: &AppState, req: CreateWebhookRequest) -> Result<Webhook, AppError> {
+/// The fields create and update share, as given (`None`: not given).
+struct Given<'a> {
+    name: Option<&'a str>,
+    url: Option<&'a str>,
+    headers: Option<&'a BTreeMap<String, String>>,
+    body_template: Option<&'a str>,
+    method: Option<HttpMethod>,
+    events: Option<&'a [EventKind]>,
+    timeout_secs: Option<u32>,
+    max_attempts: Option<u32>,
+    secret: Option<&'a str>,
+}
+
+/// Validates what was given (every problem at once, per field); returns the normalized event kinds.
+/// `secret_may_be_empty`: in an update, an empty secret removes signing.
+fn check(
+    kind: WebhookKind,
+    g: &Given,
+    secret_may_be_empty: bool,
+) -> Result<Option<Vec<EventKind>>, AppError> {
     let mut f = Fields::default();
-    f.check("name", validate::name(&req.name, 100));
-    f.check("url", check_url(&req.url));
-    f.check("headers", check_headers(&req.headers));
-    f.check(
-        "body_template",
-        check_template(req.kind, req.body_template.as_deref()),
-    );
-    f.check("method", check_method(req.kind, req.method));
-    let events = normalize_events(req.kind, &req.events);
+    if let Some(n) = g.name {
+        f.check("name", validate::name(n, 100));
+    }
+    if let Some(u) = g.url {
+        f.check("url", check_url(u));
+    }
+    if let Some(h) = g.headers {
+        f.check("headers", check_headers(h));
+    }
+    f.check("body_template", check_template(kind, g.body_template));
+    f.check("method", check_method(kind, g.method));
+    let events = g.events.map(|e| normalize_events(kind, e)).transpose();
     if let Err(e) = &events {
         f.check("events", Err(e.clone()));
     }
-    f.check("timeout_secs", check_limit(req.timeout_secs, 60));
-    f.check("max_attempts", check_limit(req.max_attempts, 10));
-    if let Some(s) = &req.secret {
+    f.check("timeout_secs", check_limit(g.timeout_secs, 60));
+    f.check("max_attempts", check_limit(g.max_attempts, 10));
+    if let Some(s) = g.secret {
+        let min = usize::from(!secret_may_be_empty);
         f.check(
             "secret",
-            if s.is_empty() || s.len() > 500 {
-                Err("must be 1 to 500 characters".into())
-            } else {
+            if (min..=500).contains(&s.len()) {
                 Ok(())
+            } else {
+                Err(format!("must be {min} to 500 characters"))
             },
         );
     }
     f.finish()?;
-    let events = events.map_err(|e| AppError::field("events", e))?;
-    let targets = normalize_targets(req.targets);
+    events.map_err(|e| AppError::field("events", e))
+}
+
+pub async fn create(state: &AppState, req: CreateWebhookRequest) -> Result<Webhook, AppError> {
+    let events = check(
+        req.kind,
+        &Given {
+            name: Some(&req.name),
+            url: Some(&req.url),
+            headers: Some(&req.headers),
+            body_template: req.body_template.as_deref(),
+            method: req.method,
+            events: Some(&req.events),
+            timeout_secs: req.timeout_secs,
+            max_attempts: req.max_attempts,
+            secret: req.secret.as_deref(),
+        },
+        false,
+    )?
+    .unwrap_or_default();
+    let targets = normalize_targets(req.targets.clone());
     check_targets(state, &targets).await?;
+    ensure_name_free(state, &req.name, None).await?;
+    let row = insert(state, req, events, targets).await?;
+    tracing::info!(webhook_id = %row.id, kind = %row.kind, url = %row.url_masked, "webhook created");
+    Ok(to_dto(&row, None))
+}
+
+/// Writes a new webhook from checked fields, its secrets sealed for its own id.
+async fn insert(
+    state: &AppState,
+    req: CreateWebhookRequest,
+    events: Vec<EventKind>,
+    targets: WebhookTargets,
+) -> Result<webhooks::Model, AppError> {
     let name = req.name.trim().to_string();
-    ensure_name_free(state, &name, None).await?;
     let id = Uuid::now_v7();
     let now = Utc::now();
     let url = req.url.trim();
@@ -374,7 +428,7 @@ pub async fn create(state: &AppState, req: CreateWebhookRequest) -> Result<Webho
         WebhookKind::Custom => req.method.unwrap_or(HttpMethod::Post),
         _ => HttpMethod::Post,
     };
-    let row = webhooks::ActiveModel {
+    webhooks::ActiveModel {
         id: Set(id),
         name: Set(name.clone()),
         name_key: Set(name_key(&name)),
@@ -399,9 +453,7 @@ pub async fn create(state: &AppState, req: CreateWebhookRequest) -> Result<Webho
     }
     .insert(&state.db)
     .await
-    .map_err(|e| map_unique(e, &name))?;
-    tracing::info!(webhook_id = %id, kind = req.kind.as_str(), url = %row.url_masked, "webhook created");
-    Ok(to_dto(&row, None))
+    .map_err(|e| map_unique(e, &name))
 }
 
 pub async fn list(state: &AppState) -> Result<WebhookList, AppError> {
@@ -428,43 +480,21 @@ pub async fn update(
 ) -> Result<Webhook, AppError> {
     let row = find(state, id).await?;
     let kind = kind_of(&row);
-    let mut f = Fields::default();
-    if let Some(n) = &req.name {
-        f.check("name", validate::name(n, 100));
-    }
-    if let Some(u) = &req.url {
-        f.check("url", check_url(u));
-    }
-    if let Some(h) = &req.headers {
-        f.check("headers", check_headers(h));
-    }
-    f.check(
-        "body_template",
-        check_template(kind, req.body_template.as_deref()),
-    );
-    f.check("method", check_method(kind, req.method));
-    let events = req
-        .events
-        .as_deref()
-        .map(|e| normalize_events(kind, e))
-        .transpose();
-    if let Err(e) = &events {
-        f.check("events", Err(e.clone()));
-    }
-    f.check("timeout_secs", check_limit(req.timeout_secs, 60));
-    f.check("max_attempts", check_limit(req.max_attempts, 10));
-    if let Some(s) = &req.secret {
-        f.check(
-            "secret",
-            if s.len() > 500 {
-                Err("must be at most 500 characters".into())
-            } else {
-                Ok(())
-            },
-        );
-    }
-    f.finish()?;
-    let events = events.map_err(|e| AppError::field("events", e))?;
+    let events = check(
+        kind,
+        &Given {
+            name: req.name.as_deref(),
+            url: req.url.as_deref(),
+            headers: req.headers.as_ref(),
+            body_template: req.body_template.as_deref(),
+            method: req.method,
+            events: req.events.as_deref(),
+            timeout_secs: req.timeout_secs,
+            max_attempts: req.max_attempts,
+            secret: req.secret.as_deref(),
+        },
+        true,
+    )?;
     let targets = req.targets.map(normalize_targets);
     if let Some(t) = &targets {
         check_targets(state, t).await?;
@@ -551,50 +581,43 @@ pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Webhook, AppError> 
         name = format!("{} (copy {n})", src.name);
         n += 1;
     }
-    let new_id = Uuid::now_v7();
-    let now = Utc::now();
-    let row = webhooks::ActiveModel {
-        id: Set(new_id),
-        name: Set(name.clone()),
-        name_key: Set(name_key(&name)),
-        kind: Set(src.kind.clone()),
-        active: Set(false),
-        event_kinds: Set(src.event_kinds.clone()),
-        targets: Set(src.targets.clone()),
-        method: Set(src.method.clone()),
-        url_encrypted: Set(state.secrets.seal(&opened.url, &aad(new_id, "url"))?),
-        url_masked: Set(src.url_masked.clone()),
-        headers_encrypted: Set(seal_headers(state, new_id, &opened.headers)?),
-        header_names: Set(src.header_names.clone()),
-        body_template: Set(src.body_template.clone()),
-        secret_encrypted: Set(match &opened.secret {
-            Some(s) => Some(state.secrets.seal(s, &aad(new_id, "secret"))?),
-            None => None,
-        }),
-        timeout_secs: Set(src.timeout_secs),
-        max_attempts: Set(src.max_attempts),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&state.db)
-    .await
-    .map_err(|e| map_unique(e, &name))?;
+    let copy = CreateWebhookRequest {
+        name,
+        kind: kind_of(&src),
+        active: false,
+        events: Vec::new(),
+        targets: WebhookTargets::default(),
+        method: HttpMethod::parse(&src.method),
+        url: opened.url,
+        headers: opened.headers,
+        body_template: src.body_template.clone(),
+        secret: opened.secret,
+        timeout_secs: u32::try_from(src.timeout_secs).ok(),
+        max_attempts: u32::try_from(src.max_attempts).ok(),
+    };
+    let row = insert(state, copy, events_of(&src), targets_of(&src)).await?;
+    let new_id = row.id;
     tracing::info!(webhook_id = %new_id, from = %id, "webhook duplicated");
     Ok(to_dto(&row, None))
 }
 
 /// Renders a request for a sample event without sending anything.
 pub fn preview(state: &AppState, req: WebhookPreviewRequest) -> Result<WebhookPreview, AppError> {
-    let mut f = Fields::default();
-    f.check(
-        "body_template",
-        check_template(req.kind, req.body_template.as_deref()),
-    );
-    f.check("method", check_method(req.kind, req.method));
-    if let Some(u) = &req.url {
-        f.check("url", check_url(u));
-    }
-    f.finish()?;
+    check(
+        req.kind,
+        &Given {
+            name: None,
+            url: req.url.as_deref(),
+            headers: None,
+            body_template: req.body_template.as_deref(),
+            method: req.method,
+            events: None,
+            timeout_secs: None,
+            max_attempts: None,
+            secret: None,
+        },
+        true,
+    )?;
     let event = render::sample_event(req.event.unwrap_or(EventKind::ExecutionSuccess));
     let ctx = render::context(&event, None, &state.config.public_url());
     let headers = BTreeMap::new();
