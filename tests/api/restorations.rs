@@ -571,6 +571,19 @@ async fn a_restore_whose_process_is_killed_is_failed_as_interrupted() {
     let done = admin.get_restoration(r.id).await.unwrap();
     assert_eq!(done.status, RestorationStatus::Failed, "{done:?}");
     assert_eq!(done.error_code.as_deref(), Some("interrupted"), "{done:?}");
+    // Notifications hear of it as of any failed restore.
+    let failed: Vec<Event> = admin
+        .list_events(&EventListQuery {
+            kind: Some(EventKind::RestorationFailed),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.restoration_id == Some(r.id))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
     // The database created for it is gone, as after any failed restore into a new database.
     let name = done.new_database_name.clone().unwrap();
     let out = pagila::psql(

@@ -227,6 +227,17 @@ async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_t
     assert_eq!(log.items.len(), 4, "{log:#?}");
     let attempts: Vec<usize> = log.items.iter().rev().map(|d| d.attempts.len()).collect();
     assert_eq!(attempts, vec![2, 1, 1, 1], "{log:#?}");
+    // Sending a run's /start again after its outcome would reopen the run: refused.
+    let first_start = log.items.last().unwrap();
+    assert_eq!(first_start.event_kind, EventKind::ExecutionStarted);
+    let refused = admin
+        .redeliver_webhook_delivery(hook.id, first_start.id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, ClientError::Api { status: 409, .. }),
+        "{refused:?}"
+    );
     for d in &log.items {
         assert_eq!(d.status, DeliveryStatus::Success, "{d:#?}");
         assert_eq!(d.attempts.last().unwrap().response_status, Some(200));
@@ -441,6 +452,21 @@ async fn seed_tutorial_get_webhook_on_success_send_test_now_then_a_real_run() {
     let admin = app.admin().await;
     let receiver = Receiver::start(vec![]);
     let (_db, t, _d) = backed_up(&admin, 13, "tutorial").await;
+    // Another webhook chooses the destination: a backup written there is about it too.
+    let archive = Receiver::start(vec![]);
+    let dest = admin.get_task(t).await.unwrap().spec.destination_ids[0];
+    admin
+        .create_webhook(&CreateWebhookRequest {
+            kind: WebhookKind::Json,
+            targets: WebhookTargets {
+                all: false,
+                destination_ids: vec![dest],
+                ..Default::default()
+            },
+            ..custom("archive feed", archive.url("/feed"))
+        })
+        .await
+        .unwrap();
     let hook = admin
         .create_webhook(&CreateWebhookRequest {
             method: Some(HttpMethod::Get),
@@ -474,6 +500,12 @@ async fn seed_tutorial_get_webhook_on_success_send_test_now_then_a_real_run() {
     assert!(!d.test);
     assert_eq!(d.event_kind, EventKind::ExecutionSuccess);
     assert_eq!(receiver.requests().len(), 2);
+    let fed = archive.wait_for(1).await;
+    let event: Event = serde_json::from_str(&fed[0].body).unwrap();
+    assert_eq!(
+        (event.kind, event.execution_id),
+        (EventKind::ExecutionSuccess, Some(done.id))
+    );
 }
 
 fn field_errors(e: ClientError) -> Vec<String> {

@@ -231,6 +231,18 @@ async fn a_killed_worker_leaves_an_interrupted_execution_and_no_partial_data() {
     let e = admin.get_execution(exec.id).await.unwrap();
     assert_eq!(e.status, ExecutionStatus::Failed);
     assert!(e.message.unwrap().contains("interrupted"));
+    // Notifications hear of it as of any failed run.
+    let failed = admin
+        .list_events(&EventListQuery {
+            kind: Some(EventKind::ExecutionFailed),
+            task_id: Some(task.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].execution_id, Some(exec.id));
     assert!(
         files(&dir).is_empty(),
         "partial files left: {:?}",

@@ -3,10 +3,12 @@ use pgward_api_types::{Event, EventKind, EventListQuery, EventPage, HealthCounts
 use pgward_entity::{databases, destinations, events};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::features::webhooks::delivery;
 use crate::state::AppState;
 
 /// What an event is about.
@@ -19,7 +21,8 @@ pub struct Refs {
     pub restoration: Option<Uuid>,
 }
 
-/// Records an event. Never fails its caller: an event that cannot be stored is logged instead.
+/// Records an event with the webhook deliveries it causes (one transaction), then enqueues those. Never
+/// fails its caller: an event that cannot be stored is logged instead.
 pub async fn emit(state: &AppState, kind: EventKind, refs: Refs, data: serde_json::Value) {
     let row = events::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -32,11 +35,22 @@ pub async fn emit(state: &AppState, kind: EventKind, refs: Refs, data: serde_jso
         restoration_id: Set(refs.restoration),
         data: Set(data),
     };
-    match row.insert(&state.db).await {
-        Ok(m) => {
-            tracing::info!(event = kind.as_str(), "event");
-            if let Some(event) = to_dto(&m) {
-                crate::features::webhooks::delivery::dispatch(state, &event, &refs).await;
+    let recorded = async {
+        let tx = state.db.begin().await?;
+        let m = row.insert(&tx).await?;
+        let deliveries = match to_dto(&m) {
+            Some(event) => delivery::record(&tx, &event, &refs).await?,
+            None => Vec::new(),
+        };
+        tx.commit().await?;
+        Ok::<_, sea_orm::DbErr>(deliveries)
+    }
+    .await;
+    match recorded {
+        Ok(deliveries) => {
+            tracing::info!(event = kind.as_str(), webhooks = deliveries.len(), "event");
+            for id in deliveries {
+                delivery::enqueue(state, id).await;
             }
         }
         Err(e) => tracing::error!(event = kind.as_str(), error = %e, "recording an event failed"),

@@ -139,7 +139,11 @@ pub async fn apply(
                     execution: Some(e.id),
                     ..Default::default()
                 },
-                serde_json::json!({ "execution": super::service::to_dto(&e), "task": { "id": task, "name": e.task_name } }),
+                serde_json::json!({
+                    "execution": super::service::to_dto(&e),
+                    "task": { "id": task, "name": e.task_name },
+                    "destination_ids": e.destination_ids,
+                }),
             )
             .await;
         } else {

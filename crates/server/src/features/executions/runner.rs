@@ -160,6 +160,7 @@ pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types:
             "task": { "id": e.task_id, "name": e.task_name, "timezone": e.timezone },
             "database": { "id": e.database_id, "name": database_name },
             "execution": exec,
+            "destination_ids": e.destination_ids,
         }),
     )
     .await;

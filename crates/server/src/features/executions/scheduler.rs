@@ -170,6 +170,9 @@ pub async fn reap_interrupted(
             }
         }
         tracing::warn!(execution_id = %e.id, "execution interrupted; marked failed");
+        // Notifications hear of it like of any failed run (Healthchecks gets its /fail).
+        super::runner::execution_event(state, e.id, pgward_api_types::EventKind::ExecutionFailed)
+            .await;
         reaped.push(e.id);
     }
     Ok(reaped)

@@ -492,6 +492,8 @@ pub async fn reap_interrupted(
         if done.rows_affected == 1 {
             tracing::warn!(restoration_id = %r.id, "restoration interrupted");
             reaped.push(r.id);
+            // Notifications hear of it like of any failed restore.
+            restoration_event(state, r.id, pgward_api_types::EventKind::RestorationFailed).await;
             // A database pgward created for this restore (a new database, a test-restore's scratch
             // database) goes, as it would have had the restore failed in a live process.
             if let (Some(name), Some(server)) = (&r.new_database_name, r.target_database_id) {

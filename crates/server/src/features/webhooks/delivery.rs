@@ -30,43 +30,60 @@ const RESPONSE_EXCERPT: usize = 4096;
 /// A delivery claimed this long ago whose worker never reported died with its process.
 const SENDING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// A queued delivery whose job has not started by then is enqueued again (the job was lost).
-const QUEUED_GRACE: chrono::Duration = chrono::Duration::minutes(2);
+const QUEUED_GRACE: chrono::Duration = chrono::Duration::minutes(10);
 
 fn client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
+        // Redirects are followed on the same host only: elsewhere the webhook's headers (credentials)
+        // and signature would go to a server nobody chose; the 3xx is then logged as a failure.
+        let same_host = reqwest::redirect::Policy::custom(|attempt| {
+            let first = attempt
+                .previous()
+                .first()
+                .and_then(|u| u.host_str().map(str::to_owned));
+            if attempt.previous().len() > 5 {
+                attempt.error("too many redirects")
+            } else if attempt.url().host_str().map(str::to_owned) == first {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
         reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(same_host)
             .build()
             .expect("an HTTP client with default TLS settings")
     })
 }
 
-/// Writes a delivery for every active webhook that wants this event, and enqueues them.
-pub async fn dispatch(state: &AppState, event: &Event, refs: &Refs) {
-    let subscribers = match service::subscribers(state, event.kind, refs).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(event_id = %event.id, error = %e, "finding webhooks for an event failed");
-            return;
-        }
-    };
-    for w in subscribers {
-        if let Err(e) = queue(state, w.id, event, Some(event.id)).await {
-            tracing::error!(webhook_id = %w.id, error = %e, "recording a webhook delivery failed");
-        }
+/// Writes a delivery for every active webhook that wants this event, inside the transaction that
+/// records the event (an event is never stored without its deliveries); returns their ids, to enqueue
+/// once that transaction committed.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    event: &Event,
+    refs: &Refs,
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    let mut ids = Vec::new();
+    for w in service::subscribers(db, event, refs).await? {
+        ids.push(
+            new_delivery(w.id, event, Some(event.id))
+                .insert(db)
+                .await?
+                .id,
+        );
     }
+    Ok(ids)
 }
 
-/// Writes a queued delivery of `event` to `webhook` and puts its job on the queue.
-async fn queue(
-    state: &AppState,
+fn new_delivery(
     webhook: Uuid,
     event: &Event,
     event_id: Option<Uuid>,
-) -> Result<webhook_deliveries::Model, sea_orm::DbErr> {
+) -> webhook_deliveries::ActiveModel {
     let now = Utc::now();
-    let d = webhook_deliveries::ActiveModel {
+    webhook_deliveries::ActiveModel {
         id: Set(Uuid::now_v7()),
         webhook_id: Set(webhook),
         event_id: Set(event_id),
@@ -81,10 +98,6 @@ async fn queue(
         created_at: Set(now),
         finished_at: Set(None),
     }
-    .insert(&state.db)
-    .await?;
-    enqueue(state, d.id).await;
-    Ok(d)
 }
 
 /// Sends a delivery's event again, as a new delivery through the queue (with the webhook's attempts
@@ -99,15 +112,47 @@ pub async fn redeliver(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound("delivery"))?;
+    if !matches!(
+        DeliveryStatus::parse(&old.status),
+        Some(DeliveryStatus::Success | DeliveryStatus::Failed)
+    ) {
+        return Err(AppError::Conflict(
+            "this delivery is still under way; it can be sent again once it has ended".into(),
+        ));
+    }
     let event: Event = serde_json::from_value(old.event.clone())
         .map_err(|e| AppError::Internal(anyhow::anyhow!("stored event of a delivery: {e}")))?;
-    let d = queue(state, webhook, &event, old.event_id).await?;
+    // A run's start sent after its outcome would reopen the run at the receiver (Healthchecks).
+    if matches!(
+        event.kind,
+        EventKind::ExecutionStarted | EventKind::RestorationStarted
+    ) {
+        let run = event.restoration_id.or(event.execution_id);
+        let later = webhook_deliveries::Entity::find()
+            .filter(webhook_deliveries::Column::WebhookId.eq(webhook))
+            .filter(webhook_deliveries::Column::Id.gt(delivery))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .filter_map(|d| serde_json::from_value::<Event>(d.event).ok())
+            .any(|e| e.restoration_id.or(e.execution_id) == run);
+        if later {
+            return Err(AppError::Conflict(
+                "the run's outcome was delivered after this start; sending the start again would reopen the run"
+                    .into(),
+            ));
+        }
+    }
+    let d = new_delivery(webhook, &event, old.event_id)
+        .insert(&state.db)
+        .await?;
+    enqueue(state, d.id).await;
     tracing::info!(delivery_id = %d.id, from = %delivery, "webhook delivery sent again");
     Ok(with_attempts(state, vec![d]).await?.remove(0))
 }
 
 /// A failed push is not lost: the row stays queued and the scheduler pass enqueues it again.
-async fn enqueue(state: &AppState, id: Uuid) {
+pub async fn enqueue(state: &AppState, id: Uuid) {
     if let Some(jobs) = &state.jobs
         && let Err(e) = jobs.enqueue_delivery(id).await
     {
@@ -130,14 +175,17 @@ async fn defer_behind_earlier(state: &AppState, id: Uuid) -> Result<bool, sea_or
         .db
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE webhook_deliveries d SET status = 'retrying', next_attempt_at = $2 \
-             WHERE d.id = $1 AND d.status = 'queued' \
-               AND COALESCE(d.event->>'execution_id', d.event->>'restoration_id') IS NOT NULL \
-               AND EXISTS (SELECT 1 FROM webhook_deliveries o \
-                 WHERE o.webhook_id = d.webhook_id AND o.id < d.id \
-                   AND o.status IN ('queued', 'sending', 'retrying') \
-                   AND COALESCE(o.event->>'execution_id', o.event->>'restoration_id') \
-                     = COALESCE(d.event->>'execution_id', d.event->>'restoration_id'))",
+            // Held until the earlier delivery's next attempt is due (or the next pass, while it is
+            // queued or in flight), not re-queued on every pass while it backs off.
+            "WITH earlier AS ( \
+               SELECT max(GREATEST(o.next_attempt_at, $2)) AS due FROM webhook_deliveries o, webhook_deliveries d \
+               WHERE d.id = $1 AND o.webhook_id = d.webhook_id AND o.id < d.id \
+                 AND o.status IN ('queued', 'sending', 'retrying') \
+                 AND COALESCE(d.event->>'restoration_id', d.event->>'execution_id') IS NOT NULL \
+                 AND COALESCE(o.event->>'restoration_id', o.event->>'execution_id') \
+                   = COALESCE(d.event->>'restoration_id', d.event->>'execution_id')) \
+             UPDATE webhook_deliveries d SET status = 'retrying', next_attempt_at = earlier.due \
+             FROM earlier WHERE d.id = $1 AND d.status = 'queued' AND earlier.due IS NOT NULL",
             [id.into(), Utc::now().into()],
         ))
         .await?;
@@ -183,26 +231,26 @@ pub async fn deliver(state: &AppState, id: Uuid) {
         return;
     };
     if !hook.active {
-        finish(state, id, DeliveryStatus::Failed, None).await;
+        finish(state, id, attempt, DeliveryStatus::Failed, None).await;
         tracing::info!(delivery_id = %id, "webhook deactivated; delivery dropped");
         return;
     }
     let max = hook.max_attempts.max(1);
     if attempt > max {
         // Its last attempt was claimed by a process that died.
-        finish(state, id, DeliveryStatus::Failed, None).await;
+        finish(state, id, attempt, DeliveryStatus::Failed, None).await;
         return;
     }
     let outcome = attempt_once(state, &hook, &d, attempt).await;
     if outcome.ok {
-        finish(state, id, DeliveryStatus::Success, None).await;
+        finish(state, id, attempt, DeliveryStatus::Success, None).await;
     } else if attempt >= max || !outcome.retryable {
-        finish(state, id, DeliveryStatus::Failed, None).await;
+        finish(state, id, attempt, DeliveryStatus::Failed, None).await;
         tracing::warn!(delivery_id = %id, webhook_id = %hook.id, attempts = attempt, "webhook delivery failed");
     } else {
         let wait = backoff(state, attempt);
         let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-        finish(state, id, DeliveryStatus::Retrying, Some(next)).await;
+        finish(state, id, attempt, DeliveryStatus::Retrying, Some(next)).await;
     }
 }
 
@@ -220,24 +268,42 @@ fn backoff(state: &AppState, attempt: i32) -> Duration {
     )
 }
 
+/// Ends the attempt `attempt` of a delivery: only while that attempt still holds it (a worker that
+/// outlived its lease must not overwrite what another worker did since).
 async fn finish(
     state: &AppState,
     id: Uuid,
+    attempt: i32,
     status: DeliveryStatus,
     next_attempt_at: Option<DateTime<Utc>>,
 ) {
     let done = matches!(status, DeliveryStatus::Success | DeliveryStatus::Failed);
-    let res = webhook_deliveries::ActiveModel {
-        id: Set(id),
-        status: Set(status.as_str().into()),
-        next_attempt_at: Set(next_attempt_at),
-        finished_at: Set(done.then(Utc::now)),
-        ..Default::default()
-    }
-    .update(&state.db)
-    .await;
-    if let Err(e) = res {
-        tracing::error!(delivery_id = %id, error = %e, "recording a webhook delivery's outcome failed");
+    let res = webhook_deliveries::Entity::update_many()
+        .col_expr(
+            webhook_deliveries::Column::Status,
+            sea_orm::sea_query::Expr::value(status.as_str()),
+        )
+        .col_expr(
+            webhook_deliveries::Column::NextAttemptAt,
+            sea_orm::sea_query::Expr::value(next_attempt_at),
+        )
+        .col_expr(
+            webhook_deliveries::Column::FinishedAt,
+            sea_orm::sea_query::Expr::value(done.then(Utc::now)),
+        )
+        .filter(webhook_deliveries::Column::Id.eq(id))
+        .filter(webhook_deliveries::Column::Status.eq(DeliveryStatus::Sending.as_str()))
+        .filter(webhook_deliveries::Column::Attempts.eq(attempt))
+        .exec(&state.db)
+        .await;
+    match res {
+        Ok(r) if r.rows_affected == 0 => {
+            tracing::warn!(delivery_id = %id, attempt, "a webhook attempt ended after its lease; its outcome is only logged")
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(delivery_id = %id, error = %e, "recording a webhook delivery's outcome failed")
+        }
     }
 }
 
@@ -463,7 +529,7 @@ pub async fn send_test(state: &AppState, id: Uuid) -> Result<WebhookDelivery, Ap
     } else {
         DeliveryStatus::Failed
     };
-    finish(state, d.id, status, None).await;
+    finish(state, d.id, 1, status, None).await;
     tracing::info!(webhook_id = %id, ok = outcome.ok, "webhook test sent");
     let d = webhook_deliveries::Entity::find_by_id(d.id)
         .one(&state.db)

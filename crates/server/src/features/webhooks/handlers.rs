@@ -230,6 +230,7 @@ async fn deliveries(
         (status = 202, description = "queued as a new delivery", body = WebhookDelivery),
         (status = 401, description = "not authenticated", body = ApiError),
         (status = 404, description = "no such webhook or delivery", body = ApiError),
+        (status = 409, description = "the delivery is still under way, or it is a run's start whose outcome was delivered since", body = ApiError),
     )
 )]
 #[post("/webhooks/{id}/deliveries/{delivery_id}/redeliver")]

@@ -44,11 +44,18 @@ Status: {{ status }}{% if size_human %} · Size: {{ size_human }}{% endif %}{% i
 {% if finished_at_text %}Finished: {{ finished_at_text }}\n{% elif occurred_at_text %}At: {{ occurred_at_text }}\n{% endif %}\
 {{ links.event }}";
 
+/// Instructions a template may run: plenty for any notification, and a bound on what a template (or a
+/// preview request) can make the server do.
+const FUEL: u64 = 100_000;
+/// The longest body a template may produce.
+const MAX_RENDERED: usize = 1024 * 1024;
+
 fn env() -> minijinja::Environment<'static> {
     // Templates are rendered from strings: no auto-escaping (bodies are JSON or text, not HTML);
     // an unknown variable renders empty, so one template serves every event kind.
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_fuel(Some(FUEL));
     env
 }
 
@@ -68,7 +75,14 @@ fn describe(e: &minijinja::Error) -> String {
 }
 
 pub fn render(template: &str, ctx: &Value) -> Result<String, String> {
-    env().render_str(template, ctx).map_err(|e| describe(&e))
+    let out = env().render_str(template, ctx).map_err(|e| describe(&e))?;
+    if out.len() > MAX_RENDERED {
+        return Err(format!(
+            "the template renders {} bytes; at most {MAX_RENDERED} are allowed",
+            out.len()
+        ));
+    }
+    Ok(out)
 }
 
 fn title(kind: EventKind) -> &'static str {
@@ -348,21 +362,21 @@ pub fn build(
             )
         }
         WebhookKind::Healthchecks => {
-            let base = spec.url.trim_end_matches('/');
             let suffix = if status(event.kind) == "running" {
-                "/start"
+                "start"
             } else if is_failure(event.kind) {
-                "/fail"
+                "fail"
             } else {
                 ""
             };
-            let mut url = format!("{base}{suffix}");
-            // The run id lets Healthchecks pair /start with its outcome and measure the duration.
-            if let Some(rid) = event.execution_id.or(event.restoration_id) {
-                url.push_str(if url.contains('?') { "&" } else { "?" });
-                url.push_str(&format!("rid={rid}"));
-            }
-            let body = if suffix == "/fail" {
+            // The run id lets Healthchecks pair /start with its outcome and measure the duration; a
+            // restore's own id, not the backup's it restores.
+            let url = healthchecks_url(
+                spec.url,
+                suffix,
+                event.restoration_id.or(event.execution_id),
+            )?;
+            let body = if suffix == "fail" {
                 let text = ctx["stderr_tail"]
                     .as_str()
                     .filter(|s| !s.trim().is_empty())
@@ -407,6 +421,23 @@ pub fn build(
     })
 }
 
+/// A Healthchecks ping URL with `/start` or `/fail` appended to its path (before any query, as in
+/// `https://hc-ping.com/<key>/<slug>?create=1`) and the run id as `rid`.
+fn healthchecks_url(base: &str, suffix: &str, rid: Option<Uuid>) -> Result<String, String> {
+    let mut url = url::Url::parse(base).map_err(|e| format!("the ping URL is not a URL: {e}"))?;
+    url.set_fragment(None);
+    if !suffix.is_empty() {
+        url.path_segments_mut()
+            .map_err(|()| "the ping URL cannot take a path".to_string())?
+            .pop_if_empty()
+            .push(suffix);
+    }
+    if let Some(rid) = rid {
+        url.query_pairs_mut().append_pair("rid", &rid.to_string());
+    }
+    Ok(url.to_string())
+}
+
 /// `sha256=<hex of HMAC-SHA256(secret, body)>`, as GitHub signs its webhooks.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac =
@@ -439,6 +470,11 @@ pub fn mask_url(raw: &str) -> String {
     if u.password().is_some() {
         let _ = u.set_password(Some("****"));
     }
+    // A user name alone is often a token (`https://TOKEN@host`).
+    if !u.username().is_empty() {
+        let _ = u.set_username("****");
+    }
+    u.set_fragment(None);
     if let Some(segments) = u.path_segments() {
         let masked: Vec<String> = segments
             .map(|s| {
@@ -555,8 +591,8 @@ mod tests {
             "https://hooks.slack.com/services/T0001/B0001/abcd****"
         );
         assert_eq!(
-            mask_url("https://u:pw@example.com/hook?token=abc&x=1"),
-            "https://u:****@example.com/hook?token=****&x=1"
+            mask_url("https://u:pw@example.com/hook?token=abc&x=1#frag"),
+            "https://****:****@example.com/hook?token=****&x=1"
         );
         let hc = mask_url("https://hc-ping.com/5f2c1a3e-9a4b-4c1d-8e7f-0a1b2c3d4e5f/start?rid=1");
         assert_eq!(hc, "https://hc-ping.com/5f2c****/start?rid=1");
@@ -608,6 +644,34 @@ mod tests {
                 event.task_id.unwrap()
             )
         );
+    }
+
+    #[test]
+    fn healthchecks_suffixes_go_into_the_path_before_any_query() {
+        let rid = Uuid::nil();
+        assert_eq!(
+            healthchecks_url("https://hc-ping.com/key/shop?create=1", "fail", Some(rid)).unwrap(),
+            format!("https://hc-ping.com/key/shop/fail?create=1&rid={rid}")
+        );
+        assert_eq!(
+            healthchecks_url("https://hc-ping.com/abc/", "start", None).unwrap(),
+            "https://hc-ping.com/abc/start"
+        );
+        assert_eq!(
+            healthchecks_url("https://hc-ping.com/abc", "", Some(rid)).unwrap(),
+            format!("https://hc-ping.com/abc?rid={rid}")
+        );
+    }
+
+    #[test]
+    fn a_runaway_template_runs_out_of_fuel() {
+        let ctx = context(&sample_event(EventKind::ExecutionSuccess), None, "http://x");
+        let e = render(
+            "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+            &ctx,
+        )
+        .unwrap_err();
+        assert!(e.contains("fuel"), "{e}");
     }
 
     #[test]

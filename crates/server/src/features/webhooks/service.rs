@@ -641,20 +641,30 @@ pub fn preview(state: &AppState, req: WebhookPreviewRequest) -> Result<WebhookPr
     })
 }
 
-/// Active webhooks that want `kind` about the event's resources.
-pub async fn subscribers(
-    state: &AppState,
-    kind: EventKind,
+/// Active webhooks that want this event about its resources. A backup's or retention's event is also
+/// about every destination the backup was written to.
+pub async fn subscribers<C: ConnectionTrait>(
+    db: &C,
+    event: &pgward_api_types::Event,
     refs: &crate::features::events::Refs,
 ) -> Result<Vec<webhooks::Model>, sea_orm::DbErr> {
     let rows = webhooks::Entity::find()
         .filter(webhooks::Column::Active.eq(true))
         .filter(Expr::cust_with_values(
             "event_kinds @> jsonb_build_array($1::text)",
-            [kind.as_str().to_string()],
+            [event.kind.as_str().to_string()],
         ))
-        .all(&state.db)
+        .all(db)
         .await?;
+    let mut destinations: Vec<Uuid> = serde_json::from_value(
+        event
+            .data
+            .get("destination_ids")
+            .cloned()
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    destinations.extend(refs.destination);
     Ok(rows
         .into_iter()
         .filter(|w| {
@@ -662,9 +672,7 @@ pub async fn subscribers(
             t.all
                 || refs.task.is_some_and(|id| t.task_ids.contains(&id))
                 || refs.database.is_some_and(|id| t.database_ids.contains(&id))
-                || refs
-                    .destination
-                    .is_some_and(|id| t.destination_ids.contains(&id))
+                || destinations.iter().any(|id| t.destination_ids.contains(id))
         })
         .collect())
 }
