@@ -52,7 +52,8 @@ impl Default for WebhooksConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WorkerConfig {
-    /// Run backup workers inside `pgward serve` (`pgward worker` always does).
+    /// Run the workers (backups, webhook deliveries, health checks) inside `pgward serve` (`pgward
+    /// worker` always does).
     pub in_process: bool,
     /// Backups one worker process runs at the same time.
     pub concurrency: usize,

@@ -22,7 +22,8 @@ struct Cli {
 enum Command {
     /// Run the API server and the SPA (starts the embedded catalog when no catalog URL is set).
     Serve,
-    /// Run backup workers and the scheduler only (no HTTP), against the shared catalog (catalog.url).
+    /// Run the workers (backups, webhook deliveries, health checks) and the scheduler only (no HTTP),
+    /// against the shared catalog (catalog.url).
     Worker,
     /// Apply catalog migrations and exit.
     Migrate,

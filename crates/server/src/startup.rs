@@ -185,7 +185,7 @@ impl Application {
     }
 }
 
-/// Backup workers and the scheduler loop of this process.
+/// The workers (backups, webhook deliveries, health checks) and the scheduler loop of this process.
 pub fn start_background(state: &AppState, role: &str) {
     let name = format!("{role}-{}-{}", hostname(), std::process::id());
     // Directory-format scratch of pgward processes killed mid-dump (kill -9 skips every destructor).
@@ -203,7 +203,7 @@ pub fn start_background(state: &AppState, role: &str) {
         state.clone(),
         std::time::Duration::from_secs(state.config.worker.scheduler_interval_secs.max(1)),
     );
-    tracing::info!(worker = %name, concurrency = state.config.worker.concurrency, "backup workers and scheduler started");
+    tracing::info!(worker = %name, concurrency = state.config.worker.concurrency, "workers and scheduler started");
 }
 
 fn hostname() -> String {
