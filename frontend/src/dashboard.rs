@@ -1,13 +1,10 @@
 //! `/dashboard`: the first page after login. Health of databases and destinations (with what is wrong),
 //! each task's latest run, webhooks whose last delivery failed, and the latest events. Refreshes itself.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use pgward_api_types::{
-    DeliveryStatus, EventListQuery, ExecutionListQuery, HealthCounts, HealthStatus,
-};
+use pgward_api_types::{DeliveryStatus, EventListQuery, HealthCounts, HealthStatus};
 
 use crate::events::{kind_class, summary};
 use crate::executions::status_class;
@@ -74,30 +71,7 @@ pub fn DashboardPage() -> impl IntoView {
         async move {
             in_flight.set_value(true);
             let r = session
-                .call(|c| async move {
-                    let tasks = c.list_tasks().await?.items;
-                    let runs = c
-                        .list_executions(&ExecutionListQuery {
-                            limit: Some(200),
-                            ..Default::default()
-                        })
-                        .await?
-                        .items;
-                    // Newest first: the first run seen per task is its latest.
-                    let mut latest = HashMap::new();
-                    for r in runs {
-                        if let Some(t) = r.task_id {
-                            latest.entry(t).or_insert(r);
-                        }
-                    }
-                    Ok(tasks
-                        .into_iter()
-                        .map(|t| {
-                            let last = latest.remove(&t.id);
-                            (t, last)
-                        })
-                        .collect::<Vec<_>>())
-                })
+                .call(|c| async move { c.list_tasks().await.map(|l| l.items) })
                 .await;
             in_flight.set_value(false);
             r
@@ -208,7 +182,8 @@ pub fn DashboardPage() -> impl IntoView {
                             <tbody>
                                 {rows
                                     .into_iter()
-                                    .map(|(t, last)| {
+                                    .map(|t| {
+                                        let last = t.last_execution.clone();
                                         let status = last.as_ref().map(|e| e.status);
                                         view! {
                                             <tr data-testid="dashboard-task" data-name=t.spec.name.clone()>

@@ -86,6 +86,9 @@ async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_
         .unwrap();
     let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
     assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    // The task carries its newest run (the dashboard shows it).
+    let last = admin.get_task(t.id).await.unwrap().last_execution.unwrap();
+    assert_eq!((last.id, last.status), (done.id, ExecutionStatus::Success));
     let started = wait_events(&admin, EventKind::ExecutionStarted, database, 1).await;
     let success = wait_events(&admin, EventKind::ExecutionSuccess, database, 1).await;
     assert_eq!(started[0].execution_id, Some(done.id));

@@ -223,6 +223,8 @@ pub struct Task {
     /// When a backup of this task was last test-restored, and whether it restored with matching rows.
     pub last_test_restored_at: Option<DateTime<Utc>>,
     pub last_test_restore_ok: Option<bool>,
+    /// The task's newest run (queued, running or ended), as the executions API returns it.
+    pub last_execution: Option<Box<crate::Execution>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -253,6 +253,7 @@ fn to_dto(m: &tasks::Model, spec: TaskSpec) -> Task {
         last_verify_ok: None,
         last_test_restored_at: None,
         last_test_restore_ok: None,
+        last_execution: None,
     }
 }
 
@@ -285,6 +286,12 @@ async fn dto(state: &AppState, m: &tasks::Model, spec: TaskSpec) -> Result<Task,
         t.last_test_restored_at = e.test_restored_at;
         t.last_test_restore_ok = Some(e.test_restore_status.as_deref() == Some("ok"));
     }
+    t.last_execution = executions::Entity::find()
+        .filter(executions::Column::TaskId.eq(m.id))
+        .order_by_desc(executions::Column::Id)
+        .one(&state.db)
+        .await?
+        .map(|e| Box::new(crate::features::executions::service::to_dto(&e)));
     Ok(t)
 }
 
