@@ -50,7 +50,12 @@ pub fn DashboardPage() -> impl IntoView {
     let problems = LocalResource::new(move || {
         reload.track();
         session.call(|c| async move {
-            let dbs = c.list_databases(&Default::default()).await?.items;
+            let dbs = c
+                .all_databases(&pgward_api_types::DatabaseListQuery {
+                    status: Some(HealthStatus::Unhealthy),
+                    ..Default::default()
+                })
+                .await?;
             let dests = c.list_destinations().await?.items;
             let mut out: Vec<(String, String, Option<String>)> = dbs
                 .into_iter()

@@ -3,12 +3,10 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pgward_api_types::{
-    ConnectionTestResult, CreateDatabaseRequest, Database, DatabaseListQuery, HealthStatus,
-};
+use pgward_api_types::{ConnectionTestResult, CreateDatabaseRequest, Database, DatabaseListQuery};
 
 use crate::session::{Session, use_session};
-use crate::ui::{confirm, error_banner, format_time};
+use crate::ui::{confirm, error_banner};
 
 /// Upper bound on pages fetched for the table (200 rows each).
 const MAX_PAGES: usize = 50;
@@ -108,28 +106,6 @@ pub fn DatabasesPage() -> impl IntoView {
     }
 }
 
-fn health_badge(db: &Database) -> impl IntoView + use<> {
-    let status = db.health.status;
-    let class = match status {
-        HealthStatus::Healthy => "badge badge-ok",
-        HealthStatus::Unhealthy => "badge badge-bad",
-        HealthStatus::Unknown => "badge",
-    };
-    let title = match (&db.health.last_error, db.health.last_checked_at) {
-        (Some(err), _) => err.clone(),
-        (None, Some(_)) => format!(
-            "Last checked {}",
-            format_time(db.health.last_checked_at.as_ref())
-        ),
-        (None, None) => "Not checked yet".into(),
-    };
-    view! {
-        <span class=class title=title data-testid="db-health">
-            {status.as_str()}
-        </span>
-    }
-}
-
 fn db_row(
     session: Session,
     db: Database,
@@ -174,7 +150,7 @@ fn db_row(
         });
     };
     let location = format!("{}:{}/{}", db.host, db.port, db.database);
-    let badge = health_badge(&db);
+    let badge = crate::ui::health_badge(&db.health, "db-health");
     view! {
         <tr data-testid="db-row" data-id=id.to_string()>
             <td>

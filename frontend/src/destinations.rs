@@ -6,14 +6,11 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pgward_api_types::{
-    CreateDestinationRequest, Destination, DestinationConfig, DestinationTestResult, HealthInfo,
-    HealthStatus,
+    CreateDestinationRequest, Destination, DestinationConfig, DestinationTestResult,
 };
 
 use crate::session::{Failure, Session, use_session};
-use crate::ui::{
-    FieldErrors, confirm, error_banner, failure_banner, field_error, format_time, text_field,
-};
+use crate::ui::{FieldErrors, confirm, error_banner, failure_banner, field_error, text_field};
 
 #[component]
 pub fn DestinationsPage() -> impl IntoView {
@@ -170,28 +167,6 @@ fn summary(d: &Destination) -> (String, String) {
     }
 }
 
-pub fn health_badge(health: &HealthInfo, testid: &'static str) -> impl IntoView + use<> {
-    let status = health.status;
-    let class = match status {
-        HealthStatus::Healthy => "badge badge-ok",
-        HealthStatus::Unhealthy => "badge badge-bad",
-        HealthStatus::Unknown => "badge",
-    };
-    let title = match (&health.last_error, health.last_checked_at) {
-        (Some(err), _) => err.clone(),
-        (None, Some(_)) => format!(
-            "Last checked {}",
-            format_time(health.last_checked_at.as_ref())
-        ),
-        (None, None) => "Not checked yet".into(),
-    };
-    view! {
-        <span class=class title=title data-testid=testid>
-            {status.as_str()}
-        </span>
-    }
-}
-
 fn dest_row(
     session: Session,
     d: Destination,
@@ -268,7 +243,7 @@ fn dest_row(
                 </div>
                 <div class="muted small">{detail}</div>
             </td>
-            <td>{health_badge(&d.health, "dest-health")}</td>
+            <td>{crate::ui::health_badge(&d.health, "dest-health")}</td>
             <td class="actions">
                 <button
                     type="button"

@@ -245,8 +245,7 @@ pub fn NewRestorationPage() -> impl IntoView {
         }
     });
     let databases = LocalResource::new(move || {
-        session
-            .call(|c| async move { c.list_databases(&Default::default()).await.map(|p| p.items) })
+        session.call(|c| async move { c.all_databases(&Default::default()).await })
     });
 
     let kind = RwSignal::new("new_database".to_string());

@@ -6,6 +6,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
+use pgward_api_types::{HealthInfo, HealthStatus};
+
 use crate::session::Failure;
 
 /// An error banner; renders nothing while the message is `None`.
@@ -232,4 +234,38 @@ pub fn health_interval_select(value: RwSignal<String>, testid: &'static str) -> 
 /// The chosen interval in seconds (`None`: the server's default).
 pub fn parse_interval(value: RwSignal<String>) -> Option<u32> {
     value.get_untracked().parse().ok()
+}
+
+/// A health badge; its tooltip says what the last check found, how long it took, how often the
+/// resource is checked and when next.
+pub fn health_badge(health: &HealthInfo, testid: &'static str) -> impl IntoView + use<> {
+    let status = health.status;
+    let class = match status {
+        HealthStatus::Healthy => "badge badge-ok",
+        HealthStatus::Unhealthy => "badge badge-bad",
+        HealthStatus::Unknown => "badge",
+    };
+    let mut title = match (&health.last_error, health.last_checked_at) {
+        (Some(err), _) => err.clone(),
+        (None, Some(t)) => format!("Last checked {}", format_time(Some(&t))),
+        (None, None) => "Not checked yet".into(),
+    };
+    if let Some(ms) = health.latency_ms {
+        title.push_str(&format!(" ({ms} ms)"));
+    }
+    title.push_str(&match health.interval_secs {
+        Some(s) => format!(
+            "; checked every {}",
+            format_duration_ms(u64::from(s) * 1000)
+        ),
+        None => "; checked at the server's default interval".into(),
+    });
+    if let Some(next) = health.next_check_at {
+        title.push_str(&format!("; next {}", format_time(Some(&next))));
+    }
+    view! {
+        <span class=class title=title data-testid=testid>
+            {status.as_str()}
+        </span>
+    }
 }

@@ -52,6 +52,8 @@ struct Form {
     kind: RwSignal<String>,
     active: RwSignal<bool>,
     events: RwSignal<Vec<EventKind>>,
+    /// The events chosen before switching to Healthchecks (which picks its own).
+    events_before: RwSignal<Vec<EventKind>>,
     all_targets: RwSignal<bool>,
     task_ids: RwSignal<Vec<Uuid>>,
     database_ids: RwSignal<Vec<Uuid>>,
@@ -69,6 +71,8 @@ struct Form {
     timeout: RwSignal<String>,
     attempts: RwSignal<String>,
     preview_event: RwSignal<String>,
+    errors: FieldErrors,
+    failure: RwSignal<Option<Failure>>,
 }
 
 impl Form {
@@ -79,6 +83,7 @@ impl Form {
             kind: RwSignal::new("custom".into()),
             active: RwSignal::new(true),
             events: RwSignal::new(vec![EventKind::ExecutionSuccess]),
+            events_before: RwSignal::new(vec![EventKind::ExecutionSuccess]),
             all_targets: RwSignal::new(true),
             task_ids: RwSignal::new(Vec::new()),
             database_ids: RwSignal::new(Vec::new()),
@@ -96,11 +101,15 @@ impl Form {
             timeout: RwSignal::new("10".into()),
             attempts: RwSignal::new("5".into()),
             preview_event: RwSignal::new("execution_success".into()),
+            errors: RwSignal::new(BTreeMap::new()),
+            failure: RwSignal::new(None),
         }
     }
 
     fn reset(&self) {
         let fresh = Form::new();
+        self.errors.set(BTreeMap::new());
+        self.failure.set(None);
         self.editing.set(None);
         self.name.set(String::new());
         self.kind.set("custom".into());
@@ -194,9 +203,7 @@ pub fn WebhooksPage() -> impl IntoView {
             session.call(|c| async move { c.list_tasks().await.map(|l| l.items) })
         }),
         LocalResource::new(move || {
-            session.call(
-                |c| async move { c.list_databases(&Default::default()).await.map(|l| l.items) },
-            )
+            session.call(|c| async move { c.all_databases(&Default::default()).await })
         }),
         LocalResource::new(move || {
             session.call(|c| async move { c.list_destinations().await.map(|l| l.items) })
@@ -591,8 +598,7 @@ fn WebhookForm(
     on_saved: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
-    let errors: FieldErrors = RwSignal::new(BTreeMap::new());
-    let failure = RwSignal::new(None::<Failure>);
+    let (errors, failure) = (form.errors, form.failure);
     let saving = RwSignal::new(false);
     let preview = RwSignal::new(None::<Result<WebhookPreview, Failure>>);
 
@@ -618,6 +624,12 @@ fn WebhookForm(
             (_, Err(e)) => return fail("max_attempts", e),
         };
         let kind = WebhookKind::parse(&form.kind.get_untracked()).unwrap_or(WebhookKind::Custom);
+        // Generic JSON and Healthchecks send fixed bodies: a template typed under another kind is not
+        // sent (the server would refuse it for a field the form no longer shows).
+        let uses_template = matches!(
+            kind,
+            WebhookKind::Custom | WebhookKind::Slack | WebhookKind::Discord
+        );
         let method = (kind == WebhookKind::Custom)
             .then(|| HttpMethod::parse(&form.method.get_untracked()))
             .flatten();
@@ -638,7 +650,8 @@ fn WebhookForm(
                         method,
                         url,
                         headers,
-                        body_template: Some(template).filter(|t| !t.trim().is_empty()),
+                        body_template: Some(template)
+                            .filter(|t| uses_template && !t.trim().is_empty()),
                         secret: Some(secret).filter(|s| !s.is_empty()),
                         timeout_secs: timeout,
                         max_attempts: attempts,
@@ -663,7 +676,7 @@ fn WebhookForm(
                         } else {
                             Some(headers).filter(|h| !h.is_empty())
                         },
-                        body_template: Some(template),
+                        body_template: uses_template.then_some(template),
                         secret: if form.remove_secret.get_untracked() {
                             Some(String::new())
                         } else {
@@ -757,12 +770,18 @@ fn WebhookForm(
                         prop:disabled=move || form.editing.get().is_some()
                         on:change=move |ev| {
                             let k = event_target_value(&ev);
-                            if k == "healthchecks" {
+                            let was_hc = form.kind.get_untracked() == "healthchecks";
+                            if k == "healthchecks" && !was_hc {
+                                // Healthchecks follows a run: start and outcome. What was chosen
+                                // before comes back when another kind is chosen again.
+                                form.events_before.set(form.events.get_untracked());
                                 form.events.set(vec![
                                     EventKind::ExecutionStarted,
                                     EventKind::ExecutionSuccess,
                                     EventKind::ExecutionFailed,
                                 ]);
+                            } else if was_hc && k != "healthchecks" {
+                                form.events.set(form.events_before.get_untracked());
                             }
                             form.kind.set(k);
                         }
@@ -937,7 +956,10 @@ fn WebhookForm(
                             if names.is_empty() {
                                 "Authorization: Bearer …".to_string()
                             } else {
-                                format!("stored: {} (leave empty to keep)", names.join(", "))
+                                format!(
+                                    "stored: {} (leave empty to keep; headers typed here replace all stored ones)",
+                                    names.join(", ")
+                                )
                             }
                         }
                         class:invalid=move || errors.with(|e| e.contains_key("headers"))
@@ -995,7 +1017,14 @@ fn WebhookForm(
                             .is_some()
                             .then(|| {
                                 view! {
-                                    <button type="button" class="btn" on:click=move |_| form.reset()>
+                                    <button
+                                        type="button"
+                                        class="btn"
+                                        on:click=move |_| {
+                                            form.reset();
+                                            preview.set(None);
+                                        }
+                                    >
                                         "Cancel"
                                     </button>
                                 }

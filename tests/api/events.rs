@@ -356,7 +356,16 @@ async fn each_resource_is_checked_on_its_own_interval_through_the_health_queue()
     let server = fleet().get(14);
     let db = format!("p_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &db);
-    let default = crate::executions::add_database(&admin, server, &db).await;
+    let default = admin
+        .create_database(&CreateDatabaseRequest {
+            name: "default interval".into(),
+            connection_string: server.url(&db),
+            description: None,
+            skip_connection_test: false,
+            health_interval_secs: None,
+        })
+        .await
+        .unwrap();
     let hourly = admin
         .create_database(&CreateDatabaseRequest {
             name: "hourly".into(),
@@ -387,24 +396,32 @@ async fn each_resource_is_checked_on_its_own_interval_through_the_health_queue()
         .await
         .unwrap();
     let check = pgward_server::features::health::checks::run_due;
-    let next_of = |id: Uuid| {
+    let next_of = |id: Uuid, before: Option<chrono::DateTime<chrono::Utc>>| {
         let admin = admin.clone();
         async move {
             let deadline = Instant::now() + Duration::from_secs(60);
             loop {
                 let h = admin.get_database(id).await.unwrap().health;
-                if let (Some(next), Some(_)) = (h.next_check_at, h.last_checked_at) {
-                    return (next, h.last_checked_at.unwrap());
+                if let (Some(next), Some(checked)) = (h.next_check_at, h.last_checked_at)
+                    && Some(checked) != before
+                {
+                    return (next, checked);
                 }
                 assert!(Instant::now() < deadline, "{id} was never checked");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     };
-    // The first checks are due at once (whichever scheduler pass claims them).
+    // The first checks are due at once (whichever scheduler pass claims them); wait until both ran
+    // (their check time moves past the one the connection test at creation left).
+    let created = [
+        default.health.last_checked_at,
+        hourly.health.last_checked_at,
+    ];
+    let default = default.id;
     check(&state, chrono::Utc::now()).await.unwrap();
-    let (next_default, checked_default) = next_of(default).await;
-    let (next_hourly, _) = next_of(hourly.id).await;
+    let (next_default, checked_default) = next_of(default, created[0]).await;
+    let (next_hourly, _) = next_of(hourly.id, created[1]).await;
     let apart = (next_hourly - next_default).num_seconds();
     assert!(
         (3000 - 60..=3000 + 60).contains(&apart),

@@ -228,6 +228,24 @@ impl Client {
         self.get("/api/v1/databases", &query_pairs(q)).await
     }
 
+    /// Every database matching `q`, following the cursor page by page (for pickers and overviews).
+    pub async fn all_databases(&self, q: &DatabaseListQuery) -> Result<Vec<Database>> {
+        let mut q = DatabaseListQuery {
+            limit: Some(200),
+            cursor: None,
+            ..q.clone()
+        };
+        let mut out = Vec::new();
+        loop {
+            let page = self.list_databases(&q).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => q.cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
     pub async fn create_database(&self, req: &CreateDatabaseRequest) -> Result<Database> {
         self.post("/api/v1/databases", req).await
     }

@@ -79,7 +79,7 @@ async fn finish(
     status: &str,
     message: Option<String>,
     stderr: Option<String>,
-) {
+) -> bool {
     let r = executions::Entity::update_many()
         .col_expr(executions::Column::Status, Expr::value(status))
         .col_expr(executions::Column::FinishedAt, Expr::value(Utc::now()))
@@ -89,8 +89,12 @@ async fn finish(
         .filter(executions::Column::Status.eq("running"))
         .exec(&state.db)
         .await;
-    if let Err(e) = r {
-        tracing::error!(execution_id = %id, error = %e, "recording the outcome failed");
+    match r {
+        Ok(r) => r.rows_affected == 1,
+        Err(e) => {
+            tracing::error!(execution_id = %id, error = %e, "recording the outcome failed");
+            false
+        }
     }
 }
 
@@ -106,14 +110,22 @@ pub async fn run(state: &AppState, id: Uuid, worker: &str) {
         }
     }
     execution_event(state, id, pgward_api_types::EventKind::ExecutionStarted).await;
-    if let Err((msg, stderr)) = execute(state, id).await {
-        tracing::warn!(message = %msg, "backup failed");
-        let status = if msg == "cancelled" {
-            "cancelled"
-        } else {
-            "failed"
-        };
-        finish(state, id, status, Some(msg), stderr).await;
+    let recorded = match execute(state, id).await {
+        Ok(()) => true,
+        Err((msg, stderr)) => {
+            tracing::warn!(message = %msg, "backup failed");
+            let status = if msg == "cancelled" {
+                "cancelled"
+            } else {
+                "failed"
+            };
+            finish(state, id, status, Some(msg), stderr).await
+        }
+    };
+    // Only the outcome this run recorded is announced: a run the reaper declared interrupted meanwhile
+    // already raised execution_failed.
+    if !recorded {
+        return;
     }
     if let Ok(e) = executions::Entity::find_by_id(id).one(&state.db).await
         && let Some(e) = e

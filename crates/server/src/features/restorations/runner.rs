@@ -132,7 +132,7 @@ async fn finish(
     code: Option<&str>,
     message: Option<String>,
     stderr: Option<String>,
-) {
+) -> bool {
     let r = restorations::Entity::update_many()
         .col_expr(restorations::Column::Status, Expr::value(status))
         .col_expr(restorations::Column::FinishedAt, Expr::value(Utc::now()))
@@ -146,8 +146,12 @@ async fn finish(
         .filter(restorations::Column::Status.is_in(["queued", "running"]))
         .exec(&state.db)
         .await;
-    if let Err(e) = r {
-        tracing::error!(restoration_id = %id, error = %e, "recording the outcome failed");
+    match r {
+        Ok(r) => r.rows_affected == 1,
+        Err(e) => {
+            tracing::error!(restoration_id = %id, error = %e, "recording the outcome failed");
+            false
+        }
     }
 }
 
@@ -197,7 +201,11 @@ pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
     if status == "success" {
         tracing::info!("restore succeeded");
     }
-    finish(state, id, status, code, message, stderr).await;
+    // Only the outcome this run recorded is announced: a run the reaper declared interrupted meanwhile
+    // already raised restoration_failed.
+    if !finish(state, id, status, code, message, stderr).await {
+        return;
+    }
     match status {
         "success" => {
             restoration_event(state, id, pgward_api_types::EventKind::RestorationSuccess).await
