@@ -173,7 +173,9 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
         .create_task(&task("shrinking", database, vec![dest]))
         .await
         .unwrap();
-    for _ in 0..3 {
+    // Four steady runs: the fourth is compared with the three before it (the fewest the detector
+    // compares with), and is no anomaly.
+    for _ in 0..4 {
         let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
         assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
     }
@@ -216,12 +218,16 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
             })
             .await
             .unwrap();
-        if let Some(e) = page.items.into_iter().next() {
-            break e;
+        if !page.items.is_empty() {
+            break page.items;
         }
         assert!(Instant::now() < deadline, "no backup_anomaly event");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    // Only the shrunken run is an anomaly (the steady fourth run was checked long before this one
+    // finished dumping).
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let found = &found[0];
     assert_eq!(found.execution_id, Some(done.id));
     assert_eq!(found.data["metric"], "size");
     assert!(
@@ -289,6 +295,14 @@ async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
     let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
     assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
 
+    // A verification that held (it runs in the background).
+    admin.verify_execution(done.id).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while admin.get_execution(done.id).await.unwrap().verify_status != Some(CheckStatus::Ok) {
+        assert!(Instant::now() < deadline, "the verification never held");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // Without a token: 401 (server.metrics_public is off by default).
     let anonymous = reqwest::get(app.url("/metrics")).await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
@@ -343,10 +357,39 @@ async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
         ),
         Some(1.0)
     );
-    assert!(sample("pgward_queue_depth", ("queue", "backups")).is_some());
-    for f in &families {
-        assert_eq!(f.1, "gauge", "{}", f.0);
+    for queue in ["backups", "restorations", "webhooks"] {
+        assert_eq!(sample("pgward_queue_depth", ("queue", queue)), Some(0.0));
     }
+    assert_eq!(sample("pgward_task_verified", task_label), Some(1.0));
+    // Never test-restored: no sample yet (neither held nor failed).
+    assert_eq!(sample("pgward_task_test_restored", task_label), None);
+    assert_eq!(
+        sample("pgward_webhook_deliveries", ("status", "failed")),
+        Some(0.0)
+    );
+    // Every documented family is there with its documented type.
+    let documented = [
+        ("pgward_task_last_success_timestamp_seconds", "gauge"),
+        ("pgward_task_last_duration_seconds", "gauge"),
+        ("pgward_task_last_size_bytes", "gauge"),
+        ("pgward_task_verified", "gauge"),
+        ("pgward_task_test_restored", "gauge"),
+        ("pgward_executions", "gauge"),
+        ("pgward_restorations", "gauge"),
+        ("pgward_database_healthy", "gauge"),
+        ("pgward_destination_healthy", "gauge"),
+        ("pgward_queue_depth", "gauge"),
+        // The reference parser names a counter's family without its `_total` suffix.
+        ("pgward_webhook_failed_deliveries", "counter"),
+        ("pgward_webhook_delivery_failures", "gauge"),
+        ("pgward_webhook_failed_attempts", "gauge"),
+        ("pgward_webhook_deliveries", "gauge"),
+    ];
+    for (name, kind) in documented {
+        let f = families.iter().find(|f| f.0 == name);
+        assert_eq!(f.map(|f| f.1.as_str()), Some(kind), "{name}:\n{text}");
+    }
+    assert_eq!(families.len(), documented.len(), "{text}");
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use pgward_entity::databases;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr,
+    QuerySelect, Set, SqlErr, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use uuid::Uuid;
@@ -361,8 +361,23 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
     let row = find(state, id).await?;
     let secret = state.secrets.open(&row.connection_encrypted, &aad(id))?;
     let conn = parse_conn(secret.expose_secret())?;
+    let started = Utc::now();
     let outcome = probe(&conn, timeout(state)).await;
     let now = Utc::now();
+    // The row is locked while the outcome and its event are recorded (one transaction): two checks at
+    // once (scheduled and on demand) see each other's result, so a transition is announced once, and
+    // a check that started before the one recorded last is stale and changes nothing.
+    let tx = state.db.begin().await?;
+    let Some(row) = databases::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&tx)
+        .await?
+    else {
+        return Err(AppError::NotFound("database"));
+    };
+    if row.last_checked_at.is_some_and(|t| t > started) {
+        return Ok(result_of(&outcome));
+    }
     let (before, name) = (row.health_status.clone(), row.name.clone());
     let mut am: databases::ActiveModel = row.into();
     am.last_checked_at = Set(Some(now));
@@ -380,13 +395,14 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
             am.last_error = Set(Some(e.message.clone()));
         }
     }
-    am.update(&state.db).await?;
+    am.update(&tx).await?;
     // A transition healthy <-> unhealthy is an event; the first check (from unknown) is not.
     let after = if outcome.is_ok() {
         "healthy"
     } else {
         "unhealthy"
     };
+    let mut deliveries = Vec::new();
     if before != after && before != "unknown" {
         use pgward_api_types::EventKind;
         let kind = if outcome.is_ok() {
@@ -394,8 +410,8 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
         } else {
             EventKind::DatabaseUnhealthy
         };
-        crate::features::events::emit(
-            state,
+        deliveries = crate::features::events::record(
+            &tx,
             kind,
             crate::features::events::Refs {
                 database: Some(id),
@@ -408,8 +424,10 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
                 "checked_at": now,
             }),
         )
-        .await;
+        .await?;
     }
+    tx.commit().await?;
+    crate::features::events::publish(state, deliveries).await;
     Ok(result_of(&outcome))
 }
 

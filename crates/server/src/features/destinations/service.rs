@@ -7,7 +7,10 @@ use pgward_api_types::{
 };
 use pgward_engine::backup::Target;
 use pgward_entity::destinations;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    TransactionTrait,
+};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
@@ -299,20 +302,34 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
 pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestResult, AppError> {
     let row = find(state, id).await?;
     let full = secrets::join(public_config(&row)?, &stored_secrets(state, &row)?);
+    let started_at = Utc::now();
     let started = std::time::Instant::now();
     let result = probe(&full).await;
-    let (before, name) = (row.health_status.clone(), row.name.clone());
+    let latency = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
     let now = Utc::now();
+    // Recorded with the row locked, with its event, in one transaction (see the databases' check): a
+    // transition is announced once, and a check older than the one recorded last changes nothing.
+    let tx = state.db.begin().await?;
+    let Some(row) = destinations::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&tx)
+        .await?
+    else {
+        return Err(AppError::NotFound("destination"));
+    };
+    if row.last_checked_at.is_some_and(|t| t > started_at) {
+        return Ok(result);
+    }
+    let (before, name) = (row.health_status.clone(), row.name.clone());
     let mut am: destinations::ActiveModel = row.into();
     am.last_checked_at = Set(Some(now));
     let after = if result.ok { "healthy" } else { "unhealthy" };
     am.health_status = Set(after.into());
-    am.health_latency_ms = Set(Some(
-        started.elapsed().as_millis().min(i32::MAX as u128) as i32
-    ));
+    am.health_latency_ms = Set(Some(latency));
     am.last_error = Set(result.message.clone());
-    am.update(&state.db).await?;
+    am.update(&tx).await?;
     // A transition healthy <-> unhealthy is an event; the first check (from unknown) is not.
+    let mut deliveries = Vec::new();
     if before != after && before != "unknown" {
         use pgward_api_types::EventKind;
         let kind = if result.ok {
@@ -320,8 +337,8 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestRes
         } else {
             EventKind::DestinationUnhealthy
         };
-        crate::features::events::emit(
-            state,
+        deliveries = crate::features::events::record(
+            &tx,
             kind,
             crate::features::events::Refs {
                 destination: Some(id),
@@ -334,8 +351,10 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestRes
                 "checked_at": now,
             }),
         )
-        .await;
+        .await?;
     }
+    tx.commit().await?;
+    crate::features::events::publish(state, deliveries).await;
     Ok(result)
 }
 

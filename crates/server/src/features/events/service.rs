@@ -2,8 +2,8 @@ use chrono::Utc;
 use pgward_api_types::{Event, EventKind, EventListQuery, EventPage, HealthCounts, HealthSummary};
 use pgward_entity::{databases, destinations, events};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -21,9 +21,48 @@ pub struct Refs {
     pub restoration: Option<Uuid>,
 }
 
-/// Records an event with the webhook deliveries it causes (one transaction), then enqueues those. Never
-/// fails its caller: an event that cannot be stored is logged instead.
-pub async fn emit(state: &AppState, kind: EventKind, refs: Refs, data: serde_json::Value) {
+/// The run (execution or restoration) of kinds that happen at most once per run: those are recorded
+/// idempotently, so the catch-up sweep can raise an outcome that a dead process had committed but not
+/// announced, without ever doubling one.
+fn once_per_run(kind: EventKind, refs: &Refs) -> Option<(events::Column, Uuid)> {
+    use EventKind::*;
+    match kind {
+        ExecutionStarted | ExecutionSuccess | ExecutionFailed | BackupAnomaly => {
+            Some((events::Column::ExecutionId, refs.execution?))
+        }
+        RestorationStarted | RestorationSuccess | RestorationFailed => {
+            Some((events::Column::RestorationId, refs.restoration?))
+        }
+        _ => None,
+    }
+}
+
+/// Records an event and the webhook deliveries it causes on `db` (the caller's transaction, so the event
+/// commits with the state change it describes). Returns the deliveries to [`publish`] after the commit;
+/// none when a once-per-run event of this run is already recorded.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    kind: EventKind,
+    refs: Refs,
+    data: serde_json::Value,
+) -> Result<Vec<Uuid>, DbErr> {
+    if let Some((column, run)) = once_per_run(kind, &refs) {
+        // Serialises the two recorders of one run's event (its runner and the sweep) until commit.
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [format!("pgward:event:{}:{run}", kind.as_str()).into()],
+        ))
+        .await?;
+        let seen = events::Entity::find()
+            .filter(events::Column::Kind.eq(kind.as_str()))
+            .filter(column.eq(run))
+            .count(db)
+            .await?;
+        if seen > 0 {
+            return Ok(Vec::new());
+        }
+    }
     let row = events::ActiveModel {
         id: Set(Uuid::now_v7()),
         kind: Set(kind.as_str().into()),
@@ -35,24 +74,34 @@ pub async fn emit(state: &AppState, kind: EventKind, refs: Refs, data: serde_jso
         restoration_id: Set(refs.restoration),
         data: Set(data),
     };
+    let m = row.insert(db).await?;
+    let deliveries = match to_dto(&m) {
+        Some(event) => delivery::record(db, &event, &refs).await?,
+        None => Vec::new(),
+    };
+    tracing::info!(event = kind.as_str(), webhooks = deliveries.len(), "event");
+    Ok(deliveries)
+}
+
+/// Hands committed deliveries to the queue (a lost enqueue is picked up by the scheduler's sweep).
+pub async fn publish(state: &AppState, deliveries: Vec<Uuid>) {
+    for id in deliveries {
+        delivery::enqueue(state, id).await;
+    }
+}
+
+/// Records an event with the webhook deliveries it causes (one transaction), then enqueues those. Never
+/// fails its caller: an event that cannot be stored is logged instead.
+pub async fn emit(state: &AppState, kind: EventKind, refs: Refs, data: serde_json::Value) {
     let recorded = async {
         let tx = state.db.begin().await?;
-        let m = row.insert(&tx).await?;
-        let deliveries = match to_dto(&m) {
-            Some(event) => delivery::record(&tx, &event, &refs).await?,
-            None => Vec::new(),
-        };
+        let deliveries = record(&tx, kind, refs, data).await?;
         tx.commit().await?;
-        Ok::<_, sea_orm::DbErr>(deliveries)
+        Ok::<_, DbErr>(deliveries)
     }
     .await;
     match recorded {
-        Ok(deliveries) => {
-            tracing::info!(event = kind.as_str(), webhooks = deliveries.len(), "event");
-            for id in deliveries {
-                delivery::enqueue(state, id).await;
-            }
-        }
+        Ok(deliveries) => publish(state, deliveries).await,
         Err(e) => tracing::error!(event = kind.as_str(), error = %e, "recording an event failed"),
     }
 }

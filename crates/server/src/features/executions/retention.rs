@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use pgward_api_types::{Execution, RetentionPolicy};
 use pgward_entity::executions;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use uuid::Uuid;
 
 use super::service;
@@ -121,17 +121,27 @@ pub async fn apply(
                 format!("retention could not delete: {}", failures.join("; ")),
             )
         };
-        executions::Entity::update_many()
+        // The status change and its event commit together; a run another pass already handled
+        // (rows_affected 0) is neither counted nor announced again.
+        let tx = state.db.begin().await?;
+        let changed = executions::Entity::update_many()
             .col_expr(executions::Column::Status, Expr::value(status))
             .col_expr(executions::Column::Message, Expr::value(message))
             .filter(executions::Column::Id.eq(e.id))
             .filter(executions::Column::Status.eq("success"))
-            .exec(&state.db)
-            .await?;
-        if failures.is_empty() {
+            .exec(&tx)
+            .await?
+            .rows_affected
+            == 1;
+        if !failures.is_empty() {
+            tx.commit().await?;
+            tracing::warn!(execution_id = %e.id, "retention could not delete every object");
+            continue;
+        }
+        let deliveries = if changed {
             deleted.push(e.id);
-            crate::features::events::emit(
-                state,
+            crate::features::events::record(
+                &tx,
                 pgward_api_types::EventKind::RetentionDeleted,
                 crate::features::events::Refs {
                     task: Some(task),
@@ -145,10 +155,12 @@ pub async fn apply(
                     "destination_ids": e.destination_ids,
                 }),
             )
-            .await;
+            .await?
         } else {
-            tracing::warn!(execution_id = %e.id, "retention could not delete every object");
-        }
+            Vec::new()
+        };
+        tx.commit().await?;
+        crate::features::events::publish(state, deliveries).await;
     }
     if !deleted.is_empty() {
         tracing::info!(task_id = %task, count = deleted.len(), "retention removed old backups");

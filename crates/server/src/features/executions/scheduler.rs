@@ -178,6 +178,48 @@ pub async fn reap_interrupted(
     Ok(reaped)
 }
 
+/// How far back the outcome sweep looks: a process that died between recording a run's outcome and
+/// announcing it is found by the next pass of any pgward process, or after a restart within this window.
+pub const ANNOUNCE_WINDOW: chrono::Duration = chrono::Duration::hours(6);
+/// Left to the run's own process, which normally announces its outcome at once.
+const ANNOUNCE_GRACE: chrono::Duration = chrono::Duration::seconds(10);
+
+/// Announces run outcomes that were recorded but never announced (the process died in between).
+/// Recording an outcome event is idempotent per run, so a run whose own process announces it at the
+/// same moment is still announced once.
+pub async fn announce_missed_outcomes(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let missed = state
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT e.id, e.status FROM executions e \
+             WHERE e.status IN ('success', 'failed') AND e.trigger <> 'upload' \
+               AND e.finished_at BETWEEN $1 AND $2 \
+               AND NOT EXISTS (SELECT 1 FROM events v \
+                               WHERE v.execution_id = e.id AND v.kind = 'execution_' || e.status)",
+            [
+                (now - ANNOUNCE_WINDOW).into(),
+                (now - ANNOUNCE_GRACE).into(),
+            ],
+        ))
+        .await?;
+    for r in &missed {
+        let id: uuid::Uuid = r.try_get("", "id")?;
+        let status: String = r.try_get("", "status")?;
+        let kind = if status == "success" {
+            pgward_api_types::EventKind::ExecutionSuccess
+        } else {
+            pgward_api_types::EventKind::ExecutionFailed
+        };
+        tracing::warn!(execution_id = %id, "announcing an outcome its process did not announce");
+        super::runner::execution_event(state, id, kind).await;
+    }
+    Ok(missed.len())
+}
+
 async fn retention_pass(state: &AppState, now: DateTime<Utc>) -> Result<(), AppError> {
     for t in task_rows::Entity::find().all(&state.db).await? {
         super::retention::apply(state, t.id, now).await?;
@@ -212,6 +254,14 @@ pub fn spawn(state: AppState, every: Duration) {
             }
             if let Err(e) = reap_interrupted(&state, now).await {
                 tracing::error!(error = %e, "reaping interrupted executions failed");
+            }
+            if let Err(e) = announce_missed_outcomes(&state, now).await {
+                tracing::error!(error = %e, "announcing missed backup outcomes failed");
+            }
+            if let Err(e) =
+                crate::features::restorations::runner::announce_missed_outcomes(&state, now).await
+            {
+                tracing::error!(error = %e, "announcing missed restore outcomes failed");
             }
             if let Err(e) =
                 crate::features::restorations::runner::reap_interrupted(&state, now, LEASE).await

@@ -41,14 +41,18 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, AppE
                     if let Err(e) = jobs.enqueue_health_check(resource, id).await {
                         // Due again at the next pass, rather than a whole interval later.
                         tracing::warn!(?resource, %id, error = %e, "enqueueing a health check failed; it is retried at the next pass");
-                        state
+                        // Never `?` here: the other claimed checks of this pass still need their jobs.
+                        if let Err(e) = state
                             .db
                             .execute_raw(Statement::from_sql_and_values(
                                 DbBackend::Postgres,
                                 format!("UPDATE {table} SET health_next_at = NULL WHERE id = $1"),
                                 [id.into()],
                             ))
-                            .await?;
+                            .await
+                        {
+                            tracing::warn!(?resource, %id, error = %e, "releasing a health check failed; it runs at the next interval");
+                        }
                     }
                 }
                 // Tools without a queue check in place.

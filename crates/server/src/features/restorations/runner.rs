@@ -13,7 +13,7 @@ use pgward_engine::pg::ConnInfo;
 use pgward_engine::restore::{RestoreError, RestoreOptions, RestoreRequest, run_restore};
 use pgward_entity::restorations;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use sqlx::{ConnectOptions, Connection};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -215,6 +215,41 @@ pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
         }
         _ => {}
     }
+}
+
+/// Announces restore outcomes that were recorded but never announced (the process died in between);
+/// see the executions' sweep of the same name.
+pub async fn announce_missed_outcomes(
+    state: &AppState,
+    now: chrono::DateTime<Utc>,
+) -> Result<usize, sea_orm::DbErr> {
+    use crate::features::executions::scheduler::ANNOUNCE_WINDOW;
+    let missed = state
+        .db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT r.id, r.status FROM restorations r \
+             WHERE r.status IN ('success', 'failed') AND r.finished_at BETWEEN $1 AND $2 \
+               AND NOT EXISTS (SELECT 1 FROM events v \
+                               WHERE v.restoration_id = r.id AND v.kind = 'restoration_' || r.status)",
+            [
+                (now - ANNOUNCE_WINDOW).into(),
+                (now - chrono::Duration::seconds(10)).into(),
+            ],
+        ))
+        .await?;
+    for r in &missed {
+        let id: Uuid = r.try_get("", "id")?;
+        let status: String = r.try_get("", "status")?;
+        let kind = if status == "success" {
+            pgward_api_types::EventKind::RestorationSuccess
+        } else {
+            pgward_api_types::EventKind::RestorationFailed
+        };
+        tracing::warn!(restoration_id = %id, "announcing an outcome its process did not announce");
+        restoration_event(state, id, kind).await;
+    }
+    Ok(missed.len())
 }
 
 async fn restoration_event(state: &AppState, id: Uuid, kind: pgward_api_types::EventKind) {
