@@ -979,7 +979,7 @@ fn WebhookForm(
                     }}
                 </label>
                 <label class="field">
-                    <span>"Signing secret (HMAC-SHA256 in X-Pgward-Signature-256)"</span>
+                    <span>"Signing secret (HMAC-SHA256 of timestamp.body in X-Pgward-Signature-256)"</span>
                     <input
                         type="password"
                         autocomplete="new-password"

@@ -112,6 +112,21 @@ fn custom(name: &str, url: String) -> CreateWebhookRequest {
     }
 }
 
+/// What the README tells a receiver to do: HMAC-SHA256 over `<X-Pgward-Timestamp>.<raw body>` with the
+/// shared secret, compared in constant time, and a timestamp within 5 minutes of now.
+fn verify_signature(r: &Received, secret: &str) {
+    let ts = &r.headers["x-pgward-timestamp"];
+    let sent: i64 = ts.parse().unwrap();
+    assert!((chrono::Utc::now().timestamp() - sent).abs() < 300, "{ts}");
+    let sig = r.headers["x-pgward-signature-256"]
+        .strip_prefix("sha256=")
+        .unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{ts}.{}", r.body).as_bytes());
+    mac.verify_slice(&hex::decode(sig).unwrap())
+        .expect("the signature verifies with the secret");
+}
+
 /// The newest delivery of a real event (not a test) that reached `status`.
 async fn wait_delivery(admin: &Client, webhook: Uuid, status: DeliveryStatus) -> WebhookDelivery {
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -319,14 +334,9 @@ async fn templates_render_signatures_verify_and_a_failing_receiver_gets_retried_
         );
         assert_eq!(r.headers["authorization"], "Bearer hidden-token-value");
         assert_eq!(r.headers["x-pgward-event"], "execution_success");
-        // The receiver verifies the signature with the shared secret.
-        let sig = r.headers["x-pgward-signature-256"]
-            .strip_prefix("sha256=")
-            .unwrap();
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(r.body.as_bytes());
-        mac.verify_slice(&hex::decode(sig).unwrap())
-            .expect("the signature verifies with the secret");
+        // The receiver verifies the signature with the shared secret, over the timestamp and the
+        // body, and checks that the timestamp is fresh (no replays).
+        verify_signature(r, secret);
     }
 
     // Three attempts in the log: 500, 500, 200, spaced by the backoff (1 s, then 2 s).
@@ -371,6 +381,9 @@ async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_c
         })
         .await
         .unwrap();
+    // "Send test now" fails too, answered at once; it is not a lost notification, so not counted.
+    let tested = admin.test_webhook(hook.id).await.unwrap();
+    assert_eq!(tested.status, DeliveryStatus::Failed, "{tested:#?}");
     let done = wait_final(&admin, admin.run_task(t).await.unwrap().id).await;
     assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
     let d = wait_delivery(&admin, hook.id, DeliveryStatus::Failed).await;
@@ -405,6 +418,7 @@ async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_c
             .map(|s| s.2)
     };
     assert_eq!(sample("pgward_webhook_delivery_failures"), Some(1.0));
+    assert_eq!(sample("pgward_webhook_failed_deliveries_total"), Some(1.0));
     assert_eq!(sample("pgward_webhook_failed_attempts"), Some(2.0));
 
     // The receiver moved; once the webhook points there, the failed delivery can be sent again.
@@ -504,10 +518,17 @@ async fn seed_tutorial_get_webhook_on_success_send_test_now_then_a_real_run() {
     let seen = receiver.wait_for(2).await;
     assert_eq!(seen[1].method, "GET");
     assert_eq!(seen[1].headers["x-pgward-event"], "execution_success");
-    // execution_started is not among the webhook's events: nothing else arrives.
+    // execution_started is not among the webhook's events: nothing else is sent. Deliveries are
+    // recorded with their event, and the run's events were all recorded before it ended, so the log
+    // holds everything this webhook will ever send for the run: the test and the success.
     let d = wait_delivery(&admin, hook.id, DeliveryStatus::Success).await;
     assert!(!d.test);
     assert_eq!(d.event_kind, EventKind::ExecutionSuccess);
+    let log = admin
+        .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(log.items.len(), 2, "{log:#?}");
     assert_eq!(receiver.requests().len(), 2);
     let fed = archive.wait_for(1).await;
     let event: Event = serde_json::from_str(&fed[0].body).unwrap();
@@ -605,12 +626,14 @@ async fn webhooks_are_validated_duplicated_previewed_and_keep_their_secrets() {
     assert_eq!(sent.status, DeliveryStatus::Success);
     let r = &receiver.requests()[0];
     assert_eq!(r.body, "{\"who\": \"sample task\"}");
+    verify_signature(r, "dup-secret");
+    // A signature made over the body alone (without its timestamp) does not match.
     let mut mac = Hmac::<Sha256>::new_from_slice(b"dup-secret").unwrap();
     mac.update(r.body.as_bytes());
     let sig = r.headers["x-pgward-signature-256"]
         .strip_prefix("sha256=")
         .unwrap();
-    mac.verify_slice(&hex::decode(sig).unwrap()).unwrap();
+    assert!(mac.verify_slice(&hex::decode(sig).unwrap()).is_err());
 
     // Removing the secret stops signing; omitted fields stay.
     let changed = admin
@@ -664,4 +687,62 @@ async fn webhooks_are_validated_duplicated_previewed_and_keep_their_secrets() {
         ClientError::Api { status: 404, .. }
     ));
     assert_eq!(admin.list_webhooks().await.unwrap().items.len(), 1);
+}
+
+#[tokio::test]
+async fn an_attempt_whose_process_died_is_logged_as_interrupted_and_ends_the_delivery() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start(vec![]);
+    let hook = admin
+        .create_webhook(&CreateWebhookRequest {
+            max_attempts: Some(1),
+            ..custom("cut off", receiver.url("/hook"))
+        })
+        .await
+        .unwrap();
+    // A delivery whose only attempt was claimed 10 minutes ago by a process that then died (what
+    // `deliver` leaves behind when it is killed between claiming and logging).
+    let event = Event {
+        id: Uuid::now_v7(),
+        kind: EventKind::ExecutionSuccess,
+        created_at: chrono::Utc::now(),
+        task_id: None,
+        database_id: None,
+        destination_id: None,
+        execution_id: None,
+        restoration_id: None,
+        data: serde_json::json!({}),
+    };
+    let delivery = Uuid::now_v7();
+    let mut catalog =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
+            .await
+            .unwrap();
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, webhook_id, event_kind, event, status, attempts, claimed_at) \
+         VALUES ($1, $2, 'execution_success', $3::jsonb, 'sending', 1, now() - interval '10 minutes')",
+    )
+    .bind(delivery)
+    .bind(hook.id)
+    .bind(serde_json::to_string(&event).unwrap())
+    .execute(&mut catalog)
+    .await
+    .unwrap();
+
+    // The next scheduler pass finds it.
+    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    pgward_server::features::webhooks::delivery::sweep(&state, chrono::Utc::now())
+        .await
+        .unwrap();
+    let d = wait_delivery(&admin, hook.id, DeliveryStatus::Failed).await;
+    assert_eq!(d.id, delivery);
+    assert_eq!(d.attempts.len(), 1, "{d:#?}");
+    let error = d.attempts[0].error.as_deref().unwrap_or_default();
+    assert!(error.starts_with("interrupted"), "{error}");
+    assert_eq!(d.attempts[0].request.url, hook.url_masked);
+    // Its one attempt was spent: nothing is sent after the fact.
+    assert!(receiver.requests().is_empty());
 }

@@ -84,10 +84,10 @@ async fn render(state: &AppState) -> Result<String, AppError> {
            extract(epoch FROM s.finished_at)::float8 AS last_success, \
            extract(epoch FROM (s.finished_at - s.started_at))::float8 AS duration, \
            s.size::float8 AS size, \
-           (SELECT CASE e.verify_status WHEN 'ok' THEN 1.0 ELSE 0.0 END FROM executions e \
+           (SELECT (CASE e.verify_status WHEN 'ok' THEN 1 ELSE 0 END)::float8 FROM executions e \
               WHERE e.task_id = t.id AND e.verify_status IN ('ok', 'failed') \
               ORDER BY e.verified_at DESC LIMIT 1) AS verify_ok, \
-           (SELECT CASE e.test_restore_status WHEN 'ok' THEN 1.0 ELSE 0.0 END FROM executions e \
+           (SELECT (CASE e.test_restore_status WHEN 'ok' THEN 1 ELSE 0 END)::float8 FROM executions e \
               WHERE e.task_id = t.id AND e.test_restore_status IN ('ok', 'failed') \
               ORDER BY e.test_restored_at DESC LIMIT 1) AS test_restore_ok \
          FROM tasks t LEFT JOIN LATERAL ( \
@@ -205,29 +205,40 @@ async fn render(state: &AppState) -> Result<String, AppError> {
         }
     }
 
-    // Webhooks: failures per webhook (within the delivery log's retention), deliveries by status.
+    // Webhooks: failures per webhook (ever, and within the delivery log's retention), deliveries by
+    // status. "Send test now" deliveries are not counted: they are not notifications that went missing.
     let hooks = rows(
         state,
-        "SELECT w.id::text AS id, w.name, \
-           (SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'failed')::float8 AS failed, \
+        "SELECT w.id::text AS id, w.name, w.failed_deliveries::float8 AS failed_total, \
+           (SELECT count(*) FROM webhook_deliveries d \
+              WHERE d.webhook_id = w.id AND d.status = 'failed' AND NOT d.test)::float8 AS failed, \
            (SELECT count(*) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
-              WHERE d.webhook_id = w.id AND (a.response_status IS NULL OR a.response_status NOT BETWEEN 200 AND 299))::float8 AS failed_attempts \
+              WHERE d.webhook_id = w.id AND NOT d.test \
+                AND (a.response_status IS NULL OR a.response_status NOT BETWEEN 200 AND 299))::float8 AS failed_attempts \
          FROM webhooks w ORDER BY w.name_key",
     )
     .await?;
-    for (name, column, help) in [
+    for (name, kind, column, help) in [
+        (
+            "pgward_webhook_failed_deliveries_total",
+            "counter",
+            "failed_total",
+            "Deliveries of the webhook that failed after their last attempt, since it was created.",
+        ),
         (
             "pgward_webhook_delivery_failures",
+            "gauge",
             "failed",
             "Deliveries of the webhook that failed after their last attempt (kept in the delivery log).",
         ),
         (
             "pgward_webhook_failed_attempts",
+            "gauge",
             "failed_attempts",
             "Attempts of the webhook that got no 2xx answer (kept in the delivery log).",
         ),
     ] {
-        out.family(name, "gauge", help);
+        out.family(name, kind, help);
         for r in &hooks {
             let (id, n): (String, String) = (r.try_get("", "id")?, r.try_get("", "name")?);
             out.sample(

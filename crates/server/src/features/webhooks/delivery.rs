@@ -622,6 +622,24 @@ pub async fn list(
 
 /// The scheduler pass: enqueue due retries, lost jobs and attempts whose process died; prune the log.
 pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<(), sea_orm::DbErr> {
+    // An attempt whose process died before its answer was logged is logged as interrupted: the
+    // delivery log shows every attempt, and it counts (the receiver may have got it), so a delivery
+    // whose last attempt was cut off ends failed with the reason in its log, never silently.
+    state
+        .db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO webhook_attempts (id, delivery_id, attempt, started_at, duration_ms, request, error) \
+             SELECT gen_random_uuid(), d.id, d.attempts, d.claimed_at, 0, \
+                    jsonb_build_object('method', w.method, 'url', w.url_masked, 'headers', '{}'::jsonb, 'body', ''), \
+                    'interrupted: the pgward process sending this attempt stopped before it was answered' \
+             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+             WHERE d.status = 'sending' AND d.claimed_at < $1 \
+               AND NOT EXISTS (SELECT 1 FROM webhook_attempts a \
+                               WHERE a.delivery_id = d.id AND a.attempt = d.attempts)",
+            [(now - SENDING_LEASE).into()],
+        ))
+        .await?;
     let due = state
         .db
         .query_all_raw(Statement::from_sql_and_values(

@@ -16,6 +16,8 @@ pub const HEALTHCHECKS_BODY_LIMIT: usize = 100_000;
 /// Discord rejects messages over 2000 characters.
 const DISCORD_LIMIT: usize = 2000;
 pub const SIGNATURE_HEADER: &str = "X-Pgward-Signature-256";
+/// Unix seconds when the attempt was sent; signed with the body, so a receiver can refuse replays.
+pub const TIMESTAMP_HEADER: &str = "X-Pgward-Timestamp";
 
 /// What a webhook is, as far as building its request goes (secrets already opened).
 pub struct Spec<'a> {
@@ -318,6 +320,8 @@ pub fn build(
         ("X-Pgward-Event".into(), event.kind.as_str().into()),
         ("X-Pgward-Delivery".into(), delivery_id.to_string()),
     ];
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    headers.push((TIMESTAMP_HEADER.into(), timestamp.clone()));
     let json_body = |v: &Value| serde_json::to_string(v).unwrap_or_default();
     let (method, url, body, content_type) = match spec.kind {
         WebhookKind::Custom => {
@@ -362,12 +366,14 @@ pub fn build(
             )
         }
         WebhookKind::Healthchecks => {
-            let suffix = if status(event.kind) == "running" {
-                "start"
-            } else if is_failure(event.kind) {
-                "fail"
-            } else {
-                ""
+            // Only a run's success is a success ping: other good news (a database healthy again,
+            // retention) goes to `/log`, which Healthchecks records without resetting the check's
+            // period, so it can never hide a backup that did not happen.
+            let suffix = match status(event.kind) {
+                "running" => "start",
+                _ if is_failure(event.kind) => "fail",
+                "success" => "",
+                _ => "log",
             };
             // The run id lets Healthchecks pair /start with its outcome and measure the duration; a
             // restore's own id, not the backup's it restores.
@@ -383,7 +389,7 @@ pub fn build(
                     .or_else(|| ctx["error"].as_str())
                     .unwrap_or("");
                 tail(text, HEALTHCHECKS_BODY_LIMIT).to_string()
-            } else if suffix.is_empty() {
+            } else if suffix.is_empty() || suffix == "log" {
                 render(
                     "pgward: {{ title }}{% if task %} ({{ task.name }}){% endif %}{% if size_human %}, {{ size_human }}{% endif %}{% if duration_human %} in {{ duration_human }}{% endif %}",
                     ctx,
@@ -411,7 +417,10 @@ pub fn build(
         headers.push((k.clone(), v.clone()));
     }
     if let Some(secret) = spec.secret {
-        headers.push((SIGNATURE_HEADER.into(), sign(secret, body.as_bytes())));
+        headers.push((
+            SIGNATURE_HEADER.into(),
+            sign(secret, &timestamp, body.as_bytes()),
+        ));
     }
     Ok(Outgoing {
         method,
@@ -438,29 +447,32 @@ fn healthchecks_url(base: &str, suffix: &str, rid: Option<Uuid>) -> Result<Strin
     Ok(url.to_string())
 }
 
-/// `sha256=<hex of HMAC-SHA256(secret, body)>`, as GitHub signs its webhooks.
-pub fn sign(secret: &str, body: &[u8]) -> String {
+/// `sha256=<hex of HMAC-SHA256(secret, "<timestamp>." + body)>`: the timestamp is signed too (as
+/// Stripe and Slack do), so a captured request cannot be replayed later, not even a GET without a body.
+pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any size");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn sensitive_key(k: &str) -> bool {
-    let k = k.to_ascii_lowercase();
-    ["token", "key", "secret", "pass", "sig", "auth", "code"]
-        .iter()
-        .any(|s| k.contains(s))
+/// Path words shown as typed: short and all lowercase letters (`api`, `webhooks`, `services`). Every
+/// other segment may be a secret (Slack, Discord and Healthchecks put ids and tokens in the path).
+fn plain_word(s: &str) -> bool {
+    s.len() <= 10
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_')
 }
 
-/// Long path segments and query values are treated as secrets (Slack, Discord and Healthchecks put
-/// theirs in the path); so are passwords and query values with sensitive names.
-fn looks_secret(s: &str) -> bool {
-    s.len() >= 16
-}
-
+/// Long values keep their first 4 characters (enough to tell two URLs apart, too few to use one).
 fn mask_part(s: &str) -> String {
-    format!("{}****", s.chars().take(4).collect::<String>())
+    if s.chars().count() >= 16 {
+        format!("{}****", s.chars().take(4).collect::<String>())
+    } else {
+        "****".into()
+    }
 }
 
 pub fn mask_url(raw: &str) -> String {
@@ -478,10 +490,10 @@ pub fn mask_url(raw: &str) -> String {
     if let Some(segments) = u.path_segments() {
         let masked: Vec<String> = segments
             .map(|s| {
-                if looks_secret(s) {
-                    mask_part(s)
-                } else {
+                if plain_word(s) {
                     s.to_string()
+                } else {
+                    mask_part(s)
                 }
             })
             .collect();
@@ -490,12 +502,12 @@ pub fn mask_url(raw: &str) -> String {
     let pairs: Vec<(String, String)> = u
         .query_pairs()
         .map(|(k, v)| {
-            let v = if sensitive_key(&k) {
-                "****".to_string()
-            } else if looks_secret(&v) && k != "rid" {
-                mask_part(&v)
-            } else {
+            // Query values are masked whatever their name (`?t=...` is as secret as `?token=...`),
+            // except pgward's own run id.
+            let v = if k == "rid" {
                 v.into_owned()
+            } else {
+                mask_part(&v)
             };
             (k.into_owned(), v)
         })
@@ -588,14 +600,23 @@ mod tests {
     fn secrets_in_urls_are_masked() {
         assert_eq!(
             mask_url("https://hooks.slack.com/services/T0001/B0001/abcdefghijklmnopqrstuvwx"),
-            "https://hooks.slack.com/services/T0001/B0001/abcd****"
+            "https://hooks.slack.com/services/****/****/abcd****"
         );
         assert_eq!(
-            mask_url("https://u:pw@example.com/hook?token=abc&x=1#frag"),
-            "https://****:****@example.com/hook?token=****&x=1"
+            mask_url("https://u:pw@example.com/hook?token=abc&t=abc123#frag"),
+            "https://****:****@example.com/hook?token=****&t=****"
         );
         let hc = mask_url("https://hc-ping.com/5f2c1a3e-9a4b-4c1d-8e7f-0a1b2c3d4e5f/start?rid=1");
         assert_eq!(hc, "https://hc-ping.com/5f2c****/start?rid=1");
+        // Short tokens in the path (an ntfy topic, a Discord id) are masked whole.
+        assert_eq!(
+            mask_url("https://discord.com/api/webhooks/1234567890/Tok3n"),
+            "https://discord.com/api/webhooks/****/****"
+        );
+        assert_eq!(
+            mask_url("https://ntfy.sh/Backups-2xk9"),
+            "https://ntfy.sh/****"
+        );
     }
 
     #[test]
@@ -661,6 +682,31 @@ mod tests {
             healthchecks_url("https://hc-ping.com/abc", "", Some(rid)).unwrap(),
             format!("https://hc-ping.com/abc?rid={rid}")
         );
+    }
+
+    #[test]
+    fn healthchecks_hears_of_other_good_news_through_log_not_as_a_success_ping() {
+        let headers = BTreeMap::new();
+        let spec = Spec {
+            kind: WebhookKind::Healthchecks,
+            method: HttpMethod::Post,
+            url: "https://hc-ping.com/abc",
+            headers: &headers,
+            body_template: None,
+            secret: None,
+        };
+        let path = |kind: EventKind| {
+            let event = sample_event(kind);
+            let ctx = context(&event, None, "http://pgward");
+            let url = build(&spec, &event, &ctx, Uuid::nil()).unwrap().url;
+            url::Url::parse(&url).unwrap().path().to_string()
+        };
+        assert_eq!(path(EventKind::ExecutionStarted), "/abc/start");
+        assert_eq!(path(EventKind::ExecutionSuccess), "/abc");
+        assert_eq!(path(EventKind::ExecutionFailed), "/abc/fail");
+        assert_eq!(path(EventKind::BackupAnomaly), "/abc/fail");
+        assert_eq!(path(EventKind::RetentionDeleted), "/abc/log");
+        assert_eq!(path(EventKind::DatabaseHealthy), "/abc/log");
     }
 
     #[test]
