@@ -58,11 +58,20 @@ pub fn EventsPage() -> impl IntoView {
     let kind = Memo::new(move |_| kind_q.get().as_deref().and_then(EventKind::parse));
     let reload = RwSignal::new(0u32);
     let in_flight = StoredValue::new(false);
+    // Older pages through the API's cursor; `None` is the newest page (the one kept live by polling).
+    let cursor = RwSignal::new(None::<String>);
+    let pages_back = RwSignal::new(Vec::<Option<String>>::new());
+    Effect::new(move |_| {
+        kind.track();
+        cursor.set(None);
+        pages_back.set(Vec::new());
+    });
     let events = LocalResource::new(move || {
         reload.track();
         let query = EventListQuery {
             kind: kind.get(),
             limit: Some(100),
+            cursor: cursor.get(),
             ..Default::default()
         };
         async move {
@@ -165,6 +174,38 @@ pub fn EventsPage() -> impl IntoView {
                     />
                 </tbody>
             </table>
+            <div class="actions">
+                <button
+                    type="button"
+                    class="btn btn-small"
+                    data-testid="events-newer"
+                    disabled=move || pages_back.with(Vec::is_empty)
+                    on:click=move |_| {
+                        let mut back = pages_back.get_untracked();
+                        cursor.set(back.pop().flatten());
+                        pages_back.set(back);
+                    }
+                >
+                    "← Newer"
+                </button>
+                <button
+                    type="button"
+                    class="btn btn-small"
+                    data-testid="events-older"
+                    disabled=move || {
+                        events.get().and_then(Result::ok).and_then(|p| p.next_cursor).is_none()
+                    }
+                    on:click=move |_| {
+                        let next = events.get_untracked().and_then(Result::ok).and_then(|p| p.next_cursor);
+                        if next.is_some() {
+                            pages_back.update(|b| b.push(cursor.get_untracked()));
+                            cursor.set(next);
+                        }
+                    }
+                >
+                    "Older →"
+                </button>
+            </div>
         </section>
     }
 }
