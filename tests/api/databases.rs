@@ -283,17 +283,34 @@ async fn bad_input_gets_a_4xx_with_a_code_and_stores_nothing() {
             "{what}: {err}"
         );
     }
-    // Not JSON at all.
-    let resp = app
-        .http
-        .post(app.url("/api/v1/databases"))
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body("{nope")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 400);
+    // Not JSON at all, JSON with a lone surrogate (not Unicode), and bytes that are not UTF-8.
+    for body in [
+        b"{nope".to_vec(),
+        br#"{"name": "\ud800", "connection_string": "postgres://a@b/c"}"#.to_vec(),
+        b"{\"name\": \"\xff\xfe\", \"connection_string\": \"postgres://a@b/c\"}".to_vec(),
+    ] {
+        let resp = app
+            .http
+            .post(app.url("/api/v1/databases"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status().as_u16(),
+            400,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        let err: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(err["code"], "bad_request", "{err}");
+        assert!(
+            err["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{err}"
+        );
+    }
     assert_eq!(
         admin
             .list_databases(&DatabaseListQuery::default())

@@ -119,6 +119,17 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
         })
         .await
         .unwrap();
+    // A session from before the password reset (it must not outlive the reset).
+    let session = client
+        .login("op@example.com", "embedded default pw")
+        .await
+        .unwrap();
+    let info = client
+        .with_token(session.access_token.clone())
+        .system()
+        .await
+        .unwrap();
+    assert_eq!(info.catalog, "embedded");
     let key = data.join("secret.key");
     assert_eq!(
         std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
@@ -181,6 +192,9 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
         .login("op@example.com", "a brand new password")
         .await
         .unwrap();
+    // The reset ended the sessions opened with the old password.
+    let ended = client.refresh(&session.refresh_token).await.unwrap_err();
+    assert_eq!(ended.status(), Some(401));
     let log = second.stop();
     assert!(
         !log.iter()

@@ -93,7 +93,22 @@ async fn a_database_password_never_leaves_the_server() {
     )
     .await;
 
-    assert_eq!(bodies.len(), 8);
+    // Malformed connection strings that carry the password: the error never quotes it back.
+    for bad in [
+        format!("postgres://{role}:{secret}@/"),
+        format!("postgres://{role}:{secret}@host:notaport/db"),
+        format!("postgresql//{role}:{secret}@host/db"),
+    ] {
+        let (status, text) = call(
+            reqwest::Method::POST,
+            "/api/v1/databases".into(),
+            Some(serde_json::json!({"name": "malformed", "connection_string": bad})),
+        )
+        .await;
+        assert_eq!(status, 422, "{text}");
+    }
+
+    assert_eq!(bodies.len(), 11);
     for b in &bodies {
         assert!(!b.contains(&secret), "a response carried the password: {b}");
     }

@@ -3,7 +3,7 @@
 //
 // Against a freshly started pgward with no user yet: open /, land on /setup, create the administrator,
 // log in if setup did not, open Databases, add a database, test its connection, save it and wait for its
-// row. Prints one JSON line ({"ok":true,"steps":[...]}) and exits 0; on failure prints
+// row; then add a second one and delete it, confirming the dialog. Prints one JSON line ({"ok":true,"steps":[...]}) and exits 0; on failure prints
 // {"ok":false,...}, writes a screenshot and the page's HTML to $E2E_ARTIFACTS, prints the page's console
 // errors to stderr and exits 1.
 //
@@ -106,6 +106,24 @@ async function run(page, step) {
     const health = (await row.getByTestId('db-health').innerText()).trim();
     const cells = (await row.locator('td').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
     return { health, row: cells.slice(0, 5) };
+  });
+
+  await step('delete a database', async () => {
+    const doomed = `${dbName} (to delete)`;
+    await byTestId('db-add-name').fill(doomed);
+    await byTestId('db-add-conn').fill(dbConn);
+    await byTestId('db-add-submit').click();
+    const row = byTestId('db-row').filter({ has: byTestId('db-name').getByText(doomed, { exact: true }) });
+    await reach(row, 'saving the second database');
+    // The page asks before deleting; the operator confirms (the harness accepts every dialog).
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); });
+    await row.getByTestId('db-delete').click();
+    await row.waitFor({ state: 'detached' });
+    if (!asked.includes(doomed)) throw new Error(`no confirmation naming the database: ${asked}`);
+    // The first one is still listed.
+    await byTestId('db-row').filter({ has: byTestId('db-name').getByText(dbName, { exact: true }) }).waitFor();
+    return asked;
   });
 }
 
