@@ -498,3 +498,77 @@ async fn each_resource_is_checked_on_its_own_interval_through_the_health_queue()
         2
     );
 }
+
+#[tokio::test]
+async fn an_outcome_recorded_by_a_process_that_died_before_announcing_it_is_announced_once() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let receiver = crate::webhooks::Receiver::start(vec![]);
+    let server = fleet().get(17);
+    let db = format!("p_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    let database = crate::executions::add_database(&admin, server, &db).await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let t = admin
+        .create_task(&task("announced", database, vec![dest]))
+        .await
+        .unwrap();
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    wait_events(&admin, EventKind::ExecutionSuccess, database, 1).await;
+
+    // What a process that died between recording the success and announcing it leaves behind: the
+    // run is a success, and no event (and so no notification) says so.
+    let mut catalog =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
+            .await
+            .unwrap();
+    sqlx::query("DELETE FROM events WHERE execution_id = $1 AND kind = 'execution_success'")
+        .bind(done.id)
+        .execute(&mut catalog)
+        .await
+        .unwrap();
+    // A webhook that wants to hear of it (created now, so only the sweep's event reaches it).
+    let hook = admin
+        .create_webhook(&CreateWebhookRequest {
+            name: "late".into(),
+            kind: WebhookKind::Json,
+            active: true,
+            events: vec![EventKind::ExecutionSuccess],
+            targets: WebhookTargets::default(),
+            method: None,
+            url: receiver.url("/late"),
+            headers: Default::default(),
+            body_template: None,
+            secret: None,
+            timeout_secs: None,
+            max_attempts: None,
+        })
+        .await
+        .unwrap();
+
+    // The next scheduler passes (any process; twice, as two processes would) announce it, once.
+    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let sweep = pgward_server::features::executions::scheduler::announce_missed_outcomes;
+    let (a, b) = tokio::join!(sweep(&state, later), sweep(&state, later));
+    assert!(a.unwrap() + b.unwrap() >= 1);
+    assert_eq!(sweep(&state, later).await.unwrap(), 0);
+    let success = events_of(&admin, EventKind::ExecutionSuccess, database).await;
+    assert_eq!(success.len(), 1, "{success:#?}");
+    assert_eq!(success[0].execution_id, Some(done.id));
+    assert_eq!(success[0].data["task"]["name"], "announced");
+    let seen = receiver.wait_for(1).await;
+    let event: Event = serde_json::from_str(&seen[0].body).unwrap();
+    assert_eq!(
+        (event.kind, event.execution_id),
+        (EventKind::ExecutionSuccess, Some(done.id))
+    );
+    let log = admin
+        .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(log.items.len(), 1, "{log:#?}");
+}

@@ -79,7 +79,7 @@ impl Receiver {
         self.seen.lock().unwrap().clone()
     }
 
-    async fn wait_for(&self, n: usize) -> Vec<Received> {
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let seen = self.requests();
