@@ -368,14 +368,16 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
     // once (scheduled and on demand) see each other's result, so a transition is announced once, and
     // a check that started before the one recorded last is stale and changes nothing.
     let tx = state.db.begin().await?;
+    // FOR NO KEY UPDATE: tasks referencing the row can still be written meanwhile.
     let Some(row) = databases::Entity::find_by_id(id)
-        .lock_exclusive()
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
         .one(&tx)
         .await?
     else {
         return Err(AppError::NotFound("database"));
     };
-    if row.last_checked_at.is_some_and(|t| t > started) {
+    // A newer check, or an edit (perhaps of the connection) during this one: this result is stale.
+    if row.last_checked_at.is_some_and(|t| t > started) || row.updated_at > started {
         return Ok(result_of(&outcome));
     }
     let (before, name) = (row.health_status.clone(), row.name.clone());

@@ -310,14 +310,16 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestRes
     // Recorded with the row locked, with its event, in one transaction (see the databases' check): a
     // transition is announced once, and a check older than the one recorded last changes nothing.
     let tx = state.db.begin().await?;
+    // FOR NO KEY UPDATE: tasks referencing the row can still be written meanwhile.
     let Some(row) = destinations::Entity::find_by_id(id)
-        .lock_exclusive()
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
         .one(&tx)
         .await?
     else {
         return Err(AppError::NotFound("destination"));
     };
-    if row.last_checked_at.is_some_and(|t| t > started_at) {
+    // A newer check, or an edit (perhaps of the settings) during this one: this result is stale.
+    if row.last_checked_at.is_some_and(|t| t > started_at) || row.updated_at > started_at {
         return Ok(result);
     }
     let (before, name) = (row.health_status.clone(), row.name.clone());

@@ -27,7 +27,8 @@ pub struct Refs {
 fn once_per_run(kind: EventKind, refs: &Refs) -> Option<(events::Column, Uuid)> {
     use EventKind::*;
     match kind {
-        ExecutionStarted | ExecutionSuccess | ExecutionFailed | BackupAnomaly => {
+        // Not backup_anomaly: one run may raise one per finding (size, duration).
+        ExecutionStarted | ExecutionSuccess | ExecutionFailed => {
             Some((events::Column::ExecutionId, refs.execution?))
         }
         RestorationStarted | RestorationSuccess | RestorationFailed => {

@@ -179,14 +179,16 @@ pub async fn reap_interrupted(
 }
 
 /// How far back the outcome sweep looks: a process that died between recording a run's outcome and
-/// announcing it is found by the next pass of any pgward process, or after a restart within this window.
-pub const ANNOUNCE_WINDOW: chrono::Duration = chrono::Duration::hours(6);
+/// announcing it is found by the next pass of any pgward process, or after a restart within this window
+/// (older news would mislead more than it tells).
+pub const ANNOUNCE_WINDOW: chrono::Duration = chrono::Duration::hours(1);
 /// Left to the run's own process, which normally announces its outcome at once.
 const ANNOUNCE_GRACE: chrono::Duration = chrono::Duration::seconds(10);
 
 /// Announces run outcomes that were recorded but never announced (the process died in between).
 /// Recording an outcome event is idempotent per run, so a run whose own process announces it at the
-/// same moment is still announced once.
+/// same moment is still announced once. A run that a newer run of its task has already overtaken is
+/// not announced late (a stale /fail or success would flip a monitor the newer run already set).
 pub async fn announce_missed_outcomes(
     state: &AppState,
     now: DateTime<Utc>,
@@ -199,7 +201,10 @@ pub async fn announce_missed_outcomes(
              WHERE e.status IN ('success', 'failed') AND e.trigger <> 'upload' \
                AND e.finished_at BETWEEN $1 AND $2 \
                AND NOT EXISTS (SELECT 1 FROM events v \
-                               WHERE v.execution_id = e.id AND v.kind = 'execution_' || e.status)",
+                               WHERE v.execution_id = e.id AND v.kind = 'execution_' || e.status) \
+               AND NOT EXISTS (SELECT 1 FROM executions n \
+                               WHERE n.task_id = e.task_id AND n.id <> e.id \
+                                 AND n.status IN ('success', 'failed') AND n.finished_at > e.finished_at)",
             [
                 (now - ANNOUNCE_WINDOW).into(),
                 (now - ANNOUNCE_GRACE).into(),
