@@ -746,3 +746,52 @@ async fn an_attempt_whose_process_died_is_logged_as_interrupted_and_ends_the_del
     // Its one attempt was spent: nothing is sent after the fact.
     assert!(receiver.requests().is_empty());
 }
+
+#[tokio::test]
+async fn masks_saved_under_looser_rules_are_replaced_at_start_up() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let hook = admin
+        .create_webhook(&custom(
+            "discord-ish",
+            "https://discord.example.com/api/webhooks/1234567890/Tok3n".into(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        hook.url_masked,
+        "https://discord.example.com/api/webhooks/****/****"
+    );
+    // What an older pgward stored: a mask that shows the short token.
+    let mut catalog =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
+            .await
+            .unwrap();
+    sqlx::query("UPDATE webhooks SET url_masked = 'https://discord.example.com/api/webhooks/1234567890/Tok3n'")
+        .execute(&mut catalog)
+        .await
+        .unwrap();
+
+    // The next pgward process to start on this catalog masks it again before it is ready.
+    let second = pgward_server::Application::build(app.config.clone())
+        .await
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", second.port());
+    tokio::spawn(second.run_until_stopped());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !reqwest::get(format!("{address}/readyz"))
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the second process never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let w = admin.get_webhook(hook.id).await.unwrap();
+    assert_eq!(
+        w.url_masked,
+        "https://discord.example.com/api/webhooks/****/****"
+    );
+}

@@ -146,6 +146,13 @@ impl Application {
         tokio::spawn(async move {
             match catalog::migrate(&migrating.db).await {
                 Ok(()) => {
+                    match crate::features::webhooks::service::refresh_masks(&migrating).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::info!(webhooks = n, "webhook URLs masked by the current rules")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "re-masking webhook URLs failed"),
+                    }
                     migrating.ready.store(true, Ordering::Release);
                     tracing::info!("catalog migrations done; ready");
                     if migrating.config.worker.in_process {

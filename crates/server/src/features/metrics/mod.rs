@@ -223,7 +223,7 @@ async fn render(state: &AppState) -> Result<String, AppError> {
             "pgward_webhook_failed_deliveries_total",
             "counter",
             "failed_total",
-            "Deliveries of the webhook that failed after their last attempt, since it was created.",
+            "Deliveries of the webhook that failed after their last attempt (never decreases).",
         ),
         (
             "pgward_webhook_delivery_failures",
@@ -250,13 +250,13 @@ async fn render(state: &AppState) -> Result<String, AppError> {
     }
     let by_status = rows(
         state,
-        "SELECT status, count(*)::float8 AS n FROM webhook_deliveries GROUP BY status",
+        "SELECT status, count(*)::float8 AS n FROM webhook_deliveries WHERE NOT test GROUP BY status",
     )
     .await?;
     out.family(
         "pgward_webhook_deliveries",
         "gauge",
-        "Webhook deliveries in the log, by status.",
+        "Webhook deliveries in the log, by status (without \"send test now\").",
     );
     for s in ["queued", "sending", "retrying", "success", "failed"] {
         let n = by_status

@@ -635,8 +635,7 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<(), sea_orm::
                     'interrupted: the pgward process sending this attempt stopped before it was answered' \
              FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
              WHERE d.status = 'sending' AND d.claimed_at < $1 \
-               AND NOT EXISTS (SELECT 1 FROM webhook_attempts a \
-                               WHERE a.delivery_id = d.id AND a.attempt = d.attempts)",
+             ON CONFLICT (delivery_id, attempt) DO NOTHING",
             [(now - SENDING_LEASE).into()],
         ))
         .await?;

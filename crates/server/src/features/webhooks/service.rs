@@ -5,11 +5,11 @@ use pgward_api_types::{
     CreateWebhookRequest, DeliveryStatus, EventKind, HttpMethod, UpdateWebhookRequest, Webhook,
     WebhookKind, WebhookList, WebhookPreview, WebhookPreviewRequest, WebhookTargets,
 };
-use pgward_entity::{databases, destinations, tasks, webhooks};
+use pgward_entity::{databases, destinations, tasks, webhook_deliveries, webhooks};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, SqlErr, Statement,
+    QueryFilter, QueryOrder, Set, SqlErr, Statement, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use uuid::Uuid;
@@ -557,10 +557,18 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
-    let res = webhooks::Entity::delete_by_id(id).exec(&state.db).await?;
+    // Deliveries first, then the webhook: the same lock order as a delivery that fails (its row, then
+    // the webhook's failure counter), so the two cannot deadlock.
+    let tx = state.db.begin().await?;
+    webhook_deliveries::Entity::delete_many()
+        .filter(webhook_deliveries::Column::WebhookId.eq(id))
+        .exec(&tx)
+        .await?;
+    let res = webhooks::Entity::delete_by_id(id).exec(&tx).await?;
     if res.rows_affected == 0 {
         return Err(AppError::NotFound("webhook"));
     }
+    tx.commit().await?;
     tracing::info!(webhook_id = %id, "webhook deleted");
     Ok(())
 }
@@ -675,4 +683,23 @@ pub async fn subscribers<C: ConnectionTrait>(
                 || destinations.iter().any(|id| t.destination_ids.contains(id))
         })
         .collect())
+}
+
+/// Masks are computed when a URL is saved; when the masking rules get stricter, the webhooks saved
+/// before are masked again at start-up (their sealed URL is the source), so no old mask shows more.
+pub async fn refresh_masks(state: &AppState) -> Result<usize, AppError> {
+    let mut changed = 0;
+    for w in webhooks::Entity::find().all(&state.db).await? {
+        let url = state.secrets.open(&w.url_encrypted, &aad(w.id, "url"))?;
+        let masked = render::mask_url(url.expose_secret());
+        if masked != w.url_masked {
+            webhooks::Entity::update_many()
+                .col_expr(webhooks::Column::UrlMasked, Expr::value(masked))
+                .filter(webhooks::Column::Id.eq(w.id))
+                .exec(&state.db)
+                .await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
 }
