@@ -32,31 +32,47 @@ awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p +=
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 
 echo "== the README's run command"
-# scripts/run.sh as a newcomer runs it (embedded catalog in a fresh data directory), until pgward answers
-# /healthz and serves the web UI; then stopped with SIGTERM, which must also stop the embedded catalog.
+# scripts/run.sh as a newcomer runs it (embedded catalog in a fresh data directory), until pgward is
+# ready and serves the web UI; then stopped with SIGTERM, which must also stop the embedded catalog.
 smoke="$(mktemp -d)"
 chmod 755 "$smoke"   # the embedded catalog runs as the unprivileged pgward user
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-PGWARD_DATA_DIR="$smoke/data" PGWARD_SERVER__BIND="127.0.0.1:$port" bash scripts/run.sh >"$smoke/run.log" 2>&1 &
+base="http://127.0.0.1:$port"
+# Its own process group, so that whatever it is doing (building, serving) can be stopped as a whole.
+PGWARD_DATA_DIR="$smoke/data" PGWARD_SERVER__BIND="127.0.0.1:$port" \
+  setsid bash scripts/run.sh >"$smoke/run.log" 2>&1 &
 run_pid=$!
+stop_run() {
+  kill -0 "$run_pid" 2>/dev/null || return 0
+  # SIGTERM to pgward itself (run.sh execs it): it stops its embedded catalog, then exits.
+  kill -TERM "$run_pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.5; done
+  # Whatever is left of the group (a build still running, a server that did not stop).
+  kill -KILL -- "-$run_pid" 2>/dev/null || true
+}
+trap 'stop_run; rm -f "$log"' EXIT
 served=""
 for _ in $(seq 1 900); do   # polls for up to 15 minutes: the run command builds what is missing first
-  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 &&
-     curl -fsS "http://127.0.0.1:$port/" | grep -q "spa.js" &&
-     curl -fsS -o /dev/null -w '%{content_type}' "http://127.0.0.1:$port/spa_bg.wasm" | grep -q "application/wasm"; then
+  if curl -fsS -o "$smoke/ready" "$base/readyz" 2>/dev/null &&
+     curl -fsS -o "$smoke/index.html" "$base/" 2>/dev/null && grep -q "spa.js" "$smoke/index.html" &&
+     [ "$(curl -fsS -o /dev/null -w '%{content_type}' "$base/spa_bg.wasm" 2>/dev/null)" = "application/wasm" ]; then
     served=1
     break
   fi
   kill -0 "$run_pid" 2>/dev/null || break
   sleep 1
 done
-kill -TERM "$run_pid" 2>/dev/null || true
-wait "$run_pid" || true
-if [ -z "$served" ] || [ -e "$smoke/data/catalog/postmaster.pid" ]; then
-  echo "the run command did not serve pgward, or left its catalog running:" >&2
+stop_run
+trap 'rm -f "$log"' EXIT
+if [ -z "$served" ]; then
+  echo "the run command never had pgward ready and serving the web UI on $base:" >&2
   tail -n 60 "$smoke/run.log" >&2
   exit 1
 fi
-grep -q "embedded catalog stopped" "$smoke/run.log" || { tail -n 60 "$smoke/run.log" >&2; exit 1; }
+if [ -e "$smoke/data/catalog/postmaster.pid" ] || ! grep -q "embedded catalog stopped" "$smoke/run.log"; then
+  echo "pgward did not stop its embedded catalog on SIGTERM:" >&2
+  tail -n 60 "$smoke/run.log" >&2
+  exit 1
+fi
 rm -rf "$smoke"
-echo "run command: pgward answered /healthz and served the web UI on 127.0.0.1:$port"
+echo "run command: pgward was ready and served the web UI on $base, and stopped cleanly"

@@ -105,7 +105,10 @@ async fn run(
             .args(filter)
             .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance"])
             .args(["--phases", "examples,coverage,fuzzing"])
-            .args(["--max-examples", "40", "--workers", "2", "--seed", "20261124"])
+            // One worker: with two threads, hypothesis' source inspection of its strategies races
+            // (CPython's `ast` reported "recursion depth mismatch" in CI) and the run dies with a
+            // runtime error that says nothing about the API.
+            .args(["--max-examples", "40", "--workers", "1", "--seed", "20261124"])
             .args(["--request-timeout", "20"])
             .args(["--generation-with-security-parameters", "false", "--no-color"])
             // Reproducible in CI: no random variation between runs, and no timing-based health checks
