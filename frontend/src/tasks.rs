@@ -106,6 +106,7 @@ struct TaskForm {
     exclude_tables: RwSignal<String>,
     timeout: RwSignal<String>,
     stall: RwSignal<String>,
+    anomaly: RwSignal<String>,
     keep_days: RwSignal<String>,
     keep_last: RwSignal<String>,
     gfs: RwSignal<bool>,
@@ -207,6 +208,7 @@ impl TaskForm {
             exclude_tables: s(),
             timeout: s(),
             stall: s(),
+            anomaly: s(),
             keep_days: s(),
             keep_last: s(),
             gfs: b(),
@@ -239,6 +241,7 @@ impl TaskForm {
             stall_timeout_minutes: None,
             retention: RetentionPolicy::default(),
             verification: VerificationPolicy::default(),
+            anomaly_threshold_percent: None,
         });
         self.database_id.set(String::new());
     }
@@ -284,6 +287,7 @@ impl TaskForm {
         self.exclude_tables.set(o.exclude_tables.join("\n"));
         self.timeout.set(opt_num(spec.timeout_minutes));
         self.stall.set(opt_num(spec.stall_timeout_minutes));
+        self.anomaly.set(opt_num(spec.anomaly_threshold_percent));
         let r = &spec.retention;
         self.keep_days.set(opt_num(r.keep_days));
         self.keep_last.set(r.keep_last.to_string());
@@ -383,6 +387,8 @@ impl TaskForm {
             include_globals: self.include_globals.get_untracked(),
             timeout_minutes: p.number("timeout_minutes", &self.timeout.get_untracked()),
             stall_timeout_minutes: p.number("stall_timeout_minutes", &self.stall.get_untracked()),
+            anomaly_threshold_percent: p
+                .number("anomaly_threshold_percent", &self.anomaly.get_untracked()),
             retention: RetentionPolicy {
                 keep_days: p.number("retention.keep_days", &self.keep_days.get_untracked()),
                 keep_last,
@@ -1252,6 +1258,15 @@ fn task_form(page: Page, databases: DbResource, destinations: DestResource) -> i
                     "stall_timeout_minutes",
                 )}
                 {text_field(
+                    "Anomaly above (% from the median of the last 10 runs, optional)",
+                    "number",
+                    form.anomaly,
+                    "task-form-anomaly",
+                    "server default",
+                    errors,
+                    "anomaly_threshold_percent",
+                )}
+                {text_field(
                     "Keep backups younger than (days, optional)",
                     "number",
                     form.keep_days,
@@ -1472,6 +1487,7 @@ fn update_request(spec: TaskSpec) -> UpdateTaskRequest {
         stall_timeout_minutes: Some(spec.stall_timeout_minutes),
         retention: Some(spec.retention),
         verification: Some(spec.verification),
+        anomaly_threshold_percent: Some(spec.anomaly_threshold_percent),
     }
 }
 

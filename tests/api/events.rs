@@ -206,6 +206,31 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // With the task's own threshold at 100% (a shrinking backup can never be further away), the
+    // smaller backup is no anomaly for this task...
+    let set_threshold = async |p: Option<u32>| {
+        admin
+            .update_task(
+                t.id,
+                &UpdateTaskRequest {
+                    anomaly_threshold_percent: Some(p),
+                    ..Default::default()
+                },
+            )
+            .await
+    };
+    assert_eq!(
+        set_threshold(Some(100))
+            .await
+            .unwrap()
+            .spec
+            .anomaly_threshold_percent,
+        Some(100)
+    );
+    let tolerated = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(tolerated.status, ExecutionStatus::Success, "{tolerated:?}");
+    // ...and with the server's default (50%) again, the next one is.
+    set_threshold(None).await.unwrap();
     let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
     assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -224,8 +249,8 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
         assert!(Instant::now() < deadline, "no backup_anomaly event");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    // Only the shrunken run is an anomaly (the steady fourth run was checked long before this one
-    // finished dumping).
+    // Only the last run is an anomaly: neither the steady fourth run nor the tolerated one (each was
+    // checked long before this one finished dumping).
     assert_eq!(found.len(), 1, "{found:#?}");
     let found = &found[0];
     assert_eq!(found.execution_id, Some(done.id));

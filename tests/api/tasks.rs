@@ -50,6 +50,7 @@ pub fn spec(db: Uuid, dest: Uuid) -> TaskSpec {
         stall_timeout_minutes: Some(10),
         retention: RetentionPolicy::default(),
         verification: VerificationPolicy::default(),
+        anomaly_threshold_percent: None,
     }
 }
 
@@ -206,6 +207,14 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
                 ..spec(db, dest)
             },
             "schedule",
+        ),
+        (
+            "anomaly threshold of 0",
+            TaskSpec {
+                anomaly_threshold_percent: Some(0),
+                ..spec(db, dest)
+            },
+            "anomaly_threshold_percent",
         ),
         (
             "unknown zone",

@@ -146,6 +146,12 @@ pub struct TaskSpec {
     pub retention: RetentionPolicy,
     #[serde(default)]
     pub verification: VerificationPolicy,
+    /// `backup_anomaly` when a successful run's size (or, for runs of 30 s and more, its duration) is
+    /// further than this many percent from the median of the task's last 10 successful runs (1-1000).
+    /// Unset: the server's `worker.anomaly_threshold_percent`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
+    pub anomaly_threshold_percent: Option<u32>,
 }
 
 fn utc() -> String {
@@ -207,6 +213,12 @@ pub struct UpdateTaskRequest {
     pub stall_timeout_minutes: Option<Option<u32>>,
     pub retention: Option<RetentionPolicy>,
     pub verification: Option<VerificationPolicy>,
+    #[serde(
+        deserialize_with = "absent_null_or",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, minimum = 1, maximum = 1000))]
+    pub anomaly_threshold_percent: Option<Option<u32>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

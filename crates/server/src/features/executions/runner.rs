@@ -731,7 +731,12 @@ async fn detect_anomaly(state: &AppState, e: &executions::Model) {
     if previous.len() < 3 {
         return;
     }
-    let threshold = f64::from(state.config.worker.anomaly_threshold_percent);
+    // The task's own threshold, else the server's.
+    let own = crate::features::tasks::service::find(state, task)
+        .await
+        .ok()
+        .and_then(|(_, spec)| spec.anomaly_threshold_percent);
+    let threshold = f64::from(own.unwrap_or(state.config.worker.anomaly_threshold_percent));
     let mut findings = Vec::new();
     let size_median = median(
         previous

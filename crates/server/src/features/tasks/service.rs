@@ -111,6 +111,15 @@ fn validate_spec(spec: &TaskSpec, f: &mut Fields) {
     pattern_list(f, "pg_dump_options.exclude_tables", &o.exclude_tables);
     minutes(f, "timeout_minutes", spec.timeout_minutes);
     minutes(f, "stall_timeout_minutes", spec.stall_timeout_minutes);
+    if spec
+        .anomaly_threshold_percent
+        .is_some_and(|p| !(1..=1000).contains(&p))
+    {
+        f.check(
+            "anomaly_threshold_percent",
+            Err("must be 1 to 1000 (percent from the median)".into()),
+        );
+    }
     let r = &spec.retention;
     if r.keep_last == 0 || r.keep_last > 10000 {
         f.check(
@@ -436,6 +445,9 @@ pub async fn update(state: &AppState, id: Uuid, req: UpdateTaskRequest) -> Resul
             .unwrap_or(old.stall_timeout_minutes),
         retention: req.retention.unwrap_or(old.retention),
         verification: req.verification.unwrap_or(old.verification),
+        anomaly_threshold_percent: req
+            .anomaly_threshold_percent
+            .unwrap_or(old.anomaly_threshold_percent),
     });
     let mut f = Fields::default();
     validate_spec(&spec, &mut f);
