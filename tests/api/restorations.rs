@@ -718,6 +718,28 @@ async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it()
     let task = admin.get_task(t.id).await.unwrap();
     assert_eq!(task.last_test_restore_ok, Some(true), "{task:?}");
     assert!(task.last_test_restored_at.is_some());
+    // Prometheus sees the proof too (an alert on pgward_task_test_restored == 0).
+    let test_restored = || async {
+        let text = app
+            .http
+            .get(app.url("/metrics"))
+            .bearer_auth(admin.token().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        crate::events::parse_metrics(&text)
+            .iter()
+            .flat_map(|f| f.2.iter())
+            .find(|s| {
+                s.0 == "pgward_task_test_restored"
+                    && s.1.get("task").map(String::as_str) == Some("proven")
+            })
+            .map(|s| s.2)
+    };
+    assert_eq!(test_restored().await, Some(1.0));
     // The manifest carries the counts the test-restore compared against.
     let manifest: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.join(format!("{}.manifest.json", done.objects[0].key))).unwrap(),
@@ -742,6 +764,7 @@ async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it()
     );
     let task = admin.get_task(t.id).await.unwrap();
     assert_eq!(task.last_test_restore_ok, Some(false), "{task:?}");
+    assert_eq!(test_restored().await, Some(0.0));
     // The scratch server cannot be deleted from under the task.
     let host = format!("h_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &host);
