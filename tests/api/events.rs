@@ -331,16 +331,7 @@ async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
     // Without a token: 401 (server.metrics_public is off by default).
     let anonymous = reqwest::get(app.url("/metrics")).await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .bearer_auth(admin.token().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics(&admin).await;
 
     // Parsed by the reference parser (prometheus_client), not by string matching.
     let families = parse_metrics(&text);
@@ -568,10 +559,7 @@ async fn an_outcome_recorded_by_a_process_that_died_before_announcing_it_is_anno
 
     // What processes that died between recording a success and announcing it leave behind: runs that
     // succeeded, and no event (so no notification) saying so.
-    let mut catalog =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
-            .await
-            .unwrap();
+    let mut catalog = app.catalog().await;
     sqlx::query("DELETE FROM events WHERE task_id = $1 AND kind = 'execution_success'")
         .bind(t.id)
         .execute(&mut catalog)

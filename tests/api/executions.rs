@@ -508,10 +508,7 @@ async fn a_daily_0230_berlin_task_runs_at_the_documented_times_across_daylight_s
     let (state, _c) = pgward_server::startup::background_state(app.config.clone())
         .await
         .unwrap();
-    let mut catalog =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
-            .await
-            .unwrap();
+    let mut catalog = app.catalog().await;
     let at = |s: &str| {
         chrono::DateTime::parse_from_rfc3339(s)
             .unwrap()

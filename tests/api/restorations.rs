@@ -720,16 +720,7 @@ async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it()
     assert!(task.last_test_restored_at.is_some());
     // Prometheus sees the proof too (an alert on pgward_task_test_restored == 0).
     let test_restored = || async {
-        let text = app
-            .http
-            .get(app.url("/metrics"))
-            .bearer_auth(admin.token().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = app.metrics(&admin).await;
         crate::events::parse_metrics(&text)
             .iter()
             .flat_map(|f| f.2.iter())

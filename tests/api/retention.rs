@@ -3,7 +3,6 @@ use std::path::Path;
 use chrono::{DateTime, Duration, Utc};
 use pgward_api_types::*;
 use pgward_server::features::executions::retention;
-use sqlx::Connection;
 use uuid::Uuid;
 
 use crate::support::{fleet, spawn_app_with};
@@ -79,9 +78,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
     };
     let task = admin.create_task(&spec).await.unwrap().id;
 
-    let mut catalog = sqlx::PgConnection::connect(&fleet().catalog().url(&app.catalog_db))
-        .await
-        .unwrap();
+    let mut catalog = app.catalog().await;
     let now = Utc::now();
     let mut old = Vec::new();
     for d in (2..=6).rev() {

@@ -1,5 +1,3 @@
-use sqlx::Connection;
-
 use crate::support::{fleet, logs, spawn_app};
 
 /// A connection-string password must never come back in any response, log line or catalog column.
@@ -122,9 +120,7 @@ async fn a_database_password_never_leaves_the_server() {
     assert!(!logs.contains(&secret), "a log line carried the password");
 
     // At rest it is ciphertext.
-    let mut catalog = sqlx::PgConnection::connect(&fleet().catalog().url(&app.catalog_db))
-        .await
-        .unwrap();
+    let mut catalog = app.catalog().await;
     let stored: Vec<u8> = sqlx::query_scalar("SELECT connection_encrypted FROM databases")
         .fetch_one(&mut catalog)
         .await

@@ -399,16 +399,7 @@ async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_c
     let w = admin.get_webhook(hook.id).await.unwrap();
     assert_eq!(w.last_delivery_status, Some(DeliveryStatus::Failed));
 
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .bearer_auth(admin.token().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics(&admin).await;
     let families = crate::events::parse_metrics(&text);
     let sample = |name: &str| {
         families
@@ -715,10 +706,7 @@ async fn an_attempt_whose_process_died_is_logged_as_interrupted_and_ends_the_del
         data: serde_json::json!({}),
     };
     let delivery = Uuid::now_v7();
-    let mut catalog =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
-            .await
-            .unwrap();
+    let mut catalog = app.catalog().await;
     sqlx::query(
         "INSERT INTO webhook_deliveries (id, webhook_id, event_kind, event, status, attempts, claimed_at) \
          VALUES ($1, $2, 'execution_success', $3::jsonb, 'sending', 1, now() - interval '10 minutes')",
@@ -763,10 +751,7 @@ async fn masks_saved_under_looser_rules_are_replaced_at_start_up() {
         "https://discord.example.com/api/webhooks/****/****"
     );
     // What an older pgward stored: a mask that shows the short token.
-    let mut catalog =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
-            .await
-            .unwrap();
+    let mut catalog = app.catalog().await;
     sqlx::query("UPDATE webhooks SET url_masked = 'https://discord.example.com/api/webhooks/1234567890/Tok3n'")
         .execute(&mut catalog)
         .await

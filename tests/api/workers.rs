@@ -182,10 +182,7 @@ async fn a_killed_worker_leaves_an_interrupted_execution_and_no_partial_data() {
         .execute(&mut locker)
         .await
         .unwrap();
-    let mut catalog =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
-            .await
-            .unwrap();
+    let mut catalog = app.catalog().await;
     let worker = Worker::start(&app, 3600);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -345,10 +342,7 @@ async fn finished_queue_jobs_are_pruned_once_old_enough() {
     pgward_server::features::health::checks::run_due(&state, chrono::Utc::now())
         .await
         .unwrap();
-    let mut catalog =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&fleet().catalog().url(&app.catalog_db))
-            .await
-            .unwrap();
+    let mut catalog = app.catalog().await;
     let finished = "SELECT count(*) FROM apalis.jobs WHERE job_type = 'pgward::check_health' \
                     AND done_at IS NOT NULL";
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -51,6 +51,26 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
+
+    /// A direct connection to this app's catalog database (to arrange or inspect what the API hides).
+    pub async fn catalog(&self) -> sqlx::PgConnection {
+        sqlx::PgConnection::connect(&fleet().catalog().url(&self.catalog_db))
+            .await
+            .expect("connect to the app's catalog")
+    }
+
+    /// `/metrics` as the admin's token scrapes it.
+    pub async fn metrics(&self, admin: &Client) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .bearer_auth(admin.token().expect("a logged-in client"))
+            .send()
+            .await
+            .expect("scrape /metrics")
+            .text()
+            .await
+            .expect("read /metrics")
+    }
 }
 
 /// A migrated catalog database that every test clones (CREATE DATABASE .. TEMPLATE), which is much faster
