@@ -57,7 +57,7 @@ else
     echo "build-spa: wasm-opt not found; bundle left unoptimised" >&2
 fi
 
-cp frontend/index.html frontend/style.css "$dist/"
+cp frontend/index.html frontend/style.css frontend/boot.js "$dist/"
 
 echo "build-spa: done:" >&2
 ls -l "$dist" >&2

@@ -78,6 +78,7 @@ pub fn SetupPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
 
@@ -108,10 +109,12 @@ pub fn SetupPage() -> impl IntoView {
             return;
         }
         let name = name.get_untracked().trim().to_string();
+        let code = code.get_untracked().trim().to_string();
         let req = SetupRequest {
             email: email.get_untracked().trim().to_string(),
             password: pw,
             name: (!name.is_empty()).then_some(name),
+            setup_code: (!code.is_empty()).then_some(code),
         };
         busy.set(true);
         error.set(None);
@@ -141,6 +144,28 @@ pub fn SetupPage() -> impl IntoView {
                 <h1>"Welcome to pgward"</h1>
                 <p class="muted">"Create the first administrator account to get started."</p>
                 {error_banner(move || error.get())}
+                {move || {
+                    let needed = matches!(status.get(), Some(Ok(s)) if s.setup_code_required);
+                    needed
+                        .then(|| {
+                            view! {
+                                <label class="field">
+                                    <span>"Setup code"</span>
+                                    <input
+                                        type="text"
+                                        required
+                                        autocomplete="off"
+                                        spellcheck="false"
+                                        data-testid="setup-code"
+                                        bind:value=code
+                                    />
+                                    <small class="muted">
+                                        "pgward listens beyond this machine: the code is in its log (\"first-user setup code\")."
+                                    </small>
+                                </label>
+                            }
+                        })
+                }}
                 <label class="field">
                     <span>"Email"</span>
                     <input

@@ -21,12 +21,13 @@ use crate::ui::{
 const PAGE_SIZE: u32 = 50;
 const POLL: Duration = Duration::from_secs(2);
 
-const STATUSES: [ExecutionStatus; 6] = [
+const STATUSES: [ExecutionStatus; 7] = [
     ExecutionStatus::Queued,
     ExecutionStatus::Running,
     ExecutionStatus::Success,
     ExecutionStatus::Failed,
     ExecutionStatus::Cancelled,
+    ExecutionStatus::Trashed,
     ExecutionStatus::Deleted,
 ];
 
@@ -47,6 +48,7 @@ pub(crate) fn status_class(s: ExecutionStatus) -> &'static str {
         ExecutionStatus::Failed => "badge badge-bad",
         ExecutionStatus::Cancelled => "badge badge-warn",
         ExecutionStatus::Deleted => "badge",
+        ExecutionStatus::Trashed => "badge badge-warn",
     }
 }
 
@@ -451,9 +453,16 @@ fn exec_row(
 
     let delete_name = task_name.clone();
     let delete = move |_| {
-        if !confirm(&format!(
-            "Delete this backup of \u{201c}{delete_name}\u{201d} from every destination? This cannot be undone."
-        )) {
+        let question = if status == ExecutionStatus::Trashed {
+            format!(
+                "Delete this backup of \u{201c}{delete_name}\u{201d} from every destination now? This cannot be undone."
+            )
+        } else {
+            format!(
+                "Move this backup of \u{201c}{delete_name}\u{201d} to the trash? It stays restorable until the trash is purged."
+            )
+        };
+        if !confirm(&question) {
             return;
         }
         busy.set(true);
@@ -470,8 +479,30 @@ fn exec_row(
         });
     };
 
+    let purge = delete.clone();
+    let untrash = move |_| {
+        busy.set(true);
+        action_error.set(None);
+        spawn_local(async move {
+            let result = session
+                .call(|c| async move { c.untrash_execution(id).await })
+                .await;
+            busy.set(false);
+            match result {
+                Ok(_) => refresh(),
+                Err(e) => action_error.set(Some(e)),
+            }
+        });
+    };
+
     let (detail, detail_class) = match status {
         ExecutionStatus::Failed => (e.message.clone(), "row-error small"),
+        ExecutionStatus::Trashed => (
+            e.purge_at
+                .as_ref()
+                .map(|t| format!("in the trash; purged {}", format_local(&t.fixed_offset()))),
+            "muted small",
+        ),
         ExecutionStatus::Cancelled => (e.message.clone(), "muted small"),
         _ => (None, ""),
     };
@@ -619,6 +650,29 @@ fn exec_row(
                                 disabled=move || busy.get()
                             >
                                 "Delete"
+                            </button>
+                        }
+                    })}
+                {(status == ExecutionStatus::Trashed)
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="btn btn-small"
+                                data-testid="exec-untrash"
+                                on:click=untrash
+                                disabled=move || busy.get()
+                            >
+                                "Restore from trash"
+                            </button>
+                            <button
+                                type="button"
+                                class="btn btn-small btn-danger"
+                                data-testid="exec-purge"
+                                on:click=purge
+                                disabled=move || busy.get()
+                            >
+                                "Delete now"
                             </button>
                         }
                     })}

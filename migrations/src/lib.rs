@@ -15,6 +15,7 @@ mod m20261125_000009_events_health;
 mod m20261125_000010_webhooks;
 mod m20261125_000011_health_intervals;
 mod m20261202_000012_event_runs_and_failure_counts;
+mod m20261206_000013_trash;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_webhooks::Migration),
             Box::new(m20261125_000011_health_intervals::Migration),
             Box::new(m20261202_000012_event_runs_and_failure_counts::Migration),
+            Box::new(m20261206_000013_trash::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ async fn twenty_concurrent_setups_create_exactly_one_admin() {
                     email: format!("admin{i}@example.com"),
                     password: "a long enough password".into(),
                     name: None,
+                    setup_code: None,
                 })
                 .await
         }
@@ -35,6 +36,7 @@ async fn setup_with_a_weak_password_is_refused_and_stores_nothing() {
             email: "not-an-email".into(),
             password: "short".into(),
             name: None,
+            setup_code: None,
         })
         .await
         .unwrap_err();
@@ -127,6 +129,7 @@ async fn login_is_rate_limited_per_client() {
             email: ADMIN_EMAIL.into(),
             password: ADMIN_PASSWORD.into(),
             name: None,
+            setup_code: None,
         })
         .await
         .unwrap();

@@ -46,6 +46,7 @@ fn local(dir: &Path) -> Target {
         "local",
         TargetKind::Local {
             root: dir.to_path_buf(),
+            modes: Default::default(),
         },
         "",
     )

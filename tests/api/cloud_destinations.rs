@@ -277,7 +277,9 @@ async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_an
         "a multipart upload was left open"
     );
 
-    // Deleting the backup removes both copies and their manifests.
+    // Deleting the backup twice (trash, then purge) removes both copies and their manifests.
+    let trashed = admin.delete_execution(done.id).await.unwrap();
+    assert_eq!(trashed.status, ExecutionStatus::Trashed);
     let deleted = admin.delete_execution(done.id).await.unwrap();
     assert_eq!(deleted.status, ExecutionStatus::Deleted);
     for (_, obj, store) in &stores {

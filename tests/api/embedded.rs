@@ -116,6 +116,7 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
             email: "op@example.com".into(),
             password: "embedded default pw".into(),
             name: None,
+            setup_code: None,
         })
         .await
         .unwrap();

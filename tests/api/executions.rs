@@ -275,7 +275,12 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
         .unwrap();
     assert!(failed.items.is_empty());
 
-    // Deleting the backup removes every copy and manifest and keeps the record.
+    // Deleting the backup moves it to the trash: every copy stays until it is purged.
+    let trashed = admin.delete_execution(done.id).await.unwrap();
+    assert_eq!(trashed.status, ExecutionStatus::Trashed);
+    assert!(trashed.purge_at.is_some());
+    assert!(dir.join(&local_obj.key).exists());
+    // Deleting it again purges it: every copy and manifest goes, the record stays.
     let deleted = admin.delete_execution(done.id).await.unwrap();
     assert_eq!(deleted.status, ExecutionStatus::Deleted);
     assert!(

@@ -17,6 +17,7 @@ mod retention;
 mod routes;
 mod schemathesis;
 mod secrets;
+mod security;
 mod system;
 mod tasks;
 mod tokens;

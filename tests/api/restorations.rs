@@ -49,7 +49,7 @@ async fn second_server(app: &crate::support::TestApp) -> (crate::workers::Worker
     (other, base)
 }
 
-async fn wait_restored(admin: &Client, id: Uuid) -> Restoration {
+pub(crate) async fn wait_restored(admin: &Client, id: Uuid) -> Restoration {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let r = admin.get_restoration(id).await.unwrap();
@@ -87,7 +87,11 @@ async fn backed_up(
     (db, database, done)
 }
 
-fn restore_into_new(exec: Uuid, server_db: Uuid, name: &str) -> CreateRestorationRequest {
+pub(crate) fn restore_into_new(
+    exec: Uuid,
+    server_db: Uuid,
+    name: &str,
+) -> CreateRestorationRequest {
     CreateRestorationRequest {
         execution_id: exec,
         destination_id: None,

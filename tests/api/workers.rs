@@ -55,6 +55,12 @@ impl Worker {
                 scheduler_secs.to_string(),
             )
             .env("PGWARD_LOG__LEVEL", "warn")
+            // As the in-process test apps: everything dialled is on this machine.
+            .env(
+                "PGWARD_OUTBOUND__ALLOW_LOOPBACK",
+                r#"["databases","destinations","webhooks"]"#,
+            )
+            .env("PGWARD_OUTBOUND__ALLOW_CATALOG_SERVER", "true")
             .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -39,6 +39,7 @@ impl TestApp {
                 email: ADMIN_EMAIL.into(),
                 password: ADMIN_PASSWORD.into(),
                 name: Some("Admin".into()),
+                setup_code: None,
             })
             .await
             .expect("setup");
@@ -130,6 +131,13 @@ pub fn test_config(catalog_db: &str) -> Config {
     cfg.postgres.connect_timeout_secs = 5;
     // Local destinations of a test live below its own temporary directory.
     cfg.storage.local_roots = vec![std::env::temp_dir()];
+    // Everything a test dials is on this machine, and the fleet's 17 server holds the catalogs too. The
+    // outbound policy's own tests set these back to the defaults.
+    {
+        use pgward_server::config::PeerKindSetting as K;
+        cfg.outbound.allow_loopback = vec![K::Databases, K::Destinations, K::Webhooks];
+        cfg.outbound.allow_catalog_server = true;
+    }
     cfg
 }
 

@@ -575,6 +575,17 @@ impl Client {
         .await
     }
 
+    /// Takes a trashed backup out of the trash.
+    pub async fn untrash_execution(&self, id: Uuid) -> Result<Execution> {
+        self.send::<(), _>(
+            Method::POST,
+            &format!("/api/v1/executions/{id}/untrash"),
+            None,
+            &[],
+        )
+        .await
+    }
+
     /// A short-lived URL that downloads a backup without a token (presigned by the object store, or a
     /// signed pgward link for local copies): hand it to a browser or `curl -O`.
     pub async fn download_url(

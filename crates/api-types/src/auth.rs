@@ -14,6 +14,11 @@ pub struct SetupRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: Option<String>,
+    /// The one-time setup code pgward printed to its log, required when it listens on a non-loopback
+    /// address (see `AuthStatus.setup_code_required`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
+    pub setup_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,4 +88,7 @@ pub enum AuthMethod {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthStatus {
     pub setup_required: bool,
+    /// Setup needs the one-time code from pgward's log (it listens on a non-loopback address).
+    #[serde(default)]
+    pub setup_code_required: bool,
 }

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     Conflict,
     /// First-user setup was already done.
     AlreadySetUp,
+    /// First-user setup needs the one-time code from pgward's log, and it was missing or wrong.
+    SetupCodeInvalid,
     /// Too many requests from this client; retry later.
     RateLimited,
     /// The request body is larger than the server accepts.
@@ -33,6 +35,9 @@ pub enum ErrorCode {
     NoSuitableClient,
     /// The service is starting up (migrations running) or shutting down.
     NotReady,
+    /// The address a database, destination or webhook points at is one pgward does not dial (link-local,
+    /// cloud metadata, its own catalog; loopback or private ranges unless the operator allowed them).
+    AddressNotAllowed,
     /// Something went wrong on the server; details are in the server log.
     Internal,
 }
@@ -49,11 +54,13 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::AlreadySetUp => "already_set_up",
+            Self::SetupCodeInvalid => "setup_code_invalid",
             Self::RateLimited => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",
             Self::ConnectionTestFailed => "connection_test_failed",
             Self::NoSuitableClient => "no_suitable_client",
             Self::NotReady => "not_ready",
+            Self::AddressNotAllowed => "address_not_allowed",
             Self::Internal => "internal",
         }
     }

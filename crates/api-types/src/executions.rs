@@ -13,6 +13,9 @@ pub enum ExecutionStatus {
     Cancelled,
     /// The backup's objects were deleted; the record stays.
     Deleted,
+    /// Deleted by a user, kept in the trash until `purge_at`: restorable with `untrash`, purged
+    /// by a second delete or after the grace period.
+    Trashed,
 }
 
 impl ExecutionStatus {
@@ -24,6 +27,7 @@ impl ExecutionStatus {
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
             Self::Deleted => "deleted",
+            Self::Trashed => "trashed",
         }
     }
 
@@ -35,6 +39,7 @@ impl ExecutionStatus {
             "failed" => Self::Failed,
             "cancelled" => Self::Cancelled,
             "deleted" => Self::Deleted,
+            "trashed" => Self::Trashed,
             _ => return None,
         })
     }
@@ -136,6 +141,12 @@ pub struct Execution {
     pub test_restore_status: Option<CheckStatus>,
     pub test_restored_at: Option<DateTime<Utc>>,
     pub test_restore_message: Option<String>,
+    /// In the trash since (status `trashed`).
+    #[serde(default)]
+    pub trashed_at: Option<DateTime<Utc>>,
+    /// When a trashed backup is purged (its objects deleted) unless taken out of the trash first.
+    #[serde(default)]
+    pub purge_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

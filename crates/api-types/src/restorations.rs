@@ -164,7 +164,9 @@ pub struct Restoration {
     pub server_version: Option<String>,
     /// Why it failed, machine-readable: `restore_failed` (an SQL error; see `stderr_tail`),
     /// `checksum_mismatch`, `backup_truncated`, `decryption_failed`, `corrupt_stream`,
-    /// `backup_unreadable`, `interrupted`, `target_unreachable`, `io_error`.
+    /// `backup_unreadable`, `interrupted`, `target_unreachable`, `io_error`, `dump_meta_command` (a plain
+    /// dump tried a psql meta-command, which pgward never runs), `unsafe_archive` (a tar entry that is
+    /// not a plain file or directory, or leaves the archive), `decompression_limit`.
     pub error_code: Option<String>,
     pub message: Option<String>,
     /// The end of psql's / pg_restore's error output.

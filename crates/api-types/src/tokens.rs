@@ -7,7 +7,8 @@ use uuid::Uuid;
 pub struct CreateApiTokenRequest {
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
-    /// Days until the token stops working; omit for a token that does not expire.
+    /// Days until the token stops working; omitted: `auth.api_token_ttl_days` (90 by default). Every
+    /// token expires, and every token of a user ends when that user's password is changed or reset.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3650))]
     pub expires_in_days: Option<u32>,

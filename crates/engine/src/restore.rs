@@ -188,6 +188,9 @@ pub struct RestoreRequest {
     /// Object bytes read so far.
     pub bytes_read: Arc<AtomicU64>,
     pub cancel: CancellationToken,
+    /// The decoded (decrypted, decompressed) stream is refused beyond this many bytes: a decompression
+    /// bomb stops there. Spooled restores are also held to the work directory's free space.
+    pub max_decoded: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -217,6 +220,15 @@ pub enum RestoreError {
         code: Option<i32>,
         stderr: String,
     },
+    #[error("the archive is refused: {0}")]
+    UnsafeArchive(String),
+    #[error(
+        "the backup decompresses to more than {0} bytes, more than its recorded size (or the allowed \
+         ratio, or the work directory's free space) allows"
+    )]
+    DecompressionLimit(u64),
+    #[error("the dump tries to run a psql meta-command, which pgward never executes: {0}")]
+    MetaCommand(String),
     #[error("cancelled")]
     Cancelled,
     #[error("{0}")]
@@ -234,6 +246,9 @@ impl RestoreError {
             Self::Decryption(_) => "decryption_failed",
             Self::CorruptStream(_) => "corrupt_stream",
             Self::Client { .. } => "restore_failed",
+            Self::UnsafeArchive(_) => "unsafe_archive",
+            Self::DecompressionLimit(_) => "decompression_limit",
+            Self::MetaCommand(_) => "dump_meta_command",
             Self::Cancelled => "cancelled",
             Self::Io(_) => "io_error",
         }
@@ -257,6 +272,9 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
         return Err(RestoreError::Invalid(format!("{field}: {why}")));
     }
     let identities = parse_identities(&req.identities)?;
+    if req.format == DumpFormat::Plain {
+        require_restricted_psql(&req.client_bin_dir).await?;
+    }
     if req.encrypted && identities.is_empty() {
         return Err(RestoreError::Decryption(
             "the backup is encrypted: supply an age identity (AGE-SECRET-KEY-1...)".into(),
@@ -360,6 +378,19 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
     };
 
     let out_path = scratch.as_ref().map(|s| s.path().join("archive"));
+    // A spooled stream must also fit where it is spooled.
+    let limit = match &scratch {
+        Some(s) => {
+            let free = nix::sys::statvfs::statvfs(s.path())
+                .map(|v| v.blocks_available() as u64 * v.fragment_size() as u64)
+                .ok();
+            match (req.max_decoded, free) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        }
+        None => req.max_decoded,
+    };
     // Replaying globals must not change the role pgward itself connects as (pg_dumpall carries its
     // password, which would lock pgward out of the target server).
     let skip_role = req.options.globals.then(|| req.conn.username.clone());
@@ -374,6 +405,7 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
                 encrypted,
                 identities,
                 skip_role,
+                limit,
             };
             let decoded = decode_into(raw.clone(), layout, stdin, out_path);
             // Read what the decoder left (trailing bytes, or everything after a decode error), so the
@@ -444,6 +476,8 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
         match &decoded.failure {
             Some(Failure::Decrypt(m)) => Some(RestoreError::Decryption(m.clone())),
             Some(Failure::Decode(m)) => Some(RestoreError::CorruptStream(m.clone())),
+            Some(Failure::Unsafe(m)) => Some(RestoreError::UnsafeArchive(m.clone())),
+            Some(Failure::Limit(n)) => Some(RestoreError::DecompressionLimit(*n)),
             _ => None,
         }
     };
@@ -512,8 +546,16 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
             return Err(RestoreError::Cancelled);
         }
     };
-    let (stderr_tail, unexpected_errors) = stderr_task.await.unwrap_or_default();
+    let ClientErrors {
+        tail: stderr_tail,
+        unexpected: unexpected_errors,
+        refused_meta,
+    } = stderr_task.await.unwrap_or_default();
     drop(scratch);
+    // Restricted psql never ran it; whether or not psql went on (globals do), the dump is refused.
+    if let Some(line) = refused_meta {
+        return Err(RestoreError::MetaCommand(line));
+    }
     let unexpected = req.options.globals && unexpected_errors > 0;
     if !status.success() || unexpected {
         return Err(RestoreError::Client {
@@ -533,6 +575,27 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
         sha256: sha,
         stderr_tail,
     })
+}
+
+/// Plain dumps are only replayed by a psql that can be put in restricted mode (see `pg::restrict`).
+async fn require_restricted_psql(bin_dir: &Path) -> Result<(), RestoreError> {
+    let psql = bin_dir.join("psql");
+    let out = crate::pg::client::command(&psql, "pgward")
+        .arg("--version")
+        .output()
+        .await
+        .map_err(|e| RestoreError::Io(format!("running {} --version: {e}", psql.display())))?;
+    let version = String::from_utf8_lossy(&out.stdout);
+    if crate::pg::client::psql_supports_restrict(&version) {
+        Ok(())
+    } else {
+        Err(RestoreError::Invalid(format!(
+            "{} ({}) cannot replay a plain dump safely: it has no restricted mode (\\restrict, since \
+             13.22, 14.19, 15.14, 16.10, 17.6); install a newer PostgreSQL client",
+            psql.display(),
+            version.trim()
+        )))
+    }
 }
 
 /// psql for plain dumps: no psqlrc, stop at the first error (globals files: keep going, judged after).
@@ -598,7 +661,7 @@ async fn ensure_schemas(
         return Err(RestoreError::Client {
             client: "psql",
             code: status.code(),
-            stderr: stderr.await.unwrap_or_default().0,
+            stderr: stderr.await.unwrap_or_default().tail,
         });
     }
     Ok(())
@@ -624,25 +687,14 @@ fn spawn(
     args: Vec<String>,
     archive: Option<&Path>,
     stdin: Stdio,
-) -> Result<
-    (
-        tokio::process::Child,
-        tokio::task::JoinHandle<(String, usize)>,
-    ),
-    RestoreError,
-> {
+) -> Result<(tokio::process::Child, tokio::task::JoinHandle<ClientErrors>), RestoreError> {
     let bin = bin_dir.join(client);
-    let mut cmd = tokio::process::Command::new(&bin);
+    let mut cmd = crate::pg::client::command(&bin, "pgward-restore");
     cmd.args(args)
         .arg(format!("--dbname={}", conn.without_password()))
-        .env("PGAPPNAME", "pgward-restore")
-        .env("PGCONNECT_TIMEOUT", "15")
         .stdin(stdin)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        // Its own process group: pg_restore --jobs forks workers, and a kill must reach them too.
-        .process_group(0)
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
     if let Some(a) = archive {
         cmd.arg(a);
     }
@@ -662,10 +714,18 @@ fn spawn(
         use tokio::io::AsyncBufReadExt;
         let mut lines = tokio::io::BufReader::new(&mut stderr).lines();
         let (mut tail, mut unexpected) = (std::collections::VecDeque::<String>::new(), 0usize);
+        let mut refused_meta = None;
         let mut size = 0usize;
         while let Ok(Some(line)) = lines.next_line().await {
             if line.contains("ERROR:") && !line.contains("already exists") {
                 unexpected += 1;
+            }
+            if refused_meta.is_none()
+                && crate::pg::restrict::REFUSED_MARKERS
+                    .iter()
+                    .any(|m| line.contains(m))
+            {
+                refused_meta = Some(line.chars().take(300).collect());
             }
             size += line.len() + 1;
             tail.push_back(line);
@@ -674,14 +734,32 @@ fn spawn(
             }
         }
         let text = tail.into_iter().collect::<Vec<_>>().join("\n");
-        (text.trim().to_string(), unexpected)
+        ClientErrors {
+            tail: text.trim().to_string(),
+            unexpected,
+            refused_meta,
+        }
     });
     Ok((child, task))
+}
+
+/// What a client's stderr said, scanned line by line.
+#[derive(Default)]
+struct ClientErrors {
+    tail: String,
+    /// ERROR lines other than "already exists" (judged for globals, which run without ON_ERROR_STOP).
+    unexpected: usize,
+    /// The first meta-command restricted psql refused.
+    refused_meta: Option<String>,
 }
 
 enum Failure {
     Decrypt(String),
     Decode(String),
+    /// A tar entry that is not a plain file or directory, or that points outside the archive.
+    Unsafe(String),
+    /// The decoded stream went past its limit.
+    Limit(u64),
     /// Writing to the client or the scratch space failed (the client quit early, disk full...).
     Write(String),
 }
@@ -732,6 +810,8 @@ struct Layout {
     identities: Vec<age::x25519::Identity>,
     /// Globals only: the role whose statements are skipped.
     skip_role: Option<String>,
+    /// Most decoded bytes accepted.
+    limit: Option<u64>,
 }
 
 fn decode_into(
@@ -746,6 +826,7 @@ fn decode_into(
         encrypted,
         identities,
         skip_role,
+        limit,
     } = layout;
     let fail = |f| Decoded {
         failure: Some(f),
@@ -765,13 +846,31 @@ fn decode_into(
         Ok(d) => d,
         Err(f) => return fail_held(f, stdin.take()),
     };
+    if let Some(max) = limit {
+        decoded = Box::new(Limited {
+            inner: decoded,
+            left: max,
+            max,
+        });
+    }
     if let Some(role) = skip_role {
         decoded = Box::new(SkipRole::new(decoded, &role));
+    }
+    if format == DumpFormat::Plain {
+        decoded = Box::new(crate::pg::restrict::Restricted::new(
+            decoded,
+            &crate::pg::restrict::new_key(),
+        ));
     }
     // Reading errors are the stream's (decryption or decompression); writing errors the output's.
     let classify = |e: &io::Error| {
         let m = e.to_string();
-        if encrypted && (m.contains("decrypt") || m.contains("age") || m.contains("MAC")) {
+        if let Some(n) = m
+            .strip_prefix(LIMIT_ERROR)
+            .and_then(|n| n.trim().parse().ok())
+        {
+            Failure::Limit(n)
+        } else if encrypted && (m.contains("decrypt") || m.contains("age") || m.contains("MAC")) {
             Failure::Decrypt(m)
         } else {
             Failure::Decode(m)
@@ -788,14 +887,12 @@ fn decode_into(
         },
         (None, Some(path)) if format == DumpFormat::Directory => {
             let mut archive = tar::Archive::new(ReadSide(&mut decoded));
-            match archive.unpack(&path) {
+            match unpack_checked(&mut archive, &path) {
                 Ok(()) => Decoded {
                     failure: None,
                     held: None,
                 },
-                // The object's checksum is judged separately: if it holds, a failed unpack is local
-                // (disk full, permissions), not a corrupt backup.
-                Err(e) => fail(Failure::Write(format!("unpacking: {e}"))),
+                Err(f) => fail(f),
             }
         }
         (None, Some(path)) => {
@@ -825,6 +922,82 @@ fn decode_into(
 enum Side {
     Read(io::Error),
     Write(io::Error),
+}
+
+/// How a `Limited` read error starts (the limit follows), so the decoder can tell it from corruption.
+const LIMIT_ERROR: &str = "decompression limit reached:";
+
+/// Passes at most `max` bytes, then fails: what a decompressor may produce from one object.
+struct Limited {
+    inner: Box<dyn Read + Send>,
+    left: u64,
+    max: u64,
+}
+
+impl Read for Limited {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            // One byte more than allowed means the stream is too long; exactly `max` is fine.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(io::Error::other(format!("{LIMIT_ERROR} {}", self.max))),
+            };
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Whether a tar entry may be unpacked: only plain files and directories, with a relative name that
+/// stays below the archive's root. A symlink or hard link would let pg_restore read any host file into
+/// the target database; a device or FIFO could block or read the machine.
+fn check_entry(entry: &tar::Entry<'_, impl Read>) -> Result<PathBuf, String> {
+    use std::path::Component;
+    let path = entry
+        .path()
+        .map_err(|e| format!("an entry name is not valid: {e}"))?
+        .into_owned();
+    let kind = entry.header().entry_type();
+    if !(kind.is_file() || kind.is_dir() || kind == tar::EntryType::Continuous) {
+        return Err(format!(
+            "entry {} is a {:?}; only plain files and directories are accepted",
+            path.display(),
+            kind
+        ));
+    }
+    if path
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(format!(
+            "entry {} is absolute or leaves the archive (..)",
+            path.display()
+        ));
+    }
+    Ok(path)
+}
+
+/// Unpacks a directory archive entry by entry, refusing (before anything reaches pg_restore) what
+/// `check_entry` refuses. The checksum is judged separately: if it holds, a failed write is local (disk
+/// full, permissions), not a corrupt backup.
+fn unpack_checked(archive: &mut tar::Archive<impl Read>, dest: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dest).map_err(|e| Failure::Write(format!("unpacking: {e}")))?;
+    let entries = archive
+        .entries()
+        .map_err(|e| Failure::Decode(format!("reading the archive: {e}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| Failure::Decode(format!("reading the archive: {e}")))?;
+        check_entry(&entry).map_err(Failure::Unsafe)?;
+        entry
+            .unpack_in(dest)
+            .map_err(|e| Failure::Write(format!("unpacking: {e}")))?;
+    }
+    Ok(())
 }
 
 /// `io::copy` that says which side failed.
@@ -1109,6 +1282,8 @@ pub async fn list_contents(
         let failed = |f: Failure| match f {
             Failure::Decrypt(m) => RestoreError::Decryption(m),
             Failure::Decode(m) | Failure::Write(m) => RestoreError::CorruptStream(m),
+            Failure::Unsafe(m) => RestoreError::UnsafeArchive(m),
+            Failure::Limit(n) => RestoreError::DecompressionLimit(n),
         };
         let mut decoded = decoder(raw, compression, encrypted, &identities).map_err(failed)?;
         std::fs::create_dir_all(&out).map_err(|e| RestoreError::Io(e.to_string()))?;
@@ -1119,8 +1294,12 @@ pub async fn list_contents(
                 .map_err(|e| RestoreError::CorruptStream(e.to_string()))?
             {
                 let mut entry = entry.map_err(|e| RestoreError::CorruptStream(e.to_string()))?;
-                let path = entry.path().map(|p| p.to_path_buf()).unwrap_or_default();
+                let path = check_entry(&entry).map_err(RestoreError::UnsafeArchive)?;
                 if path.ends_with("toc.dat") {
+                    // A table of contents is small; a huge one is a bomb aimed at the work directory.
+                    if entry.size() > 64 << 20 {
+                        return Err(RestoreError::DecompressionLimit(64 << 20));
+                    }
                     entry
                         .unpack(out.join("toc.dat"))
                         .map_err(|e| RestoreError::Io(e.to_string()))?;
@@ -1144,7 +1323,7 @@ pub async fn list_contents(
     .map_err(|e| RestoreError::Io(format!("decoder panicked: {e}")))?;
     feeder.abort();
     let archive = extracted?;
-    let out = tokio::process::Command::new(client_bin_dir.join("pg_restore"))
+    let out = crate::pg::client::command(&client_bin_dir.join("pg_restore"), "pgward")
         .arg("--list")
         .arg(match format {
             DumpFormat::Directory => "--format=directory",

@@ -35,6 +35,8 @@ pub struct Model {
     pub test_restore_status: Option<String>,
     pub test_restored_at: Option<DateTimeUtc>,
     pub test_restore_message: Option<String>,
+    /// When the backup went to the trash (status `trashed`); purged `storage.trash_days` later.
+    pub trashed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub worker: WorkerConfig,
     pub webhooks: WebhooksConfig,
+    pub outbound: OutboundConfig,
     pub log: LogConfig,
 }
 
@@ -72,6 +73,9 @@ pub struct WorkerConfig {
     /// A successful backup whose size (or duration, for runs of 30 s and more) is further than this
     /// percentage from the median of the task's last 10 successful runs raises `backup_anomaly`.
     pub anomaly_threshold_percent: u32,
+    /// How many times its stored size a backup without a recorded uncompressed size (an upload) may
+    /// decompress to before a restore refuses it as a decompression bomb.
+    pub max_decompression_ratio: u64,
     /// Scratch space for directory-format dumps (needs room for one uncompressed dump per running
     /// directory-format backup). Unset: `<data_dir>/work`.
     pub work_dir: Option<PathBuf>,
@@ -88,17 +92,52 @@ impl Default for WorkerConfig {
             health_interval_secs: 600,
             health_concurrency: 4,
             anomaly_threshold_percent: 50,
+            max_decompression_ratio: 200,
             work_dir: None,
         }
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     /// Directories below which local destinations may live. Empty: only `<data_dir>/backups`. Keeps an
     /// API caller from making pgward write anywhere on the server's file system.
     pub local_roots: Vec<PathBuf>,
+    /// Days a deleted backup stays in the trash (objects kept, restorable) before it is purged.
+    pub trash_days: u32,
+    /// Permissions (octal) of backup files and manifests written to local destinations.
+    pub local_file_mode: String,
+    /// Permissions (octal) of directories created in local destinations.
+    pub local_dir_mode: String,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            local_roots: Vec::new(),
+            trash_days: 7,
+            local_file_mode: "0600".into(),
+            local_dir_mode: "0700".into(),
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The local destinations' permissions; an unreadable setting falls back to owner-only.
+    pub fn local_modes(&self) -> pgward_engine::backup::LocalModes {
+        let d = pgward_engine::backup::LocalModes::default();
+        let parse = |s: &str, default: u32| {
+            u32::from_str_radix(s.trim().trim_start_matches("0o"), 8)
+                .ok()
+                .filter(|m| *m <= 0o777)
+                .unwrap_or(default)
+        };
+        pgward_engine::backup::LocalModes {
+            file: parse(&self.local_file_mode, d.file),
+            dir: parse(&self.local_dir_mode, d.dir),
+        }
+    }
 }
 
 impl Config {
@@ -132,6 +171,9 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Serve `/metrics` without a token (for a Prometheus on a trusted network).
     pub metrics_public: bool,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client (login
+    /// throttling). Empty: the connecting address is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Where people reach pgward's web UI, for links in notifications. Unset: `http://<bind>`.
     pub public_url: Option<String>,
 }
@@ -161,6 +203,12 @@ pub struct AuthConfig {
     pub refresh_token_ttl_secs: i64,
     /// Login attempts allowed per client IP per minute.
     pub login_per_minute: u32,
+    /// Lifetime of an API token created without `expires_in_days`.
+    pub api_token_ttl_days: u32,
+    /// The first-user setup code when pgward listens beyond loopback; unset: a random one, printed to
+    /// the log at start while no user exists.
+    #[serde(skip_serializing)]
+    pub setup_code: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,6 +218,44 @@ pub struct PostgresConfig {
     pub bin_dirs: Vec<PathBuf>,
     /// Seconds allowed for connecting to a registered database.
     pub connect_timeout_secs: u64,
+    /// Connection strings may name a unix socket directory as their host. Off: a local socket often
+    /// trusts whoever connects (the embedded catalog's does).
+    pub allow_unix_sockets: bool,
+}
+
+/// Which peers pgward dials on a user's behalf may sit on loopback or private addresses. Link-local and
+/// cloud metadata addresses are never dialled, nor the catalog's own endpoints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// Kinds of peer that may be on a loopback address (127.0.0.0/8, ::1).
+    pub allow_loopback: Vec<PeerKindSetting>,
+    /// Kinds of peer that may be on a private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).
+    pub allow_private: Vec<PeerKindSetting>,
+    /// Databases may live on the PostgreSQL server that holds an external catalog (its database itself
+    /// stays refused).
+    pub allow_catalog_server: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerKindSetting {
+    Databases,
+    Destinations,
+    Webhooks,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        // Databases and object stores on the operator's own network are the common case; a webhook
+        // needs no credentials to reach its target, so it is the kind that could probe a private
+        // network for whoever holds a token. Loopback is this machine: nobody's by default.
+        Self {
+            allow_loopback: Vec::new(),
+            allow_private: vec![PeerKindSetting::Databases, PeerKindSetting::Destinations],
+            allow_catalog_server: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -193,6 +279,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             worker: WorkerConfig::default(),
             webhooks: WebhooksConfig::default(),
+            outbound: OutboundConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -206,6 +293,7 @@ impl Default for ServerConfig {
             spa_dir: PathBuf::from("frontend/dist"),
             body_limit: 64 * 1024,
             metrics_public: false,
+            trusted_proxies: Vec::new(),
             public_url: None,
         }
     }
@@ -226,6 +314,8 @@ impl Default for AuthConfig {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 14 * 24 * 3600,
             login_per_minute: 10,
+            api_token_ttl_days: 90,
+            setup_code: None,
         }
     }
 }
@@ -235,6 +325,7 @@ impl Default for PostgresConfig {
         Self {
             bin_dirs: Vec::new(),
             connect_timeout_secs: 10,
+            allow_unix_sockets: false,
         }
     }
 }

@@ -24,6 +24,10 @@ pub enum AppError {
     Conflict(String),
     #[error("setup was already done: log in instead")]
     AlreadySetUp,
+    #[error(
+        "the setup code is missing or wrong: it is in pgward's log (\"first-user setup code\")"
+    )]
+    SetupCodeInvalid,
     #[error("too many attempts: retry in {0} s")]
     RateLimited(u64),
     #[error("the request body is too large (limit {0} bytes)")]
@@ -34,6 +38,10 @@ pub enum AppError {
     NoSuitableClient(String),
     #[error("pgward is starting up; retry in a moment")]
     NotReady,
+    #[error("address not allowed: {0}")]
+    AddressNotAllowed(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -53,11 +61,14 @@ impl AppError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::AlreadySetUp => ErrorCode::AlreadySetUp,
+            Self::SetupCodeInvalid => ErrorCode::SetupCodeInvalid,
             Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::ConnectionTestFailed(_) => ErrorCode::ConnectionTestFailed,
             Self::NoSuitableClient(_) => ErrorCode::NoSuitableClient,
             Self::NotReady => ErrorCode::NotReady,
+            Self::AddressNotAllowed(_) => ErrorCode::AddressNotAllowed,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -103,12 +114,14 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation(_) | Self::ConnectionTestFailed(_) | Self::NoSuitableClient(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Self::Validation(_)
+            | Self::ConnectionTestFailed(_)
+            | Self::NoSuitableClient(_)
+            | Self::AddressNotAllowed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) | Self::SetupCodeInvalid => StatusCode::FORBIDDEN,
             Self::Conflict(_) | Self::AlreadySetUp => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod error;
 pub mod features;
 pub mod openapi;
+pub mod outbound;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -13,6 +13,7 @@ use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use pgward_engine::pg::{self, PgInstalls};
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -135,6 +136,8 @@ impl Application {
             secrets: key.cipher(),
             pg: Arc::new(installs),
             login_limiter: Arc::new(LoginLimiter::per_minute(config.auth.login_per_minute)),
+            outbound: crate::outbound::Outbound::new(&config).await,
+            setup_code: setup_code(&config),
             ready: Arc::new(AtomicBool::new(false)),
             embedded_catalog: catalog.embedded.is_some(),
             jobs: Some(jobs),
@@ -155,6 +158,7 @@ impl Application {
                     }
                     migrating.ready.store(true, Ordering::Release);
                     tracing::info!("catalog migrations done; ready");
+                    announce_setup_code(&migrating).await;
                     if migrating.config.worker.in_process {
                         start_background(&migrating, "serve");
                     }
@@ -239,6 +243,8 @@ pub async fn background_state(config: Config) -> anyhow::Result<(AppState, Catal
         secrets: key.cipher(),
         pg: Arc::new(installs),
         login_limiter: Arc::new(LoginLimiter::per_minute(config.auth.login_per_minute)),
+        outbound: crate::outbound::Outbound::new(&config).await,
+        setup_code: None,
         ready: Arc::new(AtomicBool::new(true)),
         embedded_catalog: catalog.embedded.is_some(),
         jobs: Some(jobs),
@@ -300,6 +306,7 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             }))
             .wrap(from_fn(authenticate))
             .wrap(from_fn(readiness))
+            .wrap(from_fn(security_headers))
             .wrap(tracing_actix_web::TracingLogger::default())
     })
     .workers(workers)
@@ -311,6 +318,65 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     Ok(server)
 }
 
+/// Beyond loopback, the first visitor must not become the administrator: setup then needs a one-time
+/// code that only whoever reads the log has.
+fn setup_code(config: &Config) -> Option<Arc<secrecy::SecretString>> {
+    if config.server.bind.ip().is_loopback() {
+        return None;
+    }
+    let code = match &config.auth.setup_code {
+        Some(c) => c.expose_secret().trim().to_ascii_uppercase(),
+        None => crate::features::auth::service::new_setup_code(),
+    };
+    Some(Arc::new(secrecy::SecretString::from(code)))
+}
+
+/// Says the setup code in the log while no user exists (after migrations, when that can be known).
+async fn announce_setup_code(state: &AppState) {
+    let Some(code) = &state.setup_code else {
+        return;
+    };
+    if let Ok(true) = crate::features::auth::service::setup_required(state).await {
+        tracing::warn!(
+            bind = %state.config.server.bind,
+            "first-user setup code: {} (pgward listens beyond loopback: setup needs this code)",
+            code.expose_secret()
+        );
+    }
+}
+
+/// The browser-side defences, on every response (errors included): no script but pgward's own files
+/// (no inline script, no eval; wasm compiles), never framed, no MIME sniffing, no referrer leaving with
+/// a URL. Inline styles stay allowed: the API docs UI sets style attributes.
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+];
+
+async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // The inner layers answer their refusals as responses (not errors), so these reach them too.
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(
+            actix_web::http::header::HeaderName::from_static(name),
+            actix_web::http::header::HeaderValue::from_static(value),
+        );
+    }
+    Ok(res)
+}
+
 /// API calls before the migrations finished would hit missing tables: answer 503 `not_ready` instead.
 async fn readiness(
     req: ServiceRequest,
@@ -320,7 +386,8 @@ async fn readiness(
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.is_ready());
     if !ready && req.path().starts_with("/api/v1/") {
-        return Err(AppError::NotReady.into());
+        let resp = actix_web::ResponseError::error_response(&AppError::NotReady);
+        return Ok(req.into_response(resp).map_into_boxed_body());
     }
     next.call(req)
         .await
@@ -336,11 +403,20 @@ async fn authenticate(
     if req.path().starts_with("/api/v1/") || req.path() == "/metrics" {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         if let (Some(state), Some(token)) = (state, bearer(req.headers())) {
-            let found = resolve(&state, &token).await?;
-            req.extensions_mut().insert(Resolved(found));
+            match resolve(&state, &token).await {
+                Ok(found) => {
+                    req.extensions_mut().insert(Resolved(found));
+                }
+                Err(e) => {
+                    let resp = actix_web::ResponseError::error_response(&e);
+                    return Ok(req.into_response(resp).map_into_boxed_body());
+                }
+            }
         }
     }
-    next.call(req).await
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
 }
 
 /// The SPA: static files, and `index.html` for every other non-API path so deep links work.

@@ -19,6 +19,10 @@ pub struct AppState {
     pub secrets: SecretBox,
     pub pg: Arc<PgInstalls>,
     pub login_limiter: Arc<LoginLimiter>,
+    /// The one-time code first-user setup needs when pgward listens beyond loopback.
+    pub setup_code: Option<Arc<secrecy::SecretString>>,
+    /// What pgward may dial on a user's behalf.
+    pub outbound: crate::outbound::Outbound,
     pub ready: Arc<AtomicBool>,
     pub embedded_catalog: bool,
     /// The backup job queue; `None` only in tools that never enqueue.

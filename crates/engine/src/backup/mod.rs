@@ -16,7 +16,7 @@ pub use run::{
     DumpError, DumpOutcome, DumpRequest, Progress, TargetOutcome, run_dump, sweep_work_dir,
     work_dir_in,
 };
-pub use target::{PendingUpload, Target, TargetKind};
+pub use target::{LocalModes, PendingUpload, Target, TargetKind};
 
 /// Checks an age recipient (public key, `age1...`).
 pub fn validate_recipient(recipient: &str) -> Result<(), String> {

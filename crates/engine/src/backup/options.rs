@@ -107,6 +107,11 @@ impl DumpOptions {
                 a.push(format!("{flag}={p}"));
             }
         }
+        // A schema or table filter that matches nothing is an error, not an empty "successful" dump
+        // that retention would then keep in place of real backups.
+        if !self.schemas.is_empty() || !self.tables.is_empty() {
+            a.push("--strict-names".into());
+        }
         a
     }
 }

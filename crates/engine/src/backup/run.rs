@@ -401,17 +401,11 @@ fn spawn_client(
     args: Vec<String>,
     stdout: Stdio,
 ) -> Result<(tokio::process::Child, tokio::task::JoinHandle<String>), DumpError> {
-    let mut cmd = tokio::process::Command::new(&req.pg_dump);
+    let mut cmd = crate::pg::client::command(&req.pg_dump, "pgward");
     cmd.args(args)
         .arg(format!("--dbname={}", req.conn.without_password()))
-        .env("PGAPPNAME", "pgward")
-        .env("PGCONNECT_TIMEOUT", "15")
-        .stdin(Stdio::null())
         .stdout(stdout)
-        .stderr(Stdio::piped())
-        // Its own process group: pg_dump --jobs forks workers, and a kill must reach them too.
-        .process_group(0)
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
     if let Some(pw) = req.conn.password() {
         cmd.env("PGPASSWORD", pw);
     }

@@ -124,11 +124,46 @@ pub enum Chunk {
     Finish,
 }
 
+/// Permissions of what a local destination creates: a backup holds a whole database, so by default only
+/// pgward's user may read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalModes {
+    pub file: u32,
+    pub dir: u32,
+}
+
+impl Default for LocalModes {
+    fn default() -> Self {
+        Self {
+            file: 0o600,
+            dir: 0o700,
+        }
+    }
+}
+
+/// Creates `dir` and its missing parents with `mode`.
+async fn create_dirs(dir: &Path, mode: u32) -> std::io::Result<()> {
+    let mut b = tokio::fs::DirBuilder::new();
+    b.recursive(true).mode(mode);
+    b.create(dir).await
+}
+
+/// Creates (truncates) `path` with `mode`.
+async fn create_file(path: &Path, mode: u32) -> std::io::Result<tokio::fs::File> {
+    tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)
+        .await
+}
+
 #[derive(Clone)]
 pub enum TargetKind {
     /// Written to a temporary name, fsynced, then renamed: a crash never leaves a half file under the
     /// final name.
-    Local { root: PathBuf },
+    Local { root: PathBuf, modes: LocalModes },
     /// Streamed as a multipart upload; aborted on failure so no pending parts are left behind. With
     /// `multipart` (S3, GCS, Azure) the upload id is reported as soon as it exists, so that an upload
     /// orphaned by a killed process can still be aborted later.
@@ -141,7 +176,7 @@ pub enum TargetKind {
 impl std::fmt::Debug for TargetKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Local { root } => write!(f, "Local({})", root.display()),
+            Self::Local { root, .. } => write!(f, "Local({})", root.display()),
             Self::Object { store, .. } => write!(f, "Object({store})"),
         }
     }
@@ -191,10 +226,10 @@ impl Target {
         let key = self.full_key(key);
         let key = key.as_str();
         match &self.kind {
-            TargetKind::Local { root } => {
+            TargetKind::Local { root, modes } => {
                 let path = Self::local_path(root, key);
                 let dir = path.parent().ok_or("invalid object key")?.to_path_buf();
-                tokio::fs::create_dir_all(&dir)
+                create_dirs(&dir, modes.dir)
                     .await
                     .map_err(|e| format!("creating {}: {e}", dir.display()))?;
                 let name = path
@@ -203,7 +238,7 @@ impl Target {
                     .to_string_lossy()
                     .into_owned();
                 let tmp = dir.join(format!(".{name}.partial"));
-                let mut file = tokio::fs::File::create(&tmp)
+                let mut file = create_file(&tmp, modes.file)
                     .await
                     .map_err(|e| format!("creating {}: {e}", tmp.display()))?;
                 let mut size = 0u64;
@@ -300,17 +335,17 @@ impl Target {
         let key = self.full_key(key);
         let key = key.as_str();
         match &self.kind {
-            TargetKind::Local { root } => {
+            TargetKind::Local { root, modes } => {
                 let path = Self::local_path(root, key);
                 if let Some(d) = path.parent() {
-                    tokio::fs::create_dir_all(d)
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    create_dirs(d, modes.dir).await.map_err(|e| e.to_string())?;
                 }
                 let tmp = path.with_extension("partial");
-                tokio::fs::write(&tmp, &data)
+                let mut f = create_file(&tmp, modes.file)
                     .await
                     .map_err(|e| e.to_string())?;
+                f.write_all(&data).await.map_err(|e| e.to_string())?;
+                drop(f);
                 tokio::fs::File::open(&tmp)
                     .await
                     .map_err(|e| e.to_string())?
@@ -334,7 +369,7 @@ impl Target {
         let key = self.full_key(key);
         let key = key.as_str();
         match &self.kind {
-            TargetKind::Local { root } => tokio::fs::read(Self::local_path(root, key))
+            TargetKind::Local { root, .. } => tokio::fs::read(Self::local_path(root, key))
                 .await
                 .map(Bytes::from)
                 .map_err(|e| e.to_string()),
@@ -356,7 +391,7 @@ impl Target {
         let key = self.full_key(key);
         let key = key.as_str();
         match &self.kind {
-            TargetKind::Local { root } => {
+            TargetKind::Local { root, .. } => {
                 let f = tokio::fs::File::open(Self::local_path(root, key))
                     .await
                     .map_err(|e| e.to_string())?;
@@ -380,7 +415,7 @@ impl Target {
         let key = self.full_key(key);
         let key = key.as_str();
         match &self.kind {
-            TargetKind::Local { root } => {
+            TargetKind::Local { root, .. } => {
                 match tokio::fs::remove_file(Self::local_path(root, key)).await {
                     Ok(()) => Ok(()),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -397,7 +432,7 @@ impl Target {
     /// Removes what an interrupted upload may have left under `key`: the final object and, for local
     /// directories, the temporary `.name.partial` file.
     pub async fn cleanup_partial(&self, key: &str) -> Result<(), String> {
-        if let TargetKind::Local { root } = &self.kind {
+        if let TargetKind::Local { root, .. } = &self.kind {
             let path = Self::local_path(root, &self.full_key(key));
             if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
                 let tmp = dir.join(format!(".{}.partial", name.to_string_lossy()));

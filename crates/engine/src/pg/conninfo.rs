@@ -6,7 +6,36 @@ use sqlx::postgres::PgConnectOptions;
 use url::Url;
 
 /// Query parameters whose values are secrets and must never be displayed.
-const SECRET_PARAMS: &[&str] = &["password", "sslpassword", "passfile", "sslkey"];
+const SECRET_PARAMS: &[&str] = &["sslpassword", "sslkey"];
+
+/// The libpq parameters a connection string may carry in its query. Everything else is refused:
+/// `host`, `hostaddr`, `port`, `dbname`, `user` would connect somewhere other than what the URL (and the
+/// API) shows, `service`/`servicefile`/`passfile` would read connection settings from pgward's machine,
+/// and unknown names may mean something to a later libpq. What is here changes how, never where.
+pub const ALLOWED_PARAMS: &[&str] = &[
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "sslnegotiation",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "channel_binding",
+    "require_auth",
+    "gssencmode",
+    "application_name",
+    "connect_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "options",
+];
 const MAX_LEN: usize = 2048;
 
 /// The parts of a `postgres://` connection string that are safe to show.
@@ -19,6 +48,9 @@ pub struct ConnInfo {
     /// The URL with every secret replaced by `***`.
     pub masked: String,
     raw: String,
+    /// The address the host resolved to when the outbound policy allowed it (`pin`): clients connect
+    /// there (libpq's `hostaddr`), while TLS still verifies the host name.
+    pinned: Option<std::net::IpAddr>,
 }
 
 // A hand-written Debug keeps the raw string (and its password) out of every log line and panic message.
@@ -48,10 +80,29 @@ pub enum ConnInfoError {
     Port,
     #[error("the connection string is not accepted: {0}")]
     Invalid(String),
+    #[error(
+        "the parameter {0:?} is not accepted: a connection string says where to connect in its host, \
+         port, user and database only (accepted parameters: see the README)"
+    )]
+    Parameter(String),
+    #[error(
+        "the host is a unix socket directory, which this pgward does not allow (postgres.allow_unix_sockets)"
+    )]
+    UnixSocket,
+    #[error("the host {0:?} is not a single host name or address")]
+    Host(String),
 }
 
 impl ConnInfo {
+    /// Parses a connection string that names a TCP host (unix sockets refused).
     pub fn parse(raw: &str) -> Result<Self, ConnInfoError> {
+        Self::parse_with(raw, false)
+    }
+
+    /// Parses a connection string; `allow_unix_sockets` lets the host be a socket directory
+    /// (percent-encoded, `postgres://user@%2Fvar%2Frun%2Fpostgresql/db`), which an operator must allow:
+    /// a local socket often trusts whoever connects (pgward's own embedded catalog does).
+    pub fn parse_with(raw: &str, allow_unix_sockets: bool) -> Result<Self, ConnInfoError> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Err(ConnInfoError::Empty);
@@ -72,6 +123,27 @@ impl ConnInfo {
             .filter(|h| !h.is_empty())
             .ok_or(ConnInfoError::NoHost)?
             .to_string();
+        // libpq decodes the host, treats one that starts with '/' (or '@' on some builds) as a socket
+        // directory, and tries each of a comma-separated list in turn.
+        let decoded_host = percent_decode(&host);
+        if decoded_host.starts_with('/') || decoded_host.starts_with('@') {
+            if !allow_unix_sockets {
+                return Err(ConnInfoError::UnixSocket);
+            }
+        } else if decoded_host != host
+            || host.contains(',')
+            || host.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(ConnInfoError::Host(host));
+        }
+        for (k, _) in url.query_pairs() {
+            if !ALLOWED_PARAMS.contains(&k.as_ref()) {
+                return Err(ConnInfoError::Parameter(k.into_owned()));
+            }
+        }
+        if url.fragment().is_some() {
+            return Err(ConnInfoError::NotAUrl);
+        }
         let username = percent_decode(url.username());
         if username.is_empty() {
             return Err(ConnInfoError::NoUser);
@@ -115,6 +187,7 @@ impl ConnInfo {
             username,
             masked: masked.to_string().replace("%2A%2A%2A", "***"),
             raw: raw.to_string(),
+            pinned: None,
         })
     }
 
@@ -125,7 +198,40 @@ impl ConnInfo {
             .map_err(|_| ConnInfoError::NotAUrl)?
             .clear()
             .push(database);
-        Self::parse(u.as_str())
+        let mut other = Self::parse_with(u.as_str(), self.is_unix_socket())?;
+        other.pinned = self.pinned;
+        Ok(other)
+    }
+
+    /// Resolves the host and checks it against the outbound policy; the result connects only to the
+    /// allowed address it resolved to. A socket directory passes (`parse_with` decided on it already).
+    pub async fn pin(
+        mut self,
+        policy: &crate::net::OutboundPolicy,
+    ) -> Result<Self, crate::net::Refused> {
+        if self.is_unix_socket() {
+            return Ok(self);
+        }
+        let addrs = policy.resolve(&self.host, self.port).await?;
+        self.pinned = addrs.first().copied();
+        Ok(self)
+    }
+
+    /// The address the connection is pinned to, if `pin` ran.
+    pub fn pinned(&self) -> Option<std::net::IpAddr> {
+        self.pinned
+    }
+
+    fn verifies_host_name(&self) -> bool {
+        Url::parse(&self.raw).is_ok_and(|u| {
+            u.query_pairs()
+                .any(|(k, v)| k == "sslmode" && v == "verify-full")
+        })
+    }
+
+    /// Whether the host is a socket directory.
+    pub fn is_unix_socket(&self) -> bool {
+        percent_decode(&self.host).starts_with(['/', '@'])
     }
 
     /// The secret connection string itself, for connecting. Never log or serialise it.
@@ -148,11 +254,14 @@ impl ConnInfo {
             return String::new();
         };
         let _ = u.set_password(None);
-        let pairs: Vec<(String, String)> = u
+        let mut pairs: Vec<(String, String)> = u
             .query_pairs()
             .filter(|(k, _)| k != "password")
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
+        if let Some(ip) = self.pinned {
+            pairs.push(("hostaddr".into(), ip.to_string()));
+        }
         if pairs.is_empty() {
             u.set_query(None);
         } else {
@@ -163,7 +272,13 @@ impl ConnInfo {
 
     pub fn connect_options(&self) -> PgConnectOptions {
         // Validated in `parse`, so this cannot fail; fall back to defaults rather than panic.
-        PgConnectOptions::from_str(&self.raw).unwrap_or_default()
+        let opts = PgConnectOptions::from_str(&self.raw).unwrap_or_default();
+        match self.pinned {
+            // sqlx has no hostaddr: it dials the pinned address, unless TLS must verify the name
+            // against the certificate (then it resolves the name again, moments after the check).
+            Some(ip) if !self.verifies_host_name() => opts.host(&ip.to_string()),
+            _ => opts,
+        }
     }
 }
 
@@ -189,7 +304,7 @@ mod tests {
     #[test]
     fn masks_the_password_and_secret_parameters() {
         let c = ConnInfo::parse(
-            "postgres://alice:s3cr%40t@db.example.com:6543/app?sslmode=require&password=x2",
+            "postgres://alice:s3cr%40t@db.example.com:6543/app?sslmode=require&sslpassword=x2",
         )
         .unwrap();
         assert_eq!(c.host, "db.example.com");
@@ -200,6 +315,42 @@ mod tests {
         assert!(!c.masked.contains("x2"), "{}", c.masked);
         assert!(c.masked.contains("sslmode=require"));
         assert!(!format!("{c:?}").contains("s3cr"));
+    }
+
+    #[test]
+    fn refuses_every_parameter_that_could_redirect_the_connection() {
+        for p in [
+            "host=10.0.0.9",
+            "hostaddr=10.0.0.9",
+            "port=5433",
+            "dbname=postgres",
+            "user=postgres",
+            "password=x",
+            "service=prod",
+            "servicefile=/etc/passwd",
+            "passfile=/root/.pgpass",
+            "target_session_attrs=any&host=x",
+            "unknown_future_option=1",
+        ] {
+            let raw = format!("postgres://app@db.example.com/app?{p}");
+            assert!(
+                matches!(ConnInfo::parse(&raw), Err(ConnInfoError::Parameter(_))),
+                "{raw}"
+            );
+        }
+        for host in ["h1,h2", "%2Fvar%2Frun%2Fpostgresql", "%40abstract", "a%20b"] {
+            let raw = format!("postgres://app@{host}/app");
+            assert!(ConnInfo::parse(&raw).is_err(), "{raw}");
+        }
+        let socket = ConnInfo::parse_with("postgres://app@%2Ftmp/app", true).unwrap();
+        assert!(socket.is_unix_socket());
+        assert_eq!(
+            ConnInfo::parse("postgres://app@%2Ftmp/app"),
+            Err(ConnInfoError::UnixSocket)
+        );
+        assert!(
+            ConnInfo::parse("postgres://app@db/app?sslmode=verify-full&connect_timeout=5").is_ok()
+        );
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Everything about talking to PostgreSQL servers: which client binaries exist, how to read a connection
 //! string, and how to reach a server.
 
+pub mod client;
 pub mod conninfo;
 pub mod discovery;
 pub mod probe;
+pub mod restrict;
 
 pub use conninfo::{ConnInfo, ConnInfoError};
 pub use discovery::{PgInstall, PgInstalls, discover, major_of};

@@ -21,6 +21,8 @@ pub enum ProbeErrorKind {
     AuthenticationFailed,
     DatabaseNotFound,
     Tls,
+    /// The outbound policy refused the address (nothing was dialled).
+    AddressNotAllowed,
     Other,
 }
 
@@ -32,6 +34,7 @@ impl ProbeErrorKind {
             Self::AuthenticationFailed => "authentication_failed",
             Self::DatabaseNotFound => "database_not_found",
             Self::Tls => "tls",
+            Self::AddressNotAllowed => "address_not_allowed",
             Self::Other => "other",
         }
     }

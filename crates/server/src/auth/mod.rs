@@ -110,6 +110,34 @@ impl Auth {
     }
 }
 
+/// The client's address: the connecting peer, or — when the peer is one of `trusted` reverse
+/// proxies — the nearest address in `X-Forwarded-For` that is not a trusted proxy (entries further left
+/// could be written by the client itself).
+pub fn client_ip(
+    req: &actix_web::HttpRequest,
+    trusted: &[ipnet::IpNet],
+) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !is_trusted(ip))
+            .unwrap_or(peer),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,11 +28,24 @@ pub fn dummy_hash() -> &'static str {
 }
 
 pub async fn hash_blocking(password: String) -> anyhow::Result<String> {
+    let _slot = hashing_slots().acquire().await?;
     tokio::task::spawn_blocking(move || hash(&password)).await?
 }
 
 pub async fn verify_blocking(password: String, hash: String) -> bool {
+    let Ok(_slot) = hashing_slots().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || verify(&password, &hash))
         .await
         .unwrap_or(false)
+}
+
+/// argon2 runs at most this many at once per process (one per core); more logins wait their turn
+/// instead of piling memory-hard work on the machine.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
 }

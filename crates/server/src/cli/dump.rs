@@ -70,7 +70,14 @@ pub fn parse_compression(s: &str) -> anyhow::Result<Compression> {
 fn target(to: &str, endpoint: Option<&str>) -> anyhow::Result<Target> {
     if let Some(dir) = to.strip_prefix("file://") {
         let root = PathBuf::from(dir);
-        return Ok(Target::new(to, TargetKind::Local { root }, ""));
+        return Ok(Target::new(
+            to,
+            TargetKind::Local {
+                root,
+                modes: Default::default(),
+            },
+            "",
+        ));
     }
     if let Some(rest) = to.strip_prefix("s3://") {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));

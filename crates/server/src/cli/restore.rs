@@ -114,6 +114,8 @@ pub async fn run(args: RestoreArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> 
         work_dir: args.work_dir,
         bytes_read: Arc::new(AtomicU64::new(0)),
         cancel: CancellationToken::new(),
+        // The operator's own file on the command line: only the work directory's free space bounds it.
+        max_decoded: None,
     })
     .await
     .map_err(|e| match e {

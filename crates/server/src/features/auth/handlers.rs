@@ -16,6 +16,7 @@ use crate::state::AppState;
 async fn status(state: web::Data<AppState>) -> Result<web::Json<AuthStatus>, AppError> {
     Ok(web::Json(AuthStatus {
         setup_required: service::setup_required(&state).await?,
+        setup_code_required: state.setup_code.is_some(),
     }))
 }
 
@@ -28,6 +29,7 @@ async fn status(state: web::Data<AppState>) -> Result<web::Json<AuthStatus>, App
     responses(
         (status = 201, description = "administrator created; log in next", body = User),
         (status = 400, description = "malformed body", body = ApiError),
+        (status = 403, description = "the setup code from the log is missing or wrong (`setup_code_invalid`)", body = ApiError),
         (status = 409, description = "a user exists already (`already_set_up`)", body = ApiError),
         (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid email or password", body = ApiError),
@@ -63,15 +65,29 @@ async fn login(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<TokenPair>, AppError> {
-    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
+    if let Some(ip) = crate::auth::client_ip(&req, &state.config.server.trusted_proxies) {
         state
             .login_limiter
             .check(ip)
             .map_err(AppError::RateLimited)?;
     }
-    Ok(web::Json(
-        service::login(&state, &body.email, &body.password).await?,
-    ))
+    let account = body.email.trim().to_lowercase();
+    state
+        .login_limiter
+        .check_account(&account)
+        .map_err(AppError::RateLimited)?;
+    match service::login(&state, &body.email, &body.password).await {
+        Ok(pair) => {
+            state.login_limiter.succeeded(&account);
+            Ok(web::Json(pair))
+        }
+        Err(e) => {
+            if matches!(e, AppError::InvalidCredentials) {
+                state.login_limiter.failed(&account);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Exchange a refresh token for a new token pair. The refresh token is single-use.

@@ -32,6 +32,16 @@ pub async fn setup_required(state: &AppState) -> Result<bool, AppError> {
     Ok(users::Entity::find().count(&state.db).await? == 0)
 }
 
+/// A fresh setup code: 12 characters of an alphabet without look-alikes (about 60 bits).
+pub fn new_setup_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..12)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
 /// Creates the first administrator. Exactly one of any number of concurrent calls succeeds: the check and
 /// the insert run under a transaction-scoped advisory lock.
 pub async fn setup(state: &AppState, req: SetupRequest) -> Result<User, AppError> {
@@ -44,6 +54,26 @@ pub async fn setup(state: &AppState, req: SetupRequest) -> Result<User, AppError
     f.finish()?;
     if !setup_required(state).await? {
         return Err(AppError::AlreadySetUp);
+    }
+    if let Some(code) = &state.setup_code {
+        use secrecy::ExposeSecret;
+        let given = req
+            .setup_code
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_uppercase();
+        let expected = code.expose_secret();
+        let same = given.len() == expected.len()
+            && given
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            tracing::warn!("first-user setup refused: missing or wrong setup code");
+            return Err(AppError::SetupCodeInvalid);
+        }
     }
     let hash = password::hash_blocking(req.password).await?;
     let email = req.email.trim().to_lowercase();
@@ -212,5 +242,6 @@ pub async fn reset_password(
         .filter(sessions::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    crate::features::tokens::service::revoke_all(db, uid).await?;
     Ok(())
 }

@@ -5,7 +5,8 @@ use pgward_api_types::{
     ConnectionTestResult, CreateDatabaseRequest, Database, DatabaseListQuery, DatabasePage,
     UpdateDatabaseRequest,
 };
-use pgward_engine::pg::{ConnInfo, ServerInfo, probe};
+use pgward_engine::net::PeerKind;
+use pgward_engine::pg::{ConnInfo, ProbeError, ProbeErrorKind, ServerInfo, probe};
 use pgward_entity::databases;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -55,8 +56,92 @@ fn timeout(state: &AppState) -> Duration {
     Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1))
 }
 
-fn parse_conn(raw: &str) -> Result<ConnInfo, AppError> {
-    ConnInfo::parse(raw).map_err(|e| AppError::field("connection_string", e.to_string()))
+fn parse_conn(state: &AppState, raw: &str) -> Result<ConnInfo, AppError> {
+    parse_connection(state, raw).map_err(|e| AppError::field("connection_string", e))
+}
+
+/// The one way a connection string becomes a connection: parsed by the engine's parser (only the
+/// allowed parameters), a socket directory only where the operator allows sockets, and never the
+/// embedded catalog's own socket.
+pub fn parse_connection(state: &AppState, raw: &str) -> Result<ConnInfo, String> {
+    let conn = ConnInfo::parse_with(raw, state.config.postgres.allow_unix_sockets)
+        .map_err(|e| e.to_string())?;
+    if conn.is_unix_socket() {
+        let dir = url::form_urlencoded::parse(format!("x={}", conn.host).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let catalog = state.config.data_dir.join("run");
+        let same = match (std::fs::canonicalize(&dir), std::fs::canonicalize(&catalog)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => std::path::Path::new(&dir) == catalog,
+        };
+        if same {
+            return Err("the host is pgward's own catalog socket".into());
+        }
+    }
+    Ok(conn)
+}
+
+/// Resolves the host and checks the address against the outbound policy for databases; the result
+/// connects only to that address.
+/// A refusal as the HTTP edge says it: a policy refusal, or (a name that does not resolve) a server
+/// that cannot be reached.
+pub fn refusal_error(e: pgward_engine::net::Refused) -> AppError {
+    if e.addr.is_some() {
+        AppError::AddressNotAllowed(e.to_string())
+    } else {
+        AppError::ConnectionTestFailed(format!("the server is unreachable: {e}"))
+    }
+}
+
+pub async fn pin(
+    state: &AppState,
+    conn: ConnInfo,
+) -> Result<ConnInfo, pgward_engine::net::Refused> {
+    let conn = conn.pin(&state.outbound.policy(PeerKind::Database)).await?;
+    if let Some(ip) = conn.pinned()
+        && state
+            .outbound
+            .is_catalog_database(ip, conn.port, &conn.database)
+    {
+        return Err(pgward_engine::net::Refused {
+            host: conn.host.clone(),
+            addr: Some(ip),
+            reason: "that is pgward's own catalog database".into(),
+        });
+    }
+    Ok(conn)
+}
+
+/// `probe` of a pinned connection; a refused address is a failed probe that dialled nothing, a name
+/// that does not resolve an unreachable server.
+pub async fn probe_checked(state: &AppState, conn: ConnInfo) -> Result<ServerInfo, ProbeError> {
+    match pin(state, conn).await {
+        Ok(c) => probe(&c, timeout(state)).await,
+        Err(e) => Err(refusal_as_probe_error(e)),
+    }
+}
+
+fn refusal_as_probe_error(e: pgward_engine::net::Refused) -> ProbeError {
+    ProbeError {
+        kind: if e.addr.is_some() {
+            ProbeErrorKind::AddressNotAllowed
+        } else {
+            ProbeErrorKind::Unreachable
+        },
+        message: e.to_string(),
+        latency: Duration::ZERO,
+    }
+}
+
+/// Create and update refuse an address the policy refuses (nothing is stored). A name that does not
+/// resolve is no policy matter: the connection test says so, or (test skipped) every use checks again.
+async fn check_address(state: &AppState, conn: &ConnInfo) -> Result<(), AppError> {
+    match pin(state, conn.clone()).await {
+        Err(e) if e.addr.is_some() => Err(AppError::AddressNotAllowed(e.to_string())),
+        _ => Ok(()),
+    }
 }
 
 fn result_of(outcome: &Result<ServerInfo, pgward_engine::pg::ProbeError>) -> ConnectionTestResult {
@@ -132,19 +217,20 @@ pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Data
         "description",
         validate::optional_text(req.description.as_deref(), 1000),
     );
-    let conn = ConnInfo::parse(&req.connection_string);
+    let conn = parse_connection(state, &req.connection_string);
     if let Err(e) = &conn {
-        f.check("connection_string", Err(e.to_string()));
+        f.check("connection_string", Err(e.clone()));
     }
     f.finish()?;
-    let conn = conn.map_err(|e| AppError::field("connection_string", e.to_string()))?;
+    let conn = conn.map_err(|e| AppError::field("connection_string", e))?;
     let name = req.name.trim().to_string();
     ensure_name_free(state, &name, None).await?;
+    check_address(state, &conn).await?;
 
     let server = if req.skip_connection_test {
         None
     } else {
-        match probe(&conn, timeout(state)).await {
+        match probe_checked(state, conn.clone()).await {
             Ok(s) => Some(s),
             Err(e) => {
                 return Err(AppError::ConnectionTestFailed(format!(
@@ -258,13 +344,16 @@ pub async fn update(
     let conn = req
         .connection_string
         .as_deref()
-        .map(ConnInfo::parse)
+        .map(|raw| parse_connection(state, raw))
         .transpose();
     if let Err(e) = &conn {
-        f.check("connection_string", Err(e.to_string()));
+        f.check("connection_string", Err(e.clone()));
     }
     f.finish()?;
-    let conn = conn.map_err(|e| AppError::field("connection_string", e.to_string()))?;
+    let conn = conn.map_err(|e| AppError::field("connection_string", e))?;
+    if let Some(c) = &conn {
+        check_address(state, c).await?;
+    }
     let row = find(state, id).await?;
     let name = req
         .name
@@ -286,7 +375,7 @@ pub async fn update(
         let server = if req.skip_connection_test {
             None
         } else {
-            Some(probe(&conn, timeout(state)).await.map_err(|e| {
+            Some(probe_checked(state, conn.clone()).await.map_err(|e| {
                 AppError::ConnectionTestFailed(format!(
                     "connection test failed ({}): {}",
                     e.kind.as_str(),
@@ -360,9 +449,9 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
 pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResult, AppError> {
     let row = find(state, id).await?;
     let secret = state.secrets.open(&row.connection_encrypted, &aad(id))?;
-    let conn = parse_conn(secret.expose_secret())?;
+    let conn = parse_conn(state, secret.expose_secret())?;
     let started = Utc::now();
-    let outcome = probe(&conn, timeout(state)).await;
+    let outcome = probe_checked(state, conn).await;
     let now = Utc::now();
     // The row is locked while the outcome and its event are recorded (one transaction): two checks at
     // once (scheduled and on demand) see each other's result, so a transition is announced once, and
@@ -438,6 +527,11 @@ pub async fn test_connection(
     state: &AppState,
     raw: &str,
 ) -> Result<ConnectionTestResult, AppError> {
-    let conn = parse_conn(raw)?;
-    Ok(result_of(&probe(&conn, timeout(state)).await))
+    let conn = parse_conn(state, raw)?;
+    // An unsaved test is the easiest port scanner: a refused address is refused outright.
+    match pin(state, conn).await {
+        Ok(conn) => Ok(result_of(&probe(&conn, timeout(state)).await)),
+        Err(e) if e.addr.is_some() => Err(AppError::AddressNotAllowed(e.to_string())),
+        Err(e) => Ok(result_of(&Err(refusal_as_probe_error(e)))),
+    }
 }

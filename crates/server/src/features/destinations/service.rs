@@ -69,7 +69,7 @@ async fn find(state: &AppState, id: Uuid) -> Result<destinations::Model, AppErro
 pub async fn target_of(state: &AppState, id: Uuid) -> Result<Target, AppError> {
     let m = find(state, id).await?;
     let full = secrets::join(public_config(&m)?, &stored_secrets(state, &m)?);
-    store::target(&id.to_string(), &full).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
+    Ok(store::target(&id.to_string(), &full, &store_env(state))?)
 }
 
 /// The target of a saved destination addressed by full keys (as executions record them, prefix included).
@@ -85,13 +85,33 @@ pub async fn signer_of(
 ) -> Result<Option<std::sync::Arc<dyn object_store::signer::Signer>>, AppError> {
     let m = find(state, id).await?;
     let full = secrets::join(public_config(&m)?, &stored_secrets(state, &m)?);
-    store::signer(&full).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
+    Ok(store::signer(&full, &policy(state))?)
+}
+
+fn store_env(state: &AppState) -> store::StoreEnv {
+    store::StoreEnv {
+        policy: policy(state),
+        modes: state.config.storage.local_modes(),
+    }
+}
+
+fn policy(state: &AppState) -> std::sync::Arc<pgward_engine::net::OutboundPolicy> {
+    state
+        .outbound
+        .policy(pgward_engine::net::PeerKind::Destination)
+}
+
+/// Create, update and test refuse an endpoint the outbound policy refuses (nothing is stored).
+fn check_endpoints(state: &AppState, config: &DestinationConfig) -> Result<(), AppError> {
+    store::check_endpoints(config, &policy(state))
+        .map_err(|e| AppError::AddressNotAllowed(e.to_string()))
 }
 
 /// Write, read back and delete a probe object.
-async fn probe(config: &DestinationConfig) -> DestinationTestResult {
+async fn probe(state: &AppState, config: &DestinationConfig) -> DestinationTestResult {
     let started = Instant::now();
-    let outcome = match store::target("probe", config) {
+    let outcome = match store::target("probe", config, &store_env(state)).map_err(|e| e.to_string())
+    {
         Ok(t) => {
             let key = format!(".pgward-probe-{}", Uuid::new_v4().simple());
             tokio::time::timeout(std::time::Duration::from_secs(30), t.probe(&key))
@@ -158,12 +178,13 @@ pub async fn create(
         crate::features::health::check_interval(req.health_interval_secs),
     );
     f.finish()?;
+    check_endpoints(state, &req.config)?;
     let name = req.name.trim().to_string();
     ensure_name_free(state, &name, None).await?;
     let tested = if req.skip_test {
         None
     } else {
-        Some(probe(&req.config).await)
+        Some(probe(state, &req.config).await)
     };
     if let Some(t) = tested.as_ref().filter(|t| !t.ok) {
         return Err(AppError::ConnectionTestFailed(format!(
@@ -247,8 +268,9 @@ pub async fn update(
     am.name = Set(name.clone());
     am.name_key = Set(name_key(&name));
     if let Some(full) = merged {
+        check_endpoints(state, &full)?;
         if !req.skip_test {
-            let t = probe(&full).await;
+            let t = probe(state, &full).await;
             if !t.ok {
                 return Err(AppError::ConnectionTestFailed(format!(
                     "destination test failed: {}",
@@ -304,7 +326,7 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestRes
     let full = secrets::join(public_config(&row)?, &stored_secrets(state, &row)?);
     let started_at = Utc::now();
     let started = std::time::Instant::now();
-    let result = probe(&full).await;
+    let result = probe(state, &full).await;
     let latency = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
     let now = Utc::now();
     // Recorded with the row locked, with its event, in one transaction (see the databases' check): a
@@ -367,5 +389,6 @@ pub async fn test_config(
     let mut f = Fields::default();
     store::validate(&config, &state.config.local_roots(), &mut f);
     f.finish()?;
-    Ok(probe(&config).await)
+    check_endpoints(state, &config)?;
+    Ok(probe(state, &config).await)
 }

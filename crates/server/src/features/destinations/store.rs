@@ -8,6 +8,7 @@ use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use pgward_api_types::DestinationConfig;
 use pgward_engine::backup::{Target, TargetKind};
+use pgward_engine::net::{OutboundPolicy, Refused, StoreResolver};
 
 use crate::features::validate::Fields;
 
@@ -150,8 +151,87 @@ enum Built {
     Azure(Arc<object_store::azure::MicrosoftAzure>),
 }
 
-fn build(config: &DestinationConfig) -> Result<(Built, String), String> {
-    let err = |e: object_store::Error| format!("invalid configuration: {e}");
+/// Why a configuration could not be made concrete.
+#[derive(Debug)]
+pub enum BuildError {
+    Invalid(String),
+    /// The endpoint is an address the outbound policy refuses.
+    NotAllowed(Refused),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(m) => f.write_str(m),
+            Self::NotAllowed(r) => write!(f, "address not allowed: {r}"),
+        }
+    }
+}
+
+impl From<BuildError> for crate::error::AppError {
+    fn from(e: BuildError) -> Self {
+        match e {
+            BuildError::Invalid(m) => Self::Internal(anyhow::anyhow!(m)),
+            BuildError::NotAllowed(r) => Self::AddressNotAllowed(r.to_string()),
+        }
+    }
+}
+
+/// The endpoints a configuration names by address (names are checked when they resolve, by the
+/// resolver every store client gets): an S3 endpoint, a GCS key's base and token URLs, the Azure
+/// emulator on this machine.
+pub fn check_endpoints(config: &DestinationConfig, policy: &OutboundPolicy) -> Result<(), Refused> {
+    let check = |raw: &str| match url::Url::parse(raw) {
+        Ok(u) => policy.check_url(&u),
+        // An endpoint that is no URL fails in the store's own builder with its own message.
+        Err(_) => Ok(()),
+    };
+    match config {
+        DestinationConfig::Local { .. } => Ok(()),
+        DestinationConfig::S3 { endpoint, .. } => endpoint.as_deref().map_or(Ok(()), check),
+        DestinationConfig::Gcs {
+            service_account_json,
+            ..
+        } => {
+            let json: serde_json::Value = service_account_json
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or_default();
+            for key in ["gcs_base_url", "token_uri"] {
+                if let Some(u) = json.get(key).and_then(|v| v.as_str()) {
+                    check(u)?;
+                }
+            }
+            Ok(())
+        }
+        DestinationConfig::Azure { use_emulator, .. } if *use_emulator => {
+            check("http://127.0.0.1:10000")
+        }
+        DestinationConfig::Azure { .. } => Ok(()),
+    }
+}
+
+/// What a store client needs from this process: the outbound policy for destinations and the
+/// permissions of local files.
+pub struct StoreEnv {
+    pub policy: Arc<OutboundPolicy>,
+    pub modes: pgward_engine::backup::LocalModes,
+}
+
+/// Each builder's default client options (`allow_http` is the GCS builder's own default), plus the
+/// policy's resolver.
+fn client_options(policy: &Arc<OutboundPolicy>, allow_http: bool) -> object_store::ClientOptions {
+    object_store::ClientOptions::new()
+        .with_allow_http(allow_http)
+        .with_dns_resolver(Arc::new(StoreResolver(policy.clone())))
+}
+
+fn build(
+    config: &DestinationConfig,
+    policy: &Arc<OutboundPolicy>,
+) -> Result<(Built, String), BuildError> {
+    check_endpoints(config, policy).map_err(BuildError::NotAllowed)?;
+    let err = |e: object_store::Error| BuildError::Invalid(format!("invalid configuration: {e}"));
     Ok(match config {
         DestinationConfig::Local { path } => (Built::Local(PathBuf::from(path)), String::new()),
         DestinationConfig::S3 {
@@ -165,6 +245,7 @@ fn build(config: &DestinationConfig) -> Result<(Built, String), String> {
             allow_http,
         } => {
             let mut b = AmazonS3Builder::new()
+                .with_client_options(client_options(policy, *allow_http))
                 .with_region(region)
                 .with_bucket_name(bucket)
                 .with_access_key_id(access_key_id)
@@ -185,6 +266,7 @@ fn build(config: &DestinationConfig) -> Result<(Built, String), String> {
             service_account_json,
         } => {
             let store = GoogleCloudStorageBuilder::new()
+                .with_client_options(client_options(policy, true))
                 .with_bucket_name(bucket)
                 .with_service_account_key(service_account_json.clone().unwrap_or_default())
                 .build()
@@ -202,6 +284,7 @@ fn build(config: &DestinationConfig) -> Result<(Built, String), String> {
             use_emulator,
         } => {
             let mut b = MicrosoftAzureBuilder::new()
+                .with_client_options(client_options(policy, false))
                 .with_account(account)
                 .with_container_name(container)
                 .with_use_emulator(*use_emulator);
@@ -217,10 +300,13 @@ fn build(config: &DestinationConfig) -> Result<(Built, String), String> {
 }
 
 /// The engine target for a complete configuration.
-pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
-    let (built, prefix) = build(config)?;
+pub fn target(id: &str, config: &DestinationConfig, env: &StoreEnv) -> Result<Target, BuildError> {
+    let (built, prefix) = build(config, &env.policy)?;
     let kind = match built {
-        Built::Local(root) => TargetKind::Local { root },
+        Built::Local(root) => TargetKind::Local {
+            root,
+            modes: env.modes,
+        },
         Built::S3(s) => TargetKind::Object {
             store: s.clone(),
             multipart: Some(s),
@@ -240,8 +326,9 @@ pub fn target(id: &str, config: &DestinationConfig) -> Result<Target, String> {
 /// A URL signer for object-store destinations (presigned downloads); `None` for local directories.
 pub fn signer(
     config: &DestinationConfig,
-) -> Result<Option<Arc<dyn object_store::signer::Signer>>, String> {
-    Ok(match build(config)?.0 {
+    policy: &Arc<OutboundPolicy>,
+) -> Result<Option<Arc<dyn object_store::signer::Signer>>, BuildError> {
+    Ok(match build(config, policy)?.0 {
         Built::Local(_) => None,
         Built::S3(s) => Some(s),
         Built::Gcs(s) => Some(s),

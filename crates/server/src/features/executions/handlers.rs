@@ -98,13 +98,15 @@ async fn cancel(
     Ok(web::Json(service::cancel(&state, id.into_inner()).await?))
 }
 
-/// Delete a backup: its objects and manifests go; the record stays, as `deleted`.
+/// Delete a backup. A backup with stored copies goes to the trash (`trashed`, objects kept for
+/// `storage.trash_days`, restorable with `untrash`); deleting a trashed backup purges it (its objects and
+/// manifests go; the record stays, as `deleted`). A run without stored objects is `deleted` at once.
 #[utoipa::path(
     operation_id = "delete_execution",
     tag = "executions",
     params(("id" = Uuid, Path, description = "execution id")),
     responses(
-        (status = 200, description = "deleted", body = Execution),
+        (status = 200, description = "trashed, or purged (deleted)", body = Execution),
         (status = 401, description = "not authenticated", body = ApiError),
         (status = 404, description = "no such execution", body = ApiError),
         (status = 409, description = "still running, or some objects could not be deleted", body = ApiError),
@@ -117,6 +119,27 @@ async fn delete(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Execution>, AppError> {
     Ok(web::Json(service::delete(&state, id.into_inner()).await?))
+}
+
+/// Take a backup out of the trash: it is a successful backup again (retention counts it again).
+#[utoipa::path(
+    operation_id = "untrash_execution",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "execution id")),
+    responses(
+        (status = 200, description = "restored from the trash", body = Execution),
+        (status = 401, description = "not authenticated", body = ApiError),
+        (status = 404, description = "no such execution", body = ApiError),
+        (status = 409, description = "the backup is not in the trash", body = ApiError),
+    )
+)]
+#[post("/executions/{id}/untrash")]
+async fn untrash(
+    state: web::Data<AppState>,
+    _auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Execution>, AppError> {
+    Ok(web::Json(service::untrash(&state, id.into_inner()).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

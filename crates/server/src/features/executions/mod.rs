@@ -16,6 +16,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::get)
         .service(handlers::cancel)
         .service(handlers::delete)
+        .service(handlers::untrash)
         .service(handlers::download)
         .service(handlers::download_url)
         .service(handlers::download_by_link)

@@ -86,13 +86,83 @@ pub async fn candidates(
         .order_by_desc(executions::Column::ScheduledFor)
         .all(&state.db)
         .await?;
-    let list: Vec<(Uuid, DateTime<Utc>)> =
-        successes.iter().map(|e| (e.id, e.scheduled_for)).collect();
-    let keep = kept(&list, &spec.retention, tz, now);
+    let list: Vec<Backup> = successes
+        .iter()
+        .map(|e| Backup {
+            id: e.id,
+            at: e.scheduled_for,
+            check: check_of(e),
+        })
+        .collect();
+    let delete = to_delete(&list, &spec.retention, tz, now);
     Ok(successes
         .into_iter()
-        .filter(|e| !keep.contains(&e.id))
+        .filter(|e| delete.contains(&e.id))
         .collect())
+}
+
+/// What the proofs said of a backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// Verification or test-restore failed: not a backup to count on.
+    Failed,
+    /// Verified or test-restored, and nothing failed.
+    Passed,
+    /// Not checked (yet).
+    Unchecked,
+}
+
+fn check_of(e: &executions::Model) -> Proof {
+    let checks = [e.verify_status.as_deref(), e.test_restore_status.as_deref()];
+    if checks.contains(&Some("failed")) {
+        Proof::Failed
+    } else if checks.contains(&Some("ok")) {
+        Proof::Passed
+    } else {
+        Proof::Unchecked
+    }
+}
+
+/// One successful backup as retention sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Backup {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub check: Proof,
+}
+
+/// The ids (of `backups`, newest first) retention deletes. The policy counts only backups no proof
+/// failed (a corrupt backup never takes a good one's place); the newest backup that passed a proof is
+/// never deleted; a backup whose proof failed goes once a newer good backup is kept (before that it may
+/// be all there is).
+pub fn to_delete(
+    backups: &[Backup],
+    policy: &RetentionPolicy,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> HashSet<Uuid> {
+    let good: Vec<(Uuid, DateTime<Utc>)> = backups
+        .iter()
+        .filter(|b| b.check != Proof::Failed)
+        .map(|b| (b.id, b.at))
+        .collect();
+    let mut keep = kept(&good, policy, tz, now);
+    if let Some(proven) = backups.iter().find(|b| b.check == Proof::Passed) {
+        keep.insert(proven.id);
+    }
+    let newest_kept_good = backups
+        .iter()
+        .filter(|b| b.check != Proof::Failed && keep.contains(&b.id))
+        .map(|b| b.at)
+        .max();
+    backups
+        .iter()
+        .filter(|b| match b.check {
+            Proof::Failed => newest_kept_good.is_some_and(|t| b.at < t),
+            _ => !keep.contains(&b.id),
+        })
+        .map(|b| b.id)
+        .collect()
 }
 
 pub async fn preview(state: &AppState, task: Uuid) -> Result<Vec<Execution>, AppError> {
@@ -179,6 +249,36 @@ mod tests {
         (0..days)
             .map(|d| (Uuid::from_u128(d as u128), now - chrono::Duration::days(d)))
             .collect()
+    }
+
+    #[test]
+    fn failed_proofs_take_no_place_and_the_newest_proven_backup_stays() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap();
+        let at = |d: i64| now - chrono::Duration::days(d);
+        let b = |n: u128, d: i64, check: Proof| Backup {
+            id: Uuid::from_u128(n),
+            at: at(d),
+            check,
+        };
+        let p = RetentionPolicy {
+            keep_days: None,
+            keep_last: 2,
+            gfs: None,
+        };
+        // Newest first: a corrupt one, two unchecked, an old verified one, an older corrupt one.
+        let list = [
+            b(1, 0, Proof::Failed),
+            b(2, 1, Proof::Unchecked),
+            b(3, 2, Proof::Unchecked),
+            b(4, 3, Proof::Passed),
+            b(5, 4, Proof::Failed),
+            b(6, 5, Proof::Unchecked),
+        ];
+        let gone = to_delete(&list, &p, chrono_tz::UTC, now);
+        let ids: HashSet<u128> = gone.iter().map(|u| u.as_u128()).collect();
+        // 2 and 3 are the last two good ones; 4 is the newest proven; 1 is newer than every kept good
+        // backup (kept for now); 5 and 6 go.
+        assert_eq!(ids, HashSet::from([5, 6]));
     }
 
     #[test]

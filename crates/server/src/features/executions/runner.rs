@@ -12,7 +12,7 @@ use pgward_engine::backup::{
     run_dump,
 };
 use pgward_engine::pg::{ConnInfo, probe};
-use pgward_entity::{databases, executions};
+use pgward_entity::{databases as database_rows, executions};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, TransactionTrait,
@@ -21,7 +21,7 @@ use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::features::{destinations, tasks};
+use crate::features::{databases, destinations, tasks};
 use crate::state::AppState;
 
 /// Progress (and heartbeat) interval.
@@ -150,7 +150,7 @@ pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types:
         return;
     };
     let database_name = match e.database_id {
-        Some(d) => databases::Entity::find_by_id(d)
+        Some(d) => database_rows::Entity::find_by_id(d)
             .one(&state.db)
             .await
             .ok()
@@ -269,7 +269,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     let (_, spec) = tasks::service::find(state, task_id)
         .await
         .map_err(|e| fail(format!("loading the task: {e}")))?;
-    let db = databases::Entity::find_by_id(spec.database_id)
+    let db = database_rows::Entity::find_by_id(spec.database_id)
         .one(&state.db)
         .await
         .map_err(|e| fail(e.to_string()))?
@@ -278,7 +278,17 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         .secrets
         .open(&db.connection_encrypted, &format!("databases:{}", db.id))
         .map_err(|e| fail(e.to_string()))?;
-    let conn = ConnInfo::parse(secret.expose_secret()).map_err(|e| fail(e.to_string()))?;
+    let conn = databases::service::parse_connection(state, secret.expose_secret())
+        .map_err(|e| fail(format!("the stored connection string is refused: {e}")))?;
+    // Resolved and checked against the outbound policy once; pg_dump, pg_dumpall and every query of
+    // this run connect to that address.
+    let conn = databases::service::pin(state, conn).await.map_err(|e| {
+        fail(if e.addr.is_some() {
+            format!("database address not allowed: {e}")
+        } else {
+            format!("database unreachable: {e}")
+        })
+    })?;
     let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
     let server = probe(&conn, timeout)
         .await
@@ -373,7 +383,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     };
     let outcome = run_dump(DumpRequest {
         pg_dump: client.bin("pg_dump"),
-        conn,
+        conn: conn.clone(),
         format,
         options: dump_options(&spec),
         compression: comp,
@@ -416,7 +426,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         let gkey = naming::globals_key(&key, comp, !spec.encryption_recipients.is_empty());
         let res = run_dump(DumpRequest {
             pg_dump: client.bin("pg_dumpall"),
-            conn: ConnInfo::parse(secret.expose_secret()).map_err(|e| fail(e.to_string()))?,
+            conn: conn.clone(),
             format: DumpFormat::Plain,
             options: DumpOptions::default(),
             compression: comp,

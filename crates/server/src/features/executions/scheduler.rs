@@ -249,6 +249,11 @@ pub fn spawn(state: AppState, every: Duration) {
                 tracing::error!(error = %e, "periodic retention failed");
             }
             if passes % 20 == 1
+                && let Err(e) = super::service::purge_expired_trash(&state, now).await
+            {
+                tracing::error!(error = %e, "purging the trash failed");
+            }
+            if passes % 20 == 1
                 && let Err(e) =
                     super::jobs::prune_finished(&state.db, now - chrono::Duration::days(2)).await
             {

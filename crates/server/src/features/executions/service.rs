@@ -69,6 +69,8 @@ pub fn to_dto(m: &executions::Model) -> Execution {
             .and_then(CheckStatus::parse),
         test_restored_at: m.test_restored_at,
         test_restore_message: m.test_restore_message.clone(),
+        trashed_at: m.trashed_at.filter(|_| status == ExecutionStatus::Trashed),
+        purge_at: None,
     }
 }
 
@@ -129,6 +131,7 @@ pub async fn insert_queued(
         test_restore_status: Set(None),
         test_restored_at: Set(None),
         test_restore_message: Set(None),
+        trashed_at: Set(None),
     };
     match row.insert(&state.db).await {
         Ok(m) => Ok(Some(m)),
@@ -188,13 +191,16 @@ pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPa
     let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
     let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
     Ok(ExecutionPage {
-        items: rows.iter().map(to_dto).collect(),
+        items: rows
+            .iter()
+            .map(|r| with_purge_time(state, to_dto(r)))
+            .collect(),
         next_cursor,
     })
 }
 
 pub async fn get(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
-    Ok(to_dto(&find(state, id).await?))
+    Ok(with_purge_time(state, to_dto(&find(state, id).await?)))
 }
 
 /// Queued: cancelled at once. Running: the worker is asked to stop and reports `cancelled`.
@@ -251,14 +257,104 @@ pub async fn delete_objects(state: &AppState, objects: &[ExecutionObject]) -> Ve
     failures
 }
 
-/// Removes the backup's objects and manifests from every destination; the record stays, as `deleted`.
+/// A DTO with the trash's purge time filled in.
+pub fn with_purge_time(state: &AppState, mut e: Execution) -> Execution {
+    e.purge_at = e.trashed_at.map(|t| t + trash_period(state));
+    e
+}
+
+fn trash_period(state: &AppState) -> chrono::Duration {
+    chrono::Duration::days(i64::from(state.config.storage.trash_days))
+}
+
+/// Deleting a backup moves it to the trash (objects kept, restorable with `untrash`); deleting a
+/// trashed backup purges it. So no single request destroys the only copy. A run without stored
+/// objects (failed, cancelled) is marked deleted at once: there is nothing to lose.
 pub async fn delete(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
     let row = find(state, id).await?;
-    if matches!(row.status.as_str(), "queued" | "running") {
-        return Err(AppError::Conflict(
+    match row.status.as_str() {
+        "queued" | "running" => Err(AppError::Conflict(
             "cancel the execution before deleting it".into(),
+        )),
+        "deleted" => get(state, id).await,
+        "trashed" => purge(state, row).await,
+        _ if objects_of(&row).is_empty() => {
+            set_status(state, id, &row.status, "deleted", None).await?;
+            get(state, id).await
+        }
+        _ => {
+            let now = chrono::Utc::now();
+            set_status(state, id, &row.status, "trashed", Some(now)).await?;
+            tracing::info!(execution_id = %id, "backup moved to the trash");
+            get(state, id).await
+        }
+    }
+}
+
+/// Takes a backup out of the trash: it is a successful backup again.
+pub async fn untrash(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
+    let row = find(state, id).await?;
+    if row.status != "trashed" {
+        return Err(AppError::Conflict(format!(
+            "the backup is not in the trash (status {})",
+            row.status
+        )));
+    }
+    set_status(state, id, "trashed", "success", None).await?;
+    tracing::info!(execution_id = %id, "backup taken out of the trash");
+    get(state, id).await
+}
+
+/// Moves a row from one status to another, only if nobody changed it meanwhile.
+async fn set_status(
+    state: &AppState,
+    id: Uuid,
+    from: &str,
+    to: &str,
+    trashed_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), AppError> {
+    let res = executions::Entity::update_many()
+        .col_expr(executions::Column::Status, Expr::value(to))
+        .col_expr(executions::Column::TrashedAt, Expr::value(trashed_at))
+        .filter(executions::Column::Id.eq(id))
+        .filter(executions::Column::Status.eq(from))
+        .exec(&state.db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::Conflict(
+            "the execution changed meanwhile; try again".into(),
         ));
     }
+    Ok(())
+}
+
+/// Purges trashed backups whose grace period ended (the periodic pass). Returns how many went.
+pub async fn purge_expired_trash(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, AppError> {
+    let due = executions::Entity::find()
+        .filter(executions::Column::Status.eq("trashed"))
+        .filter(executions::Column::TrashedAt.lte(now - trash_period(state)))
+        .all(&state.db)
+        .await?;
+    let mut purged = 0;
+    for row in due {
+        let id = row.id;
+        match purge(state, row).await {
+            Ok(_) => purged += 1,
+            // Kept in the trash: the next pass tries again.
+            Err(e) => {
+                tracing::warn!(execution_id = %id, error = %e, "purging a trashed backup failed")
+            }
+        }
+    }
+    Ok(purged)
+}
+
+/// Removes the backup's objects and manifests from every destination; the record stays, as `deleted`.
+async fn purge(state: &AppState, row: executions::Model) -> Result<Execution, AppError> {
+    let id = row.id;
     let failures = delete_objects(state, &objects_of(&row)).await;
     if !failures.is_empty() {
         executions::Entity::update_many()
@@ -274,9 +370,7 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
             failures.join("; ")
         )));
     }
-    let mut am: executions::ActiveModel = row.into();
-    am.status = Set("deleted".into());
-    am.update(&state.db).await?;
-    tracing::info!(execution_id = %id, "backup deleted");
+    set_status(state, id, &row.status, "deleted", None).await?;
+    tracing::info!(execution_id = %id, "backup purged");
     get(state, id).await
 }

@@ -139,6 +139,7 @@ where
         test_restore_status: Set(None),
         test_restored_at: Set(None),
         test_restore_message: Set(None),
+        trashed_at: Set(None),
     };
     if let Err(e) = row.insert(&state.db).await {
         let _ = target.delete(&key).await;

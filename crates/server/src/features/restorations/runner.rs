@@ -41,6 +41,21 @@ pub struct Plan {
     pub options: RestoreOptions,
     /// The globals file (key, size) to replay first, on the same destination.
     pub globals: Option<(String, u64)>,
+    /// The dump's size before compression, as pgward recorded it (not for uploads: not measured).
+    pub decoded_size: Option<u64>,
+}
+
+impl Plan {
+    /// The most decoded bytes the main object may yield: its recorded size (and a little), else the
+    /// object's size times `worker.max_decompression_ratio`.
+    pub fn max_decoded(&self, ratio: u64) -> Option<u64> {
+        match self.decoded_size {
+            Some(d) => Some(d + d / 50 + (1 << 20)),
+            None => self
+                .expected_size
+                .map(|s| s.max(1 << 20).saturating_mul(ratio.max(1))),
+        }
+    }
 }
 
 /// Restores running at once in one process; more wait as `queued`.
@@ -350,6 +365,11 @@ async fn restore(
             work_dir: state.config.work_dir(),
             bytes_read: Arc::new(AtomicU64::new(0)),
             cancel: cancel.clone(),
+            max_decoded: Some(
+                (*size)
+                    .max(1 << 20)
+                    .saturating_mul(state.config.worker.max_decompression_ratio.max(1)),
+            ),
         })
         .await
         .map_err(|e| describe_failure(e, "globals: "))?;
@@ -373,6 +393,7 @@ async fn restore(
         work_dir: state.config.work_dir(),
         bytes_read: bytes_read.clone(),
         cancel: cancel.clone(),
+        max_decoded: plan.max_decoded(state.config.worker.max_decompression_ratio),
     })
     .await;
     let _ = restorations::Entity::update_many()

@@ -82,8 +82,16 @@ pub async fn registered(
         .secrets
         .open(&db.connection_encrypted, &format!("databases:{}", db.id))
         .map_err(AppError::Internal)?;
-    let conn = ConnInfo::parse(secret.expose_secret())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored connection of {}: {e}", db.id)))?;
+    let conn = crate::features::databases::service::parse_connection(state, secret.expose_secret())
+        .map_err(|e| {
+            AppError::field(
+                field,
+                format!("the database's stored connection string is no longer accepted: {e}"),
+            )
+        })?;
+    let conn = crate::features::databases::service::pin(state, conn)
+        .await
+        .map_err(crate::features::databases::service::refusal_error)?;
     Ok((db, conn))
 }
 
@@ -204,11 +212,14 @@ pub async fn prepare(
                     "the backup's source database is no longer registered",
                 )
             })?;
-            let (db, conn) = registered(state, id, "target").await.map_err(|_| {
-                AppError::field(
-                    "target",
-                    "the backup's source database is no longer registered",
-                )
+            let (db, conn) = registered(state, id, "target").await.map_err(|e| match e {
+                AppError::Validation(f) if f.values().any(|m| m == "no such database") => {
+                    AppError::field(
+                        "target",
+                        "the backup's source database is no longer registered",
+                    )
+                }
+                other => other,
             })?;
             (RestoreTargetKind::Source, Some(db.id), conn, None)
         }
@@ -217,8 +228,12 @@ pub async fn prepare(
             (RestoreTargetKind::Database, Some(db.id), conn, None)
         }
         RestoreTarget::Connection { connection_string } => {
-            let conn = ConnInfo::parse(connection_string)
-                .map_err(|e| AppError::field("target.connection_string", e.to_string()))?;
+            let conn =
+                crate::features::databases::service::parse_connection(state, connection_string)
+                    .map_err(|e| AppError::field("target.connection_string", e))?;
+            let conn = crate::features::databases::service::pin(state, conn)
+                .await
+                .map_err(crate::features::databases::service::refusal_error)?;
             (RestoreTargetKind::Connection, None, conn, None)
         }
         RestoreTarget::NewDatabase { database_id, name } => {
@@ -334,6 +349,10 @@ pub async fn prepare(
             identities: req.identities.clone(),
             options,
             globals,
+            // Uploads record the uploaded (compressed) size there.
+            decoded_size: (exec.trigger != "upload" && exec.bytes_read > 0)
+                .then(|| u64::try_from(exec.bytes_read).ok())
+                .flatten(),
         },
     ))
 }
@@ -473,6 +492,10 @@ pub async fn contents(
         restore::RestoreError::CorruptStream(m) => {
             AppError::field("id", format!("the backup cannot be read: {m}"))
         }
+        restore::RestoreError::UnsafeArchive(m) => AppError::field(
+            "id",
+            format!("the archive is refused (unsafe_archive): {m}"),
+        ),
         other => AppError::Internal(anyhow::anyhow!("listing the archive: {other}")),
     })?;
     let mut schemas: Vec<String> = toc.iter().filter_map(|e| e.schema.clone()).collect();

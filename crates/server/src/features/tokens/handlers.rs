@@ -16,6 +16,7 @@ use crate::state::AppState;
         (status = 201, description = "token created", body = CreatedApiToken),
         (status = 400, description = "malformed body", body = ApiError),
         (status = 401, description = "not authenticated", body = ApiError),
+        (status = 403, description = "an API token cannot create tokens: log in", body = ApiError),
         (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid name or expiry", body = ApiError),
     )
@@ -26,7 +27,7 @@ async fn create(
     auth: Authenticated,
     body: web::Json<CreateApiTokenRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let created = service::create(&state, auth.user.id, body.into_inner()).await?;
+    let created = service::create(&state, &auth, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(created))
 }
 

@@ -1,10 +1,10 @@
 use chrono::Utc;
-use pgward_api_types::{ApiToken, CreateApiTokenRequest, CreatedApiToken};
+use pgward_api_types::{ApiToken, AuthMethod, CreateApiTokenRequest, CreatedApiToken};
 use pgward_entity::api_tokens;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use crate::auth::API_TOKEN_PREFIX;
+use crate::auth::{API_TOKEN_PREFIX, Authenticated};
 use crate::crypto::{random_token, token_hash};
 use crate::error::AppError;
 use crate::features::validate::{self, Fields};
@@ -24,11 +24,19 @@ fn to_dto(t: &api_tokens::Model) -> ApiToken {
     }
 }
 
+/// Creates a token for the caller. Only a person logged in may: a token that could mint tokens would let
+/// one leaked token outlive its own revocation and expiry.
 pub async fn create(
     state: &AppState,
-    user: Uuid,
+    caller: &Authenticated,
     req: CreateApiTokenRequest,
 ) -> Result<CreatedApiToken, AppError> {
+    if caller.method == AuthMethod::ApiToken {
+        return Err(AppError::Forbidden(
+            "an API token cannot create API tokens; log in to create one".into(),
+        ));
+    }
+    let user = caller.user.id;
     let mut f = Fields::default();
     f.check("name", validate::name(&req.name, 100));
     if let Some(d) = req.expires_in_days {
@@ -51,9 +59,13 @@ pub async fn create(
         prefix: Set(token.chars().take(SHOWN_PREFIX).collect()),
         token_hash: Set(token_hash(&token)),
         created_at: Set(now),
-        expires_at: Set(req
-            .expires_in_days
-            .map(|d| now + chrono::Duration::days(d.into()))),
+        expires_at: Set(Some(
+            now + chrono::Duration::days(
+                req.expires_in_days
+                    .unwrap_or(state.config.auth.api_token_ttl_days)
+                    .into(),
+            ),
+        )),
         last_used_at: Set(None),
         revoked_at: Set(None),
     }
@@ -93,4 +105,22 @@ pub async fn revoke(state: &AppState, user: Uuid, id: Uuid) -> Result<(), AppErr
     }
     tracing::info!(token_id = %id, "API token revoked");
     Ok(())
+}
+
+/// Ends every API token of a user (a password change or reset: whoever had the old password may have
+/// made tokens with it).
+pub async fn revoke_all<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+) -> Result<u64, sea_orm::DbErr> {
+    let res = api_tokens::Entity::update_many()
+        .col_expr(
+            api_tokens::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(api_tokens::Column::UserId.eq(user))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
 }

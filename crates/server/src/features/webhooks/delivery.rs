@@ -5,7 +5,6 @@
 //! pass re-enqueues what is due: retries, jobs that were lost, attempts whose process died.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -32,30 +31,15 @@ const SENDING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// A queued delivery whose job has not started by then is enqueued again (the job was lost).
 const QUEUED_GRACE: chrono::Duration = chrono::Duration::minutes(10);
 
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        // Redirects are followed on the same host only: elsewhere the webhook's headers (credentials)
-        // and signature would go to a server nobody chose; the 3xx is then logged as a failure.
-        let same_host = reqwest::redirect::Policy::custom(|attempt| {
-            let first = attempt
-                .previous()
-                .first()
-                .and_then(|u| u.host_str().map(str::to_owned));
-            if attempt.previous().len() > 5 {
-                attempt.error("too many redirects")
-            } else if attempt.url().host_str().map(str::to_owned) == first {
-                attempt.follow()
-            } else {
-                attempt.stop()
-            }
-        });
-        reqwest::Client::builder()
-            .redirect(same_host)
-            .build()
-            .expect("an HTTP client with default TLS settings")
-    })
-}
+/// Response headers kept in the delivery log: what helps to understand an answer. Everything else
+/// (cookies, tokens, locations with signed queries ...) may carry a secret of the receiver's.
+const KEPT_RESPONSE_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "date",
+    "retry-after",
+    "x-request-id",
+];
 
 /// Writes a delivery for every active webhook that wants this event, inside the transaction that
 /// records the event (an event is never stored without its deliveries); returns their ids, to enqueue
@@ -356,7 +340,20 @@ async fn attempt_once(
                 pgward_api_types::HttpMethod::Post => reqwest::Method::POST,
                 pgward_api_types::HttpMethod::Put => reqwest::Method::PUT,
             };
-            let mut req = client()
+            if let Err(e) = state.outbound.check_webhook_url(&out.url).await {
+                log.error = Set(Some(format!("address not allowed: {e}")));
+                log.duration_ms = Set(clock.elapsed().as_millis() as i64);
+                if let Err(e) = log.insert(&state.db).await {
+                    tracing::error!(delivery_id = %d.id, error = %e, "logging a webhook attempt failed");
+                }
+                return Outcome {
+                    ok: false,
+                    retryable: false,
+                };
+            }
+            let mut req = state
+                .outbound
+                .webhook_client()
                 .request(method, &out.url)
                 .timeout(timeout)
                 .body(out.body.clone());
@@ -368,6 +365,9 @@ async fn attempt_once(
                     let status = resp.status();
                     let mut headers: BTreeMap<String, String> = BTreeMap::new();
                     for (k, v) in resp.headers() {
+                        if !KEPT_RESPONSE_HEADERS.contains(&k.as_str()) {
+                            continue;
+                        }
                         let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
                         headers
                             .entry(k.as_str().to_string())

@@ -52,21 +52,122 @@ const FUEL: u64 = 100_000;
 /// The longest body a template may produce.
 const MAX_RENDERED: usize = 1024 * 1024;
 
+/// Tokens one tag (`{{ … }}`, `{% … %}`) may hold. With no assignment and no string repetition, every
+/// value a template builds is made of at most this many values of the event: memory stays bounded by a
+/// small multiple of the event's size, however the template is written (fuel bounds the time).
+const MAX_TAG_TOKENS: usize = 64;
+/// Statements that bind names (`set`, `with`), define or call macros, or pull in other templates: an
+/// assignment in a loop could double a string on every pass.
+const FORBIDDEN_STATEMENTS: &[&str] = &[
+    "set", "with", "macro", "call", "filter", "include", "import", "from", "extends", "block",
+];
+/// Filters whose output can be far larger than their input (`replace` multiplies, `indent`, `batch`
+/// and `slice` take a size, `format` a width). `tojson` comes back with a bounded indent.
+const REMOVED_FILTERS: &[&str] = &["replace", "indent", "batch", "slice", "format", "tojson"];
+
 fn env() -> minijinja::Environment<'static> {
     // Templates are rendered from strings: no auto-escaping (bodies are JSON or text, not HTML);
     // an unknown variable renders empty, so one template serves every event kind.
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_fuel(Some(FUEL));
+    for f in REMOVED_FILTERS {
+        env.remove_filter(f);
+    }
+    env.add_filter("tojson", tojson);
+    env.remove_global("debug");
+    env.remove_global("namespace");
     env
 }
 
-/// Checks a template's syntax; the message names the line.
+/// `tojson`, with an indent of at most 8 (the built-in one repeats its indent per nesting level).
+fn tojson(
+    value: &minijinja::Value,
+    indent: Option<minijinja::Value>,
+    args: minijinja::value::Kwargs,
+) -> Result<minijinja::Value, minijinja::Error> {
+    let width = match &indent {
+        Some(v) => Some(v.clone()),
+        None => args.get::<Option<minijinja::Value>>("indent")?,
+    };
+    if let Some(w) = width
+        && w.as_usize().is_some_and(|n| n > 8)
+    {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "tojson: the indent is at most 8",
+        ));
+    }
+    minijinja::filters::tojson(value, indent, args)
+}
+
+/// Refuses what could make a template build values far larger than the event: `*`, binding statements,
+/// and tags of more than `MAX_TAG_TOKENS` tokens.
+fn check_shape(template: &str) -> Result<(), String> {
+    use minijinja::machinery::{Token, WhitespaceConfig, tokenize};
+    let (mut in_tag, mut tokens, mut statement_name) = (false, 0usize, false);
+    let syntax = minijinja::syntax::SyntaxConfig;
+    for t in tokenize(template, false, syntax, WhitespaceConfig::default()) {
+        let (tok, span) = t.map_err(|e| describe(&e))?;
+        let line = span.start_line;
+        match tok {
+            Token::VariableStart | Token::BlockStart => {
+                statement_name = matches!(tok, Token::BlockStart);
+                (in_tag, tokens) = (true, 0);
+                continue;
+            }
+            Token::VariableEnd | Token::BlockEnd => {
+                in_tag = false;
+                continue;
+            }
+            Token::Mul => {
+                return Err(format!("line {line}: `*` is not allowed in templates"));
+            }
+            Token::Ident(name) if statement_name && FORBIDDEN_STATEMENTS.contains(&name) => {
+                return Err(format!(
+                    "line {line}: `{{% {name} %}}` is not allowed in templates (no assignments, \
+                     macros or includes)"
+                ));
+            }
+            _ => {}
+        }
+        statement_name = false;
+        if in_tag {
+            tokens += 1;
+            if tokens > MAX_TAG_TOKENS {
+                return Err(format!(
+                    "line {line}: a tag holds at most {MAX_TAG_TOKENS} tokens; split it"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a template's syntax and shape; the message names the line.
 pub fn check_template(template: &str) -> Result<(), String> {
+    check_shape(template)?;
     env()
         .template_from_str(template)
         .map(|_| ())
         .map_err(|e| describe(&e))
+}
+
+/// An output that refuses to grow past `MAX_RENDERED`: a template that writes too much fails at once.
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_RENDERED {
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn describe(e: &minijinja::Error) -> String {
@@ -77,14 +178,17 @@ fn describe(e: &minijinja::Error) -> String {
 }
 
 pub fn render(template: &str, ctx: &Value) -> Result<String, String> {
-    let out = env().render_str(template, ctx).map_err(|e| describe(&e))?;
-    if out.len() > MAX_RENDERED {
-        return Err(format!(
-            "the template renders {} bytes; at most {MAX_RENDERED} are allowed",
-            out.len()
-        ));
+    check_shape(template)?;
+    let env = env();
+    let tmpl = env.template_from_str(template).map_err(|e| describe(&e))?;
+    let mut out = Capped(Vec::new());
+    match tmpl.render_captured_to(ctx, &mut out) {
+        Ok(_) => Ok(String::from_utf8_lossy(&out.0).into_owned()),
+        Err(e) if e.kind() == minijinja::ErrorKind::WriteFailure => Err(format!(
+            "the template renders more than {MAX_RENDERED} bytes, the most allowed"
+        )),
+        Err(e) => Err(describe(&e)),
     }
-    Ok(out)
 }
 
 fn title(kind: EventKind) -> &'static str {
@@ -718,6 +822,39 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("fuel"), "{e}");
+    }
+
+    #[test]
+    fn templates_that_would_explode_are_refused_or_stopped_early() {
+        let ctx = context(&sample_event(EventKind::ExecutionFailed), None, "http://x");
+        for t in [
+            "{{ 'x' * 99999999 }}",
+            "{% set a = 'xx' %}{% for i in range(60) %}{% set a = a ~ a %}{% endfor %}{{ a }}",
+            "{% with a = 'x' %}{{ a }}{% endwith %}",
+            "{{ 'x'|replace('x', 'xxxxxxxxxx')|replace('x', 'xxxxxxxxxx') }}",
+            "{{ 'a\nb'|indent(999999999) }}",
+            "{{ [1]|batch(999999999, 'x')|list }}",
+            "{{ event|tojson(999999999) }}",
+        ] {
+            assert!(render(t, &ctx).is_err(), "{t}");
+        }
+        let long_tag = format!("{{{{ {} }}}}", vec!["title"; 40].join(" ~ "));
+        assert!(check_template(&long_tag).unwrap_err().contains("tokens"));
+        // Output past the cap stops at the first write beyond it, not after building everything.
+        let e = render(
+            "{% for a in range(10000) %}{% for b in range(10000) %}{{ links }}{% endfor %}{% endfor %}",
+            &ctx,
+        )
+        .unwrap_err();
+        assert!(e.contains("bytes") || e.contains("fuel"), "{e}");
+        // The README's example still renders.
+        assert!(
+            render(
+                "{{ (title ~ \": \" ~ (task.name or database.name)) | tojson }}",
+                &ctx
+            )
+            .is_ok()
+        );
     }
 
     #[test]

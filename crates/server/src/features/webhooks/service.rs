@@ -407,6 +407,7 @@ pub async fn create(state: &AppState, req: CreateWebhookRequest) -> Result<Webho
     .unwrap_or_default();
     let targets = normalize_targets(req.targets.clone());
     check_targets(state, &targets).await?;
+    check_address(state, &req.url).await?;
     ensure_name_free(state, &req.name, None).await?;
     let row = insert(state, req, events, targets).await?;
     tracing::info!(webhook_id = %row.id, kind = %row.kind, url = %row.url_masked, "webhook created");
@@ -473,12 +474,41 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<Webhook, AppError> {
     Ok(to_dto(&m, last.get(&id)))
 }
 
+/// A webhook URL whose host resolves to an address the outbound policy refuses is refused (a name that
+/// does not resolve yet is accepted: every delivery checks again).
+async fn check_address(state: &AppState, url: &str) -> Result<(), AppError> {
+    match state.outbound.check_webhook_url(url.trim()).await {
+        Err(e) if e.addr.is_some() => Err(AppError::AddressNotAllowed(e.to_string())),
+        _ => Ok(()),
+    }
+}
+
+/// Where requests go: scheme, host and port. Header values and the signing secret were given for one
+/// receiver; a URL that names another drops them.
+fn origin(url: &str) -> Option<(String, String, Option<u16>)> {
+    let u = url::Url::parse(url.trim()).ok()?;
+    Some((
+        u.scheme().to_string(),
+        u.host_str()?.to_ascii_lowercase(),
+        u.port_or_known_default(),
+    ))
+}
+
 pub async fn update(
     state: &AppState,
     id: Uuid,
     req: UpdateWebhookRequest,
 ) -> Result<Webhook, AppError> {
     let row = find(state, id).await?;
+    // A new receiver gets none of the old one's credentials unless they are given again.
+    let repointed = match &req.url {
+        Some(u) => {
+            check_address(state, u).await?;
+            let old = open(state, &row)?;
+            origin(u) != origin(&old.url)
+        }
+        None => false,
+    };
     let kind = kind_of(&row);
     let events = check(
         kind,
@@ -531,6 +561,9 @@ pub async fn update(
     if let Some(h) = &req.headers {
         am.headers_encrypted = Set(seal_headers(state, id, h)?);
         am.header_names = Set(header_names(h));
+    } else if repointed {
+        am.headers_encrypted = Set(None);
+        am.header_names = Set(header_names(&BTreeMap::new()));
     }
     if let Some(t) = req.body_template {
         am.body_template = Set(Some(t).filter(|t| !t.is_empty()));
@@ -541,6 +574,11 @@ pub async fn update(
         } else {
             Some(state.secrets.seal(s, &aad(id, "secret"))?)
         });
+    } else if repointed {
+        am.secret_encrypted = Set(None);
+    }
+    if repointed {
+        tracing::info!(webhook_id = %id, "webhook points at another receiver: stored header values and secret dropped");
     }
     if let Some(t) = req.timeout_secs {
         am.timeout_secs = Set(t as i32);
@@ -574,7 +612,8 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
 }
 
 /// A copy under a new name, inactive (so the copy does not double every notification until it is
-/// edited), with the same secrets sealed for the new row.
+/// edited). It starts without header values and signing secret: a copy is usually re-pointed, and
+/// credentials given for one receiver must be given again for the next.
 pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Webhook, AppError> {
     let src = find(state, id).await?;
     let opened = open(state, &src)?;
@@ -597,9 +636,9 @@ pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Webhook, AppError> 
         targets: WebhookTargets::default(),
         method: HttpMethod::parse(&src.method),
         url: opened.url,
-        headers: opened.headers,
+        headers: BTreeMap::new(),
         body_template: src.body_template.clone(),
-        secret: opened.secret,
+        secret: None,
         timeout_secs: u32::try_from(src.timeout_secs).ok(),
         max_attempts: u32::try_from(src.max_attempts).ok(),
     };

@@ -1,0 +1,705 @@
+//! The trust boundaries, each tested as the attack (SECURITY.md lists them with these tests): hostile
+//! dumps and archives, connection strings that would connect elsewhere, webhooks aimed inside, templates
+//! that explode, tokens that mint tokens, a deletion that would destroy the only copy, the open front door.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use pgward_api_types::*;
+use sqlx::Connection;
+use uuid::Uuid;
+
+use crate::executions::{add_database, local_destination, task, wait_final};
+use crate::restorations::wait_restored;
+use crate::support::app::{ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::{TestApp, fleet, pagila, spawn_app, spawn_app_with};
+use crate::webhooks::{Receiver, custom};
+
+/// Streams `bytes` into a destination as an uploaded dump named `filename`.
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    dest: Uuid,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> Execution {
+    let resp = app
+        .http
+        .post(app.url(&format!(
+            "/api/v1/uploads?destination_id={dest}&filename={filename}"
+        )))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        201,
+        "{}",
+        resp.text().await.unwrap()
+    );
+    resp.json().await.unwrap()
+}
+
+fn tables(server: &crate::support::fleet::PgServer, db: &str) -> String {
+    let out = pagila::psql(
+        server,
+        db,
+        &[
+            "-At",
+            "-c",
+            "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
+        ],
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn a_plain_dump_that_tries_psql_meta_commands_is_refused_and_runs_none_of_them() {
+    let app = spawn_app().await;
+    let tokens = app.admin_tokens().await;
+    let admin = app.client.with_token(&tokens.access_token);
+    let (dest, _dir) = local_destination(&admin, "uploads").await;
+    let server = fleet().get(17);
+    let marker_dir = tempfile::tempdir().unwrap();
+    let marker = marker_dir.path().join("pwned");
+    let m = marker.display();
+    let included = marker_dir.path().join("included.sql");
+    std::fs::write(
+        &included,
+        format!("\\! touch {m}\nCREATE TABLE included_ran ();\n"),
+    )
+    .unwrap();
+    let payloads = [
+        format!("\\! touch {m}"),
+        format!("\\copy (SELECT 1) TO PROGRAM 'touch {m}'"),
+        format!("\\o |touch {m}\nSELECT 1;"),
+        format!("\\i {}", included.display()),
+        "\\getenv leaked HOME\nCREATE TABLE leaked AS SELECT :'leaked'::text AS v;".to_string(),
+        // A guess at pgward's restrict key, and the dump's own key used to lift it: neither works.
+        format!("\\unrestrict guess\n\\! touch {m}"),
+        format!("\\unrestrict mine\n\\! touch {m}\n\\restrict mine"),
+    ];
+    for (i, payload) in payloads.iter().enumerate() {
+        let db = format!("meta_{i}_{}", Uuid::new_v4().simple());
+        pagila::create_db(server, &db);
+        let database = add_database(&admin, server, &db).await;
+        // The dump's own header, as current pg_dump writes it, then a statement, the attack, another.
+        let dump = format!(
+            "--\n-- PostgreSQL database dump\n--\n\n\\restrict mine\n\nCREATE TABLE before_attack ();\n\
+             {payload}\nCREATE TABLE after_attack ();\n\n\\unrestrict mine\n"
+        );
+        let exec = upload(
+            &app,
+            &tokens.access_token,
+            dest,
+            &format!("evil{i}.sql"),
+            dump.into_bytes(),
+        )
+        .await;
+        let r = admin
+            .create_restoration(&CreateRestorationRequest {
+                execution_id: exec.id,
+                destination_id: None,
+                target: RestoreTarget::Database {
+                    database_id: database,
+                },
+                options: RestoreOptions::default(),
+                identities: Vec::new(),
+            })
+            .await
+            .unwrap();
+        let r = wait_restored(&admin, r.id).await;
+        assert_eq!(r.status, RestorationStatus::Failed, "{payload}: {r:?}");
+        assert_eq!(
+            r.error_code.as_deref(),
+            Some("dump_meta_command"),
+            "{payload}: {r:?}"
+        );
+        assert!(!marker.exists(), "{payload} ran a shell command");
+        // psql stopped at the meta-command: what came before ran, nothing after it did.
+        assert_eq!(tables(server, &db), "before_attack", "{payload}");
+    }
+}
+
+#[tokio::test]
+async fn a_directory_archive_with_a_symlink_entry_is_refused_before_pg_restore_sees_it() {
+    let app = spawn_app().await;
+    let tokens = app.admin_tokens().await;
+    let admin = app.client.with_token(&tokens.access_token);
+    let (dest, _dir) = local_destination(&admin, "uploads").await;
+    let server = fleet().get(16);
+    let admin_db = add_database(&admin, server, "postgres").await;
+
+    // Archives as an attacker writes them: entry names and types are whatever they like.
+    fn entry(
+        b: &mut tar::Builder<Vec<u8>>,
+        name: &str,
+        kind: tar::EntryType,
+        link: &str,
+        data: &[u8],
+    ) {
+        let mut h = tar::Header::new_old();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        h.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
+        h.set_entry_type(kind);
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        h.set_cksum();
+        b.append(&h, data).unwrap();
+    }
+    let archive = |entries: &[(&str, tar::EntryType, &str)]| {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, kind, link) in entries {
+            let data: &[u8] = if *kind == tar::EntryType::Regular {
+                b"PGDMP"
+            } else {
+                b""
+            };
+            entry(&mut b, name, *kind, link, data);
+        }
+        b.into_inner().unwrap()
+    };
+    use tar::EntryType::{Link, Regular, Symlink};
+    let attacks: [&[(&str, tar::EntryType, &str)]; 4] = [
+        // A data file that is a link to a host file: pg_restore would load it as table data.
+        &[
+            ("dump/toc.dat", Regular, ""),
+            ("dump/3456.dat", Symlink, "/etc/passwd"),
+        ],
+        &[
+            ("dump/toc.dat", Regular, ""),
+            ("dump/3457.dat", Link, "/etc/passwd"),
+        ],
+        &[
+            ("dump/toc.dat", Regular, ""),
+            ("../../escaped.dat", Regular, ""),
+        ],
+        &[
+            ("/tmp/absolute.dat", Regular, ""),
+            ("dump/toc.dat", Regular, ""),
+        ],
+    ];
+    for (i, entries) in attacks.iter().enumerate() {
+        let exec = upload(
+            &app,
+            &tokens.access_token,
+            dest,
+            &format!("evil{i}.dir.tar"),
+            archive(entries),
+        )
+        .await;
+        let name = format!("sym_{}", Uuid::new_v4().simple());
+        let r = admin
+            .create_restoration(&crate::restorations::restore_into_new(
+                exec.id, admin_db, &name,
+            ))
+            .await
+            .unwrap();
+        let r = wait_restored(&admin, r.id).await;
+        assert_eq!(r.status, RestorationStatus::Failed, "{entries:?}: {r:?}");
+        assert_eq!(
+            r.error_code.as_deref(),
+            Some("unsafe_archive"),
+            "{entries:?}: {r:?}"
+        );
+    }
+    assert!(!std::path::Path::new("/tmp/absolute.dat").exists());
+
+    // Listing the contents reads toc.dat: a toc.dat that is a link is refused too.
+    let exec = upload(
+        &app,
+        &tokens.access_token,
+        dest,
+        "evil-toc.dir.tar",
+        archive(&[("dump/toc.dat", Symlink, "/etc/shadow")]),
+    )
+    .await;
+    let resp = app
+        .http
+        .get(app.url(&format!("/api/v1/executions/{}/contents", exec.id)))
+        .bearer_auth(&tokens.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.contains("unsafe_archive") && !body.contains("root:"),
+        "{body}"
+    );
+}
+
+/// Processes whose parent is this test process and whose name is `name`.
+fn children_named(name: &str) -> Vec<u32> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // pid (comm) state ppid ...
+            let Some((comm, rest)) = stat.split_once(") ") else {
+                return false;
+            };
+            let ppid = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u32>().ok());
+            comm.ends_with(&format!("({name}")) && ppid == Some(me)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn pg_dump_runs_without_any_of_pgwards_environment() {
+    // This process has PGWARD_* variables (the test command's env.sh exports some): a client that
+    // inherited the environment would show them.
+    assert!(std::env::vars().any(|(k, _)| k.starts_with("PGWARD_")));
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let server = fleet().get(18);
+    let db = format!("env_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    pagila::psql(server, &db, &["-c", "CREATE TABLE held (x int)"]);
+    let database = add_database(&admin, server, &db).await;
+    let t = admin
+        .create_task(&task("env", database, vec![dest]))
+        .await
+        .unwrap();
+
+    // A lock held here keeps pg_dump waiting, so it can be looked at while it runs.
+    let mut holder = sqlx::PgConnection::connect(&server.url(&db)).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let run = admin.run_task(t.id).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = loop {
+        if let Some(pid) = children_named("pg_dump").first() {
+            break *pid;
+        }
+        assert!(Instant::now() < deadline, "pg_dump never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let vars: Vec<String> = environ
+        .split(|b| *b == 0)
+        .filter(|v| !v.is_empty())
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    assert!(
+        !vars.iter().any(|v| v.starts_with("PGWARD_")),
+        "pg_dump sees {vars:?}"
+    );
+    assert!(vars.iter().any(|v| v == "PGPASSFILE=/dev/null"), "{vars:?}");
+    let done = wait_final(&admin, run.id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+}
+
+#[tokio::test]
+async fn connection_strings_that_would_connect_elsewhere_are_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let server = fleet().get(15);
+    let good = server.url("postgres");
+    let attacks = [
+        format!("{good}?host=10.0.0.9"),
+        format!("{good}?hostaddr=127.0.0.2"),
+        format!("{good}?port=1"),
+        format!("{good}?dbname=template1"),
+        format!("{good}?user=someone_else"),
+        format!("{good}?service=prod"),
+        format!("{good}?servicefile=/etc/passwd"),
+        format!("{good}?passfile=/root/.pgpass"),
+        format!("{good}?sslmode=disable&options=-c%20x=1&unknown_option=1"),
+        "postgres://postgres@%2Ftmp/postgres".to_string(),
+        "postgres://postgres@%2Fvar%2Frun%2Fpostgresql/postgres".to_string(),
+        "postgres://postgres@h1,h2/postgres".to_string(),
+    ];
+    for raw in &attacks {
+        let e = admin
+            .create_database(&CreateDatabaseRequest {
+                name: format!("attack {}", Uuid::new_v4().simple()),
+                description: None,
+                connection_string: raw.clone(),
+                skip_connection_test: true,
+                health_interval_secs: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some(ErrorCode::ValidationFailed), "{raw}: {e:?}");
+        let e = admin.test_connection(raw).await.unwrap_err();
+        assert_eq!(e.code(), Some(ErrorCode::ValidationFailed), "{raw}: {e:?}");
+    }
+    // The catalog's own database, even on a server databases may share with it.
+    let catalog = fleet().catalog().url(&app.catalog_db);
+    let e = admin.test_connection(&catalog).await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::AddressNotAllowed), "{e:?}");
+    // Cloud metadata is never dialled.
+    let e = admin
+        .test_connection("postgres://u:p@169.254.169.254:5432/db")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::AddressNotAllowed), "{e:?}");
+    assert!(
+        admin
+            .list_databases(&DatabaseListQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn webhooks_aimed_at_loopback_or_metadata_addresses_are_refused() {
+    // The defaults: webhooks may not reach loopback, link-local or metadata addresses.
+    let app = spawn_app_with(|c| c.outbound = Default::default()).await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start(vec![]);
+    for url in [
+        receiver.url("/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        receiver.url("/hook").replace("127.0.0.1", "localhost"),
+        "http://[::ffff:127.0.0.1]:9/".to_string(),
+    ] {
+        let e = admin
+            .create_webhook(&custom("inside", url.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some(ErrorCode::AddressNotAllowed), "{url}: {e:?}");
+    }
+    assert!(admin.list_webhooks().await.unwrap().items.is_empty());
+    assert!(receiver.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_repointed_or_duplicated_webhook_keeps_no_credentials_of_the_old_receiver() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (old, new) = (Receiver::start(vec![]), Receiver::start(vec![]));
+    let mut req = custom("creds", old.url("/hook"));
+    req.headers = BTreeMap::from([("Authorization".to_string(), "Bearer s3cret".to_string())]);
+    req.secret = Some("signing-secret".into());
+    let hook = admin.create_webhook(&req).await.unwrap();
+    assert!(hook.has_secret);
+
+    let copy = admin.duplicate_webhook(hook.id).await.unwrap();
+    assert!(!copy.has_secret && copy.header_names.is_empty(), "{copy:?}");
+
+    let moved = admin
+        .update_webhook(
+            hook.id,
+            &UpdateWebhookRequest {
+                url: Some(new.url("/hook")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        !moved.has_secret && moved.header_names.is_empty(),
+        "{moved:?}"
+    );
+    admin.test_webhook(hook.id).await.unwrap();
+    let got = new.wait_for(1).await;
+    assert!(
+        !got[0].headers.contains_key("authorization")
+            && !got[0].headers.contains_key("x-pgward-signature-256"),
+        "{:?}",
+        got[0].headers
+    );
+    assert!(old.requests().is_empty());
+}
+
+#[tokio::test]
+async fn templates_that_would_exhaust_the_server_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for t in [
+        "{{ 'x' * 99999999 }}",
+        "{% set a = 'xx' %}{% for i in range(64) %}{% set a = a ~ a %}{% endfor %}{{ a }}",
+        "{{ 'x'|replace('x', 'xxxxxxxxxx')|replace('x', 'xxxxxxxxxx') }}",
+        "{% for a in range(100000) %}{% for b in range(100000) %}{{ event }}{% endfor %}{% endfor %}",
+    ] {
+        let e = admin
+            .preview_webhook(&WebhookPreviewRequest {
+                kind: WebhookKind::Custom,
+                method: None,
+                url: None,
+                body_template: Some(t.into()),
+                event: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some(ErrorCode::ValidationFailed), "{t}: {e:?}");
+    }
+    let mut req = custom("bomb", "https://example.com/hook".into());
+    req.body_template = Some("{{ 'x' * 99999999 }}".into());
+    let e = admin.create_webhook(&req).await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::ValidationFailed), "{e:?}");
+    assert!(admin.list_webhooks().await.unwrap().items.is_empty());
+}
+
+#[tokio::test]
+async fn an_api_token_cannot_mint_tokens_expires_and_ends_with_a_password_reset() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let created = admin
+        .create_token(&CreateApiTokenRequest {
+            name: "ci".into(),
+            expires_in_days: None,
+        })
+        .await
+        .unwrap();
+    let expires = created.api_token.expires_at.expect("every token expires");
+    let days = (expires - chrono::Utc::now()).num_days();
+    assert!((89..=90).contains(&days), "{days}");
+
+    let robot = app.client.with_token(&created.token);
+    let e = robot
+        .create_token(&CreateApiTokenRequest {
+            name: "child".into(),
+            expires_in_days: Some(3650),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.status(), e.code()),
+        (Some(403), Some(ErrorCode::Forbidden)),
+        "{e:?}"
+    );
+    assert_eq!(admin.list_tokens().await.unwrap().items.len(), 1);
+
+    let db = sea_orm::Database::connect(fleet().catalog().url(&app.catalog_db))
+        .await
+        .unwrap();
+    pgward_server::features::auth::service::reset_password(
+        &db,
+        ADMIN_EMAIL,
+        "another long password",
+    )
+    .await
+    .unwrap();
+    assert_eq!(robot.me().await.unwrap_err().status(), Some(401));
+}
+
+#[tokio::test]
+async fn a_deleted_backup_waits_in_the_trash_and_comes_back() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dest, dir) = local_destination(&admin, "disk").await;
+    let server = fleet().get(14);
+    let db = format!("trash_{}", Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let database = add_database(&admin, server, &db).await;
+    let t = admin
+        .create_task(&task("trash", database, vec![dest]))
+        .await
+        .unwrap();
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    let file = dir.join(&done.objects[0].key);
+
+    // One delete: in the trash, every copy still there, listed as trashed.
+    let trashed = admin.delete_execution(done.id).await.unwrap();
+    assert_eq!(trashed.status, ExecutionStatus::Trashed);
+    assert!(file.exists());
+    let listed = admin
+        .list_executions(&ExecutionListQuery {
+            status: Some(ExecutionStatus::Trashed),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.items.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![done.id]
+    );
+    // Out of the trash it is a backup again, and restores.
+    let back = admin.untrash_execution(done.id).await.unwrap();
+    assert_eq!(back.status, ExecutionStatus::Success);
+    let name = format!("back_{}", Uuid::new_v4().simple());
+    let r = admin
+        .create_restoration(&crate::restorations::restore_into_new(
+            done.id, database, &name,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_restored(&admin, r.id).await.status,
+        RestorationStatus::Success
+    );
+    // Only a second delete of a trashed backup destroys it.
+    admin.delete_execution(done.id).await.unwrap();
+    assert!(file.exists());
+    let gone = admin.delete_execution(done.id).await.unwrap();
+    assert_eq!(gone.status, ExecutionStatus::Deleted);
+    assert!(!file.exists());
+    let e = admin.untrash_execution(done.id).await.unwrap_err();
+    assert_eq!(e.status(), Some(409));
+}
+
+#[tokio::test]
+async fn a_schema_filter_that_matches_nothing_fails_the_backup() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let server = fleet().get(17);
+    let db = format!("filter_{}", Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let database = add_database(&admin, server, &db).await;
+    let mut spec = task("filtered", database, vec![dest]);
+    spec.pg_dump_options.schemas = vec!["no_such_schema".into()];
+    let t = admin.create_task(&spec).await.unwrap();
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Failed, "{done:?}");
+    let said = format!("{:?} {:?}", done.message, done.stderr_tail);
+    assert!(said.contains("no matching schemas"), "{said}");
+}
+
+#[tokio::test]
+async fn beyond_loopback_setup_needs_the_code_from_the_log() {
+    let app = spawn_app_with(|c| {
+        c.server.bind = "0.0.0.0:0".parse().unwrap();
+        c.auth.setup_code = Some(secrecy::SecretString::from("ABCD2345WXYZ"));
+    })
+    .await;
+    let status = app.client.auth_status().await.unwrap();
+    assert!(status.setup_required && status.setup_code_required);
+    let setup = |code: Option<&str>| SetupRequest {
+        email: ADMIN_EMAIL.into(),
+        password: ADMIN_PASSWORD.into(),
+        name: None,
+        setup_code: code.map(str::to_string),
+    };
+    for code in [None, Some("WRONGWRONG12")] {
+        let e = app.client.setup(&setup(code)).await.unwrap_err();
+        assert_eq!(
+            (e.status(), e.code()),
+            (Some(403), Some(ErrorCode::SetupCodeInvalid)),
+            "{code:?}"
+        );
+    }
+    assert!(app.client.auth_status().await.unwrap().setup_required);
+    app.client
+        .setup(&setup(Some("abcd2345wxyz")))
+        .await
+        .unwrap();
+    assert!(!app.client.auth_status().await.unwrap().setup_required);
+}
+
+#[tokio::test]
+async fn password_guessing_is_slowed_per_account_across_clients() {
+    // Behind a trusted proxy every attempt names another client: the account's backoff holds anyway.
+    let app = spawn_app_with(|c| {
+        c.server.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        c.auth.login_per_minute = 1000;
+    })
+    .await;
+    app.admin().await;
+    let login = |client_ip: String, password: &'static str| {
+        let http = app.http.clone();
+        let url = app.url("/api/v1/auth/login");
+        async move {
+            http.post(url)
+                .header("x-forwarded-for", format!("{client_ip}, 127.0.0.1"))
+                .json(&LoginRequest {
+                    email: ADMIN_EMAIL.into(),
+                    password: password.into(),
+                })
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for i in 0..5 {
+        assert_eq!(
+            login(format!("198.51.100.{i}"), "wrong password!").await,
+            401
+        );
+    }
+    // The right password from yet another client must wait too.
+    assert_eq!(login("203.0.113.7".into(), ADMIN_PASSWORD).await, 429);
+
+    // Without a trusted proxy, a forged X-Forwarded-For changes nothing: the peer is the client.
+    let direct = spawn_app_with(|c| c.auth.login_per_minute = 2).await;
+    direct.admin().await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let s = direct
+            .http
+            .post(direct.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", format!("192.0.2.{i}"))
+            .json(&LoginRequest {
+                email: "nobody@example.com".into(),
+                password: "whatever it is".into(),
+            })
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        statuses.push(s);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn every_response_carries_the_browser_defences() {
+    let app = spawn_app().await;
+    for path in [
+        "/",
+        "/api/v1/auth/status",
+        "/api/v1/databases",
+        "/api/docs/",
+        "/healthz",
+    ] {
+        let resp = app.http.get(app.url(path)).send().await.unwrap();
+        let h = resp.headers();
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path}: no CSP"))
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'")
+                && csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline' 'self'")
+                && !csp
+                    .split(';')
+                    .any(|d| d.trim().starts_with("script-src") && d.contains("unsafe-inline")),
+            "{path}: {csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+    }
+    // The web UI itself has no inline script for the policy to block.
+    let index = app
+        .http
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !index.contains("<script>") && !index.contains("<script type=\"module\">"),
+        "{index}"
+    );
+}
