@@ -232,6 +232,99 @@ async fn a_directory_archive_with_a_symlink_entry_is_refused_before_pg_restore_s
     );
 }
 
+#[tokio::test]
+async fn a_decompression_bomb_stops_at_its_limit_and_an_oversized_upload_is_refused() {
+    let app = spawn_app_with(|c| {
+        c.worker.max_decompression_ratio = 10;
+        c.server.upload_limit = 8 << 20;
+    })
+    .await;
+    let tokens = app.admin_tokens().await;
+    let admin = app.client.with_token(&tokens.access_token);
+    let (dest, dir) = local_destination(&admin, "uploads").await;
+    let server = fleet().get(16);
+    let admin_db = add_database(&admin, server, "postgres").await;
+
+    // 200 MB of SQL comments in a few hundred kilobytes: far more than ten times its size.
+    let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 19).unwrap();
+    let line = [b'-', b'-']
+        .iter()
+        .chain([b' '; 1021].iter())
+        .chain(b"\n".iter())
+        .copied()
+        .collect::<Vec<u8>>();
+    for _ in 0..(200 << 10) {
+        std::io::Write::write_all(&mut enc, &line).unwrap();
+    }
+    let bomb = enc.finish().unwrap();
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    let exec = upload(&app, &tokens.access_token, dest, "bomb.sql.zst", bomb).await;
+    let name = format!("bomb_{}", Uuid::new_v4().simple());
+    let mut req = crate::restorations::restore_into_new(exec.id, admin_db, &name);
+    // Spooled to scratch first (single transaction): the bomb must not fill the work directory.
+    req.options.single_transaction = true;
+    let r = admin.create_restoration(&req).await.unwrap();
+    let r = wait_restored(&admin, r.id).await;
+    assert_eq!(r.status, RestorationStatus::Failed, "{r:?}");
+    assert_eq!(
+        r.error_code.as_deref(),
+        Some("decompression_limit"),
+        "{r:?}"
+    );
+
+    // An upload past server.upload_limit: 413, with or without a declared length, and nothing stored.
+    let big = vec![b'-'; 9 << 20];
+    let resp = app
+        .http
+        .post(app.url(&format!(
+            "/api/v1/uploads?destination_id={dest}&filename=big.sql"
+        )))
+        .bearer_auth(&tokens.access_token)
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        big.chunks(1 << 20).map(|c| Ok(c.to_vec())).collect();
+    let resp = app
+        .http
+        .post(app.url(&format!(
+            "/api/v1/uploads?destination_id={dest}&filename=big.sql"
+        )))
+        .bearer_auth(&tokens.access_token)
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+    let uploads = admin
+        .list_executions(&ExecutionListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(uploads.items.len(), 1, "only the bomb was stored");
+    let files = |d: &std::path::Path| -> usize {
+        walk(d)
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains("big"))
+            .count()
+    };
+    assert_eq!(files(&dir), 0);
+}
+
+fn walk(d: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// Processes whose parent is this test process and whose name is `name`.
 fn children_named(name: &str) -> Vec<u32> {
     let me = std::process::id();

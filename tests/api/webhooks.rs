@@ -354,7 +354,11 @@ async fn templates_render_signatures_verify_and_a_failing_receiver_gets_retried_
     assert_eq!(d.attempts[0].response_body.as_deref(), Some("answer 500"));
     // The log keeps the headers that explain an answer, not the receiver's others (which may carry
     // its secrets).
-    assert!(d.attempts[0].response_headers.contains_key("content-length"));
+    assert!(
+        d.attempts[0]
+            .response_headers
+            .contains_key("content-length")
+    );
     assert!(!d.attempts[0].response_headers.contains_key("x-receiver"));
     let logged = &d.attempts[0].request;
     assert_eq!(logged.headers["Authorization"], "****");

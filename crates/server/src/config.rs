@@ -169,6 +169,8 @@ pub struct ServerConfig {
     pub spa_dir: PathBuf,
     /// Largest accepted JSON body in bytes.
     pub body_limit: usize,
+    /// Largest accepted upload (`POST /uploads`), bytes; 0 = no limit.
+    pub upload_limit: u64,
     /// Serve `/metrics` without a token (for a Prometheus on a trusted network).
     pub metrics_public: bool,
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client (login
@@ -292,6 +294,7 @@ impl Default for ServerConfig {
             workers: 0,
             spa_dir: PathBuf::from("frontend/dist"),
             body_limit: 64 * 1024,
+            upload_limit: 256 << 30,
             metrics_public: false,
             trusted_proxies: Vec::new(),
             public_url: None,

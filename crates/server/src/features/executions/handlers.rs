@@ -364,6 +364,7 @@ struct UploadQuery {
         (status = 400, description = "empty or interrupted upload, or malformed query", body = ApiError),
         (status = 401, description = "not authenticated", body = ApiError),
         (status = 404, description = "no such destination", body = ApiError),
+        (status = 413, description = "larger than server.upload_limit (`payload_too_large`); nothing is stored", body = ApiError),
         (status = 422, description = "a file name that does not say what the dump is", body = ApiError),
     )
 )]
@@ -371,10 +372,31 @@ struct UploadQuery {
 async fn upload(
     state: web::Data<AppState>,
     _auth: Authenticated,
+    req: HttpRequest,
     q: web::Query<UploadQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.map(|r| r.map_err(|e| e.to_string()));
+    let limit = state.config.server.upload_limit;
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if limit > 0 && declared.is_some_and(|n| n > limit) {
+        return Err(AppError::PayloadTooLarge(
+            usize::try_from(limit).unwrap_or(usize::MAX),
+        ));
+    }
+    // Counted as it streams: a body without a length (or with a false one) stops at the limit too.
+    let mut seen = 0u64;
+    let body = body.map(move |r| {
+        let chunk = r.map_err(|e| e.to_string())?;
+        seen += chunk.len() as u64;
+        if limit > 0 && seen > limit {
+            return Err(super::upload::TOO_LARGE.to_string());
+        }
+        Ok(chunk)
+    });
     let exec = super::upload::import(&state, q.destination_id, q.filename.trim(), body).await?;
     Ok(HttpResponse::Created().json(exec))
 }

@@ -16,6 +16,9 @@ use crate::error::AppError;
 use crate::features::destinations;
 use crate::state::AppState;
 
+/// The body stream's error when it passes `server.upload_limit`.
+pub const TOO_LARGE: &str = "the upload is larger than server.upload_limit";
+
 /// Checks the file name: it says what the dump is, as the object names of pgward's own backups do.
 fn split_name(filename: &str) -> Result<(String, String), AppError> {
     let bad = || {
@@ -59,7 +62,11 @@ where
     let stored = import_stream(&target, &key, body, 8 << 20)
         .await
         .map_err(|e| {
-            if e.contains("empty") || e.contains("broke off") {
+            if e.contains(TOO_LARGE) {
+                AppError::PayloadTooLarge(
+                    usize::try_from(state.config.server.upload_limit).unwrap_or(usize::MAX),
+                )
+            } else if e.contains("empty") || e.contains("broke off") {
                 AppError::BadRequest(e)
             } else {
                 AppError::Internal(anyhow::anyhow!("storing the upload: {e}"))

@@ -160,6 +160,8 @@ fn heartbeat(state: &AppState, id: Uuid, kind: Kind) -> AbortOnDrop {
 /// Re-reads every stored copy of execution `id`; records per copy what held, and `ok` only when all did.
 pub async fn verify(state: &AppState, id: Uuid) -> bool {
     let _beat = heartbeat(state, id, Kind::Verify);
+    // The heartbeat runs while it waits, so a queued check is not taken for a dead one.
+    let _slot = super::runner::slot(state).await;
     let Ok(exec) = executions_service::find(state, id).await else {
         return false;
     };
@@ -280,6 +282,7 @@ async fn check_copy(
 /// compares row counts with the manifest's, drops the scratch database and records the outcome.
 pub async fn test_restore(state: &AppState, id: Uuid, database: Uuid) -> bool {
     let _beat = heartbeat(state, id, Kind::TestRestore);
+    let _slot = super::runner::slot(state).await;
     let name = format!("pgward_test_{}", &Uuid::new_v4().simple().to_string()[..12]);
     let outcome = test_restore_into(state, id, database, &name).await;
     // Whatever happened, the scratch database goes.

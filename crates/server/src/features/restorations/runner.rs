@@ -70,14 +70,24 @@ pub fn process_id() -> String {
     format!("restore-{host}-{}", std::process::id())
 }
 
-pub fn spawn(state: AppState, id: Uuid, plan: Plan) {
-    let slots = SLOTS
+fn slots(state: &AppState) -> Arc<tokio::sync::Semaphore> {
+    SLOTS
         .get_or_init(|| {
             Arc::new(tokio::sync::Semaphore::new(
                 state.config.worker.restore_concurrency.max(1),
             ))
         })
-        .clone();
+        .clone()
+}
+
+/// One of this process's restore slots: verifications and test-restores read and decompress whole
+/// backups too, so they wait their turn under the same `worker.restore_concurrency`.
+pub async fn slot(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    slots(state).acquire_owned().await.ok()
+}
+
+pub fn spawn(state: AppState, id: Uuid, plan: Plan) {
+    let slots = slots(&state);
     tokio::spawn(async move {
         // The lease is kept while waiting for a slot, so a queued restore of a live process is not
         // reaped, and a cancel is seen.
