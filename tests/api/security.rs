@@ -325,6 +325,85 @@ fn walk(d: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+#[tokio::test]
+async fn rotating_the_secrets_key_reseals_every_secret_at_once() {
+    use secrecy::ExposeSecret;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let database = add_database(&admin, fleet().get(15), "postgres").await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let receiver = Receiver::start(vec![]);
+    let mut req = custom("signed", receiver.url("/hook"));
+    req.headers = BTreeMap::from([("X-Token".to_string(), "tok".to_string())]);
+    req.secret = Some("hmac-secret".into());
+    let hook = admin.create_webhook(&req).await.unwrap();
+
+    let cfg = &app.config;
+    let old_key = cfg
+        .secrets
+        .key
+        .as_ref()
+        .unwrap()
+        .expose_secret()
+        .to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pgward"))
+        .args(["secrets", "rotate-key"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "PGWARD_CATALOG__URL",
+            cfg.catalog.url.as_ref().unwrap().expose_secret(),
+        )
+        .env("PGWARD_SECRETS__KEY", &old_key)
+        .env("PGWARD_DATA_DIR", &cfg.data_dir)
+        .env(
+            "PGWARD_POSTGRES__BIN_DIRS",
+            format!("[\"{}\"]", crate::support::fleet::pg_root().display()),
+        )
+        .env("PGWARD_LOG__LEVEL", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new_key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_ne!(new_key, old_key);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 secrets re-encrypted"));
+
+    // Under the old key nothing opens any more; a pgward with the new key opens every secret.
+    assert!(admin.test_database(database).await.is_err());
+    let mut config = app.config.clone();
+    config.secrets.key = Some(secrecy::SecretString::from(new_key));
+    let next = pgward_server::Application::build(config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", next.port());
+    tokio::spawn(next.run_until_stopped());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reqwest::get(format!("{base}/readyz"))
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the app with the new key never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let unauthenticated = pgward_api_client::Client::new(&base);
+    let pair = unauthenticated
+        .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    let admin2 = unauthenticated.with_token(&pair.access_token);
+    assert!(admin2.test_database(database).await.unwrap().ok);
+    assert!(admin2.test_destination(dest).await.unwrap().ok);
+    admin2.test_webhook(hook.id).await.unwrap();
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got[0].headers["x-token"], "tok");
+    crate::webhooks::verify_signature(&got[0], "hmac-secret");
+}
+
 /// Processes whose parent is this test process and whose name is `name`.
 fn children_named(name: &str) -> Vec<u32> {
     let me = std::process::id();

@@ -114,7 +114,7 @@ pub(crate) fn custom(name: &str, url: String) -> CreateWebhookRequest {
 
 /// What the README tells a receiver to do: HMAC-SHA256 over `<X-Pgward-Timestamp>.<raw body>` with the
 /// shared secret, compared in constant time, and a timestamp within 5 minutes of now.
-fn verify_signature(r: &Received, secret: &str) {
+pub(crate) fn verify_signature(r: &Received, secret: &str) {
     let ts = &r.headers["x-pgward-timestamp"];
     let sent: i64 = ts.parse().unwrap();
     assert!((chrono::Utc::now().timestamp() - sent).abs() < 300, "{ts}");

@@ -107,6 +107,12 @@ impl SecretBox {
         Ok(out)
     }
 
+    /// Opens a sealed secret and seals it again under `to` (key rotation).
+    pub fn reseal(&self, to: &SecretBox, sealed: &[u8], aad: &str) -> anyhow::Result<Vec<u8>> {
+        use secrecy::ExposeSecret;
+        to.seal(self.open(sealed, aad)?.expose_secret(), aad)
+    }
+
     pub fn open(&self, sealed: &[u8], aad: &str) -> anyhow::Result<SecretString> {
         if sealed.len() <= NONCE_LEN {
             bail!("sealed secret is truncated");

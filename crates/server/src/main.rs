@@ -43,6 +43,19 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage the secrets key.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Re-encrypt every stored secret under a new key, in one transaction, and print the new key.
+    /// With the key in <data_dir>/secret.key the file is replaced; with secrets.key configured, put the
+    /// printed key there before the next start. Sessions end (their signing key derives from it).
+    RotateKey,
 }
 
 #[derive(Subcommand)]
@@ -112,6 +125,25 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Restore(args) => {
                 pgward_server::cli::restore::run(args, &config.postgres.bin_dirs).await
+            }
+            Command::Secrets {
+                command: SecretsCommand::RotateKey,
+            } => {
+                let r = pgward_server::cli::secrets::rotate_key(&config, &discover_pg(&config)).await?;
+                println!("{}", r.new_key.to_base64());
+                match r.key_file {
+                    Some(p) => eprintln!(
+                        "{} secrets re-encrypted; the new key (above) is in {}: back it up",
+                        r.resealed,
+                        p.display()
+                    ),
+                    None => eprintln!(
+                        "{} secrets re-encrypted; set secrets.key (PGWARD_SECRETS__KEY) to the new key \
+                         (above) in every pgward sharing this catalog before they start again",
+                        r.resealed
+                    ),
+                }
+                Ok(())
             }
             Command::Openapi { .. } => Ok(()),
         }

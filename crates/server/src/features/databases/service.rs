@@ -535,3 +535,22 @@ pub async fn test_connection(
         Err(e) => Ok(result_of(&Err(refusal_as_probe_error(e)))),
     }
 }
+
+/// Seals every stored connection string again under another key (`pgward secrets rotate-key`), in the
+/// caller's transaction. Returns how many were resealed.
+pub async fn reseal_all<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    from: &crate::crypto::SecretBox,
+    to: &crate::crypto::SecretBox,
+) -> anyhow::Result<usize> {
+    let rows = databases::Entity::find().all(db).await?;
+    for m in &rows {
+        let sealed = from.reseal(to, &m.connection_encrypted, &aad(m.id))?;
+        databases::Entity::update_many()
+            .col_expr(databases::Column::ConnectionEncrypted, Expr::value(sealed))
+            .filter(databases::Column::Id.eq(m.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(rows.len())
+}

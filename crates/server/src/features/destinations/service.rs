@@ -392,3 +392,25 @@ pub async fn test_config(
     check_endpoints(state, &config)?;
     Ok(probe(state, &config).await)
 }
+
+/// Seals every destination's credentials again under another key (`pgward secrets rotate-key`), in the
+/// caller's transaction. Returns how many were resealed.
+pub async fn reseal_all<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    from: &crate::crypto::SecretBox,
+    to: &crate::crypto::SecretBox,
+) -> anyhow::Result<usize> {
+    let rows = destinations::Entity::find().all(db).await?;
+    for m in &rows {
+        let sealed = from.reseal(to, &m.secrets_encrypted, &aad(m.id))?;
+        destinations::Entity::update_many()
+            .col_expr(
+                destinations::Column::SecretsEncrypted,
+                sea_orm::sea_query::Expr::value(sealed),
+            )
+            .filter(destinations::Column::Id.eq(m.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(rows.len())
+}

@@ -742,3 +742,38 @@ pub async fn refresh_masks(state: &AppState) -> Result<usize, AppError> {
     }
     Ok(changed)
 }
+
+/// Seals every webhook's URL, header values and secret again under another key (`pgward secrets
+/// rotate-key`), in the caller's transaction. Returns how many webhooks were resealed.
+pub async fn reseal_all<C: ConnectionTrait>(
+    db: &C,
+    from: &crate::crypto::SecretBox,
+    to: &crate::crypto::SecretBox,
+) -> anyhow::Result<usize> {
+    let rows = webhooks::Entity::find().all(db).await?;
+    for m in &rows {
+        let reseal = |sealed: &Option<Vec<u8>>, what: &str| -> anyhow::Result<Option<Vec<u8>>> {
+            sealed
+                .as_ref()
+                .map(|s| from.reseal(to, s, &aad(m.id, what)))
+                .transpose()
+        };
+        webhooks::Entity::update_many()
+            .col_expr(
+                webhooks::Column::UrlEncrypted,
+                Expr::value(from.reseal(to, &m.url_encrypted, &aad(m.id, "url"))?),
+            )
+            .col_expr(
+                webhooks::Column::HeadersEncrypted,
+                Expr::value(reseal(&m.headers_encrypted, "headers")?),
+            )
+            .col_expr(
+                webhooks::Column::SecretEncrypted,
+                Expr::value(reseal(&m.secret_encrypted, "secret")?),
+            )
+            .filter(webhooks::Column::Id.eq(m.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(rows.len())
+}
