@@ -31,10 +31,20 @@ pub fn Home() -> impl IntoView {
         return ().into_any();
     }
     let status = auth_status();
-    Effect::new(move || match status.get() {
-        Some(Ok(s)) if s.setup_required => navigate("/setup", Default::default()),
-        Some(Ok(_)) => navigate("/login", Default::default()),
-        _ => {}
+    // A page load first restores the session from the refresh cookie, if there is one.
+    Effect::new(move || {
+        if session.restoring() {
+            return;
+        }
+        if session.logged_in() {
+            navigate("/dashboard", Default::default());
+            return;
+        }
+        match status.get() {
+            Some(Ok(s)) if s.setup_required => navigate("/setup", Default::default()),
+            Some(Ok(_)) => navigate("/login", Default::default()),
+            _ => {}
+        }
     });
     view! {
         <div class="centered">
@@ -126,7 +136,7 @@ pub fn SetupPage() -> impl IntoView {
                 error.set(Some(e.to_string()));
                 return;
             }
-            match client.login(&req.email, &req.password).await {
+            match client.login_with_cookie(&req.email, &req.password).await {
                 Ok(pair) => {
                     session.store(&pair);
                     navigate("/dashboard", Default::default());
@@ -224,6 +234,15 @@ pub fn LoginPage() -> impl IntoView {
     if session.logged_in_untracked() {
         navigate("/dashboard", Default::default());
     }
+    // A session restored from the refresh cookie after this page opened.
+    {
+        let navigate = navigate.clone();
+        Effect::new(move || {
+            if session.logged_in() {
+                navigate("/dashboard", Default::default());
+            }
+        });
+    }
     let status = auth_status();
     {
         let navigate = navigate.clone();
@@ -249,7 +268,7 @@ pub fn LoginPage() -> impl IntoView {
         error.set(None);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match public_client().login(&mail, &pw).await {
+            match public_client().login_with_cookie(&mail, &pw).await {
                 Ok(pair) => {
                     session.store(&pair);
                     navigate("/dashboard", Default::default());

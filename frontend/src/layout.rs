@@ -12,7 +12,13 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     view! {
         <Show
             when=move || session.logged_in()
-            fallback=|| view! { <Redirect path="/login" /> }
+            fallback=move || {
+                if session.restoring() {
+                    view! { <p class="muted centered">"Loading…"</p> }.into_any()
+                } else {
+                    view! { <Redirect path="/login" /> }.into_any()
+                }
+            }
         >
             <TopBar />
             <main class="content">{children()}</main>

@@ -39,7 +39,7 @@ fn main() {
 
 #[component]
 fn App() -> impl IntoView {
-    provide_context(Session::from_storage());
+    provide_context(Session::start());
     view! {
         <Router>
             <Routes fallback=NotFound>

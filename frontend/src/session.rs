@@ -1,5 +1,7 @@
-//! The browser session: where the API lives, the tokens in `localStorage`, and the one wrapper every
-//! authenticated call goes through (refresh once on a 401, else log out).
+//! The browser session: where the API lives, the access token (in memory only: no script can find it
+//! in storage), and the one wrapper every authenticated call goes through (refresh once on a 401, else
+//! log out). The refresh token never reaches JavaScript: the server keeps it in an HttpOnly,
+//! SameSite=Strict cookie, and a page load restores the session from it.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -8,11 +10,12 @@ use std::future::Future;
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use pgward_api_client::{Client, ClientError};
 use pgward_api_types::TokenPair;
 
-const ACCESS_KEY: &str = "pgward.access_token";
-const REFRESH_KEY: &str = "pgward.refresh_token";
+/// Where earlier versions kept the tokens; removed on start so nothing lingers in storage.
+const LEGACY_KEYS: [&str; 2] = ["pgward.access_token", "pgward.refresh_token"];
 
 /// The page origin, e.g. `http://127.0.0.1:8080`: the SPA is always served by the API server itself.
 pub fn origin() -> String {
@@ -26,38 +29,31 @@ pub fn public_client() -> Client {
     Client::new(origin())
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
-fn load(key: &str) -> Option<String> {
-    storage()
-        .and_then(|s| s.get_item(key).ok().flatten())
-        .filter(|v| !v.is_empty())
-}
-
-fn save(key: &str, value: Option<&str>) {
-    if let Some(s) = storage() {
-        let _ = match value {
-            Some(v) => s.set_item(key, v),
-            None => s.remove_item(key),
-        };
-    }
-}
-
 /// Shared through context; `Copy` so closures can take it freely.
 #[derive(Clone, Copy)]
 pub struct Session {
     access: RwSignal<Option<String>>,
-    refresh: RwSignal<Option<String>>,
+    /// The session is being restored from the refresh cookie (page load).
+    restoring: RwSignal<bool>,
 }
 
 impl Session {
-    pub fn from_storage() -> Self {
-        Self {
-            access: RwSignal::new(load(ACCESS_KEY)),
-            refresh: RwSignal::new(load(REFRESH_KEY)),
+    /// A session restored, if the browser has a refresh cookie, in the background.
+    pub fn start() -> Self {
+        if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            for k in LEGACY_KEYS {
+                let _ = s.remove_item(k);
+            }
         }
+        let session = Self {
+            access: RwSignal::new(None),
+            restoring: RwSignal::new(true),
+        };
+        spawn_local(async move {
+            session.refresh_tokens().await;
+            session.restoring.set(false);
+        });
+        session
     }
 
     /// Reactive: the layout uses it to send a logged-out user to `/login`.
@@ -69,17 +65,17 @@ impl Session {
         self.access.with_untracked(Option::is_some)
     }
 
+    /// Reactive: true until the page-load restore has an answer.
+    pub fn restoring(&self) -> bool {
+        self.restoring.get()
+    }
+
+    /// Keeps the access token (the refresh token is the browser's cookie).
     pub fn store(&self, pair: &TokenPair) {
-        save(ACCESS_KEY, Some(&pair.access_token));
-        save(REFRESH_KEY, Some(&pair.refresh_token));
-        self.refresh.set(Some(pair.refresh_token.clone()));
         self.access.set(Some(pair.access_token.clone()));
     }
 
     pub fn clear(&self) {
-        save(ACCESS_KEY, None);
-        save(REFRESH_KEY, None);
-        self.refresh.set(None);
         self.access.set(None);
     }
 
@@ -163,22 +159,19 @@ impl From<ClientError> for Failure {
 }
 
 impl Session {
-    /// Exchanges the refresh token for a new pair. Refresh tokens are single-use, so concurrent callers
+    /// Exchanges the refresh cookie for a new pair. Refresh tokens are single-use, so concurrent callers
     /// (e.g. the page's list and the top bar's `me`, both answered 401) share one request.
     async fn refresh_tokens(self) -> bool {
         let pending = IN_FLIGHT.with(|slot| {
             slot.borrow_mut()
                 .get_or_insert_with(|| {
                     async move {
-                        let ok = match self.refresh.get_untracked() {
-                            Some(token) => match public_client().refresh(&token).await {
-                                Ok(pair) => {
-                                    self.store(&pair);
-                                    true
-                                }
-                                Err(_) => false,
-                            },
-                            None => false,
+                        let ok = match public_client().refresh_with_cookie().await {
+                            Ok(pair) => {
+                                self.store(&pair);
+                                true
+                            }
+                            Err(_) => false,
                         };
                         IN_FLIGHT.with(|slot| slot.borrow_mut().take());
                         ok

@@ -790,6 +790,7 @@ async fn password_guessing_is_slowed_per_account_across_clients() {
                 .json(&LoginRequest {
                     email: ADMIN_EMAIL.into(),
                     password: password.into(),
+                    refresh_cookie: false,
                 })
                 .send()
                 .await
@@ -819,6 +820,7 @@ async fn password_guessing_is_slowed_per_account_across_clients() {
             .json(&LoginRequest {
                 email: "nobody@example.com".into(),
                 password: "whatever it is".into(),
+                refresh_cookie: false,
             })
             .send()
             .await
@@ -828,6 +830,70 @@ async fn password_guessing_is_slowed_per_account_across_clients() {
         statuses.push(s);
     }
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_browsers_refresh_token_lives_in_an_http_only_strict_cookie() {
+    let app = spawn_app().await;
+    app.admin().await;
+    let login = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .json(&LoginRequest {
+            email: ADMIN_EMAIL.into(),
+            password: ADMIN_PASSWORD.into(),
+            refresh_cookie: true,
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 200);
+    let cookie_of = |r: &reqwest::Response| -> String {
+        let c = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        for attr in ["HttpOnly", "SameSite=Strict", "Path=/api/v1/auth"] {
+            assert!(c.contains(attr), "{attr} missing: {c}");
+        }
+        c.split(';').next().unwrap().to_string()
+    };
+    let first = cookie_of(&login);
+    let pair: TokenPair = login.json().await.unwrap();
+    assert!(pair.refresh_token.is_empty(), "the body must not carry it");
+
+    let refresh = |cookie: String| {
+        let (http, url) = (app.http.clone(), app.url("/api/v1/auth/refresh"));
+        async move {
+            http.post(url)
+                .header("cookie", cookie)
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let renewed = refresh(first.clone()).await;
+    assert_eq!(renewed.status().as_u16(), 200);
+    let second = cookie_of(&renewed);
+    assert_ne!(second, first, "the refresh token rotates");
+    let pair: TokenPair = renewed.json().await.unwrap();
+    let client = app.client.with_token(&pair.access_token);
+    client.me().await.unwrap();
+    // The old cookie was single-use.
+    assert_eq!(refresh(first).await.status().as_u16(), 401);
+    // Logout ends the session and tells the browser to forget the cookie.
+    let out = app
+        .http
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&pair.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status().as_u16(), 204);
+    let cleared = out.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cleared.starts_with("pgward_refresh=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    assert_eq!(refresh(second).await.status().as_u16(), 401);
 }
 
 #[tokio::test]

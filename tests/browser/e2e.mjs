@@ -77,6 +77,21 @@ async function run(page, step) {
     await reach(byTestId('dashboard-health'), 'loading the dashboard');
   });
 
+  // The access token lives in memory and the refresh token in an HttpOnly cookie: a reload restores
+  // the session from the cookie, and no script can find either token.
+  await step('reload keeps the session, with no token in reach of scripts', async () => {
+    await page.reload();
+    await page.waitForURL((u) => u.pathname === '/dashboard');
+    await reach(byTestId('dashboard-health'), 'the dashboard after a reload');
+    const exposed = await page.evaluate(() => ({
+      storage: Object.keys(localStorage).concat(Object.keys(sessionStorage)),
+      cookies: document.cookie,
+    }));
+    if (exposed.storage.length > 0 || exposed.cookies.includes('pgward_refresh')) {
+      throw new Error(`tokens within reach of scripts: ${JSON.stringify(exposed)}`);
+    }
+  });
+
   await step('open Databases', async () => {
     await byTestId('nav-databases').click();
     await page.waitForURL((u) => u.pathname === '/databases');

@@ -184,8 +184,31 @@ impl Client {
         let req = LoginRequest {
             email: email.into(),
             password: password.into(),
+            refresh_cookie: false,
         };
         self.post("/api/v1/auth/login", &req).await
+    }
+
+    /// Logs in as a browser does: the refresh token goes into an HttpOnly cookie the browser keeps
+    /// (the returned pair's `refresh_token` is empty); `refresh_with_cookie` uses it.
+    pub async fn login_with_cookie(&self, email: &str, password: &str) -> Result<TokenPair> {
+        let req = LoginRequest {
+            email: email.into(),
+            password: password.into(),
+            refresh_cookie: true,
+        };
+        self.post("/api/v1/auth/login", &req).await
+    }
+
+    /// A new token pair for the refresh token in the browser's `pgward_refresh` cookie.
+    pub async fn refresh_with_cookie(&self) -> Result<TokenPair> {
+        self.post(
+            "/api/v1/auth/refresh",
+            &RefreshRequest {
+                refresh_token: String::new(),
+            },
+        )
+        .await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {

@@ -26,11 +26,18 @@ pub struct SetupRequest {
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// Browsers: put the refresh token in an HttpOnly, SameSite=Strict cookie (`pgward_refresh`, path
+    /// `/api/v1/auth`) instead of the response body, where no script can read it.
+    #[serde(default)]
+    pub refresh_cookie: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
+    /// The refresh token; empty or omitted: the one in the `pgward_refresh` cookie (the new one is then
+    /// set as that cookie too, and the body's `refresh_token` is empty).
+    #[serde(default)]
     pub refresh_token: String,
 }
 
@@ -44,6 +51,7 @@ pub struct TokenPair {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// Empty when the refresh token was set as the `pgward_refresh` cookie instead.
     pub refresh_token: String,
     /// Seconds until the refresh token expires.
     pub refresh_expires_in: i64,

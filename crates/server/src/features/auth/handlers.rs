@@ -1,3 +1,4 @@
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use pgward_api_types::{
     ApiError, AuthMethod, AuthStatus, LoginRequest, Me, RefreshRequest, SetupRequest, TokenPair,
@@ -64,7 +65,7 @@ async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<LoginRequest>,
-) -> Result<web::Json<TokenPair>, AppError> {
+) -> Result<HttpResponse, AppError> {
     if let Some(ip) = crate::auth::client_ip(&req, &state.config.server.trusted_proxies) {
         state
             .login_limiter
@@ -79,7 +80,7 @@ async fn login(
     match service::login(&state, &body.email, &body.password).await {
         Ok(pair) => {
             state.login_limiter.succeeded(&account);
-            Ok(web::Json(pair))
+            Ok(answer(&state, &req, pair, body.refresh_cookie))
         }
         Err(e) => {
             if matches!(e, AppError::InvalidCredentials) {
@@ -107,11 +108,50 @@ async fn login(
 #[post("/auth/refresh")]
 async fn refresh(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<RefreshRequest>,
-) -> Result<web::Json<TokenPair>, AppError> {
-    Ok(web::Json(
-        service::refresh(&state, &body.refresh_token).await?,
-    ))
+) -> Result<HttpResponse, AppError> {
+    let from_cookie = body.refresh_token.is_empty();
+    let token = if from_cookie {
+        req.cookie(REFRESH_COOKIE)
+            .map(|c| c.value().to_string())
+            .ok_or(AppError::Unauthorized)?
+    } else {
+        body.refresh_token.clone()
+    };
+    let pair = service::refresh(&state, &token).await?;
+    Ok(answer(&state, &req, pair, from_cookie))
+}
+
+/// The browser's refresh token: out of reach of scripts, sent only to the auth routes of this site.
+const REFRESH_COOKIE: &str = "pgward_refresh";
+
+fn refresh_cookie(
+    state: &AppState,
+    req: &HttpRequest,
+    value: String,
+    max_age: i64,
+) -> Cookie<'static> {
+    // Secure when the browser reaches pgward over TLS (directly or as its public URL says).
+    let tls = req.connection_info().scheme() == "https"
+        || state.config.public_url().starts_with("https://");
+    Cookie::build(REFRESH_COOKIE, value)
+        .path("/api/v1/auth")
+        .http_only(true)
+        .secure(tls)
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(max_age))
+        .finish()
+}
+
+/// The token pair as JSON; in cookie mode the refresh token is moved into the cookie.
+fn answer(state: &AppState, req: &HttpRequest, mut pair: TokenPair, cookie: bool) -> HttpResponse {
+    let mut resp = HttpResponse::Ok();
+    if cookie {
+        let token = std::mem::take(&mut pair.refresh_token);
+        resp.cookie(refresh_cookie(state, req, token, pair.refresh_expires_in));
+    }
+    resp.json(pair)
 }
 
 /// End the current session: its access and refresh tokens stop working at once.
@@ -125,7 +165,11 @@ async fn refresh(
     )
 )]
 #[post("/auth/logout")]
-async fn logout(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, AppError> {
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Authenticated,
+) -> Result<HttpResponse, AppError> {
     if auth.method != AuthMethod::Session {
         return Err(AppError::field(
             "authorization",
@@ -133,7 +177,10 @@ async fn logout(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpR
         ));
     }
     service::logout(&state, auth.credential_id).await?;
-    Ok(HttpResponse::NoContent().finish())
+    // The browser forgets its refresh cookie too.
+    Ok(HttpResponse::NoContent()
+        .cookie(refresh_cookie(&state, &req, String::new(), 0))
+        .finish())
 }
 
 /// The authenticated user.
