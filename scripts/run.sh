@@ -22,5 +22,9 @@ if [ "$(id -u)" = 0 ]; then
 else
   export PGWARD_DATA_DIR="${PGWARD_DATA_DIR:-$PWD/pgward-data}"
 fi
+# A trial on one machine: databases and object stores on this machine (127.0.0.1) may be registered.
+# `pgward serve` alone refuses loopback for every kind of peer (outbound.allow_loopback in the README).
+export PGWARD_OUTBOUND__ALLOW_LOOPBACK="${PGWARD_OUTBOUND__ALLOW_LOOPBACK:-[\"databases\",\"destinations\"]}"
 echo "pgward: http://${PGWARD_SERVER__BIND:-127.0.0.1:8080}/  (data in $PGWARD_DATA_DIR)"
+echo "pgward: loopback allowed for $PGWARD_OUTBOUND__ALLOW_LOOPBACK (PGWARD_OUTBOUND__ALLOW_LOOPBACK)"
 exec "$CARGO_TARGET_DIR/debug/pgward" serve

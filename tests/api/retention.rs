@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::support::{fleet, spawn_app_with};
 
 /// Writes a fake backup object (and manifest) and records it as an execution of `task`.
-async fn backup(
+pub(crate) async fn backup(
     catalog: &mut sqlx::PgConnection,
     dir: &Path,
     task: Uuid,

@@ -724,6 +724,70 @@ async fn a_deleted_backup_waits_in_the_trash_and_comes_back() {
 }
 
 #[tokio::test]
+async fn retention_never_counts_a_backup_whose_proof_failed_and_keeps_the_newest_proven_one() {
+    let app = spawn_app_with(|c| c.worker.in_process = false).await;
+    let admin = app.admin().await;
+    let (dest, dir) = local_destination(&admin, "disk").await;
+    let database = add_database(&admin, fleet().get(17), "postgres").await;
+    let mut spec = task("kept", database, vec![dest]);
+    spec.retention = RetentionPolicy {
+        keep_days: None,
+        keep_last: 2,
+        gfs: None,
+    };
+    let t = admin.create_task(&spec).await.unwrap().id;
+    let mut catalog = app.catalog().await;
+    let now = chrono::Utc::now();
+    let mut ids = Vec::new();
+    // Oldest first: verified, unchecked, verification failed, test-restore failed, unchecked.
+    for (hours, verify, test_restore) in [
+        (96, Some("ok"), None),
+        (72, None, None),
+        (48, Some("failed"), None),
+        (24, None, Some("failed")),
+        (1, None, None),
+    ] {
+        let id = crate::retention::backup(
+            &mut catalog,
+            &dir,
+            t,
+            dest,
+            now - chrono::Duration::hours(hours),
+            "success",
+        )
+        .await;
+        sqlx::query(
+            "UPDATE executions SET verify_status = $2, test_restore_status = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(verify)
+        .bind(test_restore)
+        .execute(&mut catalog)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let mut deleted = pgward_server::features::executions::retention::apply(&state, t, now)
+        .await
+        .unwrap();
+    deleted.sort();
+    // Keep-last 2 counts the two newest good backups (not the failed ones in between); the newest
+    // verified one stays too; the two whose proof failed go, since newer good ones are kept.
+    let mut expected = vec![ids[2], ids[3]];
+    expected.sort();
+    assert_eq!(deleted, expected);
+    for id in [ids[0], ids[1], ids[4]] {
+        assert_eq!(
+            admin.get_execution(id).await.unwrap().status,
+            ExecutionStatus::Success
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_schema_filter_that_matches_nothing_fails_the_backup() {
     let app = spawn_app().await;
     let admin = app.admin().await;
