@@ -382,7 +382,7 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
     let limit = match &scratch {
         Some(s) => {
             let free = nix::sys::statvfs::statvfs(s.path())
-                .map(|v| v.blocks_available() as u64 * v.fragment_size() as u64)
+                .map(|v| v.blocks_available().saturating_mul(v.fragment_size()))
                 .ok();
             match (req.max_decoded, free) {
                 (Some(a), Some(b)) => Some(a.min(b)),
