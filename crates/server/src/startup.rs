@@ -138,6 +138,7 @@ impl Application {
             login_limiter: Arc::new(LoginLimiter::per_minute(config.auth.login_per_minute)),
             outbound: crate::outbound::Outbound::new(&config).await,
             setup_code: setup_code(&config),
+            client_user: client_user(&config),
             ready: Arc::new(AtomicBool::new(false)),
             embedded_catalog: catalog.embedded.is_some(),
             jobs: Some(jobs),
@@ -245,6 +246,7 @@ pub async fn background_state(config: Config) -> anyhow::Result<(AppState, Catal
         login_limiter: Arc::new(LoginLimiter::per_minute(config.auth.login_per_minute)),
         outbound: crate::outbound::Outbound::new(&config).await,
         setup_code: None,
+        client_user: client_user(&config),
         ready: Arc::new(AtomicBool::new(true)),
         embedded_catalog: catalog.embedded.is_some(),
         jobs: Some(jobs),
@@ -316,6 +318,27 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// As root, psql (which reads what a dump says) runs as an unprivileged user. If that user cannot be
+/// had, pgward says so and goes on (the cleared environment and psql's restricted mode still hold).
+fn client_user(config: &Config) -> Option<pgward_engine::pg::client::ClientUser> {
+    if !nix::unistd::geteuid().is_root() {
+        return None;
+    }
+    match crate::catalog::embedded::ensure_system_user(&config.postgres.client_user) {
+        Ok((uid, gid)) => Some(pgward_engine::pg::client::ClientUser {
+            uid: uid.as_raw(),
+            gid: gid.as_raw(),
+        }),
+        Err(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "psql will run as root: no unprivileged user for it (postgres.client_user)"
+            );
+            None
+        }
+    }
 }
 
 /// Beyond loopback, the first visitor must not become the administrator: setup then needs a one-time

@@ -21,6 +21,8 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// The one-time code first-user setup needs when pgward listens beyond loopback.
     pub setup_code: Option<Arc<secrecy::SecretString>>,
+    /// The user psql runs as (pgward as root), else `None`.
+    pub client_user: Option<pgward_engine::pg::client::ClientUser>,
     /// What pgward may dial on a user's behalf.
     pub outbound: crate::outbound::Outbound,
     pub ready: Arc<AtomicBool>,

@@ -12,6 +12,14 @@ use std::process::Stdio;
 /// Environment variables a client may see, besides those set here. Nothing of pgward's own.
 const INHERITED: &[&str] = &["TZ"];
 
+/// An unprivileged OS user a client runs as when pgward runs as root (psql, which reads what a dump
+/// says). Not the embedded catalog's user: that one owns the catalog's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientUser {
+    pub uid: u32,
+    pub gid: u32,
+}
+
 /// A client command with a cleared environment. Callers add arguments and, when there is one, the
 /// password (`PGPASSWORD`); nothing else from the environment reaches the client.
 #[expect(
@@ -47,6 +55,19 @@ pub fn command(bin: &Path, application_name: &str) -> tokio::process::Command {
             nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
                 .map_err(std::io::Error::from)
         });
+    }
+    cmd
+}
+
+/// `command`, run as `user` when there is one (supplementary groups are dropped with the switch).
+pub fn command_as(
+    bin: &Path,
+    application_name: &str,
+    user: Option<ClientUser>,
+) -> tokio::process::Command {
+    let mut cmd = command(bin, application_name);
+    if let Some(u) = user {
+        cmd.uid(u.uid).gid(u.gid);
     }
     cmd
 }

@@ -250,7 +250,12 @@ fn ensure_traversable(dir: &Path) -> anyhow::Result<()> {
 
 /// Finds or creates the unprivileged OS user that runs the embedded server when pgward is root.
 fn ensure_os_user() -> anyhow::Result<(Uid, Gid)> {
-    if let Some(u) = User::from_name(OS_USER)? {
+    ensure_system_user(OS_USER)
+}
+
+/// Finds or creates the unprivileged system user `name` (no home, no login shell).
+pub fn ensure_system_user(name: &str) -> anyhow::Result<(Uid, Gid)> {
+    if let Some(u) = User::from_name(name)? {
         return Ok((u.uid, u.gid));
     }
     let status = Command::new("useradd")
@@ -259,15 +264,15 @@ fn ensure_os_user() -> anyhow::Result<(Uid, Gid)> {
             "--no-create-home",
             "--shell",
             "/usr/sbin/nologin",
-            OS_USER,
+            name,
         ])
         .status()
-        .context("running useradd to create the 'pgward' user for the embedded catalog")?;
+        .with_context(|| format!("running useradd to create the '{name}' user"))?;
     if !status.success() {
         bail!(
-            "useradd {OS_USER} failed; create an unprivileged user named {OS_USER} or run pgward as a normal user"
+            "useradd {name} failed; create an unprivileged user named {name} or run pgward as a normal user"
         );
     }
-    let u = User::from_name(OS_USER)?.context("user pgward missing after useradd")?;
+    let u = User::from_name(name)?.with_context(|| format!("user {name} missing after useradd"))?;
     Ok((u.uid, u.gid))
 }

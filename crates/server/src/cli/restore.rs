@@ -116,6 +116,7 @@ pub async fn run(args: RestoreArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> 
         cancel: CancellationToken::new(),
         // The operator's own file on the command line: only the work directory's free space bounds it.
         max_decoded: None,
+        run_as: None,
     })
     .await
     .map_err(|e| match e {

@@ -380,6 +380,7 @@ async fn restore(
                     .max(1 << 20)
                     .saturating_mul(state.config.worker.max_decompression_ratio.max(1)),
             ),
+            run_as: state.client_user,
         })
         .await
         .map_err(|e| describe_failure(e, "globals: "))?;
@@ -404,6 +405,7 @@ async fn restore(
         bytes_read: bytes_read.clone(),
         cancel: cancel.clone(),
         max_decoded: plan.max_decoded(state.config.worker.max_decompression_ratio),
+        run_as: state.client_user,
     })
     .await;
     let _ = restorations::Entity::update_many()
