@@ -753,6 +753,61 @@ async fn an_api_token_cannot_mint_tokens_expires_and_ends_with_a_password_reset(
 }
 
 #[tokio::test]
+async fn a_password_change_ends_the_other_sessions_and_every_api_token() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let other = app.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let token = admin
+        .create_token(&CreateApiTokenRequest {
+            name: "ci".into(),
+            expires_in_days: Some(30),
+        })
+        .await
+        .unwrap()
+        .token;
+    let robot = app.client.with_token(&token);
+    // An API token cannot change it; a wrong current password changes nothing.
+    let e = robot
+        .change_password(ADMIN_PASSWORD, "a brand new password")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::Forbidden), "{e:?}");
+    let e = admin
+        .change_password("not the password", "a brand new password")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::InvalidCredentials), "{e:?}");
+    robot.me().await.unwrap();
+
+    admin
+        .change_password(ADMIN_PASSWORD, "a brand new password")
+        .await
+        .unwrap();
+    admin.me().await.unwrap();
+    assert_eq!(robot.me().await.unwrap_err().status(), Some(401));
+    assert_eq!(
+        app.client
+            .refresh(&other.refresh_token)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401)
+    );
+    assert_eq!(
+        app.client
+            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401)
+    );
+    app.client
+        .login(ADMIN_EMAIL, "a brand new password")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn a_deleted_backup_waits_in_the_trash_and_comes_back() {
     let app = spawn_app().await;
     let admin = app.admin().await;

@@ -226,6 +226,17 @@ impl Client {
         self.no_content(Method::POST, "/api/v1/auth/logout").await
     }
 
+    /// Changes the password of the logged-in user; other sessions and every API token end.
+    pub async fn change_password(&self, current: &str, new_password: &str) -> Result<()> {
+        let body = ChangePasswordRequest {
+            current_password: current.into(),
+            new_password: new_password.into(),
+        };
+        self.send_raw(Method::POST, "/api/v1/me/password", Some(&body), &[])
+            .await
+            .map(|_| ())
+    }
+
     pub async fn me(&self) -> Result<Me> {
         self.get("/api/v1/me", &[]).await
     }

@@ -74,6 +74,16 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+/// Body of `POST /api/v1/me/password`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    /// At least 12 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 1024))]
+    pub new_password: String,
+}
+
 /// What `GET /api/v1/me` answers: the user and how they authenticated.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,8 +1,8 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use pgward_api_types::{
-    ApiError, AuthMethod, AuthStatus, LoginRequest, Me, RefreshRequest, SetupRequest, TokenPair,
-    User,
+    ApiError, AuthMethod, AuthStatus, ChangePasswordRequest, LoginRequest, Me, RefreshRequest,
+    SetupRequest, TokenPair, User,
 };
 
 use super::service;
@@ -198,4 +198,55 @@ async fn me(auth: Authenticated) -> web::Json<Me> {
         user: service::to_dto(&auth.user),
         auth_method: auth.method,
     })
+}
+
+/// Change the caller's password. Every other session and every API token of the user ends (whoever
+/// knew the old password may have made them); this session goes on. Only a logged-in person can, never
+/// an API token.
+#[utoipa::path(
+    operation_id = "change_password",
+    tag = "auth",
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "changed; other sessions and the API tokens ended"),
+        (status = 400, description = "malformed body", body = ApiError),
+        (status = 401, description = "not authenticated, or the current password is wrong (`invalid_credentials`)", body = ApiError),
+        (status = 403, description = "an API token cannot change the password", body = ApiError),
+        (status = 413, description = "body too large", body = ApiError),
+        (status = 422, description = "the new password is too short", body = ApiError),
+        (status = 429, description = "too many wrong current passwords (`rate_limited`)", body = ApiError),
+    )
+)]
+#[post("/me/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Json<ChangePasswordRequest>,
+) -> Result<HttpResponse, AppError> {
+    if auth.method != AuthMethod::Session {
+        return Err(AppError::Forbidden(
+            "an API token cannot change the password; log in".into(),
+        ));
+    }
+    let account = auth.user.email.to_lowercase();
+    state
+        .login_limiter
+        .check_account(&account)
+        .map_err(AppError::RateLimited)?;
+    let body = body.into_inner();
+    match service::change_password(
+        &state,
+        &auth.user,
+        auth.credential_id,
+        body.current_password,
+        &body.new_password,
+    )
+    .await
+    {
+        Err(AppError::InvalidCredentials) => {
+            state.login_limiter.failed(&account);
+            Err(AppError::InvalidCredentials)
+        }
+        other => other.map(|()| HttpResponse::NoContent().finish()),
+    }
 }

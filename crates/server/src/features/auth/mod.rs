@@ -9,5 +9,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::login)
         .service(handlers::refresh)
         .service(handlers::logout)
-        .service(handlers::me);
+        .service(handlers::me)
+        .service(handlers::change_password);
 }

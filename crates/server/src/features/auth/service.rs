@@ -245,3 +245,47 @@ pub async fn reset_password(
     crate::features::tokens::service::revoke_all(db, uid).await?;
     Ok(())
 }
+
+/// Sets a new password after checking the current one; ends every other session of the user and all
+/// of the user's API tokens, in one transaction with the change.
+pub async fn change_password(
+    state: &AppState,
+    user: &users::Model,
+    keep_session: Uuid,
+    current: String,
+    new_password: &str,
+) -> Result<(), AppError> {
+    validate::password(new_password).map_err(|m| AppError::field("new_password", m))?;
+    if !password::verify_blocking(current, user.password_hash.clone()).await {
+        return Err(AppError::InvalidCredentials);
+    }
+    let hash = password::hash_blocking(new_password.to_string()).await?;
+    let uid = user.id;
+    let tx = state.db.begin().await?;
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash),
+        )
+        .col_expr(
+            users::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(users::Column::Id.eq(uid))
+        .exec(&tx)
+        .await?;
+    sessions::Entity::update_many()
+        .col_expr(
+            sessions::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(sessions::Column::UserId.eq(uid))
+        .filter(sessions::Column::Id.ne(keep_session))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(&tx)
+        .await?;
+    let tokens = crate::features::tokens::service::revoke_all(&tx, uid).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %uid, tokens, "password changed; other sessions and API tokens ended");
+    Ok(())
+}
