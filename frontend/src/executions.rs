@@ -453,15 +453,9 @@ fn exec_row(
 
     let delete_name = task_name.clone();
     let delete = move |_| {
-        let question = if status == ExecutionStatus::Trashed {
-            format!(
-                "Delete this backup of \u{201c}{delete_name}\u{201d} from every destination now? This cannot be undone."
-            )
-        } else {
-            format!(
-                "Move this backup of \u{201c}{delete_name}\u{201d} to the trash? It stays restorable until the trash is purged."
-            )
-        };
+        let question = format!(
+            "Move this backup of \u{201c}{delete_name}\u{201d} to the trash? It stays restorable until the trash is purged."
+        );
         if !confirm(&question) {
             return;
         }
@@ -479,7 +473,6 @@ fn exec_row(
         });
     };
 
-    let purge = delete.clone();
     let untrash = move |_| {
         busy.set(true);
         action_error.set(None);
@@ -664,15 +657,6 @@ fn exec_row(
                                 disabled=move || busy.get()
                             >
                                 "Restore from trash"
-                            </button>
-                            <button
-                                type="button"
-                                class="btn btn-small btn-danger"
-                                data-testid="exec-purge"
-                                on:click=purge
-                                disabled=move || busy.get()
-                            >
-                                "Delete now"
                             </button>
                         }
                     })}

@@ -277,10 +277,22 @@ async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_an
         "a multipart upload was left open"
     );
 
-    // Deleting the backup twice (trash, then purge) removes both copies and their manifests.
+    // Deleting the backup (trash), then the purge, removes both copies and their manifests.
     let trashed = admin.delete_execution(done.id).await.unwrap();
     assert_eq!(trashed.status, ExecutionStatus::Trashed);
-    let deleted = admin.delete_execution(done.id).await.unwrap();
+    // Only the periodic purge destroys it, once its grace period is over.
+    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let later =
+        chrono::Utc::now() + chrono::Duration::days(i64::from(app.config.storage.trash_days) + 1);
+    assert_eq!(
+        pgward_server::features::executions::service::purge_expired_trash(&state, later)
+            .await
+            .unwrap(),
+        1
+    );
+    let deleted = admin.get_execution(done.id).await.unwrap();
     assert_eq!(deleted.status, ExecutionStatus::Deleted);
     for (_, obj, store) in &stores {
         for key in [obj.key.clone(), format!("{}.manifest.json", obj.key)] {

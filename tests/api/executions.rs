@@ -280,8 +280,24 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
     assert_eq!(trashed.status, ExecutionStatus::Trashed);
     assert!(trashed.purge_at.is_some());
     assert!(dir.join(&local_obj.key).exists());
-    // Deleting it again purges it: every copy and manifest goes, the record stays.
-    let deleted = admin.delete_execution(done.id).await.unwrap();
+    // Deleting it again changes nothing; the purge removes every copy and manifest, the record stays.
+    assert_eq!(
+        admin.delete_execution(done.id).await.unwrap_err().status(),
+        Some(409)
+    );
+    // Only the periodic purge destroys it, once its grace period is over.
+    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let later =
+        chrono::Utc::now() + chrono::Duration::days(i64::from(app.config.storage.trash_days) + 1);
+    assert_eq!(
+        pgward_server::features::executions::service::purge_expired_trash(&state, later)
+            .await
+            .unwrap(),
+        1
+    );
+    let deleted = admin.get_execution(done.id).await.unwrap();
     assert_eq!(deleted.status, ExecutionStatus::Deleted);
     assert!(
         !dir.join(&local_obj.key).exists()

@@ -404,6 +404,95 @@ async fn rotating_the_secrets_key_reseals_every_secret_at_once() {
     crate::webhooks::verify_signature(&got[0], "hmac-secret");
 }
 
+#[tokio::test]
+async fn a_directory_archive_whose_toc_names_a_file_outside_it_is_refused() {
+    let app = spawn_app().await;
+    let tokens = app.admin_tokens().await;
+    let admin = app.client.with_token(&tokens.access_token);
+    let (dest, _dir) = local_destination(&admin, "uploads").await;
+    let server = fleet().get(17);
+    let db = format!("toc_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    pagila::psql(
+        server,
+        &db,
+        &[
+            "-c",
+            "CREATE TABLE t (x text); INSERT INTO t VALUES ('row')",
+        ],
+    );
+    let admin_db = add_database(&admin, server, "postgres").await;
+
+    // A real directory dump, tarred as pgward stores it.
+    let work = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(pagila::client_bin(17, "pg_dump"))
+        .args(["-Fd", "-f"])
+        .arg(work.path().join("dump"))
+        .arg(server.url(&db))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tarred = |dir: &std::path::Path| {
+        let mut b = tar::Builder::new(Vec::new());
+        b.append_dir_all("dump", dir).unwrap();
+        b.into_inner().unwrap()
+    };
+    let restore = |exec: Uuid| {
+        let name = format!("r_{}", Uuid::new_v4().simple());
+        crate::restorations::restore_into_new(exec, admin_db, &name)
+    };
+    // As it is, it restores.
+    let good = upload(
+        &app,
+        &tokens.access_token,
+        dest,
+        "good.dir.tar",
+        tarred(&work.path().join("dump")),
+    )
+    .await;
+    let r = admin.create_restoration(&restore(good.id)).await.unwrap();
+    assert_eq!(
+        wait_restored(&admin, r.id).await.status,
+        RestorationStatus::Success
+    );
+
+    // The TOC's data file name rewritten to a host file (length prefix and all, as pg_dump writes it).
+    let toc_path = work.path().join("dump/toc.dat");
+    let toc = std::fs::read(&toc_path).unwrap();
+    let at = toc
+        .windows(4)
+        .position(|w| w == b".dat")
+        .expect("a data file name in the TOC");
+    let start = (0..at)
+        .rev()
+        .take_while(|i| toc[*i].is_ascii_digit())
+        .last()
+        .unwrap();
+    let evil = b"../../../../../../../../etc/passwd";
+    let mut patched = toc[..start - 5].to_vec();
+    patched.push(0);
+    patched.extend_from_slice(&(evil.len() as u32).to_le_bytes());
+    patched.extend_from_slice(evil);
+    patched.extend_from_slice(&toc[at + 4..]);
+    std::fs::write(&toc_path, patched).unwrap();
+    let bad = upload(
+        &app,
+        &tokens.access_token,
+        dest,
+        "evil.dir.tar",
+        tarred(&work.path().join("dump")),
+    )
+    .await;
+    let r = admin.create_restoration(&restore(bad.id)).await.unwrap();
+    let r = wait_restored(&admin, r.id).await;
+    assert_eq!(r.status, RestorationStatus::Failed, "{r:?}");
+    assert_eq!(r.error_code.as_deref(), Some("unsafe_archive"), "{r:?}");
+}
+
 /// Processes whose parent is this test process and whose name is `name`.
 fn children_named(name: &str) -> Vec<u32> {
     let me = std::process::id();
@@ -852,10 +941,24 @@ async fn a_deleted_backup_waits_in_the_trash_and_comes_back() {
         wait_restored(&admin, r.id).await.status,
         RestorationStatus::Success
     );
-    // Only a second delete of a trashed backup destroys it.
+    // No request destroys it: a second delete is refused; only the purge after the grace period does.
     admin.delete_execution(done.id).await.unwrap();
+    let e = admin.delete_execution(done.id).await.unwrap_err();
+    assert_eq!(e.status(), Some(409));
     assert!(file.exists());
-    let gone = admin.delete_execution(done.id).await.unwrap();
+    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let purge = pgward_server::features::executions::service::purge_expired_trash;
+    assert_eq!(
+        purge(&state, chrono::Utc::now()).await.unwrap(),
+        0,
+        "still in its grace period"
+    );
+    assert!(file.exists());
+    let later = chrono::Utc::now() + chrono::Duration::days(8);
+    assert_eq!(purge(&state, later).await.unwrap(), 1);
+    let gone = admin.get_execution(done.id).await.unwrap();
     assert_eq!(gone.status, ExecutionStatus::Deleted);
     assert!(!file.exists());
     let e = admin.untrash_execution(done.id).await.unwrap_err();

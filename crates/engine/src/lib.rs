@@ -4,3 +4,4 @@ pub mod backup;
 pub mod net;
 pub mod pg;
 pub mod restore;
+pub mod toc;

@@ -36,15 +36,39 @@ pub enum AddressClass {
     Forbidden(&'static str),
 }
 
-/// Classifies an address (IPv4-mapped IPv6 addresses as their IPv4 form).
-pub fn classify(ip: IpAddr) -> AddressClass {
-    let ip = match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(v6),
-        },
-        v4 => v4,
+/// The IPv4 address an IPv6 one stands for: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible
+/// (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::) addresses reach an IPv4 host.
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let v4 = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
     };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        Some(v4)
+    } else if (s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified())
+        || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+    {
+        Some(v4(s[6], s[7]))
+    } else if s[0] == 0x2002 {
+        Some(v4(s[1], s[2]))
+    } else {
+        None
+    }
+}
+
+/// The address as the policy judges it (IPv6 forms of IPv4 addresses as their IPv4 form).
+fn normalized(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => embedded_v4(v6).map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Classifies an address (IPv6 forms of IPv4 addresses as their IPv4 form).
+pub fn classify(ip: IpAddr) -> AddressClass {
+    let ip = normalized(ip);
     match ip {
         IpAddr::V4(v4) => classify_v4(v4),
         IpAddr::V6(v6) => classify_v6(v6),
@@ -164,9 +188,11 @@ impl OutboundPolicy {
     }
 
     fn is_catalog(&self, ip: IpAddr, port: u16) -> bool {
+        let ip = normalized(ip);
         self.denied.iter().any(|d| {
+            let catalog = normalized(d.ip());
             d.port() == port
-                && (d.ip() == ip
+                && (catalog == ip
                     || (d.ip().is_loopback() && classify(ip) == AddressClass::Loopback)
                     || d.ip().is_unspecified())
         })
@@ -265,6 +291,14 @@ mod tests {
             classify(ip("::ffff:169.254.169.254")),
             AddressClass::Forbidden(_)
         ));
+        for nat in ["64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1"] {
+            assert!(
+                matches!(classify(ip(nat)), AddressClass::Forbidden(_)),
+                "{nat}"
+            );
+        }
+        assert_eq!(classify(ip("::127.0.0.1")), AddressClass::Loopback);
+        assert_eq!(classify(ip("64:ff9b::a00:1")), AddressClass::Private);
         assert!(matches!(
             classify(ip("fd00:ec2::254")),
             AddressClass::Forbidden(_)

@@ -1007,7 +1007,30 @@ fn unpack_checked(archive: &mut tar::Archive<impl Read>, dest: &Path) -> Result<
             .unpack_in(dest)
             .map_err(|e| Failure::Write(format!("unpacking: {e}")))?;
     }
-    Ok(())
+    check_toc_names(&dest.join("dump")).map_err(Failure::Unsafe)
+}
+
+/// pg_restore opens every data file by the name the TOC gives: each must be a plain name inside the
+/// archive directory (see `toc`).
+fn check_toc_names(dir: &Path) -> Result<(), String> {
+    let Ok(toc) = std::fs::read(dir.join("toc.dat")) else {
+        // No TOC: pg_restore refuses the archive itself.
+        return Ok(());
+    };
+    let mut names = crate::toc::data_files(&toc)?;
+    for e in std::fs::read_dir(dir).map_err(|e| e.to_string())?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("blobs") && name.ends_with(".toc") {
+            let text = std::fs::read_to_string(e.path()).map_err(|e| e.to_string())?;
+            names.extend(crate::toc::blob_files(&text));
+        }
+    }
+    match names.iter().find(|n| !crate::toc::is_plain_name(n)) {
+        Some(bad) => Err(format!(
+            "the table of contents names the data file {bad:?}, outside the archive"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `io::copy` that says which side failed.

@@ -150,9 +150,11 @@ fn webhook_client(policy: Arc<OutboundPolicy>) -> reqwest::Client {
             attempt.stop()
         }
     });
+    // No proxy from the environment: the policy must judge the receiver, not a proxy in front of it.
     reqwest::Client::builder()
         .redirect(same_host)
+        .no_proxy()
         .dns_resolver(Arc::new(PolicyResolver(policy)))
         .build()
-        .unwrap_or_default()
+        .expect("an HTTP client with default TLS settings")
 }

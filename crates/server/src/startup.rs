@@ -344,7 +344,18 @@ fn client_user(config: &Config) -> Option<pgward_engine::pg::client::ClientUser>
 /// Beyond loopback, the first visitor must not become the administrator: setup then needs a one-time
 /// code that only whoever reads the log has.
 fn setup_code(config: &Config) -> Option<Arc<secrecy::SecretString>> {
-    if config.server.bind.ip().is_loopback() {
+    // Loopback alone is not enough: behind a reverse proxy (trusted proxies, or a public URL that is
+    // not this machine) the first visitor comes from anywhere.
+    let public_is_local = url::Url::parse(&config.public_url()).is_ok_and(|u| match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    });
+    if config.server.bind.ip().is_loopback()
+        && config.server.trusted_proxies.is_empty()
+        && public_is_local
+    {
         return None;
     }
     let code = match &config.auth.setup_code {

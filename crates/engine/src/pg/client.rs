@@ -87,6 +87,13 @@ pub fn psql_supports_restrict(version: &str) -> bool {
         .map(|p| p.parse::<u32>().unwrap_or(0));
     let major = parts.next().unwrap_or(0);
     let minor = parts.next().unwrap_or(0);
+    // Pre-releases (18beta1 …) may predate restricted mode: only releases count.
+    if ["beta", "rc", "devel", "alpha"]
+        .iter()
+        .any(|p| v.contains(p))
+    {
+        return false;
+    }
     let needed = match major {
         0..=12 => return false,
         13 => 22,
@@ -110,7 +117,9 @@ mod tests {
         assert!(psql_supports_restrict("psql (PostgreSQL) 14.23"));
         assert!(!psql_supports_restrict("psql (PostgreSQL) 15.13"));
         assert!(!psql_supports_restrict("psql (PostgreSQL) 12.22"));
-        assert!(psql_supports_restrict("psql (PostgreSQL) 18beta1 (Debian)"));
+        assert!(!psql_supports_restrict(
+            "psql (PostgreSQL) 18beta1 (Debian)"
+        ));
         assert!(!psql_supports_restrict("nonsense"));
     }
 

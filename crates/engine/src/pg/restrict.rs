@@ -11,6 +11,8 @@ use std::io::{self, BufRead, Read};
 pub const REFUSED_MARKERS: &[&str] = &[
     "backslash commands are restricted",
     "\\unrestrict: wrong key",
+    // A psql without restricted mode: it must not go on reading the dump.
+    "invalid command \\restrict",
 ];
 
 /// Lines longer than this are passed on in pieces without being looked at: only a whole line that

@@ -77,7 +77,11 @@ async fn by_api_token(state: &AppState, token: &str) -> Result<Option<Authentica
     else {
         return Ok(None);
     };
-    if row.expires_at.is_some_and(|e| e <= now) {
+    // Tokens made before every token had an expiry end `auth.api_token_ttl_days` after creation.
+    let expires = row.expires_at.unwrap_or(
+        row.created_at + chrono::Duration::days(i64::from(state.config.auth.api_token_ttl_days)),
+    );
+    if expires <= now {
         return Ok(None);
     }
     let Some(user) = users::Entity::find_by_id(row.user_id)

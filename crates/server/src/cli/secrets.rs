@@ -6,7 +6,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 
 use anyhow::Context;
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use crate::catalog;
 use crate::config::Config;
@@ -38,6 +38,11 @@ pub async fn rotate_key(
         catalog::migrate(&catalog.db).await?;
         let (from, to) = (old.cipher(), new.cipher());
         let tx = catalog.db.begin().await?;
+        // Nobody adds or edits a secret meanwhile (it would stay under the old key, or be overwritten).
+        tx.execute_unprepared(
+            "LOCK TABLE databases, destinations, webhooks IN SHARE ROW EXCLUSIVE MODE",
+        )
+        .await?;
         let mut n = databases::service::reseal_all(&tx, &from, &to).await?;
         n += destinations::service::reseal_all(&tx, &from, &to).await?;
         n += webhooks::service::reseal_all(&tx, &from, &to).await?;

@@ -267,8 +267,8 @@ fn trash_period(state: &AppState) -> chrono::Duration {
     chrono::Duration::days(i64::from(state.config.storage.trash_days))
 }
 
-/// Deleting a backup moves it to the trash (objects kept, restorable with `untrash`); deleting a
-/// trashed backup purges it. So no single request destroys the only copy. A run without stored
+/// Deleting a backup moves it to the trash (objects kept, restorable with `untrash`); only the periodic
+/// purge removes it, `storage.trash_days` later. So no request destroys a copy. A run without stored
 /// objects (failed, cancelled) is marked deleted at once: there is nothing to lose.
 pub async fn delete(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
     let row = find(state, id).await?;
@@ -277,7 +277,12 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
             "cancel the execution before deleting it".into(),
         )),
         "deleted" => get(state, id).await,
-        "trashed" => purge(state, row).await,
+        "trashed" => Err(AppError::Conflict(format!(
+            "the backup is in the trash already; it is purged {} unless taken out (untrash)",
+            row.trashed_at
+                .map(|t| (t + trash_period(state)).to_rfc3339())
+                .unwrap_or_else(|| "after storage.trash_days".into())
+        ))),
         _ if objects_of(&row).is_empty() => {
             set_status(state, id, &row.status, "deleted", None).await?;
             get(state, id).await
@@ -353,11 +358,16 @@ pub async fn purge_expired_trash(
 }
 
 /// Removes the backup's objects and manifests from every destination; the record stays, as `deleted`.
+/// The row is claimed first (`trashed` → `deleted`), so an `untrash` meanwhile either wins (nothing is
+/// deleted) or finds it gone; objects that could not be deleted put it back in the trash.
 async fn purge(state: &AppState, row: executions::Model) -> Result<Execution, AppError> {
     let id = row.id;
+    set_status(state, id, "trashed", "deleted", row.trashed_at).await?;
     let failures = delete_objects(state, &objects_of(&row)).await;
     if !failures.is_empty() {
+        // Still (partly) stored: back in the trash, the next pass tries again.
         executions::Entity::update_many()
+            .col_expr(executions::Column::Status, Expr::value("trashed"))
             .col_expr(
                 executions::Column::Message,
                 Expr::value(format!("deletion incomplete: {}", failures.join("; "))),
@@ -370,7 +380,6 @@ async fn purge(state: &AppState, row: executions::Model) -> Result<Execution, Ap
             failures.join("; ")
         )));
     }
-    set_status(state, id, &row.status, "deleted", None).await?;
-    tracing::info!(execution_id = %id, "backup purged");
+    tracing::info!(execution_id = %id, "backup purged from the trash");
     get(state, id).await
 }

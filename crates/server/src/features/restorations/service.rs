@@ -349,8 +349,11 @@ pub async fn prepare(
             identities: req.identities.clone(),
             options,
             globals,
-            // Uploads record the uploaded (compressed) size there.
-            decoded_size: (exec.trigger != "upload" && exec.bytes_read > 0)
+            // Uploads record the uploaded (compressed) size there; a directory dump's recorded size
+            // counts its files, not the tar headers around them.
+            decoded_size: (exec.trigger != "upload"
+                && exec.bytes_read > 0
+                && format != pgward_engine::backup::DumpFormat::Directory)
                 .then(|| u64::try_from(exec.bytes_read).ok())
                 .flatten(),
         },

@@ -483,14 +483,16 @@ async fn check_address(state: &AppState, url: &str) -> Result<(), AppError> {
     }
 }
 
-/// Where requests go: scheme, host and port. Header values and the signing secret were given for one
-/// receiver; a URL that names another drops them.
-fn origin(url: &str) -> Option<(String, String, Option<u16>)> {
+/// Where requests go: scheme, host, port and path (shared hosts give each receiver its own path).
+/// Header values and the signing secret were given for one receiver; a URL that names another drops
+/// them.
+fn origin(url: &str) -> Option<(String, String, Option<u16>, String)> {
     let u = url::Url::parse(url.trim()).ok()?;
     Some((
         u.scheme().to_string(),
         u.host_str()?.to_ascii_lowercase(),
         u.port_or_known_default(),
+        u.path().to_string(),
     ))
 }
 
