@@ -13,8 +13,8 @@ pub enum ExecutionStatus {
     Cancelled,
     /// The backup's objects were deleted; the record stays.
     Deleted,
-    /// Deleted by a user, kept in the trash until `purge_at`: restorable with `untrash`, purged
-    /// by a second delete or after the grace period.
+    /// Deleted by a user, kept in the trash until `purge_at`: restorable with `untrash`, purged by the
+    /// periodic pass after the grace period (`storage.trash_days`).
     Trashed,
 }
 

@@ -99,17 +99,18 @@ async fn cancel(
 }
 
 /// Delete a backup. A backup with stored copies goes to the trash (`trashed`, objects kept for
-/// `storage.trash_days`, restorable with `untrash`); deleting a trashed backup purges it (its objects and
-/// manifests go; the record stays, as `deleted`). A run without stored objects is `deleted` at once.
+/// `storage.trash_days`, restorable with `untrash`); the periodic pass purges it after that (its objects
+/// and manifests go; the record stays, as `deleted`), so no request destroys a copy. Deleting a trashed
+/// backup is a 409. A run without stored objects is `deleted` at once.
 #[utoipa::path(
     operation_id = "delete_execution",
     tag = "executions",
     params(("id" = Uuid, Path, description = "execution id")),
     responses(
-        (status = 200, description = "trashed, or purged (deleted)", body = Execution),
+        (status = 200, description = "in the trash (or deleted: a run without stored objects)", body = Execution),
         (status = 401, description = "not authenticated", body = ApiError),
         (status = 404, description = "no such execution", body = ApiError),
-        (status = 409, description = "still running, or some objects could not be deleted", body = ApiError),
+        (status = 409, description = "still running, or in the trash already", body = ApiError),
     )
 )]
 #[delete("/executions/{id}")]
