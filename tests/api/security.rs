@@ -1084,9 +1084,20 @@ async fn password_guessing_is_slowed_per_account_across_clients() {
     let app = spawn_app_with(|c| {
         c.server.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
         c.auth.login_per_minute = 1000;
+        c.auth.setup_code = Some(secrecy::SecretString::from("PROXY2345CODE"));
     })
     .await;
-    app.admin().await;
+    // Behind a proxy the first user needs the setup code too.
+    assert!(app.client.auth_status().await.unwrap().setup_code_required);
+    app.client
+        .setup(&SetupRequest {
+            email: ADMIN_EMAIL.into(),
+            password: ADMIN_PASSWORD.into(),
+            name: None,
+            setup_code: Some("PROXY2345CODE".into()),
+        })
+        .await
+        .unwrap();
     let login = |client_ip: String, password: &'static str| {
         let http = app.http.clone();
         let url = app.url("/api/v1/auth/login");

@@ -233,7 +233,13 @@ async fn a_killed_worker_leaves_an_interrupted_execution_and_no_partial_data() {
     assert_eq!(reaped, vec![exec.id]);
     let e = admin.get_execution(exec.id).await.unwrap();
     assert_eq!(e.status, ExecutionStatus::Failed);
-    assert!(e.message.unwrap().contains("interrupted"));
+    assert!(e.message.clone().unwrap().contains("interrupted"));
+    // Its duration ends at the last heartbeat, not 31 s later when the reaper looked.
+    let finished = e.finished_at.unwrap().with_timezone(&chrono::Utc);
+    assert!(
+        finished < later - chrono::Duration::seconds(20),
+        "{finished} vs {later}"
+    );
     // Notifications hear of it as of any failed run.
     let failed = admin
         .list_events(&EventListQuery {
@@ -246,6 +252,9 @@ async fn a_killed_worker_leaves_an_interrupted_execution_and_no_partial_data() {
         .items;
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].execution_id, Some(exec.id));
+    // The reason is at the top of the event's data, where a receiver looks first.
+    let error = failed[0].data["error"].as_str().unwrap_or_default();
+    assert!(error.contains("interrupted"), "{:?}", failed[0].data);
     assert!(
         files(&dir).is_empty(),
         "partial files left: {:?}",

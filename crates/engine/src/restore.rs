@@ -217,10 +217,10 @@ pub enum RestoreError {
     Decryption(String),
     #[error("the backup's compressed stream is corrupt: {0}")]
     CorruptStream(String),
-    #[error("{client} failed (exit {code:?})")]
+    #[error("{client} failed ({exit})")]
     Client {
         client: &'static str,
-        code: Option<i32>,
+        exit: crate::pg::client::ClientExit,
         stderr: String,
     },
     #[error("the archive is refused: {0}")]
@@ -569,7 +569,7 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
     if !status.success() || unexpected {
         return Err(RestoreError::Client {
             client: client_name,
-            code: status.code(),
+            exit: status.into(),
             stderr: stderr_tail,
         });
     }
@@ -668,7 +668,7 @@ async fn ensure_schemas(
     if !status.success() {
         return Err(RestoreError::Client {
             client: "psql",
-            code: status.code(),
+            exit: status.into(),
             stderr: stderr.await.unwrap_or_default().tail,
         });
     }
@@ -1371,7 +1371,7 @@ pub async fn list_contents(
     if !out.status.success() {
         return Err(RestoreError::Client {
             client: "pg_restore",
-            code: out.status.code(),
+            exit: out.status.into(),
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         });
     }

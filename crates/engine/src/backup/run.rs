@@ -80,8 +80,11 @@ pub struct DumpOutcome {
 pub enum DumpError {
     #[error("invalid request: {0}")]
     Invalid(String),
-    #[error("pg_dump failed (exit {code:?}): {stderr}")]
-    PgDump { code: Option<i32>, stderr: String },
+    #[error("pg_dump failed ({exit}): {stderr}")]
+    PgDump {
+        exit: crate::pg::client::ClientExit,
+        stderr: String,
+    },
     #[error("destination {id} failed: {message}")]
     Target { id: String, message: String },
     #[error("cancelled")]
@@ -171,7 +174,7 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
             drop(senders);
             abort_all(uploads, &req.targets, &req.key).await;
             return Err(DumpError::PgDump {
-                code: status.code(),
+                exit: status.into(),
                 stderr: stderr_task.await.unwrap_or_default(),
             });
         }
@@ -273,7 +276,7 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
         None => None,
     };
     let dumped = status.is_none_or(|s| s.success());
-    let code = status.and_then(|s| s.code());
+    let exit = status.map_or(crate::pg::client::ClientExit::Unknown, Into::into);
     let stderr_tail = stderr_task.await.unwrap_or_default();
 
     let (sha256, outputs) = match encoded {
@@ -283,7 +286,7 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
             drop(unfinished);
             abort_all(uploads, &req.targets, &req.key).await;
             return Err(DumpError::PgDump {
-                code,
+                exit,
                 stderr: stderr_tail,
             });
         }
@@ -294,7 +297,7 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
                 DumpError::Io(format!("encoding the dump: {e}"))
             } else {
                 DumpError::PgDump {
-                    code,
+                    exit,
                     stderr: stderr_tail,
                 }
             }));

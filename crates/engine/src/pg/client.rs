@@ -59,6 +59,39 @@ pub fn command(bin: &Path, application_name: &str) -> tokio::process::Command {
     cmd
 }
 
+/// How a client process ended, as people read it: `exit 1`, `killed by SIGKILL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientExit {
+    Code(i32),
+    Signal(i32),
+    /// Not waited for (the process could not be reaped).
+    Unknown,
+}
+
+impl From<std::process::ExitStatus> for ClientExit {
+    fn from(s: std::process::ExitStatus) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        match (s.code(), s.signal()) {
+            (Some(c), _) => Self::Code(c),
+            (None, Some(sig)) => Self::Signal(sig),
+            (None, None) => Self::Unknown,
+        }
+    }
+}
+
+impl std::fmt::Display for ClientExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Code(c) => write!(f, "exit {c}"),
+            Self::Signal(sig) => match nix::sys::signal::Signal::try_from(*sig) {
+                Ok(s) => write!(f, "killed by {}", s.as_str()),
+                Err(_) => write!(f, "killed by signal {sig}"),
+            },
+            Self::Unknown => f.write_str("exit status unknown"),
+        }
+    }
+}
+
 /// `command`, run as `user` when there is one (supplementary groups are dropped with the switch).
 pub fn command_as(
     bin: &Path,
@@ -109,6 +142,13 @@ pub fn psql_supports_restrict(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exits_read_as_numbers_and_signal_names() {
+        assert_eq!(ClientExit::Code(1).to_string(), "exit 1");
+        assert_eq!(ClientExit::Signal(9).to_string(), "killed by SIGKILL");
+        assert_eq!(ClientExit::Signal(15).to_string(), "killed by SIGTERM");
+    }
 
     #[test]
     fn restrict_support_follows_the_august_2025_minors() {

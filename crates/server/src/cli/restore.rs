@@ -122,10 +122,10 @@ pub async fn run(args: RestoreArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> 
     .map_err(|e| match e {
         pgward_engine::restore::RestoreError::Client {
             client,
-            code,
+            exit,
             stderr,
         } => {
-            anyhow::anyhow!("{client} failed (exit {code:?}):\n{stderr}")
+            anyhow::anyhow!("{client} failed ({exit}):\n{stderr}")
         }
         other => anyhow::anyhow!("{} ({})", other, other.code()),
     })?;

@@ -159,6 +159,17 @@ pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types:
         None => None,
     };
     let exec = super::service::to_dto(&e);
+    let mut data = serde_json::json!({
+        "task": { "id": e.task_id, "name": e.task_name, "timezone": e.timezone },
+        "database": { "id": e.database_id, "name": database_name },
+        "execution": exec,
+        "destination_ids": e.destination_ids,
+    });
+    // Why it failed, where a receiver looks first (also inside `execution.message`).
+    if kind == pgward_api_types::EventKind::ExecutionFailed {
+        data["error"] = serde_json::json!(e.message);
+        data["stderr_tail"] = serde_json::json!(e.stderr_tail);
+    }
     crate::features::events::emit(
         state,
         kind,
@@ -168,12 +179,7 @@ pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types:
             execution: Some(e.id),
             ..Default::default()
         },
-        serde_json::json!({
-            "task": { "id": e.task_id, "name": e.task_name, "timezone": e.timezone },
-            "database": { "id": e.database_id, "name": database_name },
-            "execution": exec,
-            "destination_ids": e.destination_ids,
-        }),
+        data,
     )
     .await;
 }
@@ -414,9 +420,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     };
     let out = outcome.map_err(|e| match e {
         DumpError::Cancelled => ("cancelled".to_string(), None),
-        DumpError::PgDump { code, stderr } => {
-            (format!("pg_dump failed (exit {code:?})"), Some(stderr))
-        }
+        DumpError::PgDump { exit, stderr } => (format!("pg_dump failed ({exit})"), Some(stderr)),
         other => (other.to_string(), None),
     })?;
 
@@ -455,8 +459,8 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
                     let _ = t.delete(&key).await;
                 }
                 let (m, stderr) = match e {
-                    DumpError::PgDump { code, stderr } => (
-                        format!("pg_dumpall --globals-only failed (exit {code:?})"),
+                    DumpError::PgDump { exit, stderr } => (
+                        format!("pg_dumpall --globals-only failed ({exit})"),
                         Some(stderr),
                     ),
                     other => (format!("pg_dumpall --globals-only failed: {other}"), None),

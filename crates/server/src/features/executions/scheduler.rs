@@ -119,9 +119,11 @@ pub async fn reap_interrupted(
         .await?;
     let mut reaped = Vec::new();
     for e in dead {
+        // The run ended when its worker last said it was alive, not when the reaper noticed.
+        let ended = e.heartbeat_at.or(e.started_at).unwrap_or(now).min(now);
         let r = executions::Entity::update_many()
             .col_expr(executions::Column::Status, Expr::value("failed"))
-            .col_expr(executions::Column::FinishedAt, Expr::value(now))
+            .col_expr(executions::Column::FinishedAt, Expr::value(ended))
             .col_expr(
                 executions::Column::Message,
                 Expr::value(format!(

@@ -423,7 +423,7 @@ fn describe_failure(e: RestoreError, what: &str) -> RestoreFailure {
     match e {
         RestoreError::Client {
             client,
-            code,
+            exit,
             stderr,
         } => {
             // The first error line says what went wrong; the tail has the context.
@@ -435,10 +435,7 @@ fn describe_failure(e: RestoreError, what: &str) -> RestoreFailure {
                 .to_string();
             RestoreFailure {
                 code: "restore_failed",
-                message: format!(
-                    "{what}{client} failed (exit {}): {first}",
-                    code.map_or("signal".into(), |c| c.to_string())
-                ),
+                message: format!("{what}{client} failed ({exit}): {first}"),
                 stderr: Some(stderr),
             }
         }
