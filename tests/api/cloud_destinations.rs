@@ -281,17 +281,7 @@ async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_an
     let trashed = admin.delete_execution(done.id).await.unwrap();
     assert_eq!(trashed.status, ExecutionStatus::Trashed);
     // Only the periodic purge destroys it, once its grace period is over.
-    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
-    let later =
-        chrono::Utc::now() + chrono::Duration::days(i64::from(app.config.storage.trash_days) + 1);
-    assert_eq!(
-        pgward_server::features::executions::service::purge_expired_trash(&state, later)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(crate::executions::purge_trash_after_grace(&app).await, 1);
     let deleted = admin.get_execution(done.id).await.unwrap();
     assert_eq!(deleted.status, ExecutionStatus::Deleted);
     for (_, obj, store) in &stores {

@@ -26,6 +26,19 @@ pub async fn wait_final(admin: &Client, id: Uuid) -> Execution {
     }
 }
 
+/// Runs the periodic trash purge as it runs once the grace period of everything in the trash is over;
+/// returns how many backups it purged.
+pub async fn purge_trash_after_grace(app: &crate::support::TestApp) -> usize {
+    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    let later =
+        chrono::Utc::now() + chrono::Duration::days(i64::from(app.config.storage.trash_days) + 1);
+    pgward_server::features::executions::service::purge_expired_trash(&state, later)
+        .await
+        .unwrap()
+}
+
 pub async fn add_database(admin: &Client, server: &PgServer, db: &str) -> Uuid {
     admin
         .create_database(&CreateDatabaseRequest {
@@ -286,17 +299,7 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
         Some(409)
     );
     // Only the periodic purge destroys it, once its grace period is over.
-    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
-    let later =
-        chrono::Utc::now() + chrono::Duration::days(i64::from(app.config.storage.trash_days) + 1);
-    assert_eq!(
-        pgward_server::features::executions::service::purge_expired_trash(&state, later)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(purge_trash_after_grace(&app).await, 1);
     let deleted = admin.get_execution(done.id).await.unwrap();
     assert_eq!(deleted.status, ExecutionStatus::Deleted);
     assert!(

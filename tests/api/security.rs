@@ -43,6 +43,19 @@ async fn upload(
     resp.json().await.unwrap()
 }
 
+/// A restore of `exec` into the registered database `database`, with default options.
+fn restore_into(exec: Uuid, database: Uuid) -> CreateRestorationRequest {
+    CreateRestorationRequest {
+        execution_id: exec,
+        destination_id: None,
+        target: RestoreTarget::Database {
+            database_id: database,
+        },
+        options: RestoreOptions::default(),
+        identities: Vec::new(),
+    }
+}
+
 fn tables(server: &crate::support::fleet::PgServer, db: &str) -> String {
     let out = pagila::psql(
         server,
@@ -100,15 +113,7 @@ async fn a_plain_dump_that_tries_psql_meta_commands_is_refused_and_runs_none_of_
         )
         .await;
         let r = admin
-            .create_restoration(&CreateRestorationRequest {
-                execution_id: exec.id,
-                destination_id: None,
-                target: RestoreTarget::Database {
-                    database_id: database,
-                },
-                options: RestoreOptions::default(),
-                identities: Vec::new(),
-            })
+            .create_restoration(&restore_into(exec.id, database))
             .await
             .unwrap();
         let r = wait_restored(&admin, r.id).await;
@@ -493,6 +498,17 @@ async fn a_directory_archive_whose_toc_names_a_file_outside_it_is_refused() {
     assert_eq!(r.error_code.as_deref(), Some("unsafe_archive"), "{r:?}");
 }
 
+/// The client pgward started for database `db`: a child of this process named `name` whose command
+/// line connects to `db` (other tests in this process run their own pg_dump and psql meanwhile).
+fn client_for(name: &str, db: &str) -> Option<u32> {
+    children_named(name).into_iter().find(|pid| {
+        std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+            let c = String::from_utf8_lossy(&c);
+            c.contains("--dbname=") && c.contains(db)
+        })
+    })
+}
+
 /// Processes whose parent is this test process and whose name is `name`.
 fn children_named(name: &str) -> Vec<u32> {
     let me = std::process::id();
@@ -544,8 +560,8 @@ async fn pg_dump_runs_without_any_of_pgwards_environment() {
     let run = admin.run_task(t.id).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let pid = loop {
-        if let Some(pid) = children_named("pg_dump").first() {
-            break *pid;
+        if let Some(pid) = client_for("pg_dump", &db) {
+            break pid;
         }
         assert!(Instant::now() < deadline, "pg_dump never started");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -590,25 +606,13 @@ async fn psql_replays_a_dump_as_an_unprivileged_user_when_pgward_is_root() {
         .await
         .unwrap();
     let r = admin
-        .create_restoration(&CreateRestorationRequest {
-            execution_id: exec.id,
-            destination_id: None,
-            target: RestoreTarget::Database {
-                database_id: database,
-            },
-            options: RestoreOptions::default(),
-            identities: Vec::new(),
-        })
+        .create_restoration(&restore_into(exec.id, database))
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     // The psql that replays the dump (not a `psql --version` pgward may run first).
-    let replaying = |pid: &u32| {
-        std::fs::read(format!("/proc/{pid}/cmdline"))
-            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("--dbname="))
-    };
     let pid = loop {
-        if let Some(pid) = children_named("psql").into_iter().find(replaying) {
+        if let Some(pid) = client_for("psql", &db) {
             break pid;
         }
         if Instant::now() > deadline {
