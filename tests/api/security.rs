@@ -381,20 +381,7 @@ async fn rotating_the_secrets_key_reseals_every_secret_at_once() {
     assert!(admin.test_database(database).await.is_err());
     let mut config = app.config.clone();
     config.secrets.key = Some(secrecy::SecretString::from(new_key));
-    let next = pgward_server::Application::build(config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", next.port());
-    tokio::spawn(next.run_until_stopped());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !reqwest::get(format!("{base}/readyz"))
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the app with the new key never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let base = start_another(config).await;
     let unauthenticated = pgward_api_client::Client::new(&base);
     let pair = unauthenticated
         .login(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -507,6 +494,60 @@ fn client_for(name: &str, db: &str) -> Option<u32> {
             c.contains("--dbname=") && c.contains(db)
         })
     })
+}
+
+/// Another pgward (in this process) with `config`, e.g. on an existing catalog; its base URL once ready.
+async fn start_another(config: pgward_server::Config) -> String {
+    let next = pgward_server::Application::build(config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", next.port());
+    tokio::spawn(next.run_until_stopped());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reqwest::get(format!("{base}/readyz"))
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the other pgward never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    base
+}
+
+#[tokio::test]
+async fn a_database_that_tighter_rules_refuse_is_named_in_the_log_at_start() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let name = format!("on loopback {}", Uuid::new_v4().simple());
+    admin
+        .create_database(&CreateDatabaseRequest {
+            name: name.clone(),
+            connection_string: fleet().get(15).url("postgres"),
+            description: None,
+            skip_connection_test: false,
+            health_interval_secs: None,
+        })
+        .await
+        .unwrap();
+    // The same catalog under the default rules: loopback is nobody's.
+    let mut config = app.config.clone();
+    config.outbound = Default::default();
+    config.outbound.allow_catalog_server = true;
+    start_another(config).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = crate::support::logs::captured();
+        if log.lines().any(|l| {
+            l.contains("refused by the current rules")
+                && l.contains(&name)
+                && l.contains("loopback")
+        }) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no warning names {name}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Processes whose parent is this test process and whose name is `name`.

@@ -160,6 +160,16 @@ impl Application {
                     migrating.ready.store(true, Ordering::Release);
                     tracing::info!("catalog migrations done; ready");
                     announce_setup_code(&migrating).await;
+                    match crate::features::databases::service::refused_by_policy(&migrating).await {
+                        Ok(refused) => {
+                            for (name, why) in refused {
+                                tracing::warn!(database = %name, reason = %why, "a registered database is refused by the current rules: its backups will fail until it is edited or outbound.*/postgres.* allow it");
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "checking registered databases against the outbound policy failed")
+                        }
+                    }
                     if migrating.config.worker.in_process {
                         start_background(&migrating, "serve");
                     }

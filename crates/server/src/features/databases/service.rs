@@ -554,3 +554,26 @@ pub async fn reseal_all<C: sea_orm::ConnectionTrait>(
     }
     Ok(rows.len())
 }
+
+/// The registered databases the current rules refuse (connection string or address), with why: said
+/// once at start-up, so an operator who upgraded (or tightened `outbound.*`) hears of it before the
+/// next scheduled run fails.
+pub async fn refused_by_policy(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
+    let mut refused = Vec::new();
+    for m in databases::Entity::find().all(&state.db).await? {
+        let Ok(secret) = state.secrets.open(&m.connection_encrypted, &aad(m.id)) else {
+            continue;
+        };
+        match parse_connection(state, secret.expose_secret()) {
+            Err(e) => refused.push((m.name, e)),
+            Ok(conn) => {
+                if let Err(e) = pin(state, conn).await
+                    && e.addr.is_some()
+                {
+                    refused.push((m.name, e.to_string()));
+                }
+            }
+        }
+    }
+    Ok(refused)
+}
