@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use pgward_api_client::Client;
 use pgward_api_types::*;
 use sqlx::Connection;
 use uuid::Uuid;
@@ -14,6 +15,14 @@ use crate::restorations::wait_restored;
 use crate::support::app::{ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::support::{TestApp, fleet, pagila, spawn_app, spawn_app_with};
 use crate::webhooks::{Receiver, custom};
+
+/// The administrator's access token and client, and a local destination for uploads (and its directory).
+async fn uploader(app: &TestApp) -> (String, Client, Uuid, std::path::PathBuf) {
+    let tokens = app.admin_tokens().await;
+    let admin = app.client.with_token(&tokens.access_token);
+    let (dest, dir) = local_destination(&admin, "uploads").await;
+    (tokens.access_token, admin, dest, dir)
+}
 
 /// Streams `bytes` into a destination as an uploaded dump named `filename`.
 async fn upload(
@@ -72,9 +81,7 @@ fn tables(server: &crate::support::fleet::PgServer, db: &str) -> String {
 #[tokio::test]
 async fn a_plain_dump_that_tries_psql_meta_commands_is_refused_and_runs_none_of_them() {
     let app = spawn_app().await;
-    let tokens = app.admin_tokens().await;
-    let admin = app.client.with_token(&tokens.access_token);
-    let (dest, _dir) = local_destination(&admin, "uploads").await;
+    let (token, admin, dest, _dir) = uploader(&app).await;
     let server = fleet().get(17);
     let marker_dir = tempfile::tempdir().unwrap();
     let marker = marker_dir.path().join("pwned");
@@ -106,7 +113,7 @@ async fn a_plain_dump_that_tries_psql_meta_commands_is_refused_and_runs_none_of_
         );
         let exec = upload(
             &app,
-            &tokens.access_token,
+            &token,
             dest,
             &format!("evil{i}.sql"),
             dump.into_bytes(),
@@ -132,9 +139,7 @@ async fn a_plain_dump_that_tries_psql_meta_commands_is_refused_and_runs_none_of_
 #[tokio::test]
 async fn a_directory_archive_with_a_symlink_entry_is_refused_before_pg_restore_sees_it() {
     let app = spawn_app().await;
-    let tokens = app.admin_tokens().await;
-    let admin = app.client.with_token(&tokens.access_token);
-    let (dest, _dir) = local_destination(&admin, "uploads").await;
+    let (token, admin, dest, _dir) = uploader(&app).await;
     let server = fleet().get(16);
     let admin_db = add_database(&admin, server, "postgres").await;
 
@@ -190,7 +195,7 @@ async fn a_directory_archive_with_a_symlink_entry_is_refused_before_pg_restore_s
     for (i, entries) in attacks.iter().enumerate() {
         let exec = upload(
             &app,
-            &tokens.access_token,
+            &token,
             dest,
             &format!("evil{i}.dir.tar"),
             archive(entries),
@@ -216,7 +221,7 @@ async fn a_directory_archive_with_a_symlink_entry_is_refused_before_pg_restore_s
     // Listing the contents reads toc.dat: a toc.dat that is a link is refused too.
     let exec = upload(
         &app,
-        &tokens.access_token,
+        &token,
         dest,
         "evil-toc.dir.tar",
         archive(&[("dump/toc.dat", Symlink, "/etc/shadow")]),
@@ -225,7 +230,7 @@ async fn a_directory_archive_with_a_symlink_entry_is_refused_before_pg_restore_s
     let resp = app
         .http
         .get(app.url(&format!("/api/v1/executions/{}/contents", exec.id)))
-        .bearer_auth(&tokens.access_token)
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();
@@ -244,9 +249,7 @@ async fn a_decompression_bomb_stops_at_its_limit_and_an_oversized_upload_is_refu
         c.server.upload_limit = 8 << 20;
     })
     .await;
-    let tokens = app.admin_tokens().await;
-    let admin = app.client.with_token(&tokens.access_token);
-    let (dest, dir) = local_destination(&admin, "uploads").await;
+    let (token, admin, dest, dir) = uploader(&app).await;
     let server = fleet().get(16);
     let admin_db = add_database(&admin, server, "postgres").await;
 
@@ -263,7 +266,7 @@ async fn a_decompression_bomb_stops_at_its_limit_and_an_oversized_upload_is_refu
     }
     let bomb = enc.finish().unwrap();
     assert!(bomb.len() < 1 << 20, "{}", bomb.len());
-    let exec = upload(&app, &tokens.access_token, dest, "bomb.sql.zst", bomb).await;
+    let exec = upload(&app, &token, dest, "bomb.sql.zst", bomb).await;
     let name = format!("bomb_{}", Uuid::new_v4().simple());
     let mut req = crate::restorations::restore_into_new(exec.id, admin_db, &name);
     // Spooled to scratch first (single transaction): the bomb must not fill the work directory.
@@ -284,7 +287,7 @@ async fn a_decompression_bomb_stops_at_its_limit_and_an_oversized_upload_is_refu
         .post(app.url(&format!(
             "/api/v1/uploads?destination_id={dest}&filename=big.sql"
         )))
-        .bearer_auth(&tokens.access_token)
+        .bearer_auth(&token)
         .body(big.clone())
         .send()
         .await
@@ -297,7 +300,7 @@ async fn a_decompression_bomb_stops_at_its_limit_and_an_oversized_upload_is_refu
         .post(app.url(&format!(
             "/api/v1/uploads?destination_id={dest}&filename=big.sql"
         )))
-        .bearer_auth(&tokens.access_token)
+        .bearer_auth(&token)
         .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
         .send()
         .await
@@ -399,9 +402,7 @@ async fn rotating_the_secrets_key_reseals_every_secret_at_once() {
 #[tokio::test]
 async fn a_directory_archive_whose_toc_names_a_file_outside_it_is_refused() {
     let app = spawn_app().await;
-    let tokens = app.admin_tokens().await;
-    let admin = app.client.with_token(&tokens.access_token);
-    let (dest, _dir) = local_destination(&admin, "uploads").await;
+    let (token, admin, dest, _dir) = uploader(&app).await;
     let server = fleet().get(17);
     let db = format!("toc_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &db);
@@ -440,7 +441,7 @@ async fn a_directory_archive_whose_toc_names_a_file_outside_it_is_refused() {
     // As it is, it restores.
     let good = upload(
         &app,
-        &tokens.access_token,
+        &token,
         dest,
         "good.dir.tar",
         tarred(&work.path().join("dump")),
@@ -473,7 +474,7 @@ async fn a_directory_archive_whose_toc_names_a_file_outside_it_is_refused() {
     std::fs::write(&toc_path, patched).unwrap();
     let bad = upload(
         &app,
-        &tokens.access_token,
+        &token,
         dest,
         "evil.dir.tar",
         tarred(&work.path().join("dump")),
@@ -629,16 +630,14 @@ async fn pg_dump_runs_without_any_of_pgwards_environment() {
 #[tokio::test]
 async fn psql_replays_a_dump_as_an_unprivileged_user_when_pgward_is_root() {
     let app = spawn_app().await;
-    let tokens = app.admin_tokens().await;
-    let admin = app.client.with_token(&tokens.access_token);
-    let (dest, _dir) = local_destination(&admin, "uploads").await;
+    let (token, admin, dest, _dir) = uploader(&app).await;
     let server = fleet().get(17);
     let db = format!("who_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &db);
     pagila::psql(server, &db, &["-c", "CREATE TABLE held (x int)"]);
     let database = add_database(&admin, server, &db).await;
     let dump = "SELECT count(*) FROM held;\nCREATE TABLE after_lock ();\n";
-    let exec = upload(&app, &tokens.access_token, dest, "who.sql", dump.into()).await;
+    let exec = upload(&app, &token, dest, "who.sql", dump.into()).await;
 
     // psql waits on this lock, long enough to be looked at.
     let mut holder = sqlx::PgConnection::connect(&server.url(&db)).await.unwrap();
