@@ -16,6 +16,7 @@ mod m20261125_000010_webhooks;
 mod m20261125_000011_health_intervals;
 mod m20261202_000012_event_runs_and_failure_counts;
 mod m20261206_000013_trash;
+mod m20261206_000014_server_key;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000011_health_intervals::Migration),
             Box::new(m20261202_000012_event_runs_and_failure_counts::Migration),
             Box::new(m20261206_000013_trash::Migration),
+            Box::new(m20261206_000014_server_key::Migration),
         ]
     }
 }

@@ -10,7 +10,8 @@ use pgward_api_types::SetupRequest;
 
 use crate::support::fleet::pg_root;
 
-struct Serve {
+/// A real `pgward serve` on the embedded catalog, its log read line by line.
+pub(crate) struct Serve {
     child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
@@ -18,6 +19,15 @@ struct Serve {
 
 impl Serve {
     fn start(data_dir: &std::path::Path, port: u16) -> Self {
+        Self::start_with(data_dir, port, &[])
+    }
+
+    /// `start` with more settings (environment variables).
+    pub(crate) fn start_with(
+        data_dir: &std::path::Path,
+        port: u16,
+        extra: &[(&str, String)],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pgward"))
             .arg("serve")
             .env_clear()
@@ -30,6 +40,7 @@ impl Serve {
                 format!("[\"{}\"]", pg_root().display()),
             )
             .env("PGWARD_LOG__LEVEL", "info")
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -50,8 +61,14 @@ impl Serve {
         }
     }
 
+    /// Every log line so far.
+    pub(crate) fn log(&mut self) -> &[String] {
+        self.seen.extend(self.lines.try_iter());
+        &self.seen
+    }
+
     /// Reads log lines until one contains `needle` (the server says it is listening, etc.).
-    fn wait_for(&mut self, needle: &str) {
+    pub(crate) fn wait_for(&mut self, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -71,7 +88,7 @@ impl Serve {
         }
     }
 
-    fn stop(mut self) -> Vec<String> {
+    pub(crate) fn stop(mut self) -> Vec<String> {
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(self.child.id() as i32),
             nix::sys::signal::Signal::SIGTERM,
@@ -88,7 +105,7 @@ impl Serve {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

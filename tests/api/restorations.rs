@@ -1121,3 +1121,138 @@ async fn pgward_restore_on_the_command_line_restores_a_file_and_refuses_a_wrong_
         "nothing restored from a bad file"
     );
 }
+
+#[tokio::test]
+async fn a_killed_pgward_leaves_no_psql_and_its_single_transaction_restore_commits_nothing() {
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let server = fleet().get(18);
+    // The backup: a table with rows, then one the restore will wait for.
+    let source = format!("s_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &source);
+    let out = pagila::psql(
+        server,
+        &source,
+        &[
+            "-c",
+            "CREATE TABLE a AS SELECT g FROM generate_series(1, 20000) g; \
+             CREATE TABLE zz_wait (x int);",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let source_id = add_database(&admin, server, &source).await;
+    let mut spec = task("plain", source_id, vec![dest]);
+    spec.format = BackupFormat::Plain;
+    let t = admin.create_task(&spec).await.unwrap();
+    let exec = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(exec.status, ExecutionStatus::Success, "{exec:?}");
+
+    // The existing target, and an open transaction in it that makes the restore wait at zz_wait (after
+    // it created `a`), so pgward is certainly killed mid-restore.
+    let target = format!("t_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &target);
+    let out = pagila::psql(server, &target, &["-c", "CREATE TABLE kept AS SELECT 1 AS k"]);
+    assert!(out.status.success(), "{out:?}");
+    let state = |server: &PgServer, db: &str| {
+        let rows = pagila::psql(
+            server,
+            db,
+            &[
+                "-At",
+                "-c",
+                "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class \
+                 WHERE relnamespace = 'public'::regnamespace; SELECT count(*) FROM kept",
+            ],
+        );
+        assert!(rows.status.success(), "{rows:?}");
+        (
+            pagila::schema_dump(server, db),
+            String::from_utf8_lossy(&rows.stdout).into_owned(),
+        )
+    };
+    let before = state(server, &target);
+    let target_id = add_database(&admin, server, &target).await;
+    let mut blocker = sqlx::PgConnection::connect(&server.url(&target))
+        .await
+        .unwrap();
+    sqlx::raw_sql("BEGIN; CREATE TABLE zz_wait (y int)")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+
+    let (other, base) = second_server(&app).await;
+    let token = admin
+        .create_token(&CreateApiTokenRequest {
+            name: "other".into(),
+            expires_in_days: None,
+        })
+        .await
+        .unwrap()
+        .token;
+    let remote = Client::new(&base).with_token(&token);
+    remote
+        .create_restoration(&CreateRestorationRequest {
+            execution_id: exec.id,
+            destination_id: None,
+            target: RestoreTarget::Database {
+                database_id: target_id,
+            },
+            options: RestoreOptions {
+                single_transaction: true,
+                ..Default::default()
+            },
+            identities: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let mut watcher = sqlx::PgConnection::connect(&server.url("postgres"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+        )
+        .bind(&target)
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the restore never reached zz_wait");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let clients: Vec<u32> = crate::support::procs::descendants_of(other.pid())
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .collect();
+    assert!(!clients.is_empty(), "psql runs under the second pgward");
+
+    other.kill9();
+    crate::support::procs::wait_gone(&clients, Duration::from_secs(1));
+
+    // The restore's server session can only end now without a COMMIT: its client is gone.
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    drop(blocker);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+                .bind(&target)
+                .fetch_one(&mut watcher)
+                .await
+                .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the restore's session never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state(server, &target), before, "the target changed");
+}

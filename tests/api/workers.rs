@@ -393,3 +393,49 @@ async fn finished_queue_jobs_are_pruned_once_old_enough() {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn a_killed_worker_leaves_no_pg_dump_or_dump_job_running() {
+    let app = spawn_app_with(|c| c.worker.in_process = false).await;
+    let admin = app.admin().await;
+    // Many small tables: a directory-format dump with 2 jobs keeps its job processes busy for seconds.
+    let server = fleet().get(17);
+    let db = format!("m_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    let out = pagila::psql(
+        server,
+        &db,
+        &[
+            "-c",
+            "DO $$ BEGIN FOR i IN 1..1500 LOOP \
+               EXECUTE format('CREATE TABLE t%s AS SELECT g FROM generate_series(1, 200) g', i); \
+             END LOOP; END $$",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let database = crate::executions::add_database(&admin, server, &db).await;
+    let (dest, _dir) = crate::executions::local_destination(&admin, "disk").await;
+    let mut spec = crate::tasks::spec(database, dest);
+    spec.format = BackupFormat::Directory;
+    spec.parallel_jobs = 2;
+    let task = admin.create_task(&spec).await.unwrap();
+    let worker = Worker::start(&app, 3600);
+    let exec = admin.run_task(task.id).await.unwrap();
+
+    // Until pg_dump has forked its two job processes.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let clients = loop {
+        let below = crate::support::procs::descendants_of(worker.pid());
+        if below.iter().filter(|(_, name)| name == "pg_dump").count() >= 3 {
+            break below;
+        }
+        let e = admin.get_execution(exec.id).await.unwrap();
+        assert!(!e.status.is_final(), "finished before the kill: {e:?}");
+        assert!(Instant::now() < deadline, "pg_dump never forked its jobs");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+
+    worker.kill9();
+    let pids: Vec<u32> = clients.iter().map(|(pid, _)| *pid).collect();
+    crate::support::procs::wait_gone(&pids, Duration::from_secs(1));
+}

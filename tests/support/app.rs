@@ -88,9 +88,13 @@ async fn template() {
             .await
             .expect("create template");
         c.close().await.expect("close");
-        let db = pgward_server::catalog::connect(server.url(TEMPLATE).parse().expect("url"), 2)
-            .await
-            .expect("connect template");
+        let db = pgward_server::catalog::connect(
+            server.url(TEMPLATE).parse().expect("url"),
+            2,
+            pgward_server::catalog::BACKGROUND_ACQUIRE_TIMEOUT,
+        )
+        .await
+        .expect("connect template");
         pgward_server::catalog::migrate(&db)
             .await
             .expect("migrate template");

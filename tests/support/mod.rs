@@ -7,6 +7,7 @@ pub mod fleet;
 pub mod keeper;
 pub mod logs;
 pub mod pagila;
+pub mod procs;
 pub mod storage;
 
 pub use app::{TestApp, spawn_app, spawn_app_with};

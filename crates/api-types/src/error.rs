@@ -38,6 +38,8 @@ pub enum ErrorCode {
     /// The address a database, destination or webhook points at is one pgward does not dial (link-local,
     /// cloud metadata, its own catalog; loopback or private ranges unless the operator allowed them).
     AddressNotAllowed,
+    /// pgward's catalog database does not answer (restarting, failing over); retry in a moment.
+    CatalogUnavailable,
     /// Something went wrong on the server; details are in the server log.
     Internal,
 }
@@ -61,6 +63,7 @@ impl ErrorCode {
             Self::NoSuitableClient => "no_suitable_client",
             Self::NotReady => "not_ready",
             Self::AddressNotAllowed => "address_not_allowed",
+            Self::CatalogUnavailable => "catalog_unavailable",
             Self::Internal => "internal",
         }
     }

@@ -10,9 +10,13 @@ pub struct Health {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Readiness {
-    /// `ready` once migrations ran and the catalog answers; `not_ready` otherwise.
+    /// `ready` once migrations ran, the catalog answers and every background part of this process runs;
+    /// `not_ready` otherwise.
     pub status: String,
     pub catalog: bool,
+    /// What keeps this process from being ready, one line each (`catalog: …`, `backup workers: …`).
+    #[serde(default)]
+    pub problems: Vec<String>,
 }
 
 /// A PostgreSQL client installation pgward found (pg_dump, pg_restore, psql of one major version).

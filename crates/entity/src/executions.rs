@@ -37,6 +37,8 @@ pub struct Model {
     pub test_restore_message: Option<String>,
     /// When the backup went to the trash (status `trashed`); purged `storage.trash_days` later.
     pub trashed_at: Option<DateTimeUtc>,
+    /// The database server by identity (resolved address and port), for the per-server limit.
+    pub server_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

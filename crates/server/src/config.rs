@@ -60,8 +60,9 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// Seconds between scheduler passes (due runs, interrupted runs, lost jobs).
     pub scheduler_interval_secs: u64,
-    /// Backups of databases on one PostgreSQL server (host and port) running at the same time, across
-    /// all workers; 0 for no limit. Spares a production server from several dumps at once.
+    /// Backups of databases on one PostgreSQL server running at the same time, across all workers and
+    /// every registration of that server (by resolved address and port); 0 for no limit. Spares a
+    /// production server from several dumps at once.
     pub per_server_concurrency: usize,
     /// Restores one pgward process runs at the same time (more wait as queued).
     pub restore_concurrency: usize,
@@ -79,6 +80,9 @@ pub struct WorkerConfig {
     /// Scratch space for directory-format dumps (needs room for one uncompressed dump per running
     /// directory-format backup). Unset: `<data_dir>/work`.
     pub work_dir: Option<PathBuf>,
+    /// Minutes without progress after which a backup fails as stalled, for tasks without a stall timeout
+    /// of their own (a hung database or store must not hold a run for hours); 0 turns the default off.
+    pub stall_timeout_minutes: u32,
 }
 
 impl Default for WorkerConfig {
@@ -94,6 +98,7 @@ impl Default for WorkerConfig {
             anomaly_threshold_percent: 50,
             max_decompression_ratio: 200,
             work_dir: None,
+            stall_timeout_minutes: 30,
         }
     }
 }

@@ -42,6 +42,8 @@ pub enum AppError {
     AddressNotAllowed(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("pgward's catalog database does not answer; retry in a moment")]
+    CatalogUnavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -69,6 +71,10 @@ impl AppError {
             Self::NotReady => ErrorCode::NotReady,
             Self::AddressNotAllowed(_) => ErrorCode::AddressNotAllowed,
             Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::CatalogUnavailable => ErrorCode::CatalogUnavailable,
+            Self::Internal(e) if crate::catalog::watch::chain_is_unreachable(e) => {
+                ErrorCode::CatalogUnavailable
+            }
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -81,6 +87,9 @@ impl AppError {
                     format!("validation failed: {}", list.join("; ")),
                     Some(fields.clone()),
                 )
+            }
+            Self::Internal(e) if crate::catalog::watch::chain_is_unreachable(e) => {
+                (Self::CatalogUnavailable.to_string(), None)
             }
             Self::Internal(_) => (
                 "internal error; details are in the server log".to_string(),
@@ -98,6 +107,10 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
+        // An outage is not a fault of this request: 503, and the catalog watch logs it once.
+        if crate::catalog::watch::is_unreachable(&e) {
+            return Self::CatalogUnavailable;
+        }
         Self::Internal(anyhow::Error::new(e).context("catalog query failed"))
     }
 }
@@ -125,16 +138,25 @@ impl ResponseError for AppError {
             Self::Conflict(_) | Self::AlreadySetUp => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotReady | Self::CatalogUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(e) if crate::catalog::watch::chain_is_unreachable(e) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(e) = self {
+        if let Self::Internal(e) = self
+            && !crate::catalog::watch::chain_is_unreachable(e)
+        {
             tracing::error!(error = format!("{e:#}"), "request failed");
         }
         let mut resp = HttpResponse::build(self.status_code());
+        if self.code() == ErrorCode::CatalogUnavailable {
+            // Clients retry; the catalog watch says it once in the log (not a line per request).
+            resp.insert_header(("Retry-After", "2"));
+        }
         if let Self::RateLimited(secs) = self {
             resp.insert_header(("Retry-After", secs.to_string()));
         }

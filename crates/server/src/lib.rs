@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod outbound;
 pub mod startup;
 pub mod state;
+pub mod supervise;
 pub mod telemetry;
 
 pub use config::Config;

@@ -12,7 +12,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use pgward_engine::pg::{self, PgInstalls};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -21,46 +21,83 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::Auth;
 use crate::auth::extractor::{Resolved, bearer, resolve};
 use crate::auth::rate_limit::LoginLimiter;
+use crate::catalog::watch::CatalogWatch;
 use crate::catalog::{self, EmbeddedCatalog};
 use crate::config::Config;
 use crate::crypto::MasterKey;
 use crate::error::{self, AppError};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
+use crate::supervise::{self, Liveness};
 
 pub struct Application {
     server: Server,
     port: u16,
     catalog: Catalog,
+    /// Says when the process must end (an embedded catalog that cannot be restarted).
+    fatal: tokio::sync::mpsc::Receiver<anyhow::Error>,
+}
+
+/// Clones of the catalog's pools and server handle, for the state (the `Catalog` itself is closed once).
+#[derive(Clone)]
+pub struct CatalogHandles {
+    pub db: DatabaseConnection,
+    pub background: DatabaseConnection,
+    pub embedded: Option<Arc<EmbeddedCatalog>>,
+}
+
+impl Catalog {
+    fn clone_handles(&self) -> CatalogHandles {
+        CatalogHandles {
+            db: self.db.clone(),
+            background: self.background.clone(),
+            embedded: self.embedded.clone(),
+        }
+    }
 }
 
 /// The catalog and, for the embedded default, the server process pgward is responsible for.
 pub struct Catalog {
+    /// For API requests: a short acquire timeout, so an outage answers 503 at once.
     pub db: DatabaseConnection,
-    pub embedded: Option<EmbeddedCatalog>,
+    /// For the queues and the periodic pass, which may wait for a busy pool.
+    pub background: DatabaseConnection,
+    pub embedded: Option<Arc<EmbeddedCatalog>>,
 }
 
 impl Catalog {
     /// Connects to the configured catalog, starting the embedded server first when no URL is set.
     pub async fn open(config: &Config, installs: &PgInstalls) -> anyhow::Result<Self> {
+        let max = config.catalog.max_connections;
         if let Some(opts) = catalog::external_options(config)? {
-            let db = catalog::connect(opts, config.catalog.max_connections).await?;
-            return Ok(Self { db, embedded: None });
+            let db = catalog::connect(opts.clone(), max, catalog::REQUEST_ACQUIRE_TIMEOUT).await?;
+            let background = catalog::connect(opts, max, catalog::BACKGROUND_ACQUIRE_TIMEOUT).await?;
+            return Ok(Self {
+                db,
+                background,
+                embedded: None,
+            });
         }
         let data_dir = config.data_dir.clone();
         let installs = installs.clone();
         let embedded =
             tokio::task::spawn_blocking(move || EmbeddedCatalog::start(&data_dir, &installs))
                 .await??;
-        let db = async {
+        let pools = async {
             embedded.ensure_database().await?;
-            catalog::connect(embedded.options(), config.catalog.max_connections).await
+            let db =
+                catalog::connect(embedded.options(), max, catalog::REQUEST_ACQUIRE_TIMEOUT).await?;
+            let background =
+                catalog::connect(embedded.options(), max, catalog::BACKGROUND_ACQUIRE_TIMEOUT)
+                    .await?;
+            anyhow::Ok((db, background))
         }
         .await;
-        match db {
-            Ok(db) => Ok(Self {
+        match pools {
+            Ok((db, background)) => Ok(Self {
                 db,
-                embedded: Some(embedded),
+                background,
+                embedded: Some(Arc::new(embedded)),
             }),
             Err(e) => {
                 embedded.stop();
@@ -71,6 +108,7 @@ impl Catalog {
 
     pub async fn close(self) {
         let _ = self.db.close().await;
+        let _ = self.background.close().await;
         if let Some(e) = self.embedded {
             let _ = tokio::task::spawn_blocking(move || e.stop()).await;
         }
@@ -115,19 +153,42 @@ pub fn discover_pg(config: &Config) -> PgInstalls {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // The port first: a port already taken must not leave an embedded catalog running behind.
+        let listener = TcpListener::bind(config.server.bind)
+            .with_context(|| format!("binding {}", config.server.bind))?;
         let installs = discover_pg(&config);
         let key = master_key(&config)?;
         let catalog = Catalog::open(&config, &installs).await?;
-        let jobs = crate::features::executions::jobs::Jobs::setup(
-            catalog.db.get_postgres_connection_pool(),
-        )
-        .await?;
-        let listener = TcpListener::bind(config.server.bind)
-            .with_context(|| format!("binding {}", config.server.bind))?;
+        match Self::build_on(config, installs, key, catalog.clone_handles(), listener).await {
+            Ok((server, port, fatal)) => Ok(Self {
+                server,
+                port,
+                catalog,
+                fatal,
+            }),
+            Err(e) => {
+                // Whatever failed after the catalog came up, the embedded server stops with us.
+                catalog.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn build_on(
+        config: Config,
+        installs: PgInstalls,
+        key: MasterKey,
+        catalog: CatalogHandles,
+        listener: TcpListener,
+    ) -> anyhow::Result<(Server, u16, tokio::sync::mpsc::Receiver<anyhow::Error>)> {
+        let jobs =
+            crate::features::executions::jobs::Jobs::setup(catalog.background.get_postgres_connection_pool())
+                .await?;
         let port = listener.local_addr()?.port();
 
         let state = AppState {
             db: catalog.db.clone(),
+            background_db: catalog.background.clone(),
             auth: Auth::new(
                 &key.derive("pgward/jwt/v1"),
                 config.auth.access_token_ttl_secs,
@@ -140,10 +201,13 @@ impl Application {
             setup_code: setup_code(&config),
             client_user: client_user(&config),
             ready: Arc::new(AtomicBool::new(false)),
+            live: Arc::new(Liveness::default()),
+            catalog_watch: Arc::new(CatalogWatch::default()),
             embedded_catalog: catalog.embedded.is_some(),
             jobs: Some(jobs),
             config: Arc::new(config),
         };
+        let fatal = watch_catalog(&state, catalog.embedded.clone());
 
         // Migrations run while the server already answers, so /readyz can say 503 until they are done.
         let migrating = state.clone();
@@ -183,22 +247,30 @@ impl Application {
 
         let server = server(listener, state)?;
         tracing::info!(port, "pgward listening");
-        Ok(Self {
-            server,
-            port,
-            catalog,
-        })
+        Ok((server, port, fatal))
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM (or the server handle stops), then stops the embedded catalog.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let result = self.server.await;
+    /// Serves until SIGINT/SIGTERM (or the server handle stops), then stops the embedded catalog. An
+    /// embedded catalog that cannot be started again ends the process with an error, so that a service
+    /// manager restarts pgward as a whole.
+    pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let result = tokio::select! {
+            r = &mut server => r.context("HTTP server failed"),
+            Some(e) = self.fatal.recv() => {
+                tracing::error!(error = format!("{e:#}"), "stopping pgward: the embedded catalog cannot run");
+                handle.stop(true).await;
+                let _ = server.await;
+                Err(e)
+            }
+        };
         self.catalog.close().await;
-        result.context("HTTP server failed")
+        result
     }
 
     /// The server handle, for tests that want to stop it.
@@ -207,9 +279,15 @@ impl Application {
     }
 }
 
-/// The workers (backups, webhook deliveries, health checks) and the scheduler loop of this process.
+/// The workers (backups, webhook deliveries, health checks) and the periodic pass of this process, each
+/// supervised: restarted with backoff when it stops, and shown in `/readyz` while it is down. They use
+/// the background pool (the API's pool gives up fast during an outage).
 pub fn start_background(state: &AppState, role: &str) {
     let name = format!("{role}-{}-{}", hostname(), std::process::id());
+    let state = AppState {
+        db: state.background_db.clone(),
+        ..state.clone()
+    };
     // Directory-format scratch of pgward processes killed mid-dump (kill -9 skips every destructor).
     let work = state.config.work_dir();
     for dir in pgward_engine::backup::sweep_work_dir(&work) {
@@ -218,14 +296,83 @@ pub fn start_background(state: &AppState, role: &str) {
     if let Err(e) = std::fs::create_dir_all(&work) {
         tracing::warn!(path = %work.display(), error = %e, "cannot create the work directory; directory-format backups will fail");
     }
-    if let Some(jobs) = &state.jobs {
-        jobs.spawn_workers(state.clone(), name.clone());
+    // apalis registers a worker by name and holds it with a lock of the session that registered it: a
+    // restarted worker takes a fresh name.
+    let named = |base: String, attempt: u32| match attempt {
+        0 => base,
+        n => format!("{base}-r{n}"),
+    };
+    if let Some(jobs) = state.jobs.clone() {
+        let (st, base) = (state.clone(), name.clone());
+        let j = jobs.clone();
+        supervise::spawn(state.live.clone(), "backup workers", move |n| {
+            j.backup_workers(st.clone(), named(base.clone(), n))
+        });
+        let (st, base) = (state.clone(), format!("{name}-webhooks"));
+        let j = jobs.clone();
+        supervise::spawn(state.live.clone(), "webhook workers", move |n| {
+            j.webhook_workers(st.clone(), named(base.clone(), n))
+        });
+        let (st, base) = (state.clone(), format!("{name}-health"));
+        supervise::spawn(state.live.clone(), "health check workers", move |n| {
+            jobs.health_workers(st.clone(), named(base.clone(), n))
+        });
     }
-    crate::features::executions::scheduler::spawn(
-        state.clone(),
-        std::time::Duration::from_secs(state.config.worker.scheduler_interval_secs.max(1)),
-    );
+    let every = std::time::Duration::from_secs(state.config.worker.scheduler_interval_secs.max(1));
+    let st = state.clone();
+    supervise::spawn(state.live.clone(), "periodic pass", move |_| {
+        crate::features::executions::scheduler::run(st.clone(), every)
+    });
     tracing::info!(worker = %name, concurrency = state.config.worker.concurrency, "workers and scheduler started");
+}
+
+/// Asks the catalog every 2 s whether it answers (the one place that logs outages), and restarts the
+/// embedded catalog's server if its postmaster died. If that server cannot be started again within two
+/// minutes, the returned channel says so and the process ends non-zero (a service manager restarts it).
+fn watch_catalog(
+    state: &AppState,
+    embedded: Option<Arc<EmbeddedCatalog>>,
+) -> tokio::sync::mpsc::Receiver<anyhow::Error> {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+    const GIVE_UP: std::time::Duration = std::time::Duration::from_secs(120);
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let (db, watch) = (state.db.clone(), state.catalog_watch.clone());
+    tokio::spawn(async move {
+        let mut failing_since: Option<std::time::Instant> = None;
+        loop {
+            let probe = tokio::time::timeout(EVERY, db.execute_unprepared("SELECT 1")).await;
+            match probe {
+                Ok(Ok(_)) => {
+                    watch.answered();
+                    failing_since = None;
+                }
+                failed => {
+                    let why = match failed {
+                        Ok(Err(e)) => e.to_string(),
+                        _ => "no answer within 2 s".to_string(),
+                    };
+                    watch.failed(&why);
+                    let since = *failing_since.get_or_insert_with(std::time::Instant::now);
+                    if let Some(embedded) = &embedded {
+                        let e = embedded.clone();
+                        match tokio::task::spawn_blocking(move || e.restart_if_dead()).await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(e)) if since.elapsed() > GIVE_UP => {
+                                let _ = tx.send(e.context("the embedded catalog server did not start again within two minutes")).await;
+                                return;
+                            }
+                            Ok(Err(e)) => {
+                                tracing::debug!(error = format!("{e:#}"), "the embedded catalog did not start yet; trying again")
+                            }
+                            Err(e) => tracing::warn!(error = %e, "checking the embedded catalog failed"),
+                        }
+                    }
+                }
+            }
+            tokio::time::sleep(EVERY).await;
+        }
+    });
+    rx
 }
 
 fn hostname() -> String {
@@ -241,11 +388,13 @@ pub async fn background_state(config: Config) -> anyhow::Result<(AppState, Catal
     let key = master_key(&config)?;
     let catalog = Catalog::open(&config, &installs).await?;
     catalog::migrate(&catalog.db).await?;
-    let jobs =
-        crate::features::executions::jobs::Jobs::setup(catalog.db.get_postgres_connection_pool())
-            .await?;
+    let jobs = crate::features::executions::jobs::Jobs::setup(
+        catalog.background.get_postgres_connection_pool(),
+    )
+    .await?;
     let state = AppState {
         db: catalog.db.clone(),
+        background_db: catalog.background.clone(),
         auth: Auth::new(
             &key.derive("pgward/jwt/v1"),
             config.auth.access_token_ttl_secs,
@@ -258,6 +407,8 @@ pub async fn background_state(config: Config) -> anyhow::Result<(AppState, Catal
         setup_code: None,
         client_user: client_user(&config),
         ready: Arc::new(AtomicBool::new(true)),
+        live: Arc::new(Liveness::default()),
+        catalog_watch: Arc::new(CatalogWatch::default()),
         embedded_catalog: catalog.embedded.is_some(),
         jobs: Some(jobs),
         config: Arc::new(config),
@@ -273,6 +424,7 @@ pub async fn run_worker(config: Config) -> anyhow::Result<()> {
         );
     }
     let (state, catalog) = background_state(config).await?;
+    let _never = watch_catalog(&state, None);
     start_background(&state, "worker");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {

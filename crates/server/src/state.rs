@@ -13,7 +13,10 @@ use crate::crypto::SecretBox;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The catalog. API requests get a pool that gives up fast during an outage; background work (see
+    /// `startup::start_background`) gets `background_db` here instead.
     pub db: DatabaseConnection,
+    pub background_db: DatabaseConnection,
     pub config: Arc<Config>,
     pub auth: Auth,
     pub secrets: SecretBox,
@@ -26,6 +29,10 @@ pub struct AppState {
     /// What pgward may dial on a user's behalf.
     pub outbound: crate::outbound::Outbound,
     pub ready: Arc<AtomicBool>,
+    /// The supervised background parts of this process, for `/readyz`.
+    pub live: Arc<crate::supervise::Liveness>,
+    /// Whether the catalog answers, as the probe loop last saw it.
+    pub catalog_watch: Arc<crate::catalog::watch::CatalogWatch>,
     pub embedded_catalog: bool,
     /// The backup job queue; `None` only in tools that never enqueue.
     pub jobs: Option<crate::features::executions::jobs::Jobs>,

@@ -91,7 +91,7 @@ pub enum DumpError {
     Cancelled,
     #[error("timed out after {0:?}")]
     Timeout(Duration),
-    #[error("stalled: pg_dump produced no data for {0:?}")]
+    #[error("stalled: no progress for {0:?} (pg_dump produced no data, or a destination stopped accepting it)")]
     Stalled(Duration),
     #[error("{0}")]
     Io(String),

@@ -48,12 +48,22 @@ pub fn command(bin: &Path, application_name: &str) -> tokio::process::Command {
         // Its own process group: --jobs forks workers, and a kill must reach them too.
         .process_group(0)
         .kill_on_drop(true);
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec here.
+    let parent = nix::unistd::getpid();
+    // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
     unsafe {
-        cmd.pre_exec(|| {
-            // A pgward killed with -9 must not leave a dump running or a restore committing.
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
-                .map_err(std::io::Error::from)
+        cmd.pre_exec(move || {
+            // A pgward killed with -9 must not leave a dump running or a restore committing. SIGTERM,
+            // not SIGKILL: pg_dump and pg_restore forward it to their --jobs workers (which are not
+            // pgward's children and would otherwise go on), cancel their queries and exit; psql dies
+            // of it. Set after the user switch (a credential change clears it).
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
+                .map_err(std::io::Error::from)?;
+            // pgward may have died between the fork and the prctl: then no signal would ever come, so
+            // the child gives up (an error here ends it before exec).
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other("pgward ended while starting a client"));
+            }
+            Ok(())
         });
     }
     cmd

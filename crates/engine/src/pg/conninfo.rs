@@ -217,6 +217,20 @@ impl ConnInfo {
         Ok(self)
     }
 
+    /// The server this connects to, by identity rather than by spelling: the pinned address (every
+    /// loopback address is one machine, an IPv4-mapped IPv6 address its IPv4) and the port; a socket
+    /// directory and port. Registrations of one server as `127.0.0.1` and `localhost` get one key.
+    pub fn server_key(&self) -> String {
+        if self.is_unix_socket() {
+            return format!("socket:{}:{}", self.host, self.port);
+        }
+        match self.pinned.map(|ip| ip.to_canonical()) {
+            Some(ip) if ip.is_loopback() => format!("loopback:{}", self.port),
+            Some(ip) => std::net::SocketAddr::new(ip, self.port).to_string(),
+            None => format!("{}:{}", self.host.to_ascii_lowercase(), self.port),
+        }
+    }
+
     /// The address the connection is pinned to, if `pin` ran.
     pub fn pinned(&self) -> Option<std::net::IpAddr> {
         self.pinned
@@ -374,6 +388,31 @@ mod tests {
         assert_eq!(
             ConnInfo::parse("postgres://u@h:99999/db"),
             Err(ConnInfoError::Port)
+        );
+    }
+
+    #[tokio::test]
+    async fn aliases_of_one_server_share_a_key() {
+        let policy = crate::net::OutboundPolicy::permissive();
+        let key = |raw: &'static str| {
+            let policy = policy.clone();
+            async move {
+                ConnInfo::parse(raw)
+                    .unwrap()
+                    .pin(&policy)
+                    .await
+                    .unwrap()
+                    .server_key()
+            }
+        };
+        let a = key("postgres://u:p@127.0.0.1:5433/a").await;
+        assert_eq!(a, key("postgres://u:p@localhost:5433/b").await);
+        assert_eq!(a, key("postgres://u:p@[::1]:5433/c").await);
+        assert_eq!(a, key("postgres://u:p@127.0.0.2:5433/c").await);
+        assert_ne!(a, key("postgres://u:p@127.0.0.1:5434/a").await);
+        assert_eq!(
+            key("postgres://u:p@[::ffff:192.0.2.7]:5432/a").await,
+            key("postgres://u:p@192.0.2.7:5432/b").await
         );
     }
 }

@@ -69,20 +69,7 @@ impl EmbeddedCatalog {
             me.initdb()?;
         }
         if !me.is_running() {
-            me.pg_ctl(&[
-                "start",
-                "-w",
-                "-t",
-                "60",
-                "-l",
-                &me.log_file.to_string_lossy(),
-                "-o",
-                &format!(
-                    "-c listen_addresses='' -k {} -c unix_socket_permissions=0700",
-                    me.socket_dir.display()
-                ),
-            ])
-            .context("starting the embedded catalog server")?;
+            me.start_server()?;
         }
         tracing::info!(
             major = me.install.major,
@@ -91,6 +78,35 @@ impl EmbeddedCatalog {
             me.install.version
         );
         Ok(me)
+    }
+
+    fn start_server(&self) -> anyhow::Result<()> {
+        self.pg_ctl(&[
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            &self.log_file.to_string_lossy(),
+            "-o",
+            &format!(
+                "-c listen_addresses='' -k {} -c unix_socket_permissions=0700",
+                self.socket_dir.display()
+            ),
+        ])
+        .context("starting the embedded catalog server")
+    }
+
+    /// Starts the server again after its postmaster died (killed, OOM). Fails while the old server's
+    /// processes still hold its shared memory; the caller retries.
+    pub fn restart_if_dead(&self) -> anyhow::Result<bool> {
+        if self.is_running() {
+            return Ok(false);
+        }
+        tracing::warn!("the embedded catalog server is not running; starting it again");
+        self.start_server()?;
+        tracing::info!("embedded catalog server started again");
+        Ok(true)
     }
 
     pub fn major(&self) -> u32 {
@@ -141,7 +157,7 @@ impl EmbeddedCatalog {
         }
     }
 
-    fn is_running(&self) -> bool {
+    pub fn is_running(&self) -> bool {
         self.command("pg_ctl")
             .args(["status", "-D"])
             .arg(&self.data)

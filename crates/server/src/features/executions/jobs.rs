@@ -62,23 +62,21 @@ where
     Ok(())
 }
 
-/// Runs `concurrency` workers of one queue in this process until the process ends. LISTEN/NOTIFY: a
-/// pushed job wakes a worker at once, instead of waiting for the next poll (which backs off to a minute
-/// while idle).
-macro_rules! spawn_worker {
-    ($storage:expr, $state:expr, $name:expr, $concurrency:expr, $handler:expr, $what:literal) => {{
+/// `concurrency` workers of one queue in this process, as one future that ends (with an error) when
+/// the queue's backend fails, for the supervisor to start again. LISTEN/NOTIFY: a pushed job wakes a
+/// worker at once, instead of waiting for the next poll (which backs off to a minute while idle).
+macro_rules! worker_run {
+    ($storage:expr, $state:expr, $name:expr, $concurrency:expr, $handler:expr) => {{
         let storage = $storage.clone();
-        let (state, name, concurrency) = ($state, $name, $concurrency);
-        tokio::spawn(async move {
-            let worker = WorkerBuilder::new(name.clone())
+        let (state, name, concurrency): (AppState, String, usize) = ($state, $name, $concurrency);
+        async move {
+            let worker = WorkerBuilder::new(name)
                 .backend(storage.with_pubsub())
                 .concurrency(usize::max(concurrency, 1))
                 .data(state)
                 .build($handler);
-            if let Err(e) = worker.run().await {
-                tracing::error!(worker = %name, error = %e, concat!($what, " worker stopped"));
-            }
-        });
+            worker.run().await.map_err(|e| anyhow::anyhow!("{e}"))
+        }
     }};
 }
 
@@ -127,33 +125,34 @@ impl Jobs {
         .await
     }
 
-    /// Backup workers, webhook senders and health checkers of this process.
-    pub fn spawn_workers(&self, state: AppState, name: String) {
-        let cfg = state.config.clone();
-        spawn_worker!(
-            self.storage,
-            state.clone(),
-            name.clone(),
-            cfg.worker.concurrency,
-            handle,
-            "backup"
-        );
-        spawn_worker!(
-            self.deliveries,
-            state.clone(),
-            format!("{name}-webhooks"),
-            cfg.webhooks.concurrency,
-            handle_delivery,
-            "webhook"
-        );
-        spawn_worker!(
-            self.health,
-            state,
-            format!("{name}-health"),
-            cfg.worker.health_concurrency,
-            handle_health,
-            "health check"
-        );
+    /// Backup workers of this process (`worker.concurrency` at once), until the queue fails.
+    pub fn backup_workers(
+        &self,
+        state: AppState,
+        name: String,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static + use<> {
+        let n = state.config.worker.concurrency;
+        worker_run!(self.storage, state, name, n, handle)
+    }
+
+    /// Webhook senders of this process.
+    pub fn webhook_workers(
+        &self,
+        state: AppState,
+        name: String,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static + use<> {
+        let n = state.config.webhooks.concurrency;
+        worker_run!(self.deliveries, state, name, n, handle_delivery)
+    }
+
+    /// Health checkers of this process.
+    pub fn health_workers(
+        &self,
+        state: AppState,
+        name: String,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static + use<> {
+        let n = state.config.worker.health_concurrency;
+        worker_run!(self.health, state, name, n, handle_health)
     }
 }
 
@@ -186,7 +185,11 @@ async fn handle(
     wrk: WorkerContext,
 ) -> Result<(), BoxDynError> {
     let worker = wrk.name().to_string();
-    super::runner::run(&state, job.execution_id, &worker).await;
+    // Its own task: if the worker loop stops (the queue lost the catalog), the run in flight goes on,
+    // finishes into storage and records its outcome once the catalog answers again.
+    let state = (*state).clone();
+    let run = tokio::spawn(async move { super::runner::run(&state, job.execution_id, &worker).await });
+    let _ = run.await;
     Ok(())
 }
 

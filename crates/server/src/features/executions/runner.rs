@@ -14,7 +14,7 @@ use pgward_engine::backup::{
 use pgward_engine::pg::{ConnInfo, probe};
 use pgward_entity::{databases as database_rows, executions};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
+use sea_orm::{QueryOrder, 
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, TransactionTrait,
 };
 use secrecy::ExposeSecret;
@@ -80,15 +80,18 @@ async fn finish(
     message: Option<String>,
     stderr: Option<String>,
 ) -> bool {
-    let r = executions::Entity::update_many()
-        .col_expr(executions::Column::Status, Expr::value(status))
-        .col_expr(executions::Column::FinishedAt, Expr::value(Utc::now()))
-        .col_expr(executions::Column::Message, Expr::value(message))
-        .col_expr(executions::Column::StderrTail, Expr::value(stderr))
-        .filter(executions::Column::Id.eq(id))
-        .filter(executions::Column::Status.eq("running"))
-        .exec(&state.db)
-        .await;
+    let finished_at = Utc::now();
+    let r = crate::catalog::watch::outlast("recording a backup's outcome", || {
+        executions::Entity::update_many()
+            .col_expr(executions::Column::Status, Expr::value(status))
+            .col_expr(executions::Column::FinishedAt, Expr::value(finished_at))
+            .col_expr(executions::Column::Message, Expr::value(message.clone()))
+            .col_expr(executions::Column::StderrTail, Expr::value(stderr.clone()))
+            .filter(executions::Column::Id.eq(id))
+            .filter(executions::Column::Status.eq("running"))
+            .exec(&state.db)
+    })
+    .await;
     match r {
         Ok(r) => r.rows_affected == 1,
         Err(e) => {
@@ -102,8 +105,12 @@ async fn finish(
 #[tracing::instrument(skip(state), fields(execution_id = %id))]
 pub async fn run(state: &AppState, id: Uuid, worker: &str) {
     match claim(state, id, worker).await {
-        Ok(true) => {}
-        Ok(false) => return, // cancelled, or another worker has it
+        Ok(Claim::Claimed) => {}
+        Ok(Claim::Waiting(why)) => {
+            tracing::debug!(message = %why, "backup waits for a slot on its database server");
+            return;
+        }
+        Ok(Claim::Gone) => return, // cancelled, or another worker has it
         Err(e) => {
             tracing::error!(error = %e, "claiming the execution failed");
             return;
@@ -122,6 +129,13 @@ pub async fn run(state: &AppState, id: Uuid, worker: &str) {
             finish(state, id, status, Some(msg), stderr).await
         }
     };
+    // The slot this run held is free (its outcome is recorded): a run waiting for the same server goes
+    // next.
+    if let Ok(Some(e)) = executions::Entity::find_by_id(id).one(&state.db).await
+        && let Some(key) = &e.server_key
+    {
+        wake_waiting(state, key).await;
+    }
     // Only the outcome this run recorded is announced: a run the reaper declared interrupted meanwhile
     // already raised execution_failed.
     if !recorded {
@@ -184,79 +198,114 @@ pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types:
     .await;
 }
 
-/// Moves execution `id` from queued to running, once its database server has a free slot
-/// (`worker.per_server_concurrency`, counted across all workers). While it waits, the row stays queued,
-/// says what it waits for, and its heartbeat tells the scheduler's lost-job sweep that a worker holds it.
-/// Returns false when it is no longer queued (cancelled, or claimed by another worker).
-async fn claim(state: &AppState, id: Uuid, worker: &str) -> Result<bool, sea_orm::DbErr> {
+/// What a claim attempt came to.
+enum Claim {
+    /// Ours: running.
+    Claimed,
+    /// Its server has no free slot: the row stays queued (saying what it waits for) and the job ends,
+    /// so the worker slot serves other servers' runs meanwhile. A run ending on that server (or the
+    /// periodic pass) enqueues it again.
+    Waiting(String),
+    /// No longer queued (cancelled, or claimed by another worker).
+    Gone,
+}
+
+/// The server an execution dumps from, by identity (`ConnInfo::server_key`); `None` when it cannot be
+/// told (the run itself then fails with the reason).
+async fn server_key_of(state: &AppState, id: Uuid) -> Option<String> {
+    let exec = executions::Entity::find_by_id(id).one(&state.db).await.ok()??;
+    let db = database_rows::Entity::find_by_id(exec.database_id?)
+        .one(&state.db)
+        .await
+        .ok()??;
+    let secret = state
+        .secrets
+        .open(&db.connection_encrypted, &format!("databases:{}", db.id))
+        .ok()?;
+    let conn = databases::service::parse_connection(state, secret.expose_secret()).ok()?;
+    let conn = databases::service::pin(state, conn).await.ok()?;
+    Some(conn.server_key())
+}
+
+/// Moves execution `id` from queued to running if its database server has a free slot
+/// (`worker.per_server_concurrency`, counted across all workers and across every registration of that
+/// server).
+async fn claim(state: &AppState, id: Uuid, worker: &str) -> Result<Claim, sea_orm::DbErr> {
     let limit = state.config.worker.per_server_concurrency as i64;
-    let mut noted = false;
-    loop {
-        let txn = state.db.begin().await?;
-        let server = txn
+    let key = if limit > 0 {
+        server_key_of(state, id).await
+    } else {
+        None
+    };
+    let txn = state.db.begin().await?;
+    if let Some(key) = key.as_ref().filter(|_| limit > 0) {
+        // Serialises claims per server, so two workers cannot both take the last slot.
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [format!("pgward:server:{key}").into()],
+        ))
+        .await?;
+        let running: i64 = txn
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT lower(d.host) AS host, d.port FROM executions e \
-                 JOIN databases d ON d.id = e.database_id WHERE e.id = $1 AND e.status = 'queued'",
-                [id.into()],
+                "SELECT count(*) AS n FROM executions WHERE status = 'running' AND server_key = $1",
+                [key.clone().into()],
             ))
-            .await?;
-        let mut busy = None;
-        if let Some(row) = server.filter(|_| limit > 0) {
-            let host: String = row.try_get("", "host")?;
-            let port: i32 = row.try_get("", "port")?;
-            // Serialises claims per server, so two workers cannot both take the last slot.
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                [format!("pgward:server:{host}:{port}").into()],
-            ))
-            .await?;
-            let running: i64 = txn
-                .query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT count(*) AS n FROM executions e JOIN databases d ON d.id = e.database_id \
-                     WHERE e.status = 'running' AND lower(d.host) = $1 AND d.port = $2",
-                    [host.clone().into(), port.into()],
-                ))
-                .await?
-                .map_or(Ok(0), |r| r.try_get("", "n"))?;
-            if running >= limit {
-                busy = Some(format!(
-                    "waiting: {running} backup(s) already running on {host}:{port} \
-                     (worker.per_server_concurrency = {limit})"
-                ));
-            }
-        }
-        if let Some(wait) = busy {
-            executions::Entity::update_many()
+            .await?
+            .map_or(Ok(0), |r| r.try_get("", "n"))?;
+        if running >= limit {
+            let wait = format!(
+                "waiting: {running} backup(s) already running on its database server ({key}; \
+                 worker.per_server_concurrency = {limit})"
+            );
+            let r = executions::Entity::update_many()
                 .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
                 .col_expr(executions::Column::Message, Expr::value(wait.clone()))
+                .col_expr(executions::Column::ServerKey, Expr::value(key.clone()))
                 .filter(executions::Column::Id.eq(id))
                 .filter(executions::Column::Status.eq("queued"))
                 .exec(&txn)
                 .await?;
             txn.commit().await?;
-            if !noted {
-                tracing::info!(message = %wait, "backup waits for a slot on its database server");
-                noted = true;
-            }
-            // A slot frees when a backup on that server ends; a second is short against any dump.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
+            return Ok(if r.rows_affected == 1 {
+                Claim::Waiting(wait)
+            } else {
+                Claim::Gone
+            });
         }
-        let claimed = executions::Entity::update_many()
-            .col_expr(executions::Column::Status, Expr::value("running"))
-            .col_expr(executions::Column::StartedAt, Expr::value(Utc::now()))
-            .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
-            .col_expr(executions::Column::WorkerId, Expr::value(worker))
-            .col_expr(executions::Column::Message, Expr::value(None::<String>))
-            .filter(executions::Column::Id.eq(id))
-            .filter(executions::Column::Status.eq("queued"))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        return Ok(claimed.rows_affected == 1);
+    }
+    let claimed = executions::Entity::update_many()
+        .col_expr(executions::Column::Status, Expr::value("running"))
+        .col_expr(executions::Column::StartedAt, Expr::value(Utc::now()))
+        .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
+        .col_expr(executions::Column::WorkerId, Expr::value(worker))
+        .col_expr(executions::Column::Message, Expr::value(None::<String>))
+        .col_expr(executions::Column::ServerKey, Expr::value(key))
+        .filter(executions::Column::Id.eq(id))
+        .filter(executions::Column::Status.eq("queued"))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(if claimed.rows_affected == 1 {
+        Claim::Claimed
+    } else {
+        Claim::Gone
+    })
+}
+
+/// A run on server `key` ended: the oldest run waiting for that server gets its job again at once.
+async fn wake_waiting(state: &AppState, key: &str) {
+    let next = executions::Entity::find()
+        .filter(executions::Column::Status.eq("queued"))
+        .filter(executions::Column::ServerKey.eq(key))
+        .order_by_asc(executions::Column::CreatedAt)
+        .one(&state.db)
+        .await;
+    if let (Ok(Some(e)), Some(jobs)) = (next, &state.jobs)
+        && let Err(err) = jobs.enqueue(e.id).await
+    {
+        tracing::warn!(execution_id = %e.id, error = %err, "waking a waiting backup failed; the periodic pass will");
     }
 }
 
@@ -409,8 +458,10 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
         uploads_started: Some(started_tx.clone()),
         globals_only: false,
+        // On by default: a store that accepts connections and then hangs ends the run.
         stall_timeout: spec
             .stall_timeout_minutes
+            .or(Some(state.config.worker.stall_timeout_minutes).filter(|m| *m > 0))
             .map(|m| Duration::from_secs(u64::from(m) * 60)),
     })
     .await;
@@ -528,9 +579,12 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             verify_error: None,
         })
         .collect();
-    let recorded = executions::Entity::update_many()
+    let finished_at = Utc::now();
+    // Stored and verified: an outage now must not turn it into a lost backup, so this waits it out.
+    let recorded = crate::catalog::watch::outlast("recording a successful backup", || {
+        executions::Entity::update_many()
         .col_expr(executions::Column::Status, Expr::value("success"))
-        .col_expr(executions::Column::FinishedAt, Expr::value(Utc::now()))
+        .col_expr(executions::Column::FinishedAt, Expr::value(finished_at))
         .col_expr(
             executions::Column::BytesRead,
             Expr::value(out.bytes_read as i64),
@@ -549,8 +603,9 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         // Only if still ours: a run the reaper declared interrupted meanwhile stays failed.
         .filter(executions::Column::Status.eq("running"))
         .exec(&state.db)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
+    })
+    .await
+    .map_err(|e| fail(e.to_string()))?;
     if recorded.rows_affected != 1 {
         return Err(fail(
             "the run lost its lease while finishing and was marked interrupted".into(),
@@ -727,7 +782,7 @@ fn seconds(e: &executions::Model) -> Option<f64> {
 /// `worker.anomaly_threshold_percent` from the median of the task's previous 10 successful runs (at
 /// least 3 are needed). A sudden drop in size is how an emptied table or a wrong database shows.
 async fn detect_anomaly(state: &AppState, e: &executions::Model) {
-    use sea_orm::{QueryOrder, QuerySelect};
+    use sea_orm::QuerySelect;
     let Some(task) = e.task_id else { return };
     let Ok(previous) = executions::Entity::find()
         .filter(executions::Column::TaskId.eq(task))

@@ -85,16 +85,32 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid
 
 /// Queued executions that no worker picked up within a minute get their job again (the job may have been
 /// lost between the insert and the enqueue). Claiming is atomic, so a duplicate job is harmless.
+/// Runs waiting for a per-server slot (their server key is set) are tried again every pass, in case the
+/// run that freed the slot could not wake them (its process died).
 pub async fn sweep_queued(state: &AppState, now: DateTime<Utc>) -> Result<usize, AppError> {
     let stale = executions::Entity::find()
         .filter(executions::Column::Status.eq("queued"))
-        .filter(executions::Column::CreatedAt.lt(now - chrono::Duration::seconds(60)))
-        // A worker waiting for a per-server slot keeps the heartbeat of its queued row fresh.
         .filter(
             Condition::any()
-                .add(executions::Column::HeartbeatAt.is_null())
-                .add(executions::Column::HeartbeatAt.lt(now - chrono::Duration::seconds(60))),
+                .add(
+                    Condition::all()
+                        .add(executions::Column::CreatedAt.lt(now - chrono::Duration::seconds(60)))
+                        .add(
+                            Condition::any()
+                                .add(executions::Column::HeartbeatAt.is_null())
+                                .add(
+                                    executions::Column::HeartbeatAt
+                                        .lt(now - chrono::Duration::seconds(60)),
+                                ),
+                        ),
+                )
+                .add(
+                    Condition::all()
+                        .add(executions::Column::ServerKey.is_not_null())
+                        .add(executions::Column::HeartbeatAt.lt(now - chrono::Duration::seconds(5))),
+                ),
         )
+        .order_by_asc(executions::Column::CreatedAt)
         .all(&state.db)
         .await?;
     if let Some(jobs) = &state.jobs {
@@ -234,13 +250,19 @@ async fn retention_pass(state: &AppState, now: DateTime<Utc>) -> Result<(), AppE
     Ok(())
 }
 
-/// The loop run by every serve/worker process.
-pub fn spawn(state: AppState, every: Duration) {
-    tokio::spawn(async move {
+/// The periodic pass run by every serve/worker process (supervised: see `startup::start_background`).
+/// While the catalog does not answer, passes are skipped (the catalog watch says so once); after an
+/// outage, nothing is declared interrupted until running work had a lease's time to heartbeat again.
+pub async fn run(state: AppState, every: Duration) -> anyhow::Result<()> {
+    {
         let mut tick_timer = tokio::time::interval(every);
         let mut passes: u64 = 0;
         loop {
             tick_timer.tick().await;
+            if !state.catalog_watch.is_up() {
+                continue;
+            }
+            let may_reap = state.catalog_watch.steady_for() > LEASE;
             let now = Utc::now();
             passes += 1;
             // Retention also runs periodically (after each success too), so expired backups go even when
@@ -264,7 +286,7 @@ pub fn spawn(state: AppState, every: Duration) {
             if let Err(e) = tick(&state, now).await {
                 tracing::error!(error = %e, "scheduler tick failed");
             }
-            if let Err(e) = reap_interrupted(&state, now).await {
+            if may_reap && let Err(e) = reap_interrupted(&state, now).await {
                 tracing::error!(error = %e, "reaping interrupted executions failed");
             }
             if let Err(e) = announce_missed_outcomes(&state, now).await {
@@ -275,12 +297,16 @@ pub fn spawn(state: AppState, every: Duration) {
             {
                 tracing::error!(error = %e, "announcing missed restore outcomes failed");
             }
-            if let Err(e) =
-                crate::features::restorations::runner::reap_interrupted(&state, now, LEASE).await
+            if may_reap
+                && let Err(e) =
+                    crate::features::restorations::runner::reap_interrupted(&state, now, LEASE)
+                        .await
             {
                 tracing::error!(error = %e, "reaping interrupted restorations failed");
             }
-            if let Err(e) = crate::features::restorations::checks::reap(&state, now, LEASE).await {
+            if may_reap
+                && let Err(e) = crate::features::restorations::checks::reap(&state, now, LEASE).await
+            {
                 tracing::error!(error = %e, "reaping interrupted checks failed");
             }
             if let Err(e) = crate::features::restorations::checks::run_due(&state, now).await {
@@ -296,5 +322,5 @@ pub fn spawn(state: AppState, every: Duration) {
                 tracing::error!(error = %e, "re-enqueueing webhook deliveries failed");
             }
         }
-    });
+    }
 }

@@ -132,6 +132,7 @@ pub async fn insert_queued(
         test_restored_at: Set(None),
         test_restore_message: Set(None),
         trashed_at: Set(None),
+        server_key: Set(None),
     };
     match row.insert(&state.db).await {
         Ok(m) => Ok(Some(m)),

@@ -147,6 +147,7 @@ where
         test_restored_at: Set(None),
         test_restore_message: Set(None),
         trashed_at: Set(None),
+        server_key: Set(None),
     };
     if let Err(e) = row.insert(&state.db).await {
         let _ = target.delete(&key).await;

@@ -57,28 +57,51 @@ async fn healthz() -> web::Json<Health> {
     })
 }
 
-/// Migrations finished and the catalog answers.
+/// Migrations finished, the catalog answers, and every background part of this process runs.
 #[utoipa::path(
     operation_id = "readyz",
     tag = "system",
     security(()),
     responses(
         (status = 200, description = "ready", body = Readiness),
-        (status = 503, description = "starting, or the catalog does not answer", body = Readiness),
+        (status = 503, description = "starting, the catalog does not answer, or a background part is down (`problems` says which)", body = Readiness),
     )
 )]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let catalog = state.db.execute_unprepared("SELECT 1").await.is_ok();
-    if state.is_ready() && catalog {
-        HttpResponse::Ok().json(Readiness {
-            status: "ready".into(),
-            catalog,
-        })
+    let probe = tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        state.db.execute_unprepared("SELECT 1"),
+    )
+    .await;
+    let catalog = matches!(probe, Ok(Ok(_)));
+    let mut problems = Vec::new();
+    if !state.is_ready() {
+        problems.push("starting: catalog migrations have not finished".to_string());
+    }
+    if !catalog {
+        let why = match probe {
+            Ok(Err(e)) => e.to_string(),
+            _ => "no answer within 1 s".to_string(),
+        };
+        problems.push(format!("catalog: {why}"));
+    }
+    for (part, why) in state.live.down() {
+        problems.push(format!("{part}: {}", why.unwrap_or_else(|| "down".into())));
+    }
+    let body = Readiness {
+        status: if problems.is_empty() {
+            "ready"
+        } else {
+            "not_ready"
+        }
+        .into(),
+        catalog,
+        problems,
+    };
+    if body.problems.is_empty() {
+        HttpResponse::Ok().json(body)
     } else {
-        HttpResponse::ServiceUnavailable().json(Readiness {
-            status: "not_ready".into(),
-            catalog,
-        })
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }

@@ -543,19 +543,30 @@ pub async fn reap_interrupted(
         .await?;
     let mut reaped = Vec::new();
     for r in dead {
+        let who = r
+            .worker_id
+            .clone()
+            .unwrap_or_else(|| "the pgward process".into());
+        // What the operator must know next: is the target as it was, partly restored, or gone?
+        let single = r
+            .options
+            .get("single_transaction")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        let target = if r.new_database_name.is_some() {
+            "the database created for this restore is dropped"
+        } else if single {
+            "the restore ran in one transaction, which was rolled back: the target is as it was before"
+        } else {
+            "the target may hold a partial restore: restore again, or check it before use"
+        };
         let done = restorations::Entity::update_many()
             .col_expr(restorations::Column::Status, Expr::value("failed"))
             .col_expr(restorations::Column::FinishedAt, Expr::value(now))
             .col_expr(restorations::Column::ErrorCode, Expr::value("interrupted"))
             .col_expr(
                 restorations::Column::Message,
-                Expr::value(format!(
-                    "interrupted: {} stopped responding; the target may hold a partial restore \
-                     (unless single-transaction was set)",
-                    r.worker_id
-                        .clone()
-                        .unwrap_or_else(|| "the pgward process".into())
-                )),
+                Expr::value(format!("interrupted: {who} stopped responding; {target}")),
             )
             .filter(restorations::Column::Id.eq(r.id))
             .filter(restorations::Column::Status.is_in(["queued", "running"]))

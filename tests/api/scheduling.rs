@@ -1,0 +1,184 @@
+//! Fair scheduling: a saturated database server does not hold the worker slots other servers' backups
+//! need, and the per-server limit counts a server once however it was registered.
+
+use std::time::{Duration, Instant};
+
+use pgward_api_client::Client;
+use pgward_api_types::*;
+use sqlx::Connection;
+use uuid::Uuid;
+
+use crate::executions::{add_database, local_destination, task, wait_final};
+use crate::support::fleet::PgServer;
+use crate::support::{fleet, pagila, spawn_app_with};
+
+/// A database with one small table, `held`.
+pub(crate) fn small_db(server: &PgServer) -> String {
+    let db = format!("f_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    let out = pagila::psql(
+        server,
+        &db,
+        &["-c", "CREATE TABLE held AS SELECT g FROM generate_series(1, 1000) g"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    db
+}
+
+/// Holds an ACCESS EXCLUSIVE lock on `held` until dropped: a pg_dump of that database waits for it.
+pub(crate) async fn hold_table(server: &PgServer, db: &str) -> sqlx::PgConnection {
+    let mut c = sqlx::PgConnection::connect(&server.url(db)).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    c
+}
+
+async fn wait_until(admin: &Client, id: Uuid, what: &str, ok: impl Fn(&Execution) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let e = admin.get_execution(id).await.unwrap();
+        if ok(&e) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never {what}: {e:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// No two of these runs were running at the same time.
+fn assert_serial(runs: &[Execution]) {
+    let mut spans: Vec<_> = runs
+        .iter()
+        .map(|e| (e.started_at.unwrap(), e.finished_at.unwrap()))
+        .collect();
+    spans.sort();
+    for w in spans.windows(2) {
+        assert!(w[0].1 <= w[1].0, "two runs overlapped: {spans:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_backup_of_an_idle_server_starts_at_once_while_another_server_is_saturated() {
+    let app = spawn_app_with(|c| {
+        c.worker.concurrency = 4;
+        c.worker.per_server_concurrency = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (busy, idle) = (fleet().get(17), fleet().get(16));
+    let busy_db = small_db(busy);
+    let idle_db = small_db(idle);
+    // Six tasks of the busy server (a task has one run at a time).
+    let busy_database = add_database(&admin, busy, &busy_db).await;
+    let mut busy_tasks = Vec::new();
+    for i in 0..6 {
+        busy_tasks.push(
+            admin
+                .create_task(&task(&format!("busy {i}"), busy_database, vec![dest]))
+                .await
+                .unwrap(),
+        );
+    }
+    let idle_task = admin
+        .create_task(&task(
+            "idle",
+            add_database(&admin, idle, &idle_db).await,
+            vec![dest],
+        ))
+        .await
+        .unwrap();
+
+    // One run of the busy server hangs on a lock; five more wait for its only slot, more runs than
+    // this process has worker slots.
+    let lock = hold_table(busy, &busy_db).await;
+    let first = admin.run_task(busy_tasks[0].id).await.unwrap();
+    wait_until(&admin, first.id, "running", |e| {
+        e.status == ExecutionStatus::Running
+    })
+    .await;
+    let mut waiting = Vec::new();
+    for t in &busy_tasks[1..] {
+        waiting.push(admin.run_task(t.id).await.unwrap());
+    }
+    for w in &waiting {
+        wait_until(&admin, w.id, "waiting for the busy server", |e| {
+            e.status == ExecutionStatus::Queued
+                && e.message.as_deref().is_some_and(|m| m.starts_with("waiting"))
+        })
+        .await;
+    }
+
+    let quick = admin.run_task(idle_task.id).await.unwrap();
+    let done = wait_final(&admin, quick.id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let waited = done.started_at.unwrap() - done.scheduled_for;
+    assert!(
+        waited < chrono::Duration::seconds(1),
+        "the idle server's backup waited {waited} for a worker slot"
+    );
+
+    // The busy server's runs all happen, one at a time, once the lock is gone.
+    drop(lock);
+    let mut busy_runs = vec![wait_final(&admin, first.id).await];
+    for w in &waiting {
+        busy_runs.push(wait_final(&admin, w.id).await);
+    }
+    for r in &busy_runs {
+        assert_eq!(r.status, ExecutionStatus::Success, "{r:?}");
+    }
+    assert_serial(&busy_runs);
+}
+
+#[tokio::test]
+async fn two_registrations_of_one_server_share_its_limit() {
+    let app = spawn_app_with(|c| {
+        c.worker.concurrency = 4;
+        c.worker.per_server_concurrency = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let server = fleet().get(18);
+    let (a_db, b_db) = (small_db(server), small_db(server));
+    let a = add_database(&admin, server, &a_db).await;
+    // The same server by another name.
+    let b = admin
+        .create_database(&CreateDatabaseRequest {
+            name: format!("{b_db} by name"),
+            connection_string: server.url(&b_db).replace("127.0.0.1", "localhost"),
+            description: None,
+            skip_connection_test: false,
+            health_interval_secs: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let a_task = admin.create_task(&task("by address", a, vec![dest])).await.unwrap();
+    let b_task = admin.create_task(&task("by name", b, vec![dest])).await.unwrap();
+
+    let lock = hold_table(server, &a_db).await;
+    let first = admin.run_task(a_task.id).await.unwrap();
+    wait_until(&admin, first.id, "running", |e| {
+        e.status == ExecutionStatus::Running
+    })
+    .await;
+    let second = admin.run_task(b_task.id).await.unwrap();
+    wait_until(&admin, second.id, "waiting for the shared slot", |e| {
+        e.status == ExecutionStatus::Queued
+            && e.message.as_deref().is_some_and(|m| m.starts_with("waiting"))
+    })
+    .await;
+
+    drop(lock);
+    let runs = [
+        wait_final(&admin, first.id).await,
+        wait_final(&admin, second.id).await,
+    ];
+    for r in &runs {
+        assert_eq!(r.status, ExecutionStatus::Success, "{r:?}");
+    }
+    assert_serial(&runs);
+}
