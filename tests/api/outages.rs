@@ -221,10 +221,7 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
     }
     // The held run, the run-now and the scheduled run each reached the webhook.
     let hooks = receiver.wait_for(3).await;
-    let ids: Vec<String> = [in_flight.id, now.id]
-        .iter()
-        .map(Uuid::to_string)
-        .collect();
+    let ids: Vec<String> = [in_flight.id, now.id].iter().map(Uuid::to_string).collect();
     for id in &ids {
         assert!(hooks.iter().any(|h| h.body.contains(id.as_str())), "{id}");
     }

@@ -1153,7 +1153,11 @@ async fn a_killed_pgward_leaves_no_psql_and_its_single_transaction_restore_commi
     // it created `a`), so pgward is certainly killed mid-restore.
     let target = format!("t_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &target);
-    let out = pagila::psql(server, &target, &["-c", "CREATE TABLE kept AS SELECT 1 AS k"]);
+    let out = pagila::psql(
+        server,
+        &target,
+        &["-c", "CREATE TABLE kept AS SELECT 1 AS k"],
+    );
     assert!(out.status.success(), "{out:?}");
     let state = |server: &PgServer, db: &str| {
         let rows = pagila::psql(
@@ -1222,7 +1226,10 @@ async fn a_killed_pgward_leaves_no_psql_and_its_single_transaction_restore_commi
         if waiting > 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "the restore never reached zz_wait");
+        assert!(
+            Instant::now() < deadline,
+            "the restore never reached zz_wait"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let clients: Vec<u32> = crate::support::procs::descendants_of(other.pid())
@@ -1251,7 +1258,10 @@ async fn a_killed_pgward_leaves_no_psql_and_its_single_transaction_restore_commi
         if left == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "the restore's session never ended");
+        assert!(
+            Instant::now() < deadline,
+            "the restore's session never ended"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(state(server, &target), before, "the target changed");

@@ -19,7 +19,10 @@ pub(crate) fn small_db(server: &PgServer) -> String {
     let out = pagila::psql(
         server,
         &db,
-        &["-c", "CREATE TABLE held AS SELECT g FROM generate_series(1, 1000) g"],
+        &[
+            "-c",
+            "CREATE TABLE held AS SELECT g FROM generate_series(1, 1000) g",
+        ],
     );
     assert!(out.status.success(), "{out:?}");
     db
@@ -106,7 +109,9 @@ async fn a_backup_of_an_idle_server_starts_at_once_while_another_server_is_satur
     for w in &waiting {
         wait_until(&admin, w.id, "waiting for the busy server", |e| {
             e.status == ExecutionStatus::Queued
-                && e.message.as_deref().is_some_and(|m| m.starts_with("waiting"))
+                && e.message
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("waiting"))
         })
         .await;
     }
@@ -156,8 +161,14 @@ async fn two_registrations_of_one_server_share_its_limit() {
         .await
         .unwrap()
         .id;
-    let a_task = admin.create_task(&task("by address", a, vec![dest])).await.unwrap();
-    let b_task = admin.create_task(&task("by name", b, vec![dest])).await.unwrap();
+    let a_task = admin
+        .create_task(&task("by address", a, vec![dest]))
+        .await
+        .unwrap();
+    let b_task = admin
+        .create_task(&task("by name", b, vec![dest]))
+        .await
+        .unwrap();
 
     let lock = hold_table(server, &a_db).await;
     let first = admin.run_task(a_task.id).await.unwrap();
@@ -168,7 +179,9 @@ async fn two_registrations_of_one_server_share_its_limit() {
     let second = admin.run_task(b_task.id).await.unwrap();
     wait_until(&admin, second.id, "waiting for the shared slot", |e| {
         e.status == ExecutionStatus::Queued
-            && e.message.as_deref().is_some_and(|m| m.starts_with("waiting"))
+            && e.message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("waiting"))
     })
     .await;
 

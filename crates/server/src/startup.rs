@@ -71,7 +71,8 @@ impl Catalog {
         let max = config.catalog.max_connections;
         if let Some(opts) = catalog::external_options(config)? {
             let db = catalog::connect(opts.clone(), max, catalog::REQUEST_ACQUIRE_TIMEOUT).await?;
-            let background = catalog::connect(opts, max, catalog::BACKGROUND_ACQUIRE_TIMEOUT).await?;
+            let background =
+                catalog::connect(opts, max, catalog::BACKGROUND_ACQUIRE_TIMEOUT).await?;
             return Ok(Self {
                 db,
                 background,
@@ -181,9 +182,10 @@ impl Application {
         catalog: CatalogHandles,
         listener: TcpListener,
     ) -> anyhow::Result<(Server, u16, tokio::sync::mpsc::Receiver<anyhow::Error>)> {
-        let jobs =
-            crate::features::executions::jobs::Jobs::setup(catalog.background.get_postgres_connection_pool())
-                .await?;
+        let jobs = crate::features::executions::jobs::Jobs::setup(
+            catalog.background.get_postgres_connection_pool(),
+        )
+        .await?;
         let port = listener.local_addr()?.port();
 
         let state = AppState {
@@ -362,9 +364,14 @@ fn watch_catalog(
                                 return;
                             }
                             Ok(Err(e)) => {
-                                tracing::debug!(error = format!("{e:#}"), "the embedded catalog did not start yet; trying again")
+                                tracing::debug!(
+                                    error = format!("{e:#}"),
+                                    "the embedded catalog did not start yet; trying again"
+                                )
                             }
-                            Err(e) => tracing::warn!(error = %e, "checking the embedded catalog failed"),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "checking the embedded catalog failed")
+                            }
                         }
                     }
                 }

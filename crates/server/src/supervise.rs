@@ -93,7 +93,8 @@ where
         let mut failing = false;
         loop {
             let started = Instant::now();
-            let mut run = std::pin::pin!(std::panic::AssertUnwindSafe(make(attempt)).catch_unwind());
+            let mut run =
+                std::pin::pin!(std::panic::AssertUnwindSafe(make(attempt)).catch_unwind());
             let mut settled = attempt == 0;
             let outcome = loop {
                 tokio::select! {

@@ -91,7 +91,9 @@ pub enum DumpError {
     Cancelled,
     #[error("timed out after {0:?}")]
     Timeout(Duration),
-    #[error("stalled: no progress for {0:?} (pg_dump produced no data, or a destination stopped accepting it)")]
+    #[error(
+        "stalled: no progress for {0:?} (pg_dump produced no data, or a destination stopped accepting it)"
+    )]
     Stalled(Duration),
     #[error("{0}")]
     Io(String),

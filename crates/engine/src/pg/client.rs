@@ -61,7 +61,9 @@ pub fn command(bin: &Path, application_name: &str) -> tokio::process::Command {
             // pgward may have died between the fork and the prctl: then no signal would ever come, so
             // the child gives up (an error here ends it before exec).
             if nix::unistd::getppid() != parent {
-                return Err(std::io::Error::other("pgward ended while starting a client"));
+                return Err(std::io::Error::other(
+                    "pgward ended while starting a client",
+                ));
             }
             Ok(())
         });

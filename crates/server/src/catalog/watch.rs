@@ -77,10 +77,7 @@ impl CatalogWatch {
         let Ok(mut s) = self.seen.lock() else { return };
         if !s.up {
             let down_for = s.since.elapsed();
-            tracing::info!(
-                down_secs = down_for.as_secs(),
-                "the catalog answers again"
-            );
+            tracing::info!(down_secs = down_for.as_secs(), "the catalog answers again");
             s.up = true;
             s.since = Instant::now();
             s.why = None;
@@ -155,8 +152,10 @@ pub fn sqlx_unreachable(e: &sqlx::Error) -> bool {
 /// `is_unreachable` anywhere in an error's chain.
 pub fn chain_is_unreachable(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<sea_orm::DbErr>().is_some_and(is_unreachable)
-            || c.downcast_ref::<sqlx::Error>().is_some_and(sqlx_unreachable)
+        c.downcast_ref::<sea_orm::DbErr>()
+            .is_some_and(is_unreachable)
+            || c.downcast_ref::<sqlx::Error>()
+                .is_some_and(sqlx_unreachable)
     })
 }
 

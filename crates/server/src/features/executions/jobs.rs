@@ -188,7 +188,8 @@ async fn handle(
     // Its own task: if the worker loop stops (the queue lost the catalog), the run in flight goes on,
     // finishes into storage and records its outcome once the catalog answers again.
     let state = (*state).clone();
-    let run = tokio::spawn(async move { super::runner::run(&state, job.execution_id, &worker).await });
+    let run =
+        tokio::spawn(async move { super::runner::run(&state, job.execution_id, &worker).await });
     let _ = run.await;
     Ok(())
 }

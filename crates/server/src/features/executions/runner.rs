@@ -14,8 +14,9 @@ use pgward_engine::backup::{
 use pgward_engine::pg::{ConnInfo, probe};
 use pgward_entity::{databases as database_rows, executions};
 use sea_orm::sea_query::Expr;
-use sea_orm::{QueryOrder, 
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, TransactionTrait,
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
+    TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
@@ -213,7 +214,10 @@ enum Claim {
 /// The server an execution dumps from, by identity (`ConnInfo::server_key`); `None` when it cannot be
 /// told (the run itself then fails with the reason).
 async fn server_key_of(state: &AppState, id: Uuid) -> Option<String> {
-    let exec = executions::Entity::find_by_id(id).one(&state.db).await.ok()??;
+    let exec = executions::Entity::find_by_id(id)
+        .one(&state.db)
+        .await
+        .ok()??;
     let db = database_rows::Entity::find_by_id(exec.database_id?)
         .one(&state.db)
         .await
@@ -583,26 +587,26 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     // Stored and verified: an outage now must not turn it into a lost backup, so this waits it out.
     let recorded = crate::catalog::watch::outlast("recording a successful backup", || {
         executions::Entity::update_many()
-        .col_expr(executions::Column::Status, Expr::value("success"))
-        .col_expr(executions::Column::FinishedAt, Expr::value(finished_at))
-        .col_expr(
-            executions::Column::BytesRead,
-            Expr::value(out.bytes_read as i64),
-        )
-        .col_expr(executions::Column::Size, Expr::value(out.size as i64))
-        .col_expr(executions::Column::Sha256, Expr::value(out.sha256.clone()))
-        .col_expr(
-            executions::Column::Objects,
-            Expr::value(serde_json::to_value(&objects).unwrap_or_default()),
-        )
-        .col_expr(
-            executions::Column::StderrTail,
-            Expr::value(Some(out.stderr_tail.clone()).filter(|s| !s.is_empty())),
-        )
-        .filter(executions::Column::Id.eq(id))
-        // Only if still ours: a run the reaper declared interrupted meanwhile stays failed.
-        .filter(executions::Column::Status.eq("running"))
-        .exec(&state.db)
+            .col_expr(executions::Column::Status, Expr::value("success"))
+            .col_expr(executions::Column::FinishedAt, Expr::value(finished_at))
+            .col_expr(
+                executions::Column::BytesRead,
+                Expr::value(out.bytes_read as i64),
+            )
+            .col_expr(executions::Column::Size, Expr::value(out.size as i64))
+            .col_expr(executions::Column::Sha256, Expr::value(out.sha256.clone()))
+            .col_expr(
+                executions::Column::Objects,
+                Expr::value(serde_json::to_value(&objects).unwrap_or_default()),
+            )
+            .col_expr(
+                executions::Column::StderrTail,
+                Expr::value(Some(out.stderr_tail.clone()).filter(|s| !s.is_empty())),
+            )
+            .filter(executions::Column::Id.eq(id))
+            // Only if still ours: a run the reaper declared interrupted meanwhile stays failed.
+            .filter(executions::Column::Status.eq("running"))
+            .exec(&state.db)
     })
     .await
     .map_err(|e| fail(e.to_string()))?;

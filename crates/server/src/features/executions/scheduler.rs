@@ -107,7 +107,9 @@ pub async fn sweep_queued(state: &AppState, now: DateTime<Utc>) -> Result<usize,
                 .add(
                     Condition::all()
                         .add(executions::Column::ServerKey.is_not_null())
-                        .add(executions::Column::HeartbeatAt.lt(now - chrono::Duration::seconds(5))),
+                        .add(
+                            executions::Column::HeartbeatAt.lt(now - chrono::Duration::seconds(5)),
+                        ),
                 ),
         )
         .order_by_asc(executions::Column::CreatedAt)
@@ -305,7 +307,8 @@ pub async fn run(state: AppState, every: Duration) -> anyhow::Result<()> {
                 tracing::error!(error = %e, "reaping interrupted restorations failed");
             }
             if may_reap
-                && let Err(e) = crate::features::restorations::checks::reap(&state, now, LEASE).await
+                && let Err(e) =
+                    crate::features::restorations::checks::reap(&state, now, LEASE).await
             {
                 tracing::error!(error = %e, "reaping interrupted checks failed");
             }
