@@ -286,10 +286,7 @@ impl Application {
 /// the background pool (the API's pool gives up fast during an outage).
 pub fn start_background(state: &AppState, role: &str) {
     let name = format!("{role}-{}-{}", hostname(), std::process::id());
-    let state = AppState {
-        db: state.background_db.clone(),
-        ..state.clone()
-    };
+    let state = state.background();
     // Directory-format scratch of pgward processes killed mid-dump (kill -9 skips every destructor).
     let work = state.config.work_dir();
     for dir in pgward_engine::backup::sweep_work_dir(&work) {

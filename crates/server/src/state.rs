@@ -39,6 +39,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// This state for work that outlives a request (backups, restores, checks, the periodic pass): the
+    /// background pool, which waits for a busy catalog instead of failing fast like a request must.
+    pub fn background(&self) -> AppState {
+        AppState {
+            db: self.background_db.clone(),
+            ..self.clone()
+        }
+    }
+
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
     }

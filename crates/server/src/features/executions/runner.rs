@@ -298,18 +298,25 @@ async fn claim(state: &AppState, id: Uuid, worker: &str) -> Result<Claim, sea_or
     })
 }
 
-/// A run on server `key` ended: the oldest run waiting for that server gets its job again at once.
+/// A run on server `key` ended: the oldest runs waiting for that server (as many as its limit, so that two
+/// runs ending at once do not both wake the same one and leave a slot idle) get their job again at once;
+/// those that find no free slot go back to waiting.
 async fn wake_waiting(state: &AppState, key: &str) {
+    use sea_orm::QuerySelect;
+    let limit = state.config.worker.per_server_concurrency.max(1) as u64;
     let next = executions::Entity::find()
         .filter(executions::Column::Status.eq("queued"))
         .filter(executions::Column::ServerKey.eq(key))
         .order_by_asc(executions::Column::CreatedAt)
-        .one(&state.db)
-        .await;
-    if let (Ok(Some(e)), Some(jobs)) = (next, &state.jobs)
-        && let Err(err) = jobs.enqueue(e.id).await
-    {
-        tracing::warn!(execution_id = %e.id, error = %err, "waking a waiting backup failed; the periodic pass will");
+        .limit(limit)
+        .all(&state.db)
+        .await
+        .unwrap_or_default();
+    let Some(jobs) = &state.jobs else { return };
+    for e in next {
+        if let Err(err) = jobs.enqueue(e.id).await {
+            tracing::warn!(execution_id = %e.id, error = %err, "waking a waiting backup failed; the periodic pass will");
+        }
     }
 }
 

@@ -31,11 +31,13 @@ pub async fn start_verify(state: &AppState, id: Uuid) -> Result<Execution, AppEr
         )));
     }
     mark(state, id, Kind::Verify, "running", None).await?;
-    let state2 = state.clone();
+    // Read before the check starts: a quick check must not answer as already finished.
+    let out = executions_service::get(state, id).await?;
+    let state2 = state.background();
     tokio::spawn(async move {
         verify(&state2, id).await;
     });
-    executions_service::get(state, id).await
+    Ok(out)
 }
 
 /// Starts a test-restore of execution `id` in the background; `database_id` overrides the task's
@@ -67,15 +69,17 @@ pub async fn start_test_restore(
         )
     })?;
     mark(state, id, Kind::TestRestore, "running", None).await?;
-    let state2 = state.clone();
+    let out = executions_service::get(state, id).await?;
+    let state2 = state.background();
     tokio::spawn(async move {
         test_restore(&state2, id, database).await;
     });
-    executions_service::get(state, id).await
+    Ok(out)
 }
 
 /// After a successful backup (when the task asks for it).
 pub fn spawn_test_restore(state: AppState, id: Uuid) {
+    let state = state.background();
     tokio::spawn(async move {
         let db = match executions_service::find(&state, id).await {
             Ok(e) => match e.task_id {

@@ -87,6 +87,7 @@ pub async fn slot(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit>
 }
 
 pub fn spawn(state: AppState, id: Uuid, plan: Plan) {
+    let state = state.background();
     let slots = slots(&state);
     tokio::spawn(async move {
         // The lease is kept while waiting for a slot, so a queued restore of a live process is not
