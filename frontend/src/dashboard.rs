@@ -190,6 +190,22 @@ pub fn DashboardPage() -> impl IntoView {
                                     .map(|t| {
                                         let last = t.last_execution.clone();
                                         let status = last.as_ref().map(|e| e.status);
+                                        // No success within the schedule's interval plus grace.
+                                        let overdue = t.overdue_since.map(|since| {
+                                            view! {
+                                                " "
+                                                <span
+                                                    class="badge badge-bad"
+                                                    data-testid="dashboard-task-overdue"
+                                                    title=format!(
+                                                        "no successful backup in time (since {})",
+                                                        format_time(Some(&since)),
+                                                    )
+                                                >
+                                                    "overdue"
+                                                </span>
+                                            }
+                                        });
                                         view! {
                                             <tr data-testid="dashboard-task" data-name=t.spec.name.clone()>
                                                 <td>{t.spec.name.clone()}</td>
@@ -211,7 +227,7 @@ pub fn DashboardPage() -> impl IntoView {
                                                                     {s.as_str()}
                                                                 </span>
                                                             }
-                                                        })}
+                                                        })} {overdue}
                                                 </td>
                                                 <td>
                                                     {last

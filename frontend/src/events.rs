@@ -19,7 +19,8 @@ pub(crate) fn kind_class(k: EventKind) -> &'static str {
         | EventKind::DestinationUnhealthy
         | EventKind::ExecutionFailed
         | EventKind::RestorationFailed
-        | EventKind::VerificationFailed => "badge badge-bad",
+        | EventKind::VerificationFailed
+        | EventKind::BackupOverdue => "badge badge-bad",
         EventKind::BackupAnomaly => "badge badge-warn",
         EventKind::DatabaseHealthy
         | EventKind::DestinationHealthy

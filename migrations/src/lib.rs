@@ -17,6 +17,7 @@ mod m20261125_000011_health_intervals;
 mod m20261202_000012_event_runs_and_failure_counts;
 mod m20261206_000013_trash;
 mod m20261206_000014_server_key;
+mod m20261206_000015_task_overdue;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_event_runs_and_failure_counts::Migration),
             Box::new(m20261206_000013_trash::Migration),
             Box::new(m20261206_000014_server_key::Migration),
+            Box::new(m20261206_000015_task_overdue::Migration),
         ]
     }
 }

@@ -592,3 +592,99 @@ async fn an_outcome_recorded_by_a_process_that_died_before_announcing_it_is_anno
         .unwrap();
     assert_eq!(log.items.len(), 1, "{log:#?}");
 }
+
+#[tokio::test]
+async fn an_hourly_task_without_a_success_raises_backup_overdue_once_and_a_success_clears_it() {
+    let app = spawn_app_with(|c| c.worker.scheduler_interval_secs = 1).await;
+    let admin = app.admin().await;
+    let server = fleet().get(16);
+    let db = format!("o_{}", Uuid::new_v4().simple());
+    pagila::create_db(server, &db);
+    let database = crate::executions::add_database(&admin, server, &db).await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    // Hourly, and paused (by mistake, say) three hours ago: no run has happened since.
+    let mut spec = task("hourly", database, vec![dest]);
+    spec.schedule = "0 * * * *".into();
+    spec.active = false;
+    let t = admin.create_task(&spec).await.unwrap();
+    let overdue_events = || async {
+        admin
+            .list_events(&EventListQuery {
+                kind: Some(EventKind::BackupOverdue),
+                task_id: Some(t.id),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items
+    };
+    assert!(overdue_events().await.is_empty());
+    let mut catalog = app.catalog().await;
+    sqlx::query(
+        "UPDATE tasks SET created_at = now() - interval '3 hours', \
+         updated_at = now() - interval '3 hours' WHERE id = $1",
+    )
+    .bind(t.id)
+    .execute(&mut catalog)
+    .await
+    .unwrap();
+
+    // The periodic pass notices.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let raised = loop {
+        let seen = overdue_events().await;
+        if !seen.is_empty() {
+            break seen;
+        }
+        assert!(Instant::now() < deadline, "backup_overdue never raised");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        raised[0].data["task"]["name"], "hourly",
+        "{:?}",
+        raised[0].data
+    );
+    assert!(
+        raised[0].data["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no successful backup")),
+        "{:?}",
+        raised[0].data
+    );
+    // More passes (of this and of any other process) raise nothing more.
+    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let again = pgward_server::features::executions::overdue::check(&state, chrono::Utc::now())
+            .await
+            .unwrap();
+        assert!(again.is_empty(), "{again:?}");
+    }
+    assert_eq!(overdue_events().await.len(), 1);
+    let shown = admin.get_task(t.id).await.unwrap();
+    assert!(shown.overdue_since.is_some(), "{shown:?}");
+    let line = format!(
+        "pgward_task_overdue{{task=\"hourly\",task_id=\"{}\"}}",
+        t.id
+    );
+    assert!(
+        app.metrics(&admin).await.contains(&format!("{line} 1")),
+        "{}",
+        app.metrics(&admin).await
+    );
+
+    // A successful backup clears it, and the next pass does not raise it again.
+    let run = admin.run_task(t.id).await.unwrap();
+    assert_eq!(
+        wait_final(&admin, run.id).await.status,
+        ExecutionStatus::Success
+    );
+    assert!(admin.get_task(t.id).await.unwrap().overdue_since.is_none());
+    assert!(app.metrics(&admin).await.contains(&format!("{line} 0")));
+    let again = pgward_server::features::executions::overdue::check(&state, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+    assert_eq!(overdue_events().await.len(), 1);
+}

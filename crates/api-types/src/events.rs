@@ -20,10 +20,12 @@ pub enum EventKind {
     RetentionDeleted,
     VerificationFailed,
     BackupAnomaly,
+    /// No successful backup of a task within its schedule's interval plus the grace period.
+    BackupOverdue,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         Self::DatabaseHealthy,
         Self::DatabaseUnhealthy,
         Self::DestinationHealthy,
@@ -37,6 +39,7 @@ impl EventKind {
         Self::RetentionDeleted,
         Self::VerificationFailed,
         Self::BackupAnomaly,
+        Self::BackupOverdue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +57,7 @@ impl EventKind {
             Self::RetentionDeleted => "retention_deleted",
             Self::VerificationFailed => "verification_failed",
             Self::BackupAnomaly => "backup_anomaly",
+            Self::BackupOverdue => "backup_overdue",
         }
     }
 

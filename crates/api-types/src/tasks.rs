@@ -237,6 +237,10 @@ pub struct Task {
     pub last_test_restore_ok: Option<bool>,
     /// The task's newest run (queued, running or ended), as the executions API returns it.
     pub last_execution: Option<Box<crate::Execution>>,
+    /// Since when the task is overdue: no successful backup within its schedule's interval plus
+    /// `worker.overdue_grace_minutes` (`backup_overdue` was raised then). Null once a backup succeeds.
+    #[serde(default)]
+    pub overdue_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -16,6 +16,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub verify_run_at: Option<DateTimeUtc>,
     pub test_restore_run_at: Option<DateTimeUtc>,
+    /// Since when the task is overdue (`backup_overdue` raised); cleared by a success.
+    pub overdue_since: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

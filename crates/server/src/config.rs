@@ -83,6 +83,9 @@ pub struct WorkerConfig {
     /// Minutes without progress after which a backup fails as stalled, for tasks without a stall timeout
     /// of their own (a hung database or store must not hold a run for hours); 0 turns the default off.
     pub stall_timeout_minutes: u32,
+    /// Minutes past a task's schedule interval without a successful backup before it raises
+    /// `backup_overdue` (an hourly task: 60 + this).
+    pub overdue_grace_minutes: u32,
 }
 
 impl Default for WorkerConfig {
@@ -99,6 +102,7 @@ impl Default for WorkerConfig {
             max_decompression_ratio: 200,
             work_dir: None,
             stall_timeout_minutes: 30,
+            overdue_grace_minutes: 30,
         }
     }
 }

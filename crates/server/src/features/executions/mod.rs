@@ -4,6 +4,7 @@
 
 mod handlers;
 pub mod jobs;
+pub mod overdue;
 pub mod retention;
 pub mod runner;
 pub mod scheduler;

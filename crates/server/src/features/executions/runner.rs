@@ -623,6 +623,9 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         ));
     }
     tracing::info!(size = out.size, sha256 = %out.sha256, "backup succeeded");
+    if let Err(e) = tasks::service::clear_overdue(state, task_id).await {
+        tracing::warn!(error = %e, "clearing the task's overdue state failed; the periodic pass will");
+    }
     // Retention right after a success: the new backup is counted, older ones may go.
     if let Err(e) = super::retention::apply(state, task_id, Utc::now()).await {
         tracing::warn!(error = %e, "retention after the backup failed; it runs again periodically");

@@ -318,6 +318,9 @@ pub async fn run(state: AppState, every: Duration) -> anyhow::Result<()> {
             if let Err(e) = crate::features::health::checks::run_due(&state, now).await {
                 tracing::error!(error = %e, "scheduled health checks failed");
             }
+            if let Err(e) = super::overdue::check(&state, now).await {
+                tracing::error!(error = %e, "checking for overdue backups failed");
+            }
             if let Err(e) = sweep_queued(&state, now).await {
                 tracing::error!(error = %e, "re-enqueueing queued executions failed");
             }

@@ -89,14 +89,15 @@ async fn render(state: &AppState) -> Result<String, AppError> {
               ORDER BY e.verified_at DESC LIMIT 1) AS verify_ok, \
            (SELECT (CASE e.test_restore_status WHEN 'ok' THEN 1 ELSE 0 END)::float8 FROM executions e \
               WHERE e.task_id = t.id AND e.test_restore_status IN ('ok', 'failed') \
-              ORDER BY e.test_restored_at DESC LIMIT 1) AS test_restore_ok \
+              ORDER BY e.test_restored_at DESC LIMIT 1) AS test_restore_ok, \
+           (CASE WHEN t.overdue_since IS NULL THEN 0 ELSE 1 END)::float8 AS overdue \
          FROM tasks t LEFT JOIN LATERAL ( \
            SELECT finished_at, started_at, size FROM executions e \
            WHERE e.task_id = t.id AND e.status = 'success' ORDER BY e.finished_at DESC LIMIT 1) s ON true \
          ORDER BY t.name",
     )
     .await?;
-    let series: [(&str, &str, &str); 5] = [
+    let series: [(&str, &str, &str); 6] = [
         (
             "pgward_task_last_success_timestamp_seconds",
             "last_success",
@@ -121,6 +122,11 @@ async fn render(state: &AppState) -> Result<String, AppError> {
             "pgward_task_test_restored",
             "test_restore_ok",
             "1 when the task's latest test-restore succeeded, 0 when it failed.",
+        ),
+        (
+            "pgward_task_overdue",
+            "overdue",
+            "1 while the task has had no successful backup within its schedule's interval plus the grace period.",
         ),
     ];
     for (name, column, help) in series {

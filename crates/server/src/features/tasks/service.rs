@@ -263,7 +263,40 @@ fn to_dto(m: &tasks::Model, spec: TaskSpec) -> Task {
         last_test_restored_at: None,
         last_test_restore_ok: None,
         last_execution: None,
+        overdue_since: m.overdue_since,
     }
+}
+
+/// Marks task `id` overdue since `at`; true only for the call that changed it (so `backup_overdue` is
+/// raised once, however many processes run the pass).
+pub async fn mark_overdue(
+    state: &AppState,
+    id: Uuid,
+    at: chrono::DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    use sea_orm::sea_query::Expr;
+    let r = tasks::Entity::update_many()
+        .col_expr(tasks::Column::OverdueSince, Expr::value(at))
+        .filter(tasks::Column::Id.eq(id))
+        .filter(tasks::Column::OverdueSince.is_null())
+        .exec(&state.db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// A success (or a schedule that is kept again) ends the task's overdue state.
+pub async fn clear_overdue(state: &AppState, id: Uuid) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::sea_query::Expr;
+    tasks::Entity::update_many()
+        .col_expr(
+            tasks::Column::OverdueSince,
+            Expr::value(None::<chrono::DateTime<Utc>>),
+        )
+        .filter(tasks::Column::Id.eq(id))
+        .filter(tasks::Column::OverdueSince.is_not_null())
+        .exec(&state.db)
+        .await?;
+    Ok(())
 }
 
 /// The task as clients see it, with the outcome of its latest verification and test-restore.
@@ -335,6 +368,7 @@ async fn save(
         // Owned by the scheduler; an edit keeps them.
         verify_run_at: sea_orm::ActiveValue::NotSet,
         test_restore_run_at: sea_orm::ActiveValue::NotSet,
+        overdue_since: sea_orm::ActiveValue::NotSet,
     };
     let dests = spec.destination_ids.clone();
     let name = spec.name.clone();

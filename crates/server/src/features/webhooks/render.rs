@@ -250,6 +250,7 @@ fn title(kind: EventKind) -> &'static str {
         EventKind::RetentionDeleted => "Old backup deleted by retention",
         EventKind::VerificationFailed => "Verification failed",
         EventKind::BackupAnomaly => "Backup size or duration is unusual",
+        EventKind::BackupOverdue => "No successful backup in time",
     }
 }
 
@@ -264,6 +265,7 @@ fn status(kind: EventKind) -> &'static str {
         EventKind::DatabaseUnhealthy | EventKind::DestinationUnhealthy => "unhealthy",
         EventKind::RetentionDeleted => "deleted",
         EventKind::BackupAnomaly => "anomaly",
+        EventKind::BackupOverdue => "overdue",
     }
 }
 
@@ -273,13 +275,14 @@ fn icon(kind: EventKind) -> &'static str {
         "running" => "▶️",
         "deleted" => "🗑️",
         "anomaly" => "⚠️",
+        "overdue" => "⏰",
         _ => "❌",
     }
 }
 
 /// Whether the event is a bad outcome (Healthchecks `/fail`).
 pub fn is_failure(kind: EventKind) -> bool {
-    matches!(status(kind), "failed" | "unhealthy" | "anomaly")
+    matches!(status(kind), "failed" | "unhealthy" | "anomaly" | "overdue")
 }
 
 pub fn human_size(bytes: u64) -> String {
