@@ -18,6 +18,7 @@ mod m20261202_000012_event_runs_and_failure_counts;
 mod m20261206_000013_trash;
 mod m20261206_000014_server_key;
 mod m20261206_000015_task_overdue;
+mod m20261206_000016_storage_cleanups;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_trash::Migration),
             Box::new(m20261206_000014_server_key::Migration),
             Box::new(m20261206_000015_task_overdue::Migration),
+            Box::new(m20261206_000016_storage_cleanups::Migration),
         ]
     }
 }

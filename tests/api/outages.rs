@@ -240,3 +240,241 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
         log.join("\n")
     );
 }
+
+/// A TCP forwarder that can be switched off (every connection dropped, new ones refused) and on again:
+/// an object store that goes away and comes back, without stopping the shared test store.
+struct Switch {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    conns: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Switch {
+    async fn start(to: u16) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let conns: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> =
+            Default::default();
+        let (u, c) = (up.clone(), conns.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !u.load(Ordering::SeqCst) {
+                    drop(inbound); // refused as far as the client can tell
+                    continue;
+                }
+                let h = tokio::spawn(async move {
+                    if let Ok(mut out) = tokio::net::TcpStream::connect(("127.0.0.1", to)).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+                c.lock().unwrap().push(h.abort_handle());
+            }
+        });
+        Self { port, up, conns }
+    }
+
+    fn down(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for h in self.conns.lock().unwrap().drain(..) {
+            h.abort();
+        }
+    }
+
+    fn up(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_multipart_upload_left_by_a_store_outage_is_aborted_once_the_store_is_back() {
+    use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
+    let app = crate::support::spawn_app_with(|c| c.worker.scheduler_interval_secs = 1).await;
+    let admin = app.admin().await;
+    let moto_port: u16 = s3().endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let switch = Switch::start(moto_port).await;
+    let bucket = s3().bucket().await;
+    let dest = admin
+        .create_destination(&CreateDestinationRequest {
+            name: "flaky s3".into(),
+            config: DestinationConfig::S3 {
+                endpoint: Some(format!("http://127.0.0.1:{}", switch.port)),
+                region: S3_REGION.into(),
+                bucket: bucket.clone(),
+                prefix: None,
+                access_key_id: S3_KEY.into(),
+                secret_access_key: Some(S3_SECRET.into()),
+                path_style: true,
+                allow_http: true,
+            },
+            skip_test: false,
+            health_interval_secs: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let server = fleet().get(17);
+    let db = small_db(server);
+    let database = add_database(&admin, server, &db).await;
+    let t = admin
+        .create_task(&task("to s3", database, vec![dest]))
+        .await
+        .unwrap();
+
+    // The upload is open (pg_dump waits for a lock) when the store goes away.
+    let lock = hold_table(server, &db).await;
+    let run = admin.run_task(t.id).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s3().pending_uploads(&bucket).await == 0 {
+        assert!(Instant::now() < deadline, "the upload never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    switch.down();
+    drop(lock);
+    let failed = wait_final(&admin, run.id).await;
+    assert_eq!(failed.status, ExecutionStatus::Failed, "{failed:?}");
+    // The abort could not reach the store: the parts are still there, and recorded.
+    assert_eq!(s3().pending_uploads(&bucket).await, 1, "{failed:?}");
+    let mut catalog = app.catalog().await;
+    let recorded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM storage_cleanups WHERE destination_id = $1 AND kind = 'multipart_upload'",
+    )
+    .bind(dest)
+    .fetch_one(&mut catalog)
+    .await
+    .unwrap();
+    assert_eq!(recorded, 1);
+
+    // Back: a periodic pass aborts it and forgets the record.
+    switch.up();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM storage_cleanups")
+            .fetch_one(&mut catalog)
+            .await
+            .unwrap();
+        if left == 0 && s3().pending_uploads(&bucket).await == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the leftover upload stayed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A tiny tmpfs (a disk that fills up), unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(kib: u32) -> Self {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let out = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={kib}k,mode=0755"),
+                "tmpfs",
+            ])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mount a tmpfs (tests run as root): {out:?}"
+        );
+        Self(dir)
+    }
+
+    /// Every file below the mount whose name says it is a partial write.
+    fn partials(&self) -> Vec<String> {
+        fn walk(d: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.to_string_lossy().contains("partial") {
+                    out.push(p.display().to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.0, &mut out);
+        out
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_local_destination_is_left_without_partial_files() {
+    let app = crate::support::spawn_app().await;
+    let admin = app.admin().await;
+    let disk = SmallDisk::mount(64);
+    let dest = admin
+        .create_destination(&CreateDestinationRequest {
+            name: "small disk".into(),
+            config: DestinationConfig::Local {
+                path: disk.0.display().to_string(),
+            },
+            skip_test: false,
+            health_interval_secs: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    // A database whose dump cannot fit (random text does not compress much).
+    let server = fleet().get(18);
+    let db = format!("d_{}", Uuid::new_v4().simple());
+    crate::support::pagila::create_db(server, &db);
+    let out = crate::support::pagila::psql(
+        server,
+        &db,
+        &[
+            "-c",
+            "CREATE TABLE big AS SELECT md5(random()::text) || md5(random()::text) AS v \
+             FROM generate_series(1, 20000)",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let database = add_database(&admin, server, &db).await;
+    let t = admin
+        .create_task(&task("too big", database, vec![dest]))
+        .await
+        .unwrap();
+    let run = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    let df = std::process::Command::new("df")
+        .arg(&disk.0)
+        .output()
+        .unwrap();
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    assert_eq!(
+        run.status,
+        ExecutionStatus::Failed,
+        "{run:?} {} {:?}",
+        String::from_utf8_lossy(&df.stdout),
+        mounts
+            .lines()
+            .filter(|l| l.contains("tmpfs"))
+            .collect::<Vec<_>>()
+    );
+    assert!(disk.partials().is_empty(), "{:?}", disk.partials());
+
+    // Full to the last byte: every probe fails, and none leaves its file behind.
+    let filler = disk.0.join("filler");
+    let mut f = std::fs::File::create(&filler).unwrap();
+    let block = vec![7u8; 4096];
+    while std::io::Write::write_all(&mut f, &block).is_ok() {}
+    drop(f);
+    for _ in 0..3 {
+        let probe = admin.test_destination(dest).await.unwrap();
+        assert!(!probe.ok, "{probe:?}");
+    }
+    assert!(disk.partials().is_empty(), "{:?}", disk.partials());
+}

@@ -255,9 +255,25 @@ impl Target {
                             None => break Err("aborted".to_string()),
                         }
                     }?;
+                    // tokio writes in the background: the error of the last write (ENOSPC on a full
+                    // disk) only surfaces on flush; sync_all alone would let a truncated file pass.
+                    file.flush()
+                        .await
+                        .map_err(|e| format!("writing {}: {e}", tmp.display()))?;
                     file.sync_all()
                         .await
                         .map_err(|e| format!("fsync {}: {e}", tmp.display()))?;
+                    let on_disk = file
+                        .metadata()
+                        .await
+                        .map_err(|e| format!("reading {}: {e}", tmp.display()))?
+                        .len();
+                    if on_disk != size {
+                        return Err(format!(
+                            "writing {}: {on_disk} of {size} bytes reached the disk",
+                            tmp.display()
+                        ));
+                    }
                     tokio::fs::rename(&tmp, &path)
                         .await
                         .map_err(|e| format!("renaming to {}: {e}", path.display()))?;
@@ -322,10 +338,14 @@ impl Target {
             TargetKind::Object {
                 multipart: Some(mp),
                 ..
-            } => mp
+            } => match mp
                 .abort_multipart(&ObjectPath::from(full_key), &upload_id.to_string())
                 .await
-                .map_err(|e| e.to_string()),
+            {
+                // Already aborted (or completed and gone): what was asked for holds.
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            },
             _ => Ok(()),
         }
     }
@@ -341,20 +361,21 @@ impl Target {
                     create_dirs(d, modes.dir).await.map_err(|e| e.to_string())?;
                 }
                 let tmp = path.with_extension("partial");
-                let mut f = create_file(&tmp, modes.file)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                f.write_all(&data).await.map_err(|e| e.to_string())?;
-                drop(f);
-                tokio::fs::File::open(&tmp)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .sync_all()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                tokio::fs::rename(&tmp, &path)
-                    .await
-                    .map_err(|e| e.to_string())
+                let written = async {
+                    let mut f = create_file(&tmp, modes.file).await?;
+                    f.write_all(&data).await?;
+                    // Surfaces the background write's error (a full disk), which drop would lose.
+                    f.flush().await?;
+                    drop(f);
+                    tokio::fs::File::open(&tmp).await?.sync_all().await?;
+                    tokio::fs::rename(&tmp, &path).await
+                }
+                .await;
+                if written.is_err() {
+                    // A full disk must not leave a `.partial` per attempt (manifests, health probes).
+                    let _ = tokio::fs::remove_file(&tmp).await;
+                }
+                written.map_err(|e| e.to_string())
             }
             TargetKind::Object { store, .. } => store
                 .put(&ObjectPath::from(key), PutPayload::from(data))
@@ -446,17 +467,22 @@ impl Target {
         self.delete(key).await
     }
 
-    /// Writes, reads back and deletes a probe object: the destination works end to end.
+    /// Writes, reads back and deletes a probe object: the destination works end to end. A probe that
+    /// fails after its write still deletes what it wrote (best effort; the caller may retry the delete).
     pub async fn probe(&self, key: &str) -> Result<(), String> {
         let payload = Bytes::from(format!("pgward probe {key}"));
         self.put_small(key, payload.clone())
             .await
             .map_err(|e| format!("write failed: {e}"))?;
-        let back = self
-            .get_all(key)
-            .await
-            .map_err(|e| format!("read-back failed: {e}"))?;
+        let back = match self.get_all(key).await {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = self.delete(key).await;
+                return Err(format!("read-back failed: {e}"));
+            }
+        };
         if back != payload {
+            let _ = self.delete(key).await;
             return Err("read-back returned different bytes".into());
         }
         self.delete(key)

@@ -2,6 +2,7 @@
 //! `object_store` except local disk, which the engine writes with temp-file + fsync + rename. Credentials
 //! are encrypted at rest and write-only.
 
+pub mod cleanup;
 mod handlers;
 pub mod secrets;
 pub mod service;

@@ -114,9 +114,18 @@ async fn probe(state: &AppState, config: &DestinationConfig) -> DestinationTestR
     {
         Ok(t) => {
             let key = format!(".pgward-probe-{}", Uuid::new_v4().simple());
-            tokio::time::timeout(std::time::Duration::from_secs(30), t.probe(&key))
+            let outcome = tokio::time::timeout(std::time::Duration::from_secs(30), t.probe(&key))
                 .await
-                .unwrap_or_else(|_| Err("no answer within 30 s".into()))
+                .unwrap_or_else(|_| Err("no answer within 30 s".into()));
+            if outcome.is_err() {
+                // A probe cut short (timeout) may have left its object or `.partial` file.
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    t.cleanup_partial(&key),
+                )
+                .await;
+            }
+            outcome
         }
         Err(e) => Err(e),
     };

@@ -223,7 +223,18 @@ pub struct StoreEnv {
 fn client_options(policy: &Arc<OutboundPolicy>, allow_http: bool) -> object_store::ClientOptions {
     object_store::ClientOptions::new()
         .with_allow_http(allow_http)
+        .with_connect_timeout(std::time::Duration::from_secs(10))
         .with_dns_resolver(Arc::new(StoreResolver(policy.clone())))
+}
+
+/// Retries of one request: a store that is gone fails the request within a minute (object_store's
+/// default gives up after three), so a run says so and cleanup is handed to the periodic pass sooner.
+fn retry() -> object_store::RetryConfig {
+    object_store::RetryConfig {
+        max_retries: 5,
+        retry_timeout: std::time::Duration::from_secs(60),
+        ..Default::default()
+    }
 }
 
 fn build(
@@ -246,6 +257,7 @@ fn build(
         } => {
             let mut b = AmazonS3Builder::new()
                 .with_client_options(client_options(policy, *allow_http))
+                .with_retry(retry())
                 .with_region(region)
                 .with_bucket_name(bucket)
                 .with_access_key_id(access_key_id)
@@ -267,6 +279,7 @@ fn build(
         } => {
             let store = GoogleCloudStorageBuilder::new()
                 .with_client_options(client_options(policy, true))
+                .with_retry(retry())
                 .with_bucket_name(bucket)
                 .with_service_account_key(service_account_json.clone().unwrap_or_default())
                 .build()
@@ -285,6 +298,7 @@ fn build(
         } => {
             let mut b = MicrosoftAzureBuilder::new()
                 .with_client_options(client_options(policy, false))
+                .with_retry(retry())
                 .with_account(account)
                 .with_container_name(container)
                 .with_use_emulator(*use_emulator);

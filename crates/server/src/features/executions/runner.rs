@@ -127,6 +127,8 @@ pub async fn run(state: &AppState, id: Uuid, worker: &str) {
             } else {
                 "failed"
             };
+            // Before the outcome: when the run reads as failed, its leftovers are gone or recorded.
+            settle_pending_uploads(state, id).await;
             finish(state, id, status, Some(msg), stderr).await
         }
     };
@@ -197,6 +199,43 @@ pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types:
         data,
     )
     .await;
+}
+
+/// After a failed run: the engine aborted its multipart uploads, but an abort against a store that was
+/// unreachable at that moment failed. Each upload the run started is aborted again (aborting twice is
+/// harmless) or recorded for the periodic pass.
+async fn settle_pending_uploads(state: &AppState, id: Uuid) {
+    let Ok(Some(e)) = executions::Entity::find_by_id(id).one(&state.db).await else {
+        return;
+    };
+    let pending: Vec<pgward_engine::backup::PendingUpload> =
+        serde_json::from_value(e.pending_uploads.clone()).unwrap_or_default();
+    if pending.is_empty() {
+        return;
+    }
+    for u in pending {
+        let Ok(d) = u.target_id.parse::<Uuid>() else {
+            continue;
+        };
+        destinations::cleanup::remove_or_record(
+            state,
+            d,
+            destinations::cleanup::Leftover::MultipartUpload {
+                full_key: u.key,
+                upload_id: u.upload_id,
+            },
+            "an upload of a failed backup",
+        )
+        .await;
+    }
+    let _ = executions::Entity::update_many()
+        .col_expr(
+            executions::Column::PendingUploads,
+            Expr::value(serde_json::json!([])),
+        )
+        .filter(executions::Column::Id.eq(id))
+        .exec(&state.db)
+        .await;
 }
 
 /// What a claim attempt came to.

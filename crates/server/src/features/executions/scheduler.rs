@@ -159,21 +159,19 @@ pub async fn reap_interrupted(
         let pending: Vec<pgward_engine::backup::PendingUpload> =
             serde_json::from_value(e.pending_uploads.clone()).unwrap_or_default();
         for u in pending {
-            match u
-                .target_id
-                .parse()
-                .map(|d| crate::features::destinations::service::target_of(state, d))
-            {
-                Ok(fut) => match fut.await {
-                    Ok(t) => {
-                        if let Err(err) = t.abort_upload(&u.key, &u.upload_id).await {
-                            tracing::warn!(execution_id = %e.id, error = %err, "aborting an orphaned upload failed");
-                        }
-                    }
-                    Err(err) => {
-                        tracing::warn!(execution_id = %e.id, error = %err, "destination of an orphaned upload")
-                    }
-                },
+            match u.target_id.parse() {
+                Ok(d) => {
+                    crate::features::destinations::cleanup::remove_or_record(
+                        state,
+                        d,
+                        crate::features::destinations::cleanup::Leftover::MultipartUpload {
+                            full_key: u.key,
+                            upload_id: u.upload_id,
+                        },
+                        "an upload of an interrupted backup",
+                    )
+                    .await
+                }
                 Err(_) => {
                     tracing::warn!(execution_id = %e.id, "unknown destination of an orphaned upload")
                 }
@@ -320,6 +318,9 @@ pub async fn run(state: AppState, every: Duration) -> anyhow::Result<()> {
             }
             if let Err(e) = super::overdue::check(&state, now).await {
                 tracing::error!(error = %e, "checking for overdue backups failed");
+            }
+            if let Err(e) = crate::features::destinations::cleanup::retry_due(&state, now).await {
+                tracing::error!(error = %e, "retrying storage cleanups failed");
             }
             if let Err(e) = sweep_queued(&state, now).await {
                 tracing::error!(error = %e, "re-enqueueing queued executions failed");
