@@ -390,6 +390,7 @@ async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
         ("pgward_task_last_size_bytes", "gauge"),
         ("pgward_task_verified", "gauge"),
         ("pgward_task_test_restored", "gauge"),
+        ("pgward_task_overdue", "gauge"),
         ("pgward_executions", "gauge"),
         ("pgward_restorations", "gauge"),
         ("pgward_database_healthy", "gauge"),
