@@ -43,6 +43,50 @@ async fn call(http: &reqwest::Client, url: &str, token: &str) -> Seen {
     }
 }
 
+/// After an outage: a run-now of `task` succeeds, a scheduled run of it (due every minute) happens and
+/// succeeds, and the database `checked` (every minute) gets a health check. Returns the run-now's id.
+async fn everything_happens_after(
+    admin: &Client,
+    task: Uuid,
+    checked: Uuid,
+    recovered_at: chrono::DateTime<chrono::Utc>,
+) -> Uuid {
+    let now = admin.run_task(task).await.unwrap();
+    let done = wait_final(admin, now.id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let deadline = Instant::now() + Duration::from_secs(150);
+    loop {
+        let runs = admin
+            .list_executions(&ExecutionListQuery {
+                task_id: Some(task),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items;
+        let scheduled_after = runs.iter().any(|e| {
+            e.trigger == ExecutionTrigger::Schedule
+                && e.status == ExecutionStatus::Success
+                && e.scheduled_for > recovered_at
+        });
+        let checked_after = admin
+            .get_database(checked)
+            .await
+            .unwrap()
+            .health
+            .last_checked_at
+            .is_some_and(|t| t > recovered_at);
+        if scheduled_after && checked_after {
+            return now.id;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after the outage: scheduled run {scheduled_after}, health check {checked_after}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a_restart() {
     let tmp = tempfile::tempdir().unwrap();
@@ -182,57 +226,52 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
     drop(lock);
     let done = wait_final(&admin, in_flight.id).await;
     assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
-    // A run-now, a scheduled run, a health check and webhook deliveries all happen after the outage.
-    let now = admin.run_task(every_minute.id).await.unwrap();
-    assert_eq!(
-        wait_final(&admin, now.id).await.status,
-        ExecutionStatus::Success
-    );
-    let deadline = Instant::now() + Duration::from_secs(150);
+    let now = everything_happens_after(&admin, every_minute.id, other, recovered_at).await;
+    // The held run, the run-now and the scheduled run each reached the webhook.
+    let hooks = receiver.wait_for(3).await;
+    for id in [in_flight.id, now] {
+        let id = id.to_string();
+        assert!(hooks.iter().any(|h| h.body.contains(id.as_str())), "{id}");
+    }
+
+    // Again while idle: pgward brings it back, and a run-now works without a restart of pgward.
+    let postmaster = postmaster_pid(&data);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(postmaster),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let runs = admin
-            .list_executions(&ExecutionListQuery {
-                task_id: Some(every_minute.id),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .items;
-        let scheduled_after = runs.iter().any(|e| {
-            e.trigger == ExecutionTrigger::Schedule
-                && e.status == ExecutionStatus::Success
-                && e.scheduled_for > recovered_at
-        });
-        let checked_after = admin
-            .get_database(other)
-            .await
-            .unwrap()
-            .health
-            .last_checked_at
-            .is_some_and(|t| t > recovered_at);
-        if scheduled_after && checked_after {
+        let back = postmaster_pid(&data) != postmaster
+            && http
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+        if back {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "after the outage: scheduled run {scheduled_after}, health check {checked_after}"
+            "the catalog never came back after an idle kill"
         );
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // The held run, the run-now and the scheduled run each reached the webhook.
-    let hooks = receiver.wait_for(3).await;
-    let ids: Vec<String> = [in_flight.id, now.id].iter().map(Uuid::to_string).collect();
-    for id in &ids {
-        assert!(hooks.iter().any(|h| h.body.contains(id.as_str())), "{id}");
-    }
+    // The held task runs only when asked (its schedule is at night).
+    let again = admin.run_task(held_task.id).await.unwrap();
+    assert_eq!(
+        wait_final(&admin, again.id).await.status,
+        ExecutionStatus::Success
+    );
 
-    // One log line for the outage and one for the recovery, not one per request.
+    // One log line per outage and one per recovery, not one per request.
     let log = serve.stop();
     let down = log
         .iter()
         .filter(|l| l.contains("the catalog does not answer:"))
         .count();
-    assert_eq!(down, 1, "{}", log.join("\n"));
+    assert_eq!(down, 2, "{}", log.join("\n"));
     assert!(log.iter().any(|l| l.contains("the catalog answers again")));
     assert!(
         !log.iter().any(|l| l.contains("request failed")),
@@ -246,6 +285,8 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
 struct Switch {
     port: u16,
     up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Accept connections and never answer (a store that hangs).
+    hang: std::sync::Arc<std::sync::atomic::AtomicBool>,
     conns: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
@@ -257,13 +298,22 @@ impl Switch {
             .unwrap();
         let port = listener.local_addr().unwrap().port();
         let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let hang = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let conns: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> =
             Default::default();
-        let (u, c) = (up.clone(), conns.clone());
+        let (u, hg, c) = (up.clone(), hang.clone(), conns.clone());
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if !u.load(Ordering::SeqCst) {
                     drop(inbound); // refused as far as the client can tell
+                    continue;
+                }
+                if hg.load(Ordering::SeqCst) {
+                    let h = tokio::spawn(async move {
+                        let _held = inbound;
+                        std::future::pending::<()>().await;
+                    });
+                    c.lock().unwrap().push(h.abort_handle());
                     continue;
                 }
                 let h = tokio::spawn(async move {
@@ -274,7 +324,20 @@ impl Switch {
                 c.lock().unwrap().push(h.abort_handle());
             }
         });
-        Self { port, up, conns }
+        Self {
+            port,
+            up,
+            hang,
+            conns,
+        }
+    }
+
+    /// From now on, connections are accepted and never answered; open ones are cut.
+    fn hang(&self) {
+        self.hang.store(true, std::sync::atomic::Ordering::SeqCst);
+        for h in self.conns.lock().unwrap().drain(..) {
+            h.abort();
+        }
     }
 
     fn down(&self) {
@@ -348,9 +411,19 @@ async fn a_multipart_upload_left_by_a_store_outage_is_aborted_once_the_store_is_
     .unwrap();
     assert_eq!(recorded, 1);
 
-    // Back: a periodic pass aborts it and forgets the record.
+    // A minute later the store is back: a periodic pass aborts the upload and forgets the record.
+    let gone = Instant::now();
+    let mut pace = tokio::time::interval(Duration::from_secs(5));
+    while gone.elapsed() < Duration::from_secs(60) {
+        pace.tick().await;
+        assert_eq!(
+            s3().pending_uploads(&bucket).await,
+            1,
+            "nothing reached the store"
+        );
+    }
     switch.up();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let left: i64 = sqlx::query_scalar("SELECT count(*) FROM storage_cleanups")
             .fetch_one(&mut catalog)
@@ -359,6 +432,7 @@ async fn a_multipart_upload_left_by_a_store_outage_is_aborted_once_the_store_is_
         if left == 0 && s3().pending_uploads(&bucket).await == 0 {
             break;
         }
+        // The test app's pass runs every second: a few passes at most.
         assert!(Instant::now() < deadline, "the leftover upload stayed");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -464,6 +538,11 @@ async fn a_full_local_destination_is_left_without_partial_files() {
             .filter(|l| l.contains("tmpfs"))
             .collect::<Vec<_>>()
     );
+    let message = run.message.clone().unwrap_or_default();
+    assert!(
+        message.contains("destination \"small disk\" failed") && message.contains("No space left"),
+        "the message names the destination and the cause: {message}"
+    );
     assert!(disk.partials().is_empty(), "{:?}", disk.partials());
 
     // Full to the last byte: every probe fails, and none leaves its file behind.
@@ -477,4 +556,171 @@ async fn a_full_local_destination_is_left_without_partial_files() {
         assert!(!probe.ok, "{probe:?}");
     }
     assert!(disk.partials().is_empty(), "{:?}", disk.partials());
+}
+
+#[tokio::test]
+async fn an_external_catalog_gone_for_a_minute_stops_nothing_for_good() {
+    let app = crate::support::spawn_app_with(|c| c.worker.in_process = false).await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start(vec![]);
+    let server = fleet().get(16);
+    let (db, other_db) = (small_db(server), small_db(server));
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let checked = admin
+        .create_database(&CreateDatabaseRequest {
+            name: "checked every minute".into(),
+            connection_string: server.url(&other_db),
+            description: None,
+            skip_connection_test: false,
+            health_interval_secs: Some(60),
+        })
+        .await
+        .unwrap()
+        .id;
+    let database = add_database(&admin, server, &db).await;
+    let mut every_minute = task("every minute", database, vec![dest]);
+    every_minute.schedule = "* * * * *".into();
+    every_minute.timezone = "UTC".into();
+    let every_minute = admin.create_task(&every_minute).await.unwrap();
+    admin
+        .create_webhook(&custom("hook", receiver.url("/hook")))
+        .await
+        .unwrap();
+
+    // A `pgward serve` that reaches its catalog through a switch: the catalog server "restarts".
+    let catalog_port = fleet().catalog().port;
+    let switch = Switch::start(catalog_port).await;
+    let url = secrecy::ExposeSecret::expose_secret(app.config.catalog.url.as_ref().unwrap())
+        .replace(&format!(":{catalog_port}/"), &format!(":{}/", switch.port));
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _serve = crate::workers::Worker::start_cmd(
+        &app,
+        "serve",
+        1,
+        &[
+            ("PGWARD_CATALOG__URL", url),
+            ("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}")),
+        ],
+    );
+    let http = reqwest::Client::new();
+    let ready = |http: reqwest::Client, base: String| async move {
+        http.get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready(http.clone(), base.clone()).await {
+        assert!(Instant::now() < deadline, "pgward serve never became ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let token = admin
+        .create_token(&CreateApiTokenRequest {
+            name: "serve".into(),
+            expires_in_days: None,
+        })
+        .await
+        .unwrap()
+        .token;
+
+    // A minute without the catalog: every call answers within a second, 503 catalog_unavailable, and
+    // /readyz says the catalog is the problem.
+    switch.down();
+    let gone = Instant::now();
+    let mut pace = tokio::time::interval(Duration::from_secs(2));
+    while gone.elapsed() < Duration::from_secs(60) {
+        pace.tick().await;
+        let s = call(&http, &format!("{base}/api/v1/tasks"), &token).await;
+        assert!(s.took < Duration::from_secs(1), "a call took {:?}", s.took);
+        assert_eq!(
+            (s.status, s.code.as_deref()),
+            (503, Some("catalog_unavailable"))
+        );
+        let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 503);
+        let body: Readiness = r.json().await.unwrap();
+        assert!(
+            body.problems.iter().any(|p| p.starts_with("catalog")),
+            "{:?}",
+            body.problems
+        );
+    }
+
+    switch.up();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !ready(http.clone(), base.clone()).await {
+        assert!(
+            Instant::now() < deadline,
+            "pgward serve never became ready again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let recovered_at = chrono::Utc::now();
+    // Through the restarted pgward's own API and workers (the test app runs no workers).
+    let remote = Client::new(&base).with_token(&token);
+    let now = everything_happens_after(&remote, every_minute.id, checked, recovered_at).await;
+    let hooks = receiver.wait_for(1).await;
+    let id = now.to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !receiver
+        .requests()
+        .iter()
+        .any(|h| h.body.contains(id.as_str()))
+    {
+        assert!(Instant::now() < deadline, "no webhook for {id}: {hooks:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_hangs_ends_the_run_by_its_stall_timeout_naming_the_store() {
+    use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
+    let app = crate::support::spawn_app().await;
+    let admin = app.admin().await;
+    let moto_port: u16 = s3().endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let switch = Switch::start(moto_port).await;
+    let bucket = s3().bucket().await;
+    let dest = admin
+        .create_destination(&CreateDestinationRequest {
+            name: "hung s3".into(),
+            config: DestinationConfig::S3 {
+                endpoint: Some(format!("http://127.0.0.1:{}", switch.port)),
+                region: S3_REGION.into(),
+                bucket,
+                prefix: None,
+                access_key_id: S3_KEY.into(),
+                secret_access_key: Some(S3_SECRET.into()),
+                path_style: true,
+                allow_http: true,
+            },
+            skip_test: false,
+            health_interval_secs: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let server = fleet().get(18);
+    let db = small_db(server);
+    let database = add_database(&admin, server, &db).await;
+    let mut spec = task("to a hung store", database, vec![dest]);
+    spec.stall_timeout_minutes = Some(1);
+    let t = admin.create_task(&spec).await.unwrap();
+
+    // The store accepts connections and never answers.
+    switch.hang();
+    let run = admin.run_task(t.id).await.unwrap();
+    let done = wait_final(&admin, run.id).await;
+    assert_eq!(done.status, ExecutionStatus::Failed, "{done:?}");
+    let message = done.message.clone().unwrap_or_default();
+    assert!(
+        message.contains("destination \"hung s3\"") && message.contains("stopped answering"),
+        "{message}"
+    );
+    let took = done.finished_at.unwrap() - done.started_at.unwrap();
+    // The one-minute stall timeout and bounded cleanup, not the store's 10-minute request timeout.
+    assert!(
+        took < chrono::Duration::seconds(150),
+        "ended by the stall timeout: {took}"
+    );
 }

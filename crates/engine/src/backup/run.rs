@@ -85,8 +85,12 @@ pub enum DumpError {
         exit: crate::pg::client::ClientExit,
         stderr: String,
     },
-    #[error("destination {id} failed: {message}")]
-    Target { id: String, message: String },
+    #[error("destination {label} failed: {message}")]
+    Target {
+        id: String,
+        label: String,
+        message: String,
+    },
     #[error("cancelled")]
     Cancelled,
     #[error("timed out after {0:?}")]
@@ -131,6 +135,8 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
         }));
     }
 
+    // Which destination is not taking data, when a stall is declared (its channel is full).
+    let gauges: Vec<mpsc::WeakSender<Chunk>> = senders.iter().map(|s| s.downgrade()).collect();
     let started = tokio::time::Instant::now();
     let progress = req.progress.clone();
     // Set on failure: the encoder stops at its next read or write (a tar of files has no pipe to close).
@@ -254,6 +260,10 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
     let encoded = match finished {
         Ok(res) => res.map_err(|e| DumpError::Io(format!("encoder panicked: {e}")))?,
         Err(err) => {
+            let err = match err {
+                DumpError::Stalled(after) => stalled_side(&gauges, &req.targets, after),
+                other => other,
+            };
             if let Some(child) = child.as_mut() {
                 crate::restore::kill_group(child);
             }
@@ -305,14 +315,48 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
             }));
         }
     };
-    for o in &outputs {
-        let _ = o.send(Chunk::Finish).await;
-    }
+    // After the last byte the destinations still have to take it: a store that stopped answering is
+    // ended by the stall timeout here too, and named.
+    let deadline = req
+        .stall_timeout
+        .map(|s| (tokio::time::Instant::now() + s, s));
+    let finishing = async {
+        for o in &outputs {
+            let _ = o.send(Chunk::Finish).await;
+        }
+    };
+    let finished_in_time = match deadline {
+        Some((at, _)) => tokio::time::timeout_at(at, finishing).await.is_ok(),
+        None => {
+            finishing.await;
+            true
+        }
+    };
     drop(outputs);
     let mut done = Vec::new();
     let mut failure = None;
-    for u in uploads {
-        match u.await {
+    for (i, mut u) in uploads.into_iter().enumerate() {
+        let joined = match deadline {
+            Some((at, _)) if finished_in_time => tokio::time::timeout_at(at, &mut u).await.ok(),
+            Some(_) => None,
+            None => Some((&mut u).await),
+        };
+        let Some(joined) = joined else {
+            // Stopped here; its multipart upload (recorded as it started) is aborted by the caller.
+            u.abort();
+            let t = &req.targets[i];
+            failure = failure.or(Some(DumpError::Target {
+                id: t.id.clone(),
+                label: t.label.clone(),
+                message: format!(
+                    "the store stopped answering: the upload did not finish within {:?} of the \
+                     last byte (stall timeout)",
+                    deadline.map(|d| d.1).unwrap_or_default()
+                ),
+            }));
+            continue;
+        };
+        match joined {
             Ok((id, Ok(size))) => {
                 let key = req
                     .targets
@@ -321,7 +365,10 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
                     .map_or_else(|| req.key.clone(), |t| t.full_key(&req.key));
                 done.push(TargetOutcome { id, key, size })
             }
-            Ok((id, Err(message))) => failure = failure.or(Some(DumpError::Target { id, message })),
+            Ok((id, Err(message))) => {
+                let label = label_of(&req.targets, &id);
+                failure = failure.or(Some(DumpError::Target { id, label, message }))
+            }
             Err(e) => failure = failure.or(Some(DumpError::Io(format!("upload task: {e}")))),
         }
     }
@@ -341,6 +388,36 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
     })
 }
 
+/// A stall is the store's when a destination's channel is full (it stopped taking data, so pg_dump is
+/// held back by it); otherwise pg_dump went quiet.
+fn stalled_side(
+    gauges: &[mpsc::WeakSender<Chunk>],
+    targets: &[Target],
+    after: Duration,
+) -> DumpError {
+    let full = gauges
+        .iter()
+        .zip(targets)
+        .find(|(g, _)| g.upgrade().is_some_and(|tx| tx.capacity() == 0));
+    match full {
+        Some((_, t)) => DumpError::Target {
+            id: t.id.clone(),
+            label: t.label.clone(),
+            message: format!(
+                "the store stopped answering: it took no data for {after:?} (stall timeout)"
+            ),
+        },
+        None => DumpError::Stalled(after),
+    }
+}
+
+fn label_of(targets: &[Target], id: &str) -> String {
+    targets
+        .iter()
+        .find(|t| t.id == id)
+        .map_or_else(|| id.to_string(), |t| t.label.clone())
+}
+
 /// Waits for every uploader after their channels closed (which aborts them) and removes anything that
 /// reached a final name. Returns the first real destination error, if any.
 async fn abort_all(
@@ -354,7 +431,8 @@ async fn abort_all(
             && message != "aborted"
             && first.is_none()
         {
-            first = Some(DumpError::Target { id, message });
+            let label = label_of(targets, &id);
+            first = Some(DumpError::Target { id, label, message });
         }
     }
     for t in targets {

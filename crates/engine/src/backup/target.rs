@@ -12,6 +12,11 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
+/// How long one cleanup request (abort, delete) may take: the object stores' own request timeout is
+/// long (a part of a large backup needs it), but cleaning up after a store that hangs must not hold a
+/// run for that long. What is not confirmed in time is retried later by the caller.
+pub const CLEANUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A multipart upload in progress: enough to abort it from another process.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingUpload {
@@ -112,7 +117,8 @@ async fn upload_tracked(
             h.abort();
         }
         drop(inflight);
-        let _ = mp.abort_multipart(&path, &id).await;
+        // Bounded: against a store that hangs, the caller records the upload for a later abort.
+        let _ = tokio::time::timeout(CLEANUP_TIMEOUT, mp.abort_multipart(&path, &id)).await;
     }
     result.map(|()| size)
 }
@@ -189,15 +195,25 @@ pub struct Target {
     pub kind: TargetKind,
     /// Prepended to every key on this target (an S3 "folder"); may be empty.
     pub prefix: String,
+    /// How messages name this destination (people read names, not ids); the id unless set.
+    pub label: String,
 }
 
 impl Target {
     pub fn new(id: impl Into<String>, kind: TargetKind, prefix: impl Into<String>) -> Self {
+        let id = id.into();
         Self {
-            id: id.into(),
+            label: id.clone(),
+            id,
             kind,
             prefix: prefix.into(),
         }
+    }
+
+    /// The same target, named `label` in messages.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
     }
 
     /// `prefix/key`, the name the object really has on this target.
@@ -309,7 +325,7 @@ impl Target {
                         Some(Chunk::Data(b)) => {
                             // At most two parts in flight: memory stays at a few part sizes.
                             if let Err(e) = w.wait_for_capacity(2).await {
-                                let _ = w.abort().await;
+                                let _ = tokio::time::timeout(CLEANUP_TIMEOUT, w.abort()).await;
                                 return Err(format!("uploading: {e}"));
                             }
                             size += b.len() as u64;
@@ -323,7 +339,7 @@ impl Target {
                                 .map_err(|e| format!("completing upload: {e}"));
                         }
                         None => {
-                            let _ = w.abort().await;
+                            let _ = tokio::time::timeout(CLEANUP_TIMEOUT, w.abort()).await;
                             return Err("aborted".into());
                         }
                     }
@@ -338,13 +354,16 @@ impl Target {
             TargetKind::Object {
                 multipart: Some(mp),
                 ..
-            } => match mp
-                .abort_multipart(&ObjectPath::from(full_key), &upload_id.to_string())
-                .await
+            } => match tokio::time::timeout(
+                CLEANUP_TIMEOUT,
+                mp.abort_multipart(&ObjectPath::from(full_key), &upload_id.to_string()),
+            )
+            .await
             {
                 // Already aborted (or completed and gone): what was asked for holds.
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-                Err(e) => Err(e.to_string()),
+                Ok(Ok(())) | Ok(Err(object_store::Error::NotFound { .. })) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("no answer within {CLEANUP_TIMEOUT:?}")),
             },
             _ => Ok(()),
         }
@@ -443,10 +462,15 @@ impl Target {
                     Err(e) => Err(e.to_string()),
                 }
             }
-            TargetKind::Object { store, .. } => match store.delete(&ObjectPath::from(key)).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-                Err(e) => Err(e.to_string()),
-            },
+            TargetKind::Object { store, .. } => {
+                match tokio::time::timeout(CLEANUP_TIMEOUT, store.delete(&ObjectPath::from(key)))
+                    .await
+                {
+                    Ok(Ok(())) | Ok(Err(object_store::Error::NotFound { .. })) => Ok(()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err(format!("no answer within {CLEANUP_TIMEOUT:?}")),
+                }
+            }
         }
     }
 

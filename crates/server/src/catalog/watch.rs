@@ -125,11 +125,11 @@ impl CatalogWatch {
 pub fn is_unreachable(e: &sea_orm::DbErr) -> bool {
     use sea_orm::{DbErr, RuntimeErr};
     match e {
-        DbErr::ConnectionAcquire(_) => true,
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => sqlx_unreachable(e),
-        DbErr::Conn(_) => true,
+        // No connection could be had, whatever the reason (refused, reset during the handshake, EOF).
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            sqlx_unreachable(e)
+        }
         _ => false,
     }
 }
@@ -140,7 +140,9 @@ pub fn sqlx_unreachable(e: &sqlx::Error) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_) => true,
+        | sqlx::Error::Tls(_)
+        // A connection that broke mid-message (the server went away under it).
+        | sqlx::Error::Protocol(_) => true,
         // admin_shutdown, crash_shutdown, cannot_connect_now, and the connection_exception class.
         sqlx::Error::Database(d) => d
             .code()

@@ -88,7 +88,7 @@ pub async fn retry_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, Ap
         .db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT id, destination_id, kind, key, upload_id, attempts FROM storage_cleanups \
+            "SELECT id, destination_id, kind, key, upload_id, attempts, created_at FROM storage_cleanups \
              WHERE next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT 100",
             [now.into()],
         ))
@@ -101,6 +101,7 @@ pub async fn retry_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, Ap
         let full_key: String = r.try_get("", "key")?;
         let upload_id: Option<String> = r.try_get("", "upload_id")?;
         let attempts: i32 = r.try_get("", "attempts")?;
+        let created: DateTime<Utc> = r.try_get("", "created_at")?;
         let what = match (kind.as_str(), upload_id) {
             ("multipart_upload", Some(upload_id)) => Leftover::MultipartUpload {
                 full_key,
@@ -122,8 +123,13 @@ pub async fn retry_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, Ap
                 removed += 1;
             }
             Err(e) => {
-                // Every pass for a while (an outage is usually short), then at most every 10 minutes.
-                let wait = chrono::Duration::seconds((5 * i64::from(attempts)).min(600));
+                // Every pass for the first hour (an outage is usually short, and the leftover goes
+                // within one pass of the store's return), then backing off to every 10 minutes.
+                let wait = if now - created < chrono::Duration::hours(1) {
+                    chrono::Duration::zero()
+                } else {
+                    chrono::Duration::seconds((5 * i64::from(attempts)).min(600))
+                };
                 state
                     .db
                     .execute_raw(Statement::from_sql_and_values(

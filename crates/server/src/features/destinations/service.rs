@@ -69,13 +69,14 @@ async fn find(state: &AppState, id: Uuid) -> Result<destinations::Model, AppErro
 pub async fn target_of(state: &AppState, id: Uuid) -> Result<Target, AppError> {
     let m = find(state, id).await?;
     let full = secrets::join(public_config(&m)?, &stored_secrets(state, &m)?);
-    Ok(store::target(&id.to_string(), &full, &store_env(state))?)
+    Ok(store::target(&id.to_string(), &full, &store_env(state))?
+        .with_label(format!("\"{}\"", m.name)))
 }
 
 /// The target of a saved destination addressed by full keys (as executions record them, prefix included).
 pub async fn target_by_full_key(state: &AppState, id: Uuid) -> Result<Target, AppError> {
     let t = target_of(state, id).await?;
-    Ok(Target::new(t.id.clone(), t.kind.clone(), ""))
+    Ok(Target::new(t.id.clone(), t.kind.clone(), "").with_label(t.label))
 }
 
 /// The URL signer of a saved object-store destination (`None` for local directories).

@@ -224,6 +224,9 @@ fn client_options(policy: &Arc<OutboundPolicy>, allow_http: bool) -> object_stor
     object_store::ClientOptions::new()
         .with_allow_http(allow_http)
         .with_connect_timeout(std::time::Duration::from_secs(10))
+        // A whole request, body included: a part of a large backup (up to 5 GiB) must have time to
+        // upload. A store that hangs is ended by the run's stall timeout, which names it.
+        .with_timeout(std::time::Duration::from_secs(600))
         .with_dns_resolver(Arc::new(StoreResolver(policy.clone())))
 }
 

@@ -387,17 +387,19 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         .map_err(|e| fail(format!("the stored connection string is refused: {e}")))?;
     // Resolved and checked against the outbound policy once; pg_dump, pg_dumpall and every query of
     // this run connect to that address.
+    // Messages name the database as people registered it (its id is in the event data).
+    let named = &db.name;
     let conn = databases::service::pin(state, conn).await.map_err(|e| {
         fail(if e.addr.is_some() {
-            format!("database address not allowed: {e}")
+            format!("database \"{named}\": address not allowed: {e}")
         } else {
-            format!("database unreachable: {e}")
+            format!("database \"{named}\" unreachable: {e}")
         })
     })?;
     let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
     let server = probe(&conn, timeout)
         .await
-        .map_err(|e| fail(format!("database unreachable: {e}")))?;
+        .map_err(|e| fail(format!("database \"{named}\" unreachable: {e}")))?;
     let client = state
         .pg
         .client_for(server.major)
@@ -614,7 +616,10 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
                 let _ = t.delete(&key).await;
                 let _ = t.delete(&naming::manifest_key(&key)).await;
             }
-            return Err(fail(format!("writing the manifest to {}: {e}", t.id)));
+            return Err(fail(format!(
+                "writing the manifest to destination {}: {e}",
+                t.label
+            )));
         }
     }
     let objects: Vec<ExecutionObject> = out
