@@ -95,9 +95,8 @@ pub enum DumpError {
     Cancelled,
     #[error("timed out after {0:?}")]
     Timeout(Duration),
-    #[error(
-        "stalled: no progress for {0:?} (pg_dump produced no data, or a destination stopped accepting it)"
-    )]
+    /// pg_dump went quiet (a store that stops taking data is a `Target` failure that names it).
+    #[error("stalled: pg_dump produced no data for {0:?}")]
     Stalled(Duration),
     #[error("{0}")]
     Io(String),
