@@ -352,21 +352,16 @@ impl Switch {
     }
 }
 
-#[tokio::test]
-async fn a_multipart_upload_left_by_a_store_outage_is_aborted_once_the_store_is_back() {
-    use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
-    let app = crate::support::spawn_app_with(|c| c.worker.scheduler_interval_secs = 1).await;
-    let admin = app.admin().await;
-    let moto_port: u16 = s3().endpoint.rsplit(':').next().unwrap().parse().unwrap();
-    let switch = Switch::start(moto_port).await;
-    let bucket = s3().bucket().await;
-    let dest = admin
+/// An S3 destination on the test store, reached through `switch`.
+async fn s3_behind(admin: &Client, name: &str, switch: &Switch, bucket: &str) -> Uuid {
+    use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET};
+    admin
         .create_destination(&CreateDestinationRequest {
-            name: "flaky s3".into(),
+            name: name.into(),
             config: DestinationConfig::S3 {
                 endpoint: Some(format!("http://127.0.0.1:{}", switch.port)),
                 region: S3_REGION.into(),
-                bucket: bucket.clone(),
+                bucket: bucket.into(),
                 prefix: None,
                 access_key_id: S3_KEY.into(),
                 secret_access_key: Some(S3_SECRET.into()),
@@ -378,7 +373,18 @@ async fn a_multipart_upload_left_by_a_store_outage_is_aborted_once_the_store_is_
         })
         .await
         .unwrap()
-        .id;
+        .id
+}
+
+#[tokio::test]
+async fn a_multipart_upload_left_by_a_store_outage_is_aborted_once_the_store_is_back() {
+    use crate::support::storage::s3;
+    let app = crate::support::spawn_app_with(|c| c.worker.scheduler_interval_secs = 1).await;
+    let admin = app.admin().await;
+    let moto_port: u16 = s3().endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let switch = Switch::start(moto_port).await;
+    let bucket = s3().bucket().await;
+    let dest = s3_behind(&admin, "flaky s3", &switch, &bucket).await;
     let server = fleet().get(17);
     let db = small_db(server);
     let database = add_database(&admin, server, &db).await;
@@ -675,31 +681,13 @@ async fn an_external_catalog_gone_for_a_minute_stops_nothing_for_good() {
 
 #[tokio::test]
 async fn a_store_that_hangs_ends_the_run_by_its_stall_timeout_naming_the_store() {
-    use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
+    use crate::support::storage::s3;
     let app = crate::support::spawn_app().await;
     let admin = app.admin().await;
     let moto_port: u16 = s3().endpoint.rsplit(':').next().unwrap().parse().unwrap();
     let switch = Switch::start(moto_port).await;
     let bucket = s3().bucket().await;
-    let dest = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "hung s3".into(),
-            config: DestinationConfig::S3 {
-                endpoint: Some(format!("http://127.0.0.1:{}", switch.port)),
-                region: S3_REGION.into(),
-                bucket,
-                prefix: None,
-                access_key_id: S3_KEY.into(),
-                secret_access_key: Some(S3_SECRET.into()),
-                path_style: true,
-                allow_http: true,
-            },
-            skip_test: false,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let dest = s3_behind(&admin, "hung s3", &switch, &bucket).await;
     let server = fleet().get(18);
     let db = small_db(server);
     let database = add_database(&admin, server, &db).await;

@@ -49,6 +49,19 @@ async fn second_server(app: &crate::support::TestApp) -> (crate::workers::Worker
     (other, base)
 }
 
+/// A client of the second `pgward serve`, with an API token of `admin`'s user (the same key signs both).
+async fn remote_client(admin: &Client, base: &str) -> Client {
+    let token = admin
+        .create_token(&CreateApiTokenRequest {
+            name: "other".into(),
+            expires_in_days: None,
+        })
+        .await
+        .unwrap()
+        .token;
+    Client::new(base).with_token(&token)
+}
+
 pub(crate) async fn wait_restored(admin: &Client, id: Uuid) -> Restoration {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
@@ -527,15 +540,7 @@ async fn a_restore_whose_process_is_killed_is_failed_as_interrupted() {
 
     // A second `pgward serve` on the same catalog takes the restore; restores run where accepted.
     let (other, base) = second_server(&app).await;
-    let token = admin
-        .create_token(&CreateApiTokenRequest {
-            name: "other".into(),
-            expires_in_days: None,
-        })
-        .await
-        .unwrap()
-        .token;
-    let remote = Client::new(&base).with_token(&token);
+    let remote = remote_client(&admin, &base).await;
     let r = remote
         .create_restoration(&restore_into_new(
             exec.id,
@@ -1187,15 +1192,7 @@ async fn a_killed_pgward_leaves_no_psql_and_its_single_transaction_restore_commi
         .unwrap();
 
     let (other, base) = second_server(&app).await;
-    let token = admin
-        .create_token(&CreateApiTokenRequest {
-            name: "other".into(),
-            expires_in_days: None,
-        })
-        .await
-        .unwrap()
-        .token;
-    let remote = Client::new(&base).with_token(&token);
+    let remote = remote_client(&admin, &base).await;
     remote
         .create_restoration(&CreateRestorationRequest {
             execution_id: exec.id,
