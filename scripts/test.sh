@@ -14,6 +14,7 @@ export CARGO_TERM_COLOR=never
 
 echo "== format and lints"
 cargo fmt --all --check
+bash scripts/check-status-literals.sh
 cargo clippy --workspace --exclude pgward-frontend --all-targets -- -D warnings
 cargo clippy -p pgward-frontend --target wasm32-unknown-unknown -- -D warnings
 

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::support::fleet;
 use crate::support::fleet::PgServer;
 use crate::support::pagila::{self, client_bin};
+use crate::support::process::free_port;
 use crate::support::storage::s3;
 
 fn request(server: &PgServer, db: &str, targets: Vec<Target>, key: &str) -> DumpRequest {
@@ -50,6 +51,21 @@ fn local(dir: &Path) -> Target {
         },
         "",
     )
+}
+
+/// Both kinds of target at once: the local directory `dir` and `bucket` on the test S3 store.
+fn local_and_s3(dir: &Path, bucket: &str) -> Vec<Target> {
+    vec![
+        local(dir),
+        Target::new(
+            "s3",
+            TargetKind::Object {
+                store: s3().store(bucket),
+                multipart: None,
+            },
+            "",
+        ),
+    ]
 }
 
 /// Undoes the pipeline: age (if an identity is given), then the compression named by the extension.
@@ -133,17 +149,7 @@ async fn a_dump_streams_to_local_and_s3_at_once_and_restores() {
     let expected = pagila::fingerprint(server, &db);
     let dir = tempfile::tempdir().unwrap();
     let bucket = s3().bucket().await;
-    let targets = vec![
-        local(dir.path()),
-        Target::new(
-            "s3",
-            TargetKind::Object {
-                store: s3().store(&bucket),
-                multipart: None,
-            },
-            "",
-        ),
-    ];
+    let targets = local_and_s3(dir.path(), &bucket);
     let key = "nightly/2026/11/25/nightly-20261125T020000+0100-abcd1234.dump.zst";
 
     let req = request(server, &db, targets.clone(), key);
@@ -261,17 +267,7 @@ async fn a_failing_pg_dump_leaves_nothing_behind() {
     pagila::load(server, &db, 1);
     let dir = tempfile::tempdir().unwrap();
     let bucket = s3().bucket().await;
-    let targets = vec![
-        local(dir.path()),
-        Target::new(
-            "s3",
-            TargetKind::Object {
-                store: s3().store(&bucket),
-                multipart: None,
-            },
-            "",
-        ),
-    ];
+    let targets = local_and_s3(dir.path(), &bucket);
     let mut req = request(server, &db, targets.clone(), "fail/x.dump.zst");
     req.options.tables = vec!["no_such_table".into()];
     let err = run_dump(req).await.unwrap_err();
@@ -299,17 +295,7 @@ async fn cancel_stops_the_dump_and_removes_partial_data() {
     pagila::load(server, &db, 2);
     let dir = tempfile::tempdir().unwrap();
     let bucket = s3().bucket().await;
-    let targets = vec![
-        local(dir.path()),
-        Target::new(
-            "s3",
-            TargetKind::Object {
-                store: s3().store(&bucket),
-                multipart: None,
-            },
-            "",
-        ),
-    ];
+    let targets = local_and_s3(dir.path(), &bucket);
     let mut req = request(server, &db, targets.clone(), "cancel/x.dump");
     req.compression = Compression::None;
     let cancel = req.cancel.clone();
@@ -331,11 +317,7 @@ async fn an_unreachable_storage_fails_the_dump_with_its_reason() {
     let server = fleet().get(14);
     let db = format!("p_{}", uuid::Uuid::new_v4().simple());
     pagila::load(server, &db, 1);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let store = object_store::aws::AmazonS3Builder::new()
         .with_endpoint(format!("http://127.0.0.1:{port}"))
         .with_bucket_name("nowhere")
@@ -378,21 +360,28 @@ fn walk(p: &Path) -> Vec<std::path::PathBuf> {
     }
 }
 
-/// Holds an exclusive lock on a pagila table, so pg_dump waits and produces nothing.
-async fn blocked_dump(
-    stall: Option<std::time::Duration>,
-    timeout: Option<std::time::Duration>,
-) -> DumpError {
+/// An open transaction holding an exclusive lock on pagila's `film` in `db`: a pg_dump of it waits (and
+/// produces nothing) until the lock goes with a ROLLBACK or the connection.
+async fn lock_film(server: &PgServer, db: &str) -> sqlx::PgConnection {
     use sqlx::Connection;
-    let server = fleet().get(17);
-    let db = format!("p_{}", uuid::Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
-    let mut locker = sqlx::PgConnection::connect(&server.url(&db)).await.unwrap();
+    let mut locker = sqlx::PgConnection::connect(&server.url(db)).await.unwrap();
     sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
     sqlx::query("LOCK TABLE public.film IN ACCESS EXCLUSIVE MODE")
         .execute(&mut locker)
         .await
         .unwrap();
+    locker
+}
+
+/// Holds an exclusive lock on a pagila table, so pg_dump waits and produces nothing.
+async fn blocked_dump(
+    stall: Option<std::time::Duration>,
+    timeout: Option<std::time::Duration>,
+) -> DumpError {
+    let server = fleet().get(17);
+    let db = format!("p_{}", uuid::Uuid::new_v4().simple());
+    pagila::load(server, &db, 1);
+    let mut locker = lock_film(server, &db).await;
     let dir = tempfile::tempdir().unwrap();
     let mut req = request(server, &db, vec![local(dir.path())], "blocked/x.dump.zst");
     req.stall_timeout = stall;
@@ -423,17 +412,7 @@ async fn a_directory_dump_runs_parallel_jobs_through_the_pipeline_and_removes_it
     let work = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let bucket = s3().bucket().await;
-    let targets = vec![
-        local(dir.path()),
-        Target::new(
-            "s3",
-            TargetKind::Object {
-                store: s3().store(&bucket),
-                multipart: None,
-            },
-            "",
-        ),
-    ];
+    let targets = local_and_s3(dir.path(), &bucket);
     let key = "dir/2026/11/25/dir-20261125T020000+0100-abcd1234.tar.zst";
     let mut req = request(server, &db, targets.clone(), key);
     req.format = DumpFormat::Directory;
@@ -461,13 +440,7 @@ async fn a_directory_dump_runs_parallel_jobs_through_the_pipeline_and_removes_it
     );
 
     // A directory dump that fails (here: stalled behind a lock) leaves no work directory either.
-    use sqlx::Connection;
-    let mut locker = sqlx::PgConnection::connect(&server.url(&db)).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
-    sqlx::query("LOCK TABLE public.film IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut locker)
-        .await
-        .unwrap();
+    let mut locker = lock_film(server, &db).await;
     let mut req = request(server, &db, vec![local(dir.path())], "dir/blocked.tar.zst");
     req.format = DumpFormat::Directory;
     req.jobs = 2;

@@ -5,6 +5,8 @@ use std::process::Command;
 use pgward_api_types::DatabaseListQuery;
 
 use crate::support::app::{ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::fixtures::new_database;
+use crate::support::receiver::Receiver;
 use crate::support::{cache_dir, fleet, repo_root, spawn_app};
 
 #[tokio::test]
@@ -75,19 +77,13 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
     let admin = app.admin().await;
     let db_name = "Shop (browser)";
     admin
-        .create_database(&pgward_api_types::CreateDatabaseRequest {
-            name: db_name.into(),
-            connection_string: fleet().get(16).url("postgres"),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
+        .create_database(&new_database(db_name, fleet().get(16).url("postgres")))
         .await
         .unwrap();
     let dest_dir = tempfile::tempdir().unwrap().keep();
     let artifacts = tempfile::tempdir().unwrap().keep();
     let restore_name = format!("browser_{}", uuid::Uuid::new_v4().simple());
-    let receiver = crate::webhooks::Receiver::start(vec![]);
+    let receiver = Receiver::start(vec![]);
     let webhook_url = receiver.url("/browser-ping");
     let out = tokio::task::spawn_blocking({
         let base = app.address.clone();
@@ -196,14 +192,10 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
     // The test-restore the task asked for ran after the backup, and the task shows it.
     let task = admin.get_task(tasks[0].id).await.unwrap();
     assert_eq!(task.last_test_restore_ok, Some(true), "{task:?}");
-    let found = crate::support::pagila::psql(
+    let found = crate::support::pagila::query(
         fleet().get(16),
         "postgres",
-        &[
-            "-At",
-            "-c",
-            &format!("SELECT count(*) FROM pg_database WHERE datname = '{restore_name}'"),
-        ],
+        &format!("SELECT count(*) FROM pg_database WHERE datname = '{restore_name}'"),
     );
-    assert_eq!(String::from_utf8_lossy(&found.stdout).trim(), "1");
+    assert_eq!(found, "1");
 }

@@ -1,15 +1,13 @@
 //! Azure Blob Storage and Google Cloud Storage destinations against their emulators (Azurite,
 //! fake-gcs-server): probed and saved with write-only secrets, and a backup written to both at once.
 
-use std::time::{Duration, Instant};
-
 use object_store::{ObjectStore, ObjectStoreExt};
-use pgward_api_client::Client;
 use pgward_api_types::*;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::support::emulators::{AZURITE_ACCOUNT, AZURITE_KEY, GCS_PRIVATE_KEY, azurite, fake_gcs};
+use crate::support::fixtures::{new_database, purge_trash_after_grace, task_spec, wait_final};
 use crate::support::{fleet, pagila, spawn_app};
 
 fn azure_config(container: &str, key: Option<&str>) -> DestinationConfig {
@@ -160,21 +158,6 @@ async fn azure_and_gcs_destinations_are_probed_saved_and_never_show_their_secret
     assert_eq!(admin.list_destinations().await.unwrap().items.len(), 2);
 }
 
-async fn wait_final(admin: &Client, id: Uuid) -> Execution {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let e = admin.get_execution(id).await.unwrap();
-        if e.status.is_final() {
-            return e;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "execution {id} did not finish: {e:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn read(store: &dyn ObjectStore, key: &str) -> Vec<u8> {
     store
         .get(&key.into())
@@ -194,13 +177,7 @@ async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_an
     let db = format!("p_{}", Uuid::new_v4().simple());
     pagila::load(server, &db, 1);
     let database = admin
-        .create_database(&CreateDatabaseRequest {
-            name: "pagila".into(),
-            connection_string: server.url(&db),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
+        .create_database(&new_database("pagila", server.url(&db)))
         .await
         .unwrap()
         .id;
@@ -226,7 +203,7 @@ async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_an
         ids.push(d.id);
     }
     let (az, gcs) = (ids[0], ids[1]);
-    let mut spec = crate::tasks::spec(database, az);
+    let mut spec = task_spec(database, az);
     spec.name = "Cloud Shop".into();
     spec.destination_ids = vec![az, gcs];
     let task = admin.create_task(&spec).await.unwrap();
@@ -281,7 +258,7 @@ async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_an
     let trashed = admin.delete_execution(done.id).await.unwrap();
     assert_eq!(trashed.status, ExecutionStatus::Trashed);
     // Only the periodic purge destroys it, once its grace period is over.
-    assert_eq!(crate::executions::purge_trash_after_grace(&app).await, 1);
+    assert_eq!(purge_trash_after_grace(&app).await, 1);
     let deleted = admin.get_execution(done.id).await.unwrap();
     assert_eq!(deleted.status, ExecutionStatus::Deleted);
     for (_, obj, store) in &stores {

@@ -1,20 +1,9 @@
-use pgward_api_types::{
-    CreateDatabaseRequest, DatabaseListQuery, ErrorCode, HealthStatus, UpdateDatabaseRequest,
-};
+use pgward_api_types::{DatabaseListQuery, ErrorCode, HealthStatus, UpdateDatabaseRequest};
 use serde_json::json;
 
+use crate::support::fixtures::new_database;
 use crate::support::fleet::MAJORS;
 use crate::support::{fleet, spawn_app};
-
-fn new_db(name: &str, conn: String) -> CreateDatabaseRequest {
-    CreateDatabaseRequest {
-        name: name.into(),
-        connection_string: conn,
-        description: None,
-        skip_connection_test: false,
-        health_interval_secs: None,
-    }
-}
 
 #[tokio::test]
 async fn databases_on_every_major_are_added_tested_and_versioned() {
@@ -25,7 +14,7 @@ async fn databases_on_every_major_are_added_tested_and_versioned() {
     for major in MAJORS {
         let server = fleet.get(major);
         let created = admin
-            .create_database(&new_db(&format!("pg{major}"), server.url("postgres")))
+            .create_database(&new_database(&format!("pg{major}"), server.url("postgres")))
             .await
             .unwrap();
         assert_eq!(created.major_version, Some(major), "{created:?}");
@@ -119,7 +108,7 @@ async fn a_saved_database_that_goes_away_turns_unhealthy() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let server = fleet().get(15);
-    let mut req = new_db(
+    let mut req = new_database(
         "gone soon",
         server.url_as(
             "postgres",
@@ -148,7 +137,7 @@ async fn the_list_pages_with_a_cursor_without_gaps_or_repeats() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     for i in 0..5 {
-        let mut req = new_db(&format!("db-{i}"), "postgres://u:p@db.internal/app".into());
+        let mut req = new_database(&format!("db-{i}"), "postgres://u:p@db.internal/app".into());
         req.skip_connection_test = true;
         admin.create_database(&req).await.unwrap();
     }
@@ -324,12 +313,12 @@ async fn bad_input_gets_a_4xx_with_a_code_and_stores_nothing() {
     // Unicode names are welcome, and names are unique regardless of case.
     let unicode = "Données · 数据库 · 🐘";
     let created = admin
-        .create_database(&new_db(unicode, good.clone()))
+        .create_database(&new_database(unicode, good.clone()))
         .await
         .unwrap();
     assert_eq!(created.name, unicode);
     let dup = admin
-        .create_database(&new_db(&unicode.to_uppercase(), good))
+        .create_database(&new_database(&unicode.to_uppercase(), good))
         .await
         .unwrap_err();
     assert_eq!(

@@ -2,6 +2,7 @@ use pgward_api_types::{
     CreateDestinationRequest, DestinationConfig, ErrorCode, HealthStatus, UpdateDestinationRequest,
 };
 
+use crate::support::process::free_port;
 use crate::support::spawn_app;
 use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
 
@@ -117,11 +118,7 @@ async fn local_and_s3_destinations_are_probed_saved_and_never_show_their_secrets
 async fn a_destination_that_cannot_be_reached_or_is_incomplete_is_refused() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut dead = s3_config("nowhere", Some("x"));
     if let DestinationConfig::S3 { endpoint, .. } = &mut dead {
         *endpoint = Some(format!("http://127.0.0.1:{port}"));

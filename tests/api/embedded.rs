@@ -1,117 +1,11 @@
 //! The real `pgward serve` binary on the embedded default: no catalog URL, its own PostgreSQL.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-use pgward_api_types::SetupRequest;
-
+use crate::support::app::first_user;
 use crate::support::fleet::pg_root;
-
-/// A real `pgward serve` on the embedded catalog, its log read line by line.
-pub(crate) struct Serve {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Serve {
-    fn start(data_dir: &std::path::Path, port: u16) -> Self {
-        Self::start_with(data_dir, port, &[])
-    }
-
-    /// `start` with more settings (environment variables).
-    pub(crate) fn start_with(
-        data_dir: &std::path::Path,
-        port: u16,
-        extra: &[(&str, String)],
-    ) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pgward"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("PGWARD_DATA_DIR", data_dir)
-            .env("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}"))
-            .env("PGWARD_SERVER__WORKERS", "1")
-            .env(
-                "PGWARD_POSTGRES__BIN_DIRS",
-                format!("[\"{}\"]", pg_root().display()),
-            )
-            .env("PGWARD_LOG__LEVEL", "info")
-            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start pgward serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Every log line so far.
-    pub(crate) fn log(&mut self) -> &[String] {
-        self.seen.extend(self.lines.try_iter());
-        &self.seen
-    }
-
-    /// Reads log lines until one contains `needle` (the server says it is listening, etc.).
-    pub(crate) fn wait_for(&mut self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(l) => {
-                    let hit = l.contains(needle);
-                    self.seen.push(l);
-                    if hit {
-                        return;
-                    }
-                }
-                Err(_) => panic!(
-                    "pgward never logged {needle:?}; log:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
-        }
-    }
-
-    pub(crate) fn stop(mut self) -> Vec<String> {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        )
-        .unwrap();
-        let status = self.child.wait().unwrap();
-        self.seen.extend(self.lines.try_iter());
-        assert!(
-            status.success(),
-            "pgward exited with {status}; log:\n{}",
-            self.seen.join("\n")
-        );
-        self.seen
-    }
-}
-
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::process::{Serve, free_port};
 
 #[tokio::test]
 async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
@@ -128,20 +22,8 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
     assert_eq!(client.health().await.unwrap().status, "ok");
     let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
-    client
-        .setup(&SetupRequest {
-            email: "op@example.com".into(),
-            password: "embedded default pw".into(),
-            name: None,
-            setup_code: None,
-        })
-        .await
-        .unwrap();
-    // A session from before the password reset (it must not outlive the reset).
-    let session = client
-        .login("op@example.com", "embedded default pw")
-        .await
-        .unwrap();
+    // The first user, and a session from before the password reset (it must not outlive the reset).
+    let session = first_user(&client, "op@example.com", "embedded default pw").await;
     let info = client
         .with_token(session.access_token.clone())
         .system()

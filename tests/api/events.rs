@@ -1,13 +1,16 @@
 //! Events and scheduled health checks: runs leave started/success events; a database that goes away
 //! fires database_unhealthy once, and database_healthy once when it is back.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pgward_api_client::Client;
 use pgward_api_types::*;
 use uuid::Uuid;
 
-use crate::executions::{local_destination, task, wait_final};
+use crate::support::fixtures::{add_database, local_destination, new_database, task, wait_final};
+use crate::support::metrics::{self, parse_metrics};
+use crate::support::poll::eventually;
+use crate::support::receiver::{Receiver, custom};
 use crate::support::{fleet, pagila, spawn_app, spawn_app_with};
 
 /// A TCP forwarder to a fleet server: "stopping the database" without stopping a shared server.
@@ -41,18 +44,15 @@ async fn events_of(admin: &Client, kind: EventKind, database: Uuid) -> Vec<Event
 }
 
 async fn wait_events(admin: &Client, kind: EventKind, database: Uuid, n: usize) -> Vec<Event> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let found = events_of(admin, kind, database).await;
-        if found.len() >= n {
-            return found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no {kind:?} event for {database}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(60),
+        async || {
+            let found = events_of(admin, kind, database).await;
+            (found.len() >= n).then_some(found)
+        },
+        |_| format!("no {kind:?} event for {database}"),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -67,13 +67,7 @@ async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_
         .url(&db)
         .replace(&format!(":{}/", server.port), &format!(":{port}/"));
     let database = admin
-        .create_database(&CreateDatabaseRequest {
-            name: "behind a proxy".into(),
-            connection_string: url,
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
+        .create_database(&new_database("behind a proxy", url))
         .await
         .unwrap()
         .id;
@@ -97,9 +91,7 @@ async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_
     assert_eq!(success[0].data["execution"]["size"], done.size.unwrap());
 
     // The database goes away: the next scheduled check (a synthetic clock past the interval) flips it.
-    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
+    let (state, _c) = app.background().await;
     let interval = chrono::Duration::seconds(app.config.worker.health_interval_secs as i64 + 1);
     let mut clock = chrono::Utc::now();
     let mut pass = |n: i32| {
@@ -108,28 +100,30 @@ async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_
     };
     proxy.abort();
     let _ = proxy.await;
-    pgward_server::features::health::checks::run_due(&state, pass(1))
+    pgward_server::features::health::service::run_due(&state, pass(1))
         .await
         .unwrap();
     wait_events(&admin, EventKind::DatabaseUnhealthy, database, 1).await;
     let d = admin.get_database(database).await.unwrap();
     assert_eq!(d.health.status, HealthStatus::Unhealthy);
     // Still down at the next check: no second event.
-    pgward_server::features::health::checks::run_due(&state, pass(1))
+    pgward_server::features::health::service::run_due(&state, pass(1))
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while admin
-        .get_database(database)
-        .await
-        .unwrap()
-        .health
-        .last_checked_at
-        == d.health.last_checked_at
-    {
-        assert!(Instant::now() < deadline, "the second check never ran");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(30),
+        async || {
+            admin
+                .get_database(database)
+                .await
+                .unwrap()
+                .health
+                .last_checked_at
+                != d.health.last_checked_at
+        },
+        |_| "the second check never ran".into(),
+    )
+    .await;
     assert_eq!(
         events_of(&admin, EventKind::DatabaseUnhealthy, database)
             .await
@@ -139,7 +133,7 @@ async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_
 
     // Back again: database_healthy, once.
     let (_, proxy) = forward(port, server.port).await;
-    pgward_server::features::health::checks::run_due(&state, pass(1))
+    pgward_server::features::health::service::run_due(&state, pass(1))
         .await
         .unwrap();
     wait_events(&admin, EventKind::DatabaseHealthy, database, 1).await;
@@ -167,7 +161,7 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
     let server = fleet().get(15);
     let db = format!("p_{}", Uuid::new_v4().simple());
     pagila::load(server, &db, 1);
-    let database = crate::executions::add_database(&admin, server, &db).await;
+    let database = add_database(&admin, server, &db).await;
     let (dest, _dir) = local_destination(&admin, "disk").await;
     let t = admin
         .create_task(&task("shrinking", database, vec![dest]))
@@ -233,22 +227,22 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
     set_threshold(None).await.unwrap();
     let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
     assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let found = loop {
-        let page = admin
-            .list_events(&EventListQuery {
-                kind: Some(EventKind::BackupAnomaly),
-                task_id: Some(t.id),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        if !page.items.is_empty() {
-            break page.items;
-        }
-        assert!(Instant::now() < deadline, "no backup_anomaly event");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let found = eventually(
+        Duration::from_secs(30),
+        async || {
+            let page = admin
+                .list_events(&EventListQuery {
+                    kind: Some(EventKind::BackupAnomaly),
+                    task_id: Some(t.id),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            (!page.items.is_empty()).then_some(page.items)
+        },
+        |_| "no backup_anomaly event".into(),
+    )
+    .await;
     // Only the last run is an anomaly: neither the steady fourth run nor the tolerated one (each was
     // checked long before this one finished dumping).
     assert_eq!(found.len(), 1, "{found:#?}");
@@ -262,48 +256,6 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
     );
 }
 
-/// `/metrics` text parsed by Prometheus' reference parser (prometheus_client).
-pub fn parse_metrics(text: &str) -> Vec<Family> {
-    let parser = crate::support::cache_dir().join("venv/bin/python");
-    let mut child = std::process::Command::new(parser)
-        .args([
-            "-c",
-            "import sys, json\n\
-             from prometheus_client.parser import text_string_to_metric_families\n\
-             out = [[f.name, f.type, [[s.name, s.labels, s.value] for s in f.samples]] \
-                    for f in text_string_to_metric_families(sys.stdin.read())]\n\
-             print(json.dumps(out))",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// (name, type, samples as (name, labels, value)), as the reference parser sees the exposition.
-pub type Family = (
-    String,
-    String,
-    Vec<(String, std::collections::HashMap<String, String>, f64)>,
-);
-
 #[tokio::test]
 async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
     let app = spawn_app().await;
@@ -311,7 +263,7 @@ async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
     let server = fleet().get(17);
     let db = format!("p_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &db);
-    let database = crate::executions::add_database(&admin, server, &db).await;
+    let database = add_database(&admin, server, &db).await;
     let (dest, _dir) = local_destination(&admin, "disk \"quoted\"").await;
     let t = admin
         .create_task(&task("metered \"nightly\"", database, vec![dest]))
@@ -322,11 +274,12 @@ async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
 
     // A verification that held (it runs in the background).
     admin.verify_execution(done.id).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while admin.get_execution(done.id).await.unwrap().verify_status != Some(CheckStatus::Ok) {
-        assert!(Instant::now() < deadline, "the verification never held");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(60),
+        async || admin.get_execution(done.id).await.unwrap().verify_status == Some(CheckStatus::Ok),
+        |_| "the verification never held".into(),
+    )
+    .await;
 
     // Without a token: 401 (server.metrics_public is off by default).
     let anonymous = reqwest::get(app.url("/metrics")).await.unwrap();
@@ -335,13 +288,7 @@ async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
 
     // Parsed by the reference parser (prometheus_client), not by string matching.
     let families = parse_metrics(&text);
-    let sample = |name: &str, label: (&str, &str)| {
-        families
-            .iter()
-            .flat_map(|f| f.2.iter())
-            .find(|s| s.0 == name && s.1.get(label.0).map(String::as_str) == Some(label.1))
-            .map(|s| s.2)
-    };
+    let sample = |name: &str, label: (&str, &str)| metrics::sample(&families, name, label);
     let task_label = ("task", "metered \"nightly\"");
     let last = sample("pgward_task_last_success_timestamp_seconds", task_label).unwrap();
     let finished = done.finished_at.unwrap().timestamp() as f64;
@@ -417,22 +364,13 @@ async fn each_resource_is_checked_on_its_own_interval_through_the_health_queue()
     let db = format!("p_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &db);
     let default = admin
-        .create_database(&CreateDatabaseRequest {
-            name: "default interval".into(),
-            connection_string: server.url(&db),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
+        .create_database(&new_database("default interval", server.url(&db)))
         .await
         .unwrap();
     let hourly = admin
         .create_database(&CreateDatabaseRequest {
-            name: "hourly".into(),
-            connection_string: server.url(&db),
-            description: None,
-            skip_connection_test: false,
             health_interval_secs: Some(3600),
+            ..new_database("hourly", server.url(&db))
         })
         .await
         .unwrap();
@@ -452,25 +390,21 @@ async fn each_resource_is_checked_on_its_own_interval_through_the_health_queue()
         "{bad:?}"
     );
 
-    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
-    let check = pgward_server::features::health::checks::run_due;
-    let next_of = |id: Uuid, before: Option<chrono::DateTime<chrono::Utc>>| {
-        let admin = admin.clone();
-        async move {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
+    let (state, _c) = app.background().await;
+    let check = pgward_server::features::health::service::run_due;
+    let next_of = async |id: Uuid, before: Option<chrono::DateTime<chrono::Utc>>| {
+        eventually(
+            Duration::from_secs(60),
+            async || {
                 let h = admin.get_database(id).await.unwrap().health;
-                if let (Some(next), Some(checked)) = (h.next_check_at, h.last_checked_at)
-                    && Some(checked) != before
-                {
-                    return (next, checked);
+                match (h.next_check_at, h.last_checked_at) {
+                    (Some(next), Some(checked)) if Some(checked) != before => Some((next, checked)),
+                    _ => None,
                 }
-                assert!(Instant::now() < deadline, "{id} was never checked");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
+            },
+            |_| format!("{id} was never checked"),
+        )
+        .await
     };
     // The first checks are due at once (whichever scheduler pass claims them); wait until both ran
     // (their check time moves past the one the connection test at creation left).
@@ -495,18 +429,20 @@ async fn each_resource_is_checked_on_its_own_interval_through_the_health_queue()
             .unwrap(),
         1
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while admin
-        .get_database(default)
-        .await
-        .unwrap()
-        .health
-        .last_checked_at
-        == Some(checked_default)
-    {
-        assert!(Instant::now() < deadline, "the queued check never ran");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(60),
+        async || {
+            admin
+                .get_database(default)
+                .await
+                .unwrap()
+                .health
+                .last_checked_at
+                != Some(checked_default)
+        },
+        |_| "the queued check never ran".into(),
+    )
+    .await;
     // Past the hour both are.
     assert_eq!(
         check(&state, next_hourly + chrono::Duration::seconds(1))
@@ -521,11 +457,11 @@ async fn an_outcome_recorded_by_a_process_that_died_before_announcing_it_is_anno
     // The test runs the scheduler's sweep itself (the app's own passes are an hour apart).
     let app = spawn_app_with(|c| c.worker.scheduler_interval_secs = 3600).await;
     let admin = app.admin().await;
-    let receiver = crate::webhooks::Receiver::start(vec![]);
+    let receiver = Receiver::start(vec![]);
     let server = fleet().get(17);
     let db = format!("p_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &db);
-    let database = crate::executions::add_database(&admin, server, &db).await;
+    let database = add_database(&admin, server, &db).await;
     let (dest, _dir) = local_destination(&admin, "disk").await;
     let t = admin
         .create_task(&task("announced", database, vec![dest]))
@@ -542,18 +478,8 @@ async fn an_outcome_recorded_by_a_process_that_died_before_announcing_it_is_anno
     // sweep announces reaches it.
     let hook = admin
         .create_webhook(&CreateWebhookRequest {
-            name: "late".into(),
             kind: WebhookKind::Json,
-            active: true,
-            events: vec![EventKind::ExecutionSuccess],
-            targets: WebhookTargets::default(),
-            method: None,
-            url: receiver.url("/late"),
-            headers: Default::default(),
-            body_template: None,
-            secret: None,
-            timeout_secs: None,
-            max_attempts: None,
+            ..custom("late", receiver.url("/late"))
         })
         .await
         .unwrap();
@@ -569,14 +495,18 @@ async fn an_outcome_recorded_by_a_process_that_died_before_announcing_it_is_anno
 
     // The next scheduler passes (twice at once, as two processes would) announce the newest run once;
     // the older one, overtaken by it, is not announced late.
-    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
+    let (state, _c) = app.background().await;
     let later = chrono::Utc::now() + chrono::Duration::seconds(30);
-    let sweep = pgward_server::features::executions::scheduler::announce_missed_outcomes;
-    let (a, b) = tokio::join!(sweep(&state, later), sweep(&state, later));
+    let sweep = |at| {
+        pgward_server::features::executions::service::announce_missed_outcomes(
+            &state,
+            at,
+            pgward_server::background::ANNOUNCE_WINDOW,
+        )
+    };
+    let (a, b) = tokio::join!(sweep(later), sweep(later));
     assert!(a.unwrap() + b.unwrap() >= 1);
-    assert_eq!(sweep(&state, later).await.unwrap(), 0);
+    assert_eq!(sweep(later).await.unwrap(), 0);
     let success = events_of(&admin, EventKind::ExecutionSuccess, database).await;
     assert_eq!(success.len(), 1, "{success:#?}");
     assert_eq!(success[0].execution_id, Some(runs[1].id));
@@ -601,7 +531,7 @@ async fn an_hourly_task_without_a_success_raises_backup_overdue_once_and_a_succe
     let server = fleet().get(16);
     let db = format!("o_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &db);
-    let database = crate::executions::add_database(&admin, server, &db).await;
+    let database = add_database(&admin, server, &db).await;
     let (dest, _dir) = local_destination(&admin, "disk").await;
     // Hourly, and paused (by mistake, say) three hours ago: no run has happened since.
     let mut spec = task("hourly", database, vec![dest]);
@@ -631,15 +561,15 @@ async fn an_hourly_task_without_a_success_raises_backup_overdue_once_and_a_succe
     .unwrap();
 
     // The periodic pass notices.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let raised = loop {
-        let seen = overdue_events().await;
-        if !seen.is_empty() {
-            break seen;
-        }
-        assert!(Instant::now() < deadline, "backup_overdue never raised");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let raised = eventually(
+        Duration::from_secs(30),
+        async || {
+            let seen = overdue_events().await;
+            (!seen.is_empty()).then_some(seen)
+        },
+        |_| "backup_overdue never raised".into(),
+    )
+    .await;
     assert_eq!(
         raised[0].data["task"]["name"], "hourly",
         "{:?}",
@@ -653,13 +583,12 @@ async fn an_hourly_task_without_a_success_raises_backup_overdue_once_and_a_succe
         raised[0].data
     );
     // More passes (of this and of any other process) raise nothing more.
-    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
+    let (state, _c) = app.background().await;
     for _ in 0..2 {
-        let again = pgward_server::features::executions::overdue::check(&state, chrono::Utc::now())
-            .await
-            .unwrap();
+        let again =
+            pgward_server::features::executions::service::check_overdue(&state, chrono::Utc::now())
+                .await
+                .unwrap();
         assert!(again.is_empty(), "{again:?}");
     }
     assert_eq!(overdue_events().await.len(), 1);
@@ -683,9 +612,10 @@ async fn an_hourly_task_without_a_success_raises_backup_overdue_once_and_a_succe
     );
     assert!(admin.get_task(t.id).await.unwrap().overdue_since.is_none());
     assert!(app.metrics(&admin).await.contains(&format!("{line} 0")));
-    let again = pgward_server::features::executions::overdue::check(&state, chrono::Utc::now())
-        .await
-        .unwrap();
+    let again =
+        pgward_server::features::executions::service::check_overdue(&state, chrono::Utc::now())
+            .await
+            .unwrap();
     assert!(again.is_empty());
     assert_eq!(overdue_events().await.len(), 1);
 }

@@ -1,81 +1,17 @@
 use std::io::Read;
-use std::time::{Duration, Instant};
 
-use pgward_api_client::Client;
 use pgward_api_types::*;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::support::fixtures::{
+    add_database, local_destination, new_database, purge_trash_after_grace, task, wait_final,
+};
 use crate::support::fleet::{MAJORS, PgServer};
 use crate::support::pagila::{self, client_bin};
-use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
+use crate::support::process::free_port;
+use crate::support::storage::{s3, s3_destination};
 use crate::support::{fleet, spawn_app, spawn_app_with};
-
-pub async fn wait_final(admin: &Client, id: Uuid) -> Execution {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let e = admin.get_execution(id).await.unwrap();
-        if e.status.is_final() {
-            return e;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "execution {id} did not finish: {e:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Runs the periodic trash purge as it runs once the grace period of everything in the trash is over;
-/// returns how many backups it purged.
-pub async fn purge_trash_after_grace(app: &crate::support::TestApp) -> usize {
-    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
-    let later =
-        chrono::Utc::now() + chrono::Duration::days(i64::from(app.config.storage.trash_days) + 1);
-    pgward_server::features::executions::service::purge_expired_trash(&state, later)
-        .await
-        .unwrap()
-}
-
-pub async fn add_database(admin: &Client, server: &PgServer, db: &str) -> Uuid {
-    admin
-        .create_database(&CreateDatabaseRequest {
-            name: format!("{db} on {}", server.major),
-            connection_string: server.url(db),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap()
-        .id
-}
-
-pub async fn local_destination(admin: &Client, name: &str) -> (Uuid, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap().keep();
-    let id = admin
-        .create_destination(&CreateDestinationRequest {
-            name: name.into(),
-            config: DestinationConfig::Local {
-                path: dir.display().to_string(),
-            },
-            skip_test: false,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    (id, dir)
-}
-
-pub fn task(name: &str, db: Uuid, dests: Vec<Uuid>) -> TaskSpec {
-    let mut t = crate::tasks::spec(db, dests[0]);
-    t.name = name.into();
-    t.destination_ids = dests;
-    t
-}
 
 fn restore_custom_zstd(server: &PgServer, stored: &[u8]) -> String {
     let mut dump = Vec::new();
@@ -113,16 +49,7 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
     let remote = admin
         .create_destination(&CreateDestinationRequest {
             name: "s3".into(),
-            config: DestinationConfig::S3 {
-                endpoint: Some(s3().endpoint.clone()),
-                region: S3_REGION.into(),
-                bucket: bucket.clone(),
-                prefix: Some("prod".into()),
-                access_key_id: S3_KEY.into(),
-                secret_access_key: Some(S3_SECRET.into()),
-                path_style: true,
-                allow_http: true,
-            },
+            config: s3_destination(s3().endpoint.clone(), &bucket, Some("prod")),
             skip_test: false,
             health_interval_secs: None,
         })
@@ -387,20 +314,16 @@ async fn an_unreachable_database_fails_the_run_with_a_clear_message() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let server = fleet().get(15);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let database = admin
         .create_database(&CreateDatabaseRequest {
-            name: "gone".into(),
-            connection_string: server
-                .url("postgres")
-                .replace(&format!(":{}/", server.port), &format!(":{port}/")),
-            description: None,
             skip_connection_test: true,
-            health_interval_secs: None,
+            ..new_database(
+                "gone",
+                server
+                    .url("postgres")
+                    .replace(&format!(":{}/", server.port), &format!(":{port}/")),
+            )
         })
         .await
         .unwrap()
@@ -438,20 +361,14 @@ async fn concurrent_schedulers_create_each_due_run_exactly_once() {
         admin.create_task(&spec).await.unwrap();
     }
     // Three scheduler processes' worth of state on the same catalog, ticking at the same instant.
-    let cfg = app.config.clone();
     let mut states = Vec::new();
     for _ in 0..3 {
-        states.push(
-            pgward_server::startup::background_state(cfg.clone())
-                .await
-                .unwrap()
-                .0,
-        );
+        states.push(app.background().await.0);
     }
     let later = chrono::Utc::now() + chrono::Duration::minutes(3);
     let ticks = states
         .iter()
-        .map(|s| pgward_server::features::executions::scheduler::tick(s, later));
+        .map(|s| pgward_server::features::executions::service::schedule_due(s, later));
     let queued: usize = futures::future::join_all(ticks)
         .await
         .into_iter()
@@ -460,7 +377,7 @@ async fn concurrent_schedulers_create_each_due_run_exactly_once() {
     assert_eq!(queued, 20);
     // Ticking again at the same time creates nothing new.
     assert!(
-        pgward_server::features::executions::scheduler::tick(&states[0], later)
+        pgward_server::features::executions::service::schedule_due(&states[0], later)
             .await
             .unwrap()
             .is_empty()
@@ -482,24 +399,11 @@ async fn an_unreachable_storage_fails_the_run_with_a_clear_message() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let database = add_database(&admin, fleet().get(17), "postgres").await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let dead = admin
         .create_destination(&CreateDestinationRequest {
             name: "dead s3".into(),
-            config: DestinationConfig::S3 {
-                endpoint: Some(format!("http://127.0.0.1:{port}")),
-                region: S3_REGION.into(),
-                bucket: "nowhere".into(),
-                prefix: None,
-                access_key_id: S3_KEY.into(),
-                secret_access_key: Some(S3_SECRET.into()),
-                path_style: true,
-                allow_http: true,
-            },
+            config: s3_destination(format!("http://127.0.0.1:{port}"), "nowhere", None),
             skip_test: true,
             health_interval_secs: None,
         })
@@ -527,9 +431,7 @@ async fn a_daily_0230_berlin_task_runs_at_the_documented_times_across_daylight_s
         .create_task(&task("berlin nightly", database, vec![dest]))
         .await
         .unwrap();
-    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
+    let (state, _c) = app.background().await;
     let mut catalog = app.catalog().await;
     let at = |s: &str| {
         chrono::DateTime::parse_from_rfc3339(s)
@@ -546,7 +448,7 @@ async fn a_daily_0230_berlin_task_runs_at_the_documented_times_across_daylight_s
         ("2027-11-01T02:31:00+01:00", "2027-11-01T02:30:00+01:00"),
     ];
     for (now, due) in expected {
-        let queued = pgward_server::features::executions::scheduler::tick(&state, at(now))
+        let queued = pgward_server::features::executions::service::schedule_due(&state, at(now))
             .await
             .unwrap();
         if due.is_empty() {
@@ -666,4 +568,102 @@ async fn backups_on_one_database_server_respect_the_per_server_limit() {
             "runs overlapped on one server: {runs:?}"
         );
     }
+}
+
+/// `pgward dump` goes through the same engine call as a scheduled run, so it leaves the same manifest
+/// beside the same kind of object (and the globals when asked): a backup made by hand is as restorable
+/// and verifiable without the catalog as one made by the scheduler.
+#[tokio::test]
+async fn pgward_dump_writes_the_same_manifest_as_a_scheduled_backup() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let server = fleet().get(17);
+    let db = crate::support::fixtures::small_db(server);
+    let database = add_database(&admin, server, &db).await;
+    let (dest, dir) = local_destination(&admin, "disk").await;
+    let mut spec = task("same manifest", database, vec![dest]);
+    spec.include_globals = true;
+    // Row counts go into the manifest of a task that test-restores (scheduled far away, never run here).
+    spec.verification.test_restore = true;
+    spec.verification.test_restore_database_id = Some(database);
+    spec.verification.test_restore_schedule = Some("0 3 1 1 *".into());
+    let t = admin.create_task(&spec).await.unwrap();
+    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let read = |path: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}")))
+            .unwrap()
+    };
+    let dump_key = &done
+        .objects
+        .iter()
+        .find(|o| !o.key.contains(".globals."))
+        .unwrap()
+        .key;
+    let scheduled = read(dir.join(format!("{dump_key}.manifest.json")));
+
+    let by_hand = tempfile::tempdir().unwrap();
+    let name = "by-hand.dump.zst";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pgward"))
+        .args(["dump", "--globals", "--row-counts", "--name", name])
+        .arg("--to")
+        .arg(format!("file://{}", by_hand.path().display()))
+        .env("PGWARD_DUMP_URL", server.url(&db))
+        .env(
+            "PGWARD_POSTGRES__BIN_DIRS",
+            format!("[\"{}\"]", crate::support::fleet::pg_root().display()),
+        )
+        .env("PGWARD_LOG__LEVEL", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manual = read(by_hand.path().join(format!("{name}.manifest.json")));
+    let fields = |m: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = m.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        fields(&manual),
+        fields(&scheduled),
+        "{manual:#}\n{scheduled:#}"
+    );
+    for same in [
+        "format",
+        "compression",
+        "options",
+        "server_version",
+        "pg_dump_version",
+        "database",
+        "table_count",
+        "row_counts",
+        "recipient_fingerprints",
+        "pgward_version",
+    ] {
+        assert_eq!(manual[same], scheduled[same], "{same}");
+    }
+    assert_eq!(manual["object"], name);
+    assert!(
+        manual["row_counts"]
+            .as_object()
+            .is_some_and(|c| !c.is_empty())
+    );
+    // The object it describes, and the globals beside it, as the scheduled run stores them.
+    let stored = std::fs::read(by_hand.path().join(name)).unwrap();
+    assert_eq!(stored.len() as u64, manual["size"].as_u64().unwrap());
+    assert_eq!(
+        format!("{:x}", Sha256::digest(&stored)),
+        manual["sha256"].as_str().unwrap()
+    );
+    assert!(done.objects.iter().any(|o| o.key.contains(".globals.")));
+    let globals: Vec<_> = std::fs::read_dir(by_hand.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".globals."))
+        .collect();
+    assert_eq!(globals.len(), 1, "one globals file beside the dump");
 }

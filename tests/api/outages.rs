@@ -9,11 +9,16 @@ use pgward_api_client::Client;
 use pgward_api_types::*;
 use uuid::Uuid;
 
-use crate::embedded::{Serve, free_port};
-use crate::executions::{add_database, local_destination, task, wait_final};
-use crate::scheduling::{hold_table, small_db};
+use crate::support::app::first_user;
+use crate::support::fixtures::{
+    add_database, api_token, hold_table, local_destination, new_database, small_db, task,
+    wait_final,
+};
 use crate::support::fleet;
-use crate::webhooks::{Receiver, custom};
+use crate::support::poll::{eventually, eventually_every};
+use crate::support::process::{Serve, Worker, free_port, wait_ready};
+use crate::support::receiver::{Receiver, custom};
+use crate::support::storage::s3_destination;
 
 fn postmaster_pid(data: &std::path::Path) -> i32 {
     let pid = std::fs::read_to_string(data.join("catalog/postmaster.pid")).unwrap();
@@ -22,6 +27,41 @@ fn postmaster_pid(data: &std::path::Path) -> i32 {
 
 fn alive(pid: i32) -> bool {
     crate::support::procs::alive(pid as u32)
+}
+
+/// Kills the embedded catalog's postmaster (of pgward's data directory `data`) with SIGKILL; its pid.
+fn kill9_postmaster(data: &std::path::Path) -> i32 {
+    let postmaster = postmaster_pid(data);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(postmaster),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    postmaster
+}
+
+/// Registers `db` of `server` as "checked every minute": its health is checked every 60 seconds.
+async fn checked_every_minute(
+    admin: &Client,
+    server: &crate::support::fleet::PgServer,
+    db: &str,
+) -> Uuid {
+    admin
+        .create_database(&CreateDatabaseRequest {
+            health_interval_secs: Some(60),
+            ..new_database("checked every minute", server.url(db))
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+/// A task "every minute" of `database` to `dest`, due at every minute (UTC).
+async fn due_every_minute(admin: &Client, database: Uuid, dest: Uuid) -> Task {
+    let mut every_minute = task("every minute", database, vec![dest]);
+    every_minute.schedule = "* * * * *".into();
+    every_minute.timezone = "UTC".into();
+    admin.create_task(&every_minute).await.unwrap()
 }
 
 /// What one API call during the outage came to.
@@ -54,37 +94,43 @@ async fn everything_happens_after(
     let now = admin.run_task(task).await.unwrap();
     let done = wait_final(admin, now.id).await;
     assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
-    let deadline = Instant::now() + Duration::from_secs(150);
-    loop {
-        let runs = admin
-            .list_executions(&ExecutionListQuery {
-                task_id: Some(task),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .items;
-        let scheduled_after = runs.iter().any(|e| {
-            e.trigger == ExecutionTrigger::Schedule
-                && e.status == ExecutionStatus::Success
-                && e.scheduled_for > recovered_at
-        });
-        let checked_after = admin
-            .get_database(checked)
-            .await
-            .unwrap()
-            .health
-            .last_checked_at
-            .is_some_and(|t| t > recovered_at);
-        if scheduled_after && checked_after {
-            return now.id;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "after the outage: scheduled run {scheduled_after}, health check {checked_after}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    eventually_every(
+        Duration::from_secs(150),
+        Duration::from_millis(250),
+        async || {
+            let runs = admin
+                .list_executions(&ExecutionListQuery {
+                    task_id: Some(task),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .items;
+            let scheduled_after = runs.iter().any(|e| {
+                e.trigger == ExecutionTrigger::Schedule
+                    && e.status == ExecutionStatus::Success
+                    && e.scheduled_for > recovered_at
+            });
+            let checked_after = admin
+                .get_database(checked)
+                .await
+                .unwrap()
+                .health
+                .last_checked_at
+                .is_some_and(|t| t > recovered_at);
+            if scheduled_after && checked_after {
+                Ok(now.id)
+            } else {
+                Err((scheduled_after, checked_after))
+            }
+        },
+        |(scheduled_after, checked_after)| {
+            format!(
+                "after the outage: scheduled run {scheduled_after}, health check {checked_after}"
+            )
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -112,18 +158,8 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
     );
     serve.wait_for("catalog migrations done");
     let anon = Client::new(&base);
-    anon.setup(&SetupRequest {
-        email: "op@example.com".into(),
-        password: "outage day password".into(),
-        name: None,
-        setup_code: None,
-    })
-    .await
-    .unwrap();
-    let token = anon
-        .login("op@example.com", "outage day password")
+    let token = first_user(&anon, "op@example.com", "outage day password")
         .await
-        .unwrap()
         .access_token;
     let admin = anon.with_token(token.clone());
 
@@ -133,25 +169,12 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
     let (held_db, other_db) = (small_db(server), small_db(server));
     let (dest, _dir) = local_destination(&admin, "disk").await;
     let held = add_database(&admin, server, &held_db).await;
-    let other = admin
-        .create_database(&CreateDatabaseRequest {
-            name: "checked every minute".into(),
-            connection_string: server.url(&other_db),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: Some(60),
-        })
-        .await
-        .unwrap()
-        .id;
+    let other = checked_every_minute(&admin, server, &other_db).await;
     let held_task = admin
         .create_task(&task("held", held, vec![dest]))
         .await
         .unwrap();
-    let mut every_minute = task("every minute", other, vec![dest]);
-    every_minute.schedule = "* * * * *".into();
-    every_minute.timezone = "UTC".into();
-    let every_minute = admin.create_task(&every_minute).await.unwrap();
+    let every_minute = due_every_minute(&admin, other, dest).await;
     admin
         .create_webhook(&custom("hook", receiver.url("/hook")))
         .await
@@ -159,24 +182,25 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
 
     let lock = hold_table(server, &held_db).await;
     let in_flight = admin.run_task(held_task.id).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while admin.get_execution(in_flight.id).await.unwrap().status != ExecutionStatus::Running {
-        assert!(Instant::now() < deadline, "the held backup never started");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_every(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        async || {
+            admin.get_execution(in_flight.id).await.unwrap().status == ExecutionStatus::Running
+        },
+        |_| "the held backup never started".into(),
+    )
+    .await;
 
     // Kill -9 the catalog's postmaster.
-    let postmaster = postmaster_pid(&data);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(postmaster),
-        nix::sys::signal::Signal::SIGKILL,
+    let postmaster = kill9_postmaster(&data);
+    eventually_every(
+        Duration::from_secs(10),
+        Duration::from_millis(10),
+        async || !alive(postmaster),
+        |_| format!("the killed postmaster {postmaster} was still there after 10 s"),
     )
-    .unwrap();
-    let killed_at = Instant::now();
-    while alive(postmaster) {
-        assert!(killed_at.elapsed() < Duration::from_secs(10));
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    .await;
 
     // Until pgward has its catalog back: API calls answer at once, 200 or 503 catalog_unavailable;
     // /readyz says not ready and why.
@@ -225,7 +249,12 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
     // The backup in flight finishes into storage and is recorded.
     drop(lock);
     let done = wait_final(&admin, in_flight.id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    assert_eq!(
+        done.status,
+        ExecutionStatus::Success,
+        "{done:?}\npgward's log:\n{}",
+        serve.log().join("\n")
+    );
     let now = everything_happens_after(&admin, every_minute.id, other, recovered_at).await;
     // The held run, the run-now and the scheduled run each reached the webhook.
     let hooks = receiver.wait_for(3).await;
@@ -235,29 +264,20 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
     }
 
     // Again while idle: pgward brings it back, and a run-now works without a restart of pgward.
-    let postmaster = postmaster_pid(&data);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(postmaster),
-        nix::sys::signal::Signal::SIGKILL,
+    let postmaster = kill9_postmaster(&data);
+    eventually(
+        Duration::from_secs(120),
+        async || {
+            postmaster_pid(&data) != postmaster
+                && http
+                    .get(format!("{base}/readyz"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+        },
+        |_| "the catalog never came back after an idle kill".into(),
     )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let back = postmaster_pid(&data) != postmaster
-            && http
-                .get(format!("{base}/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-        if back {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the catalog never came back after an idle kill"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    .await;
     // The held task runs only when asked (its schedule is at night).
     let again = admin.run_task(held_task.id).await.unwrap();
     assert_eq!(
@@ -354,20 +374,10 @@ impl Switch {
 
 /// An S3 destination on the test store, reached through `switch`.
 async fn s3_behind(admin: &Client, name: &str, switch: &Switch, bucket: &str) -> Uuid {
-    use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET};
     admin
         .create_destination(&CreateDestinationRequest {
             name: name.into(),
-            config: DestinationConfig::S3 {
-                endpoint: Some(format!("http://127.0.0.1:{}", switch.port)),
-                region: S3_REGION.into(),
-                bucket: bucket.into(),
-                prefix: None,
-                access_key_id: S3_KEY.into(),
-                secret_access_key: Some(S3_SECRET.into()),
-                path_style: true,
-                allow_http: true,
-            },
+            config: s3_destination(format!("http://127.0.0.1:{}", switch.port), bucket, None),
             skip_test: false,
             health_interval_secs: None,
         })
@@ -396,11 +406,13 @@ async fn a_multipart_upload_left_by_a_store_outage_is_aborted_once_the_store_is_
     // The upload is open (pg_dump waits for a lock) when the store goes away.
     let lock = hold_table(server, &db).await;
     let run = admin.run_task(t.id).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while s3().pending_uploads(&bucket).await == 0 {
-        assert!(Instant::now() < deadline, "the upload never started");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_every(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        async || s3().pending_uploads(&bucket).await > 0,
+        |_| "the upload never started".into(),
+    )
+    .await;
     switch.down();
     drop(lock);
     let failed = wait_final(&admin, run.id).await;
@@ -429,19 +441,20 @@ async fn a_multipart_upload_left_by_a_store_outage_is_aborted_once_the_store_is_
         );
     }
     switch.up();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM storage_cleanups")
-            .fetch_one(&mut catalog)
-            .await
-            .unwrap();
-        if left == 0 && s3().pending_uploads(&bucket).await == 0 {
-            break;
-        }
-        // The test app's pass runs every second: a few passes at most.
-        assert!(Instant::now() < deadline, "the leftover upload stayed");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // The test app's pass runs every second: a few passes at most.
+    eventually_every(
+        Duration::from_secs(10),
+        Duration::from_millis(200),
+        async || {
+            let left: i64 = sqlx::query_scalar("SELECT count(*) FROM storage_cleanups")
+                .fetch_one(&mut catalog)
+                .await
+                .unwrap();
+            left == 0 && s3().pending_uploads(&bucket).await == 0
+        },
+        |_| "the leftover upload stayed".into(),
+    )
+    .await;
 }
 
 /// A tiny tmpfs (a disk that fills up), unmounted when dropped.
@@ -572,22 +585,9 @@ async fn an_external_catalog_gone_for_a_minute_stops_nothing_for_good() {
     let server = fleet().get(16);
     let (db, other_db) = (small_db(server), small_db(server));
     let (dest, _dir) = local_destination(&admin, "disk").await;
-    let checked = admin
-        .create_database(&CreateDatabaseRequest {
-            name: "checked every minute".into(),
-            connection_string: server.url(&other_db),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: Some(60),
-        })
-        .await
-        .unwrap()
-        .id;
+    let checked = checked_every_minute(&admin, server, &other_db).await;
     let database = add_database(&admin, server, &db).await;
-    let mut every_minute = task("every minute", database, vec![dest]);
-    every_minute.schedule = "* * * * *".into();
-    every_minute.timezone = "UTC".into();
-    let every_minute = admin.create_task(&every_minute).await.unwrap();
+    let every_minute = due_every_minute(&admin, database, dest).await;
     admin
         .create_webhook(&custom("hook", receiver.url("/hook")))
         .await
@@ -600,7 +600,7 @@ async fn an_external_catalog_gone_for_a_minute_stops_nothing_for_good() {
         .replace(&format!(":{catalog_port}/"), &format!(":{}/", switch.port));
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let _serve = crate::workers::Worker::start_cmd(
+    let _serve = Worker::start_cmd(
         &app,
         "serve",
         1,
@@ -610,25 +610,14 @@ async fn an_external_catalog_gone_for_a_minute_stops_nothing_for_good() {
         ],
     );
     let http = reqwest::Client::new();
-    let ready = |http: reqwest::Client, base: String| async move {
-        http.get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready(http.clone(), base.clone()).await {
-        assert!(Instant::now() < deadline, "pgward serve never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let token = admin
-        .create_token(&CreateApiTokenRequest {
-            name: "serve".into(),
-            expires_in_days: None,
-        })
-        .await
-        .unwrap()
-        .token;
+    wait_ready(
+        &base,
+        Duration::from_secs(60),
+        Duration::from_millis(100),
+        "pgward serve never became ready",
+    )
+    .await;
+    let token = api_token(&admin, "serve").await;
 
     // A minute without the catalog: every call answers within a second, 503 catalog_unavailable, and
     // /readyz says the catalog is the problem.
@@ -654,29 +643,30 @@ async fn an_external_catalog_gone_for_a_minute_stops_nothing_for_good() {
     }
 
     switch.up();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !ready(http.clone(), base.clone()).await {
-        assert!(
-            Instant::now() < deadline,
-            "pgward serve never became ready again"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_ready(
+        &base,
+        Duration::from_secs(120),
+        Duration::from_millis(100),
+        "pgward serve never became ready again",
+    )
+    .await;
     let recovered_at = chrono::Utc::now();
     // Through the restarted pgward's own API and workers (the test app runs no workers).
     let remote = Client::new(&base).with_token(&token);
     let now = everything_happens_after(&remote, every_minute.id, checked, recovered_at).await;
     let hooks = receiver.wait_for(1).await;
     let id = now.to_string();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !receiver
-        .requests()
-        .iter()
-        .any(|h| h.body.contains(id.as_str()))
-    {
-        assert!(Instant::now() < deadline, "no webhook for {id}: {hooks:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(60),
+        async || {
+            receiver
+                .requests()
+                .iter()
+                .any(|h| h.body.contains(id.as_str()))
+        },
+        |_| format!("no webhook for {id}: {hooks:?}"),
+    )
+    .await;
 }
 
 #[tokio::test]

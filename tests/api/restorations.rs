@@ -1,26 +1,28 @@
 //! Restorations on the real fleet: every major and format round trip, cross-version, SQL errors that
 //! must fail, integrity failures with distinct codes (and an untouched target in single-transaction mode).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pgward_api_client::Client;
 use pgward_api_types::*;
 use uuid::Uuid;
 
-use crate::executions::{add_database, local_destination, task, wait_final};
+use crate::support::fixtures::{
+    add_database, api_token, local_destination, restore_into, restore_into_new, restore_to, task,
+    wait_final, wait_restored,
+};
 use crate::support::fleet::{MAJORS, PgServer};
+use crate::support::metrics::{self, parse_metrics};
 use crate::support::pagila;
-use crate::support::{fleet, spawn_app};
+use crate::support::poll::{eventually, eventually_every};
+use crate::support::process::{Worker, free_port, wait_ready};
+use crate::support::{TestApp, fleet, spawn_app};
 
 /// A second `pgward serve` on the test app's catalog (restores run in the process that accepted them,
 /// so this is how a test watches or kills the one doing a restore), ready to answer; and its base URL.
-async fn second_server(app: &crate::support::TestApp) -> (crate::workers::Worker, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let other = crate::workers::Worker::start_cmd(
+async fn second_server(app: &TestApp) -> (Worker, String) {
+    let port = free_port();
+    let other = Worker::start_cmd(
         app,
         "serve",
         3600,
@@ -34,47 +36,20 @@ async fn second_server(app: &crate::support::TestApp) -> (crate::workers::Worker
         ],
     );
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("{base}/readyz"))
-        .await
-        .map(|r| !r.status().is_success())
-        .unwrap_or(true)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the second pgward never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_ready(
+        &base,
+        Duration::from_secs(60),
+        Duration::from_millis(100),
+        "the second pgward never became ready",
+    )
+    .await;
     (other, base)
 }
 
 /// A client of the second `pgward serve`, with an API token of `admin`'s user (the same key signs both).
 async fn remote_client(admin: &Client, base: &str) -> Client {
-    let token = admin
-        .create_token(&CreateApiTokenRequest {
-            name: "other".into(),
-            expires_in_days: None,
-        })
-        .await
-        .unwrap()
-        .token;
+    let token = api_token(admin, "other").await;
     Client::new(base).with_token(&token)
-}
-
-pub(crate) async fn wait_restored(admin: &Client, id: Uuid) -> Restoration {
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let r = admin.get_restoration(id).await.unwrap();
-        if r.status.is_final() {
-            return r;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "restoration {id} did not finish: {r:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// A pagila database on `server`, registered, with one successful backup in `format`.
@@ -98,23 +73,6 @@ async fn backed_up(
     let done = wait_final(admin, admin.run_task(t.id).await.unwrap().id).await;
     assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
     (db, database, done)
-}
-
-pub(crate) fn restore_into_new(
-    exec: Uuid,
-    server_db: Uuid,
-    name: &str,
-) -> CreateRestorationRequest {
-    CreateRestorationRequest {
-        execution_id: exec,
-        destination_id: None,
-        target: RestoreTarget::NewDatabase {
-            database_id: server_db,
-            name: name.into(),
-        },
-        options: RestoreOptions::default(),
-        identities: Vec::new(),
-    }
 }
 
 fn assert_same(server: &PgServer, source: &str, target_server: &PgServer, target: &str) {
@@ -207,13 +165,7 @@ async fn a_dump_of_14_restores_into_17_and_18() {
                 }
             };
             let r = admin
-                .create_restoration(&CreateRestorationRequest {
-                    execution_id: exec.id,
-                    destination_id: None,
-                    target,
-                    options: RestoreOptions::default(),
-                    identities: vec![],
-                })
+                .create_restoration(&restore_to(exec.id, target))
                 .await
                 .unwrap();
             let r = wait_restored(&admin, r.id).await;
@@ -247,13 +199,7 @@ async fn a_restore_whose_sql_fails_is_failed_with_the_error_text() {
         let (_db, _, exec) = backed_up(&admin, server, dest, format, vec![]).await;
         // Back into its own source, without clean: every CREATE collides with what is there.
         let r = admin
-            .create_restoration(&CreateRestorationRequest {
-                execution_id: exec.id,
-                destination_id: None,
-                target: RestoreTarget::Source,
-                options: RestoreOptions::default(),
-                identities: vec![],
-            })
+            .create_restoration(&restore_to(exec.id, RestoreTarget::Source))
             .await
             .unwrap();
         let r = wait_restored(&admin, r.id).await;
@@ -285,17 +231,12 @@ async fn a_restore_whose_sql_fails_is_failed_with_the_error_text() {
     for clean in [false, true] {
         let r = admin
             .create_restoration(&CreateRestorationRequest {
-                execution_id: exec.id,
-                destination_id: None,
-                target: RestoreTarget::Database {
-                    database_id: target_id,
-                },
                 options: RestoreOptions {
                     clean,
                     single_transaction: true,
                     ..Default::default()
                 },
-                identities: vec![],
+                ..restore_into(exec.id, target_id)
             })
             .await
             .unwrap();
@@ -372,16 +313,12 @@ async fn damaged_or_undecryptable_backups_fail_with_distinct_codes_and_leave_the
         }
         let r = admin
             .create_restoration(&CreateRestorationRequest {
-                execution_id: exec.id,
-                destination_id: None,
-                target: RestoreTarget::Database {
-                    database_id: target_id,
-                },
                 options: RestoreOptions {
                     single_transaction: true,
                     ..Default::default()
                 },
                 identities,
+                ..restore_into(exec.id, target_id)
             })
             .await
             .unwrap();
@@ -549,30 +486,30 @@ async fn a_restore_whose_process_is_killed_is_failed_as_interrupted() {
         ))
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let now = admin.get_restoration(r.id).await.unwrap();
-        assert!(!now.status.is_final(), "finished before the kill: {now:?}");
-        if now.status == RestorationStatus::Running && now.bytes_read > 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the restore never got going: {now:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_every(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        async || {
+            let now = admin.get_restoration(r.id).await.unwrap();
+            assert!(!now.status.is_final(), "finished before the kill: {now:?}");
+            if now.status == RestorationStatus::Running && now.bytes_read > 0 {
+                Ok(())
+            } else {
+                Err(now)
+            }
+        },
+        |now| format!("the restore never got going: {now:?}"),
+    )
+    .await;
     other.kill9();
 
     // Any process's scheduler pass after the lease ran out fails it; nothing stays running.
-    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
+    let (state, _c) = app.background().await;
     let later = chrono::Utc::now() + chrono::Duration::seconds(31);
-    let reaped = pgward_server::features::restorations::runner::reap_interrupted(
+    let reaped = pgward_server::features::restorations::service::reap_interrupted(
         &state,
         later,
-        pgward_server::features::executions::scheduler::LEASE,
+        pgward_server::background::LEASE,
     )
     .await
     .unwrap();
@@ -595,37 +532,34 @@ async fn a_restore_whose_process_is_killed_is_failed_as_interrupted() {
     assert_eq!(failed.len(), 1, "{failed:?}");
     // The database created for it is gone, as after any failed restore into a new database.
     let name = done.new_database_name.clone().unwrap();
-    let out = pagila::psql(
+    let left = pagila::query(
         server,
         "postgres",
-        &[
-            "-At",
-            "-c",
-            &format!("SELECT count(*) FROM pg_database WHERE datname = '{name}'"),
-        ],
+        &format!("SELECT count(*) FROM pg_database WHERE datname = '{name}'"),
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+    assert_eq!(left, "0");
     drop(feeder.join().unwrap());
 }
 
 async fn wait_check(admin: &Client, id: Uuid, test_restore: bool) -> Execution {
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let e = admin.get_execution(id).await.unwrap();
-        let s = if test_restore {
-            e.test_restore_status
-        } else {
-            e.verify_status
-        };
-        if matches!(s, Some(CheckStatus::Ok | CheckStatus::Failed)) {
-            return e;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "check of {id} did not finish: {e:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(300),
+        async || {
+            let e = admin.get_execution(id).await.unwrap();
+            let s = if test_restore {
+                e.test_restore_status
+            } else {
+                e.verify_status
+            };
+            if matches!(s, Some(CheckStatus::Ok | CheckStatus::Failed)) {
+                Ok(e)
+            } else {
+                Err(e)
+            }
+        },
+        |e| format!("check of {id} did not finish: {e:?}"),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -669,32 +603,31 @@ async fn verification_flags_a_tampered_copy_and_runs_on_the_task_schedule() {
         .await
         .unwrap();
     std::fs::write(dir.join(&exec.objects[0].key), b"gone").unwrap();
-    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
+    let (state, _c) = app.background().await;
     let before = admin.get_execution(exec.id).await.unwrap().verified_at;
     let later = chrono::Utc::now() + chrono::Duration::minutes(61);
-    pgward_server::features::restorations::checks::run_due(&state, later)
+    pgward_server::features::restorations::service::run_due_checks(&state, later)
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let e = loop {
-        let e = admin.get_execution(exec.id).await.unwrap();
-        if e.verified_at != before && e.verify_status == Some(CheckStatus::Failed) {
-            break e;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the scheduled verification never ran: {e:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let e = eventually(
+        Duration::from_secs(60),
+        async || {
+            let e = admin.get_execution(exec.id).await.unwrap();
+            if e.verified_at != before && e.verify_status == Some(CheckStatus::Failed) {
+                Ok(e)
+            } else {
+                Err(e)
+            }
+        },
+        |e| format!("the scheduled verification never ran: {e:?}"),
+    )
+    .await;
     assert!(
         e.objects[0].verify_error.clone().unwrap().contains("size"),
         "{e:?}"
     );
     // Claimed once: a second pass at the same time starts nothing new.
-    pgward_server::features::restorations::checks::run_due(&state, later)
+    pgward_server::features::restorations::service::run_due_checks(&state, later)
         .await
         .unwrap();
     let t = admin.get_task(task.id).await.unwrap();
@@ -730,14 +663,11 @@ async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it()
     // Prometheus sees the proof too (an alert on pgward_task_test_restored == 0).
     let test_restored = || async {
         let text = app.metrics(&admin).await;
-        crate::events::parse_metrics(&text)
-            .iter()
-            .flat_map(|f| f.2.iter())
-            .find(|s| {
-                s.0 == "pgward_task_test_restored"
-                    && s.1.get("task").map(String::as_str) == Some("proven")
-            })
-            .map(|s| s.2)
+        metrics::sample(
+            &parse_metrics(&text),
+            "pgward_task_test_restored",
+            ("task", "proven"),
+        )
     };
     assert_eq!(test_restored().await, Some(1.0));
     // The manifest carries the counts the test-restore compared against.
@@ -787,16 +717,12 @@ async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it()
         Some(409)
     );
     // Scratch databases never stay.
-    let left = pagila::psql(
+    let left = pagila::query(
         server,
         "postgres",
-        &[
-            "-At",
-            "-c",
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgward_test_%'",
-        ],
+        "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgward_test_%'",
     );
-    assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0");
+    assert_eq!(left, "0");
 }
 
 /// Peak resident memory of a process (VmHWM), in bytes.
@@ -863,14 +789,7 @@ async fn a_100_mb_uploaded_dump_is_stored_and_restored_with_flat_memory() {
     // A separate `pgward serve` takes upload and restore, so its memory can be watched.
     let (other, base) = second_server(&app).await;
     let before = peak_rss(other.pid());
-    let token = admin
-        .create_token(&CreateApiTokenRequest {
-            name: "uploader".into(),
-            expires_in_days: None,
-        })
-        .await
-        .unwrap()
-        .token;
+    let token = api_token(&admin, "uploader").await;
     let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(
         tokio::fs::File::open(file.path()).await.unwrap(),
     ));
@@ -900,17 +819,12 @@ async fn a_100_mb_uploaded_dump_is_stored_and_restored_with_flat_memory() {
     let grown = peak_rss(other.pid()).saturating_sub(before);
     drop(other);
 
-    let out = pagila::psql(
+    let got = pagila::query(
         server,
         &name,
-        &[
-            "-At",
-            "-c",
-            "SELECT count(*), (SELECT data FROM public.blob WHERE id = 1), \
-             (SELECT data FROM public.blob ORDER BY id DESC LIMIT 1) FROM public.blob",
-        ],
+        "SELECT count(*), (SELECT data FROM public.blob WHERE id = 1), \
+         (SELECT data FROM public.blob ORDER BY id DESC LIMIT 1) FROM public.blob",
     );
-    let got = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_eq!(got, format!("{rows}|{first}|{last}"));
     // Flat: 100 MB went through upload and restore; the process grew by a few buffers, not by the file.
     assert!(
@@ -975,20 +889,12 @@ async fn contents_list_an_archive_and_a_selective_restore_brings_back_only_what_
         req.options.schemas = vec!["extra".into()];
         let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
         assert_eq!(r.status, RestorationStatus::Success, "{format:?}: {r:?}");
-        let out = pagila::psql(
+        let got = pagila::query(
             server,
             &name,
-            &[
-                "-At",
-                "-c",
-                "SELECT (SELECT count(*) FROM extra.notes), to_regclass('public.film') IS NULL",
-            ],
+            "SELECT (SELECT count(*) FROM extra.notes), to_regclass('public.film') IS NULL",
         );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout).trim(),
-            "3|t",
-            "{format:?}"
-        );
+        assert_eq!(got, "3|t", "{format:?}");
 
         // Single tables by `schema.table`, as the table of contents lists them; a name that matches
         // nothing fails instead of restoring nothing "successfully".
@@ -997,16 +903,8 @@ async fn contents_list_an_archive_and_a_selective_restore_brings_back_only_what_
         req.options.tables = vec!["extra.notes".into()];
         let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
         assert_eq!(r.status, RestorationStatus::Success, "{format:?}: {r:?}");
-        let out = pagila::psql(
-            server,
-            &name,
-            &["-At", "-c", "SELECT count(*) FROM extra.notes"],
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout).trim(),
-            "3",
-            "{format:?}"
-        );
+        let got = pagila::query(server, &name, "SELECT count(*) FROM extra.notes");
+        assert_eq!(got, "3", "{format:?}");
         let mut req =
             restore_into_new(exec.id, database, &format!("s_{}", Uuid::new_v4().simple()));
         req.options.tables = vec!["extra.no_such_table".into()];
@@ -1052,16 +950,12 @@ async fn globals_first_brings_the_roles_over_and_tolerates_the_ones_that_exist()
     req.options.globals_first = true;
     let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
     assert_eq!(r.status, RestorationStatus::Success, "{r:?}");
-    let out = pagila::psql(
+    let roles = pagila::query(
         new,
         "postgres",
-        &[
-            "-At",
-            "-c",
-            &format!("SELECT count(*) FROM pg_roles WHERE rolname = '{role}'"),
-        ],
+        &format!("SELECT count(*) FROM pg_roles WHERE rolname = '{role}'"),
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1");
+    assert_eq!(roles, "1");
     // (Schema dumps of two majors differ in their preamble; the rows must not.)
     assert_eq!(
         pagila::row_checksums(new, &name),
@@ -1111,20 +1005,12 @@ async fn pgward_restore_on_the_command_line_restores_a_file_and_refuses_a_wrong_
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = pagila::psql(
+    let films = pagila::query(
         server,
         &bad,
-        &[
-            "-At",
-            "-c",
-            "SELECT count(*) FROM pg_class WHERE relname = 'film'",
-        ],
+        "SELECT count(*) FROM pg_class WHERE relname = 'film'",
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "0",
-        "nothing restored from a bad file"
-    );
+    assert_eq!(films, "0", "nothing restored from a bad file");
 }
 
 #[tokio::test]
@@ -1195,40 +1081,33 @@ async fn a_killed_pgward_leaves_no_psql_and_its_single_transaction_restore_commi
     let remote = remote_client(&admin, &base).await;
     remote
         .create_restoration(&CreateRestorationRequest {
-            execution_id: exec.id,
-            destination_id: None,
-            target: RestoreTarget::Database {
-                database_id: target_id,
-            },
             options: RestoreOptions {
                 single_transaction: true,
                 ..Default::default()
             },
-            identities: Vec::new(),
+            ..restore_into(exec.id, target_id)
         })
         .await
         .unwrap();
     let mut watcher = sqlx::PgConnection::connect(&server.url("postgres"))
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
-        )
-        .bind(&target)
-        .fetch_one(&mut watcher)
-        .await
-        .unwrap();
-        if waiting > 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the restore never reached zz_wait"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_every(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        async || {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+            )
+            .bind(&target)
+            .fetch_one(&mut watcher)
+            .await
+            .unwrap();
+            waiting > 0
+        },
+        |_| "the restore never reached zz_wait".into(),
+    )
+    .await;
     let clients: Vec<u32> = crate::support::procs::descendants_of(other.pid())
         .into_iter()
         .map(|(pid, _)| pid)
@@ -1244,22 +1123,20 @@ async fn a_killed_pgward_leaves_no_psql_and_its_single_transaction_restore_commi
         .await
         .unwrap();
     drop(blocker);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let left: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
-                .bind(&target)
-                .fetch_one(&mut watcher)
-                .await
-                .unwrap();
-        if left == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the restore's session never ended"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_every(
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        async || {
+            let left: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+                    .bind(&target)
+                    .fetch_one(&mut watcher)
+                    .await
+                    .unwrap();
+            left == 0
+        },
+        |_| "the restore's session never ended".into(),
+    )
+    .await;
     assert_eq!(state(server, &target), before, "the target changed");
 }

@@ -1,76 +1,22 @@
-use std::path::Path;
-
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use pgward_api_types::*;
-use pgward_server::features::executions::retention;
+use pgward_server::features::executions::service as retention;
 use uuid::Uuid;
 
+use crate::support::fixtures::{fake_backup, local_destination, new_database, task_spec};
 use crate::support::{fleet, spawn_app_with};
-
-/// Writes a fake backup object (and manifest) and records it as an execution of `task`.
-pub(crate) async fn backup(
-    catalog: &mut sqlx::PgConnection,
-    dir: &Path,
-    task: Uuid,
-    dest: Uuid,
-    at: DateTime<Utc>,
-    status: &str,
-) -> Uuid {
-    let id = Uuid::now_v7();
-    let key = format!("t/{}.dump.zst", id.simple());
-    let objects = if status == "success" {
-        std::fs::create_dir_all(dir.join("t")).unwrap();
-        std::fs::write(dir.join(&key), b"backup").unwrap();
-        std::fs::write(dir.join(format!("{key}.manifest.json")), b"{}").unwrap();
-        serde_json::json!([{ "destination_id": dest, "key": key, "size": 6 }])
-    } else {
-        serde_json::json!([])
-    };
-    sqlx::query(
-        "INSERT INTO executions (id, task_id, task_name, trigger, status, scheduled_for, timezone, objects, destination_ids) \
-         VALUES ($1, $2, 'retained', 'schedule', $3, $4, 'UTC', $5, $6)",
-    )
-    .bind(id)
-    .bind(task)
-    .bind(status)
-    .bind(at)
-    .bind(objects)
-    .bind(serde_json::json!([dest]))
-    .execute(catalog)
-    .await
-    .unwrap();
-    id
-}
 
 #[tokio::test]
 async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() {
     let app = spawn_app_with(|c| c.worker.in_process = false).await;
     let admin = app.admin().await;
-    let dir = tempfile::tempdir().unwrap().keep();
-    let dest = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "disk".into(),
-            config: DestinationConfig::Local {
-                path: dir.display().to_string(),
-            },
-            skip_test: false,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let (dest, dir) = local_destination(&admin, "disk").await;
     let db = admin
-        .create_database(&CreateDatabaseRequest {
-            name: "db".into(),
-            connection_string: fleet().get(17).url("postgres"),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
+        .create_database(&new_database("db", fleet().get(17).url("postgres")))
         .await
         .unwrap()
         .id;
-    let mut spec = crate::tasks::spec(db, dest);
+    let mut spec = task_spec(db, dest);
     spec.retention = RetentionPolicy {
         keep_days: None,
         keep_last: 2,
@@ -83,7 +29,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
     let mut old = Vec::new();
     for d in (2..=6).rev() {
         old.push(
-            backup(
+            fake_backup(
                 &mut catalog,
                 &dir,
                 task,
@@ -94,7 +40,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
             .await,
         );
     }
-    backup(
+    fake_backup(
         &mut catalog,
         &dir,
         task,
@@ -104,13 +50,11 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
     )
     .await;
 
-    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
+    let (state, _catalog) = app.background().await;
     // The latest run failed: nothing may go, whatever the policy says.
     assert!(admin_preview(&admin, task).await.is_empty());
     assert!(
-        retention::apply(&state, task, now)
+        retention::apply_retention(&state, task, now)
             .await
             .unwrap()
             .is_empty()
@@ -118,7 +62,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
     assert_eq!(std::fs::read_dir(dir.join("t")).unwrap().count(), 10);
 
     // A new success: keep the 2 newest successes, delete the other 4 (exactly what the preview said).
-    let newest = backup(
+    let newest = fake_backup(
         &mut catalog,
         &dir,
         task,
@@ -130,7 +74,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
     let preview: Vec<Uuid> = admin_preview(&admin, task).await;
     let expected: Vec<Uuid> = old[..4].to_vec();
     assert_eq!(sorted(preview.clone()), sorted(expected.clone()));
-    let deleted = retention::apply(&state, task, now).await.unwrap();
+    let deleted = retention::apply_retention(&state, task, now).await.unwrap();
     assert_eq!(sorted(deleted), sorted(expected));
     for id in &old[..4] {
         assert_eq!(
@@ -154,7 +98,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
     let mut more = Vec::new();
     for h in 2..5 {
         more.push(
-            backup(
+            fake_backup(
                 &mut catalog,
                 &dir,
                 task,
@@ -173,7 +117,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
         .clone();
     std::fs::remove_file(dir.join(&stuck_key)).unwrap();
     std::fs::create_dir_all(dir.join(&stuck_key).join("keep")).unwrap();
-    let deleted = retention::apply(&state, task, now).await.unwrap();
+    let deleted = retention::apply_retention(&state, task, now).await.unwrap();
     assert_eq!(sorted(deleted), sorted(vec![more[2], old[4]]));
     let stuck_now = admin.get_execution(stuck).await.unwrap();
     assert_eq!(stuck_now.status, ExecutionStatus::Success);

@@ -1,53 +1,29 @@
 //! Fair scheduling: a saturated database server does not hold the worker slots other servers' backups
 //! need, and the per-server limit counts a server once however it was registered.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pgward_api_client::Client;
 use pgward_api_types::*;
-use sqlx::Connection;
 use uuid::Uuid;
 
-use crate::executions::{add_database, local_destination, task, wait_final};
-use crate::support::fleet::PgServer;
-use crate::support::{fleet, pagila, spawn_app_with};
-
-/// A database with one small table, `held`.
-pub(crate) fn small_db(server: &PgServer) -> String {
-    let db = format!("f_{}", Uuid::new_v4().simple());
-    pagila::create_db(server, &db);
-    let out = pagila::psql(
-        server,
-        &db,
-        &[
-            "-c",
-            "CREATE TABLE held AS SELECT g FROM generate_series(1, 1000) g",
-        ],
-    );
-    assert!(out.status.success(), "{out:?}");
-    db
-}
-
-/// Holds an ACCESS EXCLUSIVE lock on `held` until dropped: a pg_dump of that database waits for it.
-pub(crate) async fn hold_table(server: &PgServer, db: &str) -> sqlx::PgConnection {
-    let mut c = sqlx::PgConnection::connect(&server.url(db)).await.unwrap();
-    sqlx::raw_sql("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut c)
-        .await
-        .unwrap();
-    c
-}
+use crate::support::fixtures::{
+    add_database, hold_table, local_destination, new_database, small_db, task, wait_final,
+};
+use crate::support::poll::eventually_every;
+use crate::support::{fleet, spawn_app_with};
 
 async fn wait_until(admin: &Client, id: Uuid, what: &str, ok: impl Fn(&Execution) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let e = admin.get_execution(id).await.unwrap();
-        if ok(&e) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never {what}: {e:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_every(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        async || {
+            let e = admin.get_execution(id).await.unwrap();
+            if ok(&e) { Ok(()) } else { Err(e) }
+        },
+        |e| format!("never {what}: {e:?}"),
+    )
+    .await
 }
 
 /// No two of these runs were running at the same time.
@@ -151,13 +127,10 @@ async fn two_registrations_of_one_server_share_its_limit() {
     let a = add_database(&admin, server, &a_db).await;
     // The same server by another name.
     let b = admin
-        .create_database(&CreateDatabaseRequest {
-            name: format!("{b_db} by name"),
-            connection_string: server.url(&b_db).replace("127.0.0.1", "localhost"),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
+        .create_database(&new_database(
+            &format!("{b_db} by name"),
+            server.url(&b_db).replace("127.0.0.1", "localhost"),
+        ))
         .await
         .unwrap()
         .id;

@@ -3,8 +3,7 @@
 
 use std::process::Command;
 
-use pgward_api_types::{CreateApiTokenRequest, CreateDatabaseRequest};
-
+use crate::support::fixtures::{api_token, new_database};
 use crate::support::{cache_dir, fleet, repo_root, spawn_app_with};
 
 #[tokio::test]
@@ -23,22 +22,12 @@ async fn schemathesis_finds_no_server_error_and_no_spec_violation() {
     })
     .await;
     let admin = app.admin().await;
-    let token = admin
-        .create_token(&CreateApiTokenRequest {
-            name: "fuzzer".into(),
-            expires_in_days: None,
-        })
-        .await
-        .unwrap()
-        .token;
+    let token = api_token(&admin, "fuzzer").await;
     admin
-        .create_database(&CreateDatabaseRequest {
-            name: "fuzz target".into(),
-            connection_string: fleet().get(18).url("postgres"),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
+        .create_database(&new_database(
+            "fuzz target",
+            fleet().get(18).url("postgres"),
+        ))
         .await
         .unwrap();
 

@@ -3,18 +3,21 @@
 //! that explode, tokens that mint tokens, a deletion that would destroy the only copy, the open front door.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pgward_api_client::Client;
 use pgward_api_types::*;
-use sqlx::Connection;
 use uuid::Uuid;
 
-use crate::executions::{add_database, local_destination, task, wait_final};
-use crate::restorations::wait_restored;
-use crate::support::app::{ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::app::{ADMIN_EMAIL, ADMIN_PASSWORD, start_in_process};
+use crate::support::fixtures::{
+    add_database, fake_backup, hold_table, local_destination, new_database, restore_into,
+    restore_into_new, task, wait_final, wait_restored,
+};
+use crate::support::poll::eventually_every;
+use crate::support::process::wait_ready;
+use crate::support::receiver::{Receiver, custom, verify_signature};
 use crate::support::{TestApp, fleet, pagila, spawn_app, spawn_app_with};
-use crate::webhooks::{Receiver, custom};
 
 /// The administrator's access token and client, and a local destination for uploads (and its directory).
 async fn uploader(app: &TestApp) -> (String, Client, Uuid, std::path::PathBuf) {
@@ -52,30 +55,12 @@ async fn upload(
     resp.json().await.unwrap()
 }
 
-/// A restore of `exec` into the registered database `database`, with default options.
-fn restore_into(exec: Uuid, database: Uuid) -> CreateRestorationRequest {
-    CreateRestorationRequest {
-        execution_id: exec,
-        destination_id: None,
-        target: RestoreTarget::Database {
-            database_id: database,
-        },
-        options: RestoreOptions::default(),
-        identities: Vec::new(),
-    }
-}
-
 fn tables(server: &crate::support::fleet::PgServer, db: &str) -> String {
-    let out = pagila::psql(
+    pagila::query(
         server,
         db,
-        &[
-            "-At",
-            "-c",
-            "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
-        ],
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+        "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
+    )
 }
 
 #[tokio::test]
@@ -203,9 +188,7 @@ async fn a_directory_archive_with_a_symlink_entry_is_refused_before_pg_restore_s
         .await;
         let name = format!("sym_{}", Uuid::new_v4().simple());
         let r = admin
-            .create_restoration(&crate::restorations::restore_into_new(
-                exec.id, admin_db, &name,
-            ))
+            .create_restoration(&restore_into_new(exec.id, admin_db, &name))
             .await
             .unwrap();
         let r = wait_restored(&admin, r.id).await;
@@ -268,7 +251,7 @@ async fn a_decompression_bomb_stops_at_its_limit_and_an_oversized_upload_is_refu
     assert!(bomb.len() < 1 << 20, "{}", bomb.len());
     let exec = upload(&app, &token, dest, "bomb.sql.zst", bomb).await;
     let name = format!("bomb_{}", Uuid::new_v4().simple());
-    let mut req = crate::restorations::restore_into_new(exec.id, admin_db, &name);
+    let mut req = restore_into_new(exec.id, admin_db, &name);
     // Spooled to scratch first (single transaction): the bomb must not fill the work directory.
     req.options.single_transaction = true;
     let r = admin.create_restoration(&req).await.unwrap();
@@ -396,7 +379,7 @@ async fn rotating_the_secrets_key_reseals_every_secret_at_once() {
     admin2.test_webhook(hook.id).await.unwrap();
     let got = receiver.wait_for(1).await;
     assert_eq!(got[0].headers["x-token"], "tok");
-    crate::webhooks::verify_signature(&got[0], "hmac-secret");
+    verify_signature(&got[0], "hmac-secret");
 }
 
 #[tokio::test]
@@ -436,7 +419,7 @@ async fn a_directory_archive_whose_toc_names_a_file_outside_it_is_refused() {
     };
     let restore = |exec: Uuid| {
         let name = format!("r_{}", Uuid::new_v4().simple());
-        crate::restorations::restore_into_new(exec, admin_db, &name)
+        restore_into_new(exec, admin_db, &name)
     };
     // As it is, it restores.
     let good = upload(
@@ -499,20 +482,14 @@ fn client_for(name: &str, db: &str) -> Option<u32> {
 
 /// Another pgward (in this process) with `config`, e.g. on an existing catalog; its base URL once ready.
 async fn start_another(config: pgward_server::Config) -> String {
-    let next = pgward_server::Application::build(config).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", next.port());
-    tokio::spawn(next.run_until_stopped());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !reqwest::get(format!("{base}/readyz"))
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the other pgward never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let base = start_in_process(config).await;
+    wait_ready(
+        &base,
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        "the other pgward never became ready",
+    )
+    .await;
     base
 }
 
@@ -522,13 +499,7 @@ async fn a_database_that_tighter_rules_refuse_is_named_in_the_log_at_start() {
     let admin = app.admin().await;
     let name = format!("on loopback {}", Uuid::new_v4().simple());
     admin
-        .create_database(&CreateDatabaseRequest {
-            name: name.clone(),
-            connection_string: fleet().get(15).url("postgres"),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
+        .create_database(&new_database(&name, fleet().get(15).url("postgres")))
         .await
         .unwrap();
     // The same catalog under the default rules: loopback is nobody's.
@@ -536,19 +507,19 @@ async fn a_database_that_tighter_rules_refuse_is_named_in_the_log_at_start() {
     config.outbound = Default::default();
     config.outbound.allow_catalog_server = true;
     start_another(config).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let log = crate::support::logs::captured();
-        if log.lines().any(|l| {
-            l.contains("refused by the current rules")
-                && l.contains(&name)
-                && l.contains("loopback")
-        }) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no warning names {name}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_every(
+        Duration::from_secs(30),
+        Duration::from_millis(50),
+        async || {
+            crate::support::logs::captured().lines().any(|l| {
+                l.contains("refused by the current rules")
+                    && l.contains(&name)
+                    && l.contains("loopback")
+            })
+        },
+        |_| format!("no warning names {name}"),
+    )
+    .await;
 }
 
 /// Processes whose parent is this test process and whose name is `name`.
@@ -594,20 +565,15 @@ async fn pg_dump_runs_without_any_of_pgwards_environment() {
         .unwrap();
 
     // A lock held here keeps pg_dump waiting, so it can be looked at while it runs.
-    let mut holder = sqlx::PgConnection::connect(&server.url(&db)).await.unwrap();
-    sqlx::raw_sql("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut holder)
-        .await
-        .unwrap();
+    let mut holder = hold_table(server, &db).await;
     let run = admin.run_task(t.id).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let pid = loop {
-        if let Some(pid) = client_for("pg_dump", &db) {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "pg_dump never started");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let pid = eventually_every(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        async || client_for("pg_dump", &db),
+        |_| "pg_dump never started".into(),
+    )
+    .await;
     let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
     let vars: Vec<String> = environ
         .split(|b| *b == 0)
@@ -640,30 +606,28 @@ async fn psql_replays_a_dump_as_an_unprivileged_user_when_pgward_is_root() {
     let exec = upload(&app, &token, dest, "who.sql", dump.into()).await;
 
     // psql waits on this lock, long enough to be looked at.
-    let mut holder = sqlx::PgConnection::connect(&server.url(&db)).await.unwrap();
-    sqlx::raw_sql("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut holder)
-        .await
-        .unwrap();
+    let mut holder = hold_table(server, &db).await;
     let r = admin
         .create_restoration(&restore_into(exec.id, database))
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    // The psql that replays the dump (not a `psql --version` pgward may run first).
-    let pid = loop {
-        if let Some(pid) = client_for("psql", &db) {
-            break pid;
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "psql never started: {:?} {:?}",
-                admin.get_restoration(r.id).await,
+    // The psql that replays the dump (not a `psql --version` pgward may run first); while there is
+    // none, the restoration as the API shows it, for the message.
+    let pid = eventually_every(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        async || match client_for("psql", &db) {
+            Some(pid) => Ok(pid),
+            None => Err(admin.get_restoration(r.id).await),
+        },
+        |restoration| {
+            format!(
+                "psql never started: {restoration:?} {:?}",
                 children_named("psql")
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+            )
+        },
+    )
+    .await;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     sqlx::raw_sql("ROLLBACK")
         .execute(&mut holder)
@@ -720,11 +684,8 @@ async fn connection_strings_that_would_connect_elsewhere_are_refused_and_nothing
     for raw in &attacks {
         let e = admin
             .create_database(&CreateDatabaseRequest {
-                name: format!("attack {}", Uuid::new_v4().simple()),
-                description: None,
-                connection_string: raw.clone(),
                 skip_connection_test: true,
-                health_interval_secs: None,
+                ..new_database(&format!("attack {}", Uuid::new_v4().simple()), raw.clone())
             })
             .await
             .unwrap_err();
@@ -976,9 +937,7 @@ async fn a_deleted_backup_waits_in_the_trash_and_comes_back() {
     assert_eq!(back.status, ExecutionStatus::Success);
     let name = format!("back_{}", Uuid::new_v4().simple());
     let r = admin
-        .create_restoration(&crate::restorations::restore_into_new(
-            done.id, database, &name,
-        ))
+        .create_restoration(&restore_into_new(done.id, database, &name))
         .await
         .unwrap();
     assert_eq!(
@@ -990,9 +949,7 @@ async fn a_deleted_backup_waits_in_the_trash_and_comes_back() {
     let e = admin.delete_execution(done.id).await.unwrap_err();
     assert_eq!(e.status(), Some(409));
     assert!(file.exists());
-    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
+    let (state, _catalog) = app.background().await;
     let purge = pgward_server::features::executions::service::purge_expired_trash;
     assert_eq!(
         purge(&state, chrono::Utc::now()).await.unwrap(),
@@ -1033,7 +990,7 @@ async fn retention_never_counts_a_backup_whose_proof_failed_and_keeps_the_newest
         (24, None, Some("failed")),
         (1, None, None),
     ] {
-        let id = crate::retention::backup(
+        let id = fake_backup(
             &mut catalog,
             &dir,
             t,
@@ -1053,10 +1010,8 @@ async fn retention_never_counts_a_backup_whose_proof_failed_and_keeps_the_newest
         .unwrap();
         ids.push(id);
     }
-    let (state, _catalog) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
-    let mut deleted = pgward_server::features::executions::retention::apply(&state, t, now)
+    let (state, _catalog) = app.background().await;
+    let mut deleted = pgward_server::features::executions::service::apply_retention(&state, t, now)
         .await
         .unwrap();
     deleted.sort();

@@ -1,14 +1,14 @@
 //! What a process reports about itself: readiness while its migrations run, the PostgreSQL clients it
 //! found (at start-up in the log, and in `GET /api/v1/system`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pgward_api_client::Client;
-use pgward_server::Application;
 use sqlx::Connection;
 use uuid::Uuid;
 
-use crate::support::app::test_config;
+use crate::support::app::{start_in_process, test_config};
+use crate::support::poll::eventually_every;
 use crate::support::{fleet, logs, spawn_app};
 
 #[tokio::test]
@@ -61,9 +61,7 @@ async fn until_its_migrations_finish_the_server_answers_503_not_ready() {
         .await
         .unwrap();
 
-    let app = Application::build(test_config(&name)).await.unwrap();
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let address = start_in_process(test_config(&name)).await;
     let http = reqwest::Client::new();
     let ready = http.get(format!("{address}/readyz")).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 503);
@@ -82,15 +80,17 @@ async fn until_its_migrations_finish_the_server_answers_503_not_ready() {
     assert_eq!(err["code"], "not_ready", "{err}");
 
     sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let r = http.get(format!("{address}/readyz")).send().await.unwrap();
-        if r.status().is_success() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never became ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The process stays up meanwhile: a request that gets no answer at all fails the test.
+    eventually_every(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        async || {
+            let r = http.get(format!("{address}/readyz")).send().await.unwrap();
+            r.status().is_success()
+        },
+        |_| "never became ready".into(),
+    )
+    .await;
     let status = Client::new(&address).auth_status().await.unwrap();
     assert!(status.setup_required, "{status:?}");
 }

@@ -2,56 +2,17 @@ use pgward_api_client::{Client, ClientError};
 use pgward_api_types::*;
 use uuid::Uuid;
 
+use crate::support::fixtures::{local_destination, new_database, task_spec};
 use crate::support::{fleet, spawn_app};
 
 /// A database on PostgreSQL 17 and a local destination, the two things every task needs.
 async fn prerequisites(admin: &Client) -> (Uuid, Uuid) {
     let db = admin
-        .create_database(&CreateDatabaseRequest {
-            name: "shop".into(),
-            connection_string: fleet().get(17).url("postgres"),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
+        .create_database(&new_database("shop", fleet().get(17).url("postgres")))
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap().keep();
-    let dest = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "disk".into(),
-            config: DestinationConfig::Local {
-                path: dir.display().to_string(),
-            },
-            skip_test: false,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap();
-    (db.id, dest.id)
-}
-
-pub fn spec(db: Uuid, dest: Uuid) -> TaskSpec {
-    TaskSpec {
-        name: "nightly shop".into(),
-        database_id: db,
-        destination_ids: vec![dest],
-        schedule: "30 2 * * *".into(),
-        timezone: "Europe/Berlin".into(),
-        active: true,
-        format: BackupFormat::Custom,
-        parallel_jobs: 1,
-        compression: CompressionAlgorithm::Zstd,
-        compression_level: None,
-        encryption_recipients: vec![],
-        pg_dump_options: PgDumpOptions::default(),
-        include_globals: false,
-        timeout_minutes: Some(60),
-        stall_timeout_minutes: Some(10),
-        retention: RetentionPolicy::default(),
-        verification: VerificationPolicy::default(),
-        anomaly_threshold_percent: None,
-    }
+    let (dest, _dir) = local_destination(admin, "disk").await;
+    (db.id, dest)
 }
 
 fn fields(e: ClientError) -> Vec<String> {
@@ -68,8 +29,8 @@ async fn a_task_is_created_edited_duplicated_and_previews_its_runs_in_its_time_z
     let app = spawn_app().await;
     let admin = app.admin().await;
     let (db, dest) = prerequisites(&admin).await;
-    let task = admin.create_task(&spec(db, dest)).await.unwrap();
-    assert_eq!(task.spec, spec(db, dest));
+    let task = admin.create_task(&task_spec(db, dest)).await.unwrap();
+    assert_eq!(task.spec, task_spec(db, dest));
     let next = task.next_run_at.expect("active tasks have a next run");
     assert_eq!(next.format("%H:%M").to_string(), "02:30");
     assert!(
@@ -196,7 +157,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             "bad cron",
             TaskSpec {
                 schedule: "61 * * * *".into(),
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "schedule",
         ),
@@ -204,7 +165,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             "six fields",
             TaskSpec {
                 schedule: "0 0 2 * * *".into(),
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "schedule",
         ),
@@ -212,7 +173,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             "anomaly threshold of 0",
             TaskSpec {
                 anomaly_threshold_percent: Some(0),
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "anomaly_threshold_percent",
         ),
@@ -220,7 +181,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             "unknown zone",
             TaskSpec {
                 timezone: "Europe/Atlantis".into(),
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "timezone",
         ),
@@ -232,7 +193,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
                     schema_only: true,
                     ..Default::default()
                 },
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "pg_dump_options.schema_only",
         ),
@@ -240,7 +201,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             "no destination",
             TaskSpec {
                 destination_ids: vec![],
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "destination_ids",
         ),
@@ -248,7 +209,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             "unknown destination",
             TaskSpec {
                 destination_ids: vec![Uuid::new_v4()],
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "destination_ids",
         ),
@@ -256,7 +217,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             "unknown database",
             TaskSpec {
                 database_id: Uuid::new_v4(),
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "database_id",
         ),
@@ -264,7 +225,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             "not an age key",
             TaskSpec {
                 encryption_recipients: vec!["ssh-rsa AAAA".into()],
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "encryption_recipients",
         ),
@@ -272,7 +233,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             "level out of range",
             TaskSpec {
                 compression_level: Some(42),
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "compression_level",
         ),
@@ -284,7 +245,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
                     keep_last: 0,
                     gfs: None,
                 },
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "retention.keep_last",
         ),
@@ -292,7 +253,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             "parallel jobs without the directory format",
             TaskSpec {
                 parallel_jobs: 4,
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "parallel_jobs",
         ),
@@ -304,7 +265,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
                     test_restore_after_backup: true,
                     ..Default::default()
                 },
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "verification.test_restore_database_id",
         ),
@@ -315,7 +276,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
                     verify_schedule: Some("every day".into()),
                     ..Default::default()
                 },
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "verification.verify_schedule",
         ),
@@ -324,7 +285,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
             TaskSpec {
                 format: BackupFormat::Directory,
                 parallel_jobs: 64,
-                ..spec(db, dest)
+                ..task_spec(db, dest)
             },
             "parallel_jobs",
         ),
@@ -334,10 +295,10 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
         assert!(f.iter().any(|k| k == field), "{what}: {f:?}");
     }
     assert!(admin.list_tasks().await.unwrap().items.is_empty());
-    admin.create_task(&spec(db, dest)).await.unwrap();
+    admin.create_task(&task_spec(db, dest)).await.unwrap();
     assert_eq!(
         admin
-            .create_task(&spec(db, dest))
+            .create_task(&task_spec(db, dest))
             .await
             .unwrap_err()
             .status(),

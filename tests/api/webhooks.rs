@@ -1,149 +1,42 @@
 //! Webhooks against a real HTTP receiver in the test: the Healthchecks preset's pings, templates,
 //! signatures, retries with backoff, network errors in the delivery log, and the seed tutorial's steps.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use hmac::{Hmac, Mac};
 use pgward_api_client::{Client, ClientError};
 use pgward_api_types::*;
 use sha2::Sha256;
 use uuid::Uuid;
 
-use crate::executions::{add_database, local_destination, task, wait_final};
+use crate::support::app::start_in_process;
+use crate::support::fixtures::{add_database, local_destination, task, wait_final};
+use crate::support::metrics::{self, parse_metrics};
+use crate::support::poll::eventually;
+use crate::support::process::wait_ready;
+use crate::support::receiver::{Receiver, custom, verify_signature};
 use crate::support::{fleet, pagila, spawn_app, spawn_app_with};
-
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub method: String,
-    /// Path and query.
-    pub target: String,
-    pub headers: HashMap<String, String>,
-    pub body: String,
-}
-
-/// A local HTTP receiver that records every request and answers with scripted statuses (then 200).
-pub struct Receiver {
-    port: u16,
-    seen: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Receiver {
-    pub fn start(script: Vec<u16>) -> Self {
-        let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let answers = Arc::new(Mutex::new(VecDeque::from(script)));
-        let (s, a) = (seen.clone(), answers.clone());
-        let server = HttpServer::new(move || {
-            let (s, a) = (s.clone(), a.clone());
-            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let (s, a) = (s.clone(), a.clone());
-                async move {
-                    s.lock().unwrap().push(Received {
-                        method: req.method().to_string(),
-                        target: req.uri().to_string(),
-                        headers: req
-                            .headers()
-                            .iter()
-                            .map(|(k, v)| {
-                                (
-                                    k.as_str().to_string(),
-                                    v.to_str().unwrap_or_default().to_string(),
-                                )
-                            })
-                            .collect(),
-                        body: String::from_utf8_lossy(&body).into_owned(),
-                    });
-                    let status = a.lock().unwrap().pop_front().unwrap_or(200);
-                    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
-                        .insert_header(("X-Receiver", "test"))
-                        .body(format!("answer {status}"))
-                }
-            }))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind(("127.0.0.1", 0))
-        .unwrap();
-        let port = server.addrs()[0].port();
-        tokio::spawn(server.run());
-        Self { port, seen }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    pub fn requests(&self) -> Vec<Received> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let seen = self.requests();
-            if seen.len() >= n {
-                return seen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "expected {n} requests, got {seen:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-pub(crate) fn custom(name: &str, url: String) -> CreateWebhookRequest {
-    CreateWebhookRequest {
-        name: name.into(),
-        kind: WebhookKind::Custom,
-        active: true,
-        events: vec![EventKind::ExecutionSuccess],
-        targets: WebhookTargets::default(),
-        method: None,
-        url,
-        headers: BTreeMap::new(),
-        body_template: None,
-        secret: None,
-        timeout_secs: None,
-        max_attempts: None,
-    }
-}
-
-/// What the README tells a receiver to do: HMAC-SHA256 over `<X-Pgward-Timestamp>.<raw body>` with the
-/// shared secret, compared in constant time, and a timestamp within 5 minutes of now.
-pub(crate) fn verify_signature(r: &Received, secret: &str) {
-    let ts = &r.headers["x-pgward-timestamp"];
-    let sent: i64 = ts.parse().unwrap();
-    assert!((chrono::Utc::now().timestamp() - sent).abs() < 300, "{ts}");
-    let sig = r.headers["x-pgward-signature-256"]
-        .strip_prefix("sha256=")
-        .unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{ts}.{}", r.body).as_bytes());
-    mac.verify_slice(&hex::decode(sig).unwrap())
-        .expect("the signature verifies with the secret");
-}
 
 /// The newest delivery of a real event (not a test) that reached `status`.
 async fn wait_delivery(admin: &Client, webhook: Uuid, status: DeliveryStatus) -> WebhookDelivery {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let page = admin
-            .webhook_deliveries(webhook, &WebhookDeliveryQuery::default())
-            .await
-            .unwrap();
-        if let Some(d) = page.items.iter().find(|d| !d.test && d.status == status) {
-            return d.clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no {status:?} delivery: {page:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(90),
+        async || {
+            let page = admin
+                .webhook_deliveries(webhook, &WebhookDeliveryQuery::default())
+                .await
+                .unwrap();
+            let found = page
+                .items
+                .iter()
+                .find(|d| !d.test && d.status == status)
+                .cloned();
+            found.ok_or(page)
+        },
+        |page| format!("no {status:?} delivery: {page:#?}"),
+    )
+    .await
 }
 
 /// A database with a task that backs it up to local disk.
@@ -234,23 +127,27 @@ async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_t
 
     // The log holds all four deliveries (recorded once each answer is in), the secret part of the URL
     // masked.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let log = loop {
-        let log = admin
-            .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
-            .await
-            .unwrap();
-        if log.items.len() == 4
-            && log
-                .items
-                .iter()
-                .all(|d| d.status == DeliveryStatus::Success)
-        {
-            break log;
-        }
-        assert!(Instant::now() < deadline, "{log:#?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let log = eventually(
+        Duration::from_secs(60),
+        async || {
+            let log = admin
+                .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
+                .await
+                .unwrap();
+            if log.items.len() == 4
+                && log
+                    .items
+                    .iter()
+                    .all(|d| d.status == DeliveryStatus::Success)
+            {
+                Ok(log)
+            } else {
+                Err(log)
+            }
+        },
+        |log| format!("{log:#?}"),
+    )
+    .await;
     let attempts: Vec<usize> = log.items.iter().rev().map(|d| d.attempts.len()).collect();
     assert_eq!(attempts, vec![2, 1, 1, 1], "{log:#?}");
     // Sending a run's /start again after its outcome would reopen the run: refused.
@@ -407,14 +304,8 @@ async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_c
     assert_eq!(w.last_delivery_status, Some(DeliveryStatus::Failed));
 
     let text = app.metrics(&admin).await;
-    let families = crate::events::parse_metrics(&text);
-    let sample = |name: &str| {
-        families
-            .iter()
-            .flat_map(|f| f.2.iter())
-            .find(|s| s.0 == name && s.1.get("webhook").map(String::as_str) == Some("nobody home"))
-            .map(|s| s.2)
-    };
+    let families = parse_metrics(&text);
+    let sample = |name: &str| metrics::sample(&families, name, ("webhook", "nobody home"));
     assert_eq!(sample("pgward_webhook_delivery_failures"), Some(1.0));
     assert_eq!(sample("pgward_webhook_failed_deliveries_total"), Some(1.0));
     assert_eq!(sample("pgward_webhook_failed_attempts"), Some(2.0));
@@ -440,23 +331,27 @@ async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_c
     assert_eq!(seen[0].headers["x-pgward-delivery"], again.id.to_string());
     let event: Event = serde_json::from_str(&seen[0].body).unwrap();
     assert_eq!(event.execution_id, Some(done.id));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let log = admin
-            .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
-            .await
-            .unwrap();
-        let states: Vec<_> = log.items.iter().map(|x| (x.id, x.status)).collect();
-        if states.contains(&(again.id, DeliveryStatus::Success)) {
-            assert!(
-                states.contains(&(d.id, DeliveryStatus::Failed)),
-                "{states:?}"
-            );
-            break;
-        }
-        assert!(Instant::now() < deadline, "{states:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let states = eventually(
+        Duration::from_secs(60),
+        async || {
+            let log = admin
+                .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
+                .await
+                .unwrap();
+            let states: Vec<_> = log.items.iter().map(|x| (x.id, x.status)).collect();
+            if states.contains(&(again.id, DeliveryStatus::Success)) {
+                Ok(states)
+            } else {
+                Err(states)
+            }
+        },
+        |states| format!("{states:?}"),
+    )
+    .await;
+    assert!(
+        states.contains(&(d.id, DeliveryStatus::Failed)),
+        "{states:?}"
+    );
     let missing = admin
         .redeliver_webhook_delivery(hook.id, Uuid::new_v4())
         .await
@@ -738,10 +633,8 @@ async fn an_attempt_whose_process_died_is_logged_as_interrupted_and_ends_the_del
     .unwrap();
 
     // The next scheduler pass finds it.
-    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
-    pgward_server::features::webhooks::delivery::sweep(&state, chrono::Utc::now())
+    let (state, _c) = app.background().await;
+    pgward_server::features::webhooks::service::sweep(&state, chrono::Utc::now())
         .await
         .unwrap();
     let d = wait_delivery(&admin, hook.id, DeliveryStatus::Failed).await;
@@ -777,22 +670,14 @@ async fn masks_saved_under_looser_rules_are_replaced_at_start_up() {
         .unwrap();
 
     // The next pgward process to start on this catalog masks it again before it is ready.
-    let second = pgward_server::Application::build(app.config.clone())
-        .await
-        .unwrap();
-    let address = format!("http://127.0.0.1:{}", second.port());
-    tokio::spawn(second.run_until_stopped());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !reqwest::get(format!("{address}/readyz"))
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the second process never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let address = start_in_process(app.config.clone()).await;
+    wait_ready(
+        &address,
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        "the second process never became ready",
+    )
+    .await;
     let w = admin.get_webhook(hook.id).await.unwrap();
     assert_eq!(
         w.url_masked,

@@ -1,94 +1,17 @@
 //! Real `pgward worker` processes sharing the catalog: crash recovery and several schedulers.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pgward_api_client::Client;
 use pgward_api_types::*;
-use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-use crate::support::fleet::pg_root;
-use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
+use crate::support::fixtures::{add_database, local_destination, new_database, task_spec};
+use crate::support::poll::{eventually, eventually_every};
+use crate::support::process::Worker;
+use crate::support::storage::{s3, s3_destination};
 use crate::support::{TestApp, fleet, pagila, spawn_app_with};
-
-/// A real `pgward` process on the test app's catalog (killed when dropped).
-pub struct Worker(Child);
-
-impl Worker {
-    fn start(app: &TestApp, scheduler_secs: u64) -> Self {
-        Self::start_cmd(app, "worker", scheduler_secs, &[])
-    }
-
-    /// `pgward <cmd>` with the app's catalog, secrets key and data directory, plus `extra` settings.
-    pub fn start_cmd(
-        app: &TestApp,
-        cmd: &str,
-        scheduler_secs: u64,
-        extra: &[(&str, String)],
-    ) -> Self {
-        let cfg = &app.config;
-        let child = Command::new(env!("CARGO_BIN_EXE_pgward"))
-            .arg(cmd)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env(
-                "PGWARD_CATALOG__URL",
-                cfg.catalog.url.as_ref().unwrap().expose_secret(),
-            )
-            .env(
-                "PGWARD_SECRETS__KEY",
-                cfg.secrets.key.as_ref().unwrap().expose_secret(),
-            )
-            .env("PGWARD_DATA_DIR", &cfg.data_dir)
-            .env(
-                "PGWARD_POSTGRES__BIN_DIRS",
-                format!("[\"{}\"]", pg_root().display()),
-            )
-            .env(
-                "PGWARD_STORAGE__LOCAL_ROOTS",
-                format!("[\"{}\"]", std::env::temp_dir().display()),
-            )
-            .env(
-                "PGWARD_WORKER__SCHEDULER_INTERVAL_SECS",
-                scheduler_secs.to_string(),
-            )
-            .env("PGWARD_LOG__LEVEL", "warn")
-            // As the in-process test apps: everything dialled is on this machine.
-            .env(
-                "PGWARD_OUTBOUND__ALLOW_LOOPBACK",
-                r#"["databases","destinations","webhooks"]"#,
-            )
-            .env("PGWARD_OUTBOUND__ALLOW_CATALOG_SERVER", "true")
-            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start pgward");
-        Self(child)
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.0.id()
-    }
-
-    pub fn kill9(mut self) {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.0.id() as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        )
-        .unwrap();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 async fn setup(
     app: &TestApp,
@@ -100,43 +23,16 @@ async fn setup(
     pagila::load(server, &db, scale);
     let admin = app.admin().await;
     let database = admin
-        .create_database(&CreateDatabaseRequest {
-            name: "big".into(),
-            connection_string: server.url(&db),
-            description: None,
-            skip_connection_test: false,
-            health_interval_secs: None,
-        })
+        .create_database(&new_database("big", server.url(&db)))
         .await
         .unwrap()
         .id;
-    let dir = tempfile::tempdir().unwrap().keep();
-    let local = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "disk".into(),
-            config: DestinationConfig::Local {
-                path: dir.display().to_string(),
-            },
-            skip_test: false,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let (local, dir) = local_destination(&admin, "disk").await;
     let bucket = s3().bucket().await;
     let remote = admin
         .create_destination(&CreateDestinationRequest {
             name: "s3".into(),
-            config: DestinationConfig::S3 {
-                endpoint: Some(s3().endpoint.clone()),
-                region: S3_REGION.into(),
-                bucket: bucket.clone(),
-                prefix: None,
-                access_key_id: S3_KEY.into(),
-                secret_access_key: Some(S3_SECRET.into()),
-                path_style: true,
-                allow_http: true,
-            },
+            config: s3_destination(s3().endpoint.clone(), &bucket, None),
             skip_test: false,
             health_interval_secs: None,
         })
@@ -172,7 +68,7 @@ async fn s3_object_count(bucket: &str) -> usize {
 async fn a_killed_worker_leaves_an_interrupted_execution_and_no_partial_data() {
     let app = spawn_app_with(|c| c.worker.in_process = false).await;
     let (admin, database, local, remote, dir, bucket, db) = setup(&app, 2).await;
-    let mut spec = crate::tasks::spec(database, local);
+    let mut spec = task_spec(database, local);
     spec.destination_ids = vec![local, remote];
     spec.compression = CompressionAlgorithm::None;
     let task = admin.create_task(&spec).await.unwrap();
@@ -190,46 +86,45 @@ async fn a_killed_worker_leaves_an_interrupted_execution_and_no_partial_data() {
         .unwrap();
     let mut catalog = app.catalog().await;
     let worker = Worker::start(&app, 3600);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let e = admin.get_execution(exec.id).await.unwrap();
-        assert!(
-            !e.status.is_final(),
-            "finished before it could be interrupted: {e:?}"
-        );
-        // Recorded in the catalog too: an upload opened but not yet recorded is the (unavoidable) window
-        // the reaper cannot see; S3 lifecycle rules cover that, this test covers the rest.
-        let recorded: i32 = sqlx::query_scalar(
-            "SELECT jsonb_array_length(pending_uploads) FROM executions WHERE id = $1",
-        )
-        .bind(exec.id)
-        .fetch_one(&mut catalog)
-        .await
-        .unwrap();
-        if e.status == ExecutionStatus::Running
-            && s3().pending_uploads(&bucket).await > 0
-            && !files(&dir).is_empty()
-            && recorded > 0
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the worker never started the backup"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually_every(
+        Duration::from_secs(120),
+        Duration::from_millis(50),
+        async || {
+            let e = admin.get_execution(exec.id).await.unwrap();
+            assert!(
+                !e.status.is_final(),
+                "finished before it could be interrupted: {e:?}"
+            );
+            // Recorded in the catalog too: an upload opened but not yet recorded is the (unavoidable)
+            // window the reaper cannot see; S3 lifecycle rules cover that, this test covers the rest.
+            let recorded: i32 = sqlx::query_scalar(
+                "SELECT jsonb_array_length(pending_uploads) FROM executions WHERE id = $1",
+            )
+            .bind(exec.id)
+            .fetch_one(&mut catalog)
+            .await
+            .unwrap();
+            e.status == ExecutionStatus::Running
+                && s3().pending_uploads(&bucket).await > 0
+                && !files(&dir).is_empty()
+                && recorded > 0
+        },
+        |_| "the worker never started the backup".into(),
+    )
+    .await;
     worker.kill9();
     sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
 
     // Another process's scheduler pass after the lease ran out.
-    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
+    let (state, _c) = app.background().await;
     let later = chrono::Utc::now() + chrono::Duration::seconds(31);
-    let reaped = pgward_server::features::executions::scheduler::reap_interrupted(&state, later)
-        .await
-        .unwrap();
+    let reaped = pgward_server::features::executions::service::reap_interrupted(
+        &state,
+        later,
+        pgward_server::background::LEASE,
+    )
+    .await
+    .unwrap();
     assert_eq!(reaped, vec![exec.id]);
     let e = admin.get_execution(exec.id).await.unwrap();
     assert_eq!(e.status, ExecutionStatus::Failed);
@@ -270,15 +165,15 @@ async fn a_killed_worker_leaves_an_interrupted_execution_and_no_partial_data() {
     // The next run succeeds.
     let worker = Worker::start(&app, 3600);
     let next = admin.run_task(task.id).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(180);
-    let done = loop {
-        let e = admin.get_execution(next.id).await.unwrap();
-        if e.status.is_final() {
-            break e;
-        }
-        assert!(Instant::now() < deadline, "the next run did not finish");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let done = eventually(
+        Duration::from_secs(180),
+        async || {
+            let e = admin.get_execution(next.id).await.unwrap();
+            if e.status.is_final() { Ok(e) } else { Err(e) }
+        },
+        |_| "the next run did not finish".into(),
+    )
+    .await;
     drop(worker);
     assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
     assert_eq!(done.objects.len(), 2);
@@ -289,7 +184,7 @@ async fn three_worker_processes_run_twenty_due_tasks_exactly_once() {
     let app = spawn_app_with(|c| c.worker.in_process = false).await;
     let (admin, database, local, _remote, dir, _bucket, _db) = setup(&app, 1).await;
     for i in 0..20 {
-        let mut spec = crate::tasks::spec(database, local);
+        let mut spec = task_spec(database, local);
         spec.name = format!("minutely {i}");
         spec.schedule = "* * * * *".into();
         spec.timezone = "UTC".into();
@@ -297,25 +192,31 @@ async fn three_worker_processes_run_twenty_due_tasks_exactly_once() {
     }
     let workers: Vec<Worker> = (0..3).map(|_| Worker::start(&app, 1)).collect();
     // The next minute boundary makes all 20 due at once.
-    let deadline = Instant::now() + Duration::from_secs(180);
-    let runs = loop {
-        let page = admin
-            .list_executions(&ExecutionListQuery {
-                limit: Some(200),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        if page.items.len() >= 20 && page.items.iter().all(|e| e.status.is_final()) {
-            break page.items;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not all runs finished: {:?}",
-            page.items.iter().map(|e| e.status).collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let runs = eventually_every(
+        Duration::from_secs(180),
+        Duration::from_millis(250),
+        async || {
+            let page = admin
+                .list_executions(&ExecutionListQuery {
+                    limit: Some(200),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            if page.items.len() >= 20 && page.items.iter().all(|e| e.status.is_final()) {
+                Ok(page.items)
+            } else {
+                Err(page.items)
+            }
+        },
+        |items| {
+            format!(
+                "not all runs finished: {:?}",
+                items.iter().map(|e| e.status).collect::<Vec<_>>()
+            )
+        },
+    )
+    .await;
     drop(workers);
     let this_minute: Vec<&Execution> = runs
         .iter()
@@ -349,30 +250,28 @@ async fn finished_queue_jobs_are_pruned_once_old_enough() {
     let app = crate::support::spawn_app().await;
     let admin = app.admin().await;
     let server = fleet().get(16);
-    crate::executions::add_database(&admin, server, "postgres").await;
-    let (state, _c) = pgward_server::startup::background_state(app.config.clone())
-        .await
-        .unwrap();
+    add_database(&admin, server, "postgres").await;
+    let (state, _c) = app.background().await;
     // A health check goes through the queue and finishes there.
-    pgward_server::features::health::checks::run_due(&state, chrono::Utc::now())
+    pgward_server::features::health::service::run_due(&state, chrono::Utc::now())
         .await
         .unwrap();
     let mut catalog = app.catalog().await;
     let finished = "SELECT count(*) FROM apalis.jobs WHERE job_type = 'pgward::check_health' \
                     AND done_at IS NOT NULL";
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let n: i64 = sqlx::query_scalar(finished)
-            .fetch_one(&mut catalog)
-            .await
-            .unwrap();
-        if n > 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no health-check job finished");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    use pgward_server::features::executions::jobs::prune_finished;
+    eventually(
+        Duration::from_secs(60),
+        async || {
+            let n: i64 = sqlx::query_scalar(finished)
+                .fetch_one(&mut catalog)
+                .await
+                .unwrap();
+            n > 0
+        },
+        |_| "no health-check job finished".into(),
+    )
+    .await;
+    use pgward_server::background::queues::prune_finished;
     let now = chrono::Utc::now();
     // Recent jobs stay; once older than the cut-off they go.
     assert_eq!(
@@ -413,9 +312,9 @@ async fn a_killed_worker_leaves_no_pg_dump_or_dump_job_running() {
         ],
     );
     assert!(out.status.success(), "{out:?}");
-    let database = crate::executions::add_database(&admin, server, &db).await;
-    let (dest, _dir) = crate::executions::local_destination(&admin, "disk").await;
-    let mut spec = crate::tasks::spec(database, dest);
+    let database = add_database(&admin, server, &db).await;
+    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let mut spec = task_spec(database, dest);
     spec.format = BackupFormat::Directory;
     spec.parallel_jobs = 2;
     let task = admin.create_task(&spec).await.unwrap();
@@ -423,17 +322,21 @@ async fn a_killed_worker_leaves_no_pg_dump_or_dump_job_running() {
     let exec = admin.run_task(task.id).await.unwrap();
 
     // Until pg_dump has forked its two job processes.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let clients = loop {
-        let below = crate::support::procs::descendants_of(worker.pid());
-        if below.iter().filter(|(_, name)| name == "pg_dump").count() >= 3 {
-            break below;
-        }
-        let e = admin.get_execution(exec.id).await.unwrap();
-        assert!(!e.status.is_final(), "finished before the kill: {e:?}");
-        assert!(Instant::now() < deadline, "pg_dump never forked its jobs");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
+    let clients = eventually_every(
+        Duration::from_secs(120),
+        Duration::from_millis(5),
+        async || {
+            let below = crate::support::procs::descendants_of(worker.pid());
+            if below.iter().filter(|(_, name)| name == "pg_dump").count() >= 3 {
+                return Some(below);
+            }
+            let e = admin.get_execution(exec.id).await.unwrap();
+            assert!(!e.status.is_final(), "finished before the kill: {e:?}");
+            None
+        },
+        |_| "pg_dump never forked its jobs".into(),
+    )
+    .await;
 
     worker.kill9();
     let pids: Vec<u32> = clients.iter().map(|(pid, _)| *pid).collect();

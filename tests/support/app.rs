@@ -1,15 +1,18 @@
 //! An in-process pgward on port 0 with its own catalog database.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pgward_api_client::Client;
 use pgward_api_types::{SetupRequest, TokenPair};
 use pgward_server::crypto::MasterKey;
+use pgward_server::startup::Catalog;
+use pgward_server::state::AppState;
 use pgward_server::{Application, Config};
 use secrecy::SecretString;
 use sqlx::Connection;
 use tokio::sync::OnceCell;
 
+use super::process::wait_ready;
 use super::{fleet, logs};
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -58,6 +61,15 @@ impl TestApp {
         sqlx::PgConnection::connect(&fleet().catalog().url(&self.catalog_db))
             .await
             .expect("connect to the app's catalog")
+    }
+
+    /// A background state on this app's catalog, as another pgward process would have it (to run a
+    /// scheduler pass, a sweep or a check in the test); keep the catalog handle for as long as the state
+    /// is used.
+    pub async fn background(&self) -> (AppState, Catalog) {
+        pgward_server::startup::background_state(self.config.clone())
+            .await
+            .unwrap()
     }
 
     /// `/metrics` as the admin's token scrapes it.
@@ -154,30 +166,43 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let catalog_db = new_catalog_db().await;
     let mut config = test_config(&catalog_db);
     adjust(&mut config);
-    let app = Application::build(config.clone()).await.expect("build app");
-    let port = app.port();
-    tokio::spawn(app.run_until_stopped());
-    let address = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
+    let address = start_in_process(config.clone()).await;
     // Ready once migrations ran (they are no-ops on a template clone, but run asynchronously).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ready = http
-            .get(format!("{address}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status().is_success());
-        if matches!(ready, Ok(true)) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "app did not become ready");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_ready(
+        &address,
+        Duration::from_secs(30),
+        Duration::from_millis(20),
+        "app did not become ready",
+    )
+    .await;
     TestApp {
         client: Client::new(&address),
         address,
-        http,
+        http: reqwest::Client::new(),
         catalog_db,
         config,
     }
+}
+
+/// Builds a pgward with `config` and runs it in this process, for as long as the test runs; returns its
+/// base URL (`http://127.0.0.1:<port>`) at once, ready or not.
+pub async fn start_in_process(config: Config) -> String {
+    let app = Application::build(config).await.expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
+/// Sets up the first user of a fresh pgward (no name, no setup code) and logs them in.
+pub async fn first_user(client: &Client, email: &str, password: &str) -> TokenPair {
+    client
+        .setup(&SetupRequest {
+            email: email.into(),
+            password: password.into(),
+            name: None,
+            setup_code: None,
+        })
+        .await
+        .unwrap();
+    client.login(email, password).await.unwrap()
 }

@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use hmac::{Hmac, Mac};
@@ -24,6 +23,9 @@ use object_store::ObjectStore;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use sha2::{Digest, Sha256};
+
+use super::keeper::wait_for_port;
+use super::process::free_port;
 
 /// Azurite's well-known account and key (public, the same in every installation).
 pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
@@ -33,22 +35,6 @@ const AZURITE_URL_VAR: &str = "AZURITE_BLOB_STORAGE_URL";
 
 /// A dummy key in the GCS service-account JSON; it must never come back from the API.
 pub const GCS_PRIVATE_KEY: &str = "pgward-test-gcs-private-key-Vb83";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The port reserved for Azurite before `main`, with the listener that holds it.
 static AZURITE_PORT: Mutex<Option<(u16, TcpListener)>> = Mutex::new(None);

@@ -5,13 +5,14 @@
 //! thread that lives as long as the test process and get SIGQUIT when it ends (PR_SET_PDEATHSIG), so a
 //! crashed or interrupted test run leaves no server behind.
 
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::poll::eventually_blocking;
 
 pub const MAJORS: [u32; 6] = [13, 14, 15, 16, 17, 18];
 /// The superuser password of every fleet server; tests grep logs and responses for it.
@@ -141,14 +142,6 @@ fn clean_stale(base: &Path) {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind port 0")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 fn init_one(root: &Path, major: u32, owner: Option<(u32, u32)>) -> (u32, PathBuf, PathBuf, u16) {
     let bin = pg_root().join(major.to_string()).join("bin");
     assert!(
@@ -185,7 +178,7 @@ fn init_one(root: &Path, major: u32, owner: Option<(u32, u32)>) -> (u32, PathBuf
         "initdb {major} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    (major, bin, data, free_port())
+    (major, bin, data, super::process::free_port())
 }
 
 fn start_one(bin: &Path, data: &Path, port: u16, owner: Option<(u32, u32)>) {
@@ -235,23 +228,17 @@ fn wait_ready(s: &PgServer) {
         .enable_all()
         .build()
         .expect("runtime");
-    let deadline = Instant::now() + Duration::from_secs(60);
     // Poll until a real query succeeds: a listening postmaster may still answer "starting up".
-    loop {
-        let ok = rt.block_on(async {
-            let mut c = sqlx::PgConnection::connect(&s.url("postgres")).await.ok()?;
-            sqlx::query("SELECT 1").execute(&mut c).await.ok()?;
-            c.close().await.ok()
-        });
-        if ok.is_some() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "PostgreSQL {} did not start on port {}",
-            s.major,
-            s.port
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually_blocking(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        || {
+            rt.block_on(async {
+                let mut c = sqlx::PgConnection::connect(&s.url("postgres")).await.ok()?;
+                sqlx::query("SELECT 1").execute(&mut c).await.ok()?;
+                c.close().await.ok()
+            })
+        },
+        |_| format!("PostgreSQL {} did not start on port {}", s.major, s.port),
+    );
 }

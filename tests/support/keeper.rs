@@ -5,6 +5,9 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use super::poll::eventually_blocking;
 
 type Request = (Command, Sender<std::io::Result<u32>>);
 
@@ -51,4 +54,15 @@ pub fn spawn(cmd: Command) -> u32 {
         .send((cmd, tx))
         .expect("keeper alive");
     rx.recv().expect("keeper reply").expect("spawn service")
+}
+
+/// Waits up to a minute for a service started with `spawn` to accept connections on `port`; `what` names
+/// it in the failure.
+pub fn wait_for_port(port: u16, what: &str) {
+    eventually_blocking(
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        |_| format!("{what} did not start"),
+    );
 }

@@ -1,13 +1,20 @@
 //! Test fixtures: a fleet of real PostgreSQL servers (majors 13-18), a per-test catalog database cloned
-//! from a migrated template, an in-process pgward on port 0, and captured logs.
+//! from a migrated template, an in-process pgward on port 0, real `pgward` processes, captured logs, a
+//! webhook receiver, what most tests arrange first (databases, destinations, tasks) and one way to wait
+//! for what happens in the background (`poll::eventually`).
 
 pub mod app;
 pub mod emulators;
+pub mod fixtures;
 pub mod fleet;
 pub mod keeper;
 pub mod logs;
+pub mod metrics;
 pub mod pagila;
+pub mod poll;
+pub mod process;
 pub mod procs;
+pub mod receiver;
 pub mod storage;
 
 pub use app::{TestApp, spawn_app, spawn_app_with};

@@ -20,6 +20,13 @@ pub fn psql(server: &PgServer, db: &str, args: &[&str]) -> std::process::Output 
         .expect("run psql")
 }
 
+/// What `sql` in `db` prints through `psql -At` (unaligned, no headers), trimmed. Whether psql
+/// succeeded is not checked: a failed query shows as an unexpected answer.
+pub fn query(server: &PgServer, db: &str, sql: &str) -> String {
+    let out = psql(server, db, &["-At", "-c", sql]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// Creates database `db` on `server`, empty.
 pub fn create_db(server: &PgServer, db: &str) {
     let out = psql(

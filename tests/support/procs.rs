@@ -1,5 +1,9 @@
 //! Processes as /proc shows them: what a pgward process started, and whether it is still there.
 
+use std::time::{Duration, Instant};
+
+use super::poll::eventually_blocking;
+
 /// `(pid, name)` of every process whose parent is `ppid`.
 pub fn children_of(ppid: u32) -> Vec<(u32, String)> {
     std::fs::read_dir("/proc")
@@ -39,21 +43,28 @@ pub fn alive(pid: u32) -> bool {
 }
 
 /// Waits up to `limit` for every one of `pids` to be gone; returns how long that took, or panics.
-pub fn wait_gone(pids: &[u32], limit: std::time::Duration) -> std::time::Duration {
-    let started = std::time::Instant::now();
-    loop {
-        let left: Vec<u32> = pids.iter().copied().filter(|p| alive(*p)).collect();
-        if left.is_empty() {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < limit,
-            "still running {:?} after {limit:?}: {:?}",
-            started.elapsed(),
-            left.iter()
-                .map(|p| std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default())
-                .collect::<Vec<_>>()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+pub fn wait_gone(pids: &[u32], limit: Duration) -> Duration {
+    let started = Instant::now();
+    eventually_blocking(
+        limit,
+        Duration::from_millis(10),
+        || {
+            let left: Vec<u32> = pids.iter().copied().filter(|p| alive(*p)).collect();
+            if left.is_empty() {
+                Ok(started.elapsed())
+            } else {
+                Err(left)
+            }
+        },
+        |left| {
+            format!(
+                "still running {:?} after {limit:?}: {:?}",
+                started.elapsed(),
+                left.iter()
+                    .map(|p| std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                        .unwrap_or_default())
+                    .collect::<Vec<_>>()
+            )
+        },
+    )
 }

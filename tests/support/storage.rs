@@ -2,10 +2,10 @@
 
 use std::process::{Command, Stdio};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
 
 use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
+use pgward_api_types::DestinationConfig;
 
 pub struct S3 {
     pub endpoint: String,
@@ -15,14 +15,25 @@ pub const S3_KEY: &str = "test-access-key";
 pub const S3_SECRET: &str = "test-secret-key-Qx7";
 pub const S3_REGION: &str = "us-east-1";
 
+/// The configuration of an S3 destination with the test store's credentials: `bucket` (under `prefix`) at
+/// `endpoint` (the test store's, or one in front of it).
+pub fn s3_destination(endpoint: String, bucket: &str, prefix: Option<&str>) -> DestinationConfig {
+    DestinationConfig::S3 {
+        endpoint: Some(endpoint),
+        region: S3_REGION.into(),
+        bucket: bucket.into(),
+        prefix: prefix.map(str::to_string),
+        access_key_id: S3_KEY.into(),
+        secret_access_key: Some(S3_SECRET.into()),
+        path_style: true,
+        allow_http: true,
+    }
+}
+
 pub fn s3() -> &'static S3 {
     static S3: OnceLock<S3> = OnceLock::new();
     S3.get_or_init(|| {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::process::free_port();
         let bin = super::cache_dir().join("venv/bin/moto_server");
         assert!(bin.is_file(), "moto not installed: run scripts/deps.sh");
         let mut cmd = Command::new(bin);
@@ -31,11 +42,7 @@ pub fn s3() -> &'static S3 {
             .stderr(Stdio::null());
         super::keeper::spawn(cmd);
         let endpoint = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        super::keeper::wait_for_port(port, "moto");
         S3 { endpoint }
     })
 }

@@ -59,7 +59,7 @@ pub enum HealthStatus {
 }
 
 impl HealthStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Unknown => "unknown",
             Self::Healthy => "healthy",

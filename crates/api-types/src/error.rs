@@ -46,7 +46,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// The snake_case form used on the wire.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::ValidationFailed => "validation_failed",
             Self::BadRequest => "bad_request",

@@ -42,7 +42,7 @@ impl EventKind {
         Self::BackupOverdue,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::DatabaseHealthy => "database_healthy",
             Self::DatabaseUnhealthy => "database_unhealthy",

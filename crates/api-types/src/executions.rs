@@ -19,7 +19,7 @@ pub enum ExecutionStatus {
 }
 
 impl ExecutionStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
             Self::Running => "running",
@@ -87,7 +87,7 @@ pub enum CheckStatus {
 }
 
 impl CheckStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Running => "running",
             Self::Ok => "ok",

@@ -29,7 +29,7 @@ pub enum RestoreTargetKind {
 }
 
 impl RestoreTargetKind {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Source => "source",
             Self::Database => "database",
@@ -105,7 +105,7 @@ pub enum RestorationStatus {
 }
 
 impl RestorationStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
             Self::Running => "running",

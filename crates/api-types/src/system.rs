@@ -7,6 +7,15 @@ pub struct Health {
     pub status: String,
 }
 
+impl Health {
+    /// What `/healthz` says while the process is up.
+    pub fn alive() -> Self {
+        Self {
+            status: "ok".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Readiness {

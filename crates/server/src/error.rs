@@ -1,6 +1,20 @@
 //! The one error type at the HTTP edge. Features return it (or convert into it); it becomes the JSON body
 //! `{ "code", "message", "fields"? }` with a stable code. Unexpected errors are logged once with their
 //! cause chain and answered with a bare 500.
+//!
+//! Which error type belongs where:
+//! - engine (crates/engine): a `thiserror` enum per operation, whose variants are the outcomes a caller
+//!   acts on (`backup::BackupError`, `backup::DumpError`, `restore::RestoreError` with its stable
+//!   `code()`, `pg::ProbeError`). Their `Display` is the operator's message; nothing is flattened into a
+//!   string before it reaches the server.
+//! - server services: `AppError` for anything a request can cause (validation, not found, conflict),
+//!   `AppError::Internal(anyhow::Error)` for the rest, built with `.context("what was being done")` so
+//!   the log keeps the cause chain. Background runs map engine outcomes to the catalog (a run's status
+//!   and message) in their runner; their own failures are typed there (`executions::runner::Failure`).
+//! - startup and the CLI: `anyhow::Result` with `.context` on every fallible step; the process prints
+//!   the chain and exits non-zero.
+//! - catalog outages: `is_unreachable` (catalog/watch.rs) tells them from query faults; they become
+//!   `CatalogUnavailable` (503 + Retry-After) here, never a 500.
 
 use std::collections::BTreeMap;
 

@@ -2,6 +2,7 @@
 //! `startup.rs` is the one place where these are put together.
 
 pub mod auth;
+pub mod background;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -12,7 +13,6 @@ pub mod openapi;
 pub mod outbound;
 pub mod startup;
 pub mod state;
-pub mod supervise;
 pub mod telemetry;
 
 pub use config::Config;

@@ -12,7 +12,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use pgward_engine::pg::{self, PgInstalls};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -21,6 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::Auth;
 use crate::auth::extractor::{Resolved, bearer, resolve};
 use crate::auth::rate_limit::LoginLimiter;
+use crate::background::supervise::Liveness;
 use crate::catalog::watch::CatalogWatch;
 use crate::catalog::{self, EmbeddedCatalog};
 use crate::config::Config;
@@ -28,7 +29,6 @@ use crate::crypto::MasterKey;
 use crate::error::{self, AppError};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
-use crate::supervise::{self, Liveness};
 
 pub struct Application {
     server: Server,
@@ -182,7 +182,7 @@ impl Application {
         catalog: CatalogHandles,
         listener: TcpListener,
     ) -> anyhow::Result<(Server, u16, tokio::sync::mpsc::Receiver<anyhow::Error>)> {
-        let jobs = crate::features::executions::jobs::Jobs::setup(
+        let queues = crate::background::queues::Queues::setup(
             catalog.background.get_postgres_connection_pool(),
         )
         .await?;
@@ -206,10 +206,10 @@ impl Application {
             live: Arc::new(Liveness::default()),
             catalog_watch: Arc::new(CatalogWatch::default()),
             embedded_catalog: catalog.embedded.is_some(),
-            jobs: Some(jobs),
+            queues,
             config: Arc::new(config),
         };
-        let fatal = watch_catalog(&state, catalog.embedded.clone());
+        let fatal = crate::background::watch_catalog(&state, catalog.embedded.clone());
 
         // Migrations run while the server already answers, so /readyz can say 503 until they are done.
         let migrating = state.clone();
@@ -237,7 +237,7 @@ impl Application {
                         }
                     }
                     if migrating.config.worker.in_process {
-                        start_background(&migrating, "serve");
+                        crate::background::start(&migrating, "serve");
                     }
                 }
                 Err(e) => tracing::error!(
@@ -281,121 +281,15 @@ impl Application {
     }
 }
 
-/// The workers (backups, webhook deliveries, health checks) and the periodic pass of this process, each
-/// supervised: restarted with backoff when it stops, and shown in `/readyz` while it is down. They use
-/// the background pool (the API's pool gives up fast during an outage).
-pub fn start_background(state: &AppState, role: &str) {
-    let name = format!("{role}-{}-{}", hostname(), std::process::id());
-    let state = state.background();
-    // Directory-format scratch of pgward processes killed mid-dump (kill -9 skips every destructor).
-    let work = state.config.work_dir();
-    for dir in pgward_engine::backup::sweep_work_dir(&work) {
-        tracing::info!(path = %dir.display(), "removed the work directory of a pgward process that died");
-    }
-    if let Err(e) = std::fs::create_dir_all(&work) {
-        tracing::warn!(path = %work.display(), error = %e, "cannot create the work directory; directory-format backups will fail");
-    }
-    // apalis registers a worker by name and holds it with a lock of the session that registered it: a
-    // restarted worker takes a fresh name.
-    let named = |base: String, attempt: u32| match attempt {
-        0 => base,
-        n => format!("{base}-r{n}"),
-    };
-    if let Some(jobs) = state.jobs.clone() {
-        let (st, base) = (state.clone(), name.clone());
-        let j = jobs.clone();
-        supervise::spawn(state.live.clone(), "backup workers", move |n| {
-            j.backup_workers(st.clone(), named(base.clone(), n))
-        });
-        let (st, base) = (state.clone(), format!("{name}-webhooks"));
-        let j = jobs.clone();
-        supervise::spawn(state.live.clone(), "webhook workers", move |n| {
-            j.webhook_workers(st.clone(), named(base.clone(), n))
-        });
-        let (st, base) = (state.clone(), format!("{name}-health"));
-        supervise::spawn(state.live.clone(), "health check workers", move |n| {
-            jobs.health_workers(st.clone(), named(base.clone(), n))
-        });
-    }
-    let every = std::time::Duration::from_secs(state.config.worker.scheduler_interval_secs.max(1));
-    let st = state.clone();
-    supervise::spawn(state.live.clone(), "periodic pass", move |_| {
-        crate::features::executions::scheduler::run(st.clone(), every)
-    });
-    tracing::info!(worker = %name, concurrency = state.config.worker.concurrency, "workers and scheduler started");
-}
-
-/// Asks the catalog every 2 s whether it answers (the one place that logs outages), and restarts the
-/// embedded catalog's server if its postmaster died. If that server cannot be started again within two
-/// minutes, the returned channel says so and the process ends non-zero (a service manager restarts it).
-fn watch_catalog(
-    state: &AppState,
-    embedded: Option<Arc<EmbeddedCatalog>>,
-) -> tokio::sync::mpsc::Receiver<anyhow::Error> {
-    const EVERY: std::time::Duration = std::time::Duration::from_secs(2);
-    const GIVE_UP: std::time::Duration = std::time::Duration::from_secs(120);
-    let (tx, rx) = tokio::sync::mpsc::channel(1);
-    let (db, watch) = (state.db.clone(), state.catalog_watch.clone());
-    tokio::spawn(async move {
-        let mut failing_since: Option<std::time::Instant> = None;
-        loop {
-            let probe = tokio::time::timeout(EVERY, db.execute_unprepared("SELECT 1")).await;
-            match probe {
-                Ok(Ok(_)) => {
-                    watch.answered();
-                    failing_since = None;
-                }
-                failed => {
-                    let why = match failed {
-                        Ok(Err(e)) => e.to_string(),
-                        _ => "no answer within 2 s".to_string(),
-                    };
-                    watch.failed(&why);
-                    let since = *failing_since.get_or_insert_with(std::time::Instant::now);
-                    if let Some(embedded) = &embedded {
-                        let e = embedded.clone();
-                        match tokio::task::spawn_blocking(move || e.restart_if_dead()).await {
-                            Ok(Ok(_)) => {}
-                            Ok(Err(e)) if since.elapsed() > GIVE_UP => {
-                                let _ = tx.send(e.context("the embedded catalog server did not start again within two minutes")).await;
-                                return;
-                            }
-                            Ok(Err(e)) => {
-                                tracing::debug!(
-                                    error = format!("{e:#}"),
-                                    "the embedded catalog did not start yet; trying again"
-                                )
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "checking the embedded catalog failed")
-                            }
-                        }
-                    }
-                }
-            }
-            tokio::time::sleep(EVERY).await;
-        }
-    });
-    rx
-}
-
-fn hostname() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .unwrap_or_else(|| "host".into())
-}
-
 /// State for a process without HTTP (`pgward worker`, tools, tests): catalog migrated, queue ready.
 pub async fn background_state(config: Config) -> anyhow::Result<(AppState, Catalog)> {
     let installs = discover_pg(&config);
     let key = master_key(&config)?;
     let catalog = Catalog::open(&config, &installs).await?;
     catalog::migrate(&catalog.db).await?;
-    let jobs = crate::features::executions::jobs::Jobs::setup(
-        catalog.background.get_postgres_connection_pool(),
-    )
-    .await?;
+    let queues =
+        crate::background::queues::Queues::setup(catalog.background.get_postgres_connection_pool())
+            .await?;
     let state = AppState {
         db: catalog.db.clone(),
         background_db: catalog.background.clone(),
@@ -414,7 +308,7 @@ pub async fn background_state(config: Config) -> anyhow::Result<(AppState, Catal
         live: Arc::new(Liveness::default()),
         catalog_watch: Arc::new(CatalogWatch::default()),
         embedded_catalog: catalog.embedded.is_some(),
-        jobs: Some(jobs),
+        queues,
         config: Arc::new(config),
     };
     Ok((state, catalog))
@@ -428,8 +322,8 @@ pub async fn run_worker(config: Config) -> anyhow::Result<()> {
         );
     }
     let (state, catalog) = background_state(config).await?;
-    let _never = watch_catalog(&state, None);
-    start_background(&state, "worker");
+    let _never = crate::background::watch_catalog(&state, None);
+    crate::background::start(&state, "worker");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

@@ -14,7 +14,7 @@ use crate::crypto::SecretBox;
 #[derive(Clone)]
 pub struct AppState {
     /// The catalog. API requests get a pool that gives up fast during an outage; background work (see
-    /// `startup::start_background`) gets `background_db` here instead.
+    /// `background::start`) gets `background_db` here instead.
     pub db: DatabaseConnection,
     pub background_db: DatabaseConnection,
     pub config: Arc<Config>,
@@ -30,12 +30,12 @@ pub struct AppState {
     pub outbound: crate::outbound::Outbound,
     pub ready: Arc<AtomicBool>,
     /// The supervised background parts of this process, for `/readyz`.
-    pub live: Arc<crate::supervise::Liveness>,
+    pub live: Arc<crate::background::supervise::Liveness>,
     /// Whether the catalog answers, as the probe loop last saw it.
     pub catalog_watch: Arc<crate::catalog::watch::CatalogWatch>,
     pub embedded_catalog: bool,
-    /// The backup job queue; `None` only in tools that never enqueue.
-    pub jobs: Option<crate::features::executions::jobs::Jobs>,
+    /// The job queues (backups, webhook deliveries, health checks).
+    pub queues: crate::background::queues::Queues,
 }
 
 impl AppState {

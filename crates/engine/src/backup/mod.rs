@@ -9,6 +9,7 @@ pub mod naming;
 pub mod options;
 mod run;
 pub mod target;
+mod whole;
 
 pub use manifest::Manifest;
 pub use options::{Compression, DumpFormat, DumpOptions};
@@ -17,6 +18,7 @@ pub use run::{
     work_dir_in,
 };
 pub use target::{LocalModes, PendingUpload, Target, TargetKind};
+pub use whole::{BackupError, BackupOutcome, BackupPlan, Probed, part_size, run_backup};
 
 /// Checks an age recipient (public key, `age1...`).
 pub fn validate_recipient(recipient: &str) -> Result<(), String> {

@@ -6,6 +6,7 @@ pub mod conninfo;
 pub mod discovery;
 pub mod probe;
 pub mod restrict;
+pub mod stats;
 
 pub use conninfo::{ConnInfo, ConnInfoError};
 pub use discovery::{PgInstall, PgInstalls, discover, major_of};

@@ -1,5 +1,5 @@
-//! `pgward dump`: one ad-hoc backup through the same streaming engine the scheduler uses, without the
-//! catalog. For scripts, migrations and the benchmarks in bench/.
+//! `pgward dump`: one ad-hoc backup through the same engine call the scheduler uses (so the same
+//! manifest beside it), without the catalog. For scripts, migrations and the benchmarks in bench/.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use pgward_engine::backup::{
-    Compression, DumpFormat, DumpOptions, DumpRequest, Progress, Target, TargetKind, naming,
-    run_dump,
+    BackupPlan, Compression, DumpFormat, DumpOptions, Progress, Target, TargetKind, naming,
+    run_backup,
 };
 use pgward_engine::pg::{self, ConnInfo};
 use tokio_util::sync::CancellationToken;
@@ -47,6 +47,12 @@ pub struct DumpArgs {
     /// Multipart part size in MiB for object stores (at least 5, S3's minimum).
     #[arg(long, default_value_t = 8)]
     pub part_size_mib: usize,
+    /// Also dump roles and tablespaces (`pg_dumpall --globals-only`) beside the dump.
+    #[arg(long)]
+    pub globals: bool,
+    /// Count every table's rows in the snapshot pg_dump reads and put them in the manifest.
+    #[arg(long)]
+    pub row_counts: bool,
 }
 
 pub fn parse_compression(s: &str) -> anyhow::Result<Compression> {
@@ -104,16 +110,6 @@ fn target(to: &str, endpoint: Option<&str>) -> anyhow::Result<Target> {
 pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
     let conn =
         ConnInfo::parse(&args.connection).map_err(|e| anyhow::anyhow!("--connection: {e}"))?;
-    let server = pg::probe(&conn, std::time::Duration::from_secs(15))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let installs = pg::discover(bin_dirs);
-    let client = installs.client_for(server.major).with_context(|| {
-        format!(
-            "no pg_dump for PostgreSQL {} found (postgres.bin_dirs)",
-            server.major
-        )
-    })?;
     let format = match args.format.as_str() {
         "custom" => DumpFormat::Custom,
         "plain" => DumpFormat::Plain,
@@ -122,7 +118,7 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
     };
     let compression = parse_compression(&args.compression)?;
     let ext = naming::extension(format, compression, !args.recipients.is_empty());
-    let name = args.name.clone().unwrap_or_else(|| {
+    let key = args.name.clone().unwrap_or_else(|| {
         let now = chrono::Local::now();
         format!(
             "{}-{}.{ext}",
@@ -135,35 +131,40 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
         .iter()
         .map(|to| target(to, args.s3_endpoint.as_deref()))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let key = name;
     let started = Instant::now();
-    let out = run_dump(DumpRequest {
-        pg_dump: client.bin("pg_dump"),
+    // The same whole backup a scheduled run does: dump, globals when asked, manifest beside it.
+    let out = run_backup(BackupPlan {
+        label: conn.database.clone(),
         conn,
+        installs: Arc::new(pg::discover(bin_dirs)),
+        connect_timeout: std::time::Duration::from_secs(15),
         format,
         options: DumpOptions::default(),
         compression,
         recipients: args.recipients,
         targets,
         key,
-        part_size: args.part_size_mib.max(5) << 20,
+        part_size: Some(args.part_size_mib.max(5) << 20),
         zstd_workers: args.zstd_workers,
         jobs: args.jobs,
-        snapshot: None,
+        include_globals: args.globals,
+        count_rows: args.row_counts,
         work_dir: std::env::temp_dir(),
-        progress: Progress::default(),
-        cancel: CancellationToken::new(),
         timeout: None,
         stall_timeout: None,
+        progress: Progress::default(),
+        cancel: CancellationToken::new(),
+        probed: None,
         uploads_started: None,
-        globals_only: false,
     })
     .await?;
     let report = serde_json::json!({
-        "object": out.targets.first().map(|t| t.key.clone()),
-        "destinations": out.targets.iter().map(|t| &t.id).collect::<Vec<_>>(),
-        "server_version": server.version,
-        "pg_dump": client.version,
+        "object": out.copies.first().map(|t| t.key.clone()),
+        "manifest": naming::manifest_key(&out.manifest.object),
+        "globals": out.globals.first().map(|t| t.key.clone()),
+        "destinations": out.copies.iter().map(|t| &t.id).collect::<Vec<_>>(),
+        "server_version": out.server_version,
+        "pg_dump": out.client_version,
         "dump_bytes": out.bytes_read,
         "stored_bytes": out.size,
         "sha256": out.sha256,

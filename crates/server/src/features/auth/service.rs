@@ -28,6 +28,7 @@ pub fn to_dto(u: &users::Model) -> User {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn setup_required(state: &AppState) -> Result<bool, AppError> {
     Ok(users::Entity::find().count(&state.db).await? == 0)
 }
@@ -44,6 +45,7 @@ pub fn new_setup_code() -> String {
 
 /// Creates the first administrator. Exactly one of any number of concurrent calls succeeds: the check and
 /// the insert run under a transaction-scoped advisory lock.
+#[tracing::instrument(skip_all)]
 pub async fn setup(state: &AppState, req: SetupRequest) -> Result<User, AppError> {
     let mut f = Fields::default();
     f.check("email", validate::email(&req.email));
@@ -114,6 +116,7 @@ pub async fn setup(state: &AppState, req: SetupRequest) -> Result<User, AppError
     Ok(to_dto(&user))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn login(state: &AppState, email: &str, pw: &str) -> Result<TokenPair, AppError> {
     let email = email.trim().to_lowercase();
     let user = users::Entity::find()
@@ -168,6 +171,7 @@ fn pair(
 
 /// Rotates the refresh token: the old one stops working, so a stolen copy used after the owner refreshed
 /// is refused. The session (and thus logout) stays the same.
+#[tracing::instrument(skip_all)]
 pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<TokenPair, AppError> {
     let now = Utc::now();
     let Some(session) = sessions::Entity::find()
@@ -201,6 +205,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<TokenPair,
     pair(state, user_id, id, new_refresh)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn logout(state: &AppState, session_id: Uuid) -> Result<(), AppError> {
     sessions::Entity::update_many()
         .col_expr(
@@ -215,6 +220,7 @@ pub async fn logout(state: &AppState, session_id: Uuid) -> Result<(), AppError> 
 }
 
 /// `pgward user reset-password`: sets a new password and ends every session of that user.
+#[tracing::instrument(skip_all)]
 pub async fn reset_password(
     db: &sea_orm::DatabaseConnection,
     email: &str,
@@ -248,6 +254,7 @@ pub async fn reset_password(
 
 /// Sets a new password after checking the current one; ends every other session of the user and all
 /// of the user's API tokens, in one transaction with the change.
+#[tracing::instrument(skip_all)]
 pub async fn change_password(
     state: &AppState,
     user: &users::Model,

@@ -3,7 +3,7 @@ use std::time::Duration;
 use chrono::Utc;
 use pgward_api_types::{
     ConnectionTestResult, CreateDatabaseRequest, Database, DatabaseListQuery, DatabasePage,
-    UpdateDatabaseRequest,
+    HealthStatus, UpdateDatabaseRequest,
 };
 use pgward_engine::net::PeerKind;
 use pgward_engine::pg::{ConnInfo, ProbeError, ProbeErrorKind, ServerInfo, probe};
@@ -39,7 +39,7 @@ pub fn to_dto(m: &databases::Model) -> Database {
         masked_connection_string: m.masked_connection.clone(),
         server_version: m.server_version.clone(),
         major_version: m.major_version.and_then(|v| u32::try_from(v).ok()),
-        health: crate::features::health::info(
+        health: crate::features::health::service::info(
             &m.health_status,
             m.last_checked_at,
             m.last_error.as_ref(),
@@ -95,6 +95,7 @@ pub fn refusal_error(e: pgward_engine::net::Refused) -> AppError {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn pin(
     state: &AppState,
     conn: ConnInfo,
@@ -114,8 +115,37 @@ pub async fn pin(
     Ok(conn)
 }
 
+/// The registered name and the pinned connection of database `id`, for a backup run: decrypted,
+/// parsed by the one parser, resolved and checked against the outbound policy once (pg_dump,
+/// pg_dumpall and every query of the run connect to that address). Errors are the run's message,
+/// naming the database as people registered it.
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub async fn connection_for_run(state: &AppState, id: Uuid) -> Result<(String, ConnInfo), String> {
+    let db = databases::Entity::find_by_id(id)
+        .one(&state.db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the database was deleted".to_string())?;
+    let secret = state
+        .secrets
+        .open(&db.connection_encrypted, &format!("databases:{}", db.id))
+        .map_err(|e| e.to_string())?;
+    let conn = parse_connection(state, secret.expose_secret())
+        .map_err(|e| format!("the stored connection string is refused: {e}"))?;
+    let named = db.name;
+    let conn = pin(state, conn).await.map_err(|e| {
+        if e.addr.is_some() {
+            format!("database \"{named}\": address not allowed: {e}")
+        } else {
+            format!("database \"{named}\" unreachable: {e}")
+        }
+    })?;
+    Ok((named, conn))
+}
+
 /// `probe` of a pinned connection; a refused address is a failed probe that dialled nothing, a name
 /// that does not resolve an unreachable server.
+#[tracing::instrument(skip_all)]
 pub async fn probe_checked(state: &AppState, conn: ConnInfo) -> Result<ServerInfo, ProbeError> {
     match pin(state, conn).await {
         Ok(c) => probe(&c, timeout(state)).await,
@@ -206,12 +236,13 @@ fn map_unique(e: sea_orm::DbErr, name: &str) -> AppError {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Database, AppError> {
     let mut f = Fields::default();
     f.check("name", validate::name(&req.name, 100));
     f.check(
         "health_interval_secs",
-        crate::features::health::check_interval(req.health_interval_secs),
+        crate::features::health::service::check_interval(req.health_interval_secs),
     );
     f.check(
         "description",
@@ -260,9 +291,9 @@ pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Data
         server_version: Set(server.as_ref().map(|s| s.version.clone())),
         major_version: Set(server.as_ref().map(|s| s.major as i32)),
         health_status: Set(if server.is_some() {
-            "healthy"
+            HealthStatus::Healthy.as_str()
         } else {
-            "unknown"
+            HealthStatus::Unknown.as_str()
         }
         .into()),
         last_checked_at: Set(server.as_ref().map(|_| now)),
@@ -280,6 +311,7 @@ pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Data
     Ok(to_dto(&row))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: DatabaseListQuery) -> Result<DatabasePage, AppError> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
@@ -320,10 +352,12 @@ pub async fn list(state: &AppState, q: DatabaseListQuery) -> Result<DatabasePage
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, id: Uuid) -> Result<Database, AppError> {
     Ok(to_dto(&find(state, id).await?))
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(
     state: &AppState,
     id: Uuid,
@@ -332,7 +366,7 @@ pub async fn update(
     let mut f = Fields::default();
     f.check(
         "health_interval_secs",
-        crate::features::health::check_interval(req.health_interval_secs.flatten()),
+        crate::features::health::service::check_interval(req.health_interval_secs.flatten()),
     );
     if let Some(n) = &req.name {
         f.check("name", validate::name(n, 100));
@@ -392,9 +426,9 @@ pub async fn update(
         am.server_version = Set(server.as_ref().map(|s| s.version.clone()));
         am.major_version = Set(server.as_ref().map(|s| s.major as i32));
         am.health_status = Set(if server.is_some() {
-            "healthy"
+            HealthStatus::Healthy.as_str()
         } else {
-            "unknown"
+            HealthStatus::Unknown.as_str()
         }
         .into());
         am.last_checked_at = Set(server.as_ref().map(|_| now));
@@ -414,6 +448,7 @@ pub async fn update(
     Ok(to_dto(&row))
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
     // Test-restores name their scratch server inside the task spec (no foreign key there).
     let scratch_of = pgward_entity::tasks::Entity::find()
@@ -446,6 +481,7 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
 }
 
 /// Tests the saved connection and records the outcome (health, version) on the database.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResult, AppError> {
     let row = find(state, id).await?;
     let secret = state.secrets.open(&row.connection_encrypted, &aad(id))?;
@@ -474,14 +510,14 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
     am.last_checked_at = Set(Some(now));
     match &outcome {
         Ok(s) => {
-            am.health_status = Set("healthy".into());
+            am.health_status = Set(HealthStatus::Healthy.as_str().into());
             am.health_latency_ms = Set(Some(s.latency.as_millis().min(i32::MAX as u128) as i32));
             am.last_error = Set(None);
             am.server_version = Set(Some(s.version.clone()));
             am.major_version = Set(Some(s.major as i32));
         }
         Err(e) => {
-            am.health_status = Set("unhealthy".into());
+            am.health_status = Set(HealthStatus::Unhealthy.as_str().into());
             am.health_latency_ms = Set(None);
             am.last_error = Set(Some(e.message.clone()));
         }
@@ -489,22 +525,22 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
     am.update(&tx).await?;
     // A transition healthy <-> unhealthy is an event; the first check (from unknown) is not.
     let after = if outcome.is_ok() {
-        "healthy"
+        HealthStatus::Healthy.as_str()
     } else {
-        "unhealthy"
+        HealthStatus::Unhealthy.as_str()
     };
     let mut deliveries = Vec::new();
-    if before != after && before != "unknown" {
+    if before != after && before != HealthStatus::Unknown.as_str() {
         use pgward_api_types::EventKind;
         let kind = if outcome.is_ok() {
             EventKind::DatabaseHealthy
         } else {
             EventKind::DatabaseUnhealthy
         };
-        deliveries = crate::features::events::record(
+        deliveries = crate::features::events::service::record(
             &tx,
             kind,
-            crate::features::events::Refs {
+            crate::features::events::service::Refs {
                 database: Some(id),
                 ..Default::default()
             },
@@ -518,11 +554,12 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
         .await?;
     }
     tx.commit().await?;
-    crate::features::events::publish(state, deliveries).await;
+    crate::features::events::service::publish(state, deliveries).await;
     Ok(result_of(&outcome))
 }
 
 /// Tests a connection string without saving anything.
+#[tracing::instrument(skip_all)]
 pub async fn test_connection(
     state: &AppState,
     raw: &str,
@@ -538,6 +575,7 @@ pub async fn test_connection(
 
 /// Seals every stored connection string again under another key (`pgward secrets rotate-key`), in the
 /// caller's transaction. Returns how many were resealed.
+#[tracing::instrument(skip_all)]
 pub async fn reseal_all<C: sea_orm::ConnectionTrait>(
     db: &C,
     from: &crate::crypto::SecretBox,
@@ -558,6 +596,7 @@ pub async fn reseal_all<C: sea_orm::ConnectionTrait>(
 /// The registered databases the current rules refuse (connection string or address), with why: said
 /// once at start-up, so an operator who upgraded (or tightened `outbound.*`) hears of it before the
 /// next scheduled run fails.
+#[tracing::instrument(skip_all)]
 pub async fn refused_by_policy(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
     let mut refused = Vec::new();
     for m in databases::Entity::find().all(&state.db).await? {

@@ -53,6 +53,7 @@ async fn attempt(state: &AppState, destination: Uuid, what: &Leftover) -> Result
 }
 
 /// Removes `what` now, or records it for the periodic pass when the store does not confirm.
+#[tracing::instrument(skip_all)]
 pub async fn remove_or_record(state: &AppState, destination: Uuid, what: Leftover, reason: &str) {
     let Err(e) = attempt(state, destination, &what).await else {
         return;
@@ -83,6 +84,7 @@ pub async fn remove_or_record(state: &AppState, destination: Uuid, what: Leftove
 }
 
 /// Retries every recorded leftover that is due; returns how many are gone now.
+#[tracing::instrument(skip_all)]
 pub async fn retry_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, AppError> {
     let due = state
         .db

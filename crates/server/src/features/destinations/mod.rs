@@ -2,11 +2,11 @@
 //! `object_store` except local disk, which the engine writes with temp-file + fsync + rename. Credentials
 //! are encrypted at rest and write-only.
 
-pub mod cleanup;
+mod cleanup;
 mod handlers;
-pub mod secrets;
+mod secrets;
 pub mod service;
-pub mod store;
+mod store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::test_config)

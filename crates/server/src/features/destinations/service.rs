@@ -2,7 +2,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use pgward_api_types::{
-    CreateDestinationRequest, Destination, DestinationConfig, DestinationTestResult,
+    CreateDestinationRequest, Destination, DestinationConfig, DestinationTestResult, HealthStatus,
     UpdateDestinationRequest,
 };
 use pgward_engine::backup::Target;
@@ -14,6 +14,7 @@ use sea_orm::{
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
+pub use super::cleanup::{Leftover, remove_or_record, retry_due as retry_cleanups};
 use super::secrets::{self, Secrets};
 use super::store;
 use crate::error::AppError;
@@ -45,7 +46,7 @@ fn to_dto(state: &AppState, m: &destinations::Model) -> Result<Destination, AppE
         name: m.name.clone(),
         config: public_config(m)?,
         secrets_set: stored_secrets(state, m)?.names_set(),
-        health: crate::features::health::info(
+        health: crate::features::health::service::info(
             &m.health_status,
             m.last_checked_at,
             m.last_error.as_ref(),
@@ -66,6 +67,7 @@ async fn find(state: &AppState, id: Uuid) -> Result<destinations::Model, AppErro
 }
 
 /// The engine target of a saved destination (used by backups and downloads).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn target_of(state: &AppState, id: Uuid) -> Result<Target, AppError> {
     let m = find(state, id).await?;
     let full = secrets::join(public_config(&m)?, &stored_secrets(state, &m)?);
@@ -74,12 +76,14 @@ pub async fn target_of(state: &AppState, id: Uuid) -> Result<Target, AppError> {
 }
 
 /// The target of a saved destination addressed by full keys (as executions record them, prefix included).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn target_by_full_key(state: &AppState, id: Uuid) -> Result<Target, AppError> {
     let t = target_of(state, id).await?;
     Ok(Target::new(t.id.clone(), t.kind.clone(), "").with_label(t.label))
 }
 
 /// The URL signer of a saved object-store destination (`None` for local directories).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn signer_of(
     state: &AppState,
     id: Uuid,
@@ -164,6 +168,7 @@ async fn ensure_name_free(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState) -> Result<Vec<Destination>, AppError> {
     let rows = destinations::Entity::find()
         .order_by_asc(destinations::Column::Id)
@@ -172,10 +177,12 @@ pub async fn list(state: &AppState) -> Result<Vec<Destination>, AppError> {
     rows.iter().map(|m| to_dto(state, m)).collect()
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, id: Uuid) -> Result<Destination, AppError> {
     to_dto(state, &find(state, id).await?)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(
     state: &AppState,
     req: CreateDestinationRequest,
@@ -185,7 +192,7 @@ pub async fn create(
     store::validate(&req.config, &state.config.local_roots(), &mut f);
     f.check(
         "health_interval_secs",
-        crate::features::health::check_interval(req.health_interval_secs),
+        crate::features::health::service::check_interval(req.health_interval_secs),
     );
     f.finish()?;
     check_endpoints(state, &req.config)?;
@@ -216,9 +223,9 @@ pub async fn create(
             &aad(id),
         )?),
         health_status: Set(if tested.is_some() {
-            "healthy"
+            HealthStatus::Healthy.as_str()
         } else {
-            "unknown"
+            HealthStatus::Unknown.as_str()
         }
         .into()),
         last_checked_at: Set(tested.map(|_| now)),
@@ -236,6 +243,7 @@ pub async fn create(
     to_dto(state, &row)
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(
     state: &AppState,
     id: Uuid,
@@ -245,7 +253,7 @@ pub async fn update(
     let mut f = Fields::default();
     f.check(
         "health_interval_secs",
-        crate::features::health::check_interval(req.health_interval_secs.flatten()),
+        crate::features::health::service::check_interval(req.health_interval_secs.flatten()),
     );
     if let Some(n) = &req.name {
         f.check("name", validate::name(n, 100));
@@ -287,7 +295,7 @@ pub async fn update(
                     t.message.unwrap_or_default()
                 )));
             }
-            am.health_status = Set("healthy".into());
+            am.health_status = Set(HealthStatus::Healthy.as_str().into());
             am.last_checked_at = Set(Some(now));
             am.last_error = Set(None);
         }
@@ -313,6 +321,7 @@ pub async fn update(
     to_dto(state, &row)
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
     let res = destinations::Entity::delete_by_id(id)
         .exec(&state.db)
@@ -331,6 +340,7 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestResult, AppError> {
     let row = find(state, id).await?;
     let full = secrets::join(public_config(&row)?, &stored_secrets(state, &row)?);
@@ -357,24 +367,28 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestRes
     let (before, name) = (row.health_status.clone(), row.name.clone());
     let mut am: destinations::ActiveModel = row.into();
     am.last_checked_at = Set(Some(now));
-    let after = if result.ok { "healthy" } else { "unhealthy" };
+    let after = if result.ok {
+        HealthStatus::Healthy.as_str()
+    } else {
+        HealthStatus::Unhealthy.as_str()
+    };
     am.health_status = Set(after.into());
     am.health_latency_ms = Set(Some(latency));
     am.last_error = Set(result.message.clone());
     am.update(&tx).await?;
     // A transition healthy <-> unhealthy is an event; the first check (from unknown) is not.
     let mut deliveries = Vec::new();
-    if before != after && before != "unknown" {
+    if before != after && before != HealthStatus::Unknown.as_str() {
         use pgward_api_types::EventKind;
         let kind = if result.ok {
             EventKind::DestinationHealthy
         } else {
             EventKind::DestinationUnhealthy
         };
-        deliveries = crate::features::events::record(
+        deliveries = crate::features::events::service::record(
             &tx,
             kind,
-            crate::features::events::Refs {
+            crate::features::events::service::Refs {
                 destination: Some(id),
                 ..Default::default()
             },
@@ -388,10 +402,11 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestRes
         .await?;
     }
     tx.commit().await?;
-    crate::features::events::publish(state, deliveries).await;
+    crate::features::events::service::publish(state, deliveries).await;
     Ok(result)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn test_config(
     state: &AppState,
     config: DestinationConfig,
@@ -405,6 +420,7 @@ pub async fn test_config(
 
 /// Seals every destination's credentials again under another key (`pgward secrets rotate-key`), in the
 /// caller's transaction. Returns how many were resealed.
+#[tracing::instrument(skip_all)]
 pub async fn reseal_all<C: sea_orm::ConnectionTrait>(
     db: &C,
     from: &crate::crypto::SecretBox,

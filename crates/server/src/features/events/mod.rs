@@ -3,8 +3,7 @@
 
 mod handlers;
 pub mod service;
-
-pub use service::{Refs, emit, publish, record};
+mod stored;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

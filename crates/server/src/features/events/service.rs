@@ -8,8 +8,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::features::webhooks::delivery;
+use crate::features::webhooks::service as delivery;
 use crate::state::AppState;
+
+pub use super::stored::{execution_data, restoration_data};
 
 /// What an event is about.
 #[derive(Debug, Clone, Copy, Default)]
@@ -41,6 +43,7 @@ fn once_per_run(kind: EventKind, refs: &Refs) -> Option<(events::Column, Uuid)> 
 /// Records an event and the webhook deliveries it causes on `db` (the caller's transaction, so the event
 /// commits with the state change it describes). Returns the deliveries to [`publish`] after the commit;
 /// none when a once-per-run event of this run is already recorded.
+#[tracing::instrument(skip_all)]
 pub async fn record<C: ConnectionTrait>(
     db: &C,
     kind: EventKind,
@@ -85,6 +88,7 @@ pub async fn record<C: ConnectionTrait>(
 }
 
 /// Hands committed deliveries to the queue (a lost enqueue is picked up by the scheduler's sweep).
+#[tracing::instrument(skip_all)]
 pub async fn publish(state: &AppState, deliveries: Vec<Uuid>) {
     for id in deliveries {
         delivery::enqueue(state, id).await;
@@ -93,6 +97,7 @@ pub async fn publish(state: &AppState, deliveries: Vec<Uuid>) {
 
 /// Records an event with the webhook deliveries it causes (one transaction), then enqueues those. Never
 /// fails its caller: an event that cannot be stored is logged instead.
+#[tracing::instrument(skip_all)]
 pub async fn emit(state: &AppState, kind: EventKind, refs: Refs, data: serde_json::Value) {
     let recorded = async {
         let tx = state.db.begin().await?;
@@ -121,6 +126,7 @@ fn to_dto(m: &events::Model) -> Option<Event> {
     })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: EventListQuery) -> Result<EventPage, AppError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
@@ -153,15 +159,16 @@ pub async fn list(state: &AppState, q: EventListQuery) -> Result<EventPage, AppE
 fn count(statuses: impl Iterator<Item = String>) -> HealthCounts {
     let mut c = HealthCounts::default();
     for s in statuses {
-        match s.as_str() {
-            "healthy" => c.healthy += 1,
-            "unhealthy" => c.unhealthy += 1,
+        match pgward_api_types::HealthStatus::parse(&s) {
+            Some(pgward_api_types::HealthStatus::Healthy) => c.healthy += 1,
+            Some(pgward_api_types::HealthStatus::Unhealthy) => c.unhealthy += 1,
             _ => c.unknown += 1,
         }
     }
     c
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn health_summary(state: &AppState) -> Result<HealthSummary, AppError> {
     let dbs: Vec<String> = databases::Entity::find()
         .select_only()

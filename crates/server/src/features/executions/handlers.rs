@@ -1,7 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use futures::StreamExt;
 use pgward_api_types::{
-    ApiError, DownloadUrl, Execution, ExecutionListQuery, ExecutionPage, ExecutionTrigger,
+    ApiError, DownloadUrl, Execution, ExecutionListQuery, ExecutionPage, ExecutionStatus,
+    ExecutionTrigger,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -202,7 +203,7 @@ async fn stream_copy(
     destination: Option<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let exec = service::find(state, id).await?;
-    if exec.status != "success" {
+    if exec.status != ExecutionStatus::Success.as_str() {
         return Err(AppError::NotFound("stored backup"));
     }
     let objects = service::objects_of(&exec);
@@ -292,7 +293,7 @@ async fn download_url(
         return Err(AppError::field("expires_in_secs", "must be 60 to 86400"));
     }
     let exec = service::find(&state, id.into_inner()).await?;
-    if exec.status != "success" {
+    if exec.status != ExecutionStatus::Success.as_str() {
         return Err(AppError::NotFound("stored backup"));
     }
     let objects = service::objects_of(&exec);

@@ -1,15 +1,15 @@
 //! Executions: every run of a task (scheduled, manual, API), its live progress, its stored objects;
-//! plus the job that runs one (`runner`), the queue it travels on (`jobs`, apalis on PostgreSQL) and the
-//! scheduler that creates due runs (`scheduler`).
+//! plus the job that runs one (`runner`), the scheduling of due runs (`scheduler`), retention,
+//! overdue tasks and uploaded dumps. Other parts of pgward use only `service`.
 
+mod checks;
 mod handlers;
-pub mod jobs;
-pub mod overdue;
-pub mod retention;
-pub mod runner;
-pub mod scheduler;
+mod overdue;
+mod retention;
+mod runner;
+mod scheduler;
 pub mod service;
-pub mod upload;
+mod upload;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::run_task)

@@ -10,7 +10,10 @@ use pgward_entity::tasks as task_rows;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 
 use crate::error::AppError;
-use crate::features::tasks::{schedule, service as tasks};
+
+/// The stored status value the raw SQL below names.
+const SUCCESS: &str = pgward_api_types::ExecutionStatus::Success.as_str();
+use crate::features::tasks::service as tasks;
 use crate::state::AppState;
 
 /// The time between two runs of a schedule, around `now` (its next two run times).
@@ -19,7 +22,7 @@ pub fn interval(
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
 ) -> Option<chrono::Duration> {
-    let next = schedule::next_runs(cron, tz, now, 2);
+    let next = tasks::next_run_times(cron, tz, now, 2);
     match next.as_slice() {
         [a, b] => Some(*b - *a),
         _ => None,
@@ -27,14 +30,17 @@ pub fn interval(
 }
 
 /// One pass over every task at `now`. Returns the tasks that became overdue in this pass.
+#[tracing::instrument(skip_all)]
 pub async fn check(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid>, AppError> {
     let grace = chrono::Duration::minutes(i64::from(state.config.worker.overdue_grace_minutes));
     let last_success: std::collections::HashMap<uuid::Uuid, DateTime<Utc>> = state
         .db
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT task_id, max(finished_at) AS at FROM executions \
-             WHERE status = 'success' AND task_id IS NOT NULL GROUP BY task_id",
+            format!(
+                "SELECT task_id, max(finished_at) AS at FROM executions \
+             WHERE status = '{SUCCESS}' AND task_id IS NOT NULL GROUP BY task_id"
+            ),
         ))
         .await?
         .into_iter()
@@ -42,10 +48,8 @@ pub async fn check(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uui
         .collect();
     let mut raised = Vec::new();
     for t in task_rows::Entity::find().all(&state.db).await? {
-        let (Ok(cron), Ok(tz)) = (
-            schedule::parse_cron(&t.schedule),
-            schedule::parse_tz(&t.timezone),
-        ) else {
+        let (Ok(cron), Ok(tz)) = (tasks::parse_cron(&t.schedule), tasks::parse_tz(&t.timezone))
+        else {
             continue;
         };
         let Some(every) = interval(&cron, tz, now) else {
@@ -67,10 +71,10 @@ pub async fn check(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uui
             continue;
         }
         tracing::warn!(task_id = %t.id, task = %t.name, "backup overdue: no successful backup within the schedule's interval plus the grace period");
-        crate::features::events::emit(
+        crate::features::events::service::emit(
             state,
             pgward_api_types::EventKind::BackupOverdue,
-            crate::features::events::Refs {
+            crate::features::events::service::Refs {
                 task: Some(t.id),
                 database: Some(t.database_id),
                 ..Default::default()
@@ -104,9 +108,9 @@ mod tests {
     fn the_interval_is_the_time_between_two_runs() {
         let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
         let now = Utc::now();
-        let hourly = schedule::parse_cron("0 * * * *").unwrap();
+        let hourly = tasks::parse_cron("0 * * * *").unwrap();
         assert_eq!(interval(&hourly, tz, now), Some(chrono::Duration::hours(1)));
-        let daily = schedule::parse_cron("30 2 * * *").unwrap();
+        let daily = tasks::parse_cron("30 2 * * *").unwrap();
         let d = interval(&daily, tz, now).unwrap();
         // A day, give or take a daylight-saving change.
         assert!((23..=25).contains(&d.num_hours()), "{d}");

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
-use pgward_api_types::{Execution, RetentionPolicy};
+use pgward_api_types::{CheckStatus, Execution, ExecutionStatus, RetentionPolicy};
 use pgward_entity::executions;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
@@ -63,26 +63,30 @@ pub fn kept(
 }
 
 /// Successful backups of `task` that the policy would delete now (empty while the latest run failed).
+#[tracing::instrument(skip_all)]
 pub async fn candidates(
     state: &AppState,
     task: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<executions::Model>, AppError> {
     let (_, spec) = tasks::service::find(state, task).await?;
-    let tz = tasks::schedule::parse_tz(&spec.timezone)
+    let tz = tasks::service::parse_tz(&spec.timezone)
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let latest_final = executions::Entity::find()
         .filter(executions::Column::TaskId.eq(task))
-        .filter(executions::Column::Status.is_in(["success", "failed"]))
+        .filter(executions::Column::Status.is_in([
+            ExecutionStatus::Success.as_str(),
+            ExecutionStatus::Failed.as_str(),
+        ]))
         .order_by_desc(executions::Column::ScheduledFor)
         .one(&state.db)
         .await?;
-    if latest_final.is_none_or(|e| e.status != "success") {
+    if latest_final.is_none_or(|e| e.status != ExecutionStatus::Success.as_str()) {
         return Ok(Vec::new());
     }
     let successes = executions::Entity::find()
         .filter(executions::Column::TaskId.eq(task))
-        .filter(executions::Column::Status.eq("success"))
+        .filter(executions::Column::Status.eq(ExecutionStatus::Success.as_str()))
         .order_by_desc(executions::Column::ScheduledFor)
         .all(&state.db)
         .await?;
@@ -113,10 +117,11 @@ pub enum Proof {
 }
 
 fn check_of(e: &executions::Model) -> Proof {
-    let checks = [e.verify_status.as_deref(), e.test_restore_status.as_deref()];
-    if checks.contains(&Some("failed")) {
+    let checks = [&e.verify_status, &e.test_restore_status]
+        .map(|c| c.as_deref().and_then(CheckStatus::parse));
+    if checks.contains(&Some(CheckStatus::Failed)) {
         Proof::Failed
-    } else if checks.contains(&Some("ok")) {
+    } else if checks.contains(&Some(CheckStatus::Ok)) {
         Proof::Passed
     } else {
         Proof::Unchecked
@@ -165,6 +170,7 @@ pub fn to_delete(
         .collect()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn preview(state: &AppState, task: Uuid) -> Result<Vec<Execution>, AppError> {
     Ok(candidates(state, task, Utc::now())
         .await?
@@ -175,6 +181,7 @@ pub async fn preview(state: &AppState, task: Uuid) -> Result<Vec<Execution>, App
 
 /// Applies the policy: deletes objects and manifests of every candidate; a candidate whose deletion
 /// fails keeps its status and records why. Returns the ids deleted.
+#[tracing::instrument(skip_all)]
 pub async fn apply(
     state: &AppState,
     task: Uuid,
@@ -184,10 +191,13 @@ pub async fn apply(
     for e in candidates(state, task, now).await? {
         let failures = service::delete_objects(state, &service::objects_of(&e)).await;
         let (status, message) = if failures.is_empty() {
-            ("deleted", "removed by retention".to_string())
+            (
+                ExecutionStatus::Deleted.as_str(),
+                "removed by retention".to_string(),
+            )
         } else {
             (
-                "success",
+                ExecutionStatus::Success.as_str(),
                 format!("retention could not delete: {}", failures.join("; ")),
             )
         };
@@ -198,7 +208,7 @@ pub async fn apply(
             .col_expr(executions::Column::Status, Expr::value(status))
             .col_expr(executions::Column::Message, Expr::value(message))
             .filter(executions::Column::Id.eq(e.id))
-            .filter(executions::Column::Status.eq("success"))
+            .filter(executions::Column::Status.eq(ExecutionStatus::Success.as_str()))
             .exec(&tx)
             .await?
             .rows_affected
@@ -210,17 +220,17 @@ pub async fn apply(
         }
         let deliveries = if changed {
             deleted.push(e.id);
-            crate::features::events::record(
+            crate::features::events::service::record(
                 &tx,
                 pgward_api_types::EventKind::RetentionDeleted,
-                crate::features::events::Refs {
+                crate::features::events::service::Refs {
                     task: Some(task),
                     database: e.database_id,
                     execution: Some(e.id),
                     ..Default::default()
                 },
                 serde_json::json!({
-                    "execution": super::service::to_dto(&e),
+                    "execution": crate::features::events::service::execution_data(&super::service::to_dto(&e)),
                     "task": { "id": task, "name": e.task_name },
                     "destination_ids": e.destination_ids,
                 }),
@@ -230,7 +240,7 @@ pub async fn apply(
             Vec::new()
         };
         tx.commit().await?;
-        crate::features::events::publish(state, deliveries).await;
+        crate::features::events::service::publish(state, deliveries).await;
     }
     if !deleted.is_empty() {
         tracing::info!(task_id = %task, count = deleted.len(), "retention removed old backups");

@@ -6,19 +6,20 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::Utc;
-use pgward_api_types::{BackupFormat, CompressionAlgorithm, ExecutionObject, TaskSpec};
-use pgward_engine::backup::{
-    Compression, DumpError, DumpFormat, DumpOptions, DumpRequest, Manifest, Progress, naming,
-    run_dump,
+use pgward_api_types::{
+    BackupFormat, CompressionAlgorithm, ExecutionObject, ExecutionStatus, TaskSpec,
 };
-use pgward_engine::pg::{ConnInfo, probe};
-use pgward_entity::{databases as database_rows, executions};
+use pgward_engine::abort::AbortOnDrop;
+use pgward_engine::backup::{
+    BackupError, BackupPlan, Compression, DumpFormat, DumpOptions, Probed, Progress, naming,
+    run_backup,
+};
+use pgward_entity::executions;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
     TransactionTrait,
 };
-use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -27,6 +28,9 @@ use crate::state::AppState;
 
 /// Progress (and heartbeat) interval.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// Stored status values the raw SQL below names.
+const RUNNING: &str = ExecutionStatus::Running.as_str();
 
 pub fn dump_format(f: BackupFormat) -> DumpFormat {
     match f {
@@ -67,29 +71,22 @@ pub fn dump_options(spec: &TaskSpec) -> DumpOptions {
     }
 }
 
-/// Part size for multipart uploads: big enough that 9,000 parts hold the database (objects up to 5 TiB
-/// fit in S3's 10,000-part limit), never below 8 MiB.
-pub fn part_size(database_bytes: i64) -> usize {
-    let per_part = (database_bytes.max(0) as u64).div_ceil(9_000);
-    per_part.clamp(8 << 20, 5 << 30) as usize
-}
-
 async fn finish(
     state: &AppState,
     id: Uuid,
-    status: &str,
+    status: ExecutionStatus,
     message: Option<String>,
     stderr: Option<String>,
 ) -> bool {
     let finished_at = Utc::now();
     let r = crate::catalog::watch::outlast("recording a backup's outcome", || {
         executions::Entity::update_many()
-            .col_expr(executions::Column::Status, Expr::value(status))
+            .col_expr(executions::Column::Status, Expr::value(status.as_str()))
             .col_expr(executions::Column::FinishedAt, Expr::value(finished_at))
             .col_expr(executions::Column::Message, Expr::value(message.clone()))
             .col_expr(executions::Column::StderrTail, Expr::value(stderr.clone()))
             .filter(executions::Column::Id.eq(id))
-            .filter(executions::Column::Status.eq("running"))
+            .filter(executions::Column::Status.eq(ExecutionStatus::Running.as_str()))
             .exec(&state.db)
     })
     .await;
@@ -120,13 +117,15 @@ pub async fn run(state: &AppState, id: Uuid, worker: &str) {
     execution_event(state, id, pgward_api_types::EventKind::ExecutionStarted).await;
     let recorded = match execute(state, id).await {
         Ok(()) => true,
-        Err((msg, stderr)) => {
-            tracing::warn!(message = %msg, "backup failed");
-            let status = if msg == "cancelled" {
-                "cancelled"
-            } else {
-                "failed"
+        Err(failure) => {
+            let (status, msg, stderr) = match failure {
+                Failure::Cancelled => {
+                    let why = ExecutionStatus::Cancelled.as_str().to_string();
+                    (ExecutionStatus::Cancelled, why, None)
+                }
+                Failure::Failed { message, stderr } => (ExecutionStatus::Failed, message, stderr),
             };
+            tracing::warn!(message = %msg, "backup failed");
             // Before the outcome: when the run reads as failed, its leftovers are gone or recorded.
             settle_pending_uploads(state, id).await;
             finish(state, id, status, Some(msg), stderr).await
@@ -147,12 +146,12 @@ pub async fn run(state: &AppState, id: Uuid, worker: &str) {
     if let Ok(e) = executions::Entity::find_by_id(id).one(&state.db).await
         && let Some(e) = e
     {
-        match e.status.as_str() {
-            "success" => {
+        match ExecutionStatus::parse(&e.status) {
+            Some(ExecutionStatus::Success) => {
                 execution_event(state, id, pgward_api_types::EventKind::ExecutionSuccess).await;
                 detect_anomaly(state, &e).await;
             }
-            "failed" => {
+            Some(ExecutionStatus::Failed) => {
                 execution_event(state, id, pgward_api_types::EventKind::ExecutionFailed).await
             }
             _ => {}
@@ -167,19 +166,14 @@ pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types:
         return;
     };
     let database_name = match e.database_id {
-        Some(d) => database_rows::Entity::find_by_id(d)
-            .one(&state.db)
-            .await
-            .ok()
-            .flatten()
-            .map(|d| d.name),
+        Some(d) => databases::service::get(state, d).await.ok().map(|d| d.name),
         None => None,
     };
     let exec = super::service::to_dto(&e);
     let mut data = serde_json::json!({
         "task": { "id": e.task_id, "name": e.task_name, "timezone": e.timezone },
         "database": { "id": e.database_id, "name": database_name },
-        "execution": exec,
+        "execution": crate::features::events::service::execution_data(&exec),
         "destination_ids": e.destination_ids,
     });
     // Why it failed, where a receiver looks first (also inside `execution.message`).
@@ -187,10 +181,10 @@ pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types:
         data["error"] = serde_json::json!(e.message);
         data["stderr_tail"] = serde_json::json!(e.stderr_tail);
     }
-    crate::features::events::emit(
+    crate::features::events::service::emit(
         state,
         kind,
-        crate::features::events::Refs {
+        crate::features::events::service::Refs {
             task: e.task_id,
             database: e.database_id,
             execution: Some(e.id),
@@ -217,10 +211,10 @@ async fn settle_pending_uploads(state: &AppState, id: Uuid) {
         let Ok(d) = u.target_id.parse::<Uuid>() else {
             continue;
         };
-        destinations::cleanup::remove_or_record(
+        destinations::service::remove_or_record(
             state,
             d,
-            destinations::cleanup::Leftover::MultipartUpload {
+            destinations::service::Leftover::MultipartUpload {
                 full_key: u.key,
                 upload_id: u.upload_id,
             },
@@ -257,16 +251,9 @@ async fn server_key_of(state: &AppState, id: Uuid) -> Option<String> {
         .one(&state.db)
         .await
         .ok()??;
-    let db = database_rows::Entity::find_by_id(exec.database_id?)
-        .one(&state.db)
+    let (_, conn) = databases::service::connection_for_run(state, exec.database_id?)
         .await
-        .ok()??;
-    let secret = state
-        .secrets
-        .open(&db.connection_encrypted, &format!("databases:{}", db.id))
         .ok()?;
-    let conn = databases::service::parse_connection(state, secret.expose_secret()).ok()?;
-    let conn = databases::service::pin(state, conn).await.ok()?;
     Some(conn.server_key())
 }
 
@@ -292,7 +279,7 @@ async fn claim(state: &AppState, id: Uuid, worker: &str) -> Result<Claim, sea_or
         let running: i64 = txn
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT count(*) AS n FROM executions WHERE status = 'running' AND server_key = $1",
+                format!("SELECT count(*) AS n FROM executions WHERE status = '{RUNNING}' AND server_key = $1"),
                 [key.clone().into()],
             ))
             .await?
@@ -307,7 +294,7 @@ async fn claim(state: &AppState, id: Uuid, worker: &str) -> Result<Claim, sea_or
                 .col_expr(executions::Column::Message, Expr::value(wait.clone()))
                 .col_expr(executions::Column::ServerKey, Expr::value(key.clone()))
                 .filter(executions::Column::Id.eq(id))
-                .filter(executions::Column::Status.eq("queued"))
+                .filter(executions::Column::Status.eq(ExecutionStatus::Queued.as_str()))
                 .exec(&txn)
                 .await?;
             txn.commit().await?;
@@ -319,14 +306,17 @@ async fn claim(state: &AppState, id: Uuid, worker: &str) -> Result<Claim, sea_or
         }
     }
     let claimed = executions::Entity::update_many()
-        .col_expr(executions::Column::Status, Expr::value("running"))
+        .col_expr(
+            executions::Column::Status,
+            Expr::value(ExecutionStatus::Running.as_str()),
+        )
         .col_expr(executions::Column::StartedAt, Expr::value(Utc::now()))
         .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
         .col_expr(executions::Column::WorkerId, Expr::value(worker))
         .col_expr(executions::Column::Message, Expr::value(None::<String>))
         .col_expr(executions::Column::ServerKey, Expr::value(key))
         .filter(executions::Column::Id.eq(id))
-        .filter(executions::Column::Status.eq("queued"))
+        .filter(executions::Column::Status.eq(ExecutionStatus::Queued.as_str()))
         .exec(&txn)
         .await?;
     txn.commit().await?;
@@ -344,82 +334,89 @@ async fn wake_waiting(state: &AppState, key: &str) {
     use sea_orm::QuerySelect;
     let limit = state.config.worker.per_server_concurrency.max(1) as u64;
     let next = executions::Entity::find()
-        .filter(executions::Column::Status.eq("queued"))
+        .filter(executions::Column::Status.eq(ExecutionStatus::Queued.as_str()))
         .filter(executions::Column::ServerKey.eq(key))
         .order_by_asc(executions::Column::CreatedAt)
         .limit(limit)
         .all(&state.db)
         .await
         .unwrap_or_default();
-    let Some(jobs) = &state.jobs else { return };
     for e in next {
-        if let Err(err) = jobs.enqueue(e.id).await {
+        if let Err(err) = state.queues.enqueue_backup(e.id).await {
             tracing::warn!(execution_id = %e.id, error = %err, "waking a waiting backup failed; the periodic pass will");
         }
     }
 }
 
-type Failure = (String, Option<String>);
+/// Why a backup did not succeed: cancelled by a user, or failed with a message (and pg_dump's error
+/// output when it was pg_dump that failed).
+enum Failure {
+    Cancelled,
+    Failed {
+        message: String,
+        stderr: Option<String>,
+    },
+}
+
+/// What one run needs, read from the catalog once, before anything is dumped.
+struct RunContext {
+    exec: executions::Model,
+    task_id: Uuid,
+    spec: TaskSpec,
+    /// The database as people registered it (messages).
+    database: String,
+    conn: pgward_engine::pg::ConnInfo,
+    targets: Vec<pgward_engine::backup::Target>,
+}
+
+impl RunContext {
+    async fn load(state: &AppState, id: Uuid) -> Result<Self, String> {
+        let exec = executions::Entity::find_by_id(id)
+            .one(&state.db)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "execution vanished".to_string())?;
+        let task_id = exec
+            .task_id
+            .ok_or_else(|| "the task was deleted".to_string())?;
+        let (_, spec) = tasks::service::find(state, task_id)
+            .await
+            .map_err(|e| format!("loading the task: {e}"))?;
+        let (database, conn) =
+            databases::service::connection_for_run(state, spec.database_id).await?;
+        let mut targets = Vec::new();
+        for d in &spec.destination_ids {
+            targets.push(
+                destinations::service::target_of(state, *d)
+                    .await
+                    .map_err(|e| format!("destination {d}: {e}"))?,
+            );
+        }
+        Ok(Self {
+            exec,
+            task_id,
+            spec,
+            database,
+            conn,
+            targets,
+        })
+    }
+}
 
 async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
-    let fail = |m: String| (m, None);
-    let exec = executions::Entity::find_by_id(id)
-        .one(&state.db)
-        .await
-        .map_err(|e| fail(e.to_string()))?
-        .ok_or_else(|| fail("execution vanished".into()))?;
-    let task_id = exec
-        .task_id
-        .ok_or_else(|| fail("the task was deleted".into()))?;
-    let (_, spec) = tasks::service::find(state, task_id)
-        .await
-        .map_err(|e| fail(format!("loading the task: {e}")))?;
-    let db = database_rows::Entity::find_by_id(spec.database_id)
-        .one(&state.db)
-        .await
-        .map_err(|e| fail(e.to_string()))?
-        .ok_or_else(|| fail("the database was deleted".into()))?;
-    let secret = state
-        .secrets
-        .open(&db.connection_encrypted, &format!("databases:{}", db.id))
-        .map_err(|e| fail(e.to_string()))?;
-    let conn = databases::service::parse_connection(state, secret.expose_secret())
-        .map_err(|e| fail(format!("the stored connection string is refused: {e}")))?;
-    // Resolved and checked against the outbound policy once; pg_dump, pg_dumpall and every query of
-    // this run connect to that address.
-    // Messages name the database as people registered it (its id is in the event data).
-    let named = &db.name;
-    let conn = databases::service::pin(state, conn).await.map_err(|e| {
-        fail(if e.addr.is_some() {
-            format!("database \"{named}\": address not allowed: {e}")
-        } else {
-            format!("database \"{named}\" unreachable: {e}")
-        })
-    })?;
-    let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
-    let server = probe(&conn, timeout)
-        .await
-        .map_err(|e| fail(format!("database \"{named}\" unreachable: {e}")))?;
-    let client = state
-        .pg
-        .client_for(server.major)
-        .ok_or_else(|| {
-            fail(format!(
-                "no pg_dump for PostgreSQL {} is installed (postgres.bin_dirs)",
-                server.major
-            ))
-        })?
-        .clone();
-
-    let mut targets = Vec::new();
-    for d in &spec.destination_ids {
-        targets.push(
-            destinations::service::target_of(state, *d)
-                .await
-                .map_err(|e| fail(format!("destination {d}: {e}")))?,
-        );
-    }
-    let tz = tasks::schedule::parse_tz(&spec.timezone).map_err(fail)?;
+    let fail = |message: String| Failure::Failed {
+        message,
+        stderr: None,
+    };
+    let RunContext {
+        exec,
+        task_id,
+        spec,
+        database,
+        conn,
+        targets,
+    } = RunContext::load(state, id).await.map_err(fail)?;
+    let tz = tasks::service::parse_tz(&spec.timezone).map_err(fail)?;
     let at = exec.scheduled_for.with_timezone(&tz);
     let format = dump_format(spec.format);
     let comp = compression(&spec);
@@ -427,23 +424,35 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     let short = id.simple().to_string();
     let short = &short[short.len() - 8..];
     let key = naming::object_key("", &naming::slug(&spec.name), &at, short, &ext);
-    let (db_size, tables) = database_stats(&conn, timeout).await;
-
+    // Before anything is stored: if this process dies, the reaper knows what to remove.
     executions::Entity::update_many()
         .col_expr(executions::Column::ObjectKey, Expr::value(key.clone()))
-        .col_expr(
-            executions::Column::ServerVersion,
-            Expr::value(server.version.clone()),
-        )
-        .col_expr(
-            executions::Column::PgDumpVersion,
-            Expr::value(client.version.clone()),
-        )
         .filter(executions::Column::Id.eq(id))
         .exec(&state.db)
         .await
         .map_err(|e| fail(e.to_string()))?;
 
+    // The versions show while it runs.
+    let (probed_tx, probed_rx) = tokio::sync::oneshot::channel::<Probed>();
+    let versions = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Ok(p) = probed_rx.await {
+                let _ = executions::Entity::update_many()
+                    .col_expr(
+                        executions::Column::ServerVersion,
+                        Expr::value(p.server_version),
+                    )
+                    .col_expr(
+                        executions::Column::PgDumpVersion,
+                        Expr::value(p.client_version),
+                    )
+                    .filter(executions::Column::Id.eq(id))
+                    .exec(&state.db)
+                    .await;
+            }
+        })
+    };
     // Multipart uploads are recorded as they start, so the reaper can abort them if this process dies.
     let (started_tx, mut started_rx) =
         tokio::sync::mpsc::unbounded_channel::<pgward_engine::backup::PendingUpload>();
@@ -467,114 +476,57 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     };
     let progress = Progress::default();
     let cancel = CancellationToken::new();
-    // Lives (heartbeat included) until this function returns: counting rows, the globals dump and the
-    // manifests come after the dump, and the lease must hold through them.
+    // Lives (heartbeat included) until this function returns: the globals dump and the manifests come
+    // after the dump, and the lease must hold through them.
     let _reporter = AbortOnDrop(tokio::spawn(report_progress(
         state.clone(),
         id,
         progress.clone(),
         cancel.clone(),
     )));
-    // A test-restore compares row counts with the ones of the snapshot pg_dump reads: export one, count
-    // in it while pg_dump runs, and hand it to pg_dump.
-    let counter = if spec.verification.test_restore {
-        match SnapshotCounter::start(&conn, timeout).await {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::warn!(error = %e, "no exported snapshot; the manifest gets no row counts");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let outcome = run_dump(DumpRequest {
-        pg_dump: client.bin("pg_dump"),
-        conn: conn.clone(),
+    let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
+    let outcome = run_backup(BackupPlan {
+        label: database,
+        conn,
+        installs: state.pg.clone(),
+        connect_timeout: Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1)),
         format,
         options: dump_options(&spec),
         compression: comp,
         recipients: spec.encryption_recipients.clone(),
-        targets: targets.clone(),
-        key: key.clone(),
-        part_size: part_size(db_size.unwrap_or(0)),
+        targets,
+        key,
+        part_size: None,
         // pg_dump is the slower process; zstd on this thread keeps memory small (bench/RESULTS.md).
         zstd_workers: 0,
         jobs: spec.parallel_jobs,
-        snapshot: counter.as_ref().map(|c| c.snapshot.clone()),
+        include_globals: spec.include_globals,
+        // A test-restore compares row counts with the ones of the snapshot pg_dump reads.
+        count_rows: spec.verification.test_restore,
         work_dir: state.config.work_dir(),
-        progress: progress.clone(),
-        cancel: cancel.clone(),
-        timeout: spec
-            .timeout_minutes
-            .map(|m| Duration::from_secs(u64::from(m) * 60)),
-        uploads_started: Some(started_tx.clone()),
-        globals_only: false,
+        timeout: spec.timeout_minutes.map(minutes),
         // On by default: a store that accepts connections and then hangs ends the run.
         stall_timeout: spec
             .stall_timeout_minutes
             .or(Some(state.config.worker.stall_timeout_minutes).filter(|m| *m > 0))
-            .map(|m| Duration::from_secs(u64::from(m) * 60)),
+            .map(minutes),
+        progress,
+        cancel,
+        probed: Some(probed_tx),
+        uploads_started: Some(started_tx),
     })
     .await;
-    let row_counts = match counter {
-        Some(c) => c.finish().await,
-        None => None,
-    };
-    let out = outcome.map_err(|e| match e {
-        DumpError::Cancelled => ("cancelled".to_string(), None),
-        DumpError::PgDump { exit, stderr } => (format!("pg_dump failed ({exit})"), Some(stderr)),
-        other => (other.to_string(), None),
-    })?;
-
-    // Roles and tablespaces beside the dump, same compression and encryption: `<name>.globals.sql...`.
-    let mut globals = Vec::new();
-    if spec.include_globals {
-        let gkey = naming::globals_key(&key, comp, !spec.encryption_recipients.is_empty());
-        let res = run_dump(DumpRequest {
-            pg_dump: client.bin("pg_dumpall"),
-            conn: conn.clone(),
-            format: DumpFormat::Plain,
-            options: DumpOptions::default(),
-            compression: comp,
-            recipients: spec.encryption_recipients.clone(),
-            targets: targets.clone(),
-            key: gkey,
-            part_size: 8 << 20,
-            zstd_workers: 0,
-            jobs: 1,
-            snapshot: None,
-            work_dir: state.config.work_dir(),
-            progress: Progress::default(),
-            cancel: CancellationToken::new(),
-            timeout: spec
-                .timeout_minutes
-                .map(|m| Duration::from_secs(u64::from(m) * 60)),
-            stall_timeout: None,
-            uploads_started: Some(started_tx.clone()),
-            globals_only: true,
-        })
-        .await;
-        match res {
-            Ok(g) => globals = g.targets,
-            Err(e) => {
-                for t in &targets {
-                    let _ = t.delete(&key).await;
-                }
-                let (m, stderr) = match e {
-                    DumpError::PgDump { exit, stderr } => (
-                        format!("pg_dumpall --globals-only failed ({exit})"),
-                        Some(stderr),
-                    ),
-                    other => (format!("pg_dumpall --globals-only failed: {other}"), None),
-                };
-                return Err((m, stderr));
-            }
-        }
-    }
-    // The engine completed or aborted every upload by now; nothing is pending any more.
-    drop(started_tx);
+    let _ = versions.await;
+    // The engine completed or aborted every upload by now; nothing is pending any more (after a
+    // failure, `run` settles what the engine could not abort).
     let _ = recorder.await;
+    let out = outcome.map_err(|e| match e {
+        BackupError::Cancelled => Failure::Cancelled,
+        e => Failure::Failed {
+            stderr: e.stderr().map(str::to_string),
+            message: e.to_string(),
+        },
+    })?;
     let _ = executions::Entity::update_many()
         .col_expr(
             executions::Column::PendingUploads,
@@ -584,48 +536,10 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         .exec(&state.db)
         .await;
 
-    let manifest = Manifest {
-        pgward_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_at: Utc::now(),
-        object: key.clone(),
-        format,
-        compression: comp,
-        options: dump_options(&spec),
-        server_version: server.version.clone(),
-        pg_dump_version: client.version.clone(),
-        database: db.database_name.clone(),
-        database_size: db_size,
-        table_count: tables,
-        dump_bytes: out.bytes_read,
-        size: out.size,
-        sha256: out.sha256.clone(),
-        recipient_fingerprints: spec
-            .encryption_recipients
-            .iter()
-            .map(|r| pgward_engine::backup::manifest::recipient_fingerprint(r))
-            .collect(),
-        row_counts,
-    };
-    let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|e| fail(e.to_string()))?;
-    for t in &targets {
-        if let Err(e) = t
-            .put_small(&naming::manifest_key(&key), manifest_json.clone().into())
-            .await
-        {
-            for t in &targets {
-                let _ = t.delete(&key).await;
-                let _ = t.delete(&naming::manifest_key(&key)).await;
-            }
-            return Err(fail(format!(
-                "writing the manifest to destination {}: {e}",
-                t.label
-            )));
-        }
-    }
     let objects: Vec<ExecutionObject> = out
-        .targets
+        .copies
         .iter()
-        .chain(globals.iter())
+        .chain(out.globals.iter())
         .map(|o| ExecutionObject {
             destination_id: o.id.parse().unwrap_or_default(),
             key: o.key.clone(),
@@ -638,7 +552,10 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     // Stored and verified: an outage now must not turn it into a lost backup, so this waits it out.
     let recorded = crate::catalog::watch::outlast("recording a successful backup", || {
         executions::Entity::update_many()
-            .col_expr(executions::Column::Status, Expr::value("success"))
+            .col_expr(
+                executions::Column::Status,
+                Expr::value(ExecutionStatus::Success.as_str()),
+            )
             .col_expr(executions::Column::FinishedAt, Expr::value(finished_at))
             .col_expr(
                 executions::Column::BytesRead,
@@ -646,6 +563,14 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             )
             .col_expr(executions::Column::Size, Expr::value(out.size as i64))
             .col_expr(executions::Column::Sha256, Expr::value(out.sha256.clone()))
+            .col_expr(
+                executions::Column::ServerVersion,
+                Expr::value(out.server_version.clone()),
+            )
+            .col_expr(
+                executions::Column::PgDumpVersion,
+                Expr::value(out.client_version.clone()),
+            )
             .col_expr(
                 executions::Column::Objects,
                 Expr::value(serde_json::to_value(&objects).unwrap_or_default()),
@@ -656,7 +581,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             )
             .filter(executions::Column::Id.eq(id))
             // Only if still ours: a run the reaper declared interrupted meanwhile stays failed.
-            .filter(executions::Column::Status.eq("running"))
+            .filter(executions::Column::Status.eq(ExecutionStatus::Running.as_str()))
             .exec(&state.db)
     })
     .await
@@ -675,7 +600,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         tracing::warn!(error = %e, "retention after the backup failed; it runs again periodically");
     }
     if spec.verification.test_restore && spec.verification.test_restore_after_backup {
-        crate::features::restorations::checks::spawn_test_restore(state.clone(), id);
+        crate::features::restorations::service::spawn_test_restore(state.clone(), id);
     }
     Ok(())
 }
@@ -709,119 +634,6 @@ async fn report_progress(state: AppState, id: Uuid, progress: Progress, cancel: 
     }
 }
 
-/// Database size and table count for the manifest (best effort).
-async fn database_stats(conn: &ConnInfo, timeout: Duration) -> (Option<i64>, Option<i64>) {
-    use sqlx::{ConnectOptions, Connection};
-    let attempt = async {
-        let mut c = conn
-            .connect_options()
-            .log_statements(tracing::log::LevelFilter::Off)
-            .connect()
-            .await
-            .ok()?;
-        let row: (i64, i64) = sqlx::query_as(
-            "SELECT pg_database_size(current_database()), \
-             (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-              WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema'))",
-        )
-        .fetch_one(&mut c)
-        .await
-        .ok()?;
-        let _ = c.close().await;
-        Some(row)
-    };
-    match tokio::time::timeout(timeout, attempt).await {
-        Ok(Some((s, t))) => (Some(s), Some(t)),
-        _ => (None, None),
-    }
-}
-
-/// Row counts taken in a snapshot that pg_dump reads too (`pg_dump --snapshot`), so the counts are
-/// exactly those of the dump however busy the database is. The exporting transaction stays open until
-/// `finish`, i.e. until pg_dump is done with the snapshot.
-struct SnapshotCounter {
-    snapshot: String,
-    done: tokio::sync::oneshot::Sender<()>,
-    counts: tokio::task::JoinHandle<Option<std::collections::BTreeMap<String, i64>>>,
-}
-
-impl SnapshotCounter {
-    async fn start(conn: &ConnInfo, timeout: Duration) -> Result<Self, String> {
-        use sqlx::{ConnectOptions, Connection};
-        let mut c = tokio::time::timeout(
-            timeout,
-            conn.connect_options()
-                .application_name("pgward")
-                .log_statements(tracing::log::LevelFilter::Off)
-                .connect(),
-        )
-        .await
-        .map_err(|_| "timed out".to_string())?
-        .map_err(|e| e.to_string())?;
-        sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut c)
-            .await
-            .map_err(|e| e.to_string())?;
-        let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
-            .fetch_one(&mut c)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (done, wait) = tokio::sync::oneshot::channel::<()>();
-        let counts = tokio::spawn(async move {
-            let counted = count_rows(&mut c).await;
-            // Keep the snapshot alive until pg_dump is finished with it, whatever counting did.
-            let _ = wait.await;
-            let _ = sqlx::raw_sql("COMMIT").execute(&mut c).await;
-            let _ = c.close().await;
-            counted
-        });
-        Ok(Self {
-            snapshot,
-            done,
-            counts,
-        })
-    }
-
-    async fn finish(self) -> Option<std::collections::BTreeMap<String, i64>> {
-        let _ = self.done.send(());
-        self.counts.await.ok().flatten()
-    }
-}
-
-/// Rows of every user table, in the connection's current transaction.
-pub async fn count_rows(
-    c: &mut sqlx::PgConnection,
-) -> Option<std::collections::BTreeMap<String, i64>> {
-    let tables: Vec<(String, String)> = sqlx::query_as(
-        "SELECT n.nspname::text, c.relname::text FROM pg_class c \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-         AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'",
-    )
-    .fetch_all(&mut *c)
-    .await
-    .ok()?;
-    let mut counts = std::collections::BTreeMap::new();
-    for (schema, table) in tables {
-        let q = format!(
-            "SELECT count(*) FROM {}.{}",
-            quote_ident(&schema),
-            quote_ident(&table)
-        );
-        // Audited: both names are quoted identifiers read from pg_class.
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
-            .fetch_one(&mut *c)
-            .await
-            .ok()?;
-        counts.insert(format!("{schema}.{table}"), n);
-    }
-    Some(counts)
-}
-
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
@@ -844,7 +656,10 @@ async fn detect_anomaly(state: &AppState, e: &executions::Model) {
     let Some(task) = e.task_id else { return };
     let Ok(previous) = executions::Entity::find()
         .filter(executions::Column::TaskId.eq(task))
-        .filter(executions::Column::Status.is_in(["success", "deleted"]))
+        .filter(executions::Column::Status.is_in([
+            ExecutionStatus::Success.as_str(),
+            ExecutionStatus::Deleted.as_str(),
+        ]))
         .filter(executions::Column::Size.is_not_null())
         .filter(executions::Column::Id.ne(e.id))
         .filter(executions::Column::Id.lt(e.id))
@@ -898,10 +713,10 @@ async fn detect_anomaly(state: &AppState, e: &executions::Model) {
             change_percent = change,
             "backup anomaly"
         );
-        crate::features::events::emit(
+        crate::features::events::service::emit(
             state,
             pgward_api_types::EventKind::BackupAnomaly,
-            crate::features::events::Refs {
+            crate::features::events::service::Refs {
                 task: e.task_id,
                 database: e.database_id,
                 execution: Some(e.id),
@@ -915,18 +730,9 @@ async fn detect_anomaly(state: &AppState, e: &executions::Model) {
                 "threshold_percent": threshold,
                 "runs_compared": previous.len(),
                 "task": { "id": e.task_id, "name": e.task_name },
-                "execution": super::service::to_dto(e),
+                "execution": crate::features::events::service::execution_data(&super::service::to_dto(e)),
             }),
         )
         .await;
-    }
-}
-
-/// Aborts a background task when dropped (also on early return or unwinding).
-pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }

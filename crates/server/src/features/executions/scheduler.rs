@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use pgward_api_types::ExecutionTrigger;
+use pgward_api_types::{ExecutionStatus, ExecutionTrigger};
 use pgward_engine::backup::naming;
 use pgward_entity::{executions, tasks as task_rows};
 use sea_orm::sea_query::Expr;
@@ -16,16 +16,19 @@ use sea_orm::{
 
 use super::service;
 use crate::error::AppError;
-use crate::features::tasks::schedule;
+use crate::features::tasks::service as schedule;
 use crate::state::AppState;
 
 const LEADER_LOCK: i64 = 0x7067_7761_7264_0002;
-/// A running execution whose worker has not reported for this long is considered interrupted.
-pub const LEASE: Duration = Duration::from_secs(30);
+
+/// Stored status values the raw SQL below names.
+const SUCCESS: &str = ExecutionStatus::Success.as_str();
+const FAILED: &str = ExecutionStatus::Failed.as_str();
 
 /// One scheduling pass at `now`: for every active task, the latest due time not yet recorded becomes a
 /// queued execution (missed runs while pgward was down collapse into one catch-up run). Returns the ids
 /// it queued.
+#[tracing::instrument(skip_all)]
 pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid>, AppError> {
     let tx = state.db.begin().await?;
     let lead: Option<bool> = tx
@@ -75,10 +78,8 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid
         }
     }
     tx.commit().await?;
-    if let Some(jobs) = &state.jobs {
-        for id in &queued {
-            jobs.enqueue(*id).await?;
-        }
+    for id in &queued {
+        state.queues.enqueue_backup(*id).await?;
     }
     Ok(queued)
 }
@@ -87,9 +88,10 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid
 /// lost between the insert and the enqueue). Claiming is atomic, so a duplicate job is harmless.
 /// Runs waiting for a per-server slot (their server key is set) are tried again every pass, in case the
 /// run that freed the slot could not wake them (its process died).
+#[tracing::instrument(skip_all)]
 pub async fn sweep_queued(state: &AppState, now: DateTime<Utc>) -> Result<usize, AppError> {
     let stale = executions::Entity::find()
-        .filter(executions::Column::Status.eq("queued"))
+        .filter(executions::Column::Status.eq(ExecutionStatus::Queued.as_str()))
         .filter(
             Condition::any()
                 .add(
@@ -115,23 +117,23 @@ pub async fn sweep_queued(state: &AppState, now: DateTime<Utc>) -> Result<usize,
         .order_by_asc(executions::Column::CreatedAt)
         .all(&state.db)
         .await?;
-    if let Some(jobs) = &state.jobs {
-        for e in &stale {
-            jobs.enqueue(e.id).await?;
-        }
+    for e in &stale {
+        state.queues.enqueue_backup(e.id).await?;
     }
     Ok(stale.len())
 }
 
 /// Executions whose worker died (no heartbeat within the lease) become `failed` with "interrupted", and
 /// whatever they may have left at their object name is removed.
+#[tracing::instrument(skip_all)]
 pub async fn reap_interrupted(
     state: &AppState,
     now: DateTime<Utc>,
+    lease: Duration,
 ) -> Result<Vec<uuid::Uuid>, AppError> {
-    let limit = now - chrono::Duration::from_std(LEASE).unwrap_or_default();
+    let limit = now - chrono::Duration::from_std(lease).unwrap_or_default();
     let dead = executions::Entity::find()
-        .filter(executions::Column::Status.eq("running"))
+        .filter(executions::Column::Status.eq(ExecutionStatus::Running.as_str()))
         .filter(executions::Column::HeartbeatAt.lt(limit))
         .all(&state.db)
         .await?;
@@ -140,7 +142,10 @@ pub async fn reap_interrupted(
         // The run ended when its worker last said it was alive, not when the reaper noticed.
         let ended = e.heartbeat_at.or(e.started_at).unwrap_or(now).min(now);
         let r = executions::Entity::update_many()
-            .col_expr(executions::Column::Status, Expr::value("failed"))
+            .col_expr(
+                executions::Column::Status,
+                Expr::value(ExecutionStatus::Failed.as_str()),
+            )
             .col_expr(executions::Column::FinishedAt, Expr::value(ended))
             .col_expr(
                 executions::Column::Message,
@@ -150,7 +155,7 @@ pub async fn reap_interrupted(
                 )),
             )
             .filter(executions::Column::Id.eq(e.id))
-            .filter(executions::Column::Status.eq("running"))
+            .filter(executions::Column::Status.eq(ExecutionStatus::Running.as_str()))
             .exec(&state.db)
             .await?;
         if r.rows_affected != 1 {
@@ -161,10 +166,10 @@ pub async fn reap_interrupted(
         for u in pending {
             match u.target_id.parse() {
                 Ok(d) => {
-                    crate::features::destinations::cleanup::remove_or_record(
+                    crate::features::destinations::service::remove_or_record(
                         state,
                         d,
-                        crate::features::destinations::cleanup::Leftover::MultipartUpload {
+                        crate::features::destinations::service::Leftover::MultipartUpload {
                             full_key: u.key,
                             upload_id: u.upload_id,
                         },
@@ -196,10 +201,6 @@ pub async fn reap_interrupted(
     Ok(reaped)
 }
 
-/// How far back the outcome sweep looks: a process that died between recording a run's outcome and
-/// announcing it is found by the next pass of any pgward process, or after a restart within this window
-/// (older news would mislead more than it tells).
-pub const ANNOUNCE_WINDOW: chrono::Duration = chrono::Duration::hours(1);
 /// Left to the run's own process, which normally announces its outcome at once.
 const ANNOUNCE_GRACE: chrono::Duration = chrono::Duration::seconds(10);
 
@@ -207,24 +208,26 @@ const ANNOUNCE_GRACE: chrono::Duration = chrono::Duration::seconds(10);
 /// Recording an outcome event is idempotent per run, so a run whose own process announces it at the
 /// same moment is still announced once. A run that a newer run of its task has already overtaken is
 /// not announced late (a stale /fail or success would flip a monitor the newer run already set).
+#[tracing::instrument(skip_all)]
 pub async fn announce_missed_outcomes(
     state: &AppState,
     now: DateTime<Utc>,
+    window: chrono::Duration,
 ) -> Result<usize, AppError> {
     let missed = state
         .db
         .query_all_raw(Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
-            "SELECT e.id, e.status FROM executions e \
-             WHERE e.status IN ('success', 'failed') AND e.trigger <> 'upload' \
+            format!("SELECT e.id, e.status FROM executions e \
+             WHERE e.status IN ('{SUCCESS}', '{FAILED}') AND e.trigger <> 'upload' \
                AND e.finished_at BETWEEN $1 AND $2 \
                AND NOT EXISTS (SELECT 1 FROM events v \
                                WHERE v.execution_id = e.id AND v.kind = 'execution_' || e.status) \
                AND NOT EXISTS (SELECT 1 FROM executions n \
                                WHERE n.task_id = e.task_id AND n.id <> e.id \
-                                 AND n.status IN ('success', 'failed') AND n.finished_at > e.finished_at)",
+                                 AND n.status IN ('{SUCCESS}', '{FAILED}') AND n.finished_at > e.finished_at)"),
             [
-                (now - ANNOUNCE_WINDOW).into(),
+                (now - window).into(),
                 (now - ANNOUNCE_GRACE).into(),
             ],
         ))
@@ -232,7 +235,7 @@ pub async fn announce_missed_outcomes(
     for r in &missed {
         let id: uuid::Uuid = r.try_get("", "id")?;
         let status: String = r.try_get("", "status")?;
-        let kind = if status == "success" {
+        let kind = if status == ExecutionStatus::Success.as_str() {
             pgward_api_types::EventKind::ExecutionSuccess
         } else {
             pgward_api_types::EventKind::ExecutionFailed
@@ -241,93 +244,4 @@ pub async fn announce_missed_outcomes(
         super::runner::execution_event(state, id, kind).await;
     }
     Ok(missed.len())
-}
-
-async fn retention_pass(state: &AppState, now: DateTime<Utc>) -> Result<(), AppError> {
-    for t in task_rows::Entity::find().all(&state.db).await? {
-        super::retention::apply(state, t.id, now).await?;
-    }
-    Ok(())
-}
-
-/// The periodic pass run by every serve/worker process (supervised: see `startup::start_background`).
-/// While the catalog does not answer, passes are skipped (the catalog watch says so once); after an
-/// outage, nothing is declared interrupted until running work had a lease's time to heartbeat again.
-pub async fn run(state: AppState, every: Duration) -> anyhow::Result<()> {
-    {
-        let mut tick_timer = tokio::time::interval(every);
-        let mut passes: u64 = 0;
-        loop {
-            tick_timer.tick().await;
-            if !state.catalog_watch.is_up() {
-                continue;
-            }
-            let may_reap = state.catalog_watch.steady_for() > LEASE;
-            let now = Utc::now();
-            passes += 1;
-            // Retention also runs periodically (after each success too), so expired backups go even when
-            // a task stopped running.
-            if passes % 20 == 1
-                && let Err(e) = retention_pass(&state, now).await
-            {
-                tracing::error!(error = %e, "periodic retention failed");
-            }
-            if passes % 20 == 1
-                && let Err(e) = super::service::purge_expired_trash(&state, now).await
-            {
-                tracing::error!(error = %e, "purging the trash failed");
-            }
-            if passes % 20 == 1
-                && let Err(e) =
-                    super::jobs::prune_finished(&state.db, now - chrono::Duration::days(2)).await
-            {
-                tracing::error!(error = %e, "pruning finished queue jobs failed");
-            }
-            if let Err(e) = tick(&state, now).await {
-                tracing::error!(error = %e, "scheduler tick failed");
-            }
-            if may_reap && let Err(e) = reap_interrupted(&state, now).await {
-                tracing::error!(error = %e, "reaping interrupted executions failed");
-            }
-            if let Err(e) = announce_missed_outcomes(&state, now).await {
-                tracing::error!(error = %e, "announcing missed backup outcomes failed");
-            }
-            if let Err(e) =
-                crate::features::restorations::runner::announce_missed_outcomes(&state, now).await
-            {
-                tracing::error!(error = %e, "announcing missed restore outcomes failed");
-            }
-            if may_reap
-                && let Err(e) =
-                    crate::features::restorations::runner::reap_interrupted(&state, now, LEASE)
-                        .await
-            {
-                tracing::error!(error = %e, "reaping interrupted restorations failed");
-            }
-            if may_reap
-                && let Err(e) =
-                    crate::features::restorations::checks::reap(&state, now, LEASE).await
-            {
-                tracing::error!(error = %e, "reaping interrupted checks failed");
-            }
-            if let Err(e) = crate::features::restorations::checks::run_due(&state, now).await {
-                tracing::error!(error = %e, "scheduled verifications and test-restores failed");
-            }
-            if let Err(e) = crate::features::health::checks::run_due(&state, now).await {
-                tracing::error!(error = %e, "scheduled health checks failed");
-            }
-            if let Err(e) = super::overdue::check(&state, now).await {
-                tracing::error!(error = %e, "checking for overdue backups failed");
-            }
-            if let Err(e) = crate::features::destinations::cleanup::retry_due(&state, now).await {
-                tracing::error!(error = %e, "retrying storage cleanups failed");
-            }
-            if let Err(e) = sweep_queued(&state, now).await {
-                tracing::error!(error = %e, "re-enqueueing queued executions failed");
-            }
-            if let Err(e) = crate::features::webhooks::delivery::sweep(&state, now).await {
-                tracing::error!(error = %e, "re-enqueueing webhook deliveries failed");
-            }
-        }
-    }
 }

@@ -15,8 +15,33 @@ use crate::error::AppError;
 use crate::features::tasks;
 use crate::state::AppState;
 
+// The background wing's entry points (jobs and periodic sweeps), implemented in this feature's
+// private modules.
+pub use super::checks::{
+    CheckKind, check_heartbeat, latest_check, mark_check, reap_checks, record_verification,
+    successful_backups,
+};
+pub use super::overdue::check as check_overdue;
+pub use super::retention::apply as apply_retention;
+pub use super::runner::run as run_queued;
+pub use super::scheduler::{
+    announce_missed_outcomes, reap_interrupted, sweep_queued, tick as schedule_due,
+};
+
+/// Retention of every task at `now` (the periodic pass; each success also applies its task's).
+#[tracing::instrument(skip_all)]
+pub async fn apply_retention_everywhere(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    for t in pgward_entity::tasks::Entity::find().all(&state.db).await? {
+        apply_retention(state, t.id, now).await?;
+    }
+    Ok(())
+}
+
 fn in_tz(t: DateTime<Utc>, tz: &str) -> DateTime<FixedOffset> {
-    match tasks::schedule::parse_tz(tz) {
+    match tasks::service::parse_tz(tz) {
         Ok(tz) => t.with_timezone(&tz).fixed_offset(),
         Err(_) => t.fixed_offset(),
     }
@@ -26,8 +51,13 @@ pub fn objects_of(m: &executions::Model) -> Vec<ExecutionObject> {
     serde_json::from_value(m.objects.clone()).unwrap_or_default()
 }
 
+/// A row's status; a value this version does not know reads as failed (never as a usable backup).
+pub fn status_of(m: &executions::Model) -> ExecutionStatus {
+    ExecutionStatus::parse(&m.status).unwrap_or(ExecutionStatus::Failed)
+}
+
 pub fn to_dto(m: &executions::Model) -> Execution {
-    let status = ExecutionStatus::parse(&m.status).unwrap_or(ExecutionStatus::Failed);
+    let status = status_of(m);
     Execution {
         id: m.id,
         task_id: m.task_id,
@@ -74,6 +104,7 @@ pub fn to_dto(m: &executions::Model) -> Execution {
     }
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn find(state: &AppState, id: Uuid) -> Result<executions::Model, AppError> {
     executions::Entity::find_by_id(id)
         .one(&state.db)
@@ -84,6 +115,7 @@ pub async fn find(state: &AppState, id: Uuid) -> Result<executions::Model, AppEr
 /// Inserts a queued execution of `task` for `scheduled_for`. `Ok(None)` when that time already has an
 /// execution, or the task already has one queued or running (the unique indexes decide, so concurrent
 /// callers cannot both win).
+#[tracing::instrument(skip_all)]
 pub async fn insert_queued(
     state: &AppState,
     task: Uuid,
@@ -103,7 +135,7 @@ pub async fn insert_queued(
             ExecutionTrigger::Upload => "upload",
         }
         .into()),
-        status: Set("queued".into()),
+        status: Set(ExecutionStatus::Queued.as_str().into()),
         scheduled_for: Set(scheduled_for),
         timezone: Set(spec.timezone.clone()),
         created_at: Set(Utc::now()),
@@ -142,6 +174,7 @@ pub async fn insert_queued(
 }
 
 /// Run now: 202 with the queued execution, or 409 while a run of the task is queued or running.
+#[tracing::instrument(skip_all)]
 pub async fn run_now(
     state: &AppState,
     task: Uuid,
@@ -152,13 +185,12 @@ pub async fn run_now(
             "a run of this task is already queued or running".into(),
         ));
     };
-    if let Some(jobs) = &state.jobs {
-        jobs.enqueue(row.id).await?;
-    }
+    state.queues.enqueue_backup(row.id).await?;
     tracing::info!(execution_id = %row.id, task_id = %task, "run requested");
     Ok(to_dto(&row))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPage, AppError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
@@ -200,28 +232,44 @@ pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPa
     })
 }
 
+/// The newest run of a task, if any.
+#[tracing::instrument(skip_all)]
+pub async fn latest_of_task(state: &AppState, task: Uuid) -> Result<Option<Execution>, AppError> {
+    Ok(executions::Entity::find()
+        .filter(executions::Column::TaskId.eq(task))
+        .order_by_desc(executions::Column::Id)
+        .one(&state.db)
+        .await?
+        .map(|e| to_dto(&e)))
+}
+
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
     Ok(with_purge_time(state, to_dto(&find(state, id).await?)))
 }
 
 /// Queued: cancelled at once. Running: the worker is asked to stop and reports `cancelled`.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn cancel(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
     let row = find(state, id).await?;
-    match row.status.as_str() {
-        "queued" => {
+    match status_of(&row) {
+        ExecutionStatus::Queued => {
             executions::Entity::update_many()
-                .col_expr(executions::Column::Status, Expr::value("cancelled"))
+                .col_expr(
+                    executions::Column::Status,
+                    Expr::value(ExecutionStatus::Cancelled.as_str()),
+                )
                 .col_expr(executions::Column::FinishedAt, Expr::value(Utc::now()))
                 .col_expr(
                     executions::Column::Message,
                     Expr::value("cancelled before it started"),
                 )
                 .filter(executions::Column::Id.eq(id))
-                .filter(executions::Column::Status.eq("queued"))
+                .filter(executions::Column::Status.eq(ExecutionStatus::Queued.as_str()))
                 .exec(&state.db)
                 .await?;
         }
-        "running" => {
+        ExecutionStatus::Running => {
             executions::Entity::update_many()
                 .col_expr(executions::Column::CancelRequested, Expr::value(true))
                 .filter(executions::Column::Id.eq(id))
@@ -230,7 +278,8 @@ pub async fn cancel(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
         }
         other => {
             return Err(AppError::Conflict(format!(
-                "the execution is {other}; only queued or running ones can be cancelled"
+                "the execution is {}; only queued or running ones can be cancelled",
+                other.as_str()
             )));
         }
     }
@@ -239,6 +288,7 @@ pub async fn cancel(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
 
 /// Deletes stored objects and their manifests everywhere, one by one: a failure is reported and never
 /// stops the others. Returns what could not be deleted.
+#[tracing::instrument(skip_all)]
 pub async fn delete_objects(state: &AppState, objects: &[ExecutionObject]) -> Vec<String> {
     let mut failures = Vec::new();
     for o in objects {
@@ -271,26 +321,28 @@ fn trash_period(state: &AppState) -> chrono::Duration {
 /// Deleting a backup moves it to the trash (objects kept, restorable with `untrash`); only the periodic
 /// purge removes it, `storage.trash_days` later. So no request destroys a copy. A run without stored
 /// objects (failed, cancelled) is marked deleted at once: there is nothing to lose.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn delete(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
     let row = find(state, id).await?;
-    match row.status.as_str() {
-        "queued" | "running" => Err(AppError::Conflict(
+    let status = status_of(&row);
+    match status {
+        ExecutionStatus::Queued | ExecutionStatus::Running => Err(AppError::Conflict(
             "cancel the execution before deleting it".into(),
         )),
-        "deleted" => get(state, id).await,
-        "trashed" => Err(AppError::Conflict(format!(
+        ExecutionStatus::Deleted => get(state, id).await,
+        ExecutionStatus::Trashed => Err(AppError::Conflict(format!(
             "the backup is in the trash already; it is purged {} unless taken out (untrash)",
             row.trashed_at
                 .map(|t| (t + trash_period(state)).to_rfc3339())
                 .unwrap_or_else(|| "after storage.trash_days".into())
         ))),
         _ if objects_of(&row).is_empty() => {
-            set_status(state, id, &row.status, "deleted", None).await?;
+            set_status(state, id, status, ExecutionStatus::Deleted, None).await?;
             get(state, id).await
         }
         _ => {
             let now = chrono::Utc::now();
-            set_status(state, id, &row.status, "trashed", Some(now)).await?;
+            set_status(state, id, status, ExecutionStatus::Trashed, Some(now)).await?;
             tracing::info!(execution_id = %id, "backup moved to the trash");
             get(state, id).await
         }
@@ -298,15 +350,23 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
 }
 
 /// Takes a backup out of the trash: it is a successful backup again.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn untrash(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
     let row = find(state, id).await?;
-    if row.status != "trashed" {
+    if status_of(&row) != ExecutionStatus::Trashed {
         return Err(AppError::Conflict(format!(
             "the backup is not in the trash (status {})",
             row.status
         )));
     }
-    set_status(state, id, "trashed", "success", None).await?;
+    set_status(
+        state,
+        id,
+        ExecutionStatus::Trashed,
+        ExecutionStatus::Success,
+        None,
+    )
+    .await?;
     tracing::info!(execution_id = %id, "backup taken out of the trash");
     get(state, id).await
 }
@@ -315,15 +375,15 @@ pub async fn untrash(state: &AppState, id: Uuid) -> Result<Execution, AppError> 
 async fn set_status(
     state: &AppState,
     id: Uuid,
-    from: &str,
-    to: &str,
+    from: ExecutionStatus,
+    to: ExecutionStatus,
     trashed_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<(), AppError> {
     let res = executions::Entity::update_many()
-        .col_expr(executions::Column::Status, Expr::value(to))
+        .col_expr(executions::Column::Status, Expr::value(to.as_str()))
         .col_expr(executions::Column::TrashedAt, Expr::value(trashed_at))
         .filter(executions::Column::Id.eq(id))
-        .filter(executions::Column::Status.eq(from))
+        .filter(executions::Column::Status.eq(from.as_str()))
         .exec(&state.db)
         .await?;
     if res.rows_affected == 0 {
@@ -335,12 +395,13 @@ async fn set_status(
 }
 
 /// Purges trashed backups whose grace period ended (the periodic pass). Returns how many went.
+#[tracing::instrument(skip_all)]
 pub async fn purge_expired_trash(
     state: &AppState,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, AppError> {
     let due = executions::Entity::find()
-        .filter(executions::Column::Status.eq("trashed"))
+        .filter(executions::Column::Status.eq(ExecutionStatus::Trashed.as_str()))
         .filter(executions::Column::TrashedAt.lte(now - trash_period(state)))
         .all(&state.db)
         .await?;
@@ -363,12 +424,22 @@ pub async fn purge_expired_trash(
 /// deleted) or finds it gone; objects that could not be deleted put it back in the trash.
 async fn purge(state: &AppState, row: executions::Model) -> Result<Execution, AppError> {
     let id = row.id;
-    set_status(state, id, "trashed", "deleted", row.trashed_at).await?;
+    set_status(
+        state,
+        id,
+        ExecutionStatus::Trashed,
+        ExecutionStatus::Deleted,
+        row.trashed_at,
+    )
+    .await?;
     let failures = delete_objects(state, &objects_of(&row)).await;
     if !failures.is_empty() {
         // Still (partly) stored: back in the trash, the next pass tries again.
         executions::Entity::update_many()
-            .col_expr(executions::Column::Status, Expr::value("trashed"))
+            .col_expr(
+                executions::Column::Status,
+                Expr::value(ExecutionStatus::Trashed.as_str()),
+            )
             .col_expr(
                 executions::Column::Message,
                 Expr::value(format!("deletion incomplete: {}", failures.join("; "))),

@@ -5,7 +5,7 @@
 use actix_web::web::Bytes;
 use chrono::Utc;
 use futures::Stream;
-use pgward_api_types::{Execution, ExecutionObject};
+use pgward_api_types::{Execution, ExecutionObject, ExecutionStatus};
 use pgward_engine::backup::{DumpOptions, Manifest, import::import_stream, naming};
 use pgward_engine::restore::layout_of;
 use pgward_entity::executions;
@@ -40,6 +40,7 @@ fn split_name(filename: &str) -> Result<(String, String), AppError> {
     Ok((naming::slug(stem), ext))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn import<S>(
     state: &AppState,
     destination_id: Uuid,
@@ -120,7 +121,7 @@ where
         task_name: Set(format!("upload: {filename}")),
         database_id: Set(None),
         trigger: Set("upload".into()),
-        status: Set("success".into()),
+        status: Set(ExecutionStatus::Success.as_str().into()),
         scheduled_for: Set(now),
         timezone: Set("UTC".into()),
         created_at: Set(now),

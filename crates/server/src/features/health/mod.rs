@@ -1,47 +1,13 @@
 //! Liveness and readiness, public and outside `/api/v1` so that load balancers need no token; and the
-//! scheduled health checks of databases and destinations (`checks`).
+//! scheduled health checks of databases and destinations (`service`).
 
-pub mod checks;
-
-use chrono::{DateTime, Utc};
-use pgward_api_types::{HEALTH_INTERVAL_RANGE, HealthInfo, HealthStatus};
+pub mod service;
 
 use actix_web::{HttpResponse, get, web};
 use pgward_api_types::{Health, Readiness};
 use sea_orm::ConnectionTrait;
 
 use crate::state::AppState;
-
-/// The health columns databases and destinations share, as the API shows them.
-pub fn info(
-    status: &str,
-    last_checked_at: Option<DateTime<Utc>>,
-    last_error: Option<&String>,
-    latency_ms: Option<i32>,
-    interval_secs: Option<i32>,
-    next_check_at: Option<DateTime<Utc>>,
-) -> HealthInfo {
-    HealthInfo {
-        status: HealthStatus::parse(status).unwrap_or(HealthStatus::Unknown),
-        last_checked_at,
-        last_error: last_error.cloned(),
-        latency_ms: latency_ms.and_then(|l| u32::try_from(l).ok()),
-        interval_secs: interval_secs.and_then(|i| u32::try_from(i).ok()),
-        next_check_at,
-    }
-}
-
-/// Checks a resource's own interval.
-pub fn check_interval(secs: Option<u32>) -> Result<(), String> {
-    match secs {
-        Some(s) if !HEALTH_INTERVAL_RANGE.contains(&s) => Err(format!(
-            "must be {} to {} seconds",
-            HEALTH_INTERVAL_RANGE.start(),
-            HEALTH_INTERVAL_RANGE.end()
-        )),
-        _ => Ok(()),
-    }
-}
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(healthz).service(readyz);
@@ -52,9 +18,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     operation_id = "healthz",tag = "system", security(()), responses((status = 200, description = "alive", body = Health)))]
 #[get("/healthz")]
 async fn healthz() -> web::Json<Health> {
-    web::Json(Health {
-        status: "ok".into(),
-    })
+    web::Json(Health::alive())
 }
 
 /// Migrations finished, the catalog answers, and every background part of this process runs.

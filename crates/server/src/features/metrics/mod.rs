@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use actix_web::{HttpResponse, get, web};
-use pgward_api_types::ApiError;
+use pgward_api_types::{
+    ApiError, CheckStatus, DeliveryStatus, ExecutionStatus, HealthStatus, RestorationStatus,
+};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::auth::Authenticated;
@@ -80,21 +82,25 @@ async fn render(state: &AppState) -> Result<String, AppError> {
     // Per task: the newest successful run and the latest proofs.
     let tasks = rows(
         state,
-        "SELECT t.id::text AS id, t.name, \
+        &format!("SELECT t.id::text AS id, t.name, \
            extract(epoch FROM s.finished_at)::float8 AS last_success, \
            extract(epoch FROM (s.finished_at - s.started_at))::float8 AS duration, \
            s.size::float8 AS size, \
-           (SELECT (CASE e.verify_status WHEN 'ok' THEN 1 ELSE 0 END)::float8 FROM executions e \
-              WHERE e.task_id = t.id AND e.verify_status IN ('ok', 'failed') \
+           (SELECT (CASE e.verify_status WHEN '{ok}' THEN 1 ELSE 0 END)::float8 FROM executions e \
+              WHERE e.task_id = t.id AND e.verify_status IN ('{ok}', '{failed}') \
               ORDER BY e.verified_at DESC LIMIT 1) AS verify_ok, \
-           (SELECT (CASE e.test_restore_status WHEN 'ok' THEN 1 ELSE 0 END)::float8 FROM executions e \
-              WHERE e.task_id = t.id AND e.test_restore_status IN ('ok', 'failed') \
+           (SELECT (CASE e.test_restore_status WHEN '{ok}' THEN 1 ELSE 0 END)::float8 FROM executions e \
+              WHERE e.task_id = t.id AND e.test_restore_status IN ('{ok}', '{failed}') \
               ORDER BY e.test_restored_at DESC LIMIT 1) AS test_restore_ok, \
            (CASE WHEN t.overdue_since IS NULL THEN 0 ELSE 1 END)::float8 AS overdue \
          FROM tasks t LEFT JOIN LATERAL ( \
            SELECT finished_at, started_at, size FROM executions e \
-           WHERE e.task_id = t.id AND e.status = 'success' ORDER BY e.finished_at DESC LIMIT 1) s ON true \
+           WHERE e.task_id = t.id AND e.status = '{success}' ORDER BY e.finished_at DESC LIMIT 1) s ON true \
          ORDER BY t.name",
+            ok = CheckStatus::Ok.as_str(),
+            failed = CheckStatus::Failed.as_str(),
+            success = ExecutionStatus::Success.as_str(),
+        ),
     )
     .await?;
     let series: [(&str, &str, &str); 6] = [
@@ -145,19 +151,27 @@ async fn render(state: &AppState) -> Result<String, AppError> {
             "executions",
             "Backup executions in the catalog, by status.",
             &[
-                "queued",
-                "running",
-                "success",
-                "failed",
-                "cancelled",
-                "deleted",
-            ][..],
+                ExecutionStatus::Queued,
+                ExecutionStatus::Running,
+                ExecutionStatus::Success,
+                ExecutionStatus::Failed,
+                ExecutionStatus::Cancelled,
+                ExecutionStatus::Deleted,
+            ]
+            .map(ExecutionStatus::as_str)[..],
         ),
         (
             "pgward_restorations",
             "restorations",
             "Restorations in the catalog, by status.",
-            &["queued", "running", "success", "failed", "cancelled"][..],
+            &[
+                RestorationStatus::Queued,
+                RestorationStatus::Running,
+                RestorationStatus::Success,
+                RestorationStatus::Failed,
+                RestorationStatus::Cancelled,
+            ]
+            .map(RestorationStatus::as_str)[..],
         ),
     ] {
         let counts = rows(
@@ -196,7 +210,9 @@ async fn render(state: &AppState) -> Result<String, AppError> {
             state,
             &format!(
                 "SELECT id::text AS id, name, health_status FROM {table} \
-                 WHERE health_status IN ('healthy', 'unhealthy') ORDER BY name"
+                 WHERE health_status IN ('{healthy}', '{unhealthy}') ORDER BY name",
+                healthy = HealthStatus::Healthy.as_str(),
+                unhealthy = HealthStatus::Unhealthy.as_str(),
             ),
         )
         .await?
@@ -206,7 +222,11 @@ async fn render(state: &AppState) -> Result<String, AppError> {
                 r.try_get("", "name")?,
                 r.try_get("", "health_status")?,
             );
-            let v = if s == "healthy" { 1.0 } else { 0.0 };
+            let v = if HealthStatus::parse(&s) == Some(HealthStatus::Healthy) {
+                1.0
+            } else {
+                0.0
+            };
             out.sample(name, &[(label, &n), (&id_label, &id)], v);
         }
     }
@@ -215,13 +235,15 @@ async fn render(state: &AppState) -> Result<String, AppError> {
     // status. "Send test now" deliveries are not counted: they are not notifications that went missing.
     let hooks = rows(
         state,
-        "SELECT w.id::text AS id, w.name, w.failed_deliveries::float8 AS failed_total, \
+        &format!("SELECT w.id::text AS id, w.name, w.failed_deliveries::float8 AS failed_total, \
            (SELECT count(*) FROM webhook_deliveries d \
-              WHERE d.webhook_id = w.id AND d.status = 'failed' AND NOT d.test)::float8 AS failed, \
+              WHERE d.webhook_id = w.id AND d.status = '{failed}' AND NOT d.test)::float8 AS failed_kept, \
            (SELECT count(*) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
               WHERE d.webhook_id = w.id AND NOT d.test \
                 AND (a.response_status IS NULL OR a.response_status NOT BETWEEN 200 AND 299))::float8 AS failed_attempts \
          FROM webhooks w ORDER BY w.name_key",
+            failed = DeliveryStatus::Failed.as_str(),
+        ),
     )
     .await?;
     for (name, kind, column, help) in [
@@ -234,7 +256,7 @@ async fn render(state: &AppState) -> Result<String, AppError> {
         (
             "pgward_webhook_delivery_failures",
             "gauge",
-            "failed",
+            "failed_kept",
             "Deliveries of the webhook that failed after their last attempt (kept in the delivery log).",
         ),
         (
@@ -264,7 +286,15 @@ async fn render(state: &AppState) -> Result<String, AppError> {
         "gauge",
         "Webhook deliveries in the log, by status (without \"send test now\").",
     );
-    for s in ["queued", "sending", "retrying", "success", "failed"] {
+    for s in [
+        DeliveryStatus::Queued,
+        DeliveryStatus::Sending,
+        DeliveryStatus::Retrying,
+        DeliveryStatus::Success,
+        DeliveryStatus::Failed,
+    ]
+    .map(DeliveryStatus::as_str)
+    {
         let n = by_status
             .iter()
             .find(|r| r.try_get::<String>("", "status").ok().as_deref() == Some(s))
@@ -275,9 +305,15 @@ async fn render(state: &AppState) -> Result<String, AppError> {
 
     let depth = rows(
         state,
-        "SELECT (SELECT count(*) FROM executions WHERE status = 'queued')::float8 AS backups, \
-                (SELECT count(*) FROM restorations WHERE status = 'queued')::float8 AS restores, \
-                (SELECT count(*) FROM webhook_deliveries WHERE status IN ('queued', 'retrying'))::float8 AS webhooks",
+        &format!(
+            "SELECT (SELECT count(*) FROM executions WHERE status = '{queued}')::float8 AS backups, \
+                    (SELECT count(*) FROM restorations WHERE status = '{restore_queued}')::float8 AS restores, \
+                    (SELECT count(*) FROM webhook_deliveries WHERE status IN ('{delivery_queued}', '{retrying}'))::float8 AS webhooks",
+            queued = ExecutionStatus::Queued.as_str(),
+            restore_queued = RestorationStatus::Queued.as_str(),
+            delivery_queued = DeliveryStatus::Queued.as_str(),
+            retrying = DeliveryStatus::Retrying.as_str(),
+        ),
     )
     .await?;
     out.family(

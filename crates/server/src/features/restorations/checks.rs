@@ -1,36 +1,41 @@
 //! Proving backups: verification (re-read every stored copy and check its size, sha256 and manifest)
 //! and test-restores (restore the backup into a scratch database, compare every table's row count with
 //! the counts taken in pg_dump's own snapshot, drop the scratch database). Both run on demand and on
-//! each task's schedules; both keep a heartbeat while running, so a crash leaves no check "running".
+//! each task's schedules; both keep a heartbeat while running, so a crash leaves no check running.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use pgward_api_types::{CreateRestorationRequest, Execution, RestoreOptions, RestoreTarget};
+use pgward_api_types::{
+    CheckStatus, CreateRestorationRequest, Execution, ExecutionStatus, RestorationStatus,
+    RestoreOptions, RestoreTarget,
+};
 use pgward_engine::backup::{Manifest, naming};
 use pgward_entity::{executions, tasks as task_rows};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::EntityTrait;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::features::executions::runner::AbortOnDrop;
-use crate::features::executions::service as executions_service;
+use crate::features::executions::service::{
+    self as executions_service, CheckKind, mark_check as mark,
+};
 use crate::features::tasks;
 use crate::state::AppState;
+use pgward_engine::abort::AbortOnDrop;
 
 /// Starts verifying execution `id` in the background (202 semantics).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn start_verify(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
     let exec = executions_service::find(state, id).await?;
-    if exec.status != "success" {
+    if executions_service::status_of(&exec) != ExecutionStatus::Success {
         return Err(AppError::Conflict(format!(
             "only successful backups can be verified (this one is {})",
             exec.status
         )));
     }
-    mark(state, id, Kind::Verify, "running", None).await?;
+    mark(state, id, CheckKind::Verify, CheckStatus::Running, None).await?;
     // Read before the check starts: a quick check must not answer as already finished.
     let out = executions_service::get(state, id).await?;
     let state2 = state.background();
@@ -42,13 +47,14 @@ pub async fn start_verify(state: &AppState, id: Uuid) -> Result<Execution, AppEr
 
 /// Starts a test-restore of execution `id` in the background; `database_id` overrides the task's
 /// scratch server.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn start_test_restore(
     state: &AppState,
     id: Uuid,
     database_id: Option<Uuid>,
 ) -> Result<Execution, AppError> {
     let exec = executions_service::find(state, id).await?;
-    if exec.status != "success" {
+    if executions_service::status_of(&exec) != ExecutionStatus::Success {
         return Err(AppError::Conflict(format!(
             "only successful backups can be test-restored (this one is {})",
             exec.status
@@ -68,7 +74,14 @@ pub async fn start_test_restore(
              (or set the task's verification.test_restore_database_id)",
         )
     })?;
-    mark(state, id, Kind::TestRestore, "running", None).await?;
+    mark(
+        state,
+        id,
+        CheckKind::TestRestore,
+        CheckStatus::Running,
+        None,
+    )
+    .await?;
     let out = executions_service::get(state, id).await?;
     let state2 = state.background();
     tokio::spawn(async move {
@@ -92,78 +105,37 @@ pub fn spawn_test_restore(state: AppState, id: Uuid) {
             Err(_) => None,
         };
         if let Some(db) = db
-            && mark(&state, id, Kind::TestRestore, "running", None)
-                .await
-                .is_ok()
+            && mark(
+                &state,
+                id,
+                CheckKind::TestRestore,
+                CheckStatus::Running,
+                None,
+            )
+            .await
+            .is_ok()
         {
             test_restore(&state, id, db).await;
         }
     });
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Verify,
-    TestRestore,
-}
-
-impl Kind {
-    fn columns(self) -> (executions::Column, executions::Column) {
-        match self {
-            Self::Verify => (
-                executions::Column::VerifyStatus,
-                executions::Column::VerifiedAt,
-            ),
-            Self::TestRestore => (
-                executions::Column::TestRestoreStatus,
-                executions::Column::TestRestoredAt,
-            ),
-        }
-    }
-}
-
-/// Records a check's status; its time column doubles as the heartbeat while running.
-async fn mark(
-    state: &AppState,
-    id: Uuid,
-    kind: Kind,
-    status: &str,
-    message: Option<String>,
-) -> Result<(), AppError> {
-    let (s, at) = kind.columns();
-    let mut q = executions::Entity::update_many()
-        .col_expr(s, Expr::value(status))
-        .col_expr(at, Expr::value(Utc::now()));
-    if let Kind::TestRestore = kind {
-        q = q.col_expr(executions::Column::TestRestoreMessage, Expr::value(message));
-    }
-    q.filter(executions::Column::Id.eq(id))
-        .exec(&state.db)
-        .await?;
-    Ok(())
-}
-
 /// Keeps the running check's time fresh until dropped.
-fn heartbeat(state: &AppState, id: Uuid, kind: Kind) -> AbortOnDrop {
+fn heartbeat(state: &AppState, id: Uuid, kind: CheckKind) -> AbortOnDrop {
     let state = state.clone();
     AbortOnDrop(tokio::spawn(async move {
-        let (s, at) = kind.columns();
         let mut tick = tokio::time::interval(super::runner::HEARTBEAT);
         loop {
             tick.tick().await;
-            let _ = executions::Entity::update_many()
-                .col_expr(at, Expr::value(Utc::now()))
-                .filter(executions::Column::Id.eq(id))
-                .filter(s.eq("running"))
-                .exec(&state.db)
-                .await;
+            executions_service::check_heartbeat(&state, id, kind).await;
         }
     }))
 }
 
 /// Re-reads every stored copy of execution `id`; records per copy what held, and `ok` only when all did.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn verify(state: &AppState, id: Uuid) -> bool {
-    let _beat = heartbeat(state, id, Kind::Verify);
+    let _beat = heartbeat(state, id, CheckKind::Verify);
     // The heartbeat runs while it waits, so a queued check is not taken for a dead one.
     let _slot = super::runner::slot(state).await;
     let Ok(exec) = executions_service::find(state, id).await else {
@@ -180,20 +152,7 @@ pub async fn verify(state: &AppState, id: Uuid) -> bool {
         }
         o.verify_error = res.err();
     }
-    let r = executions::Entity::update_many()
-        .col_expr(
-            executions::Column::Objects,
-            Expr::value(serde_json::to_value(&objects).unwrap_or_default()),
-        )
-        .col_expr(
-            executions::Column::VerifyStatus,
-            Expr::value(if all_ok { "ok" } else { "failed" }),
-        )
-        .col_expr(executions::Column::VerifiedAt, Expr::value(Utc::now()))
-        .filter(executions::Column::Id.eq(id))
-        .exec(&state.db)
-        .await;
-    if let Err(e) = r {
+    if let Err(e) = executions_service::record_verification(state, id, &objects, all_ok).await {
         tracing::error!(execution_id = %id, error = %e, "recording the verification failed");
     }
     if !all_ok {
@@ -214,10 +173,10 @@ pub async fn verify(state: &AppState, id: Uuid) -> bool {
 
 /// `verification_failed`: a stored copy no longer holds, or a test-restore did not restore.
 async fn failed_event(state: &AppState, exec: &executions::Model, check: &str, error: String) {
-    crate::features::events::emit(
+    crate::features::events::service::emit(
         state,
         pgward_api_types::EventKind::VerificationFailed,
-        crate::features::events::Refs {
+        crate::features::events::service::Refs {
             task: exec.task_id,
             database: exec.database_id,
             execution: Some(exec.id),
@@ -227,7 +186,7 @@ async fn failed_event(state: &AppState, exec: &executions::Model, check: &str, e
             "check": check,
             "error": error,
             "task": { "id": exec.task_id, "name": exec.task_name },
-            "execution": executions_service::to_dto(exec),
+            "execution": crate::features::events::service::execution_data(&executions_service::to_dto(exec)),
         }),
     )
     .await;
@@ -285,7 +244,7 @@ async fn check_copy(
 /// Restores execution `id` into a scratch database on the server of registered database `database`,
 /// compares row counts with the manifest's, drops the scratch database and records the outcome.
 pub async fn test_restore(state: &AppState, id: Uuid, database: Uuid) -> bool {
-    let _beat = heartbeat(state, id, Kind::TestRestore);
+    let _beat = heartbeat(state, id, CheckKind::TestRestore);
     let _slot = super::runner::slot(state).await;
     let name = format!("pgward_test_{}", &Uuid::new_v4().simple().to_string()[..12]);
     let outcome = test_restore_into(state, id, database, &name).await;
@@ -297,16 +256,16 @@ pub async fn test_restore(state: &AppState, id: Uuid, database: Uuid) -> bool {
         }
     }
     let (status, message) = match &outcome {
-        Ok(m) => ("ok", m.clone()),
+        Ok(m) => (CheckStatus::Ok, m.clone()),
         Err(m) => {
             tracing::warn!(execution_id = %id, message = %m, "test-restore failed");
             if let Ok(exec) = executions_service::find(state, id).await {
                 failed_event(state, &exec, "test_restore", m.clone()).await;
             }
-            ("failed", m.clone())
+            (CheckStatus::Failed, m.clone())
         }
     };
-    let _ = mark(state, id, Kind::TestRestore, status, Some(message)).await;
+    let _ = mark(state, id, CheckKind::TestRestore, status, Some(message)).await;
     outcome.is_ok()
 }
 
@@ -344,7 +303,7 @@ async fn test_restore_into(
     let r = super::service::find(state, rid)
         .await
         .map_err(|e| e.to_string())?;
-    if r.status != "success" {
+    if RestorationStatus::parse(&r.status) != Some(RestorationStatus::Success) {
         return Err(format!(
             "the restore failed ({}): {}",
             r.error_code.unwrap_or_default(),
@@ -438,7 +397,7 @@ async fn count_in(
     .await
     .map_err(|_| "timed out connecting to the scratch database".to_string())?
     .map_err(|e| e.to_string())?;
-    let counts = crate::features::executions::runner::count_rows(&mut c)
+    let counts = pgward_engine::pg::stats::count_rows(&mut c)
         .await
         .ok_or("counting rows in the scratch database failed")?;
     let _ = c.close().await;
@@ -458,48 +417,41 @@ fn describe(e: &AppError) -> String {
 
 /// Scheduler pass: runs the verifications and test-restores whose cron came due since their last run.
 /// A task's run is claimed by moving its `*_run_at` forward atomically, so one process runs it.
+#[tracing::instrument(skip_all)]
 pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<(), AppError> {
     let rows = task_rows::Entity::find().all(&state.db).await?;
     for t in rows {
         let Ok((_, spec)) = tasks::service::find(state, t.id).await else {
             continue;
         };
-        let Ok(tz) = tasks::schedule::parse_tz(&spec.timezone) else {
+        let Ok(tz) = tasks::service::parse_tz(&spec.timezone) else {
             continue;
         };
         let v = &spec.verification;
         let due = |cron: &Option<String>, last: Option<DateTime<Utc>>| -> bool {
-            let Some(Ok(c)) = cron.as_deref().map(tasks::schedule::parse_cron) else {
+            let Some(Ok(c)) = cron.as_deref().map(tasks::service::parse_cron) else {
                 return false;
             };
             let since = last.unwrap_or(t.updated_at).max(t.updated_at);
-            tasks::schedule::next_runs(&c, tz, since, 1)
+            tasks::service::next_run_times(&c, tz, since, 1)
                 .first()
                 .is_some_and(|n| n.with_timezone(&Utc) <= now)
         };
         if due(&v.verify_schedule, t.verify_run_at)
-            && claim(
+            && tasks::service::claim_check_run(
                 state,
                 t.id,
-                task_rows::Column::VerifyRunAt,
+                tasks::service::CheckRun::Verify,
                 t.verify_run_at,
                 now,
             )
             .await?
         {
-            let ids: Vec<Uuid> = executions::Entity::find()
-                .filter(executions::Column::TaskId.eq(t.id))
-                .filter(executions::Column::Status.eq("success"))
-                .order_by_desc(executions::Column::Id)
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .map(|e| e.id)
-                .collect();
+            let ids = executions_service::successful_backups(state, t.id).await?;
             let state = state.clone();
             tokio::spawn(async move {
                 for id in ids {
-                    if mark(&state, id, Kind::Verify, "running", None)
+                    if mark(&state, id, CheckKind::Verify, CheckStatus::Running, None)
                         .await
                         .is_ok()
                     {
@@ -511,66 +463,31 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<(), AppErro
         if v.test_restore
             && let Some(db) = v.test_restore_database_id
             && due(&v.test_restore_schedule, t.test_restore_run_at)
-            && claim(
+            && tasks::service::claim_check_run(
                 state,
                 t.id,
-                task_rows::Column::TestRestoreRunAt,
+                tasks::service::CheckRun::TestRestore,
                 t.test_restore_run_at,
                 now,
             )
             .await?
-            && let Some(newest) = executions::Entity::find()
-                .filter(executions::Column::TaskId.eq(t.id))
-                .filter(executions::Column::Status.eq("success"))
-                .order_by_desc(executions::Column::Id)
-                .one(&state.db)
+            && let Some(&newest) = executions_service::successful_backups(state, t.id)
                 .await?
+                .first()
         {
-            mark(state, newest.id, Kind::TestRestore, "running", None).await?;
+            mark(
+                state,
+                newest,
+                CheckKind::TestRestore,
+                CheckStatus::Running,
+                None,
+            )
+            .await?;
             let state = state.clone();
             tokio::spawn(async move {
-                test_restore(&state, newest.id, db).await;
+                test_restore(&state, newest, db).await;
             });
         }
     }
-    Ok(())
-}
-
-async fn claim(
-    state: &AppState,
-    task: Uuid,
-    column: task_rows::Column,
-    last: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Result<bool, AppError> {
-    let mut q = task_rows::Entity::update_many()
-        .col_expr(column, Expr::value(now))
-        .filter(task_rows::Column::Id.eq(task));
-    q = match last {
-        Some(l) => q.filter(column.eq(l)),
-        None => q.filter(column.is_null()),
-    };
-    Ok(q.exec(&state.db).await?.rows_affected == 1)
-}
-
-/// Checks whose process died (no heartbeat within the lease) end as failed.
-pub async fn reap(state: &AppState, now: DateTime<Utc>, lease: Duration) -> Result<(), AppError> {
-    let limit = now - chrono::Duration::from_std(lease).unwrap_or_default();
-    executions::Entity::update_many()
-        .col_expr(executions::Column::VerifyStatus, Expr::value("failed"))
-        .filter(executions::Column::VerifyStatus.eq("running"))
-        .filter(executions::Column::VerifiedAt.lt(limit))
-        .exec(&state.db)
-        .await?;
-    executions::Entity::update_many()
-        .col_expr(executions::Column::TestRestoreStatus, Expr::value("failed"))
-        .col_expr(
-            executions::Column::TestRestoreMessage,
-            Expr::value("interrupted: the pgward process running it stopped"),
-        )
-        .filter(executions::Column::TestRestoreStatus.eq("running"))
-        .filter(executions::Column::TestRestoredAt.lt(limit))
-        .exec(&state.db)
-        .await?;
     Ok(())
 }

@@ -4,9 +4,9 @@
 //! never written to the catalog or the queue. The row's heartbeat is the lease: if that process dies,
 //! the scheduler's reaper marks the restore failed ("interrupted").
 
-pub mod checks;
+mod checks;
 mod handlers;
-pub mod runner;
+mod runner;
 pub mod service;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -18,11 +18,19 @@ use sqlx::{ConnectOptions, Connection};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::features::executions::runner::AbortOnDrop;
-use crate::features::executions::runner::quote_ident;
+use pgward_api_types::RestorationStatus;
+use pgward_engine::abort::AbortOnDrop;
+use pgward_engine::pg::stats::quote_ident;
+
 use crate::state::AppState;
 
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// The error code of a cancelled restore (the engine's `RestoreError::Cancelled` has the same code).
+const CANCELLED: &str = RestorationStatus::Cancelled.as_str();
+/// Stored status values the raw SQL below names.
+const SUCCESS: &str = RestorationStatus::Success.as_str();
+const FAILED: &str = RestorationStatus::Failed.as_str();
 
 /// Everything a restore needs, secrets included; lives only in this process's memory.
 pub struct Plan {
@@ -82,6 +90,7 @@ fn slots(state: &AppState) -> Arc<tokio::sync::Semaphore> {
 
 /// One of this process's restore slots: verifications and test-restores read and decompress whole
 /// backups too, so they wait their turn under the same `worker.restore_concurrency`.
+#[tracing::instrument(skip_all)]
 pub async fn slot(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
     slots(state).acquire_owned().await.ok()
 }
@@ -96,7 +105,7 @@ pub fn spawn(state: AppState, id: Uuid, plan: Plan) {
             tokio::select! {
                 p = slots.clone().acquire_owned() => break p.ok(),
                 _ = tokio::time::sleep(HEARTBEAT) => {
-                    if !touch(&state, id, "queued").await {
+                    if !touch(&state, id, RestorationStatus::Queued).await {
                         return; // cancelled or reaped
                     }
                 }
@@ -113,7 +122,7 @@ pub fn spawn(state: AppState, id: Uuid, plan: Plan) {
             finish(
                 &state,
                 id,
-                "failed",
+                RestorationStatus::Failed,
                 Some("internal"),
                 Some("internal error; details are in the server log".into()),
                 None,
@@ -124,10 +133,10 @@ pub fn spawn(state: AppState, id: Uuid, plan: Plan) {
 }
 
 /// Refreshes the heartbeat of a row still in `status`; false when it moved on or cancel was asked.
-async fn touch(state: &AppState, id: Uuid, status: &str) -> bool {
+async fn touch(state: &AppState, id: Uuid, status: RestorationStatus) -> bool {
     let row = restorations::Entity::find_by_id(id).one(&state.db).await;
     match row {
-        Ok(Some(r)) if r.status == status && !r.cancel_requested => {
+        Ok(Some(r)) if r.status == status.as_str() && !r.cancel_requested => {
             let _ = restorations::Entity::update_many()
                 .col_expr(restorations::Column::HeartbeatAt, Expr::value(Utc::now()))
                 .filter(restorations::Column::Id.eq(id))
@@ -135,12 +144,12 @@ async fn touch(state: &AppState, id: Uuid, status: &str) -> bool {
                 .await;
             true
         }
-        Ok(Some(r)) if r.status == "queued" && r.cancel_requested => {
+        Ok(Some(r)) if r.status == RestorationStatus::Queued.as_str() && r.cancel_requested => {
             finish(
                 state,
                 id,
-                "cancelled",
-                Some("cancelled"),
+                RestorationStatus::Cancelled,
+                Some(CANCELLED),
                 Some("cancelled before it started".into()),
                 None,
             )
@@ -154,13 +163,13 @@ async fn touch(state: &AppState, id: Uuid, status: &str) -> bool {
 async fn finish(
     state: &AppState,
     id: Uuid,
-    status: &str,
+    status: RestorationStatus,
     code: Option<&str>,
     message: Option<String>,
     stderr: Option<String>,
 ) -> bool {
     let r = restorations::Entity::update_many()
-        .col_expr(restorations::Column::Status, Expr::value(status))
+        .col_expr(restorations::Column::Status, Expr::value(status.as_str()))
         .col_expr(restorations::Column::FinishedAt, Expr::value(Utc::now()))
         .col_expr(
             restorations::Column::ErrorCode,
@@ -169,7 +178,10 @@ async fn finish(
         .col_expr(restorations::Column::Message, Expr::value(message))
         .col_expr(restorations::Column::StderrTail, Expr::value(stderr))
         .filter(restorations::Column::Id.eq(id))
-        .filter(restorations::Column::Status.is_in(["queued", "running"]))
+        .filter(restorations::Column::Status.is_in([
+            RestorationStatus::Queued.as_str(),
+            RestorationStatus::Running.as_str(),
+        ]))
         .exec(&state.db)
         .await;
     match r {
@@ -184,11 +196,14 @@ async fn finish(
 #[tracing::instrument(skip_all, fields(restoration_id = %id))]
 pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
     let claimed = restorations::Entity::update_many()
-        .col_expr(restorations::Column::Status, Expr::value("running"))
+        .col_expr(
+            restorations::Column::Status,
+            Expr::value(RestorationStatus::Running.as_str()),
+        )
         .col_expr(restorations::Column::StartedAt, Expr::value(Utc::now()))
         .col_expr(restorations::Column::HeartbeatAt, Expr::value(Utc::now()))
         .filter(restorations::Column::Id.eq(id))
-        .filter(restorations::Column::Status.eq("queued"))
+        .filter(restorations::Column::Status.eq(RestorationStatus::Queued.as_str()))
         .filter(restorations::Column::CancelRequested.eq(false))
         .exec(&state.db)
         .await;
@@ -198,8 +213,8 @@ pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
             finish(
                 state,
                 id,
-                "cancelled",
-                Some("cancelled"),
+                RestorationStatus::Cancelled,
+                Some(CANCELLED),
                 Some("cancelled before it started".into()),
                 None,
             )
@@ -209,22 +224,22 @@ pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
     }
     restoration_event(state, id, pgward_api_types::EventKind::RestorationStarted).await;
     let (status, code, message, stderr) = match execute(state, id, plan).await {
-        Ok(()) => ("success", None, None, None),
+        Ok(()) => (RestorationStatus::Success, None, None, None),
         Err(RestoreFailure {
             code,
             message,
             stderr,
         }) => {
-            let status = if code == "cancelled" {
-                "cancelled"
+            let status = if code == CANCELLED {
+                RestorationStatus::Cancelled
             } else {
-                "failed"
+                RestorationStatus::Failed
             };
             tracing::warn!(code, message = %message, "restore failed");
             (status, Some(code), Some(message), stderr)
         }
     };
-    if status == "success" {
+    if status == RestorationStatus::Success {
         tracing::info!("restore succeeded");
     }
     // Only the outcome this run recorded is announced: a run the reaper declared interrupted meanwhile
@@ -233,10 +248,10 @@ pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
         return;
     }
     match status {
-        "success" => {
+        RestorationStatus::Success => {
             restoration_event(state, id, pgward_api_types::EventKind::RestorationSuccess).await
         }
-        "failed" => {
+        RestorationStatus::Failed => {
             restoration_event(state, id, pgward_api_types::EventKind::RestorationFailed).await
         }
         _ => {}
@@ -245,21 +260,22 @@ pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
 
 /// Announces restore outcomes that were recorded but never announced (the process died in between);
 /// see the executions' sweep of the same name.
+#[tracing::instrument(skip_all)]
 pub async fn announce_missed_outcomes(
     state: &AppState,
     now: chrono::DateTime<Utc>,
+    window: chrono::Duration,
 ) -> Result<usize, sea_orm::DbErr> {
-    use crate::features::executions::scheduler::ANNOUNCE_WINDOW;
     let missed = state
         .db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT r.id, r.status FROM restorations r \
-             WHERE r.status IN ('success', 'failed') AND r.finished_at BETWEEN $1 AND $2 \
+            format!("SELECT r.id, r.status FROM restorations r \
+             WHERE r.status IN ('{SUCCESS}', '{FAILED}') AND r.finished_at BETWEEN $1 AND $2 \
                AND NOT EXISTS (SELECT 1 FROM events v \
-                               WHERE v.restoration_id = r.id AND v.kind = 'restoration_' || r.status)",
+                               WHERE v.restoration_id = r.id AND v.kind = 'restoration_' || r.status)"),
             [
-                (now - ANNOUNCE_WINDOW).into(),
+                (now - window).into(),
                 (now - chrono::Duration::seconds(10)).into(),
             ],
         ))
@@ -267,7 +283,7 @@ pub async fn announce_missed_outcomes(
     for r in &missed {
         let id: Uuid = r.try_get("", "id")?;
         let status: String = r.try_get("", "status")?;
-        let kind = if status == "success" {
+        let kind = if status == RestorationStatus::Success.as_str() {
             pgward_api_types::EventKind::RestorationSuccess
         } else {
             pgward_api_types::EventKind::RestorationFailed
@@ -282,17 +298,19 @@ async fn restoration_event(state: &AppState, id: Uuid, kind: pgward_api_types::E
     let Ok(Some(r)) = restorations::Entity::find_by_id(id).one(&state.db).await else {
         return;
     };
-    crate::features::events::emit(
+    crate::features::events::service::emit(
         state,
         kind,
-        crate::features::events::Refs {
+        crate::features::events::service::Refs {
             task: r.task_id,
             database: r.target_database_id,
             execution: r.execution_id,
             restoration: Some(r.id),
             ..Default::default()
         },
-        serde_json::json!({ "restoration": super::service::to_dto(&r) }),
+        serde_json::json!({
+            "restoration": crate::features::events::service::restoration_data(&super::service::to_dto(&r)),
+        }),
     )
     .await;
 }
@@ -485,6 +503,7 @@ async fn admin_connect(admin: &ConnInfo, timeout: Duration) -> Result<sqlx::PgCo
         .map_err(|e| e.to_string())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn database_exists(
     admin: &ConnInfo,
     name: &str,
@@ -509,6 +528,7 @@ async fn create_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Res
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn drop_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Result<(), String> {
     // FORCE (PostgreSQL 13+) ends sessions a killed client may have left for a moment.
     let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
@@ -531,6 +551,7 @@ async fn admin_exec(admin: &ConnInfo, sql: &str, timeout: Duration) -> Result<()
 /// Restorations whose process stopped heartbeating (killed, crashed): failed as "interrupted". Their
 /// secrets died with that process, so they cannot be resumed elsewhere; scratch space is swept when a
 /// pgward process starts. Returns the ids reaped.
+#[tracing::instrument(skip_all)]
 pub async fn reap_interrupted(
     state: &AppState,
     now: chrono::DateTime<Utc>,
@@ -538,7 +559,10 @@ pub async fn reap_interrupted(
 ) -> Result<Vec<Uuid>, sea_orm::DbErr> {
     let limit = now - chrono::Duration::from_std(lease).unwrap_or_default();
     let dead = restorations::Entity::find()
-        .filter(restorations::Column::Status.is_in(["queued", "running"]))
+        .filter(restorations::Column::Status.is_in([
+            RestorationStatus::Queued.as_str(),
+            RestorationStatus::Running.as_str(),
+        ]))
         .filter(restorations::Column::HeartbeatAt.lt(limit))
         .all(&state.db)
         .await?;
@@ -562,7 +586,10 @@ pub async fn reap_interrupted(
             "the target may hold a partial restore: restore again, or check it before use"
         };
         let done = restorations::Entity::update_many()
-            .col_expr(restorations::Column::Status, Expr::value("failed"))
+            .col_expr(
+                restorations::Column::Status,
+                Expr::value(RestorationStatus::Failed.as_str()),
+            )
             .col_expr(restorations::Column::FinishedAt, Expr::value(now))
             .col_expr(restorations::Column::ErrorCode, Expr::value("interrupted"))
             .col_expr(
@@ -570,7 +597,10 @@ pub async fn reap_interrupted(
                 Expr::value(format!("interrupted: {who} stopped responding; {target}")),
             )
             .filter(restorations::Column::Id.eq(r.id))
-            .filter(restorations::Column::Status.is_in(["queued", "running"]))
+            .filter(restorations::Column::Status.is_in([
+                RestorationStatus::Queued.as_str(),
+                RestorationStatus::Running.as_str(),
+            ]))
             .filter(restorations::Column::HeartbeatAt.lt(limit))
             .exec(&state.db)
             .await?;

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use pgward_api_types::{
-    CreateRestorationRequest, Restoration, RestorationListQuery, RestorationPage,
+    CreateRestorationRequest, ExecutionStatus, Restoration, RestorationListQuery, RestorationPage,
     RestorationStatus, RestoreOptions, RestoreTarget, RestoreTargetKind,
 };
 use pgward_engine::pg::{ConnInfo, major_of, probe};
@@ -17,7 +17,10 @@ use sea_orm::{
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
+// The background wing's entry points, implemented in this feature's private modules.
+pub use super::checks::{run_due as run_due_checks, spawn_test_restore};
 use super::runner::Plan;
+pub use super::runner::{announce_missed_outcomes, reap_interrupted};
 use crate::error::AppError;
 use crate::features::executions::service as executions_service;
 use crate::state::AppState;
@@ -69,6 +72,7 @@ pub fn engine_options(o: &RestoreOptions) -> EngineOptions {
     }
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn registered(
     state: &AppState,
     id: Uuid,
@@ -115,6 +119,7 @@ fn valid_new_name(name: &str) -> Result<(), String> {
 }
 
 /// Validates the request, records a queued restoration and starts it in this process.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     state: &AppState,
     req: CreateRestorationRequest,
@@ -125,6 +130,7 @@ pub async fn create(
 }
 
 /// Checks a request and records it as queued; the caller runs the returned plan.
+#[tracing::instrument(skip_all)]
 pub async fn prepare(
     state: &AppState,
     req: CreateRestorationRequest,
@@ -132,7 +138,7 @@ pub async fn prepare(
     let exec = executions_service::find(state, req.execution_id)
         .await
         .map_err(|_| AppError::field("execution_id", "no such execution"))?;
-    if exec.status != "success" {
+    if executions_service::status_of(&exec) != ExecutionStatus::Success {
         return Err(AppError::field(
             "execution_id",
             format!(
@@ -311,7 +317,7 @@ pub async fn prepare(
         target_label: Set(label(&conn)),
         new_database_name: Set(new_db.as_ref().map(|(_, n)| n.clone())),
         options: Set(serde_json::to_value(&req.options).map_err(|e| AppError::Internal(e.into()))?),
-        status: Set("queued".into()),
+        status: Set(RestorationStatus::Queued.as_str().into()),
         created_at: Set(now),
         started_at: Set(None),
         finished_at: Set(None),
@@ -360,6 +366,7 @@ pub async fn prepare(
     ))
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn find(state: &AppState, id: Uuid) -> Result<restorations::Model, AppError> {
     restorations::Entity::find_by_id(id)
         .one(&state.db)
@@ -367,10 +374,12 @@ pub async fn find(state: &AppState, id: Uuid) -> Result<restorations::Model, App
         .ok_or(AppError::NotFound("restoration"))
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, id: Uuid) -> Result<Restoration, AppError> {
     Ok(to_dto(&find(state, id).await?))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: RestorationListQuery) -> Result<RestorationPage, AppError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
@@ -413,19 +422,21 @@ pub async fn list(state: &AppState, q: RestorationListQuery) -> Result<Restorati
 
 /// Queued: cancelled at once. Running: the runner is asked to stop (it kills the client, so a
 /// single-transaction restore rolls back) and reports `cancelled`.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn cancel(state: &AppState, id: Uuid) -> Result<Restoration, AppError> {
     let row = find(state, id).await?;
-    match row.status.as_str() {
-        "queued" | "running" => {
+    match RestorationStatus::parse(&row.status) {
+        Some(RestorationStatus::Queued | RestorationStatus::Running) => {
             restorations::Entity::update_many()
                 .col_expr(restorations::Column::CancelRequested, Expr::value(true))
                 .filter(restorations::Column::Id.eq(id))
                 .exec(&state.db)
                 .await?;
         }
-        other => {
+        _ => {
             return Err(AppError::Conflict(format!(
-                "the restoration is {other}; only queued or running ones can be cancelled"
+                "the restoration is {}; only queued or running ones can be cancelled",
+                row.status
             )));
         }
     }
@@ -434,13 +445,14 @@ pub async fn cancel(state: &AppState, id: Uuid) -> Result<Restoration, AppError>
 
 /// The table of contents of a custom or directory backup (unencrypted: the identities of an encrypted
 /// one would have to travel in a GET).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn contents(
     state: &AppState,
     id: Uuid,
     destination: Option<Uuid>,
 ) -> Result<pgward_api_types::ArchiveContents, AppError> {
     let exec = executions_service::find(state, id).await?;
-    if exec.status != "success" {
+    if executions_service::status_of(&exec) != ExecutionStatus::Success {
         return Err(AppError::NotFound("stored backup"));
     }
     let object = executions_service::objects_of(&exec)

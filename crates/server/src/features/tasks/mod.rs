@@ -2,8 +2,9 @@
 //! encryption, pg_dump options) and how long to keep it.
 
 mod handlers;
-pub mod schedule;
+mod schedule;
 pub mod service;
+mod stored;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

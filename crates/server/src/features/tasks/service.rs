@@ -4,7 +4,7 @@ use chrono::Utc;
 use pgward_api_types::{
     BackupFormat, CompressionAlgorithm, NextRuns, Task, TaskSpec, UpdateTaskRequest,
 };
-use pgward_entity::{databases, destinations, executions, task_destinations, tasks};
+use pgward_entity::{databases, destinations, task_destinations, tasks};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
     TransactionTrait,
@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::schedule;
+pub use super::schedule::{next_runs as next_run_times, parse_cron, parse_tz};
 use crate::error::AppError;
 use crate::features::validate::{self, Fields};
 use crate::state::AppState;
@@ -215,8 +216,9 @@ fn normalise(mut spec: TaskSpec) -> TaskSpec {
 }
 
 pub fn spec_of(m: &tasks::Model, destination_ids: Vec<Uuid>) -> Result<TaskSpec, AppError> {
-    let mut spec: TaskSpec = serde_json::from_value(m.spec.clone())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored task spec of {}: {e}", m.id)))?;
+    let mut spec: TaskSpec = serde_json::from_value::<super::stored::StoredSpec>(m.spec.clone())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored task spec of {}: {e}", m.id)))?
+        .into();
     // The columns are authoritative for what is also stored relationally.
     spec.name = m.name.clone();
     spec.database_id = m.database_id;
@@ -269,6 +271,7 @@ fn to_dto(m: &tasks::Model, spec: TaskSpec) -> Task {
 
 /// Marks task `id` overdue since `at`; true only for the call that changed it (so `backup_overdue` is
 /// raised once, however many processes run the pass).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn mark_overdue(
     state: &AppState,
     id: Uuid,
@@ -285,6 +288,7 @@ pub async fn mark_overdue(
 }
 
 /// A success (or a schedule that is kept again) ends the task's overdue state.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn clear_overdue(state: &AppState, id: Uuid) -> Result<(), sea_orm::DbErr> {
     use sea_orm::sea_query::Expr;
     tasks::Entity::update_many()
@@ -302,41 +306,20 @@ pub async fn clear_overdue(state: &AppState, id: Uuid) -> Result<(), sea_orm::Db
 /// The task as clients see it, with the outcome of its latest verification and test-restore.
 async fn dto(state: &AppState, m: &tasks::Model, spec: TaskSpec) -> Result<Task, AppError> {
     let mut t = to_dto(m, spec);
-    let latest = |status: executions::Column, at: executions::Column| {
-        executions::Entity::find()
-            .filter(executions::Column::TaskId.eq(m.id))
-            .filter(status.is_in(["ok", "failed"]))
-            .filter(at.is_not_null())
-            .order_by_desc(at)
-            .one(&state.db)
-    };
-    if let Some(e) = latest(
-        executions::Column::VerifyStatus,
-        executions::Column::VerifiedAt,
-    )
-    .await?
-    {
-        t.last_verified_at = e.verified_at;
-        t.last_verify_ok = Some(e.verify_status.as_deref() == Some("ok"));
+    use crate::features::executions::service::{self as executions, CheckKind};
+    if let Some((at, ok)) = executions::latest_check(state, m.id, CheckKind::Verify).await? {
+        t.last_verified_at = Some(at);
+        t.last_verify_ok = Some(ok);
     }
-    if let Some(e) = latest(
-        executions::Column::TestRestoreStatus,
-        executions::Column::TestRestoredAt,
-    )
-    .await?
-    {
-        t.last_test_restored_at = e.test_restored_at;
-        t.last_test_restore_ok = Some(e.test_restore_status.as_deref() == Some("ok"));
+    if let Some((at, ok)) = executions::latest_check(state, m.id, CheckKind::TestRestore).await? {
+        t.last_test_restored_at = Some(at);
+        t.last_test_restore_ok = Some(ok);
     }
-    t.last_execution = executions::Entity::find()
-        .filter(executions::Column::TaskId.eq(m.id))
-        .order_by_desc(executions::Column::Id)
-        .one(&state.db)
-        .await?
-        .map(|e| Box::new(crate::features::executions::service::to_dto(&e)));
+    t.last_execution = executions::latest_of_task(state, m.id).await?.map(Box::new);
     Ok(t)
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn find(state: &AppState, id: Uuid) -> Result<(tasks::Model, TaskSpec), AppError> {
     let m = tasks::Entity::find_by_id(id)
         .one(&state.db)
@@ -362,7 +345,8 @@ async fn save(
         active: Set(spec.active),
         schedule: Set(spec.schedule.clone()),
         timezone: Set(spec.timezone.clone()),
-        spec: Set(serde_json::to_value(spec).map_err(anyhow::Error::from)?),
+        spec: Set(serde_json::to_value(super::stored::StoredSpec::from(spec))
+            .map_err(anyhow::Error::from)?),
         created_at: Set(created.unwrap_or(now)),
         updated_at: Set(now),
         // Owned by the scheduler; an edit keeps them.
@@ -420,6 +404,7 @@ async fn ensure_name_free(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(state: &AppState, spec: TaskSpec) -> Result<Task, AppError> {
     let spec = normalise(spec);
     let mut f = Fields::default();
@@ -432,6 +417,7 @@ pub async fn create(state: &AppState, spec: TaskSpec) -> Result<Task, AppError> 
     dto(state, &row, spec).await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState) -> Result<Vec<Task>, AppError> {
     let rows = tasks::Entity::find()
         .order_by_asc(tasks::Column::Id)
@@ -445,11 +431,13 @@ pub async fn list(state: &AppState) -> Result<Vec<Task>, AppError> {
     Ok(out)
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, id: Uuid) -> Result<Task, AppError> {
     let (m, spec) = find(state, id).await?;
     dto(state, &m, spec).await
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(state: &AppState, id: Uuid, req: UpdateTaskRequest) -> Result<Task, AppError> {
     let (m, old) = find(state, id).await?;
     let spec = normalise(TaskSpec {
@@ -493,6 +481,7 @@ pub async fn update(state: &AppState, id: Uuid, req: UpdateTaskRequest) -> Resul
     dto(state, &row, spec).await
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
     let res = tasks::Entity::delete_by_id(id).exec(&state.db).await?;
     if res.rows_affected == 0 {
@@ -503,6 +492,7 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
 }
 
 /// A copy named "<name> (copy)", inactive so that it does not run twice until the operator says so.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Task, AppError> {
     let (_, mut spec) = find(state, id).await?;
     let base: String = spec.name.chars().take(90).collect();
@@ -529,6 +519,7 @@ pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Task, AppError> {
     dto(state, &row, spec).await
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn next_runs(state: &AppState, id: Uuid) -> Result<NextRuns, AppError> {
     let (_, spec) = find(state, id).await?;
     let cron =
@@ -539,4 +530,35 @@ pub async fn next_runs(state: &AppState, id: Uuid) -> Result<NextRuns, AppError>
         timezone: spec.timezone,
         runs: schedule::next_runs(&cron, tz, Utc::now(), 10),
     })
+}
+
+/// A task's scheduled check whose last run time is kept on the task.
+#[derive(Debug, Clone, Copy)]
+pub enum CheckRun {
+    Verify,
+    TestRestore,
+}
+
+/// Claims a scheduled check's run for this process by moving its last run time from `last` to `now`
+/// atomically: of several pgward processes, one gets `true`.
+#[tracing::instrument(skip_all)]
+pub async fn claim_check_run(
+    state: &AppState,
+    task: Uuid,
+    check: CheckRun,
+    last: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let column = match check {
+        CheckRun::Verify => tasks::Column::VerifyRunAt,
+        CheckRun::TestRestore => tasks::Column::TestRestoreRunAt,
+    };
+    let mut q = tasks::Entity::update_many()
+        .col_expr(column, sea_orm::sea_query::Expr::value(now))
+        .filter(tasks::Column::Id.eq(task));
+    q = match last {
+        Some(l) => q.filter(column.eq(l)),
+        None => q.filter(column.is_null()),
+    };
+    Ok(q.exec(&state.db).await?.rows_affected == 1)
 }

@@ -26,6 +26,7 @@ fn to_dto(t: &api_tokens::Model) -> ApiToken {
 
 /// Creates a token for the caller. Only a person logged in may: a token that could mint tokens would let
 /// one leaked token outlive its own revocation and expiry.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     state: &AppState,
     caller: &Authenticated,
@@ -79,6 +80,7 @@ pub async fn create(
 }
 
 /// The caller's tokens that still work (revoked ones are kept for the record but not listed).
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, user: Uuid) -> Result<Vec<ApiToken>, AppError> {
     let rows = api_tokens::Entity::find()
         .filter(api_tokens::Column::UserId.eq(user))
@@ -89,6 +91,7 @@ pub async fn list(state: &AppState, user: Uuid) -> Result<Vec<ApiToken>, AppErro
     Ok(rows.iter().map(to_dto).collect())
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn revoke(state: &AppState, user: Uuid, id: Uuid) -> Result<(), AppError> {
     let res = api_tokens::Entity::update_many()
         .col_expr(
@@ -109,6 +112,7 @@ pub async fn revoke(state: &AppState, user: Uuid, id: Uuid) -> Result<(), AppErr
 
 /// Ends every API token of a user (a password change or reset: whoever had the old password may have
 /// made tokens with it).
+#[tracing::instrument(skip_all)]
 pub async fn revoke_all<C: sea_orm::ConnectionTrait>(
     db: &C,
     user: Uuid,

@@ -21,12 +21,19 @@ use uuid::Uuid;
 
 use super::{render, service};
 use crate::error::AppError;
-use crate::features::events::Refs;
+use crate::features::events::service::Refs;
 use crate::state::AppState;
 
 /// The part of a response body kept in the log.
 const RESPONSE_EXCERPT: usize = 4096;
 /// A delivery claimed this long ago whose worker never reported died with its process.
+/// Delivery states as stored (the SQL below names them).
+const QUEUED: &str = DeliveryStatus::Queued.as_str();
+const SENDING: &str = DeliveryStatus::Sending.as_str();
+const RETRYING: &str = DeliveryStatus::Retrying.as_str();
+const SUCCESS: &str = DeliveryStatus::Success.as_str();
+const FAILED: &str = DeliveryStatus::Failed.as_str();
+
 const SENDING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// A queued delivery whose job has not started by then is enqueued again (the job was lost).
 const QUEUED_GRACE: chrono::Duration = chrono::Duration::minutes(10);
@@ -44,6 +51,7 @@ const KEPT_RESPONSE_HEADERS: &[&str] = &[
 /// Writes a delivery for every active webhook that wants this event, inside the transaction that
 /// records the event (an event is never stored without its deliveries); returns their ids, to enqueue
 /// once that transaction committed.
+#[tracing::instrument(skip_all)]
 pub async fn record<C: ConnectionTrait>(
     db: &C,
     event: &Event,
@@ -86,6 +94,7 @@ fn new_delivery(
 
 /// Sends a delivery's event again, as a new delivery through the queue (with the webhook's attempts
 /// and backoff); the old one stays in the log as it ended.
+#[tracing::instrument(skip_all)]
 pub async fn redeliver(
     state: &AppState,
     webhook: Uuid,
@@ -136,10 +145,9 @@ pub async fn redeliver(
 }
 
 /// A failed push is not lost: the row stays queued and the scheduler pass enqueues it again.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn enqueue(state: &AppState, id: Uuid) {
-    if let Some(jobs) = &state.jobs
-        && let Err(e) = jobs.enqueue_delivery(id).await
-    {
+    if let Err(e) = state.queues.enqueue_delivery(id).await {
         tracing::warn!(delivery_id = %id, error = %e, "enqueueing a webhook delivery failed; the scheduler will retry");
     }
 }
@@ -161,15 +169,15 @@ async fn defer_behind_earlier(state: &AppState, id: Uuid) -> Result<bool, sea_or
             DbBackend::Postgres,
             // Held until the earlier delivery's next attempt is due (or the next pass, while it is
             // queued or in flight), not re-queued on every pass while it backs off.
-            "WITH earlier AS ( \
+            format!("WITH earlier AS ( \
                SELECT max(GREATEST(o.next_attempt_at, $2)) AS due FROM webhook_deliveries o, webhook_deliveries d \
                WHERE d.id = $1 AND o.webhook_id = d.webhook_id AND o.id < d.id \
-                 AND o.status IN ('queued', 'sending', 'retrying') \
+                 AND o.status IN ('{QUEUED}', '{SENDING}', '{RETRYING}') \
                  AND COALESCE(d.event->>'restoration_id', d.event->>'execution_id') IS NOT NULL \
                  AND COALESCE(o.event->>'restoration_id', o.event->>'execution_id') \
                    = COALESCE(d.event->>'restoration_id', d.event->>'execution_id')) \
-             UPDATE webhook_deliveries d SET status = 'retrying', next_attempt_at = earlier.due \
-             FROM earlier WHERE d.id = $1 AND d.status = 'queued' AND earlier.due IS NOT NULL",
+             UPDATE webhook_deliveries d SET status = '{RETRYING}', next_attempt_at = earlier.due \
+             FROM earlier WHERE d.id = $1 AND d.status = '{QUEUED}' AND earlier.due IS NOT NULL"),
             [id.into(), Utc::now().into()],
         ))
         .await?;
@@ -177,6 +185,7 @@ async fn defer_behind_earlier(state: &AppState, id: Uuid) -> Result<bool, sea_or
 }
 
 /// The queue job: one attempt of delivery `id`.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn deliver(state: &AppState, id: Uuid) {
     match defer_behind_earlier(state, id).await {
         Ok(true) => return,
@@ -189,8 +198,8 @@ pub async fn deliver(state: &AppState, id: Uuid) {
         .db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE webhook_deliveries SET status = 'sending', claimed_at = now(), attempts = attempts + 1 \
-             WHERE id = $1 AND status = 'queued' RETURNING attempts",
+            format!("UPDATE webhook_deliveries SET status = '{SENDING}', claimed_at = now(), attempts = attempts + 1 \
+             WHERE id = $1 AND status = '{QUEUED}' RETURNING attempts"),
             [id.into()],
         ))
         .await;
@@ -493,6 +502,7 @@ fn error_text(e: &reqwest::Error, timeout: Duration) -> String {
 
 /// "Send test now": a sample event of the webhook's first kind, one attempt, right away, logged like
 /// any delivery.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn send_test(state: &AppState, id: Uuid) -> Result<WebhookDelivery, AppError> {
     let hook = service::find(state, id).await?;
     let events = service::events_of(&hook);
@@ -593,6 +603,7 @@ async fn with_attempts(
         .collect())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: &AppState,
     webhook: Uuid,
@@ -621,6 +632,7 @@ pub async fn list(
 }
 
 /// The scheduler pass: enqueue due retries, lost jobs and attempts whose process died; prune the log.
+#[tracing::instrument(skip_all)]
 pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<(), sea_orm::DbErr> {
     // An attempt whose process died before its answer was logged is logged as interrupted: the
     // delivery log shows every attempt, and it counts (the receiver may have got it), so a delivery
@@ -629,13 +641,13 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<(), sea_orm::
         .db
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "INSERT INTO webhook_attempts (id, delivery_id, attempt, started_at, duration_ms, request, error) \
+            format!("INSERT INTO webhook_attempts (id, delivery_id, attempt, started_at, duration_ms, request, error) \
              SELECT gen_random_uuid(), d.id, d.attempts, d.claimed_at, 0, \
-                    jsonb_build_object('method', w.method, 'url', w.url_masked, 'headers', '{}'::jsonb, 'body', ''), \
+                    jsonb_build_object('method', w.method, 'url', w.url_masked, 'headers', '{{}}'::jsonb, 'body', ''), \
                     'interrupted: the pgward process sending this attempt stopped before it was answered' \
              FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-             WHERE d.status = 'sending' AND d.claimed_at < $1 \
-             ON CONFLICT (delivery_id, attempt) DO NOTHING",
+             WHERE d.status = '{SENDING}' AND d.claimed_at < $1 \
+             ON CONFLICT (delivery_id, attempt) DO NOTHING"),
             [(now - SENDING_LEASE).into()],
         ))
         .await?;
@@ -643,11 +655,13 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<(), sea_orm::
         .db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE webhook_deliveries SET status = 'queued', queued_at = $1 \
-             WHERE (status = 'retrying' AND next_attempt_at <= $1) \
-                OR (status = 'queued' AND queued_at < $2) \
-                OR (status = 'sending' AND NOT test AND claimed_at < $3) \
-             RETURNING id",
+            format!(
+                "UPDATE webhook_deliveries SET status = '{QUEUED}', queued_at = $1 \
+             WHERE (status = '{RETRYING}' AND next_attempt_at <= $1) \
+                OR (status = '{QUEUED}' AND queued_at < $2) \
+                OR (status = '{SENDING}' AND NOT test AND claimed_at < $3) \
+             RETURNING id"
+            ),
             [
                 now.into(),
                 (now - QUEUED_GRACE).into(),
@@ -665,8 +679,10 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<(), sea_orm::
         .db
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE webhook_deliveries SET status = 'failed', finished_at = $1 \
-             WHERE status = 'sending' AND test AND claimed_at < $2",
+            format!(
+                "UPDATE webhook_deliveries SET status = '{FAILED}', finished_at = $1 \
+             WHERE status = '{SENDING}' AND test AND claimed_at < $2"
+            ),
             [now.into(), (now - SENDING_LEASE).into()],
         ))
         .await?;
@@ -675,7 +691,7 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<(), sea_orm::
         .db
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "DELETE FROM webhook_deliveries WHERE status IN ('success', 'failed') AND finished_at < $1",
+            format!("DELETE FROM webhook_deliveries WHERE status IN ('{SUCCESS}', '{FAILED}') AND finished_at < $1"),
             [(now - keep).into()],
         ))
         .await?;

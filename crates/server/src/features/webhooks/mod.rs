@@ -1,9 +1,9 @@
 //! Webhooks: notifications of events to HTTP receivers — custom (templated), generic JSON, and the
 //! Healthchecks, Slack and Discord presets — delivered through the queue with retries and a log.
 
-pub mod delivery;
+mod delivery;
 mod handlers;
-pub mod render;
+mod render;
 pub mod service;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use hmac::{Hmac, Mac};
-use pgward_api_types::{DeliveryRequest, Event, EventKind, HttpMethod, WebhookKind};
+use pgward_api_types::{
+    DeliveryRequest, Event, EventKind, ExecutionStatus, HealthStatus, HttpMethod, WebhookKind,
+};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use uuid::Uuid;
@@ -254,35 +256,68 @@ fn title(kind: EventKind) -> &'static str {
     }
 }
 
-fn status(kind: EventKind) -> &'static str {
+/// What an event says happened, as templates see it in `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Running,
+    Success,
+    Failed,
+    Healthy,
+    Unhealthy,
+    Deleted,
+    Anomaly,
+    Overdue,
+}
+
+impl Outcome {
+    /// The word templates get (part of the webhook contract; the run and health words equal the API's
+    /// status values).
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => ExecutionStatus::Running.as_str(),
+            Self::Success => ExecutionStatus::Success.as_str(),
+            Self::Failed => ExecutionStatus::Failed.as_str(),
+            Self::Healthy => HealthStatus::Healthy.as_str(),
+            Self::Unhealthy => HealthStatus::Unhealthy.as_str(),
+            Self::Deleted => ExecutionStatus::Deleted.as_str(),
+            Self::Anomaly => "anomaly",
+            Self::Overdue => "overdue",
+        }
+    }
+}
+
+fn status(kind: EventKind) -> Outcome {
     match kind {
-        EventKind::ExecutionStarted | EventKind::RestorationStarted => "running",
-        EventKind::ExecutionSuccess | EventKind::RestorationSuccess => "success",
+        EventKind::ExecutionStarted | EventKind::RestorationStarted => Outcome::Running,
+        EventKind::ExecutionSuccess | EventKind::RestorationSuccess => Outcome::Success,
         EventKind::ExecutionFailed
         | EventKind::RestorationFailed
-        | EventKind::VerificationFailed => "failed",
-        EventKind::DatabaseHealthy | EventKind::DestinationHealthy => "healthy",
-        EventKind::DatabaseUnhealthy | EventKind::DestinationUnhealthy => "unhealthy",
-        EventKind::RetentionDeleted => "deleted",
-        EventKind::BackupAnomaly => "anomaly",
-        EventKind::BackupOverdue => "overdue",
+        | EventKind::VerificationFailed => Outcome::Failed,
+        EventKind::DatabaseHealthy | EventKind::DestinationHealthy => Outcome::Healthy,
+        EventKind::DatabaseUnhealthy | EventKind::DestinationUnhealthy => Outcome::Unhealthy,
+        EventKind::RetentionDeleted => Outcome::Deleted,
+        EventKind::BackupAnomaly => Outcome::Anomaly,
+        EventKind::BackupOverdue => Outcome::Overdue,
     }
 }
 
 fn icon(kind: EventKind) -> &'static str {
     match status(kind) {
-        "success" | "healthy" => "✅",
-        "running" => "▶️",
-        "deleted" => "🗑️",
-        "anomaly" => "⚠️",
-        "overdue" => "⏰",
-        _ => "❌",
+        Outcome::Success | Outcome::Healthy => "✅",
+        Outcome::Running => "▶️",
+        Outcome::Deleted => "🗑️",
+        Outcome::Anomaly => "⚠️",
+        Outcome::Overdue => "⏰",
+        Outcome::Failed | Outcome::Unhealthy => "❌",
     }
 }
 
 /// Whether the event is a bad outcome (Healthchecks `/fail`).
 pub fn is_failure(kind: EventKind) -> bool {
-    matches!(status(kind), "failed" | "unhealthy" | "anomaly" | "overdue")
+    matches!(
+        status(kind),
+        Outcome::Failed | Outcome::Unhealthy | Outcome::Anomaly | Outcome::Overdue
+    )
 }
 
 pub fn human_size(bytes: u64) -> String {
@@ -359,7 +394,7 @@ pub fn context(event: &Event, tz: Option<Tz>, public_url: &str) -> Value {
         .filter(|v| !v.is_null())
         .cloned()
         .or_else(|| {
-            if status(event.kind) == "failed" {
+            if status(event.kind) == Outcome::Failed {
                 field("message").cloned()
             } else {
                 None
@@ -408,7 +443,7 @@ pub fn context(event: &Event, tz: Option<Tz>, public_url: &str) -> Value {
         "event_id": event.id,
         "title": title(event.kind),
         "icon": icon(event.kind),
-        "status": status(event.kind),
+        "status": status(event.kind).as_str(),
         "timezone": tz.map(|t| t.name().to_string()).unwrap_or_else(|| "UTC".into()),
         "task": task,
         "database": d.get("database").filter(|v| v.is_object()).cloned().unwrap_or(Value::Null),
@@ -521,9 +556,9 @@ pub fn build(
             // retention) goes to `/log`, which Healthchecks records without resetting the check's
             // period, so it can never hide a backup that did not happen.
             let suffix = match status(event.kind) {
-                "running" => "start",
+                Outcome::Running => "start",
                 _ if is_failure(event.kind) => "fail",
-                "success" => "",
+                Outcome::Success => "",
                 _ => "log",
             };
             // The run id lets Healthchecks pair /start with its outcome and measure the duration; a
@@ -708,10 +743,10 @@ pub fn sample_event(kind: EventKind) -> Event {
         "id": exec_id,
         "task_id": task_id,
         "task_name": "sample task",
-        "status": status(kind),
+        "status": status(kind).as_str(),
         "started_at": started.to_rfc3339(),
-        "finished_at": if status(kind) == "running" { Value::Null } else { Value::from(now.to_rfc3339()) },
-        "duration_ms": if status(kind) == "running" { Value::Null } else { Value::from(83_412u64) },
+        "finished_at": if status(kind) == Outcome::Running { Value::Null } else { Value::from(now.to_rfc3339()) },
+        "duration_ms": if status(kind) == Outcome::Running { Value::Null } else { Value::from(83_412u64) },
         "size": 48_213_991u64,
         "message": if failed { Value::from("pg_dump exited with status 1") } else { Value::Null },
         "stderr_tail": if failed { Value::from("pg_dump: error: connection to server failed: FATAL: the database system is shutting down") } else { Value::Null },

@@ -14,6 +14,7 @@ use sea_orm::{
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
+pub use super::delivery::{deliver, enqueue, record, sweep};
 use super::render;
 use crate::error::AppError;
 use crate::features::validate::{self, Fields};
@@ -138,6 +139,7 @@ async fn last_deliveries(
     Ok(out)
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn find(state: &AppState, id: Uuid) -> Result<webhooks::Model, AppError> {
     webhooks::Entity::find_by_id(id)
         .one(&state.db)
@@ -388,6 +390,7 @@ fn check(
     events.map_err(|e| AppError::field("events", e))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(state: &AppState, req: CreateWebhookRequest) -> Result<Webhook, AppError> {
     let events = check(
         req.kind,
@@ -457,6 +460,7 @@ async fn insert(
     .map_err(|e| map_unique(e, &name))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState) -> Result<WebhookList, AppError> {
     let rows = webhooks::Entity::find()
         .order_by_asc(webhooks::Column::NameKey)
@@ -468,6 +472,7 @@ pub async fn list(state: &AppState) -> Result<WebhookList, AppError> {
     })
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, id: Uuid) -> Result<Webhook, AppError> {
     let m = find(state, id).await?;
     let last = last_deliveries(state, Some(id)).await?;
@@ -496,6 +501,7 @@ fn origin(url: &str) -> Option<(String, String, Option<u16>, String)> {
     ))
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn update(
     state: &AppState,
     id: Uuid,
@@ -596,6 +602,7 @@ pub async fn update(
     get(state, id).await
 }
 
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
     // Deliveries first, then the webhook: the same lock order as a delivery that fails (its row, then
     // the webhook's failure counter), so the two cannot deadlock.
@@ -616,6 +623,7 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
 /// A copy under a new name, inactive (so the copy does not double every notification until it is
 /// edited). It starts without header values and signing secret: a copy is usually re-pointed, and
 /// credentials given for one receiver must be given again for the next.
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Webhook, AppError> {
     let src = find(state, id).await?;
     let opened = open(state, &src)?;
@@ -692,10 +700,11 @@ pub fn preview(state: &AppState, req: WebhookPreviewRequest) -> Result<WebhookPr
 
 /// Active webhooks that want this event about its resources. A backup's or retention's event is also
 /// about every destination the backup was written to.
+#[tracing::instrument(skip_all)]
 pub async fn subscribers<C: ConnectionTrait>(
     db: &C,
     event: &pgward_api_types::Event,
-    refs: &crate::features::events::Refs,
+    refs: &crate::features::events::service::Refs,
 ) -> Result<Vec<webhooks::Model>, sea_orm::DbErr> {
     let rows = webhooks::Entity::find()
         .filter(webhooks::Column::Active.eq(true))
@@ -728,6 +737,7 @@ pub async fn subscribers<C: ConnectionTrait>(
 
 /// Masks are computed when a URL is saved; when the masking rules get stricter, the webhooks saved
 /// before are masked again at start-up (their sealed URL is the source), so no old mask shows more.
+#[tracing::instrument(skip_all)]
 pub async fn refresh_masks(state: &AppState) -> Result<usize, AppError> {
     let mut changed = 0;
     for w in webhooks::Entity::find().all(&state.db).await? {
@@ -747,6 +757,7 @@ pub async fn refresh_masks(state: &AppState) -> Result<usize, AppError> {
 
 /// Seals every webhook's URL, header values and secret again under another key (`pgward secrets
 /// rotate-key`), in the caller's transaction. Returns how many webhooks were resealed.
+#[tracing::instrument(skip_all)]
 pub async fn reseal_all<C: ConnectionTrait>(
     db: &C,
     from: &crate::crypto::SecretBox,

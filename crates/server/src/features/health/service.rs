@@ -6,14 +6,16 @@
 //! the on-demand test.
 
 use chrono::{DateTime, Utc};
+use pgward_api_types::{HEALTH_INTERVAL_RANGE, HealthInfo, HealthStatus};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
+pub use crate::background::queues::HealthResource;
 use crate::error::AppError;
-use crate::features::executions::jobs::HealthResource;
 use crate::state::AppState;
 
 /// Claims the checks that are due at `now` and enqueues them; returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, AppError> {
     let default = i64::try_from(state.config.worker.health_interval_secs.max(1)).unwrap_or(600);
     let mut started = 0;
@@ -36,29 +38,20 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, AppE
         for row in due {
             let id: Uuid = row.try_get("", "id")?;
             started += 1;
-            match &state.jobs {
-                Some(jobs) => {
-                    if let Err(e) = jobs.enqueue_health_check(resource, id).await {
-                        // Due again at the next pass, rather than a whole interval later.
-                        tracing::warn!(?resource, %id, error = %e, "enqueueing a health check failed; it is retried at the next pass");
-                        // Never `?` here: the other claimed checks of this pass still need their jobs.
-                        if let Err(e) = state
-                            .db
-                            .execute_raw(Statement::from_sql_and_values(
-                                DbBackend::Postgres,
-                                format!("UPDATE {table} SET health_next_at = NULL WHERE id = $1"),
-                                [id.into()],
-                            ))
-                            .await
-                        {
-                            tracing::warn!(?resource, %id, error = %e, "releasing a health check failed; it runs at the next interval");
-                        }
-                    }
-                }
-                // Tools without a queue check in place.
-                None => {
-                    let state = state.clone();
-                    tokio::spawn(async move { check(&state, resource, id).await });
+            if let Err(e) = state.queues.enqueue_health_check(resource, id).await {
+                // Due again at the next pass, rather than a whole interval later.
+                tracing::warn!(?resource, %id, error = %e, "enqueueing a health check failed; it is retried at the next pass");
+                // Never `?` here: the other claimed checks of this pass still need their jobs.
+                if let Err(e) = state
+                    .db
+                    .execute_raw(Statement::from_sql_and_values(
+                        DbBackend::Postgres,
+                        format!("UPDATE {table} SET health_next_at = NULL WHERE id = $1"),
+                        [id.into()],
+                    ))
+                    .await
+                {
+                    tracing::warn!(?resource, %id, error = %e, "releasing a health check failed; it runs at the next interval");
                 }
             }
         }
@@ -67,6 +60,7 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, AppE
 }
 
 /// The health queue's job: one check (a resource deleted meanwhile is skipped).
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn check(state: &AppState, resource: HealthResource, id: Uuid) {
     let outcome = match resource {
         HealthResource::Database => crate::features::databases::service::test_saved(state, id)
@@ -81,5 +75,36 @@ pub async fn check(state: &AppState, resource: HealthResource, id: Uuid) {
     match outcome {
         Ok(()) | Err(AppError::NotFound(_)) => {}
         Err(e) => tracing::warn!(?resource, %id, error = %e, "health check failed to run"),
+    }
+}
+
+/// The health columns databases and destinations share, as the API shows them.
+pub fn info(
+    status: &str,
+    last_checked_at: Option<DateTime<Utc>>,
+    last_error: Option<&String>,
+    latency_ms: Option<i32>,
+    interval_secs: Option<i32>,
+    next_check_at: Option<DateTime<Utc>>,
+) -> HealthInfo {
+    HealthInfo {
+        status: HealthStatus::parse(status).unwrap_or(HealthStatus::Unknown),
+        last_checked_at,
+        last_error: last_error.cloned(),
+        latency_ms: latency_ms.and_then(|l| u32::try_from(l).ok()),
+        interval_secs: interval_secs.and_then(|i| u32::try_from(i).ok()),
+        next_check_at,
+    }
+}
+
+/// Checks a resource's own interval.
+pub fn check_interval(secs: Option<u32>) -> Result<(), String> {
+    match secs {
+        Some(s) if !HEALTH_INTERVAL_RANGE.contains(&s) => Err(format!(
+            "must be {} to {} seconds",
+            HEALTH_INTERVAL_RANGE.start(),
+            HEALTH_INTERVAL_RANGE.end()
+        )),
+        _ => Ok(()),
     }
 }

@@ -1,20 +1,21 @@
 //! The job queues: apalis with its PostgreSQL storage, sharing the catalog's pool. Backups, webhook
 //! deliveries and health checks each have a queue. A job carries only an id; the row it points at is the
 //! source of truth, so a job delivered twice is harmless (claiming is an atomic update of that row).
+//!
+//! Features enqueue through `AppState::queues`; which code handles a job is decided in `workers.rs`, so
+//! this module knows no feature.
 
 use apalis::prelude::*;
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::state::AppState;
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunBackup {
     pub execution_id: Uuid,
 }
 
-pub const QUEUE: &str = "pgward::run_backup";
+pub const BACKUP_QUEUE: &str = "pgward::run_backup";
 
 /// One attempt of a webhook delivery (the row holds everything else).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,10 +42,10 @@ pub enum HealthResource {
 pub const HEALTH_QUEUE: &str = "pgward::check_health";
 
 #[derive(Clone)]
-pub struct Jobs {
-    storage: PostgresStorage<RunBackup>,
-    deliveries: PostgresStorage<DeliverWebhook>,
-    health: PostgresStorage<CheckHealth>,
+pub struct Queues {
+    pub(super) backups: PostgresStorage<RunBackup>,
+    pub(super) deliveries: PostgresStorage<DeliverWebhook>,
+    pub(super) health: PostgresStorage<CheckHealth>,
 }
 
 /// Pushes one job that runs once: retrying is the business of the row the job points at (a failed
@@ -62,25 +63,7 @@ where
     Ok(())
 }
 
-/// `concurrency` workers of one queue in this process, as one future that ends (with an error) when
-/// the queue's backend fails, for the supervisor to start again. LISTEN/NOTIFY: a pushed job wakes a
-/// worker at once, instead of waiting for the next poll (which backs off to a minute while idle).
-macro_rules! worker_run {
-    ($storage:expr, $state:expr, $name:expr, $concurrency:expr, $handler:expr) => {{
-        let storage = $storage.clone();
-        let (state, name, concurrency): (AppState, String, usize) = ($state, $name, $concurrency);
-        async move {
-            let worker = WorkerBuilder::new(name)
-                .backend(storage.with_pubsub())
-                .concurrency(usize::max(concurrency, 1))
-                .data(state)
-                .build($handler);
-            worker.run().await.map_err(|e| anyhow::anyhow!("{e}"))
-        }
-    }};
-}
-
-impl Jobs {
+impl Queues {
     /// Creates apalis' own tables (schema `apalis`) if needed.
     pub async fn setup(pool: &sqlx::PgPool) -> anyhow::Result<Self> {
         PostgresStorage::setup(pool)
@@ -88,15 +71,15 @@ impl Jobs {
             .map_err(|e| anyhow::anyhow!("setting up the job queue: {e}"))?;
         let config = |queue: &str| QueueConfig::default().queue(queue);
         Ok(Self {
-            storage: PostgresStorage::new(pool).with_config(config(QUEUE)),
+            backups: PostgresStorage::new(pool).with_config(config(BACKUP_QUEUE)),
             deliveries: PostgresStorage::new(pool).with_config(config(DELIVERY_QUEUE)),
             health: PostgresStorage::new(pool).with_config(config(HEALTH_QUEUE)),
         })
     }
 
-    pub async fn enqueue(&self, execution_id: Uuid) -> anyhow::Result<()> {
+    pub async fn enqueue_backup(&self, execution_id: Uuid) -> anyhow::Result<()> {
         push_once(
-            &self.storage,
+            &self.backups,
             RunBackup { execution_id },
             &format!("execution {execution_id}"),
         )
@@ -124,36 +107,6 @@ impl Jobs {
         )
         .await
     }
-
-    /// Backup workers of this process (`worker.concurrency` at once), until the queue fails.
-    pub fn backup_workers(
-        &self,
-        state: AppState,
-        name: String,
-    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static + use<> {
-        let n = state.config.worker.concurrency;
-        worker_run!(self.storage, state, name, n, handle)
-    }
-
-    /// Webhook senders of this process.
-    pub fn webhook_workers(
-        &self,
-        state: AppState,
-        name: String,
-    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static + use<> {
-        let n = state.config.webhooks.concurrency;
-        worker_run!(self.deliveries, state, name, n, handle_delivery)
-    }
-
-    /// Health checkers of this process.
-    pub fn health_workers(
-        &self,
-        state: AppState,
-        name: String,
-    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static + use<> {
-        let n = state.config.worker.health_concurrency;
-        worker_run!(self.health, state, name, n, handle_health)
-    }
 }
 
 /// Finished queue jobs (apalis keeps them, with their results) older than `before` are removed: the
@@ -170,36 +123,11 @@ pub async fn prune_finished(
             "DELETE FROM apalis.jobs WHERE done_at < $1 AND job_type IN ($2, $3, $4)",
             [
                 before.into(),
-                QUEUE.into(),
+                BACKUP_QUEUE.into(),
                 DELIVERY_QUEUE.into(),
                 HEALTH_QUEUE.into(),
             ],
         ))
         .await?;
     Ok(res.rows_affected())
-}
-
-async fn handle(
-    job: RunBackup,
-    state: Data<AppState>,
-    wrk: WorkerContext,
-) -> Result<(), BoxDynError> {
-    let worker = wrk.name().to_string();
-    // Its own task: if the worker loop stops (the queue lost the catalog), the run in flight goes on,
-    // finishes into storage and records its outcome once the catalog answers again.
-    let state = (*state).clone();
-    let run =
-        tokio::spawn(async move { super::runner::run(&state, job.execution_id, &worker).await });
-    let _ = run.await;
-    Ok(())
-}
-
-async fn handle_delivery(job: DeliverWebhook, state: Data<AppState>) -> Result<(), BoxDynError> {
-    crate::features::webhooks::delivery::deliver(&state, job.delivery_id).await;
-    Ok(())
-}
-
-async fn handle_health(job: CheckHealth, state: Data<AppState>) -> Result<(), BoxDynError> {
-    crate::features::health::checks::check(&state, job.resource, job.id).await;
-    Ok(())
 }

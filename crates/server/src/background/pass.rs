@@ -1,0 +1,127 @@
+//! The periodic pass: every `worker.scheduler_interval_secs`, each pgward process (serve and worker) asks
+//! every feature to do its share of time-driven work: create due runs, re-enqueue what a queue lost, reap
+//! work whose process died, announce outcomes nobody announced, run due checks, apply retention, retry
+//! cleanups. Every step is idempotent and safe to run in several processes at once (claims are atomic
+//! updates of catalog rows); one failing step is logged and does not stop the others.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::features::{destinations, executions, health, restorations, webhooks};
+use crate::state::AppState;
+
+/// Running work (a backup, a restore, a check) whose process has not reported for this long is
+/// considered interrupted. Heartbeats come every few seconds.
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// How far back the outcome sweep looks: a process that died between recording an outcome and
+/// announcing it is found by the next pass of any pgward process, or after a restart within this window
+/// (older news would mislead more than it tells).
+pub const ANNOUNCE_WINDOW: chrono::Duration = chrono::Duration::hours(1);
+
+/// Housekeeping (retention of every task, the trash, finished queue jobs) runs every this many passes.
+const HOUSEKEEPING_EVERY: u64 = 20;
+
+/// Logs a failed step and goes on: the next pass tries again.
+macro_rules! step {
+    ($what:literal, $e:expr) => {
+        if let Err(e) = $e {
+            tracing::error!(error = %e, concat!($what, " failed"));
+        }
+    };
+}
+
+/// The pass, until the process ends (supervised: see `super::start`). While the catalog does not answer,
+/// passes are skipped (the catalog watch says so once); after an outage, nothing is declared interrupted
+/// until running work had a lease's time to heartbeat again.
+pub async fn run(state: AppState, every: Duration) -> anyhow::Result<()> {
+    let mut timer = tokio::time::interval(every);
+    let mut passes: u64 = 0;
+    loop {
+        timer.tick().await;
+        if !state.catalog_watch.is_up() {
+            continue;
+        }
+        let now = Utc::now();
+        passes += 1;
+        if passes % HOUSEKEEPING_EVERY == 1 {
+            housekeeping(&state, now).await;
+        }
+        one(&state, now, state.catalog_watch.steady_for() > LEASE).await;
+    }
+}
+
+/// Retention also runs here (besides after each success), so expired backups go even when a task
+/// stopped running.
+#[tracing::instrument(name = "housekeeping", skip_all)]
+async fn housekeeping(state: &AppState, now: DateTime<Utc>) {
+    step!(
+        "periodic retention",
+        executions::service::apply_retention_everywhere(state, now).await
+    );
+    step!(
+        "purging the trash",
+        executions::service::purge_expired_trash(state, now).await
+    );
+    step!(
+        "pruning finished queue jobs",
+        super::queues::prune_finished(&state.db, now - chrono::Duration::days(2)).await
+    );
+}
+
+#[tracing::instrument(name = "periodic_pass", skip_all)]
+async fn one(state: &AppState, now: DateTime<Utc>, may_reap: bool) {
+    step!(
+        "scheduling due runs",
+        executions::service::schedule_due(state, now).await
+    );
+    if may_reap {
+        step!(
+            "reaping interrupted executions",
+            executions::service::reap_interrupted(state, now, LEASE).await
+        );
+    }
+    step!(
+        "announcing missed backup outcomes",
+        executions::service::announce_missed_outcomes(state, now, ANNOUNCE_WINDOW).await
+    );
+    step!(
+        "announcing missed restore outcomes",
+        restorations::service::announce_missed_outcomes(state, now, ANNOUNCE_WINDOW).await
+    );
+    if may_reap {
+        step!(
+            "reaping interrupted restorations",
+            restorations::service::reap_interrupted(state, now, LEASE).await
+        );
+        step!(
+            "reaping interrupted checks",
+            executions::service::reap_checks(state, now, LEASE).await
+        );
+    }
+    step!(
+        "scheduled verifications and test-restores",
+        restorations::service::run_due_checks(state, now).await
+    );
+    step!(
+        "scheduled health checks",
+        health::service::run_due(state, now).await
+    );
+    step!(
+        "checking for overdue backups",
+        executions::service::check_overdue(state, now).await
+    );
+    step!(
+        "retrying storage cleanups",
+        destinations::service::retry_cleanups(state, now).await
+    );
+    step!(
+        "re-enqueueing queued executions",
+        executions::service::sweep_queued(state, now).await
+    );
+    step!(
+        "re-enqueueing webhook deliveries",
+        webhooks::service::sweep(state, now).await
+    );
+}
