@@ -188,43 +188,14 @@ mod tests {
 
     /// Event data as pgward stored it before it had its own types (the API's DTO, serialised): it reads
     /// as the stored type, and a run is stored the same way again.
-    const EXECUTION_BEFORE: &str = r#"{
-        "id": "0f3c1a52-6a4e-4d4b-9c55-0a1b2c3d4e5f",
-        "task_id": "7d0c7c4e-3a55-4a5e-8a0e-1b2c3d4e5f60",
-        "task_name": "nightly",
-        "database_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
-        "trigger": "schedule",
-        "status": "success",
-        "scheduled_for": "2026-11-25T02:30:00+01:00",
-        "started_at": "2026-11-25T02:30:01+01:00",
-        "finished_at": "2026-11-25T02:31:24+01:00",
-        "duration_ms": 83412,
-        "bytes_read": 1048576000,
-        "rate_bytes_per_sec": 12582912,
-        "size": 160400000,
-        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-        "objects": [{"destination_id": "1b2c3d4e-5f60-4a5e-8a0e-7d0c7c4e3a55",
-                     "key": "nightly/2026/11/nightly-20261125T023000+0100-b0f00a08.dump.zst",
-                     "size": 160400000, "verified_at": "2026-11-26T06:00:00Z"}],
-        "server_version": "17.11",
-        "pg_dump_version": "pg_dump (PostgreSQL) 17.11",
-        "message": null,
-        "stderr_tail": null,
-        "cancel_requested": false,
-        "verify_status": "ok",
-        "verified_at": "2026-11-26T06:00:00Z",
-        "test_restore_status": null,
-        "test_restored_at": null,
-        "test_restore_message": null,
-        "trashed_at": null,
-        "purge_at": null
-    }"#;
+    /// (A file: the stored bytes are data, and status values are spelled out only there.)
+    const EXECUTION_BEFORE: &str = include_str!("execution_stored_before.json");
 
     #[test]
     fn execution_data_stored_before_reads_and_is_written_the_same() {
         let before: serde_json::Value = serde_json::from_str(EXECUTION_BEFORE).unwrap();
         let stored: StoredExecution = serde_json::from_value(before.clone()).unwrap();
-        assert_eq!(stored.status, "success");
+        assert_eq!(stored.status, pgward_api_types::ExecutionStatus::Success.as_str());
         assert_eq!(stored.objects[0].verify_error, None);
         let dto: Execution = serde_json::from_value(before.clone()).unwrap();
         assert_eq!(execution_data(&dto), before);
