@@ -195,7 +195,10 @@ mod tests {
     fn execution_data_stored_before_reads_and_is_written_the_same() {
         let before: serde_json::Value = serde_json::from_str(EXECUTION_BEFORE).unwrap();
         let stored: StoredExecution = serde_json::from_value(before.clone()).unwrap();
-        assert_eq!(stored.status, pgward_api_types::ExecutionStatus::Success.as_str());
+        assert_eq!(
+            stored.status,
+            pgward_api_types::ExecutionStatus::Success.as_str()
+        );
         assert_eq!(stored.objects[0].verify_error, None);
         let dto: Execution = serde_json::from_value(before.clone()).unwrap();
         assert_eq!(execution_data(&dto), before);
