@@ -6,8 +6,9 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use pgward_api_types::{AuthStatus, SetupRequest};
 
+use crate::parts::{Field, SubmitButton};
 use crate::session::{public_client, use_session};
-use crate::ui::error_banner;
+use crate::ui::{alert_error, error_banner};
 
 /// Minimum password length the server enforces for the first administrator.
 const MIN_PASSWORD: usize = 12;
@@ -19,6 +20,29 @@ fn auth_status() -> LocalResource<Result<AuthStatus, String>> {
             .await
             .map_err(|e| e.to_string())
     })
+}
+
+/// Goes to `path` once the server's auth status says `when`.
+fn go_when(
+    status: LocalResource<Result<AuthStatus, String>>,
+    when: impl Fn(&AuthStatus) -> bool + 'static,
+    path: &'static str,
+) {
+    let navigate = use_navigate();
+    Effect::new(move || {
+        if status.with(|s| matches!(s, Some(Ok(s)) if when(s))) {
+            navigate(path, Default::default());
+        }
+    });
+}
+
+/// The email input of the setup and login forms.
+fn email_field(value: RwSignal<String>, testid: &'static str) -> impl IntoView {
+    view! {
+        <Field label="Email">
+            <input type="email" required autocomplete="username" data-testid=testid bind:value=value />
+        </Field>
+    }
 }
 
 /// `/`: to the app when logged in, else to setup or login depending on the server's state.
@@ -53,9 +77,7 @@ pub fn Home() -> impl IntoView {
                 {move || match status.get() {
                     Some(Err(e)) => {
                         view! {
-                            <div class="alert alert-error" role="alert" data-testid="error">
-                                {e}
-                            </div>
+                            {alert_error(e)}
                             <a class="btn" href="/login">
                                 "Go to login"
                             </a>
@@ -94,17 +116,11 @@ pub fn SetupPage() -> impl IntoView {
 
     // Setup is a one-time step: once done, this page only leads to the login.
     let status = auth_status();
-    {
-        let navigate = navigate.clone();
-        Effect::new(move || {
-            if let Some(Ok(s)) = status.get()
-                && !s.setup_required
-                && !busy.get_untracked()
-            {
-                navigate("/login", Default::default());
-            }
-        });
-    }
+    go_when(
+        status,
+        move |s| !s.setup_required && !busy.get_untracked(),
+        "/login",
+    );
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -159,8 +175,7 @@ pub fn SetupPage() -> impl IntoView {
                     needed
                         .then(|| {
                             view! {
-                                <label class="field">
-                                    <span>"Setup code"</span>
+                                <Field label="Setup code">
                                     <input
                                         type="text"
                                         required
@@ -172,22 +187,12 @@ pub fn SetupPage() -> impl IntoView {
                                     <small class="muted">
                                         "pgward listens beyond this machine: the code is in its log (\"first-user setup code\")."
                                     </small>
-                                </label>
+                                </Field>
                             }
                         })
                 }}
-                <label class="field">
-                    <span>"Email"</span>
-                    <input
-                        type="email"
-                        required
-                        autocomplete="username"
-                        data-testid="setup-email"
-                        bind:value=email
-                    />
-                </label>
-                <label class="field">
-                    <span>"Name " <small class="muted">"(optional)"</small></span>
+                {email_field(email, "setup-email")}
+                <Field label="Name " note="(optional)">
                     <input
                         type="text"
                         maxlength="100"
@@ -195,9 +200,8 @@ pub fn SetupPage() -> impl IntoView {
                         data-testid="setup-name"
                         bind:value=name
                     />
-                </label>
-                <label class="field">
-                    <span>"Password"</span>
+                </Field>
+                <Field label="Password">
                     <input
                         type="password"
                         required
@@ -207,15 +211,14 @@ pub fn SetupPage() -> impl IntoView {
                         bind:value=password
                     />
                     <small class="muted">{format!("At least {MIN_PASSWORD} characters.")}</small>
-                </label>
-                <button
-                    type="submit"
-                    class="btn btn-primary btn-block"
-                    data-testid="setup-submit"
-                    disabled=move || busy.get()
-                >
-                    {move || if busy.get() { "Creating account…" } else { "Create administrator" }}
-                </button>
+                </Field>
+                <SubmitButton
+                    busy
+                    testid="setup-submit"
+                    idle="Create administrator"
+                    working="Creating account…"
+                    block=true
+                />
             </form>
         </div>
     }
@@ -243,17 +246,7 @@ pub fn LoginPage() -> impl IntoView {
             }
         });
     }
-    let status = auth_status();
-    {
-        let navigate = navigate.clone();
-        Effect::new(move || {
-            if let Some(Ok(s)) = status.get()
-                && s.setup_required
-            {
-                navigate("/setup", Default::default());
-            }
-        });
-    }
+    go_when(auth_status(), |s| s.setup_required, "/setup");
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -287,18 +280,8 @@ pub fn LoginPage() -> impl IntoView {
                 <Brand />
                 <h1>"Sign in"</h1>
                 {error_banner(move || error.get())}
-                <label class="field">
-                    <span>"Email"</span>
-                    <input
-                        type="email"
-                        required
-                        autocomplete="username"
-                        data-testid="login-email"
-                        bind:value=email
-                    />
-                </label>
-                <label class="field">
-                    <span>"Password"</span>
+                {email_field(email, "login-email")}
+                <Field label="Password">
                     <input
                         type="password"
                         required
@@ -306,15 +289,8 @@ pub fn LoginPage() -> impl IntoView {
                         data-testid="login-password"
                         bind:value=password
                     />
-                </label>
-                <button
-                    type="submit"
-                    class="btn btn-primary btn-block"
-                    data-testid="login-submit"
-                    disabled=move || busy.get()
-                >
-                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
-                </button>
+                </Field>
+                <SubmitButton busy testid="login-submit" idle="Sign in" working="Signing in…" block=true />
             </form>
         </div>
     }

@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use pgward_api_types::{DeliveryStatus, EventListQuery, HealthCounts, HealthStatus};
+use pgward_api_types::{DeliveryStatus, Event, EventListQuery, HealthCounts, HealthStatus, Task};
 
 use crate::events::{kind_class, summary};
 use crate::executions::status_class;
+use crate::parts::{ListCard, PageHeader, Polling, Tone, each, table_of};
 use crate::session::use_session;
-use crate::ui::{format_bytes, format_local, format_time, poll_while};
+use crate::ui::{format_bytes, format_local, format_time};
 
 const POLL: Duration = Duration::from_secs(15);
 
@@ -40,8 +41,8 @@ fn counts(label: &'static str, testid: &'static str, c: HealthCounts) -> impl In
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let session = use_session();
-    let reload = RwSignal::new(0u32);
-    let in_flight = StoredValue::new(false);
+    let poll = Polling::new();
+    let reload = poll.reload;
     let health = LocalResource::new(move || {
         reload.track();
         session.call(|c| async move { c.health_summary().await })
@@ -71,17 +72,8 @@ pub fn DashboardPage() -> impl IntoView {
             Ok(out)
         })
     });
-    let tasks = LocalResource::new(move || {
-        reload.track();
-        async move {
-            in_flight.set_value(true);
-            let r = session
-                .call(|c| async move { c.list_tasks().await.map(|l| l.items) })
-                .await;
-            in_flight.set_value(false);
-            r
-        }
-    });
+    let tasks = poll
+        .resource(move || session.call(|c| async move { c.list_tasks().await.map(|l| l.items) }));
     let events = LocalResource::new(move || {
         reload.track();
         session.call(|c| async move {
@@ -104,16 +96,10 @@ pub fn DashboardPage() -> impl IntoView {
                 .collect::<Vec<_>>())
         })
     });
-    let always = Memo::new(|_| true);
-    poll_while(always, in_flight, reload, POLL);
+    poll.every(POLL, Signal::stored(true));
 
     view! {
-        <div class="page-header">
-            <div>
-                <h1>"Dashboard"</h1>
-                <p class="muted">"Is everything backed up, and is anything wrong?"</p>
-            </div>
-        </div>
+        <PageHeader title="Dashboard" intro="Is everything backed up, and is anything wrong?" />
         <section class="card" data-testid="dashboard-health">
             <h2>"Health"</h2>
             {move || {
@@ -159,100 +145,15 @@ pub fn DashboardPage() -> impl IntoView {
                     })
             }}
         </section>
-        <section class="card" data-testid="dashboard-tasks">
+        <ListCard
+            list=tasks
+            rows=table_of(tasks, TASK_COLUMNS, None, task_row)
+            empty=|| view! { "No backup tasks yet. " <a href="/tasks">"Create one"</a> "." }
+            tone=Tone::Panel
+            testid="dashboard-tasks"
+        >
             <h2>"Backup tasks"</h2>
-            {move || match tasks.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="field-error">{e}</p> }.into_any(),
-                Some(Ok(rows)) if rows.is_empty() => {
-                    view! {
-                        <p class="empty">
-                            "No backup tasks yet. " <a href="/tasks">"Create one"</a> "."
-                        </p>
-                    }
-                        .into_any()
-                }
-                Some(Ok(rows)) => {
-                    view! {
-                        <table class="table">
-                            <thead>
-                                <tr>
-                                    <th>"Task"</th>
-                                    <th>"Latest run"</th>
-                                    <th>"Status"</th>
-                                    <th>"Size"</th>
-                                    <th>"Next run"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {rows
-                                    .into_iter()
-                                    .map(|t| {
-                                        let last = t.last_execution.clone();
-                                        let status = last.as_ref().map(|e| e.status);
-                                        // No success within the schedule's interval plus grace.
-                                        let overdue = t.overdue_since.map(|since| {
-                                            view! {
-                                                " "
-                                                <span
-                                                    class="badge badge-bad"
-                                                    data-testid="dashboard-task-overdue"
-                                                    title=format!(
-                                                        "no successful backup in time (since {})",
-                                                        format_time(Some(&since)),
-                                                    )
-                                                >
-                                                    "overdue"
-                                                </span>
-                                            }
-                                        });
-                                        view! {
-                                            <tr data-testid="dashboard-task" data-name=t.spec.name.clone()>
-                                                <td>{t.spec.name.clone()}</td>
-                                                <td>
-                                                    {last
-                                                        .as_ref()
-                                                        .map(|e| format_local(&e.scheduled_for))
-                                                        .unwrap_or_else(|| "never".into())}
-                                                </td>
-                                                <td>
-                                                    {status
-                                                        .map(|s| {
-                                                            view! {
-                                                                <span
-                                                                    class=status_class(s)
-                                                                    data-testid="dashboard-task-status"
-                                                                    data-status=s.as_str()
-                                                                >
-                                                                    {s.as_str()}
-                                                                </span>
-                                                            }
-                                                        })} {overdue}
-                                                </td>
-                                                <td>
-                                                    {last
-                                                        .as_ref()
-                                                        .and_then(|e| e.size)
-                                                        .map(format_bytes)
-                                                        .unwrap_or_else(|| "—".into())}
-                                                </td>
-                                                <td>
-                                                    {t
-                                                        .next_run_at
-                                                        .map(|n| format_local(&n))
-                                                        .unwrap_or_else(|| "paused".into())}
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
-                        </table>
-                    }
-                        .into_any()
-                }
-            }}
-        </section>
+        </ListCard>
         {move || {
             failing_hooks
                 .get()
@@ -282,35 +183,90 @@ pub fn DashboardPage() -> impl IntoView {
                     }
                 })
         }}
-        <section class="card" data-testid="dashboard-events">
+        <ListCard
+            list=events
+            rows=move || each(events, event_line)
+            empty=|| "Nothing has happened yet."
+            tone=Tone::Panel
+            testid="dashboard-events"
+        >
             <div class="page-header">
                 <h2>"Latest events"</h2>
                 <a href="/events">"All events"</a>
             </div>
-            {move || match events.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="field-error">{e}</p> }.into_any(),
-                Some(Ok(items)) if items.is_empty() => {
-                    view! { <p class="empty">"Nothing has happened yet."</p> }.into_any()
-                }
-                Some(Ok(items)) => {
-                    items
-                        .into_iter()
-                        .map(|e| {
-                            view! {
-                                <div class="event-line" data-testid="dashboard-event" data-kind=e.kind.as_str()>
-                                    <span class=kind_class(e.kind)>{e.kind.as_str()}</span>
-                                    " "
-                                    <span>{summary(&e)}</span>
-                                    " "
-                                    <span class="muted small">{format_time(Some(&e.created_at))}</span>
-                                </div>
-                            }
-                        })
-                        .collect_view()
-                        .into_any()
-                }
-            }}
-        </section>
+        </ListCard>
+    }
+}
+
+const TASK_COLUMNS: &[&str] = &["Task", "Latest run", "Status", "Size", "Next run"];
+
+fn task_row(t: Task) -> impl IntoView {
+    let last = t.last_execution.clone();
+    let status = last.as_ref().map(|e| e.status);
+    // No success within the schedule's interval plus grace.
+    let overdue = t.overdue_since.map(|since| {
+        view! {
+            " "
+            <span
+                class="badge badge-bad"
+                data-testid="dashboard-task-overdue"
+                title=format!(
+                    "no successful backup in time (since {})",
+                    format_time(Some(&since)),
+                )
+            >
+                "overdue"
+            </span>
+        }
+    });
+    view! {
+        <tr data-testid="dashboard-task" data-name=t.spec.name.clone()>
+            <td>{t.spec.name.clone()}</td>
+            <td>
+                {last
+                    .as_ref()
+                    .map(|e| format_local(&e.scheduled_for))
+                    .unwrap_or_else(|| "never".into())}
+            </td>
+            <td>
+                {status
+                    .map(|s| {
+                        view! {
+                            <span
+                                class=status_class(s)
+                                data-testid="dashboard-task-status"
+                                data-status=s.as_str()
+                            >
+                                {s.as_str()}
+                            </span>
+                        }
+                    })} {overdue}
+            </td>
+            <td>
+                {last
+                    .as_ref()
+                    .and_then(|e| e.size)
+                    .map(format_bytes)
+                    .unwrap_or_else(|| "—".into())}
+            </td>
+            <td>
+                {t
+                    .next_run_at
+                    .map(|n| format_local(&n))
+                    .unwrap_or_else(|| "paused".into())}
+            </td>
+        </tr>
+    }
+}
+
+fn event_line(e: Event) -> impl IntoView {
+    view! {
+        <div class="event-line" data-testid="dashboard-event" data-kind=e.kind.as_str()>
+            <span class=kind_class(e.kind)>{e.kind.as_str()}</span>
+            " "
+            <span>{summary(&e)}</span>
+            " "
+            <span class="muted small">{format_time(Some(&e.created_at))}</span>
+        </div>
     }
 }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::hooks::query_signal;
-use pgward_api_types::{Event, EventKind, EventListQuery};
+use pgward_api_types::{Event, EventKind, EventListQuery, HealthCounts};
 
+use crate::parts::{FilterSelect, PageHeader, Pager, Pages, Polling, Table, items, labelled};
 use crate::session::use_session;
-use crate::ui::{error_banner, format_time, poll_while};
+use crate::ui::{error_banner, format_time};
 
 const POLL: Duration = Duration::from_secs(10);
 
@@ -52,55 +53,48 @@ pub(crate) fn summary(e: &Event) -> String {
     format!("{what}{anomaly}{detail}")
 }
 
+fn health_counts(label: &'static str, c: HealthCounts) -> impl IntoView {
+    view! {
+        <span>
+            {label}
+            <span class="badge badge-ok">{format!("{} healthy", c.healthy)}</span>
+            " "
+            <span class="badge badge-bad">{format!("{} unhealthy", c.unhealthy)}</span>
+            " "
+            <span class="badge">{format!("{} unchecked", c.unknown)}</span>
+        </span>
+    }
+}
+
 #[component]
 pub fn EventsPage() -> impl IntoView {
     let session = use_session();
     let (kind_q, set_kind_q) = query_signal::<String>("kind");
     let kind = Memo::new(move |_| kind_q.get().as_deref().and_then(EventKind::parse));
-    let reload = RwSignal::new(0u32);
-    let in_flight = StoredValue::new(false);
-    // Older pages through the API's cursor; `None` is the newest page (the one kept live by polling).
-    let cursor = RwSignal::new(None::<String>);
-    let pages_back = RwSignal::new(Vec::<Option<String>>::new());
-    Effect::new(move |_| {
-        kind.track();
-        cursor.set(None);
-        pages_back.set(Vec::new());
-    });
-    let events = LocalResource::new(move || {
-        reload.track();
+    let poll = Polling::new();
+    // Older pages through the API's cursor; the newest page is the one kept live by polling.
+    let pages = Pages::new();
+    pages.restart_on(move || kind.track());
+    let events = poll.resource(move || {
         let query = EventListQuery {
             kind: kind.get(),
             limit: Some(100),
-            cursor: cursor.get(),
+            cursor: pages.cursor(),
             ..Default::default()
         };
-        async move {
-            in_flight.set_value(true);
-            let r = session
-                .call(|c| {
-                    let q = query.clone();
-                    async move { c.list_events(&q).await }
-                })
-                .await;
-            in_flight.set_value(false);
-            r
-        }
+        session.call(move |c| {
+            let q = query.clone();
+            async move { c.list_events(&q).await }
+        })
     });
     let health = LocalResource::new(move || {
-        reload.track();
+        poll.reload.track();
         session.call(|c| async move { c.health_summary().await })
     });
-    let always = Memo::new(|_| true);
-    poll_while(always, in_flight, reload, POLL);
+    poll.every(POLL, Signal::stored(true));
 
     view! {
-        <div class="page-header">
-            <div>
-                <h1>"Events"</h1>
-                <p class="muted">"What happened, newest first."</p>
-            </div>
-        </div>
+        <PageHeader title="Events" intro="What happened, newest first." />
         {error_banner(move || events.get().and_then(Result::err))}
         <section class="card" data-testid="health-summary">
             {move || {
@@ -110,22 +104,8 @@ pub fn EventsPage() -> impl IntoView {
                     .map(|h| {
                         view! {
                             <div class="filters">
-                                <span>
-                                    "Databases: "
-                                    <span class="badge badge-ok">{format!("{} healthy", h.databases.healthy)}</span>
-                                    " "
-                                    <span class="badge badge-bad">{format!("{} unhealthy", h.databases.unhealthy)}</span>
-                                    " "
-                                    <span class="badge">{format!("{} unchecked", h.databases.unknown)}</span>
-                                </span>
-                                <span>
-                                    "Destinations: "
-                                    <span class="badge badge-ok">{format!("{} healthy", h.destinations.healthy)}</span>
-                                    " "
-                                    <span class="badge badge-bad">{format!("{} unhealthy", h.destinations.unhealthy)}</span>
-                                    " "
-                                    <span class="badge">{format!("{} unchecked", h.destinations.unknown)}</span>
-                                </span>
+                                {health_counts("Databases: ", h.databases)}
+                                {health_counts("Destinations: ", h.destinations)}
                             </div>
                         }
                     })
@@ -133,80 +113,30 @@ pub fn EventsPage() -> impl IntoView {
         </section>
         <section class="card">
             <div class="filters">
-                <label class="field inline">
-                    <span>"Kind"</span>
-                    <select
-                        data-testid="events-filter-kind"
-                        prop:value=move || kind_q.get().unwrap_or_default()
-                        on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            set_kind_q.set((!v.is_empty()).then_some(v));
-                        }
-                    >
-                        <option value="">"All events"</option>
-                        {EventKind::ALL
-                            .iter()
-                            .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> })
-                            .collect_view()}
-                    </select>
-                </label>
+                <FilterSelect
+                    label="Kind"
+                    testid="events-filter-kind"
+                    query=(kind_q, set_kind_q)
+                    all="All events"
+                    options=|| EventKind::ALL.iter().map(|k| labelled(k.as_str())).collect()
+                />
             </div>
-            <table class="table" data-testid="events-table">
-                <thead>
-                    <tr>
-                        <th>"When"</th>
-                        <th>"Event"</th>
-                        <th>"About"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <For
-                        each=move || events.get().and_then(Result::ok).map(|p| p.items).unwrap_or_default()
-                        key=|e| e.id
-                        children=|e| {
-                            view! {
-                                <tr data-testid="event-row" data-kind=e.kind.as_str()>
-                                    <td class="nowrap">{format_time(Some(&e.created_at))}</td>
-                                    <td><span class=kind_class(e.kind)>{e.kind.as_str()}</span></td>
-                                    <td class="small">{summary(&e)}</td>
-                                </tr>
-                            }
-                        }
-                    />
-                </tbody>
-            </table>
-            <div class="actions">
-                <button
-                    type="button"
-                    class="btn btn-small"
-                    data-testid="events-newer"
-                    disabled=move || pages_back.with(Vec::is_empty)
-                    on:click=move |_| {
-                        let mut back = pages_back.get_untracked();
-                        cursor.set(back.pop().flatten());
-                        pages_back.set(back);
-                    }
-                >
-                    "← Newer"
-                </button>
-                <button
-                    type="button"
-                    class="btn btn-small"
-                    data-testid="events-older"
-                    disabled=move || {
-                        events.get().and_then(Result::ok).and_then(|p| p.next_cursor).is_none()
-                    }
-                    on:click=move |_| {
-                        let next = events.get_untracked().and_then(Result::ok).and_then(|p| p.next_cursor);
-                        if next.is_some() {
-                            pages_back.update(|b| b.push(cursor.get_untracked()));
-                            cursor.set(next);
+            <Table columns=&["When", "Event", "About"] testid="events-table">
+                <For
+                    each=move || items(events)
+                    key=|e| e.id
+                    children=|e| {
+                        view! {
+                            <tr data-testid="event-row" data-kind=e.kind.as_str()>
+                                <td class="nowrap">{format_time(Some(&e.created_at))}</td>
+                                <td><span class=kind_class(e.kind)>{e.kind.as_str()}</span></td>
+                                <td class="small">{summary(&e)}</td>
+                            </tr>
                         }
                     }
-                >
-                    "Older →"
-                </button>
-            </div>
+                />
+            </Table>
+            <Pager list=events pages testids=("events-newer", "events-older") class="actions" />
         </section>
     }
 }

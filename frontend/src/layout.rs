@@ -6,6 +6,19 @@ use leptos_router::components::{A, Redirect};
 
 use crate::session::use_session;
 
+/// The navigation: where each link goes, its test id and what it says.
+const NAV: [(&str, &str, &str); 9] = [
+    ("/dashboard", "nav-dashboard", "Dashboard"),
+    ("/databases", "nav-databases", "Databases"),
+    ("/destinations", "nav-destinations", "Destinations"),
+    ("/tasks", "nav-tasks", "Tasks"),
+    ("/executions", "nav-executions", "Executions"),
+    ("/restorations", "nav-restorations", "Restorations"),
+    ("/events", "nav-events", "Events"),
+    ("/webhooks", "nav-webhooks", "Webhooks"),
+    ("/tokens", "nav-tokens", "API tokens"),
+];
+
 #[component]
 pub fn Shell(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
@@ -47,33 +60,16 @@ fn TopBar() -> impl IntoView {
                     <span class="brand-name">"pgward"</span>
                 </a>
                 <nav class="nav">
-                    <A href="/dashboard" attr:data-testid="nav-dashboard">
-                        "Dashboard"
-                    </A>
-                    <A href="/databases" attr:data-testid="nav-databases">
-                        "Databases"
-                    </A>
-                    <A href="/destinations" attr:data-testid="nav-destinations">
-                        "Destinations"
-                    </A>
-                    <A href="/tasks" attr:data-testid="nav-tasks">
-                        "Tasks"
-                    </A>
-                    <A href="/executions" attr:data-testid="nav-executions">
-                        "Executions"
-                    </A>
-                    <A href="/restorations" attr:data-testid="nav-restorations">
-                        "Restorations"
-                    </A>
-                    <A href="/events" attr:data-testid="nav-events">
-                        "Events"
-                    </A>
-                    <A href="/webhooks" attr:data-testid="nav-webhooks">
-                        "Webhooks"
-                    </A>
-                    <A href="/tokens" attr:data-testid="nav-tokens">
-                        "API tokens"
-                    </A>
+                    {NAV
+                        .into_iter()
+                        .map(|(href, testid, label)| {
+                            view! {
+                                <A href=href attr:data-testid=testid>
+                                    {label}
+                                </A>
+                            }
+                        })
+                        .collect_view()}
                 </nav>
                 <div class="topbar-right">
                     <span class="user" data-testid="current-user">

@@ -8,6 +8,7 @@ mod destinations;
 mod events;
 mod executions;
 mod layout;
+mod parts;
 mod restorations;
 mod session;
 mod tasks;
@@ -46,40 +47,24 @@ fn App() -> impl IntoView {
                 <Route path=path!("/") view=Home />
                 <Route path=path!("/setup") view=SetupPage />
                 <Route path=path!("/login") view=LoginPage />
-                <Route
-                    path=path!("/dashboard")
-                    view=|| view! { <Shell><DashboardPage /></Shell> }
-                />
-                <Route
-                    path=path!("/databases")
-                    view=|| view! { <Shell><DatabasesPage /></Shell> }
-                />
-                <Route
-                    path=path!("/destinations")
-                    view=|| view! { <Shell><DestinationsPage /></Shell> }
-                />
-                <Route path=path!("/tasks") view=|| view! { <Shell><TasksPage /></Shell> } />
-                <Route
-                    path=path!("/executions")
-                    view=|| view! { <Shell><ExecutionsPage /></Shell> }
-                />
-                <Route
-                    path=path!("/restorations")
-                    view=|| view! { <Shell><RestorationsPage /></Shell> }
-                />
-                <Route
-                    path=path!("/restorations/new")
-                    view=|| view! { <Shell><NewRestorationPage /></Shell> }
-                />
-                <Route path=path!("/events") view=|| view! { <Shell><EventsPage /></Shell> } />
-                <Route
-                    path=path!("/webhooks")
-                    view=|| view! { <Shell><WebhooksPage /></Shell> }
-                />
-                <Route path=path!("/tokens") view=|| view! { <Shell><TokensPage /></Shell> } />
+                <Route path=path!("/dashboard") view=shell(DashboardPage) />
+                <Route path=path!("/databases") view=shell(DatabasesPage) />
+                <Route path=path!("/destinations") view=shell(DestinationsPage) />
+                <Route path=path!("/tasks") view=shell(TasksPage) />
+                <Route path=path!("/executions") view=shell(ExecutionsPage) />
+                <Route path=path!("/restorations") view=shell(RestorationsPage) />
+                <Route path=path!("/restorations/new") view=shell(NewRestorationPage) />
+                <Route path=path!("/events") view=shell(EventsPage) />
+                <Route path=path!("/webhooks") view=shell(WebhooksPage) />
+                <Route path=path!("/tokens") view=shell(TokensPage) />
             </Routes>
         </Router>
     }
+}
+
+/// A logged-in page, inside the frame with the navigation.
+fn shell<V: IntoView + 'static>(page: fn() -> V) -> impl Fn() -> AnyView + Clone + Send + 'static {
+    move || view! { <Shell>{page()}</Shell> }.into_any()
 }
 
 #[component]

@@ -2,22 +2,25 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pgward_api_types::{ApiToken, CreateApiTokenRequest};
 
-use crate::session::{Session, use_session};
-use crate::ui::{confirm, error_banner, format_time};
+use crate::parts::{
+    ACTIONS, Field, ListCard, PageHeader, RowActions, RowButton, SubmitButton, api_list, save,
+    table_of,
+};
+use crate::session::use_session;
+use crate::ui::{error_banner, format_time};
+
+const COLUMNS: &[&str] = &["Name", "Token", "Created", "Expires", "Last used", ACTIONS];
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    let session = use_session();
-    let reload = RwSignal::new(0u32);
-    let list = LocalResource::new(move || {
-        reload.track();
-        session.call(|c| async move { c.list_tokens().await.map(|l| l.items) })
+    let actions = RowActions::new(use_session());
+    let session = actions.session;
+    let list = api_list(session, Some(actions.reload), |c| async move {
+        c.list_tokens().await.map(|l| l.items)
     });
-    let refresh = move || reload.update(|n| *n = n.wrapping_add(1));
-    let action_error = RwSignal::new(None::<String>);
+    let rows = table_of(list, COLUMNS, "token-table", move |t| token_row(actions, t));
 
     let name = RwSignal::new(String::new());
     let days = RwSignal::new(String::new());
@@ -43,76 +46,32 @@ pub fn TokensPage() -> impl IntoView {
             name: name.get_untracked().trim().to_string(),
             expires_in_days,
         };
-        creating.set(true);
         form_error.set(None);
         created.set(None);
-        spawn_local(async move {
-            let result = session
-                .call(|c| {
-                    let req = req.clone();
-                    async move { c.create_token(&req).await }
-                })
-                .await;
-            creating.set(false);
-            match result {
+        save(
+            session,
+            creating,
+            req,
+            |c, req| async move { c.create_token(&req).await },
+            move |result| match result {
                 Ok(t) => {
                     created.set(Some(t.token));
                     name.set(String::new());
                     days.set(String::new());
-                    refresh();
+                    actions.reload.bump();
                 }
-                Err(e) => form_error.set(Some(e)),
-            }
-        });
+                Err(f) => form_error.set(Some(f.message)),
+            },
+        );
     };
 
     view! {
-        <div class="page-header">
-            <div>
-                <h1>"API tokens"</h1>
-                <p class="muted">"Tokens let scripts and CI call the pgward API as you."</p>
-            </div>
-        </div>
-        {error_banner(move || action_error.get())}
-        <section class="card">
-            {move || match list.get() {
-                None => view! { <p class="muted pad">"Loading tokens…"</p> }.into_any(),
-                Some(Err(e)) => {
-                    view! {
-                        <div class="alert alert-error" role="alert" data-testid="error">
-                            {e}
-                        </div>
-                    }
-                        .into_any()
-                }
-                Some(Ok(items)) if items.is_empty() => {
-                    view! { <p class="empty">"No API tokens yet."</p> }.into_any()
-                }
-                Some(Ok(items)) => {
-                    view! {
-                        <table class="table" data-testid="token-table">
-                            <thead>
-                                <tr>
-                                    <th>"Name"</th>
-                                    <th>"Token"</th>
-                                    <th>"Created"</th>
-                                    <th>"Expires"</th>
-                                    <th>"Last used"</th>
-                                    <th class="actions">"Actions"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {items
-                                    .into_iter()
-                                    .map(|t| token_row(session, t, refresh, action_error))
-                                    .collect_view()}
-                            </tbody>
-                        </table>
-                    }
-                        .into_any()
-                }
-            }}
-        </section>
+        <PageHeader
+            title="API tokens"
+            intro="Tokens let scripts and CI call the pgward API as you."
+        />
+        {actions.error_banner()}
+        <ListCard list rows loading="Loading tokens…" empty=|| "No API tokens yet." />
         <section class="card">
             <h2>"Create a token"</h2>
             {move || {
@@ -130,8 +89,7 @@ pub fn TokensPage() -> impl IntoView {
                     })
             }}
             <form class="form-grid" on:submit=on_submit>
-                <label class="field">
-                    <span>"Name"</span>
+                <Field label="Name">
                     <input
                         type="text"
                         required
@@ -140,9 +98,8 @@ pub fn TokensPage() -> impl IntoView {
                         data-testid="token-name"
                         bind:value=name
                     />
-                </label>
-                <label class="field">
-                    <span>"Expires after (days) " <small class="muted">"(empty: never)"</small></span>
+                </Field>
+                <Field label="Expires after (days) " note="(empty: never)">
                     <input
                         type="number"
                         min="1"
@@ -150,52 +107,25 @@ pub fn TokensPage() -> impl IntoView {
                         data-testid="token-days"
                         bind:value=days
                     />
-                </label>
+                </Field>
                 <div class="span-2">{error_banner(move || form_error.get())}</div>
                 <div class="form-actions span-2">
                     <div class="spacer"></div>
-                    <button
-                        type="submit"
-                        class="btn btn-primary"
-                        data-testid="token-submit"
-                        disabled=move || creating.get()
-                    >
-                        "Create token"
-                    </button>
+                    <SubmitButton busy=creating testid="token-submit" idle="Create token" />
                 </div>
             </form>
         </section>
     }
 }
 
-fn token_row(
-    session: Session,
-    token: ApiToken,
-    refresh: impl Fn() + Copy + Send + Sync + 'static,
-    action_error: RwSignal<Option<String>>,
-) -> impl IntoView {
+fn token_row(actions: RowActions, token: ApiToken) -> impl IntoView {
     let id = token.id;
-    let name = token.name.clone();
-    let busy = RwSignal::new(false);
-    let revoke = move |_| {
-        if !confirm(&format!(
-            "Revoke the token \u{201c}{name}\u{201d}? Clients using it stop working."
-        )) {
-            return;
-        }
-        busy.set(true);
-        action_error.set(None);
-        spawn_local(async move {
-            let result = session
-                .call(|c| async move { c.revoke_token(id).await })
-                .await;
-            busy.set(false);
-            match result {
-                Ok(()) => refresh(),
-                Err(e) => action_error.set(Some(e)),
-            }
-        });
-    };
+    let row = actions.row();
+    let confirm = format!(
+        "Revoke the token \u{201c}{}\u{201d}? Clients using it stop working.",
+        token.name
+    );
+    let revoke = row.reloading(move |c| async move { c.revoke_token(id).await });
     view! {
         <tr data-testid="token-row">
             <td class="strong">{token.name.clone()}</td>
@@ -210,15 +140,9 @@ fn token_row(
             </td>
             <td>{format_time(token.last_used_at.as_ref())}</td>
             <td class="actions">
-                <button
-                    type="button"
-                    class="btn btn-small btn-danger"
-                    data-testid="token-revoke"
-                    on:click=revoke
-                    disabled=move || busy.get()
-                >
+                <RowButton testid="token-revoke" danger=true confirm disabled=row.busy on_click=revoke>
                     "Revoke"
-                </button>
+                </RowButton>
             </td>
         </tr>
     }

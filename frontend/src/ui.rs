@@ -12,14 +12,15 @@ use crate::session::Failure;
 
 /// An error banner; renders nothing while the message is `None`.
 pub fn error_banner(message: impl Fn() -> Option<String> + Send + Sync + 'static) -> impl IntoView {
-    move || {
-        message().map(|m| {
-            view! {
-                <div class="alert alert-error" role="alert" data-testid="error">
-                    {m}
-                </div>
-            }
-        })
+    move || message().map(alert_error)
+}
+
+/// The red banner the browser tests wait for (`data-testid="error"`) when a page cannot go on.
+pub fn alert_error(message: String) -> impl IntoView {
+    view! {
+        <div class="alert alert-error" role="alert" data-testid="error">
+            {message}
+        </div>
     }
 }
 
@@ -75,53 +76,108 @@ pub fn format_duration_ms(ms: u64) -> String {
     format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60)
 }
 
-/// Per-field messages of the last failed save, keyed by the API's JSON field path.
-pub type FieldErrors = RwSignal<BTreeMap<String, String>>;
+/// A form's last failed save: the message for its banner, and the per-field messages under the inputs
+/// keyed by the API's JSON field path (e.g. `retention.keep_last`).
+#[derive(Clone, Copy, Default)]
+pub struct FieldErrors {
+    failure: RwSignal<Option<Failure>>,
+    fields: RwSignal<BTreeMap<String, String>>,
+}
 
-/// The message for one field, under its input; renders nothing while there is none.
-pub fn field_error(errors: FieldErrors, key: &'static str) -> impl IntoView {
-    move || {
-        errors.with(|e| e.get(key).cloned()).map(|m| {
-            view! {
-                <small class="field-error" data-testid="field-error" data-field=key>
-                    {m}
-                </small>
-            }
-        })
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Shows a failed save: the banner, and each field's message under its input.
+    pub fn show(self, failure: Failure) {
+        self.fields.set(failure.fields.clone());
+        self.failure.set(Some(failure));
+    }
+
+    /// A complaint of the form's own about one field: said in the banner; the field is only marked, so
+    /// that the message does not stand twice.
+    pub fn reject(self, field: &str, message: String) {
+        self.failure.set(Some(Failure {
+            message: message.clone(),
+            fields: BTreeMap::from([(field.to_string(), message)]),
+        }));
+        self.fields
+            .set(BTreeMap::from([(field.to_string(), String::new())]));
+    }
+
+    pub fn clear(self) {
+        self.failure.set(None);
+        self.fields.set(BTreeMap::new());
+    }
+
+    /// One field of the form, for its input and the message under it.
+    pub fn at(self, key: &'static str) -> FieldKey {
+        FieldKey { errors: self, key }
+    }
+
+    /// The banner of the form: the message, and every per-field message (also those of fields the form
+    /// has no input for).
+    pub fn banner(self) -> impl IntoView {
+        let failure = self.failure;
+        move || {
+            failure.get().map(|f| {
+                // The API's message repeats every field; the list says it more readably.
+                let headline = if f.fields.is_empty() {
+                    f.message
+                } else {
+                    "Please correct the marked fields:".to_string()
+                };
+                let fields = f
+                    .fields
+                    .into_iter()
+                    .map(|(k, v)| {
+                        view! {
+                            <li>
+                                <code>{k}</code>
+                                ": "
+                                {v}
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="alert alert-error" role="alert" data-testid="error">
+                        <div>{headline}</div>
+                        <ul class="field-list">{fields}</ul>
+                    </div>
+                }
+            })
+        }
     }
 }
 
-/// The error banner of a form: the message, and every per-field message (also those of fields the
-/// form has no input for).
-pub fn failure_banner(failure: RwSignal<Option<Failure>>) -> impl IntoView {
-    move || {
-        failure.get().map(|f| {
-            // The API's message repeats every field; the list says it more readably.
-            let headline = if f.fields.is_empty() {
-                f.message
-            } else {
-                "Please correct the marked fields:".to_string()
-            };
-            let fields = f
-                .fields
-                .into_iter()
-                .map(|(k, v)| {
-                    view! {
-                        <li>
-                            <code>{k}</code>
-                            ": "
-                            {v}
-                        </li>
-                    }
-                })
-                .collect_view();
-            view! {
-                <div class="alert alert-error" role="alert" data-testid="error">
-                    <div>{headline}</div>
-                    <ul class="field-list">{fields}</ul>
-                </div>
-            }
-        })
+/// One field of a form's [`FieldErrors`].
+#[derive(Clone, Copy)]
+pub struct FieldKey {
+    errors: FieldErrors,
+    key: &'static str,
+}
+
+impl FieldKey {
+    /// Reactive: the field has a message, so its input is marked invalid.
+    pub fn invalid(self) -> bool {
+        self.errors.fields.with(|e| e.contains_key(self.key))
+    }
+
+    /// The field's message, under its input; renders nothing while there is none.
+    pub fn message(self) -> impl IntoView {
+        let key = self.key;
+        let fields = self.errors.fields;
+        move || {
+            fields.with(|e| e.get(key).cloned()).map(|m| {
+                view! {
+                    <small class="field-error" data-testid="field-error" data-field=key>
+                        {m}
+                    </small>
+                }
+            })
+        }
     }
 }
 
@@ -154,56 +210,6 @@ pub fn start_download(url: &str, filename: &str) -> Result<(), String> {
     anchor.click();
     anchor.remove();
     Ok(())
-}
-
-/// A labelled text-like input bound to `value`, with its field's API error under it.
-pub fn text_field(
-    label: &'static str,
-    input_type: &'static str,
-    value: RwSignal<String>,
-    testid: &'static str,
-    placeholder: &'static str,
-    errors: FieldErrors,
-    key: &'static str,
-) -> impl IntoView {
-    let secret = input_type == "password";
-    view! {
-        <label class="field">
-            <span>{label}</span>
-            <input
-                type=input_type
-                placeholder=placeholder
-                autocomplete=if secret { "new-password" } else { "off" }
-                spellcheck="false"
-                data-testid=testid
-                class:invalid=move || errors.with(|e| e.contains_key(key))
-                bind:value=value
-            />
-            {field_error(errors, key)}
-        </label>
-    }
-}
-
-/// Reloads a list every `every` while `live` says something on it is still moving (queued, running),
-/// skipping a tick while the previous load is in flight. Stops with the page.
-pub fn poll_while(
-    live: Memo<bool>,
-    in_flight: StoredValue<bool>,
-    reload: RwSignal<u32>,
-    every: std::time::Duration,
-) {
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if live.try_get_untracked().unwrap_or(false)
-                && !in_flight.try_get_value().unwrap_or(true)
-            {
-                reload.try_update(|n| *n = n.wrapping_add(1));
-            }
-        },
-        every,
-    ) {
-        on_cleanup(move || handle.clear());
-    }
 }
 
 /// How often a database or destination is health-checked: the server's default or a choice (seconds

@@ -1,5 +1,6 @@
 //! The SPA in a real headless Chromium: first-user setup, login, add a database, see it listed, delete one.
 
+use std::ffi::OsString;
 use std::process::Command;
 
 use pgward_api_types::DatabaseListQuery;
@@ -7,43 +8,59 @@ use pgward_api_types::DatabaseListQuery;
 use crate::support::app::{ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::support::fixtures::new_database;
 use crate::support::receiver::Receiver;
-use crate::support::{cache_dir, fleet, repo_root, spawn_app};
+use crate::support::{TestApp, cache_dir, fleet, repo_root, spawn_app};
 
-#[tokio::test]
-async fn a_new_operator_sets_up_logs_in_and_adds_a_database_in_the_browser() {
+/// Fails the test unless the SPA the browser flows use is built.
+fn assert_spa_built() {
     let dist = repo_root().join("frontend/dist/index.html");
     assert!(
         dist.is_file(),
         "the SPA is not built: run scripts/build-spa.sh (the README's test command does)"
     );
-    let app = spawn_app().await;
-    let name = "Browser added · 🐘";
+}
+
+/// Runs the browser flow `script` (tests/browser/) in Node against `app`, with `env` besides what every
+/// flow gets (the app's URL, the first admin's credentials, the cache that holds the browser, a
+/// directory for what it leaves behind); fails the test unless the flow succeeded, and returns its stdout.
+async fn run_flow(app: &TestApp, script: &str, env: Vec<(&'static str, OsString)>) -> String {
     let artifacts = tempfile::tempdir().unwrap().keep();
-    let out = tokio::task::spawn_blocking({
-        let base = app.address.clone();
-        let conn = fleet().get(16).url("postgres");
-        move || {
-            Command::new("node")
-                .arg(repo_root().join("tests/browser/e2e.mjs"))
-                .env("BASE_URL", base)
-                .env("DB_CONN", conn)
-                .env("DB_NAME", name)
-                .env("ADMIN_EMAIL", ADMIN_EMAIL)
-                .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-                .env("PGWARD_CACHE", cache_dir())
-                .env("E2E_ARTIFACTS", &artifacts)
-                .output()
-                .expect("run node")
-        }
+    let script = repo_root().join("tests/browser").join(script);
+    let base = app.address.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .env("BASE_URL", base)
+            .env("ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .envs(env)
+            .env("PGWARD_CACHE", cache_dir())
+            .env("E2E_ARTIFACTS", &artifacts)
+            .output()
+            .expect("run node")
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "browser flow failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    stdout
+}
+
+#[tokio::test]
+async fn a_new_operator_sets_up_logs_in_and_adds_a_database_in_the_browser() {
+    assert_spa_built();
+    let app = spawn_app().await;
+    let name = "Browser added · 🐘";
+    let conn = fleet().get(16).url("postgres");
+    run_flow(
+        &app,
+        "e2e.mjs",
+        vec![("DB_CONN", conn.into()), ("DB_NAME", name.into())],
+    )
+    .await;
 
     // What the browser did is what the API now holds.
     let admin = app.client.with_token(
@@ -68,11 +85,7 @@ async fn a_new_operator_sets_up_logs_in_and_adds_a_database_in_the_browser() {
 
 #[tokio::test]
 async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browser() {
-    let dist = repo_root().join("frontend/dist/index.html");
-    assert!(
-        dist.is_file(),
-        "the SPA is not built: run scripts/build-spa.sh (the README's test command does)"
-    );
+    assert_spa_built();
     let app = spawn_app().await;
     let admin = app.admin().await;
     let db_name = "Shop (browser)";
@@ -81,39 +94,20 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
         .await
         .unwrap();
     let dest_dir = tempfile::tempdir().unwrap().keep();
-    let artifacts = tempfile::tempdir().unwrap().keep();
     let restore_name = format!("browser_{}", uuid::Uuid::new_v4().simple());
     let receiver = Receiver::start(vec![]);
-    let webhook_url = receiver.url("/browser-ping");
-    let out = tokio::task::spawn_blocking({
-        let base = app.address.clone();
-        let dest_dir = dest_dir.clone();
-        let restore_name = restore_name.clone();
-        move || {
-            Command::new("node")
-                .arg(repo_root().join("tests/browser/backup.mjs"))
-                .env("BASE_URL", base)
-                .env("ADMIN_EMAIL", ADMIN_EMAIL)
-                .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-                .env("DB_NAME", db_name)
-                .env("DEST_DIR", &dest_dir)
-                .env("TASK_NAME", "browser nightly")
-                .env("RESTORE_NAME", &restore_name)
-                .env("WEBHOOK_URL", &webhook_url)
-                .env("PGWARD_CACHE", cache_dir())
-                .env("E2E_ARTIFACTS", &artifacts)
-                .output()
-                .expect("run node")
-        }
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "browser flow failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = run_flow(
+        &app,
+        "backup.mjs",
+        vec![
+            ("DB_NAME", db_name.into()),
+            ("DEST_DIR", dest_dir.clone().into()),
+            ("TASK_NAME", "browser nightly".into()),
+            ("RESTORE_NAME", restore_name.clone().into()),
+            ("WEBHOOK_URL", receiver.url("/browser-ping").into()),
+        ],
+    )
+    .await;
 
     assert!(
         stdout.contains("\"download backup\""),

@@ -7,8 +7,11 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::support::emulators::{AZURITE_ACCOUNT, AZURITE_KEY, GCS_PRIVATE_KEY, azurite, fake_gcs};
-use crate::support::fixtures::{new_database, purge_trash_after_grace, task_spec, wait_final};
-use crate::support::{fleet, pagila, spawn_app};
+use crate::support::fixtures::{
+    add_destination, new_destination, pagila_db, purge_trash_after_grace, rename_destination,
+    run_ok, task_spec,
+};
+use crate::support::{fleet, spawn_app};
 
 fn azure_config(container: &str, key: Option<&str>) -> DestinationConfig {
     DestinationConfig::Azure {
@@ -40,12 +43,7 @@ async fn create_checked(
         .http
         .post(app.url("/api/v1/destinations"))
         .bearer_auth(token)
-        .json(&CreateDestinationRequest {
-            name: name.into(),
-            config,
-            skip_test: false,
-            health_interval_secs: None,
-        })
+        .json(&new_destination(name, config))
         .send()
         .await
         .unwrap();
@@ -103,30 +101,11 @@ async fn azure_and_gcs_destinations_are_probed_saved_and_never_show_their_secret
     // Saved secrets keep working: a re-test and an update without them both reach the emulators.
     assert!(admin.test_destination(az.id).await.unwrap().ok);
     assert!(admin.test_destination(gcs.id).await.unwrap().ok);
-    let renamed = admin
-        .update_destination(
-            gcs.id,
-            &UpdateDestinationRequest {
-                name: Some("GCS primary".into()),
-                config: Some(gcs_config(&bucket, None)),
-                skip_test: false,
-                health_interval_secs: None,
-            },
-        )
-        .await
-        .unwrap();
+    let renamed =
+        rename_destination(&admin, gcs.id, "GCS primary", gcs_config(&bucket, None)).await;
     assert_eq!(renamed.secrets_set, vec!["service_account_json"]);
 
-    let all = app
-        .http
-        .get(app.url("/api/v1/destinations"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let all = app.get_text("/api/v1/destinations", Some(&token)).await;
     for secret in [AZURITE_KEY, GCS_PRIVATE_KEY, "disable_oauth"] {
         assert!(!all.contains(secret), "{secret} listed: {all}");
         assert!(
@@ -141,12 +120,7 @@ async fn azure_and_gcs_destinations_are_probed_saved_and_never_show_their_secret
         gcs_config("no-such-bucket", Some(sa_json)),
     ] {
         let err = admin
-            .create_destination(&CreateDestinationRequest {
-                name: "typo".into(),
-                config,
-                skip_test: false,
-                health_interval_secs: None,
-            })
+            .create_destination(&new_destination("typo", config))
             .await
             .unwrap_err();
         assert_eq!(
@@ -173,14 +147,7 @@ async fn read(store: &dyn ObjectStore, key: &str) -> Vec<u8> {
 async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_and_manifests() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let server = fleet().get(17);
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
-    let database = admin
-        .create_database(&new_database("pagila", server.url(&db)))
-        .await
-        .unwrap()
-        .id;
+    let (_, database) = pagila_db(&admin, fleet().get(17)).await;
     let container = azurite().container().await;
     let bucket = fake_gcs().bucket().await;
     let mut ids = Vec::new();
@@ -191,16 +158,7 @@ async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_an
             gcs_config(&bucket, Some(fake_gcs().service_account_json())),
         ),
     ] {
-        let d = admin
-            .create_destination(&CreateDestinationRequest {
-                name: name.into(),
-                config,
-                skip_test: false,
-                health_interval_secs: None,
-            })
-            .await
-            .unwrap();
-        ids.push(d.id);
+        ids.push(add_destination(&admin, name, config).await);
     }
     let (az, gcs) = (ids[0], ids[1]);
     let mut spec = task_spec(database, az);
@@ -208,8 +166,7 @@ async fn a_backup_is_written_to_azure_and_gcs_at_once_with_matching_checksums_an
     spec.destination_ids = vec![az, gcs];
     let task = admin.create_task(&spec).await.unwrap();
 
-    let done = wait_final(&admin, admin.run_task(task.id).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let done = run_ok(&admin, task.id).await;
     assert_eq!(done.objects.len(), 2, "{done:?}");
     let sha = done.sha256.clone().unwrap();
     let key_on = |dest: Uuid| {

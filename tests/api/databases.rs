@@ -108,18 +108,8 @@ async fn a_saved_database_that_goes_away_turns_unhealthy() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let server = fleet().get(15);
-    let mut req = new_database(
-        "gone soon",
-        server.url_as(
-            "postgres",
-            crate::support::fleet::SUPERUSER_PASSWORD,
-            "postgres",
-        ),
-    );
     // Points at a port nobody listens on; saved without testing.
-    req.connection_string = req
-        .connection_string
-        .replace(&format!(":{}/", server.port), ":1/");
+    let mut req = new_database("gone soon", server.url_at(1, "postgres"));
     req.skip_connection_test = true;
     let saved = admin.create_database(&req).await.unwrap();
     assert_eq!(saved.health.status, HealthStatus::Unknown);

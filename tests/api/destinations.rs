@@ -1,7 +1,6 @@
-use pgward_api_types::{
-    CreateDestinationRequest, DestinationConfig, ErrorCode, HealthStatus, UpdateDestinationRequest,
-};
+use pgward_api_types::{CreateDestinationRequest, DestinationConfig, ErrorCode, HealthStatus};
 
+use crate::support::fixtures::{new_destination, rename_destination};
 use crate::support::process::free_port;
 use crate::support::spawn_app;
 use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
@@ -24,15 +23,12 @@ async fn local_and_s3_destinations_are_probed_saved_and_never_show_their_secrets
     let app = spawn_app().await;
     let admin = app.admin().await;
     let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("backups").display().to_string();
     let local = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "Local disk".into(),
-            config: DestinationConfig::Local {
-                path: dir.path().join("backups").display().to_string(),
-            },
-            skip_test: false,
-            health_interval_secs: None,
-        })
+        .create_destination(&new_destination(
+            "Local disk",
+            DestinationConfig::Local { path },
+        ))
         .await
         .unwrap();
     assert_eq!(local.health.status, HealthStatus::Healthy);
@@ -54,12 +50,10 @@ async fn local_and_s3_destinations_are_probed_saved_and_never_show_their_secrets
         .http
         .post(app.url("/api/v1/destinations"))
         .bearer_auth(&token)
-        .json(&CreateDestinationRequest {
-            name: "S3 prod".into(),
-            config: s3_config(&bucket, Some(S3_SECRET)),
-            skip_test: false,
-            health_interval_secs: None,
-        })
+        .json(&new_destination(
+            "S3 prod",
+            s3_config(&bucket, Some(S3_SECRET)),
+        ))
         .send()
         .await
         .unwrap();
@@ -71,18 +65,8 @@ async fn local_and_s3_destinations_are_probed_saved_and_never_show_their_secrets
     assert_eq!(created.config, s3_config(&bucket, None));
 
     // Renaming and re-configuring without the secret keep it: the probe still succeeds.
-    let renamed = admin
-        .update_destination(
-            created.id,
-            &UpdateDestinationRequest {
-                name: Some("S3 primary".into()),
-                config: Some(s3_config(&bucket, None)),
-                skip_test: false,
-                health_interval_secs: None,
-            },
-        )
-        .await
-        .unwrap();
+    let renamed =
+        rename_destination(&admin, created.id, "S3 primary", s3_config(&bucket, None)).await;
     assert_eq!(renamed.name, "S3 primary");
     assert!(admin.test_destination(created.id).await.unwrap().ok);
 
@@ -91,16 +75,7 @@ async fn local_and_s3_destinations_are_probed_saved_and_never_show_their_secrets
         listed.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
         vec!["Local disk", "S3 primary"]
     );
-    let all = app
-        .http
-        .get(app.url("/api/v1/destinations"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let all = app.get_text("/api/v1/destinations", Some(&token)).await;
     assert!(!all.contains(S3_SECRET));
     assert!(
         !crate::support::logs::captured().contains(S3_SECRET),
@@ -124,12 +99,7 @@ async fn a_destination_that_cannot_be_reached_or_is_incomplete_is_refused() {
         *endpoint = Some(format!("http://127.0.0.1:{port}"));
     }
     let err = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "dead".into(),
-            config: dead.clone(),
-            skip_test: false,
-            health_interval_secs: None,
-        })
+        .create_destination(&new_destination("dead", dead.clone()))
         .await
         .unwrap_err();
     assert_eq!(
@@ -170,29 +140,18 @@ async fn a_destination_that_cannot_be_reached_or_is_incomplete_is_refused() {
     ] {
         assert!(fields.contains_key(f), "{f} missing in {fields:?}");
     }
-    let relative = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "relative".into(),
-            config: DestinationConfig::Local {
-                path: "backups".into(),
-            },
+    // A local destination `name` at `path`, saved without a probe: the path itself is what is refused.
+    let refused_local = async |name: &str, path: &str| {
+        let path = path.to_string();
+        let req = CreateDestinationRequest {
             skip_test: true,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap_err();
+            ..new_destination(name, DestinationConfig::Local { path })
+        };
+        admin.create_destination(&req).await.unwrap_err()
+    };
+    let relative = refused_local("relative", "backups").await;
     assert_eq!(relative.code(), Some(ErrorCode::ValidationFailed));
-    let outside = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "outside".into(),
-            config: DestinationConfig::Local {
-                path: "/etc/pgward-backups".into(),
-            },
-            skip_test: true,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap_err();
+    let outside = refused_local("outside", "/etc/pgward-backups").await;
     assert_eq!(
         outside.code(),
         Some(ErrorCode::ValidationFailed),

@@ -4,17 +4,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
 use crate::support::app::first_user;
-use crate::support::fleet::pg_root;
-use crate::support::process::{Serve, free_port};
+use crate::support::process::{Serve, assert_success, bin_dirs, serve_place};
 
 #[tokio::test]
 async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
-    let tmp = tempfile::tempdir().unwrap();
-    // The embedded server may run as the unprivileged `pgward` user: it must be able to enter the dir.
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let data = tmp.path().join("data");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let (_tmp, data, port, base) = serve_place();
     let client = pgward_api_client::Client::new(&base);
 
     let mut first = Serve::start(&data, port);
@@ -55,21 +49,13 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
         .args(["user", "reset-password", "--email", "op@example.com"])
         .env_clear()
         .env("PGWARD_DATA_DIR", &data)
-        .env(
-            "PGWARD_POSTGRES__BIN_DIRS",
-            format!("[\"{}\"]", pg_root().display()),
-        )
+        .env("PGWARD_POSTGRES__BIN_DIRS", bin_dirs())
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     std::io::Write::write_all(&mut reset.stdin.take().unwrap(), b"a brand new password\n").unwrap();
-    let reset = reset.wait_with_output().unwrap();
-    assert!(
-        reset.status.success(),
-        "{}",
-        String::from_utf8_lossy(&reset.stderr)
-    );
+    assert_success(&reset.wait_with_output().unwrap());
     assert!(
         !data.join("catalog/postmaster.pid").exists(),
         "reset-password left the catalog running"

@@ -7,9 +7,13 @@ use pgward_api_client::Client;
 use pgward_api_types::*;
 use uuid::Uuid;
 
-use crate::support::fixtures::{add_database, local_destination, new_database, task, wait_final};
+use crate::support::fixtures::{
+    About, create_task, empty_db, events_about, local_destination, new_database, pagila_db,
+    run_now, run_ok, task, with_disk,
+};
 use crate::support::metrics::{self, parse_metrics};
 use crate::support::poll::eventually;
+use crate::support::process::assert_success;
 use crate::support::receiver::{Receiver, custom};
 use crate::support::{fleet, pagila, spawn_app, spawn_app_with};
 
@@ -32,14 +36,8 @@ async fn forward(listen: u16, to: u16) -> (u16, tokio::task::JoinHandle<()>) {
 }
 
 async fn events_of(admin: &Client, kind: EventKind, database: Uuid) -> Vec<Event> {
-    admin
-        .list_events(&EventListQuery {
-            kind: Some(kind),
-            database_id: Some(database),
-            ..Default::default()
-        })
+    events_about(admin, kind, About::Database(database))
         .await
-        .unwrap()
         .items
 }
 
@@ -63,9 +61,7 @@ async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_
     let db = format!("p_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &db);
     let (port, proxy) = forward(0, server.port).await;
-    let url = server
-        .url(&db)
-        .replace(&format!(":{}/", server.port), &format!(":{port}/"));
+    let url = server.url_at(port, &db);
     let database = admin
         .create_database(&new_database("behind a proxy", url))
         .await
@@ -74,12 +70,8 @@ async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_
 
     // A run: started, then success, with the facts a notification needs.
     let (dest, _dir) = local_destination(&admin, "disk").await;
-    let t = admin
-        .create_task(&task("evented", database, vec![dest]))
-        .await
-        .unwrap();
-    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let t = create_task(&admin, "evented", database, dest).await;
+    let done = run_ok(&admin, t.id).await;
     // The task carries its newest run (the dashboard shows it).
     let last = admin.get_task(t.id).await.unwrap().last_execution.unwrap();
     assert_eq!((last.id, last.status), (done.id, ExecutionStatus::Success));
@@ -156,31 +148,16 @@ async fn runs_leave_events_and_a_database_that_goes_away_flips_health_once_each_
 
 #[tokio::test]
 async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (_app, admin, dest, _dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(15);
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
-    let database = add_database(&admin, server, &db).await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
-    let t = admin
-        .create_task(&task("shrinking", database, vec![dest]))
-        .await
-        .unwrap();
+    let (db, database) = pagila_db(&admin, server).await;
+    let t = create_task(&admin, "shrinking", database, dest).await;
     // Four steady runs: the fourth is compared with the three before it (the fewest the detector
     // compares with), and is no anomaly.
     for _ in 0..4 {
-        let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-        assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+        run_ok(&admin, t.id).await;
     }
-    let quiet = admin
-        .list_events(&EventListQuery {
-            kind: Some(EventKind::BackupAnomaly),
-            task_id: Some(t.id),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let quiet = events_about(&admin, EventKind::BackupAnomaly, About::Task(t.id)).await;
     assert!(
         quiet.items.is_empty(),
         "steady runs are not anomalies: {quiet:?}"
@@ -195,11 +172,7 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
             "TRUNCATE public.film, public.customer, public.payment, public.rental CASCADE",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     // With the task's own threshold at 100% (a shrinking backup can never be further away), the
     // smaller backup is no anomaly for this task...
     let set_threshold = async |p: Option<u32>| {
@@ -221,23 +194,14 @@ async fn a_backup_that_shrinks_far_below_the_usual_size_raises_an_anomaly() {
             .anomaly_threshold_percent,
         Some(100)
     );
-    let tolerated = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-    assert_eq!(tolerated.status, ExecutionStatus::Success, "{tolerated:?}");
+    run_ok(&admin, t.id).await;
     // ...and with the server's default (50%) again, the next one is.
     set_threshold(None).await.unwrap();
-    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let done = run_ok(&admin, t.id).await;
     let found = eventually(
         Duration::from_secs(30),
         async || {
-            let page = admin
-                .list_events(&EventListQuery {
-                    kind: Some(EventKind::BackupAnomaly),
-                    task_id: Some(t.id),
-                    ..Default::default()
-                })
-                .await
-                .unwrap();
+            let page = events_about(&admin, EventKind::BackupAnomaly, About::Task(t.id)).await;
             (!page.items.is_empty()).then_some(page.items)
         },
         |_| "no backup_anomaly event".into(),
@@ -261,16 +225,10 @@ async fn metrics_parse_as_prometheus_text_and_carry_the_documented_series() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let server = fleet().get(17);
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::create_db(server, &db);
-    let database = add_database(&admin, server, &db).await;
+    let (_, database) = empty_db(&admin, server, "p").await;
     let (dest, _dir) = local_destination(&admin, "disk \"quoted\"").await;
-    let t = admin
-        .create_task(&task("metered \"nightly\"", database, vec![dest]))
-        .await
-        .unwrap();
-    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let t = create_task(&admin, "metered \"nightly\"", database, dest).await;
+    let done = run_ok(&admin, t.id).await;
 
     // A verification that held (it runs in the background).
     admin.verify_execution(done.id).await.unwrap();
@@ -459,19 +417,12 @@ async fn an_outcome_recorded_by_a_process_that_died_before_announcing_it_is_anno
     let admin = app.admin().await;
     let receiver = Receiver::start(vec![]);
     let server = fleet().get(17);
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::create_db(server, &db);
-    let database = add_database(&admin, server, &db).await;
+    let (_, database) = empty_db(&admin, server, "p").await;
     let (dest, _dir) = local_destination(&admin, "disk").await;
-    let t = admin
-        .create_task(&task("announced", database, vec![dest]))
-        .await
-        .unwrap();
+    let t = create_task(&admin, "announced", database, dest).await;
     let mut runs = Vec::new();
     for _ in 0..2 {
-        let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-        assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
-        runs.push(done);
+        runs.push(run_ok(&admin, t.id).await);
     }
     wait_events(&admin, EventKind::ExecutionSuccess, database, 2).await;
     // A webhook that wants to hear of it, created after the runs announced themselves: only what the
@@ -529,24 +480,16 @@ async fn an_hourly_task_without_a_success_raises_backup_overdue_once_and_a_succe
     let app = spawn_app_with(|c| c.worker.scheduler_interval_secs = 1).await;
     let admin = app.admin().await;
     let server = fleet().get(16);
-    let db = format!("o_{}", Uuid::new_v4().simple());
-    pagila::create_db(server, &db);
-    let database = add_database(&admin, server, &db).await;
+    let (_, database) = empty_db(&admin, server, "o").await;
     let (dest, _dir) = local_destination(&admin, "disk").await;
     // Hourly, and paused (by mistake, say) three hours ago: no run has happened since.
     let mut spec = task("hourly", database, vec![dest]);
     spec.schedule = "0 * * * *".into();
     spec.active = false;
     let t = admin.create_task(&spec).await.unwrap();
-    let overdue_events = || async {
-        admin
-            .list_events(&EventListQuery {
-                kind: Some(EventKind::BackupOverdue),
-                task_id: Some(t.id),
-                ..Default::default()
-            })
+    let overdue_events = async || {
+        events_about(&admin, EventKind::BackupOverdue, About::Task(t.id))
             .await
-            .unwrap()
             .items
     };
     assert!(overdue_events().await.is_empty());
@@ -605,11 +548,7 @@ async fn an_hourly_task_without_a_success_raises_backup_overdue_once_and_a_succe
     );
 
     // A successful backup clears it, and the next pass does not raise it again.
-    let run = admin.run_task(t.id).await.unwrap();
-    assert_eq!(
-        wait_final(&admin, run.id).await.status,
-        ExecutionStatus::Success
-    );
+    assert_eq!(run_now(&admin, t.id).await.status, ExecutionStatus::Success);
     assert!(admin.get_task(t.id).await.unwrap().overdue_since.is_none());
     assert!(app.metrics(&admin).await.contains(&format!("{line} 0")));
     let again =

@@ -5,12 +5,13 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::support::fixtures::{
-    add_database, local_destination, new_database, purge_trash_after_grace, task, wait_final,
+    add_database, create_task, local_destination, new_database, new_destination, pagila_db,
+    purge_trash_after_grace, run_now, run_ok, task, wait_final, with_disk,
 };
 use crate::support::fleet::{MAJORS, PgServer};
 use crate::support::pagila::{self, client_bin};
-use crate::support::process::free_port;
-use crate::support::storage::{s3, s3_destination};
+use crate::support::process::{assert_success, free_port, pgward};
+use crate::support::storage::{add_s3, s3, s3_destination};
 use crate::support::{fleet, spawn_app, spawn_app_with};
 
 fn restore_custom_zstd(server: &PgServer, stored: &[u8]) -> String {
@@ -38,24 +39,11 @@ fn restore_custom_zstd(server: &PgServer, stored: &[u8]) -> String {
 
 #[tokio::test]
 async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin, local, dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(16);
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
-    let database = add_database(&admin, server, &db).await;
-    let (local, dir) = local_destination(&admin, "disk").await;
+    let (db, database) = pagila_db(&admin, server).await;
     let bucket = s3().bucket().await;
-    let remote = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "s3".into(),
-            config: s3_destination(s3().endpoint.clone(), &bucket, Some("prod")),
-            skip_test: false,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let remote = add_s3(&admin, "s3", s3().endpoint.clone(), &bucket, Some("prod")).await;
     let mut spec = task("Nightly Shop", database, vec![local, remote]);
     spec.include_globals = true;
     let t = admin.create_task(&spec).await.unwrap();
@@ -120,16 +108,13 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
         "the S3 copy differs from the recorded checksum"
     );
     // A presigned URL downloads the same bytes straight from S3, without a token.
+    let path = format!(
+        "/api/v1/executions/{}/download-url?destination_id={remote}",
+        done.id
+    );
     let url = app
-        .http
-        .get(app.url(&format!(
-            "/api/v1/executions/{}/download-url?destination_id={remote}",
-            done.id
-        )))
-        .bearer_auth(admin.token().unwrap())
-        .send()
+        .get(&path, Some(admin.token().unwrap()))
         .await
-        .unwrap()
         .json::<DownloadUrl>()
         .await
         .unwrap();
@@ -162,13 +147,7 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
         let body: ApiError = r.json().await.unwrap();
         assert_eq!(body.code, ErrorCode::NotFound);
     }
-    let as_bearer = app
-        .http
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&ticket)
-        .send()
-        .await
-        .unwrap();
+    let as_bearer = app.get("/api/v1/me", Some(&ticket)).await;
     assert_eq!(as_bearer.status().as_u16(), 401);
     // Without a destination the object-store copy is preferred (pgward stays out of the path).
     let default = admin.download_url(done.id, None, None).await.unwrap();
@@ -249,19 +228,12 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
 
 #[tokio::test]
 async fn every_supported_major_is_backed_up_with_default_settings_and_restores() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest, dir) = with_disk(spawn_app().await).await;
     let mut runs = Vec::new();
     for major in MAJORS {
         let server = fleet().get(major);
-        let db = format!("p_{}", Uuid::new_v4().simple());
-        pagila::load(server, &db, 1);
-        let database = add_database(&admin, server, &db).await;
-        let t = admin
-            .create_task(&task(&format!("pg{major}"), database, vec![dest]))
-            .await
-            .unwrap();
+        let (db, database) = pagila_db(&admin, server).await;
+        let t = create_task(&admin, &format!("pg{major}"), database, dest).await;
         runs.push((server, db, admin.run_task(t.id).await.unwrap().id));
     }
     for (server, db, id) in runs {
@@ -286,14 +258,10 @@ async fn every_supported_major_is_backed_up_with_default_settings_and_restores()
 #[tokio::test]
 async fn a_second_run_while_one_is_queued_is_refused_and_a_queued_run_can_be_cancelled() {
     // No workers: runs stay queued, so the overlap rule is observable without racing a worker.
-    let app = spawn_app_with(|c| c.worker.in_process = false).await;
-    let admin = app.admin().await;
+    let (_app, admin, dest, _) =
+        with_disk(spawn_app_with(|c| c.worker.in_process = false).await).await;
     let database = add_database(&admin, fleet().get(17), "postgres").await;
-    let (dest, _) = local_destination(&admin, "disk").await;
-    let t = admin
-        .create_task(&task("overlap", database, vec![dest]))
-        .await
-        .unwrap();
+    let t = create_task(&admin, "overlap", database, dest).await;
     let first = admin.run_task(t.id).await.unwrap();
     let second = admin.run_task(t.id).await.unwrap_err();
     assert_eq!(
@@ -318,22 +286,14 @@ async fn an_unreachable_database_fails_the_run_with_a_clear_message() {
     let database = admin
         .create_database(&CreateDatabaseRequest {
             skip_connection_test: true,
-            ..new_database(
-                "gone",
-                server
-                    .url("postgres")
-                    .replace(&format!(":{}/", server.port), &format!(":{port}/")),
-            )
+            ..new_database("gone", server.url_at(port, "postgres"))
         })
         .await
         .unwrap()
         .id;
     let (dest, dir) = local_destination(&admin, "disk").await;
-    let t = admin
-        .create_task(&task("unreachable", database, vec![dest]))
-        .await
-        .unwrap();
-    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    let t = create_task(&admin, "unreachable", database, dest).await;
+    let done = run_now(&admin, t.id).await;
     assert_eq!(done.status, ExecutionStatus::Failed);
     assert!(
         done.message
@@ -351,10 +311,9 @@ async fn an_unreachable_database_fails_the_run_with_a_clear_message() {
 
 #[tokio::test]
 async fn concurrent_schedulers_create_each_due_run_exactly_once() {
-    let app = spawn_app_with(|c| c.worker.in_process = false).await;
-    let admin = app.admin().await;
+    let (app, admin, dest, _) =
+        with_disk(spawn_app_with(|c| c.worker.in_process = false).await).await;
     let database = add_database(&admin, fleet().get(17), "postgres").await;
-    let (dest, _) = local_destination(&admin, "disk").await;
     for i in 0..20 {
         let mut spec = task(&format!("every minute {i}"), database, vec![dest]);
         spec.schedule = "* * * * *".into();
@@ -402,19 +361,17 @@ async fn an_unreachable_storage_fails_the_run_with_a_clear_message() {
     let port = free_port();
     let dead = admin
         .create_destination(&CreateDestinationRequest {
-            name: "dead s3".into(),
-            config: s3_destination(format!("http://127.0.0.1:{port}"), "nowhere", None),
             skip_test: true,
-            health_interval_secs: None,
+            ..new_destination(
+                "dead s3",
+                s3_destination(format!("http://127.0.0.1:{port}"), "nowhere", None),
+            )
         })
         .await
         .unwrap()
         .id;
-    let t = admin
-        .create_task(&task("to nowhere", database, vec![dead]))
-        .await
-        .unwrap();
-    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    let t = create_task(&admin, "to nowhere", database, dead).await;
+    let done = run_now(&admin, t.id).await;
     assert_eq!(done.status, ExecutionStatus::Failed);
     let msg = done.message.unwrap();
     // Named as people know it (the id is in the event data).
@@ -423,14 +380,10 @@ async fn an_unreachable_storage_fails_the_run_with_a_clear_message() {
 
 #[tokio::test]
 async fn a_daily_0230_berlin_task_runs_at_the_documented_times_across_daylight_saving() {
-    let app = spawn_app_with(|c| c.worker.in_process = false).await;
-    let admin = app.admin().await;
+    let (app, admin, dest, _) =
+        with_disk(spawn_app_with(|c| c.worker.in_process = false).await).await;
     let database = add_database(&admin, fleet().get(17), "postgres").await;
-    let (dest, _) = local_destination(&admin, "disk").await;
-    let t = admin
-        .create_task(&task("berlin nightly", database, vec![dest]))
-        .await
-        .unwrap();
+    let t = create_task(&admin, "berlin nightly", database, dest).await;
     let (state, _c) = app.background().await;
     let mut catalog = app.catalog().await;
     let at = |s: &str| {
@@ -469,13 +422,9 @@ async fn a_daily_0230_berlin_task_runs_at_the_documented_times_across_daylight_s
 
 #[tokio::test]
 async fn a_directory_format_task_dumps_with_parallel_jobs_restores_and_leaves_no_scratch() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
+    let (app, admin, dest, dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(18);
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
-    let database = add_database(&admin, server, &db).await;
-    let (dest, dir) = local_destination(&admin, "disk").await;
+    let (db, database) = pagila_db(&admin, server).await;
     let mut spec = task("directory", database, vec![dest]);
     spec.format = BackupFormat::Directory;
     spec.parallel_jobs = 2;
@@ -485,8 +434,7 @@ async fn a_directory_format_task_dumps_with_parallel_jobs_restores_and_leaves_no
         (BackupFormat::Directory, 2)
     );
 
-    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let done = run_ok(&admin, t.id).await;
     let key = &done.objects[0].key;
     assert!(key.ends_with(".tar.zst"), "{key}");
     let stored = std::fs::read(dir.join(key)).unwrap();
@@ -515,11 +463,7 @@ async fn a_directory_format_task_dumps_with_parallel_jobs_restores_and_leaves_no
         .arg(unpacked.path().join("dump"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(
         pagila::fingerprint(server, &target),
         pagila::fingerprint(server, &db)
@@ -542,16 +486,11 @@ async fn backups_on_one_database_server_respect_the_per_server_limit() {
     .await;
     let admin = app.admin().await;
     let server = fleet().get(15);
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
-    let database = add_database(&admin, server, &db).await;
+    let (_, database) = pagila_db(&admin, server).await;
     let (dest, _dir) = local_destination(&admin, "disk").await;
     let mut ids = Vec::new();
     for n in 0..3 {
-        let t = admin
-            .create_task(&task(&format!("same server {n}"), database, vec![dest]))
-            .await
-            .unwrap();
+        let t = create_task(&admin, &format!("same server {n}"), database, dest).await;
         ids.push(admin.run_task(t.id).await.unwrap().id);
     }
     let mut runs = Vec::new();
@@ -587,9 +526,7 @@ async fn pgward_dump_writes_the_same_manifest_as_a_scheduled_backup() {
     spec.verification.test_restore = true;
     spec.verification.test_restore_database_id = Some(database);
     spec.verification.test_restore_schedule = Some("0 3 1 1 *".into());
-    let t = admin.create_task(&spec).await.unwrap();
-    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let done = run_ok(&admin, admin.create_task(&spec).await.unwrap().id).await;
     let read = |path: std::path::PathBuf| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}")))
             .unwrap()
@@ -604,23 +541,12 @@ async fn pgward_dump_writes_the_same_manifest_as_a_scheduled_backup() {
 
     let by_hand = tempfile::tempdir().unwrap();
     let name = "by-hand.dump.zst";
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pgward"))
-        .args(["dump", "--globals", "--row-counts", "--name", name])
-        .arg("--to")
+    let out = pgward(&["dump", "--globals", "--row-counts", "--name", name, "--to"])
         .arg(format!("file://{}", by_hand.path().display()))
         .env("PGWARD_DUMP_URL", server.url(&db))
-        .env(
-            "PGWARD_POSTGRES__BIN_DIRS",
-            format!("[\"{}\"]", crate::support::fleet::pg_root().display()),
-        )
-        .env("PGWARD_LOG__LEVEL", "warn")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let manual = read(by_hand.path().join(format!("{name}.manifest.json")));
     let fields = |m: &serde_json::Value| -> Vec<String> {
         let mut k: Vec<String> = m.as_object().unwrap().keys().cloned().collect();

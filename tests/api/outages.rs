@@ -2,7 +2,6 @@
 //! brings its catalog back, its workers resume without a restart, the API answers 503 quickly meanwhile,
 //! and nothing it started outlives it.
 
-use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use pgward_api_client::Client;
@@ -11,14 +10,14 @@ use uuid::Uuid;
 
 use crate::support::app::first_user;
 use crate::support::fixtures::{
-    add_database, api_token, hold_table, local_destination, new_database, small_db, task,
-    wait_final,
+    add_database, add_destination, api_token, create_task, hold_table, local_destination,
+    new_database, run_now, small_db, task, wait_final,
 };
 use crate::support::fleet;
 use crate::support::poll::{eventually, eventually_every};
-use crate::support::process::{Serve, Worker, free_port, wait_ready};
+use crate::support::process::{Serve, serve_beside, serve_place, wait_ready};
 use crate::support::receiver::{Receiver, custom};
-use crate::support::storage::s3_destination;
+use crate::support::storage::{add_s3, s3};
 
 fn postmaster_pid(data: &std::path::Path) -> i32 {
     let pid = std::fs::read_to_string(data.join("catalog/postmaster.pid")).unwrap();
@@ -135,11 +134,7 @@ async fn everything_happens_after(
 
 #[tokio::test]
 async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a_restart() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let data = tmp.path().join("data");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    let (_tmp, data, port, base) = serve_place();
     let receiver = Receiver::start(vec![]);
     let mut serve = Serve::start_with(
         &data,
@@ -170,10 +165,7 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
     let (dest, _dir) = local_destination(&admin, "disk").await;
     let held = add_database(&admin, server, &held_db).await;
     let other = checked_every_minute(&admin, server, &other_db).await;
-    let held_task = admin
-        .create_task(&task("held", held, vec![dest]))
-        .await
-        .unwrap();
+    let held_task = create_task(&admin, "held", held, dest).await;
     let every_minute = due_every_minute(&admin, other, dest).await;
     admin
         .create_webhook(&custom("hook", receiver.url("/hook")))
@@ -279,9 +271,8 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
     )
     .await;
     // The held task runs only when asked (its schedule is at night).
-    let again = admin.run_task(held_task.id).await.unwrap();
     assert_eq!(
-        wait_final(&admin, again.id).await.status,
+        run_now(&admin, held_task.id).await.status,
         ExecutionStatus::Success
     );
 
@@ -372,36 +363,26 @@ impl Switch {
     }
 }
 
-/// An S3 destination on the test store, reached through `switch`.
-async fn s3_behind(admin: &Client, name: &str, switch: &Switch, bucket: &str) -> Uuid {
-    admin
-        .create_destination(&CreateDestinationRequest {
-            name: name.into(),
-            config: s3_destination(format!("http://127.0.0.1:{}", switch.port), bucket, None),
-            skip_test: false,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap()
-        .id
+/// An S3 destination `name` on a new bucket of the test store, reached through a new [`Switch`]: the
+/// switch, the bucket and the destination's id.
+async fn s3_behind_a_switch(admin: &Client, name: &str) -> (Switch, String, Uuid) {
+    let moto_port: u16 = s3().endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let switch = Switch::start(moto_port).await;
+    let bucket = s3().bucket().await;
+    let endpoint = format!("http://127.0.0.1:{}", switch.port);
+    let dest = add_s3(admin, name, endpoint, &bucket, None).await;
+    (switch, bucket, dest)
 }
 
 #[tokio::test]
 async fn a_multipart_upload_left_by_a_store_outage_is_aborted_once_the_store_is_back() {
-    use crate::support::storage::s3;
     let app = crate::support::spawn_app_with(|c| c.worker.scheduler_interval_secs = 1).await;
     let admin = app.admin().await;
-    let moto_port: u16 = s3().endpoint.rsplit(':').next().unwrap().parse().unwrap();
-    let switch = Switch::start(moto_port).await;
-    let bucket = s3().bucket().await;
-    let dest = s3_behind(&admin, "flaky s3", &switch, &bucket).await;
+    let (switch, bucket, dest) = s3_behind_a_switch(&admin, "flaky s3").await;
     let server = fleet().get(17);
     let db = small_db(server);
     let database = add_database(&admin, server, &db).await;
-    let t = admin
-        .create_task(&task("to s3", database, vec![dest]))
-        .await
-        .unwrap();
+    let t = create_task(&admin, "to s3", database, dest).await;
 
     // The upload is open (pg_dump waits for a lock) when the store goes away.
     let lock = hold_table(server, &db).await;
@@ -510,38 +491,19 @@ async fn a_full_local_destination_is_left_without_partial_files() {
     let app = crate::support::spawn_app().await;
     let admin = app.admin().await;
     let disk = SmallDisk::mount(64);
-    let dest = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "small disk".into(),
-            config: DestinationConfig::Local {
-                path: disk.0.display().to_string(),
-            },
-            skip_test: false,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let path = disk.0.display().to_string();
+    let dest = add_destination(&admin, "small disk", DestinationConfig::Local { path }).await;
     // A database whose dump cannot fit (random text does not compress much).
     let server = fleet().get(18);
-    let db = format!("d_{}", Uuid::new_v4().simple());
-    crate::support::pagila::create_db(server, &db);
-    let out = crate::support::pagila::psql(
+    let db = crate::support::pagila::db_with(
         server,
-        &db,
-        &[
-            "-c",
-            "CREATE TABLE big AS SELECT md5(random()::text) || md5(random()::text) AS v \
-             FROM generate_series(1, 20000)",
-        ],
+        "d",
+        "CREATE TABLE big AS SELECT md5(random()::text) || md5(random()::text) AS v \
+         FROM generate_series(1, 20000)",
     );
-    assert!(out.status.success(), "{out:?}");
     let database = add_database(&admin, server, &db).await;
-    let t = admin
-        .create_task(&task("too big", database, vec![dest]))
-        .await
-        .unwrap();
-    let run = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    let t = create_task(&admin, "too big", database, dest).await;
+    let run = run_now(&admin, t.id).await;
     let df = std::process::Command::new("df")
         .arg(&disk.0)
         .output()
@@ -598,25 +560,14 @@ async fn an_external_catalog_gone_for_a_minute_stops_nothing_for_good() {
     let switch = Switch::start(catalog_port).await;
     let url = secrecy::ExposeSecret::expose_secret(app.config.catalog.url.as_ref().unwrap())
         .replace(&format!(":{catalog_port}/"), &format!(":{}/", switch.port));
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _serve = Worker::start_cmd(
+    let (_serve, base) = serve_beside(
         &app,
-        "serve",
         1,
-        &[
-            ("PGWARD_CATALOG__URL", url),
-            ("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}")),
-        ],
-    );
-    let http = reqwest::Client::new();
-    wait_ready(
-        &base,
-        Duration::from_secs(60),
-        Duration::from_millis(100),
+        &[("PGWARD_CATALOG__URL", url)],
         "pgward serve never became ready",
     )
     .await;
+    let http = reqwest::Client::new();
     let token = api_token(&admin, "serve").await;
 
     // A minute without the catalog: every call answers within a second, 503 catalog_unavailable, and
@@ -671,13 +622,9 @@ async fn an_external_catalog_gone_for_a_minute_stops_nothing_for_good() {
 
 #[tokio::test]
 async fn a_store_that_hangs_ends_the_run_by_its_stall_timeout_naming_the_store() {
-    use crate::support::storage::s3;
     let app = crate::support::spawn_app().await;
     let admin = app.admin().await;
-    let moto_port: u16 = s3().endpoint.rsplit(':').next().unwrap().parse().unwrap();
-    let switch = Switch::start(moto_port).await;
-    let bucket = s3().bucket().await;
-    let dest = s3_behind(&admin, "hung s3", &switch, &bucket).await;
+    let (switch, _bucket, dest) = s3_behind_a_switch(&admin, "hung s3").await;
     let server = fleet().get(18);
     let db = small_db(server);
     let database = add_database(&admin, server, &db).await;
@@ -687,8 +634,7 @@ async fn a_store_that_hangs_ends_the_run_by_its_stall_timeout_naming_the_store()
 
     // The store accepts connections and never answers.
     switch.hang();
-    let run = admin.run_task(t.id).await.unwrap();
-    let done = wait_final(&admin, run.id).await;
+    let done = run_now(&admin, t.id).await;
     assert_eq!(done.status, ExecutionStatus::Failed, "{done:?}");
     let message = done.message.clone().unwrap_or_default();
     assert!(

@@ -8,42 +8,30 @@ use pgward_api_types::*;
 use uuid::Uuid;
 
 use crate::support::fixtures::{
-    add_database, api_token, local_destination, restore_into, restore_into_new, restore_to, task,
-    wait_final, wait_restored,
+    add_database, api_token, empty_db, local_destination, pagila_db, restore, restore_into,
+    restore_into_new, restore_to, run_now, run_ok, task, wait_restored, with_disk,
 };
 use crate::support::fleet::{MAJORS, PgServer};
 use crate::support::metrics::{self, parse_metrics};
 use crate::support::pagila;
 use crate::support::poll::{eventually, eventually_every};
-use crate::support::process::{Worker, free_port, wait_ready};
+use crate::support::process::{Worker, assert_success, pgward, serve_beside};
 use crate::support::{TestApp, fleet, spawn_app};
 
 /// A second `pgward serve` on the test app's catalog (restores run in the process that accepted them,
 /// so this is how a test watches or kills the one doing a restore), ready to answer; and its base URL.
 async fn second_server(app: &TestApp) -> (Worker, String) {
-    let port = free_port();
-    let other = Worker::start_cmd(
+    let spa_dir = app.config.server.spa_dir.display().to_string();
+    serve_beside(
         app,
-        "serve",
         3600,
         &[
-            ("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}")),
             ("PGWARD_WORKER__IN_PROCESS", "false".into()),
-            (
-                "PGWARD_SERVER__SPA_DIR",
-                app.config.server.spa_dir.display().to_string(),
-            ),
+            ("PGWARD_SERVER__SPA_DIR", spa_dir),
         ],
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    wait_ready(
-        &base,
-        Duration::from_secs(60),
-        Duration::from_millis(100),
         "the second pgward never became ready",
     )
-    .await;
-    (other, base)
+    .await
 }
 
 /// A client of the second `pgward serve`, with an API token of `admin`'s user (the same key signs both).
@@ -60,18 +48,14 @@ async fn backed_up(
     format: BackupFormat,
     recipients: Vec<String>,
 ) -> (String, Uuid, Execution) {
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
-    let database = add_database(admin, server, &db).await;
+    let (db, database) = pagila_db(admin, server).await;
     let mut spec = task(&format!("{db} {format:?}"), database, vec![dest]);
     spec.format = format;
     if format == BackupFormat::Directory {
         spec.parallel_jobs = 2;
     }
     spec.encryption_recipients = recipients;
-    let t = admin.create_task(&spec).await.unwrap();
-    let done = wait_final(admin, admin.run_task(t.id).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let done = run_ok(admin, admin.create_task(&spec).await.unwrap().id).await;
     (db, database, done)
 }
 
@@ -90,9 +74,7 @@ fn assert_same(server: &PgServer, source: &str, target_server: &PgServer, target
 
 #[tokio::test]
 async fn every_major_and_format_round_trips_into_a_new_database() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (app, admin, dest, _dir) = with_disk(spawn_app().await).await;
     let mut pending = Vec::new();
     for major in MAJORS {
         let server = fleet().get(major);
@@ -144,9 +126,7 @@ async fn every_major_and_format_round_trips_into_a_new_database() {
 
 #[tokio::test]
 async fn a_dump_of_14_restores_into_17_and_18() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest, _dir) = with_disk(spawn_app().await).await;
     let old = fleet().get(14);
     for format in [BackupFormat::Plain, BackupFormat::Custom] {
         let (db, _, exec) = backed_up(&admin, old, dest, format, vec![]).await;
@@ -164,11 +144,7 @@ async fn a_dump_of_14_restores_into_17_and_18() {
                     database_id: add_database(&admin, server, &name).await,
                 }
             };
-            let r = admin
-                .create_restoration(&restore_to(exec.id, target))
-                .await
-                .unwrap();
-            let r = wait_restored(&admin, r.id).await;
+            let r = restore(&admin, &restore_to(exec.id, target)).await;
             assert_eq!(
                 r.status,
                 RestorationStatus::Success,
@@ -191,18 +167,12 @@ async fn a_dump_of_14_restores_into_17_and_18() {
 
 #[tokio::test]
 async fn a_restore_whose_sql_fails_is_failed_with_the_error_text() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest, _dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(16);
     for format in [BackupFormat::Plain, BackupFormat::Custom] {
         let (_db, _, exec) = backed_up(&admin, server, dest, format, vec![]).await;
         // Back into its own source, without clean: every CREATE collides with what is there.
-        let r = admin
-            .create_restoration(&restore_to(exec.id, RestoreTarget::Source))
-            .await
-            .unwrap();
-        let r = wait_restored(&admin, r.id).await;
+        let r = restore(&admin, &restore_to(exec.id, RestoreTarget::Source)).await;
         assert_eq!(r.status, RestorationStatus::Failed, "{format:?}: {r:?}");
         assert_eq!(r.error_code.as_deref(), Some("restore_failed"), "{r:?}");
         let stderr = r.stderr_tail.clone().unwrap_or_default();
@@ -229,18 +199,10 @@ async fn a_restore_whose_sql_fails_is_failed_with_the_error_text() {
     assert!(out.status.success());
     let target_id = add_database(&admin, server, &target).await;
     for clean in [false, true] {
-        let r = admin
-            .create_restoration(&CreateRestorationRequest {
-                options: RestoreOptions {
-                    clean,
-                    single_transaction: true,
-                    ..Default::default()
-                },
-                ..restore_into(exec.id, target_id)
-            })
-            .await
-            .unwrap();
-        let r = wait_restored(&admin, r.id).await;
+        let mut req = restore_into(exec.id, target_id);
+        req.options.clean = clean;
+        req.options.single_transaction = true;
+        let r = restore(&admin, &req).await;
         if clean {
             assert_eq!(r.status, RestorationStatus::Success, "{r:?}");
         } else {
@@ -271,9 +233,7 @@ fn damage(dir: &std::path::Path, exec: &Execution, how: &str) {
 #[tokio::test]
 async fn damaged_or_undecryptable_backups_fail_with_distinct_codes_and_leave_the_target_unchanged()
 {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest, dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(17);
     let identity = age::x25519::Identity::generate();
     let stranger = age::x25519::Identity::generate();
@@ -311,18 +271,10 @@ async fn damaged_or_undecryptable_backups_fail_with_distinct_codes_and_leave_the
         if how != "stranger" {
             damage(&dir, &exec, how);
         }
-        let r = admin
-            .create_restoration(&CreateRestorationRequest {
-                options: RestoreOptions {
-                    single_transaction: true,
-                    ..Default::default()
-                },
-                identities,
-                ..restore_into(exec.id, target_id)
-            })
-            .await
-            .unwrap();
-        let r = wait_restored(&admin, r.id).await;
+        let mut req = restore_into(exec.id, target_id);
+        req.options.single_transaction = true;
+        req.identities = identities;
+        let r = restore(&admin, &req).await;
         assert_eq!(
             r.status,
             RestorationStatus::Failed,
@@ -357,7 +309,7 @@ async fn damaged_or_undecryptable_backups_fail_with_distinct_codes_and_leave_the
     let refused = admin.create_restoration(&req).await.unwrap_err();
     assert_eq!(refused.status(), Some(422), "{refused:?}");
     req.identities = vec![identity.to_string().expose_secret().to_string()];
-    let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
+    let r = restore(&admin, &req).await;
     assert_eq!(r.status, RestorationStatus::Success, "{r:?}");
     let name = r.new_database_name.clone().unwrap();
     assert_same(server, &db, server, &name);
@@ -377,9 +329,7 @@ async fn damaged_or_undecryptable_backups_fail_with_distinct_codes_and_leave_the
 
 #[tokio::test]
 async fn bad_restore_requests_are_refused_and_record_nothing() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest, _dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(15);
     let (_, database, exec) = backed_up(&admin, server, dest, BackupFormat::Plain, vec![]).await;
     let base = restore_into_new(exec.id, database, "fresh_db");
@@ -449,9 +399,7 @@ async fn bad_restore_requests_are_refused_and_record_nothing() {
 
 #[tokio::test]
 async fn a_restore_whose_process_is_killed_is_failed_as_interrupted() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, dir) = local_destination(&admin, "disk").await;
+    let (app, admin, dest, dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(18);
     let (_, database, exec) = backed_up(&admin, server, dest, BackupFormat::Plain, vec![]).await;
 
@@ -564,9 +512,7 @@ async fn wait_check(admin: &Client, id: Uuid, test_restore: bool) -> Execution {
 
 #[tokio::test]
 async fn verification_flags_a_tampered_copy_and_runs_on_the_task_schedule() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (local, dir) = local_destination(&admin, "disk").await;
+    let (app, admin, local, dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(16);
     let (_, _, exec) = backed_up(&admin, server, local, BackupFormat::Custom, vec![]).await;
 
@@ -636,13 +582,9 @@ async fn verification_flags_a_tampered_copy_and_runs_on_the_task_schedule() {
 
 #[tokio::test]
 async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (local, dir) = local_destination(&admin, "disk").await;
+    let (app, admin, local, dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(17);
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
-    let database = add_database(&admin, server, &db).await;
+    let (_, database) = pagila_db(&admin, server).await;
     let mut spec = task("proven", database, vec![local]);
     spec.verification = VerificationPolicy {
         test_restore: true,
@@ -651,8 +593,7 @@ async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it()
         ..Default::default()
     };
     let t = admin.create_task(&spec).await.unwrap();
-    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let done = run_ok(&admin, t.id).await;
     let e = wait_check(&admin, done.id, true).await;
     assert_eq!(e.test_restore_status, Some(CheckStatus::Ok), "{e:?}");
     let msg = e.test_restore_message.clone().unwrap();
@@ -696,9 +637,7 @@ async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it()
     assert_eq!(task.last_test_restore_ok, Some(false), "{task:?}");
     assert_eq!(test_restored().await, Some(0.0));
     // The scratch server cannot be deleted from under the task.
-    let host = format!("h_{}", Uuid::new_v4().simple());
-    pagila::create_db(server, &host);
-    let host_id = add_database(&admin, server, &host).await;
+    let (_, host_id) = empty_db(&admin, server, "h").await;
     admin
         .update_task(
             t.id,
@@ -745,11 +684,7 @@ async fn a_100_mb_uploaded_dump_is_stored_and_restored_with_flat_memory() {
     let admin = app.admin().await;
     let (dest, _dir) = local_destination(&admin, "uploads").await;
     let server = fleet().get(18);
-    let database = {
-        let db = format!("u_{}", Uuid::new_v4().simple());
-        pagila::create_db(server, &db);
-        add_database(&admin, server, &db).await
-    };
+    let (_, database) = empty_db(&admin, server, "u").await;
 
     // A plain dump of incompressible rows, zstd-compressed to just over 100 MB.
     let rows = 100_000u32;
@@ -837,12 +772,9 @@ async fn a_100_mb_uploaded_dump_is_stored_and_restored_with_flat_memory() {
 
 #[tokio::test]
 async fn contents_list_an_archive_and_a_selective_restore_brings_back_only_what_was_chosen() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest, _dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(15);
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
+    let (db, database) = pagila_db(&admin, server).await;
     let out = pagila::psql(
         server,
         &db,
@@ -853,13 +785,10 @@ async fn contents_list_an_archive_and_a_selective_restore_brings_back_only_what_
         ],
     );
     assert!(out.status.success());
-    let database = add_database(&admin, server, &db).await;
     for format in [BackupFormat::Custom, BackupFormat::Directory] {
         let mut spec = task(&format!("toc {format:?}"), database, vec![dest]);
         spec.format = format;
-        let t = admin.create_task(&spec).await.unwrap();
-        let exec = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-        assert_eq!(exec.status, ExecutionStatus::Success, "{exec:?}");
+        let exec = run_ok(&admin, admin.create_task(&spec).await.unwrap().id).await;
 
         let toc = admin.execution_contents(exec.id).await.unwrap();
         assert!(
@@ -887,7 +816,7 @@ async fn contents_list_an_archive_and_a_selective_restore_brings_back_only_what_
         let name = format!("s_{}", Uuid::new_v4().simple());
         let mut req = restore_into_new(exec.id, database, &name);
         req.options.schemas = vec!["extra".into()];
-        let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
+        let r = restore(&admin, &req).await;
         assert_eq!(r.status, RestorationStatus::Success, "{format:?}: {r:?}");
         let got = pagila::query(
             server,
@@ -901,14 +830,14 @@ async fn contents_list_an_archive_and_a_selective_restore_brings_back_only_what_
         let name = format!("s_{}", Uuid::new_v4().simple());
         let mut req = restore_into_new(exec.id, database, &name);
         req.options.tables = vec!["extra.notes".into()];
-        let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
+        let r = restore(&admin, &req).await;
         assert_eq!(r.status, RestorationStatus::Success, "{format:?}: {r:?}");
         let got = pagila::query(server, &name, "SELECT count(*) FROM extra.notes");
         assert_eq!(got, "3", "{format:?}");
         let mut req =
             restore_into_new(exec.id, database, &format!("s_{}", Uuid::new_v4().simple()));
         req.options.tables = vec!["extra.no_such_table".into()];
-        let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
+        let r = restore(&admin, &req).await;
         assert_eq!(
             r.error_code.as_deref(),
             Some("restore_failed"),
@@ -918,37 +847,28 @@ async fn contents_list_an_archive_and_a_selective_restore_brings_back_only_what_
     // Plain dumps have no table of contents.
     let mut spec = task("toc plain", database, vec![dest]);
     spec.format = BackupFormat::Plain;
-    let t = admin.create_task(&spec).await.unwrap();
-    let exec = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    let exec = run_now(&admin, admin.create_task(&spec).await.unwrap().id).await;
     let e = admin.execution_contents(exec.id).await.unwrap_err();
     assert_eq!(e.status(), Some(422), "{e:?}");
 }
 
 #[tokio::test]
 async fn globals_first_brings_the_roles_over_and_tolerates_the_ones_that_exist() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest, _dir) = with_disk(spawn_app().await).await;
     let (old, new) = (fleet().get(16), fleet().get(17));
     let role = format!("reporting_{}", &Uuid::new_v4().simple().to_string()[..8]);
-    let db = format!("p_{}", Uuid::new_v4().simple());
-    pagila::load(old, &db, 1);
+    let (db, database) = pagila_db(&admin, old).await;
     let out = pagila::psql(old, &db, &["-c", &format!("CREATE ROLE {role} NOLOGIN")]);
     assert!(out.status.success());
-    let database = add_database(&admin, old, &db).await;
     let mut spec = task("with globals", database, vec![dest]);
     spec.include_globals = true;
-    let t = admin.create_task(&spec).await.unwrap();
-    let exec = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-    assert_eq!(exec.status, ExecutionStatus::Success, "{exec:?}");
+    let exec = run_ok(&admin, admin.create_task(&spec).await.unwrap().id).await;
 
-    let host = format!("h_{}", Uuid::new_v4().simple());
-    pagila::create_db(new, &host);
-    let host_id = add_database(&admin, new, &host).await;
+    let (_, host_id) = empty_db(&admin, new, "h").await;
     let name = format!("g_{}", Uuid::new_v4().simple());
     let mut req = restore_into_new(exec.id, host_id, &name);
     req.options.globals_first = true;
-    let r = wait_restored(&admin, admin.create_restoration(&req).await.unwrap().id).await;
+    let r = restore(&admin, &req).await;
     assert_eq!(r.status, RestorationStatus::Success, "{r:?}");
     let roles = pagila::query(
         new,
@@ -965,35 +885,21 @@ async fn globals_first_brings_the_roles_over_and_tolerates_the_ones_that_exist()
 
 #[tokio::test]
 async fn pgward_restore_on_the_command_line_restores_a_file_and_refuses_a_wrong_checksum() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest, dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(16);
     let (db, _, exec) = backed_up(&admin, server, dest, BackupFormat::Custom, vec![]).await;
     let file = dir.join(&exec.objects[0].key);
     let run = |target: &str, sha: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_pgward"))
-            .arg("restore")
-            .arg("--from")
+        pgward(&["restore", "--from"])
             .arg(&file)
             .args(["--sha256", sha, "--jobs", "2"])
             .env("PGWARD_RESTORE_URL", server.url(target))
-            .env(
-                "PGWARD_POSTGRES__BIN_DIRS",
-                format!("[\"{}\"]", crate::support::fleet::pg_root().display()),
-            )
-            .env("PGWARD_LOG__LEVEL", "warn")
             .output()
             .unwrap()
     };
     let good = format!("c_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &good);
-    let out = run(&good, exec.sha256.as_deref().unwrap());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&run(&good, exec.sha256.as_deref().unwrap()));
     assert_same(server, &db, server, &good);
 
     let bad = format!("c_{}", Uuid::new_v4().simple());
@@ -1016,40 +922,23 @@ async fn pgward_restore_on_the_command_line_restores_a_file_and_refuses_a_wrong_
 #[tokio::test]
 async fn a_killed_pgward_leaves_no_psql_and_its_single_transaction_restore_commits_nothing() {
     use sqlx::Connection;
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (app, admin, dest, _dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(18);
     // The backup: a table with rows, then one the restore will wait for.
-    let source = format!("s_{}", Uuid::new_v4().simple());
-    pagila::create_db(server, &source);
-    let out = pagila::psql(
+    let source = pagila::db_with(
         server,
-        &source,
-        &[
-            "-c",
-            "CREATE TABLE a AS SELECT g FROM generate_series(1, 20000) g; \
-             CREATE TABLE zz_wait (x int);",
-        ],
+        "s",
+        "CREATE TABLE a AS SELECT g FROM generate_series(1, 20000) g; \
+         CREATE TABLE zz_wait (x int);",
     );
-    assert!(out.status.success(), "{out:?}");
     let source_id = add_database(&admin, server, &source).await;
     let mut spec = task("plain", source_id, vec![dest]);
     spec.format = BackupFormat::Plain;
-    let t = admin.create_task(&spec).await.unwrap();
-    let exec = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
-    assert_eq!(exec.status, ExecutionStatus::Success, "{exec:?}");
+    let exec = run_ok(&admin, admin.create_task(&spec).await.unwrap().id).await;
 
     // The existing target, and an open transaction in it that makes the restore wait at zz_wait (after
     // it created `a`), so pgward is certainly killed mid-restore.
-    let target = format!("t_{}", Uuid::new_v4().simple());
-    pagila::create_db(server, &target);
-    let out = pagila::psql(
-        server,
-        &target,
-        &["-c", "CREATE TABLE kept AS SELECT 1 AS k"],
-    );
-    assert!(out.status.success(), "{out:?}");
+    let target = pagila::db_with(server, "t", "CREATE TABLE kept AS SELECT 1 AS k");
     let state = |server: &PgServer, db: &str| {
         let rows = pagila::psql(
             server,

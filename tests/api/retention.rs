@@ -3,8 +3,10 @@ use pgward_api_types::*;
 use pgward_server::features::executions::service as retention;
 use uuid::Uuid;
 
-use crate::support::fixtures::{fake_backup, local_destination, new_database, task_spec};
-use crate::support::{fleet, spawn_app_with};
+use crate::support::fixtures::{
+    fake_backup, keep_last, local_destination, new_database, task_spec,
+};
+use crate::support::{TestApp, fleet, spawn_app_with};
 
 #[tokio::test]
 async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() {
@@ -17,11 +19,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
         .unwrap()
         .id;
     let mut spec = task_spec(db, dest);
-    spec.retention = RetentionPolicy {
-        keep_days: None,
-        keep_last: 2,
-        gfs: None,
-    };
+    spec.retention = keep_last(2);
     let task = admin.create_task(&spec).await.unwrap().id;
 
     let mut catalog = app.catalog().await;
@@ -52,7 +50,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
 
     let (state, _catalog) = app.background().await;
     // The latest run failed: nothing may go, whatever the policy says.
-    assert!(admin_preview(&admin, task).await.is_empty());
+    assert!(admin_preview(&app, &admin, task).await.is_empty());
     assert!(
         retention::apply_retention(&state, task, now)
             .await
@@ -71,7 +69,7 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
         "success",
     )
     .await;
-    let preview: Vec<Uuid> = admin_preview(&admin, task).await;
+    let preview: Vec<Uuid> = admin_preview(&app, &admin, task).await;
     let expected: Vec<Uuid> = old[..4].to_vec();
     assert_eq!(sorted(preview.clone()), sorted(expected.clone()));
     let deleted = retention::apply_retention(&state, task, now).await.unwrap();
@@ -129,17 +127,9 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
     );
 }
 
-async fn admin_preview(admin: &pgward_api_client::Client, task: Uuid) -> Vec<Uuid> {
-    let url = format!("{}/api/v1/tasks/{task}/retention-preview", admin.base());
-    let text = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(admin.token().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+async fn admin_preview(app: &TestApp, admin: &pgward_api_client::Client, task: Uuid) -> Vec<Uuid> {
+    let path = format!("/api/v1/tasks/{task}/retention-preview");
+    let text = app.get_text(&path, Some(admin.token().unwrap())).await;
     let list: Vec<Execution> = serde_json::from_str(&text).unwrap();
     list.into_iter().map(|e| e.id).collect()
 }

@@ -77,11 +77,8 @@ async fn every_non_public_route_refuses_requests_without_a_valid_token() {
 async fn the_served_openapi_document_is_the_committed_one() {
     let app = spawn_app().await;
     let served: serde_json::Value = app
-        .http
-        .get(app.url("/api/openapi.json"))
-        .send()
+        .get("/api/openapi.json", None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -135,7 +132,7 @@ async fn every_operation_documents_its_errors() {
 #[tokio::test]
 async fn the_api_docs_render_without_internet() {
     let app = spawn_app().await;
-    let page = app.http.get(app.url("/api/docs/")).send().await.unwrap();
+    let page = app.get("/api/docs/", None).await;
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
@@ -143,29 +140,16 @@ async fn the_api_docs_render_without_internet() {
         !html.contains("https://"),
         "the docs page must not load anything from the internet"
     );
-    let bundle = app
-        .http
-        .get(app.url("/api/docs/swagger-ui-bundle.js"))
-        .send()
-        .await
-        .unwrap();
+    let bundle = app.get("/api/docs/swagger-ui-bundle.js", None).await;
     assert_eq!(bundle.status().as_u16(), 200);
-    let init = app
-        .http
-        .get(app.url("/api/docs/swagger-initializer.js"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let init = app.get_text("/api/docs/swagger-initializer.js", None).await;
     assert!(init.contains("/api/openapi.json"), "{init}");
 }
 
 #[tokio::test]
 async fn unknown_api_routes_answer_json_404() {
     let app = spawn_app().await;
-    let resp = app.http.get(app.url("/api/v1/nope")).send().await.unwrap();
+    let resp = app.get("/api/v1/nope", None).await;
     assert_eq!(resp.status().as_u16(), 404);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["code"], "not_found");

@@ -8,10 +8,10 @@ use pgward_api_types::*;
 use uuid::Uuid;
 
 use crate::support::fixtures::{
-    add_database, hold_table, local_destination, new_database, small_db, task, wait_final,
+    add_database, create_task, hold_table, new_database, small_db, wait_final, with_disk,
 };
 use crate::support::poll::eventually_every;
-use crate::support::{fleet, spawn_app_with};
+use crate::support::{TestApp, fleet, spawn_app_with};
 
 async fn wait_until(admin: &Client, id: Uuid, what: &str, ok: impl Fn(&Execution) -> bool) {
     eventually_every(
@@ -24,6 +24,31 @@ async fn wait_until(admin: &Client, id: Uuid, what: &str, ok: impl Fn(&Execution
         |e| format!("never {what}: {e:?}"),
     )
     .await
+}
+
+/// Both tests' app (four worker slots, one backup per database server at a time), its admin and a
+/// local destination "disk".
+async fn four_slots_one_per_server() -> (TestApp, Client, Uuid) {
+    let app = spawn_app_with(|c| {
+        c.worker.concurrency = 4;
+        c.worker.per_server_concurrency = 1;
+    })
+    .await;
+    let (app, admin, dest, _dir) = with_disk(app).await;
+    (app, admin, dest)
+}
+
+/// A run that a worker is running.
+fn is_running(e: &Execution) -> bool {
+    e.status == ExecutionStatus::Running
+}
+
+/// A run that waits for its database server's slot (queued, and saying so).
+fn waits_for_a_slot(e: &Execution) -> bool {
+    e.status == ExecutionStatus::Queued
+        && e.message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("waiting"))
 }
 
 /// No two of these runs were running at the same time.
@@ -40,13 +65,7 @@ fn assert_serial(runs: &[Execution]) {
 
 #[tokio::test]
 async fn a_backup_of_an_idle_server_starts_at_once_while_another_server_is_saturated() {
-    let app = spawn_app_with(|c| {
-        c.worker.concurrency = 4;
-        c.worker.per_server_concurrency = 1;
-    })
-    .await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest) = four_slots_one_per_server().await;
     let (busy, idle) = (fleet().get(17), fleet().get(16));
     let busy_db = small_db(busy);
     let idle_db = small_db(idle);
@@ -54,41 +73,32 @@ async fn a_backup_of_an_idle_server_starts_at_once_while_another_server_is_satur
     let busy_database = add_database(&admin, busy, &busy_db).await;
     let mut busy_tasks = Vec::new();
     for i in 0..6 {
-        busy_tasks.push(
-            admin
-                .create_task(&task(&format!("busy {i}"), busy_database, vec![dest]))
-                .await
-                .unwrap(),
-        );
+        busy_tasks.push(create_task(&admin, &format!("busy {i}"), busy_database, dest).await);
     }
-    let idle_task = admin
-        .create_task(&task(
-            "idle",
-            add_database(&admin, idle, &idle_db).await,
-            vec![dest],
-        ))
-        .await
-        .unwrap();
+    let idle_task = create_task(
+        &admin,
+        "idle",
+        add_database(&admin, idle, &idle_db).await,
+        dest,
+    )
+    .await;
 
     // One run of the busy server hangs on a lock; five more wait for its only slot, more runs than
     // this process has worker slots.
     let lock = hold_table(busy, &busy_db).await;
     let first = admin.run_task(busy_tasks[0].id).await.unwrap();
-    wait_until(&admin, first.id, "running", |e| {
-        e.status == ExecutionStatus::Running
-    })
-    .await;
+    wait_until(&admin, first.id, "running", is_running).await;
     let mut waiting = Vec::new();
     for t in &busy_tasks[1..] {
         waiting.push(admin.run_task(t.id).await.unwrap());
     }
     for w in &waiting {
-        wait_until(&admin, w.id, "waiting for the busy server", |e| {
-            e.status == ExecutionStatus::Queued
-                && e.message
-                    .as_deref()
-                    .is_some_and(|m| m.starts_with("waiting"))
-        })
+        wait_until(
+            &admin,
+            w.id,
+            "waiting for the busy server",
+            waits_for_a_slot,
+        )
         .await;
     }
 
@@ -115,13 +125,7 @@ async fn a_backup_of_an_idle_server_starts_at_once_while_another_server_is_satur
 
 #[tokio::test]
 async fn two_registrations_of_one_server_share_its_limit() {
-    let app = spawn_app_with(|c| {
-        c.worker.concurrency = 4;
-        c.worker.per_server_concurrency = 1;
-    })
-    .await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest) = four_slots_one_per_server().await;
     let server = fleet().get(18);
     let (a_db, b_db) = (small_db(server), small_db(server));
     let a = add_database(&admin, server, &a_db).await;
@@ -134,28 +138,19 @@ async fn two_registrations_of_one_server_share_its_limit() {
         .await
         .unwrap()
         .id;
-    let a_task = admin
-        .create_task(&task("by address", a, vec![dest]))
-        .await
-        .unwrap();
-    let b_task = admin
-        .create_task(&task("by name", b, vec![dest]))
-        .await
-        .unwrap();
+    let a_task = create_task(&admin, "by address", a, dest).await;
+    let b_task = create_task(&admin, "by name", b, dest).await;
 
     let lock = hold_table(server, &a_db).await;
     let first = admin.run_task(a_task.id).await.unwrap();
-    wait_until(&admin, first.id, "running", |e| {
-        e.status == ExecutionStatus::Running
-    })
-    .await;
+    wait_until(&admin, first.id, "running", is_running).await;
     let second = admin.run_task(b_task.id).await.unwrap();
-    wait_until(&admin, second.id, "waiting for the shared slot", |e| {
-        e.status == ExecutionStatus::Queued
-            && e.message
-                .as_deref()
-                .is_some_and(|m| m.starts_with("waiting"))
-    })
+    wait_until(
+        &admin,
+        second.id,
+        "waiting for the shared slot",
+        waits_for_a_slot,
+    )
     .await;
 
     drop(lock);

@@ -53,13 +53,7 @@ async fn schemathesis_finds_no_server_error_and_no_spec_violation() {
         transcript.push_str(&stdout);
         if pass == 0 {
             // The fuzzer stayed authenticated all through the first pass: its token still works.
-            let me = app
-                .http
-                .get(app.url("/api/v1/me"))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
+            let me = app.get("/api/v1/me", Some(&token)).await;
             assert_eq!(
                 me.status().as_u16(),
                 200,

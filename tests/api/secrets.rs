@@ -1,3 +1,7 @@
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::process::assert_success;
 use crate::support::{fleet, logs, spawn_app};
 
 /// A connection-string password must never come back in any response, log line or catalog column.
@@ -21,30 +25,25 @@ async fn a_database_password_never_leaves_the_server() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let conn = server.url_as(&role, &secret, "postgres");
 
     let mut bodies = Vec::new();
-    let mut call =
-        async |method: reqwest::Method, path: String, body: Option<serde_json::Value>| {
-            let mut req = app.http.request(method, app.url(&path)).bearer_auth(&token);
-            if let Some(b) = body {
-                req = req.json(&b);
-            }
-            let resp = req.send().await.unwrap();
-            let status = resp.status().as_u16();
-            let text = resp.text().await.unwrap();
-            bodies.push(text.clone());
-            (status, text)
-        };
+    let mut call = async |method: Method, path: String, body: Option<serde_json::Value>| {
+        let mut req = app.http.request(method, app.url(&path)).bearer_auth(&token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        bodies.push(text.clone());
+        (status, text)
+    };
     let (status, created) = call(
-        reqwest::Method::POST,
+        Method::POST,
         "/api/v1/databases".into(),
-        Some(serde_json::json!({"name": "secretive", "connection_string": conn})),
+        Some(json!({"name": "secretive", "connection_string": conn})),
     )
     .await;
     assert_eq!(status, 201, "{created}");
@@ -52,44 +51,38 @@ async fn a_database_password_never_leaves_the_server() {
         .as_str()
         .unwrap()
         .to_string();
-    call(
-        reqwest::Method::GET,
-        format!("/api/v1/databases/{id}"),
-        None,
-    )
-    .await;
-    call(reqwest::Method::GET, "/api/v1/databases".into(), None).await;
-    call(
-        reqwest::Method::POST,
-        format!("/api/v1/databases/{id}/test"),
-        None,
-    )
-    .await;
-    call(
-        reqwest::Method::POST,
-        "/api/v1/databases/test-connection".into(),
-        Some(serde_json::json!({"connection_string": conn})),
-    )
-    .await;
+    // Read, listed, tested, tested unsaved with the right and a wrong password, added again, changed.
+    let saved = format!("/api/v1/databases/{id}");
+    let list = "/api/v1/databases";
+    let unsaved = "/api/v1/databases/test-connection";
     let wrong = conn.replace(&secret, &format!("{secret}-wrong"));
-    call(
-        reqwest::Method::POST,
-        "/api/v1/databases/test-connection".into(),
-        Some(serde_json::json!({"connection_string": wrong})),
-    )
-    .await;
-    call(
-        reqwest::Method::POST,
-        "/api/v1/databases".into(),
-        Some(serde_json::json!({"name": "other", "connection_string": wrong})),
-    )
-    .await;
-    call(
-        reqwest::Method::PATCH,
-        format!("/api/v1/databases/{id}"),
-        Some(serde_json::json!({"connection_string": conn, "name": "still secretive"})),
-    )
-    .await;
+    for (method, path, body) in [
+        (Method::GET, saved.clone(), None),
+        (Method::GET, list.into(), None),
+        (Method::POST, format!("{saved}/test"), None),
+        (
+            Method::POST,
+            unsaved.into(),
+            Some(json!({"connection_string": conn})),
+        ),
+        (
+            Method::POST,
+            unsaved.into(),
+            Some(json!({"connection_string": wrong})),
+        ),
+        (
+            Method::POST,
+            list.into(),
+            Some(json!({"name": "other", "connection_string": wrong})),
+        ),
+        (
+            Method::PATCH,
+            saved.clone(),
+            Some(json!({"connection_string": conn, "name": "still secretive"})),
+        ),
+    ] {
+        call(method, path, body).await;
+    }
 
     // Malformed connection strings that carry the password: the error never quotes it back.
     for bad in [
@@ -98,9 +91,9 @@ async fn a_database_password_never_leaves_the_server() {
         format!("postgresql//{role}:{secret}@host/db"),
     ] {
         let (status, text) = call(
-            reqwest::Method::POST,
-            "/api/v1/databases".into(),
-            Some(serde_json::json!({"name": "malformed", "connection_string": bad})),
+            Method::POST,
+            list.into(),
+            Some(json!({"name": "malformed", "connection_string": bad})),
         )
         .await;
         assert_eq!(status, 422, "{text}");

@@ -9,50 +9,73 @@ use pgward_api_client::Client;
 use pgward_api_types::*;
 use uuid::Uuid;
 
-use crate::support::app::{ADMIN_EMAIL, ADMIN_PASSWORD, start_in_process};
+use crate::support::app::{ADMIN_EMAIL, ADMIN_PASSWORD, start_another};
 use crate::support::fixtures::{
-    add_database, fake_backup, hold_table, local_destination, new_database, restore_into,
-    restore_into_new, task, wait_final, wait_restored,
+    add_database, create_task, empty_db, fake_backup, hold_table, keep_last, local_destination,
+    new_database, new_token, pagila_db, restore, restore_into, restore_into_new, run_now, task,
+    wait_final, wait_restored, with_disk,
 };
 use crate::support::poll::eventually_every;
-use crate::support::process::wait_ready;
-use crate::support::receiver::{Receiver, custom, verify_signature};
+use crate::support::process::{assert_success, pgward_of};
+use crate::support::receiver::{Receiver, custom, preview_request, repoint, verify_signature};
 use crate::support::{TestApp, fleet, pagila, spawn_app, spawn_app_with};
 
-/// The administrator's access token and client, and a local destination for uploads (and its directory).
-async fn uploader(app: &TestApp) -> (String, Client, Uuid, std::path::PathBuf) {
+/// Uploads into a local destination "uploads" as the administrator, by raw requests (the hostile files
+/// of these tests are uploaded dumps).
+struct Uploader<'a> {
+    app: &'a TestApp,
+    /// The administrator's access token.
+    token: String,
+    dest: Uuid,
+    /// The destination's directory.
+    dir: std::path::PathBuf,
+}
+
+/// An [`Uploader`] of `app`, and the administrator's client.
+async fn uploader(app: &TestApp) -> (Uploader<'_>, Client) {
     let tokens = app.admin_tokens().await;
     let admin = app.client.with_token(&tokens.access_token);
     let (dest, dir) = local_destination(&admin, "uploads").await;
-    (tokens.access_token, admin, dest, dir)
+    let token = tokens.access_token;
+    (
+        Uploader {
+            app,
+            token,
+            dest,
+            dir,
+        },
+        admin,
+    )
 }
 
-/// Streams `bytes` into a destination as an uploaded dump named `filename`.
-async fn upload(
-    app: &TestApp,
-    token: &str,
-    dest: Uuid,
-    filename: &str,
-    bytes: Vec<u8>,
-) -> Execution {
-    let resp = app
-        .http
-        .post(app.url(&format!(
-            "/api/v1/uploads?destination_id={dest}&filename={filename}"
-        )))
-        .bearer_auth(token)
-        .header("content-type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.status().as_u16(),
-        201,
-        "{}",
-        resp.text().await.unwrap()
-    );
-    resp.json().await.unwrap()
+impl Uploader<'_> {
+    /// An upload of a dump named `filename` into the destination, its body still to be given.
+    fn post(&self, filename: &str) -> reqwest::RequestBuilder {
+        let dest = self.dest;
+        let path = format!("/api/v1/uploads?destination_id={dest}&filename={filename}");
+        self.app
+            .http
+            .post(self.app.url(&path))
+            .bearer_auth(&self.token)
+    }
+
+    /// Streams `bytes` into the destination as an uploaded dump named `filename`.
+    async fn upload(&self, filename: &str, bytes: Vec<u8>) -> Execution {
+        let resp = self
+            .post(filename)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status().as_u16(),
+            201,
+            "{}",
+            resp.text().await.unwrap()
+        );
+        resp.json().await.unwrap()
+    }
 }
 
 fn tables(server: &crate::support::fleet::PgServer, db: &str) -> String {
@@ -66,7 +89,7 @@ fn tables(server: &crate::support::fleet::PgServer, db: &str) -> String {
 #[tokio::test]
 async fn a_plain_dump_that_tries_psql_meta_commands_is_refused_and_runs_none_of_them() {
     let app = spawn_app().await;
-    let (token, admin, dest, _dir) = uploader(&app).await;
+    let (up, admin) = uploader(&app).await;
     let server = fleet().get(17);
     let marker_dir = tempfile::tempdir().unwrap();
     let marker = marker_dir.path().join("pwned");
@@ -88,27 +111,14 @@ async fn a_plain_dump_that_tries_psql_meta_commands_is_refused_and_runs_none_of_
         format!("\\unrestrict mine\n\\! touch {m}\n\\restrict mine"),
     ];
     for (i, payload) in payloads.iter().enumerate() {
-        let db = format!("meta_{i}_{}", Uuid::new_v4().simple());
-        pagila::create_db(server, &db);
-        let database = add_database(&admin, server, &db).await;
+        let (db, database) = empty_db(&admin, server, &format!("meta_{i}")).await;
         // The dump's own header, as current pg_dump writes it, then a statement, the attack, another.
         let dump = format!(
             "--\n-- PostgreSQL database dump\n--\n\n\\restrict mine\n\nCREATE TABLE before_attack ();\n\
              {payload}\nCREATE TABLE after_attack ();\n\n\\unrestrict mine\n"
         );
-        let exec = upload(
-            &app,
-            &token,
-            dest,
-            &format!("evil{i}.sql"),
-            dump.into_bytes(),
-        )
-        .await;
-        let r = admin
-            .create_restoration(&restore_into(exec.id, database))
-            .await
-            .unwrap();
-        let r = wait_restored(&admin, r.id).await;
+        let exec = up.upload(&format!("evil{i}.sql"), dump.into_bytes()).await;
+        let r = restore(&admin, &restore_into(exec.id, database)).await;
         assert_eq!(r.status, RestorationStatus::Failed, "{payload}: {r:?}");
         assert_eq!(
             r.error_code.as_deref(),
@@ -124,7 +134,7 @@ async fn a_plain_dump_that_tries_psql_meta_commands_is_refused_and_runs_none_of_
 #[tokio::test]
 async fn a_directory_archive_with_a_symlink_entry_is_refused_before_pg_restore_sees_it() {
     let app = spawn_app().await;
-    let (token, admin, dest, _dir) = uploader(&app).await;
+    let (up, admin) = uploader(&app).await;
     let server = fleet().get(16);
     let admin_db = add_database(&admin, server, "postgres").await;
 
@@ -178,20 +188,11 @@ async fn a_directory_archive_with_a_symlink_entry_is_refused_before_pg_restore_s
         ],
     ];
     for (i, entries) in attacks.iter().enumerate() {
-        let exec = upload(
-            &app,
-            &token,
-            dest,
-            &format!("evil{i}.dir.tar"),
-            archive(entries),
-        )
-        .await;
+        let exec = up
+            .upload(&format!("evil{i}.dir.tar"), archive(entries))
+            .await;
         let name = format!("sym_{}", Uuid::new_v4().simple());
-        let r = admin
-            .create_restoration(&restore_into_new(exec.id, admin_db, &name))
-            .await
-            .unwrap();
-        let r = wait_restored(&admin, r.id).await;
+        let r = restore(&admin, &restore_into_new(exec.id, admin_db, &name)).await;
         assert_eq!(r.status, RestorationStatus::Failed, "{entries:?}: {r:?}");
         assert_eq!(
             r.error_code.as_deref(),
@@ -202,21 +203,14 @@ async fn a_directory_archive_with_a_symlink_entry_is_refused_before_pg_restore_s
     assert!(!std::path::Path::new("/tmp/absolute.dat").exists());
 
     // Listing the contents reads toc.dat: a toc.dat that is a link is refused too.
-    let exec = upload(
-        &app,
-        &token,
-        dest,
-        "evil-toc.dir.tar",
-        archive(&[("dump/toc.dat", Symlink, "/etc/shadow")]),
-    )
-    .await;
-    let resp = app
-        .http
-        .get(app.url(&format!("/api/v1/executions/{}/contents", exec.id)))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let exec = up
+        .upload(
+            "evil-toc.dir.tar",
+            archive(&[("dump/toc.dat", Symlink, "/etc/shadow")]),
+        )
+        .await;
+    let contents = format!("/api/v1/executions/{}/contents", exec.id);
+    let resp = app.get(&contents, Some(&up.token)).await;
     assert!(resp.status().is_client_error(), "{}", resp.status());
     let body = resp.text().await.unwrap();
     assert!(
@@ -232,7 +226,7 @@ async fn a_decompression_bomb_stops_at_its_limit_and_an_oversized_upload_is_refu
         c.server.upload_limit = 8 << 20;
     })
     .await;
-    let (token, admin, dest, dir) = uploader(&app).await;
+    let (up, admin) = uploader(&app).await;
     let server = fleet().get(16);
     let admin_db = add_database(&admin, server, "postgres").await;
 
@@ -249,13 +243,12 @@ async fn a_decompression_bomb_stops_at_its_limit_and_an_oversized_upload_is_refu
     }
     let bomb = enc.finish().unwrap();
     assert!(bomb.len() < 1 << 20, "{}", bomb.len());
-    let exec = upload(&app, &token, dest, "bomb.sql.zst", bomb).await;
+    let exec = up.upload("bomb.sql.zst", bomb).await;
     let name = format!("bomb_{}", Uuid::new_v4().simple());
     let mut req = restore_into_new(exec.id, admin_db, &name);
     // Spooled to scratch first (single transaction): the bomb must not fill the work directory.
     req.options.single_transaction = true;
-    let r = admin.create_restoration(&req).await.unwrap();
-    let r = wait_restored(&admin, r.id).await;
+    let r = restore(&admin, &req).await;
     assert_eq!(r.status, RestorationStatus::Failed, "{r:?}");
     assert_eq!(
         r.error_code.as_deref(),
@@ -265,25 +258,12 @@ async fn a_decompression_bomb_stops_at_its_limit_and_an_oversized_upload_is_refu
 
     // An upload past server.upload_limit: 413, with or without a declared length, and nothing stored.
     let big = vec![b'-'; 9 << 20];
-    let resp = app
-        .http
-        .post(app.url(&format!(
-            "/api/v1/uploads?destination_id={dest}&filename=big.sql"
-        )))
-        .bearer_auth(&token)
-        .body(big.clone())
-        .send()
-        .await
-        .unwrap();
+    let resp = up.post("big.sql").body(big.clone()).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 413);
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         big.chunks(1 << 20).map(|c| Ok(c.to_vec())).collect();
-    let resp = app
-        .http
-        .post(app.url(&format!(
-            "/api/v1/uploads?destination_id={dest}&filename=big.sql"
-        )))
-        .bearer_auth(&token)
+    let resp = up
+        .post("big.sql")
         .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
         .send()
         .await
@@ -300,7 +280,7 @@ async fn a_decompression_bomb_stops_at_its_limit_and_an_oversized_upload_is_refu
             .filter(|p| p.to_string_lossy().contains("big"))
             .count()
     };
-    assert_eq!(files(&dir), 0);
+    assert_eq!(files(&up.dir), 0);
 }
 
 fn walk(d: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -337,28 +317,12 @@ async fn rotating_the_secrets_key_reseals_every_secret_at_once() {
         .unwrap()
         .expose_secret()
         .to_string();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pgward"))
-        .args(["secrets", "rotate-key"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env(
-            "PGWARD_CATALOG__URL",
-            cfg.catalog.url.as_ref().unwrap().expose_secret(),
-        )
-        .env("PGWARD_SECRETS__KEY", &old_key)
-        .env("PGWARD_DATA_DIR", &cfg.data_dir)
-        .env(
-            "PGWARD_POSTGRES__BIN_DIRS",
-            format!("[\"{}\"]", crate::support::fleet::pg_root().display()),
-        )
+    // As an operator runs it: the catalog and the key it was sealed with.
+    let out = pgward_of(&app, &["secrets", "rotate-key"])
         .env("PGWARD_LOG__LEVEL", "warn")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let new_key = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert_ne!(new_key, old_key);
     assert!(String::from_utf8_lossy(&out.stderr).contains("3 secrets re-encrypted"));
@@ -367,7 +331,7 @@ async fn rotating_the_secrets_key_reseals_every_secret_at_once() {
     assert!(admin.test_database(database).await.is_err());
     let mut config = app.config.clone();
     config.secrets.key = Some(secrecy::SecretString::from(new_key));
-    let base = start_another(config).await;
+    let base = start_other(config).await;
     let unauthenticated = pgward_api_client::Client::new(&base);
     let pair = unauthenticated
         .login(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -385,7 +349,7 @@ async fn rotating_the_secrets_key_reseals_every_secret_at_once() {
 #[tokio::test]
 async fn a_directory_archive_whose_toc_names_a_file_outside_it_is_refused() {
     let app = spawn_app().await;
-    let (token, admin, dest, _dir) = uploader(&app).await;
+    let (up, admin) = uploader(&app).await;
     let server = fleet().get(17);
     let db = format!("toc_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &db);
@@ -407,32 +371,21 @@ async fn a_directory_archive_whose_toc_names_a_file_outside_it_is_refused() {
         .arg(server.url(&db))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tarred = |dir: &std::path::Path| {
+    assert_success(&out);
+    // The dump directory as it is now, tarred as pgward stores it, uploaded as `filename`.
+    let upload_dump = async |filename: &str| {
         let mut b = tar::Builder::new(Vec::new());
-        b.append_dir_all("dump", dir).unwrap();
-        b.into_inner().unwrap()
+        b.append_dir_all("dump", work.path().join("dump")).unwrap();
+        up.upload(filename, b.into_inner().unwrap()).await
     };
-    let restore = |exec: Uuid| {
+    let into_new = |exec: Uuid| {
         let name = format!("r_{}", Uuid::new_v4().simple());
         restore_into_new(exec, admin_db, &name)
     };
     // As it is, it restores.
-    let good = upload(
-        &app,
-        &token,
-        dest,
-        "good.dir.tar",
-        tarred(&work.path().join("dump")),
-    )
-    .await;
-    let r = admin.create_restoration(&restore(good.id)).await.unwrap();
+    let good = upload_dump("good.dir.tar").await;
     assert_eq!(
-        wait_restored(&admin, r.id).await.status,
+        restore(&admin, &into_new(good.id)).await.status,
         RestorationStatus::Success
     );
 
@@ -455,16 +408,8 @@ async fn a_directory_archive_whose_toc_names_a_file_outside_it_is_refused() {
     patched.extend_from_slice(evil);
     patched.extend_from_slice(&toc[at + 4..]);
     std::fs::write(&toc_path, patched).unwrap();
-    let bad = upload(
-        &app,
-        &token,
-        dest,
-        "evil.dir.tar",
-        tarred(&work.path().join("dump")),
-    )
-    .await;
-    let r = admin.create_restoration(&restore(bad.id)).await.unwrap();
-    let r = wait_restored(&admin, r.id).await;
+    let bad = upload_dump("evil.dir.tar").await;
+    let r = restore(&admin, &into_new(bad.id)).await;
     assert_eq!(r.status, RestorationStatus::Failed, "{r:?}");
     assert_eq!(r.error_code.as_deref(), Some("unsafe_archive"), "{r:?}");
 }
@@ -481,16 +426,9 @@ fn client_for(name: &str, db: &str) -> Option<u32> {
 }
 
 /// Another pgward (in this process) with `config`, e.g. on an existing catalog; its base URL once ready.
-async fn start_another(config: pgward_server::Config) -> String {
-    let base = start_in_process(config).await;
-    wait_ready(
-        &base,
-        Duration::from_secs(30),
-        Duration::from_millis(50),
-        "the other pgward never became ready",
-    )
-    .await;
-    base
+async fn start_other(config: pgward_server::Config) -> String {
+    let what = "the other pgward never became ready";
+    start_another(config, Duration::from_secs(30), what).await
 }
 
 #[tokio::test]
@@ -506,7 +444,7 @@ async fn a_database_that_tighter_rules_refuse_is_named_in_the_log_at_start() {
     let mut config = app.config.clone();
     config.outbound = Default::default();
     config.outbound.allow_catalog_server = true;
-    start_another(config).await;
+    start_other(config).await;
     eventually_every(
         Duration::from_secs(30),
         Duration::from_millis(50),
@@ -551,18 +489,11 @@ async fn pg_dump_runs_without_any_of_pgwards_environment() {
     // This process has PGWARD_* variables (the test command's env.sh exports some): a client that
     // inherited the environment would show them.
     assert!(std::env::vars().any(|(k, _)| k.starts_with("PGWARD_")));
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest, _dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(18);
-    let db = format!("env_{}", Uuid::new_v4().simple());
-    pagila::create_db(server, &db);
+    let (db, database) = empty_db(&admin, server, "env").await;
     pagila::psql(server, &db, &["-c", "CREATE TABLE held (x int)"]);
-    let database = add_database(&admin, server, &db).await;
-    let t = admin
-        .create_task(&task("env", database, vec![dest]))
-        .await
-        .unwrap();
+    let t = create_task(&admin, "env", database, dest).await;
 
     // A lock held here keeps pg_dump waiting, so it can be looked at while it runs.
     let mut holder = hold_table(server, &db).await;
@@ -596,14 +527,12 @@ async fn pg_dump_runs_without_any_of_pgwards_environment() {
 #[tokio::test]
 async fn psql_replays_a_dump_as_an_unprivileged_user_when_pgward_is_root() {
     let app = spawn_app().await;
-    let (token, admin, dest, _dir) = uploader(&app).await;
+    let (up, admin) = uploader(&app).await;
     let server = fleet().get(17);
-    let db = format!("who_{}", Uuid::new_v4().simple());
-    pagila::create_db(server, &db);
+    let (db, database) = empty_db(&admin, server, "who").await;
     pagila::psql(server, &db, &["-c", "CREATE TABLE held (x int)"]);
-    let database = add_database(&admin, server, &db).await;
     let dump = "SELECT count(*) FROM held;\nCREATE TABLE after_lock ();\n";
-    let exec = upload(&app, &token, dest, "who.sql", dump.into()).await;
+    let exec = up.upload("who.sql", dump.into()).await;
 
     // psql waits on this lock, long enough to be looked at.
     let mut holder = hold_table(server, &db).await;
@@ -749,16 +678,7 @@ async fn a_repointed_or_duplicated_webhook_keeps_no_credentials_of_the_old_recei
     let copy = admin.duplicate_webhook(hook.id).await.unwrap();
     assert!(!copy.has_secret && copy.header_names.is_empty(), "{copy:?}");
 
-    let moved = admin
-        .update_webhook(
-            hook.id,
-            &UpdateWebhookRequest {
-                url: Some(new.url("/hook")),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let moved = repoint(&admin, hook.id, new.url("/hook")).await;
     assert!(
         !moved.has_secret && moved.header_names.is_empty(),
         "{moved:?}"
@@ -785,13 +705,7 @@ async fn templates_that_would_exhaust_the_server_are_refused() {
         "{% for a in range(100000) %}{% for b in range(100000) %}{{ event }}{% endfor %}{% endfor %}",
     ] {
         let e = admin
-            .preview_webhook(&WebhookPreviewRequest {
-                kind: WebhookKind::Custom,
-                method: None,
-                url: None,
-                body_template: Some(t.into()),
-                event: None,
-            })
+            .preview_webhook(&preview_request(WebhookKind::Custom, t, None))
             .await
             .unwrap_err();
         assert_eq!(e.code(), Some(ErrorCode::ValidationFailed), "{t}: {e:?}");
@@ -807,23 +721,14 @@ async fn templates_that_would_exhaust_the_server_are_refused() {
 async fn an_api_token_cannot_mint_tokens_expires_and_ends_with_a_password_reset() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let created = admin
-        .create_token(&CreateApiTokenRequest {
-            name: "ci".into(),
-            expires_in_days: None,
-        })
-        .await
-        .unwrap();
+    let created = admin.create_token(&new_token("ci", None)).await.unwrap();
     let expires = created.api_token.expires_at.expect("every token expires");
     let days = (expires - chrono::Utc::now()).num_days();
     assert!((89..=90).contains(&days), "{days}");
 
     let robot = app.client.with_token(&created.token);
     let e = robot
-        .create_token(&CreateApiTokenRequest {
-            name: "child".into(),
-            expires_in_days: Some(3650),
-        })
+        .create_token(&new_token("child", Some(3650)))
         .await
         .unwrap_err();
     assert_eq!(
@@ -852,10 +757,7 @@ async fn a_password_change_ends_the_other_sessions_and_every_api_token() {
     let admin = app.admin().await;
     let other = app.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
     let token = admin
-        .create_token(&CreateApiTokenRequest {
-            name: "ci".into(),
-            expires_in_days: Some(30),
-        })
+        .create_token(&new_token("ci", Some(30)))
         .await
         .unwrap()
         .token;
@@ -903,18 +805,11 @@ async fn a_password_change_ends_the_other_sessions_and_every_api_token() {
 
 #[tokio::test]
 async fn a_deleted_backup_waits_in_the_trash_and_comes_back() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, dir) = local_destination(&admin, "disk").await;
+    let (app, admin, dest, dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(14);
-    let db = format!("trash_{}", Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
-    let database = add_database(&admin, server, &db).await;
-    let t = admin
-        .create_task(&task("trash", database, vec![dest]))
-        .await
-        .unwrap();
-    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    let (_, database) = pagila_db(&admin, server).await;
+    let t = create_task(&admin, "trash", database, dest).await;
+    let done = run_now(&admin, t.id).await;
     let file = dir.join(&done.objects[0].key);
 
     // One delete: in the trash, every copy still there, listed as trashed.
@@ -936,12 +831,10 @@ async fn a_deleted_backup_waits_in_the_trash_and_comes_back() {
     let back = admin.untrash_execution(done.id).await.unwrap();
     assert_eq!(back.status, ExecutionStatus::Success);
     let name = format!("back_{}", Uuid::new_v4().simple());
-    let r = admin
-        .create_restoration(&restore_into_new(done.id, database, &name))
-        .await
-        .unwrap();
     assert_eq!(
-        wait_restored(&admin, r.id).await.status,
+        restore(&admin, &restore_into_new(done.id, database, &name))
+            .await
+            .status,
         RestorationStatus::Success
     );
     // No request destroys it: a second delete is refused; only the purge after the grace period does.
@@ -968,16 +861,11 @@ async fn a_deleted_backup_waits_in_the_trash_and_comes_back() {
 
 #[tokio::test]
 async fn retention_never_counts_a_backup_whose_proof_failed_and_keeps_the_newest_proven_one() {
-    let app = spawn_app_with(|c| c.worker.in_process = false).await;
-    let admin = app.admin().await;
-    let (dest, dir) = local_destination(&admin, "disk").await;
+    let (app, admin, dest, dir) =
+        with_disk(spawn_app_with(|c| c.worker.in_process = false).await).await;
     let database = add_database(&admin, fleet().get(17), "postgres").await;
     let mut spec = task("kept", database, vec![dest]);
-    spec.retention = RetentionPolicy {
-        keep_days: None,
-        keep_last: 2,
-        gfs: None,
-    };
+    spec.retention = keep_last(2);
     let t = admin.create_task(&spec).await.unwrap().id;
     let mut catalog = app.catalog().await;
     let now = chrono::Utc::now();
@@ -1030,17 +918,12 @@ async fn retention_never_counts_a_backup_whose_proof_failed_and_keeps_the_newest
 
 #[tokio::test]
 async fn a_schema_filter_that_matches_nothing_fails_the_backup() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let (dest, _dir) = local_destination(&admin, "disk").await;
+    let (_app, admin, dest, _dir) = with_disk(spawn_app().await).await;
     let server = fleet().get(17);
-    let db = format!("filter_{}", Uuid::new_v4().simple());
-    pagila::load(server, &db, 1);
-    let database = add_database(&admin, server, &db).await;
+    let (_, database) = pagila_db(&admin, server).await;
     let mut spec = task("filtered", database, vec![dest]);
     spec.pg_dump_options.schemas = vec!["no_such_schema".into()];
-    let t = admin.create_task(&spec).await.unwrap();
-    let done = wait_final(&admin, admin.run_task(t.id).await.unwrap().id).await;
+    let done = run_now(&admin, admin.create_task(&spec).await.unwrap().id).await;
     assert_eq!(done.status, ExecutionStatus::Failed, "{done:?}");
     let said = format!("{:?} {:?}", done.message, done.stderr_tail);
     assert!(said.contains("no matching schemas"), "{said}");
@@ -1222,7 +1105,7 @@ async fn every_response_carries_the_browser_defences() {
         "/api/docs/",
         "/healthz",
     ] {
-        let resp = app.http.get(app.url(path)).send().await.unwrap();
+        let resp = app.get(path, None).await;
         let h = resp.headers();
         let csp = h
             .get("content-security-policy")
@@ -1243,15 +1126,7 @@ async fn every_response_carries_the_browser_defences() {
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
     }
     // The web UI itself has no inline script for the policy to block.
-    let index = app
-        .http
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let index = app.get_text("/", None).await;
     assert!(
         !index.contains("<script>") && !index.contains("<script type=\"module\">"),
         "{index}"

@@ -1,8 +1,10 @@
-use pgward_api_client::{Client, ClientError};
+use pgward_api_client::Client;
 use pgward_api_types::*;
 use uuid::Uuid;
 
-use crate::support::fixtures::{local_destination, new_database, task_spec};
+use crate::support::fixtures::{
+    field_errors, keep_last, local_destination, new_database, task_spec,
+};
 use crate::support::{fleet, spawn_app};
 
 /// A database on PostgreSQL 17 and a local destination, the two things every task needs.
@@ -13,15 +15,6 @@ async fn prerequisites(admin: &Client) -> (Uuid, Uuid) {
         .unwrap();
     let (dest, _dir) = local_destination(admin, "disk").await;
     (db.id, dest)
-}
-
-fn fields(e: ClientError) -> Vec<String> {
-    match e {
-        ClientError::Api { status: 422, error } => {
-            error.fields.unwrap_or_default().into_keys().collect()
-        }
-        other => panic!("expected 422, got {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -66,14 +59,13 @@ async fn a_task_is_created_edited_duplicated_and_previews_its_runs_in_its_time_z
                 }),
                 include_globals: Some(true),
                 retention: Some(RetentionPolicy {
-                    keep_days: None,
-                    keep_last: 3,
                     gfs: Some(GfsPolicy {
                         daily: 7,
                         weekly: 4,
                         monthly: 12,
                         yearly: 2,
                     }),
+                    ..keep_last(3)
                 }),
                 active: Some(false),
                 ..Default::default()
@@ -240,11 +232,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
         (
             "keep nothing",
             TaskSpec {
-                retention: RetentionPolicy {
-                    keep_days: None,
-                    keep_last: 0,
-                    gfs: None,
-                },
+                retention: keep_last(0),
                 ..task_spec(db, dest)
             },
             "retention.keep_last",
@@ -291,7 +279,7 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
         ),
     ];
     for (what, s, field) in cases {
-        let f = fields(admin.create_task(&s).await.unwrap_err());
+        let f = field_errors(admin.create_task(&s).await.unwrap_err());
         assert!(f.iter().any(|k| k == field), "{what}: {f:?}");
     }
     assert!(admin.list_tasks().await.unwrap().items.is_empty());

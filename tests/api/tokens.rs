@@ -1,5 +1,6 @@
-use pgward_api_types::{AuthMethod, CreateApiTokenRequest, ErrorCode};
+use pgward_api_types::{AuthMethod, ErrorCode};
 
+use crate::support::fixtures::new_token;
 use crate::support::spawn_app;
 
 #[tokio::test]
@@ -7,10 +8,7 @@ async fn an_api_token_works_until_it_is_revoked() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let created = admin
-        .create_token(&CreateApiTokenRequest {
-            name: "ci pipeline".into(),
-            expires_in_days: Some(30),
-        })
+        .create_token(&new_token("ci pipeline", Some(30)))
         .await
         .unwrap();
     assert!(created.token.starts_with("pgw_"));
@@ -53,10 +51,7 @@ async fn a_token_without_a_name_is_refused() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let err = admin
-        .create_token(&CreateApiTokenRequest {
-            name: "  ".into(),
-            expires_in_days: None,
-        })
+        .create_token(&new_token("  ", None))
         .await
         .unwrap_err();
     assert_eq!(

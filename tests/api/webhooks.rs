@@ -10,23 +10,52 @@ use pgward_api_types::*;
 use sha2::Sha256;
 use uuid::Uuid;
 
-use crate::support::app::start_in_process;
-use crate::support::fixtures::{add_database, local_destination, task, wait_final};
+use crate::support::app::start_another;
+use crate::support::fixtures::{
+    create_task, empty_db, field_errors, local_destination, run_now, run_ok, task,
+};
 use crate::support::metrics::{self, parse_metrics};
 use crate::support::poll::eventually;
-use crate::support::process::wait_ready;
-use crate::support::receiver::{Receiver, custom, verify_signature};
-use crate::support::{fleet, pagila, spawn_app, spawn_app_with};
+use crate::support::receiver::{
+    Receiver, custom, for_destinations, for_tasks, preview_request, repoint, verify_signature,
+};
+use crate::support::{TestApp, fleet, spawn_app, spawn_app_with};
+
+/// The app of the tests that watch deliveries being retried: scheduler passes and the first retry a
+/// second apart. And its admin.
+async fn quick_retries() -> (TestApp, Client) {
+    let app = spawn_app_with(|c| {
+        c.worker.scheduler_interval_secs = 1;
+        c.webhooks.retry_base_secs = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    (app, admin)
+}
+
+/// Webhook `hook`'s delivery log, the newest first.
+async fn deliveries(admin: &Client, hook: Uuid) -> WebhookDeliveryPage {
+    admin
+        .webhook_deliveries(hook, &WebhookDeliveryQuery::default())
+        .await
+        .unwrap()
+}
+
+/// Gives webhook `hook` the signing secret `secret` (empty: none), nothing else changed.
+async fn set_secret(admin: &Client, hook: Uuid, secret: String) -> Webhook {
+    let change = UpdateWebhookRequest {
+        secret: Some(secret),
+        ..Default::default()
+    };
+    admin.update_webhook(hook, &change).await.unwrap()
+}
 
 /// The newest delivery of a real event (not a test) that reached `status`.
 async fn wait_delivery(admin: &Client, webhook: Uuid, status: DeliveryStatus) -> WebhookDelivery {
     eventually(
         Duration::from_secs(90),
         async || {
-            let page = admin
-                .webhook_deliveries(webhook, &WebhookDeliveryQuery::default())
-                .await
-                .unwrap();
+            let page = deliveries(admin, webhook).await;
             let found = page
                 .items
                 .iter()
@@ -41,26 +70,15 @@ async fn wait_delivery(admin: &Client, webhook: Uuid, status: DeliveryStatus) ->
 
 /// A database with a task that backs it up to local disk.
 async fn backed_up(admin: &Client, major: u32, name: &str) -> (Uuid, Uuid, std::path::PathBuf) {
-    let server = fleet().get(major);
-    let db = format!("w_{}", Uuid::new_v4().simple());
-    pagila::create_db(server, &db);
-    let database = add_database(admin, server, &db).await;
+    let (_, database) = empty_db(admin, fleet().get(major), "w").await;
     let (dest, dir) = local_destination(admin, &format!("{name} disk")).await;
-    let t = admin
-        .create_task(&task(name, database, vec![dest]))
-        .await
-        .unwrap();
+    let t = create_task(admin, name, database, dest).await;
     (database, t.id, dir)
 }
 
 #[tokio::test]
 async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_the_stderr_tail() {
-    let app = spawn_app_with(|c| {
-        c.worker.scheduler_interval_secs = 1;
-        c.webhooks.retry_base_secs = 1;
-    })
-    .await;
-    let admin = app.admin().await;
+    let (_app, admin) = quick_retries().await;
     // The first /start is refused: the outcome must still reach Healthchecks after /start, never before.
     let hc = Receiver::start(vec![500]);
     let (database, good, _d) = backed_up(&admin, 16, "hc good").await;
@@ -74,11 +92,7 @@ async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_t
         .create_webhook(&CreateWebhookRequest {
             kind: WebhookKind::Healthchecks,
             events: vec![],
-            targets: WebhookTargets {
-                all: false,
-                task_ids: vec![good, bad],
-                ..Default::default()
-            },
+            targets: for_tasks(vec![good, bad]),
             ..custom("healthchecks", hc.url(&format!("/ping/{check}")))
         })
         .await
@@ -92,8 +106,7 @@ async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_t
         ]
     );
 
-    let ok = wait_final(&admin, admin.run_task(good).await.unwrap().id).await;
-    assert_eq!(ok.status, ExecutionStatus::Success, "{ok:?}");
+    let ok = run_ok(&admin, good).await;
     let seen = hc.wait_for(3).await;
     let start = format!("/ping/{check}/start?rid={}", ok.id);
     let targets: Vec<&str> = seen.iter().map(|r| r.target.as_str()).collect();
@@ -110,7 +123,7 @@ async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_t
     // The same run id on /start and the outcome: Healthchecks measures the run between them.
     assert!(seen[2].body.contains("hc good"), "{}", seen[2].body);
 
-    let failed = wait_final(&admin, admin.run_task(bad).await.unwrap().id).await;
+    let failed = run_now(&admin, bad).await;
     assert_eq!(failed.status, ExecutionStatus::Failed, "{failed:?}");
     let seen = hc.wait_for(5).await;
     assert_eq!(
@@ -130,10 +143,7 @@ async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_t
     let log = eventually(
         Duration::from_secs(60),
         async || {
-            let log = admin
-                .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
-                .await
-                .unwrap();
+            let log = deliveries(&admin, hook.id).await;
             if log.items.len() == 4
                 && log
                     .items
@@ -174,12 +184,7 @@ async fn healthchecks_preset_pings_start_then_success_and_start_then_fail_with_t
 
 #[tokio::test]
 async fn templates_render_signatures_verify_and_a_failing_receiver_gets_retried_with_backoff() {
-    let app = spawn_app_with(|c| {
-        c.worker.scheduler_interval_secs = 1;
-        c.webhooks.retry_base_secs = 1;
-    })
-    .await;
-    let admin = app.admin().await;
+    let (_app, admin) = quick_retries().await;
     let receiver = Receiver::start(vec![500, 500]);
     let (_db, t, _d) = backed_up(&admin, 17, "templated").await;
     let secret = "s3cret-for-hmac";
@@ -205,8 +210,7 @@ async fn templates_render_signatures_verify_and_a_failing_receiver_gets_retried_
     assert!(hook.has_secret);
     assert_eq!(hook.header_names, vec!["Authorization".to_string()]);
 
-    let done = wait_final(&admin, admin.run_task(t).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let done = run_ok(&admin, t).await;
     let d = wait_delivery(&admin, hook.id, DeliveryStatus::Success).await;
     let seen = receiver.requests();
     assert_eq!(seen.len(), 3, "{seen:#?}");
@@ -267,12 +271,7 @@ async fn templates_render_signatures_verify_and_a_failing_receiver_gets_retried_
 
 #[tokio::test]
 async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_counted() {
-    let app = spawn_app_with(|c| {
-        c.worker.scheduler_interval_secs = 1;
-        c.webhooks.retry_base_secs = 1;
-    })
-    .await;
-    let admin = app.admin().await;
+    let (app, admin) = quick_retries().await;
     // A port that is bound (so no other test can take it) but not listening: connections are refused.
     let reserved = tokio::net::TcpSocket::new_v4().unwrap();
     reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -288,8 +287,7 @@ async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_c
     // "Send test now" fails too, answered at once; it is not a lost notification, so not counted.
     let tested = admin.test_webhook(hook.id).await.unwrap();
     assert_eq!(tested.status, DeliveryStatus::Failed, "{tested:#?}");
-    let done = wait_final(&admin, admin.run_task(t).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let done = run_ok(&admin, t).await;
     let d = wait_delivery(&admin, hook.id, DeliveryStatus::Failed).await;
     assert_eq!(d.attempts.len(), 2, "{d:#?}");
     for a in &d.attempts {
@@ -312,16 +310,7 @@ async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_c
 
     // The receiver moved; once the webhook points there, the failed delivery can be sent again.
     let receiver = Receiver::start(vec![]);
-    admin
-        .update_webhook(
-            hook.id,
-            &UpdateWebhookRequest {
-                url: Some(receiver.url("/moved")),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    repoint(&admin, hook.id, receiver.url("/moved")).await;
     let again = admin
         .redeliver_webhook_delivery(hook.id, d.id)
         .await
@@ -334,10 +323,7 @@ async fn a_receiver_that_refuses_connections_gets_its_network_error_logged_and_c
     let states = eventually(
         Duration::from_secs(60),
         async || {
-            let log = admin
-                .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
-                .await
-                .unwrap();
+            let log = deliveries(&admin, hook.id).await;
             let states: Vec<_> = log.items.iter().map(|x| (x.id, x.status)).collect();
             if states.contains(&(again.id, DeliveryStatus::Success)) {
                 Ok(states)
@@ -374,11 +360,7 @@ async fn seed_tutorial_get_webhook_on_success_send_test_now_then_a_real_run() {
     admin
         .create_webhook(&CreateWebhookRequest {
             kind: WebhookKind::Json,
-            targets: WebhookTargets {
-                all: false,
-                destination_ids: vec![dest],
-                ..Default::default()
-            },
+            targets: for_destinations(vec![dest]),
             ..custom("archive feed", archive.url("/feed"))
         })
         .await
@@ -386,11 +368,7 @@ async fn seed_tutorial_get_webhook_on_success_send_test_now_then_a_real_run() {
     let hook = admin
         .create_webhook(&CreateWebhookRequest {
             method: Some(HttpMethod::Get),
-            targets: WebhookTargets {
-                all: false,
-                task_ids: vec![t],
-                ..Default::default()
-            },
+            targets: for_tasks(vec![t]),
             ..custom("tutorial ping", receiver.url("/ping/abc"))
         })
         .await
@@ -406,8 +384,7 @@ async fn seed_tutorial_get_webhook_on_success_send_test_now_then_a_real_run() {
         ("GET", "/ping/abc")
     );
 
-    let done = wait_final(&admin, admin.run_task(t).await.unwrap().id).await;
-    assert_eq!(done.status, ExecutionStatus::Success, "{done:?}");
+    let done = run_ok(&admin, t).await;
     let seen = receiver.wait_for(2).await;
     assert_eq!(seen[1].method, "GET");
     assert_eq!(seen[1].headers["x-pgward-event"], "execution_success");
@@ -417,10 +394,7 @@ async fn seed_tutorial_get_webhook_on_success_send_test_now_then_a_real_run() {
     let d = wait_delivery(&admin, hook.id, DeliveryStatus::Success).await;
     assert!(!d.test);
     assert_eq!(d.event_kind, EventKind::ExecutionSuccess);
-    let log = admin
-        .webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
-        .await
-        .unwrap();
+    let log = deliveries(&admin, hook.id).await;
     assert_eq!(log.items.len(), 2, "{log:#?}");
     assert_eq!(receiver.requests().len(), 2);
     let fed = archive.wait_for(1).await;
@@ -429,15 +403,6 @@ async fn seed_tutorial_get_webhook_on_success_send_test_now_then_a_real_run() {
         (event.kind, event.execution_id),
         (EventKind::ExecutionSuccess, Some(done.id))
     );
-}
-
-fn field_errors(e: ClientError) -> Vec<String> {
-    match e {
-        ClientError::Api { status: 422, error } => {
-            error.fields.unwrap_or_default().into_keys().collect()
-        }
-        other => panic!("expected 422, got {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -478,11 +443,7 @@ async fn webhooks_are_validated_duplicated_previewed_and_keep_their_secrets() {
         ),
         (
             CreateWebhookRequest {
-                targets: WebhookTargets {
-                    all: false,
-                    task_ids: vec![Uuid::new_v4()],
-                    ..Default::default()
-                },
+                targets: for_tasks(vec![Uuid::new_v4()]),
                 ..custom("f", receiver.url("/"))
             },
             "targets",
@@ -516,16 +477,7 @@ async fn webhooks_are_validated_duplicated_previewed_and_keep_their_secrets() {
     let copy = admin.duplicate_webhook(hook.id).await.unwrap();
     assert_eq!(copy.name, "original (copy)");
     assert!(!copy.active && !copy.has_secret);
-    let copy = admin
-        .update_webhook(
-            copy.id,
-            &UpdateWebhookRequest {
-                secret: Some("dup-secret".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let copy = set_secret(&admin, copy.id, "dup-secret".into()).await;
     assert!(copy.has_secret);
     let sent = admin.test_webhook(copy.id).await.unwrap();
     assert_eq!(sent.status, DeliveryStatus::Success);
@@ -541,16 +493,7 @@ async fn webhooks_are_validated_duplicated_previewed_and_keep_their_secrets() {
     assert!(mac.verify_slice(&hex::decode(sig).unwrap()).is_err());
 
     // Removing the secret stops signing; omitted fields stay.
-    let changed = admin
-        .update_webhook(
-            copy.id,
-            &UpdateWebhookRequest {
-                secret: Some(String::new()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let changed = set_secret(&admin, copy.id, String::new()).await;
     assert!(!changed.has_secret);
     assert_eq!(changed.body_template, copy.body_template);
     admin.test_webhook(copy.id).await.unwrap();
@@ -561,27 +504,17 @@ async fn webhooks_are_validated_duplicated_previewed_and_keep_their_secrets() {
     );
 
     // Preview: Slack's message from a template, and a template error names its line.
-    let preview = admin
-        .preview_webhook(&WebhookPreviewRequest {
-            kind: WebhookKind::Slack,
-            method: None,
-            url: None,
-            body_template: Some("{{ title }}: {{ task.name }} ({{ size_human }})".into()),
-            event: Some(EventKind::ExecutionSuccess),
-        })
-        .await
-        .unwrap();
+    let slack = preview_request(
+        WebhookKind::Slack,
+        "{{ title }}: {{ task.name }} ({{ size_human }})",
+        Some(EventKind::ExecutionSuccess),
+    );
+    let preview = admin.preview_webhook(&slack).await.unwrap();
     let body: serde_json::Value = serde_json::from_str(&preview.request.body).unwrap();
     assert_eq!(body["text"], "Backup succeeded: sample task (46.0 MiB)");
     assert_eq!(preview.context["task"]["name"], "sample task");
     let err = admin
-        .preview_webhook(&WebhookPreviewRequest {
-            kind: WebhookKind::Custom,
-            method: None,
-            url: None,
-            body_template: Some("ok\n{% if %}".into()),
-            event: None,
-        })
+        .preview_webhook(&preview_request(WebhookKind::Custom, "ok\n{% if %}", None))
         .await
         .unwrap_err();
     assert_eq!(field_errors(err), vec!["body_template".to_string()]);
@@ -670,14 +603,8 @@ async fn masks_saved_under_looser_rules_are_replaced_at_start_up() {
         .unwrap();
 
     // The next pgward process to start on this catalog masks it again before it is ready.
-    let address = start_in_process(app.config.clone()).await;
-    wait_ready(
-        &address,
-        Duration::from_secs(60),
-        Duration::from_millis(50),
-        "the second process never became ready",
-    )
-    .await;
+    let what = "the second process never became ready";
+    start_another(app.config.clone(), Duration::from_secs(60), what).await;
     let w = admin.get_webhook(hook.id).await.unwrap();
     assert_eq!(
         w.url_masked,

@@ -7,10 +7,12 @@ use pgward_api_client::Client;
 use pgward_api_types::*;
 use uuid::Uuid;
 
-use crate::support::fixtures::{add_database, local_destination, new_database, task_spec};
+use crate::support::fixtures::{
+    About, add_database, events_about, local_destination, new_database, task_spec,
+};
 use crate::support::poll::{eventually, eventually_every};
 use crate::support::process::Worker;
-use crate::support::storage::{s3, s3_destination};
+use crate::support::storage::{add_s3, s3};
 use crate::support::{TestApp, fleet, pagila, spawn_app_with};
 
 async fn setup(
@@ -29,16 +31,7 @@ async fn setup(
         .id;
     let (local, dir) = local_destination(&admin, "disk").await;
     let bucket = s3().bucket().await;
-    let remote = admin
-        .create_destination(&CreateDestinationRequest {
-            name: "s3".into(),
-            config: s3_destination(s3().endpoint.clone(), &bucket, None),
-            skip_test: false,
-            health_interval_secs: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let remote = add_s3(&admin, "s3", s3().endpoint.clone(), &bucket, None).await;
     (admin, database, local, remote, dir, bucket, db)
 }
 
@@ -136,14 +129,8 @@ async fn a_killed_worker_leaves_an_interrupted_execution_and_no_partial_data() {
         "{finished} vs {later}"
     );
     // Notifications hear of it as of any failed run.
-    let failed = admin
-        .list_events(&EventListQuery {
-            kind: Some(EventKind::ExecutionFailed),
-            task_id: Some(task.id),
-            ..Default::default()
-        })
+    let failed = events_about(&admin, EventKind::ExecutionFailed, About::Task(task.id))
         .await
-        .unwrap()
         .items;
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].execution_id, Some(exec.id));

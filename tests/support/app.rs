@@ -72,6 +72,22 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `GET <path>` on this app by raw HTTP, with `token` as the bearer if given (for what the typed
+    /// client does not do: another credential, status and headers as they are).
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// The body of [`TestApp::get`]: what the API or the web UI serves, as raw text (to look for what a
+    /// typed client would not show).
+    pub async fn get_text(&self, path: &str, token: Option<&str>) -> String {
+        self.get(path, token).await.text().await.unwrap()
+    }
+
     /// `/metrics` as the admin's token scrapes it.
     pub async fn metrics(&self, admin: &Client) -> String {
         self.http
@@ -191,6 +207,14 @@ pub async fn start_in_process(config: Config) -> String {
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     address
+}
+
+/// Another pgward in this process with `config` (on an existing catalog, say), once it answers ready
+/// (up to `within`, looking every 50 ms; `what` is the failure); its base URL.
+pub async fn start_another(config: Config, within: Duration, what: &str) -> String {
+    let base = start_in_process(config).await;
+    wait_ready(&base, within, Duration::from_millis(50), what).await;
+    base
 }
 
 /// Sets up the first user of a fresh pgward (no name, no setup code) and logs them in.

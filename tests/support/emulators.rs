@@ -218,17 +218,10 @@ impl FakeGcs {
     /// Creates a fresh bucket and returns its name.
     pub async fn bucket(&self) -> String {
         let name = format!("b-{}", uuid::Uuid::new_v4().simple());
-        let resp = reqwest::Client::new()
+        let req = reqwest::Client::new()
             .post(format!("{}/storage/v1/b", self.emulator))
-            .json(&serde_json::json!({ "name": name }))
-            .send()
-            .await
-            .expect("create bucket");
-        assert!(
-            resp.status().is_success(),
-            "create bucket: {}",
-            resp.status()
-        );
+            .json(&serde_json::json!({ "name": name }));
+        super::storage::create_bucket(req).await;
         name
     }
 

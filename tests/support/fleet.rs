@@ -27,10 +27,13 @@ pub struct PgServer {
 impl PgServer {
     /// `postgres://postgres:<pw>@127.0.0.1:<port>/<db>`
     pub fn url(&self, db: &str) -> String {
-        format!(
-            "postgres://postgres:{SUPERUSER_PASSWORD}@127.0.0.1:{}/{db}",
-            self.port
-        )
+        self.url_at(self.port, db)
+    }
+
+    /// [`PgServer::url`] with another port: a forwarder's in front of this server, or one nobody
+    /// listens on (a database that is gone).
+    pub fn url_at(&self, port: u16, db: &str) -> String {
+        format!("postgres://postgres:{SUPERUSER_PASSWORD}@127.0.0.1:{port}/{db}")
     }
 
     pub fn url_as(&self, user: &str, password: &str, db: &str) -> String {
@@ -207,16 +210,7 @@ fn start_one(bin: &Path, data: &Path, port: u16, owner: Option<(u32, u32)>) {
     if let Some((uid, gid)) = owner {
         cmd.uid(uid).gid(gid);
     }
-    #[expect(
-        unsafe_code,
-        reason = "pre_exec runs between fork and exec; prctl is async-signal-safe"
-    )]
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGQUIT)
-                .map_err(std::io::Error::from)
-        });
-    }
+    super::keeper::die_with_parent(&mut cmd, nix::sys::signal::Signal::SIGQUIT);
     // The child is reaped by nobody on purpose: it lives as long as the test process.
     let child = cmd.spawn().expect("start postgres");
     std::mem::forget(child);

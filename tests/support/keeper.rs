@@ -19,16 +19,7 @@ fn keeper() -> &'static Mutex<Sender<Request>> {
             .name("service-keeper".into())
             .spawn(move || {
                 for (mut cmd, reply) in rx {
-                    #[expect(
-                        unsafe_code,
-                        reason = "pre_exec runs between fork and exec; prctl is async-signal-safe"
-                    )]
-                    unsafe {
-                        cmd.pre_exec(|| {
-                            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
-                                .map_err(std::io::Error::from)
-                        });
-                    }
+                    die_with_parent(&mut cmd, nix::sys::signal::Signal::SIGKILL);
                     let _ = reply.send(cmd.spawn().map(|child| {
                         let pid = child.id();
                         // Reaped by nobody on purpose: it lives as long as the test process.
@@ -43,6 +34,18 @@ fn keeper() -> &'static Mutex<Sender<Request>> {
             .expect("spawn keeper thread");
         Mutex::new(tx)
     })
+}
+
+/// Has the process `cmd` starts get `signal` when the thread that starts it ends (PR_SET_PDEATHSIG): a
+/// server started for the whole test run does not outlive it.
+pub fn die_with_parent(cmd: &mut Command, signal: nix::sys::signal::Signal) {
+    #[expect(
+        unsafe_code,
+        reason = "pre_exec runs between fork and exec; prctl is async-signal-safe"
+    )]
+    unsafe {
+        cmd.pre_exec(move || nix::sys::prctl::set_pdeathsig(signal).map_err(std::io::Error::from));
+    }
 }
 
 /// Starts `cmd` for the rest of the test run and returns its pid.

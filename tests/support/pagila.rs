@@ -41,6 +41,16 @@ pub fn create_db(server: &PgServer, db: &str) {
     );
 }
 
+/// Creates database `<prefix>_<uuid>` on `server` and runs `sql` in it (what the test needs there);
+/// psql must succeed, the failure shows its output. The database's name.
+pub fn db_with(server: &PgServer, prefix: &str, sql: &str) -> String {
+    let db = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    create_db(server, &db);
+    let out = psql(server, &db, &["-c", sql]);
+    assert!(out.status.success(), "{out:?}");
+    db
+}
+
 /// Creates `db` and loads the pagila schema plus generated rows at `scale`.
 pub fn load(server: &PgServer, db: &str, scale: u32) {
     create_db(server, db);

@@ -61,15 +61,10 @@ pub async fn eventually_every<P: Polled>(
     mut probe: impl AsyncFnMut() -> P,
     what: impl FnOnce(&P::Seen) -> String,
 ) -> P::Value {
-    let deadline = Instant::now() + within;
+    let mut look = Look::new(within, what);
     loop {
-        match probe().await.done() {
-            Ok(value) => return value,
-            Err(seen) => {
-                if Instant::now() >= deadline {
-                    panic!("{}", what(&seen));
-                }
-            }
+        if let Some(value) = look.at(probe().await) {
+            return value;
         }
         tokio::time::sleep(every).await;
     }
@@ -83,16 +78,45 @@ pub fn eventually_blocking<P: Polled>(
     mut probe: impl FnMut() -> P,
     what: impl FnOnce(&P::Seen) -> String,
 ) -> P::Value {
-    let deadline = Instant::now() + within;
+    let mut look = Look::new(within, what);
     loop {
-        match probe().done() {
-            Ok(value) => return value,
-            Err(seen) => {
-                if Instant::now() >= deadline {
-                    panic!("{}", what(&seen));
-                }
-            }
+        if let Some(value) = look.at(probe()) {
+            return value;
         }
         std::thread::sleep(every);
+    }
+}
+
+/// What the waits share whether they sleep the task or the thread between looks: a deadline, and the
+/// failure message built (once) from what the probe saw last when it has passed.
+struct Look<W> {
+    deadline: Instant,
+    what: Option<W>,
+}
+
+impl<W> Look<W> {
+    fn new(within: Duration, what: W) -> Self {
+        Self {
+            deadline: Instant::now() + within,
+            what: Some(what),
+        }
+    }
+
+    /// The probe's value if it is done; `None` to look again; the test fails if it is not done and the
+    /// deadline has passed.
+    fn at<P: Polled>(&mut self, polled: P) -> Option<P::Value>
+    where
+        W: FnOnce(&P::Seen) -> String,
+    {
+        match polled.done() {
+            Ok(value) => Some(value),
+            Err(seen) => {
+                if Instant::now() >= self.deadline {
+                    let what = self.what.take().expect("a wait fails once");
+                    panic!("{}", what(&seen));
+                }
+                None
+            }
+        }
     }
 }

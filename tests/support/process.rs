@@ -3,7 +3,7 @@
 //! pgward says it is ready.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,70 @@ use secrecy::ExposeSecret;
 use super::TestApp;
 use super::fleet::pg_root;
 use super::poll::eventually_every;
+
+/// The fleet's PostgreSQL clients, as pgward's `PGWARD_POSTGRES__BIN_DIRS` setting takes them.
+pub fn bin_dirs() -> String {
+    format!("[\"{}\"]", pg_root().display())
+}
+
+/// `pgward <args>` as an operator runs it by hand beside the tests: this process's environment, the
+/// fleet's PostgreSQL clients, warnings only.
+pub fn pgward(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgward"));
+    cmd.args(args)
+        .env("PGWARD_POSTGRES__BIN_DIRS", bin_dirs())
+        .env("PGWARD_LOG__LEVEL", "warn");
+    cmd
+}
+
+/// `pgward <args>` with nothing of this process's environment but PATH (the test command exports
+/// PGWARD_* variables of its own), and the fleet's PostgreSQL clients.
+fn pgward_alone(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgward"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PGWARD_POSTGRES__BIN_DIRS", bin_dirs());
+    cmd
+}
+
+/// [`pgward_alone`] on `app`'s catalog, with its secrets key and data directory: what every pgward
+/// process that shares a test app's catalog starts from.
+pub fn pgward_of(app: &TestApp, args: &[&str]) -> Command {
+    let cfg = &app.config;
+    let mut cmd = pgward_alone(args);
+    cmd.env(
+        "PGWARD_CATALOG__URL",
+        cfg.catalog.url.as_ref().unwrap().expose_secret(),
+    )
+    .env(
+        "PGWARD_SECRETS__KEY",
+        cfg.secrets.key.as_ref().unwrap().expose_secret(),
+    )
+    .env("PGWARD_DATA_DIR", &cfg.data_dir);
+    cmd
+}
+
+/// Fails the test unless the process that left `out` exited successfully; the failure is its stderr.
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Where a real `pgward serve` on its embedded catalog can run: a temporary directory the embedded
+/// server may enter (it may run as the unprivileged `pgward` user; removed when dropped), the data
+/// directory in it, a free port and the base URL there.
+pub fn serve_place() -> (tempfile::TempDir, std::path::PathBuf, u16, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    (tmp, data, port, format!("http://127.0.0.1:{port}"))
+}
 
 /// A port nothing listens on at the moment.
 pub fn free_port() -> u16 {
@@ -40,6 +104,30 @@ pub async fn wait_ready(base: &str, within: Duration, every: Duration, what: &st
     .await;
 }
 
+/// Another `pgward serve` on `app`'s catalog, on a free port, its scheduler passes `scheduler_secs` apart
+/// (plus `extra` settings), once it answers ready (up to a minute; `what` names it in the failure); and
+/// its base URL. One way for the tests that need a second process on the same catalog.
+pub async fn serve_beside(
+    app: &TestApp,
+    scheduler_secs: u64,
+    extra: &[(&str, String)],
+    what: &str,
+) -> (Worker, String) {
+    let port = free_port();
+    let mut settings = vec![("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}"))];
+    settings.extend_from_slice(extra);
+    let serve = Worker::start_cmd(app, "serve", scheduler_secs, &settings);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(
+        &base,
+        Duration::from_secs(60),
+        Duration::from_millis(100),
+        what,
+    )
+    .await;
+    (serve, base)
+}
+
 /// A real `pgward serve` on the embedded catalog, its log read line by line.
 pub struct Serve {
     child: Child,
@@ -54,17 +142,10 @@ impl Serve {
 
     /// `start` with more settings (environment variables).
     pub fn start_with(data_dir: &std::path::Path, port: u16, extra: &[(&str, String)]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pgward"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+        let mut child = pgward_alone(&["serve"])
             .env("PGWARD_DATA_DIR", data_dir)
             .env("PGWARD_SERVER__BIND", format!("127.0.0.1:{port}"))
             .env("PGWARD_SERVER__WORKERS", "1")
-            .env(
-                "PGWARD_POSTGRES__BIN_DIRS",
-                format!("[\"{}\"]", pg_root().display()),
-            )
             .env("PGWARD_LOG__LEVEL", "info")
             .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
@@ -115,11 +196,7 @@ impl Serve {
     }
 
     pub fn stop(mut self) -> Vec<String> {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        )
-        .unwrap();
+        signal(&self.child, nix::sys::signal::Signal::SIGTERM);
         let status = self.child.wait().unwrap();
         self.seen.extend(self.lines.try_iter());
         assert!(
@@ -129,6 +206,11 @@ impl Serve {
         );
         self.seen
     }
+}
+
+/// Sends `sig` to the process `child` (a pgward asked to stop, or killed outright).
+fn signal(child: &Child, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
 }
 
 /// A real `pgward` process on the test app's catalog (killed when dropped).
@@ -147,24 +229,7 @@ impl Worker {
         scheduler_secs: u64,
         extra: &[(&str, String)],
     ) -> Self {
-        let cfg = &app.config;
-        let child = Command::new(env!("CARGO_BIN_EXE_pgward"))
-            .arg(cmd)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env(
-                "PGWARD_CATALOG__URL",
-                cfg.catalog.url.as_ref().unwrap().expose_secret(),
-            )
-            .env(
-                "PGWARD_SECRETS__KEY",
-                cfg.secrets.key.as_ref().unwrap().expose_secret(),
-            )
-            .env("PGWARD_DATA_DIR", &cfg.data_dir)
-            .env(
-                "PGWARD_POSTGRES__BIN_DIRS",
-                format!("[\"{}\"]", pg_root().display()),
-            )
+        let child = pgward_of(app, &[cmd])
             .env(
                 "PGWARD_STORAGE__LOCAL_ROOTS",
                 format!("[\"{}\"]", std::env::temp_dir().display()),
@@ -193,11 +258,7 @@ impl Worker {
     }
 
     pub fn kill9(mut self) {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.0.id() as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        )
-        .unwrap();
+        signal(&self.0, nix::sys::signal::Signal::SIGKILL);
         let _ = self.0.wait();
     }
 }

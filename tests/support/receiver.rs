@@ -7,8 +7,13 @@ use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use hmac::{Hmac, Mac};
-use pgward_api_types::{CreateWebhookRequest, EventKind, WebhookKind, WebhookTargets};
+use pgward_api_client::Client;
+use pgward_api_types::{
+    CreateWebhookRequest, EventKind, UpdateWebhookRequest, Webhook, WebhookKind,
+    WebhookPreviewRequest, WebhookTargets,
+};
 use sha2::Sha256;
+use uuid::Uuid;
 
 use super::poll::eventually_every;
 
@@ -106,6 +111,49 @@ pub fn custom(name: &str, url: String) -> CreateWebhookRequest {
         secret: None,
         timeout_secs: None,
         max_attempts: None,
+    }
+}
+
+/// Webhook targets: only the runs of these tasks.
+pub fn for_tasks(task_ids: Vec<Uuid>) -> WebhookTargets {
+    WebhookTargets {
+        all: false,
+        task_ids,
+        ..Default::default()
+    }
+}
+
+/// Webhook targets: only the runs that write to these destinations.
+pub fn for_destinations(destination_ids: Vec<Uuid>) -> WebhookTargets {
+    WebhookTargets {
+        all: false,
+        destination_ids,
+        ..Default::default()
+    }
+}
+
+/// Points webhook `hook` at `url` (a receiver that moved), nothing else changed in the request.
+pub async fn repoint(admin: &Client, hook: Uuid, url: String) -> Webhook {
+    let change = UpdateWebhookRequest {
+        url: Some(url),
+        ..Default::default()
+    };
+    admin.update_webhook(hook, &change).await.unwrap()
+}
+
+/// A request to preview `body_template` for a webhook of `kind` (no method or URL of its own), rendered
+/// for a sample `event` of that kind (`None`: the default sample).
+pub fn preview_request(
+    kind: WebhookKind,
+    body_template: &str,
+    event: Option<EventKind>,
+) -> WebhookPreviewRequest {
+    WebhookPreviewRequest {
+        kind,
+        method: None,
+        url: None,
+        body_template: Some(body_template.into()),
+        event,
     }
 }
 

@@ -5,7 +5,9 @@ use std::sync::{Arc, OnceLock};
 
 use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
+use pgward_api_client::Client;
 use pgward_api_types::DestinationConfig;
+use uuid::Uuid;
 
 pub struct S3 {
     pub endpoint: String,
@@ -30,6 +32,30 @@ pub fn s3_destination(endpoint: String, bucket: &str, prefix: Option<&str>) -> D
     }
 }
 
+/// Saves an S3 destination `name` with the test store's credentials: `bucket` (under `prefix`) at
+/// `endpoint` ([`s3_destination`]); its id.
+pub async fn add_s3(
+    admin: &Client,
+    name: &str,
+    endpoint: String,
+    bucket: &str,
+    prefix: Option<&str>,
+) -> Uuid {
+    let config = s3_destination(endpoint, bucket, prefix);
+    super::fixtures::add_destination(admin, name, config).await
+}
+
+/// Sends `req`, a request that creates a bucket on a test store, and fails the test unless the store
+/// answered with success (the S3 and the GCS emulator alike).
+pub async fn create_bucket(req: reqwest::RequestBuilder) {
+    let resp = req.send().await.expect("create bucket");
+    assert!(
+        resp.status().is_success(),
+        "create bucket: {}",
+        resp.status()
+    );
+}
+
 pub fn s3() -> &'static S3 {
     static S3: OnceLock<S3> = OnceLock::new();
     S3.get_or_init(|| {
@@ -51,16 +77,7 @@ impl S3 {
     /// Creates a fresh bucket (moto accepts unsigned requests) and returns its name.
     pub async fn bucket(&self) -> String {
         let name = format!("b-{}", uuid::Uuid::new_v4().simple());
-        let resp = reqwest::Client::new()
-            .put(format!("{}/{name}", self.endpoint))
-            .send()
-            .await
-            .expect("create bucket");
-        assert!(
-            resp.status().is_success(),
-            "create bucket: {}",
-            resp.status()
-        );
+        create_bucket(reqwest::Client::new().put(format!("{}/{name}", self.endpoint))).await;
         name
     }
 

@@ -1,5 +1,6 @@
 //! The OpenAPI document. Paths and schemas are collected from the handlers registered on the router
-//! (utoipa-actix-web); this file adds only what is global: info, tags and the bearer security scheme.
+//! (utoipa-actix-web); this file adds only what is global: info, tags, the bearer security scheme and the
+//! `ApiError` schema (the shared error responses of `features::api` refer to it by name).
 
 use actix_web::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -29,7 +30,7 @@ use utoipa_actix_web::AppExt;
         (name = "webhooks", description = "Notifications: custom templated requests, generic JSON, Healthchecks, Slack, Discord; signed, retried, logged"),
         (name = "system", description = "Health, readiness, versions"),
     ),
-    components(schemas(pgward_api_types::ErrorCode))
+    components(schemas(pgward_api_types::ApiError, pgward_api_types::ErrorCode))
 )]
 pub struct ApiDoc;
 

@@ -182,33 +182,9 @@ impl Application {
         catalog: CatalogHandles,
         listener: TcpListener,
     ) -> anyhow::Result<(Server, u16, tokio::sync::mpsc::Receiver<anyhow::Error>)> {
-        let queues = crate::background::queues::Queues::setup(
-            catalog.background.get_postgres_connection_pool(),
-        )
-        .await?;
         let port = listener.local_addr()?.port();
-
-        let state = AppState {
-            db: catalog.db.clone(),
-            background_db: catalog.background.clone(),
-            auth: Auth::new(
-                &key.derive("pgward/jwt/v1"),
-                config.auth.access_token_ttl_secs,
-                config.auth.refresh_token_ttl_secs,
-            ),
-            secrets: key.cipher(),
-            pg: Arc::new(installs),
-            login_limiter: Arc::new(LoginLimiter::per_minute(config.auth.login_per_minute)),
-            outbound: crate::outbound::Outbound::new(&config).await,
-            setup_code: setup_code(&config),
-            client_user: client_user(&config),
-            ready: Arc::new(AtomicBool::new(false)),
-            live: Arc::new(Liveness::default()),
-            catalog_watch: Arc::new(CatalogWatch::default()),
-            embedded_catalog: catalog.embedded.is_some(),
-            queues,
-            config: Arc::new(config),
-        };
+        let setup_code = setup_code(&config);
+        let state = AppState::assemble(config, installs, &key, &catalog, setup_code, false).await?;
         let fatal = crate::background::watch_catalog(&state, catalog.embedded.clone());
 
         // Migrations run while the server already answers, so /readyz can say 503 until they are done.
@@ -281,36 +257,53 @@ impl Application {
     }
 }
 
+impl AppState {
+    /// The state of a process: its pools, queues, keys, clients and policies. `ready` is false for
+    /// `serve` until its migrations are done, true for a process that migrated first.
+    async fn assemble(
+        config: Config,
+        installs: PgInstalls,
+        key: &MasterKey,
+        catalog: &CatalogHandles,
+        setup_code: Option<Arc<secrecy::SecretString>>,
+        ready: bool,
+    ) -> anyhow::Result<Self> {
+        let queues = crate::background::queues::Queues::setup(
+            catalog.background.get_postgres_connection_pool(),
+        )
+        .await?;
+        Ok(AppState {
+            db: catalog.db.clone(),
+            background_db: catalog.background.clone(),
+            auth: Auth::new(
+                &key.derive("pgward/jwt/v1"),
+                config.auth.access_token_ttl_secs,
+                config.auth.refresh_token_ttl_secs,
+            ),
+            secrets: key.cipher(),
+            pg: Arc::new(installs),
+            login_limiter: Arc::new(LoginLimiter::per_minute(config.auth.login_per_minute)),
+            outbound: crate::outbound::Outbound::new(&config).await,
+            setup_code,
+            client_user: client_user(&config),
+            ready: Arc::new(AtomicBool::new(ready)),
+            live: Arc::new(Liveness::default()),
+            catalog_watch: Arc::new(CatalogWatch::default()),
+            embedded_catalog: catalog.embedded.is_some(),
+            queues,
+            config: Arc::new(config),
+        })
+    }
+}
+
 /// State for a process without HTTP (`pgward worker`, tools, tests): catalog migrated, queue ready.
 pub async fn background_state(config: Config) -> anyhow::Result<(AppState, Catalog)> {
     let installs = discover_pg(&config);
     let key = master_key(&config)?;
     let catalog = Catalog::open(&config, &installs).await?;
     catalog::migrate(&catalog.db).await?;
-    let queues =
-        crate::background::queues::Queues::setup(catalog.background.get_postgres_connection_pool())
-            .await?;
-    let state = AppState {
-        db: catalog.db.clone(),
-        background_db: catalog.background.clone(),
-        auth: Auth::new(
-            &key.derive("pgward/jwt/v1"),
-            config.auth.access_token_ttl_secs,
-            config.auth.refresh_token_ttl_secs,
-        ),
-        secrets: key.cipher(),
-        pg: Arc::new(installs),
-        login_limiter: Arc::new(LoginLimiter::per_minute(config.auth.login_per_minute)),
-        outbound: crate::outbound::Outbound::new(&config).await,
-        setup_code: None,
-        client_user: client_user(&config),
-        ready: Arc::new(AtomicBool::new(true)),
-        live: Arc::new(Liveness::default()),
-        catalog_watch: Arc::new(CatalogWatch::default()),
-        embedded_catalog: catalog.embedded.is_some(),
-        queues,
-        config: Arc::new(config),
-    };
+    let handles = catalog.clone_handles();
+    let state = AppState::assemble(config, installs, &key, &handles, None, true).await?;
     Ok((state, catalog))
 }
 

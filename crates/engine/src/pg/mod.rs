@@ -1,6 +1,7 @@
 //! Everything about talking to PostgreSQL servers: which client binaries exist, how to read a connection
 //! string, and how to reach a server.
 
+pub mod admin;
 pub mod client;
 pub mod conninfo;
 pub mod discovery;

@@ -43,17 +43,13 @@ pub struct SnapshotCounter {
 
 impl SnapshotCounter {
     pub async fn start(conn: &ConnInfo, timeout: Duration) -> Result<Self, String> {
-        use sqlx::{ConnectOptions, Connection};
-        let mut c = tokio::time::timeout(
-            timeout,
-            conn.connect_options()
-                .application_name("pgward")
-                .log_statements(tracing::log::LevelFilter::Off)
-                .connect(),
-        )
-        .await
-        .map_err(|_| "timed out".to_string())?
-        .map_err(|e| e.to_string())?;
+        use sqlx::Connection;
+        let mut c = super::admin::connect(conn, timeout)
+            .await
+            .map_err(|e| match e {
+                super::admin::AdminError::Timeout => "timed out".to_string(),
+                e => e.to_string(),
+            })?;
         sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut c)
             .await
@@ -116,4 +112,16 @@ pub async fn count_rows(
 
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Rows of every user table of the database `conn` names, on a connection of its own.
+pub async fn count_rows_in(
+    conn: &ConnInfo,
+    timeout: Duration,
+) -> Result<std::collections::BTreeMap<String, i64>, super::admin::AdminError> {
+    use sqlx::Connection;
+    let mut c = super::admin::connect(conn, timeout).await?;
+    let counts = count_rows(&mut c).await;
+    let _ = c.close().await;
+    counts.ok_or_else(|| super::admin::AdminError::Statement("counting rows failed".into()))
 }

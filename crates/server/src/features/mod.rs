@@ -1,5 +1,6 @@
 //! Feature modules. Each owns its tables' queries and exposes one `configure` mount point.
 
+pub mod api;
 pub mod auth;
 pub mod databases;
 pub mod destinations;

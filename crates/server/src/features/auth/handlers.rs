@@ -8,11 +8,16 @@ use pgward_api_types::{
 use super::service;
 use crate::auth::Authenticated;
 use crate::error::AppError;
+use crate::features::api::{Authed, JsonBody, NotAuthenticated};
 use crate::state::AppState;
 
 /// Whether first-user setup is still needed (lets the SPA choose between setup and login).
 #[utoipa::path(
-    operation_id = "auth_status",tag = "auth", security(()), responses((status = 200, description = "setup state", body = AuthStatus)))]
+    operation_id = "auth_status",
+    tag = "auth",
+    security(()),
+    responses((status = 200, description = "setup state", body = AuthStatus))
+)]
 #[get("/auth/status")]
 async fn status(state: web::Data<AppState>) -> Result<web::Json<AuthStatus>, AppError> {
     Ok(web::Json(AuthStatus {
@@ -26,14 +31,12 @@ async fn status(state: web::Data<AppState>) -> Result<web::Json<AuthStatus>, App
     operation_id = "setup",
     tag = "auth",
     security(()),
-    request_body = SetupRequest,
     responses(
         (status = 201, description = "administrator created; log in next", body = User),
-        (status = 400, description = "malformed body", body = ApiError),
         (status = 403, description = "the setup code from the log is missing or wrong (`setup_code_invalid`)", body = ApiError),
         (status = 409, description = "a user exists already (`already_set_up`)", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid email or password", body = ApiError),
+        JsonBody,
     )
 )]
 #[post("/auth/setup")]
@@ -50,14 +53,12 @@ async fn setup(
     operation_id = "login",
     tag = "auth",
     security(()),
-    request_body = LoginRequest,
     responses(
         (status = 200, description = "access and refresh tokens", body = TokenPair),
-        (status = 400, description = "malformed body", body = ApiError),
         (status = 401, description = "wrong email or password (`invalid_credentials`)", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid body", body = ApiError),
         (status = 429, description = "too many attempts (`rate_limited`); see Retry-After", body = ApiError),
+        JsonBody,
     )
 )]
 #[post("/auth/login")]
@@ -96,13 +97,11 @@ async fn login(
     operation_id = "refresh",
     tag = "auth",
     security(()),
-    request_body = RefreshRequest,
     responses(
         (status = 200, description = "new access and refresh tokens", body = TokenPair),
-        (status = 400, description = "malformed body", body = ApiError),
         (status = 401, description = "unknown, used, expired or revoked refresh token", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid body", body = ApiError),
+        JsonBody,
     )
 )]
 #[post("/auth/refresh")]
@@ -160,16 +159,13 @@ fn answer(state: &AppState, req: &HttpRequest, mut pair: TokenPair, cookie: bool
     tag = "auth",
     responses(
         (status = 204, description = "logged out"),
-        (status = 401, description = "not authenticated", body = ApiError),
         (status = 422, description = "API tokens have no session; revoke the token instead", body = ApiError),
+        NotAuthenticated,
     )
 )]
 #[post("/auth/logout")]
-async fn logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    auth: Authenticated,
-) -> Result<HttpResponse, AppError> {
+async fn logout(ctx: Authed, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let Authed { state, auth } = ctx;
     if auth.method != AuthMethod::Session {
         return Err(AppError::field(
             "authorization",
@@ -187,10 +183,7 @@ async fn logout(
 #[utoipa::path(
     operation_id = "me",
     tag = "auth",
-    responses(
-        (status = 200, description = "the caller", body = Me),
-        (status = 401, description = "not authenticated", body = ApiError),
-    )
+    responses((status = 200, description = "the caller", body = Me), NotAuthenticated)
 )]
 #[get("/me")]
 async fn me(auth: Authenticated) -> web::Json<Me> {
@@ -206,23 +199,21 @@ async fn me(auth: Authenticated) -> web::Json<Me> {
 #[utoipa::path(
     operation_id = "change_password",
     tag = "auth",
-    request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "changed; other sessions and the API tokens ended"),
-        (status = 400, description = "malformed body", body = ApiError),
         (status = 401, description = "not authenticated, or the current password is wrong (`invalid_credentials`)", body = ApiError),
         (status = 403, description = "an API token cannot change the password", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "the new password is too short", body = ApiError),
         (status = 429, description = "too many wrong current passwords (`rate_limited`)", body = ApiError),
+        JsonBody,
     )
 )]
 #[post("/me/password")]
 async fn change_password(
-    state: web::Data<AppState>,
-    auth: Authenticated,
+    ctx: Authed,
     body: web::Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let Authed { state, auth } = ctx;
     if auth.method != AuthMethod::Session {
         return Err(AppError::Forbidden(
             "an API token cannot change the password; log in".into(),

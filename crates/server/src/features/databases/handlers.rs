@@ -6,9 +6,10 @@ use pgward_api_types::{
 use uuid::Uuid;
 
 use super::service;
-use crate::auth::Authenticated;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::features::api::{
+    Authed, JsonBody, NameTaken, NoSuchDatabase, NotAuthenticated, PageQuery,
+};
 
 /// List databases, oldest first, with cursor pagination and filters.
 #[utoipa::path(
@@ -17,41 +18,35 @@ use crate::state::AppState;
     params(DatabaseListQuery),
     responses(
         (status = 200, description = "a page of databases", body = DatabasePage),
-        (status = 400, description = "malformed query", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 422, description = "invalid limit or cursor", body = ApiError),
+        NotAuthenticated, PageQuery,
     )
 )]
 #[get("/databases")]
 async fn list(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     query: web::Query<DatabaseListQuery>,
 ) -> Result<web::Json<DatabasePage>, AppError> {
-    Ok(web::Json(service::list(&state, query.into_inner()).await?))
+    Ok(web::Json(
+        service::list(&ctx.state, query.into_inner()).await?,
+    ))
 }
 
 /// Register a database. The connection is tested first unless `skip_connection_test` is set.
 #[utoipa::path(
     operation_id = "create_database",
     tag = "databases",
-    request_body = CreateDatabaseRequest,
     responses(
         (status = 201, description = "registered", body = Database),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 409, description = "the name is taken", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid fields, or the connection test failed (`connection_test_failed`)", body = ApiError),
+        NotAuthenticated, JsonBody, NameTaken,
     )
 )]
 #[post("/databases")]
 async fn create(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     body: web::Json<CreateDatabaseRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let db = service::create(&state, body.into_inner()).await?;
+    let db = service::create(&ctx.state, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(db))
 }
 
@@ -62,17 +57,12 @@ async fn create(
     params(("id" = Uuid, Path, description = "database id")),
     responses(
         (status = 200, description = "the database", body = Database),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such database", body = ApiError),
+        NotAuthenticated, NoSuchDatabase,
     )
 )]
 #[get("/databases/{id}")]
-async fn get(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Database>, AppError> {
-    Ok(web::Json(service::get(&state, id.into_inner()).await?))
+async fn get(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Database>, AppError> {
+    Ok(web::Json(service::get(&ctx.state, id.into_inner()).await?))
 }
 
 /// Change a database; omitted fields are kept. A new connection string is tested before it is saved.
@@ -80,26 +70,20 @@ async fn get(
     operation_id = "update_database",
     tag = "databases",
     params(("id" = Uuid, Path, description = "database id")),
-    request_body = UpdateDatabaseRequest,
     responses(
         (status = 200, description = "updated", body = Database),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such database", body = ApiError),
-        (status = 409, description = "the name is taken", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid fields, or the connection test failed", body = ApiError),
+        NotAuthenticated, JsonBody, NoSuchDatabase, NameTaken,
     )
 )]
 #[patch("/databases/{id}")]
 async fn update(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
     body: web::Json<UpdateDatabaseRequest>,
 ) -> Result<web::Json<Database>, AppError> {
     Ok(web::Json(
-        service::update(&state, id.into_inner(), body.into_inner()).await?,
+        service::update(&ctx.state, id.into_inner(), body.into_inner()).await?,
     ))
 }
 
@@ -108,19 +92,11 @@ async fn update(
     operation_id = "delete_database",
     tag = "databases",
     params(("id" = Uuid, Path, description = "database id")),
-    responses(
-        (status = 204, description = "deleted"),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such database", body = ApiError),
-    )
+    responses((status = 204, description = "deleted"), NotAuthenticated, NoSuchDatabase)
 )]
 #[delete("/databases/{id}")]
-async fn delete(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    service::delete(&state, id.into_inner()).await?;
+async fn delete(ctx: Authed, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    service::delete(&ctx.state, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -131,18 +107,16 @@ async fn delete(
     params(("id" = Uuid, Path, description = "database id")),
     responses(
         (status = 200, description = "the outcome; `ok: false` is a failed test, not an error", body = ConnectionTestResult),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such database", body = ApiError),
+        NotAuthenticated, NoSuchDatabase,
     )
 )]
 #[post("/databases/{id}/test")]
 async fn test_saved(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ConnectionTestResult>, AppError> {
     Ok(web::Json(
-        service::test_saved(&state, id.into_inner()).await?,
+        service::test_saved(&ctx.state, id.into_inner()).await?,
     ))
 }
 
@@ -150,22 +124,18 @@ async fn test_saved(
 #[utoipa::path(
     operation_id = "test_connection",
     tag = "databases",
-    request_body = TestConnectionRequest,
     responses(
         (status = 200, description = "the outcome; `ok: false` is a failed test, not an error", body = ConnectionTestResult),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "not a valid connection string", body = ApiError),
+        NotAuthenticated, JsonBody,
     )
 )]
 #[post("/databases/test-connection")]
 async fn test_connection(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     body: web::Json<TestConnectionRequest>,
 ) -> Result<web::Json<ConnectionTestResult>, AppError> {
     Ok(web::Json(
-        service::test_connection(&state, &body.connection_string).await?,
+        service::test_connection(&ctx.state, &body.connection_string).await?,
     ))
 }

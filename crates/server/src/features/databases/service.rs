@@ -523,36 +523,19 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
         }
     }
     am.update(&tx).await?;
-    // A transition healthy <-> unhealthy is an event; the first check (from unknown) is not.
-    let after = if outcome.is_ok() {
-        HealthStatus::Healthy.as_str()
-    } else {
-        HealthStatus::Unhealthy.as_str()
-    };
-    let mut deliveries = Vec::new();
-    if before != after && before != HealthStatus::Unknown.as_str() {
-        use pgward_api_types::EventKind;
-        let kind = if outcome.is_ok() {
-            EventKind::DatabaseHealthy
-        } else {
-            EventKind::DatabaseUnhealthy
-        };
-        deliveries = crate::features::events::service::record(
-            &tx,
-            kind,
-            crate::features::events::service::Refs {
-                database: Some(id),
-                ..Default::default()
-            },
-            serde_json::json!({
-                "database": { "id": id, "name": name },
-                "status": after,
-                "error": outcome.as_ref().err().map(|e| e.message.clone()),
-                "checked_at": now,
-            }),
-        )
-        .await?;
-    }
+    let deliveries = crate::features::events::service::record_health_change(
+        &tx,
+        crate::features::events::service::HealthCheck {
+            resource: "database",
+            id,
+            name: &name,
+            before: &before,
+            ok: outcome.is_ok(),
+            error: outcome.as_ref().err().map(|e| e.message.clone()),
+            checked_at: now,
+        },
+    )
+    .await?;
     tx.commit().await?;
     crate::features::events::service::publish(state, deliveries).await;
     Ok(result_of(&outcome))

@@ -6,26 +6,19 @@ use pgward_api_types::{
 use uuid::Uuid;
 
 use super::service;
-use crate::auth::Authenticated;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::features::api::{Authed, JsonBody, NameTaken, NoSuchDestination, NotAuthenticated};
 
 /// All destinations (secrets removed).
 #[utoipa::path(
     operation_id = "list_destinations",
     tag = "destinations",
-    responses(
-        (status = 200, description = "destinations", body = DestinationList),
-        (status = 401, description = "not authenticated", body = ApiError),
-    )
+    responses((status = 200, description = "destinations", body = DestinationList), NotAuthenticated)
 )]
 #[get("/destinations")]
-async fn list(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-) -> Result<web::Json<DestinationList>, AppError> {
+async fn list(ctx: Authed) -> Result<web::Json<DestinationList>, AppError> {
     Ok(web::Json(DestinationList {
-        items: service::list(&state).await?,
+        items: service::list(&ctx.state).await?,
     }))
 }
 
@@ -33,23 +26,18 @@ async fn list(
 #[utoipa::path(
     operation_id = "create_destination",
     tag = "destinations",
-    request_body = CreateDestinationRequest,
     responses(
         (status = 201, description = "created", body = Destination),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 409, description = "the name is taken", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid fields, or the probe failed (`connection_test_failed`)", body = ApiError),
+        NotAuthenticated, JsonBody, NameTaken,
     )
 )]
 #[post("/destinations")]
 async fn create(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     body: web::Json<CreateDestinationRequest>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Created().json(service::create(&state, body.into_inner()).await?))
+    Ok(HttpResponse::Created().json(service::create(&ctx.state, body.into_inner()).await?))
 }
 
 /// One destination.
@@ -59,17 +47,12 @@ async fn create(
     params(("id" = Uuid, Path, description = "destination id")),
     responses(
         (status = 200, description = "the destination", body = Destination),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such destination", body = ApiError),
+        NotAuthenticated, NoSuchDestination,
     )
 )]
 #[get("/destinations/{id}")]
-async fn get(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Destination>, AppError> {
-    Ok(web::Json(service::get(&state, id.into_inner()).await?))
+async fn get(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Destination>, AppError> {
+    Ok(web::Json(service::get(&ctx.state, id.into_inner()).await?))
 }
 
 /// Rename or reconfigure a destination. A new configuration is probed before it is saved.
@@ -77,26 +60,20 @@ async fn get(
     operation_id = "update_destination",
     tag = "destinations",
     params(("id" = Uuid, Path, description = "destination id")),
-    request_body = UpdateDestinationRequest,
     responses(
         (status = 200, description = "updated", body = Destination),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such destination", body = ApiError),
-        (status = 409, description = "the name is taken", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid fields, or the probe failed", body = ApiError),
+        NotAuthenticated, JsonBody, NoSuchDestination, NameTaken,
     )
 )]
 #[patch("/destinations/{id}")]
 async fn update(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
     body: web::Json<UpdateDestinationRequest>,
 ) -> Result<web::Json<Destination>, AppError> {
     Ok(web::Json(
-        service::update(&state, id.into_inner(), body.into_inner()).await?,
+        service::update(&ctx.state, id.into_inner(), body.into_inner()).await?,
     ))
 }
 
@@ -105,19 +82,11 @@ async fn update(
     operation_id = "delete_destination",
     tag = "destinations",
     params(("id" = Uuid, Path, description = "destination id")),
-    responses(
-        (status = 204, description = "deleted"),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such destination", body = ApiError),
-    )
+    responses((status = 204, description = "deleted"), NotAuthenticated, NoSuchDestination)
 )]
 #[delete("/destinations/{id}")]
-async fn delete(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    service::delete(&state, id.into_inner()).await?;
+async fn delete(ctx: Authed, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    service::delete(&ctx.state, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -128,18 +97,16 @@ async fn delete(
     params(("id" = Uuid, Path, description = "destination id")),
     responses(
         (status = 200, description = "the outcome; `ok: false` is a failed probe, not an error", body = DestinationTestResult),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such destination", body = ApiError),
+        NotAuthenticated, NoSuchDestination,
     )
 )]
 #[post("/destinations/{id}/test")]
 async fn test_saved(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<DestinationTestResult>, AppError> {
     Ok(web::Json(
-        service::test_saved(&state, id.into_inner()).await?,
+        service::test_saved(&ctx.state, id.into_inner()).await?,
     ))
 }
 
@@ -147,22 +114,18 @@ async fn test_saved(
 #[utoipa::path(
     operation_id = "test_destination_config",
     tag = "destinations",
-    request_body = TestDestinationRequest,
     responses(
         (status = 200, description = "the outcome", body = DestinationTestResult),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid configuration", body = ApiError),
+        NotAuthenticated, JsonBody,
     )
 )]
 #[post("/destinations/test-config")]
 async fn test_config(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     body: web::Json<TestDestinationRequest>,
 ) -> Result<web::Json<DestinationTestResult>, AppError> {
     Ok(web::Json(
-        service::test_config(&state, body.into_inner().config).await?,
+        service::test_config(&ctx.state, body.into_inner().config).await?,
     ))
 }

@@ -30,14 +30,16 @@ fn name_key(name: &str) -> String {
 }
 
 fn public_config(m: &destinations::Model) -> Result<DestinationConfig, AppError> {
-    serde_json::from_value(m.settings.clone())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored destination settings: {e}")))
+    serde_json::from_value(m.settings.clone()).map_err(|e| {
+        AppError::Internal(anyhow::Error::new(e).context("stored destination settings"))
+    })
 }
 
 fn stored_secrets(state: &AppState, m: &destinations::Model) -> Result<Secrets, AppError> {
     let text = state.secrets.open(&m.secrets_encrypted, &aad(m.id))?;
-    serde_json::from_str(text.expose_secret())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored destination secrets: {e}")))
+    serde_json::from_str(text.expose_secret()).map_err(|e| {
+        AppError::Internal(anyhow::Error::new(e).context("stored destination secrets"))
+    })
 }
 
 fn to_dto(state: &AppState, m: &destinations::Model) -> Result<Destination, AppError> {
@@ -376,31 +378,19 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestRes
     am.health_latency_ms = Set(Some(latency));
     am.last_error = Set(result.message.clone());
     am.update(&tx).await?;
-    // A transition healthy <-> unhealthy is an event; the first check (from unknown) is not.
-    let mut deliveries = Vec::new();
-    if before != after && before != HealthStatus::Unknown.as_str() {
-        use pgward_api_types::EventKind;
-        let kind = if result.ok {
-            EventKind::DestinationHealthy
-        } else {
-            EventKind::DestinationUnhealthy
-        };
-        deliveries = crate::features::events::service::record(
-            &tx,
-            kind,
-            crate::features::events::service::Refs {
-                destination: Some(id),
-                ..Default::default()
-            },
-            serde_json::json!({
-                "destination": { "id": id, "name": name },
-                "status": after,
-                "error": result.message.clone().filter(|_| !result.ok),
-                "checked_at": now,
-            }),
-        )
-        .await?;
-    }
+    let deliveries = crate::features::events::service::record_health_change(
+        &tx,
+        crate::features::events::service::HealthCheck {
+            resource: "destination",
+            id,
+            name: &name,
+            before: &before,
+            ok: result.ok,
+            error: result.message.clone().filter(|_| !result.ok),
+            checked_at: now,
+        },
+    )
+    .await?;
     tx.commit().await?;
     crate::features::events::service::publish(state, deliveries).await;
     Ok(result)

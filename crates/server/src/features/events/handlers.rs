@@ -1,10 +1,9 @@
 use actix_web::{get, web};
-use pgward_api_types::{ApiError, EventListQuery, EventPage, HealthSummary};
+use pgward_api_types::{EventListQuery, EventPage, HealthSummary};
 
 use super::service;
-use crate::auth::Authenticated;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::features::api::{Authed, NotAuthenticated, PageQuery};
 
 /// The event timeline, newest first: health transitions, runs, restores, retention, verifications.
 #[utoipa::path(
@@ -13,18 +12,15 @@ use crate::state::AppState;
     params(EventListQuery),
     responses(
         (status = 200, description = "a page of events", body = EventPage),
-        (status = 400, description = "malformed query", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 422, description = "invalid limit or cursor", body = ApiError),
+        NotAuthenticated, PageQuery,
     )
 )]
 #[get("/events")]
 async fn list(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     q: web::Query<EventListQuery>,
 ) -> Result<web::Json<EventPage>, AppError> {
-    Ok(web::Json(service::list(&state, q.into_inner()).await?))
+    Ok(web::Json(service::list(&ctx.state, q.into_inner()).await?))
 }
 
 /// How many databases and destinations are healthy, unhealthy or not checked yet.
@@ -33,13 +29,10 @@ async fn list(
     tag = "events",
     responses(
         (status = 200, description = "counts for the dashboard", body = HealthSummary),
-        (status = 401, description = "not authenticated", body = ApiError),
+        NotAuthenticated,
     )
 )]
 #[get("/health/summary")]
-async fn health_summary(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-) -> Result<web::Json<HealthSummary>, AppError> {
-    Ok(web::Json(service::health_summary(&state).await?))
+async fn health_summary(ctx: Authed) -> Result<web::Json<HealthSummary>, AppError> {
+    Ok(web::Json(service::health_summary(&ctx.state).await?))
 }

@@ -40,6 +40,68 @@ fn once_per_run(kind: EventKind, refs: &Refs) -> Option<(events::Column, Uuid)> 
     }
 }
 
+/// What a health check of a database or destination found, for `record_health_change`.
+pub struct HealthCheck<'a> {
+    /// `database` or `destination`: the key of the resource in the event data.
+    pub resource: &'static str,
+    pub id: Uuid,
+    pub name: &'a str,
+    /// The status stored before this check.
+    pub before: &'a str,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub checked_at: chrono::DateTime<Utc>,
+}
+
+/// A transition healthy <-> unhealthy is an event (in the check's own transaction, so it is announced
+/// once); the first check (from unknown) and a check that changes nothing are not. Returns the webhook
+/// deliveries to publish after commit.
+pub async fn record_health_change<C: ConnectionTrait>(
+    db: &C,
+    check: HealthCheck<'_>,
+) -> Result<Vec<Uuid>, DbErr> {
+    use pgward_api_types::HealthStatus;
+    let after = if check.ok {
+        HealthStatus::Healthy
+    } else {
+        HealthStatus::Unhealthy
+    };
+    if check.before == after.as_str() || check.before == HealthStatus::Unknown.as_str() {
+        return Ok(Vec::new());
+    }
+    let (kind, refs) = match (check.resource, check.ok) {
+        ("database", ok) => (
+            if ok {
+                EventKind::DatabaseHealthy
+            } else {
+                EventKind::DatabaseUnhealthy
+            },
+            Refs {
+                database: Some(check.id),
+                ..Default::default()
+            },
+        ),
+        (_, ok) => (
+            if ok {
+                EventKind::DestinationHealthy
+            } else {
+                EventKind::DestinationUnhealthy
+            },
+            Refs {
+                destination: Some(check.id),
+                ..Default::default()
+            },
+        ),
+    };
+    let mut data = serde_json::json!({
+        "status": after.as_str(),
+        "error": check.error,
+        "checked_at": check.checked_at,
+    });
+    data[check.resource] = serde_json::json!({ "id": check.id, "name": check.name });
+    record(db, kind, refs, data).await
+}
+
 /// Records an event and the webhook deliveries it causes on `db` (the caller's transaction, so the event
 /// commits with the state change it describes). Returns the deliveries to [`publish`] after the commit;
 /// none when a once-per-run event of this run is already recorded.

@@ -8,8 +8,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::service;
-use crate::auth::Authenticated;
 use crate::error::AppError;
+use crate::features::api::{
+    Authed, MalformedQuery, NoSuchDestination, NoSuchExecution, NoSuchTask, NotAuthenticated,
+    PageQuery,
+};
 use crate::state::AppState;
 
 /// Run a task now. Refused with 409 while a run of the same task is queued or running.
@@ -19,22 +22,20 @@ use crate::state::AppState;
     params(("id" = Uuid, Path, description = "task id")),
     responses(
         (status = 202, description = "queued", body = Execution),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such task", body = ApiError),
         (status = 409, description = "a run of this task is already queued or running", body = ApiError),
+        NotAuthenticated, NoSuchTask,
     )
 )]
 #[post("/tasks/{id}/run")]
-async fn run_task(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    let trigger = match auth.method {
+async fn run_task(ctx: Authed, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    let trigger = match ctx.auth.method {
         pgward_api_types::AuthMethod::ApiToken => ExecutionTrigger::Api,
         pgward_api_types::AuthMethod::Session => ExecutionTrigger::Manual,
     };
-    Ok(HttpResponse::Accepted().json(service::run_now(&state, id.into_inner(), trigger).await?))
+    Ok(
+        HttpResponse::Accepted()
+            .json(service::run_now(&ctx.state, id.into_inner(), trigger).await?),
+    )
 }
 
 /// Executions, newest first, with filters and cursor pagination.
@@ -44,18 +45,15 @@ async fn run_task(
     params(ExecutionListQuery),
     responses(
         (status = 200, description = "a page of executions", body = ExecutionPage),
-        (status = 400, description = "malformed query", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 422, description = "invalid limit or cursor", body = ApiError),
+        NotAuthenticated, PageQuery,
     )
 )]
 #[get("/executions")]
 async fn list(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     q: web::Query<ExecutionListQuery>,
 ) -> Result<web::Json<ExecutionPage>, AppError> {
-    Ok(web::Json(service::list(&state, q.into_inner()).await?))
+    Ok(web::Json(service::list(&ctx.state, q.into_inner()).await?))
 }
 
 /// One execution, with live progress while it runs.
@@ -65,17 +63,12 @@ async fn list(
     params(("id" = Uuid, Path, description = "execution id")),
     responses(
         (status = 200, description = "the execution", body = Execution),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such execution", body = ApiError),
+        NotAuthenticated, NoSuchExecution,
     )
 )]
 #[get("/executions/{id}")]
-async fn get(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Execution>, AppError> {
-    Ok(web::Json(service::get(&state, id.into_inner()).await?))
+async fn get(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Execution>, AppError> {
+    Ok(web::Json(service::get(&ctx.state, id.into_inner()).await?))
 }
 
 /// Cancel a queued or running execution.
@@ -85,18 +78,15 @@ async fn get(
     params(("id" = Uuid, Path, description = "execution id")),
     responses(
         (status = 200, description = "cancelled, or cancellation requested", body = Execution),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such execution", body = ApiError),
         (status = 409, description = "already finished", body = ApiError),
+        NotAuthenticated, NoSuchExecution,
     )
 )]
 #[post("/executions/{id}/cancel")]
-async fn cancel(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Execution>, AppError> {
-    Ok(web::Json(service::cancel(&state, id.into_inner()).await?))
+async fn cancel(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Execution>, AppError> {
+    Ok(web::Json(
+        service::cancel(&ctx.state, id.into_inner()).await?,
+    ))
 }
 
 /// Delete a backup. A backup with stored copies goes to the trash (`trashed`, objects kept for
@@ -109,18 +99,15 @@ async fn cancel(
     params(("id" = Uuid, Path, description = "execution id")),
     responses(
         (status = 200, description = "in the trash (or deleted: a run without stored objects)", body = Execution),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such execution", body = ApiError),
         (status = 409, description = "still running, or in the trash already", body = ApiError),
+        NotAuthenticated, NoSuchExecution,
     )
 )]
 #[delete("/executions/{id}")]
-async fn delete(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Execution>, AppError> {
-    Ok(web::Json(service::delete(&state, id.into_inner()).await?))
+async fn delete(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Execution>, AppError> {
+    Ok(web::Json(
+        service::delete(&ctx.state, id.into_inner()).await?,
+    ))
 }
 
 /// Take a backup out of the trash: it is a successful backup again (retention counts it again).
@@ -130,18 +117,15 @@ async fn delete(
     params(("id" = Uuid, Path, description = "execution id")),
     responses(
         (status = 200, description = "restored from the trash", body = Execution),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such execution", body = ApiError),
         (status = 409, description = "the backup is not in the trash", body = ApiError),
+        NotAuthenticated, NoSuchExecution,
     )
 )]
 #[post("/executions/{id}/untrash")]
-async fn untrash(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Execution>, AppError> {
-    Ok(web::Json(service::untrash(&state, id.into_inner()).await?))
+async fn untrash(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Execution>, AppError> {
+    Ok(web::Json(
+        service::untrash(&ctx.state, id.into_inner()).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -157,19 +141,17 @@ struct DownloadQuery {
     params(("id" = Uuid, Path, description = "execution id"), DownloadQuery),
     responses(
         (status = 200, description = "the backup file", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 400, description = "malformed query", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
         (status = 404, description = "no such execution, or no stored copy there", body = ApiError),
+        NotAuthenticated, MalformedQuery,
     )
 )]
 #[get("/executions/{id}/download")]
 async fn download(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
     q: web::Query<DownloadQuery>,
 ) -> Result<HttpResponse, AppError> {
-    stream_copy(&state, id.into_inner(), q.destination_id).await
+    stream_copy(&ctx.state, id.into_inner(), q.destination_id).await
 }
 
 /// Download a backup through a link from `download-url` (for copies on local directories). The link is
@@ -242,18 +224,16 @@ async fn stream_copy(
     params(("id" = Uuid, Path, description = "task id")),
     responses(
         (status = 200, description = "executions that would be deleted", body = Vec<Execution>),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such task", body = ApiError),
+        NotAuthenticated, NoSuchTask,
     )
 )]
 #[get("/tasks/{id}/retention-preview")]
 async fn retention_preview(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Vec<Execution>>, AppError> {
     Ok(web::Json(
-        super::retention::preview(&state, id.into_inner()).await?,
+        super::retention::preview(&ctx.state, id.into_inner()).await?,
     ))
 }
 
@@ -274,16 +254,14 @@ struct DownloadUrlQuery {
     params(("id" = Uuid, Path, description = "execution id"), DownloadUrlQuery),
     responses(
         (status = 200, description = "the URL and when it expires", body = DownloadUrl),
-        (status = 400, description = "malformed query", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
         (status = 404, description = "no such execution, or no stored copy there", body = ApiError),
         (status = 422, description = "the lifetime is out of range", body = ApiError),
+        NotAuthenticated, MalformedQuery,
     )
 )]
 #[get("/executions/{id}/download-url")]
 async fn download_url(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     req: HttpRequest,
     id: web::Path<Uuid>,
     q: web::Query<DownloadUrlQuery>,
@@ -292,7 +270,7 @@ async fn download_url(
     if !(60..=86_400).contains(&secs) {
         return Err(AppError::field("expires_in_secs", "must be 60 to 86400"));
     }
-    let exec = service::find(&state, id.into_inner()).await?;
+    let exec = service::find(&ctx.state, id.into_inner()).await?;
     if exec.status != ExecutionStatus::Success.as_str() {
         return Err(AppError::NotFound("stored backup"));
     }
@@ -309,7 +287,7 @@ async fn download_url(
     let expires_at = chrono::Utc::now() + chrono::Duration::seconds(secs as i64);
     for o in &candidates {
         if let Some(signer) =
-            crate::features::destinations::service::signer_of(&state, o.destination_id).await?
+            crate::features::destinations::service::signer_of(&ctx.state, o.destination_id).await?
         {
             let url = signer
                 .signed_url(
@@ -329,7 +307,7 @@ async fn download_url(
     // No object store among the candidates: a pgward link, absolute as the client reached pgward
     // (honouring Forwarded / X-Forwarded-* from a reverse proxy).
     let ticket =
-        state
+        ctx.state
             .auth
             .issue_download(exec.id, first.destination_id, expires_at.timestamp())?;
     let info = req.connection_info();
@@ -364,21 +342,19 @@ struct UploadQuery {
     responses(
         (status = 201, description = "stored", body = Execution),
         (status = 400, description = "empty or interrupted upload, or malformed query", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such destination", body = ApiError),
         (status = 413, description = "larger than server.upload_limit (`payload_too_large`); nothing is stored", body = ApiError),
         (status = 422, description = "a file name that does not say what the dump is", body = ApiError),
+        NotAuthenticated, NoSuchDestination,
     )
 )]
 #[post("/uploads")]
 async fn upload(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     req: HttpRequest,
     q: web::Query<UploadQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let limit = state.config.server.upload_limit;
+    let limit = ctx.state.config.server.upload_limit;
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -399,6 +375,6 @@ async fn upload(
         }
         Ok(chunk)
     });
-    let exec = super::upload::import(&state, q.destination_id, q.filename.trim(), body).await?;
+    let exec = super::upload::import(&ctx.state, q.destination_id, q.filename.trim(), body).await?;
     Ok(HttpResponse::Created().json(exec))
 }

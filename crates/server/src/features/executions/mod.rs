@@ -2,13 +2,17 @@
 //! plus the job that runs one (`runner`), the scheduling of due runs (`scheduler`), retention,
 //! overdue tasks and uploaded dumps. Other parts of pgward use only `service`.
 
+mod anomaly;
 mod checks;
 mod handlers;
+mod notify;
+mod options;
 mod overdue;
 mod retention;
 mod runner;
 mod scheduler;
 pub mod service;
+mod slots;
 mod upload;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

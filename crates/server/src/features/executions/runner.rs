@@ -6,70 +6,24 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::Utc;
-use pgward_api_types::{
-    BackupFormat, CompressionAlgorithm, ExecutionObject, ExecutionStatus, TaskSpec,
-};
+use pgward_api_types::{ExecutionObject, ExecutionStatus, TaskSpec};
 use pgward_engine::abort::AbortOnDrop;
-use pgward_engine::backup::{
-    BackupError, BackupPlan, Compression, DumpFormat, DumpOptions, Probed, Progress, naming,
-    run_backup,
-};
+use pgward_engine::backup::{BackupError, BackupPlan, Probed, Progress, naming, run_backup};
 use pgward_entity::executions;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::anomaly::detect_anomaly;
+pub use super::notify::execution_event;
+use super::options::{compression, dump_format, dump_options};
+use super::slots::{Claim, claim, wake_waiting};
 use crate::features::{databases, destinations, tasks};
 use crate::state::AppState;
 
 /// Progress (and heartbeat) interval.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
-
-/// Stored status values the raw SQL below names.
-const RUNNING: &str = ExecutionStatus::Running.as_str();
-
-pub fn dump_format(f: BackupFormat) -> DumpFormat {
-    match f {
-        BackupFormat::Plain => DumpFormat::Plain,
-        BackupFormat::Custom => DumpFormat::Custom,
-        BackupFormat::Directory => DumpFormat::Directory,
-    }
-}
-
-pub fn compression(spec: &TaskSpec) -> Compression {
-    match spec.compression {
-        CompressionAlgorithm::Zstd => Compression::Zstd {
-            level: spec.compression_level.unwrap_or(3),
-        },
-        CompressionAlgorithm::Gzip => Compression::Gzip {
-            level: spec.compression_level.map_or(6, |l| l as u32),
-        },
-        CompressionAlgorithm::Lz4 => Compression::Lz4,
-        CompressionAlgorithm::None => Compression::None,
-    }
-}
-
-pub fn dump_options(spec: &TaskSpec) -> DumpOptions {
-    let o = &spec.pg_dump_options;
-    DumpOptions {
-        data_only: o.data_only,
-        schema_only: o.schema_only,
-        clean: o.clean,
-        if_exists: o.if_exists,
-        create: o.create,
-        no_comments: o.no_comments,
-        no_owner: o.no_owner,
-        no_privileges: o.no_privileges,
-        schemas: o.schemas.clone(),
-        exclude_schemas: o.exclude_schemas.clone(),
-        tables: o.tables.clone(),
-        exclude_tables: o.exclude_tables.clone(),
-    }
-}
 
 async fn finish(
     state: &AppState,
@@ -159,42 +113,6 @@ pub async fn run(state: &AppState, id: Uuid, worker: &str) {
     }
 }
 
-/// Records an execution event with the facts a notification shows: the task, its database and the
-/// execution as the API returns it (times in the task's time zone, size, duration, error, stderr tail).
-pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types::EventKind) {
-    let Ok(Some(e)) = executions::Entity::find_by_id(id).one(&state.db).await else {
-        return;
-    };
-    let database_name = match e.database_id {
-        Some(d) => databases::service::get(state, d).await.ok().map(|d| d.name),
-        None => None,
-    };
-    let exec = super::service::to_dto(&e);
-    let mut data = serde_json::json!({
-        "task": { "id": e.task_id, "name": e.task_name, "timezone": e.timezone },
-        "database": { "id": e.database_id, "name": database_name },
-        "execution": crate::features::events::service::execution_data(&exec),
-        "destination_ids": e.destination_ids,
-    });
-    // Why it failed, where a receiver looks first (also inside `execution.message`).
-    if kind == pgward_api_types::EventKind::ExecutionFailed {
-        data["error"] = serde_json::json!(e.message);
-        data["stderr_tail"] = serde_json::json!(e.stderr_tail);
-    }
-    crate::features::events::service::emit(
-        state,
-        kind,
-        crate::features::events::service::Refs {
-            task: e.task_id,
-            database: e.database_id,
-            execution: Some(e.id),
-            ..Default::default()
-        },
-        data,
-    )
-    .await;
-}
-
 /// After a failed run: the engine aborted its multipart uploads, but an abort against a store that was
 /// unreachable at that moment failed. Each upload the run started is aborted again (aborting twice is
 /// harmless) or recorded for the periodic pass.
@@ -230,122 +148,6 @@ async fn settle_pending_uploads(state: &AppState, id: Uuid) {
         .filter(executions::Column::Id.eq(id))
         .exec(&state.db)
         .await;
-}
-
-/// What a claim attempt came to.
-enum Claim {
-    /// Ours: running.
-    Claimed,
-    /// Its server has no free slot: the row stays queued (saying what it waits for) and the job ends,
-    /// so the worker slot serves other servers' runs meanwhile. A run ending on that server (or the
-    /// periodic pass) enqueues it again.
-    Waiting(String),
-    /// No longer queued (cancelled, or claimed by another worker).
-    Gone,
-}
-
-/// The server an execution dumps from, by identity (`ConnInfo::server_key`); `None` when it cannot be
-/// told (the run itself then fails with the reason).
-async fn server_key_of(state: &AppState, id: Uuid) -> Option<String> {
-    let exec = executions::Entity::find_by_id(id)
-        .one(&state.db)
-        .await
-        .ok()??;
-    let (_, conn) = databases::service::connection_for_run(state, exec.database_id?)
-        .await
-        .ok()?;
-    Some(conn.server_key())
-}
-
-/// Moves execution `id` from queued to running if its database server has a free slot
-/// (`worker.per_server_concurrency`, counted across all workers and across every registration of that
-/// server).
-async fn claim(state: &AppState, id: Uuid, worker: &str) -> Result<Claim, sea_orm::DbErr> {
-    let limit = state.config.worker.per_server_concurrency as i64;
-    let key = if limit > 0 {
-        server_key_of(state, id).await
-    } else {
-        None
-    };
-    let txn = state.db.begin().await?;
-    if let Some(key) = key.as_ref().filter(|_| limit > 0) {
-        // Serialises claims per server, so two workers cannot both take the last slot.
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            [format!("pgward:server:{key}").into()],
-        ))
-        .await?;
-        let running: i64 = txn
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                format!("SELECT count(*) AS n FROM executions WHERE status = '{RUNNING}' AND server_key = $1"),
-                [key.clone().into()],
-            ))
-            .await?
-            .map_or(Ok(0), |r| r.try_get("", "n"))?;
-        if running >= limit {
-            let wait = format!(
-                "waiting: {running} backup(s) already running on its database server ({key}; \
-                 worker.per_server_concurrency = {limit})"
-            );
-            let r = executions::Entity::update_many()
-                .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
-                .col_expr(executions::Column::Message, Expr::value(wait.clone()))
-                .col_expr(executions::Column::ServerKey, Expr::value(key.clone()))
-                .filter(executions::Column::Id.eq(id))
-                .filter(executions::Column::Status.eq(ExecutionStatus::Queued.as_str()))
-                .exec(&txn)
-                .await?;
-            txn.commit().await?;
-            return Ok(if r.rows_affected == 1 {
-                Claim::Waiting(wait)
-            } else {
-                Claim::Gone
-            });
-        }
-    }
-    let claimed = executions::Entity::update_many()
-        .col_expr(
-            executions::Column::Status,
-            Expr::value(ExecutionStatus::Running.as_str()),
-        )
-        .col_expr(executions::Column::StartedAt, Expr::value(Utc::now()))
-        .col_expr(executions::Column::HeartbeatAt, Expr::value(Utc::now()))
-        .col_expr(executions::Column::WorkerId, Expr::value(worker))
-        .col_expr(executions::Column::Message, Expr::value(None::<String>))
-        .col_expr(executions::Column::ServerKey, Expr::value(key))
-        .filter(executions::Column::Id.eq(id))
-        .filter(executions::Column::Status.eq(ExecutionStatus::Queued.as_str()))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(if claimed.rows_affected == 1 {
-        Claim::Claimed
-    } else {
-        Claim::Gone
-    })
-}
-
-/// A run on server `key` ended: the oldest runs waiting for that server (as many as its limit, so that two
-/// runs ending at once do not both wake the same one and leave a slot idle) get their job again at once;
-/// those that find no free slot go back to waiting.
-async fn wake_waiting(state: &AppState, key: &str) {
-    use sea_orm::QuerySelect;
-    let limit = state.config.worker.per_server_concurrency.max(1) as u64;
-    let next = executions::Entity::find()
-        .filter(executions::Column::Status.eq(ExecutionStatus::Queued.as_str()))
-        .filter(executions::Column::ServerKey.eq(key))
-        .order_by_asc(executions::Column::CreatedAt)
-        .limit(limit)
-        .all(&state.db)
-        .await
-        .unwrap_or_default();
-    for e in next {
-        if let Err(err) = state.queues.enqueue_backup(e.id).await {
-            tracing::warn!(execution_id = %e.id, error = %err, "waking a waiting backup failed; the periodic pass will");
-        }
-    }
 }
 
 /// Why a backup did not succeed: cancelled by a user, or failed with a message (and pg_dump's error
@@ -631,108 +433,5 @@ async fn report_progress(state: AppState, id: Uuid, progress: Progress, cancel: 
         {
             cancel.cancel();
         }
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn seconds(e: &executions::Model) -> Option<f64> {
-    Some((e.finished_at? - e.started_at?).num_milliseconds() as f64 / 1000.0)
-}
-
-/// `backup_anomaly`: this run's size (or, for runs of 30 s and more, its duration) is further than
-/// `worker.anomaly_threshold_percent` from the median of the task's previous 10 successful runs (at
-/// least 3 are needed). A sudden drop in size is how an emptied table or a wrong database shows.
-async fn detect_anomaly(state: &AppState, e: &executions::Model) {
-    use sea_orm::QuerySelect;
-    let Some(task) = e.task_id else { return };
-    let Ok(previous) = executions::Entity::find()
-        .filter(executions::Column::TaskId.eq(task))
-        .filter(executions::Column::Status.is_in([
-            ExecutionStatus::Success.as_str(),
-            ExecutionStatus::Deleted.as_str(),
-        ]))
-        .filter(executions::Column::Size.is_not_null())
-        .filter(executions::Column::Id.ne(e.id))
-        .filter(executions::Column::Id.lt(e.id))
-        .order_by_desc(executions::Column::Id)
-        .limit(10)
-        .all(&state.db)
-        .await
-    else {
-        return;
-    };
-    if previous.len() < 3 {
-        return;
-    }
-    // The task's own threshold, else the server's.
-    let own = crate::features::tasks::service::find(state, task)
-        .await
-        .ok()
-        .and_then(|(_, spec)| spec.anomaly_threshold_percent);
-    let threshold = f64::from(own.unwrap_or(state.config.worker.anomaly_threshold_percent));
-    let mut findings = Vec::new();
-    let size_median = median(
-        previous
-            .iter()
-            .filter_map(|p| p.size)
-            .map(|s| s as f64)
-            .collect(),
-    );
-    if let Some(size) = e.size
-        && size_median > 0.0
-    {
-        let change = (size as f64 - size_median) / size_median * 100.0;
-        if change.abs() > threshold {
-            findings.push(("size", size as f64, size_median, change));
-        }
-    }
-    let durations: Vec<f64> = previous.iter().filter_map(seconds).collect();
-    if let Some(d) = seconds(e)
-        && durations.len() >= 3
-    {
-        let m = median(durations);
-        let change = (d - m) / m.max(0.001) * 100.0;
-        if m >= 30.0 && change.abs() > threshold {
-            findings.push(("duration", d, m, change));
-        }
-    }
-    for (metric, value, median, change) in findings {
-        tracing::warn!(
-            metric,
-            value,
-            median,
-            change_percent = change,
-            "backup anomaly"
-        );
-        crate::features::events::service::emit(
-            state,
-            pgward_api_types::EventKind::BackupAnomaly,
-            crate::features::events::service::Refs {
-                task: e.task_id,
-                database: e.database_id,
-                execution: Some(e.id),
-                ..Default::default()
-            },
-            serde_json::json!({
-                "metric": metric,
-                "value": value,
-                "median": median,
-                "change_percent": (change * 10.0).round() / 10.0,
-                "threshold_percent": threshold,
-                "runs_compared": previous.len(),
-                "task": { "id": e.task_id, "name": e.task_name },
-                "execution": crate::features::events::service::execution_data(&super::service::to_dto(e)),
-            }),
-        )
-        .await;
     }
 }

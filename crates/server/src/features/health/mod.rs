@@ -15,7 +15,11 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// The process is up.
 #[utoipa::path(
-    operation_id = "healthz",tag = "system", security(()), responses((status = 200, description = "alive", body = Health)))]
+    operation_id = "healthz",
+    tag = "system",
+    security(()),
+    responses((status = 200, description = "alive", body = Health))
+)]
 #[get("/healthz")]
 async fn healthz() -> web::Json<Health> {
     web::Json(Health::alive())

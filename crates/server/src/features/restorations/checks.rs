@@ -251,7 +251,7 @@ pub async fn test_restore(state: &AppState, id: Uuid, database: Uuid) -> bool {
     // Whatever happened, the scratch database goes.
     if let Ok((_, admin)) = super::service::registered(state, database, "database_id").await {
         let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
-        if let Err(e) = super::runner::drop_database(&admin, &name, timeout).await {
+        if let Err(e) = pgward_engine::pg::admin::drop_database(&admin, &name, timeout).await {
             tracing::warn!(database = %name, error = %e, "dropping the test-restore database failed");
         }
     }
@@ -385,22 +385,15 @@ async fn count_in(
     conn: &pgward_engine::pg::ConnInfo,
     state: &AppState,
 ) -> Result<std::collections::BTreeMap<String, i64>, String> {
-    use sqlx::{ConnectOptions, Connection};
+    use pgward_engine::pg::admin::AdminError;
     let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
-    let mut c = tokio::time::timeout(
-        timeout,
-        conn.connect_options()
-            .application_name("pgward")
-            .log_statements(tracing::log::LevelFilter::Off)
-            .connect(),
-    )
-    .await
-    .map_err(|_| "timed out connecting to the scratch database".to_string())?
-    .map_err(|e| e.to_string())?;
-    let counts = pgward_engine::pg::stats::count_rows(&mut c)
+    let counts = pgward_engine::pg::stats::count_rows_in(conn, timeout)
         .await
-        .ok_or("counting rows in the scratch database failed")?;
-    let _ = c.close().await;
+        .map_err(|e| match e {
+            AdminError::Timeout => "timed out connecting to the scratch database".to_string(),
+            AdminError::Statement(_) => "counting rows in the scratch database failed".to_string(),
+            e => e.to_string(),
+        })?;
     Ok(counts)
 }
 

@@ -7,9 +7,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::service;
-use crate::auth::Authenticated;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::features::api::{
+    Authed, JsonBody, MalformedQuery, NoSuchExecution, NoSuchRestoration, NotAuthenticated,
+    PageQuery,
+};
 
 /// Restore a successful backup. Everything that can be checked before reading the backup is checked
 /// here (copy, options, identities, target reachable, a client new enough); the restore then runs in
@@ -17,23 +19,19 @@ use crate::state::AppState;
 #[utoipa::path(
     operation_id = "create_restoration",
     tag = "restorations",
-    request_body = CreateRestorationRequest,
     responses(
         (status = 202, description = "accepted and queued", body = Restoration),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
         (status = 409, description = "the new database exists already", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid request (`validation_failed`), target unreachable (`connection_test_failed`) or no installed client can do it (`no_suitable_client`)", body = ApiError),
+        NotAuthenticated, JsonBody,
     )
 )]
 #[post("/restorations")]
 async fn create(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     req: web::Json<CreateRestorationRequest>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Accepted().json(service::create(&state, req.into_inner()).await?))
+    Ok(HttpResponse::Accepted().json(service::create(&ctx.state, req.into_inner()).await?))
 }
 
 /// Restorations, newest first, with filters and cursor pagination.
@@ -43,18 +41,15 @@ async fn create(
     params(RestorationListQuery),
     responses(
         (status = 200, description = "a page of restorations", body = RestorationPage),
-        (status = 400, description = "malformed query", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 422, description = "invalid limit or cursor", body = ApiError),
+        NotAuthenticated, PageQuery,
     )
 )]
 #[get("/restorations")]
 async fn list(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     q: web::Query<RestorationListQuery>,
 ) -> Result<web::Json<RestorationPage>, AppError> {
-    Ok(web::Json(service::list(&state, q.into_inner()).await?))
+    Ok(web::Json(service::list(&ctx.state, q.into_inner()).await?))
 }
 
 /// One restoration with live progress (bytes read, rate), its outcome, error code and the client's
@@ -65,17 +60,12 @@ async fn list(
     params(("id" = Uuid, Path, description = "restoration id")),
     responses(
         (status = 200, description = "the restoration", body = Restoration),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such restoration", body = ApiError),
+        NotAuthenticated, NoSuchRestoration,
     )
 )]
 #[get("/restorations/{id}")]
-async fn get(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Restoration>, AppError> {
-    Ok(web::Json(service::get(&state, id.into_inner()).await?))
+async fn get(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Restoration>, AppError> {
+    Ok(web::Json(service::get(&ctx.state, id.into_inner()).await?))
 }
 
 /// Cancel a queued or running restoration (a running client is stopped; in single-transaction mode the
@@ -86,18 +76,15 @@ async fn get(
     params(("id" = Uuid, Path, description = "restoration id")),
     responses(
         (status = 200, description = "cancel requested", body = Restoration),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such restoration", body = ApiError),
         (status = 409, description = "already finished", body = ApiError),
+        NotAuthenticated, NoSuchRestoration,
     )
 )]
 #[post("/restorations/{id}/cancel")]
-async fn cancel(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Restoration>, AppError> {
-    Ok(web::Json(service::cancel(&state, id.into_inner()).await?))
+async fn cancel(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Restoration>, AppError> {
+    Ok(web::Json(
+        service::cancel(&ctx.state, id.into_inner()).await?,
+    ))
 }
 
 /// Verify a backup: re-read every stored copy and check its size, its sha256 against the catalog and
@@ -109,18 +96,14 @@ async fn cancel(
     params(("id" = Uuid, Path, description = "execution id")),
     responses(
         (status = 202, description = "verification started", body = Execution),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such execution", body = ApiError),
         (status = 409, description = "not a successful backup", body = ApiError),
+        NotAuthenticated, NoSuchExecution,
     )
 )]
 #[post("/executions/{id}/verify")]
-async fn verify(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Accepted().json(super::checks::start_verify(&state, id.into_inner()).await?))
+async fn verify(ctx: Authed, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Accepted()
+        .json(super::checks::start_verify(&ctx.state, id.into_inner()).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -140,22 +123,19 @@ struct TestRestoreQuery {
     params(("id" = Uuid, Path, description = "execution id"), TestRestoreQuery),
     responses(
         (status = 202, description = "test-restore started", body = Execution),
-        (status = 400, description = "malformed query", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such execution", body = ApiError),
         (status = 409, description = "not a successful backup", body = ApiError),
         (status = 422, description = "no scratch server given or configured", body = ApiError),
+        NotAuthenticated, MalformedQuery, NoSuchExecution,
     )
 )]
 #[post("/executions/{id}/test-restore")]
 async fn test_restore(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
     q: web::Query<TestRestoreQuery>,
 ) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Accepted()
-        .json(super::checks::start_test_restore(&state, id.into_inner(), q.database_id).await?))
+        .json(super::checks::start_test_restore(&ctx.state, id.into_inner(), q.database_id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -172,20 +152,18 @@ struct ContentsQuery {
     params(("id" = Uuid, Path, description = "execution id"), ContentsQuery),
     responses(
         (status = 200, description = "the archive's contents", body = pgward_api_types::ArchiveContents),
-        (status = 400, description = "malformed query", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
         (status = 404, description = "no such execution or stored copy", body = ApiError),
         (status = 422, description = "a plain or encrypted dump, or no pg_restore (`no_suitable_client`)", body = ApiError),
+        NotAuthenticated, MalformedQuery,
     )
 )]
 #[get("/executions/{id}/contents")]
 async fn contents(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
     q: web::Query<ContentsQuery>,
 ) -> Result<web::Json<pgward_api_types::ArchiveContents>, AppError> {
     Ok(web::Json(
-        service::contents(&state, id.into_inner(), q.destination_id).await?,
+        service::contents(&ctx.state, id.into_inner(), q.destination_id).await?,
     ))
 }

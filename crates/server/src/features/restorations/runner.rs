@@ -14,13 +14,11 @@ use pgward_engine::restore::{RestoreError, RestoreOptions, RestoreRequest, run_r
 use pgward_entity::restorations;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
-use sqlx::{ConnectOptions, Connection};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use pgward_api_types::RestorationStatus;
 use pgward_engine::abort::AbortOnDrop;
-use pgward_engine::pg::stats::quote_ident;
 
 use crate::state::AppState;
 
@@ -342,19 +340,21 @@ async fn execute(state: &AppState, id: Uuid, plan: Plan) -> Result<(), RestoreFa
         cancel.clone(),
     )));
     if let Some((admin, name)) = &plan.new_database {
-        create_database(admin, name, timeout).await.map_err(|e| {
-            failure(
-                "create_database_failed",
-                format!("creating database \"{name}\": {e}"),
-            )
-        })?;
+        pgward_engine::pg::admin::create_database(admin, name, timeout)
+            .await
+            .map_err(|e| {
+                failure(
+                    "create_database_failed",
+                    format!("creating database \"{name}\": {e}"),
+                )
+            })?;
     }
     let result = restore(state, id, &plan, bytes_read, cancel).await;
     if result.is_err()
         && let Some((admin, name)) = &plan.new_database
     {
         // A half-restored new database helps nobody; the error and stderr are recorded.
-        if let Err(e) = drop_database(admin, name, timeout).await {
+        if let Err(e) = pgward_engine::pg::admin::drop_database(admin, name, timeout).await {
             tracing::warn!(database = %name, error = %e, "dropping the new database after a failed restore failed");
         }
     }
@@ -492,62 +492,6 @@ async fn report(state: AppState, id: Uuid, bytes: Arc<AtomicU64>, cancel: Cancel
     }
 }
 
-async fn admin_connect(admin: &ConnInfo, timeout: Duration) -> Result<sqlx::PgConnection, String> {
-    let opts = admin
-        .connect_options()
-        .application_name("pgward")
-        .log_statements(tracing::log::LevelFilter::Off);
-    tokio::time::timeout(timeout, opts.connect())
-        .await
-        .map_err(|_| "timed out connecting".to_string())?
-        .map_err(|e| e.to_string())
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn database_exists(
-    admin: &ConnInfo,
-    name: &str,
-    timeout: Duration,
-) -> Result<bool, String> {
-    let mut c = admin_connect(admin, timeout).await?;
-    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(name)
-        .fetch_optional(&mut c)
-        .await
-        .map_err(|e| e.to_string())?;
-    let _ = c.close().await;
-    Ok(found.is_some())
-}
-
-async fn create_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Result<(), String> {
-    admin_exec(
-        admin,
-        &format!("CREATE DATABASE {}", quote_ident(name)),
-        timeout,
-    )
-    .await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn drop_database(admin: &ConnInfo, name: &str, timeout: Duration) -> Result<(), String> {
-    // FORCE (PostgreSQL 13+) ends sessions a killed client may have left for a moment.
-    let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
-    admin_exec(admin, &sql, timeout).await
-}
-
-/// Runs one statement outside a transaction (CREATE/DROP DATABASE cannot run inside one).
-async fn admin_exec(admin: &ConnInfo, sql: &str, timeout: Duration) -> Result<(), String> {
-    let mut c = admin_connect(admin, timeout).await?;
-    // Audited: callers pass only database names validated as identifiers (letters, digits, _ and -)
-    // and quoted with `quote_ident`.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(&mut c)
-        .await
-        .map_err(|e| e.to_string())?;
-    let _ = c.close().await;
-    Ok(())
-}
-
 /// Restorations whose process stopped heartbeating (killed, crashed): failed as "interrupted". Their
 /// secrets died with that process, so they cannot be resumed elsewhere; scratch space is swept when a
 /// pgward process starts. Returns the ids reaped.
@@ -623,7 +567,7 @@ async fn drop_created(state: &AppState, server: Uuid, name: &str) {
     let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
     match super::service::registered(state, server, "target_database_id").await {
         Ok((_, admin)) => {
-            if let Err(e) = drop_database(&admin, name, timeout).await {
+            if let Err(e) = pgward_engine::pg::admin::drop_database(&admin, name, timeout).await {
                 tracing::warn!(database = %name, error = %e, "dropping the database of an interrupted restore failed");
             }
         }

@@ -264,7 +264,7 @@ pub async fn prepare(
         .await
         .map_err(|e| AppError::ConnectionTestFailed(format!("the target is unreachable: {e}")))?;
     if let Some((admin, name)) = &new_db
-        && super::runner::database_exists(admin, name, timeout)
+        && pgward_engine::pg::admin::database_exists(admin, name, timeout)
             .await
             .map_err(|e| {
                 AppError::ConnectionTestFailed(format!("the target is unreachable: {e}"))

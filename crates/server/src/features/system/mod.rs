@@ -1,10 +1,9 @@
 //! `GET /api/v1/system`: what this pgward is and which PostgreSQL clients it can use.
 
 use actix_web::{get, web};
-use pgward_api_types::{ApiError, PgClient, SystemInfo};
+use pgward_api_types::{PgClient, SystemInfo};
 
-use crate::auth::Authenticated;
-use crate::state::AppState;
+use crate::features::api::{Authed, NotAuthenticated};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(system_info);
@@ -15,11 +14,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     tag = "system",
     responses(
         (status = 200, description = "version and PostgreSQL clients found", body = SystemInfo),
-        (status = 401, description = "not authenticated", body = ApiError),
+        NotAuthenticated,
     )
 )]
 #[get("/system")]
-async fn system_info(state: web::Data<AppState>, _auth: Authenticated) -> web::Json<SystemInfo> {
+async fn system_info(ctx: Authed) -> web::Json<SystemInfo> {
+    let state = &ctx.state;
     let pg_clients = state
         .pg
         .installs

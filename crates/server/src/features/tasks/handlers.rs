@@ -3,26 +3,19 @@ use pgward_api_types::{ApiError, NextRuns, Task, TaskList, TaskSpec, UpdateTaskR
 use uuid::Uuid;
 
 use super::service;
-use crate::auth::Authenticated;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::features::api::{Authed, JsonBody, NameTaken, NoSuchTask, NotAuthenticated};
 
 /// All backup tasks.
 #[utoipa::path(
     operation_id = "list_tasks",
     tag = "tasks",
-    responses(
-        (status = 200, description = "tasks", body = TaskList),
-        (status = 401, description = "not authenticated", body = ApiError),
-    )
+    responses((status = 200, description = "tasks", body = TaskList), NotAuthenticated)
 )]
 #[get("/tasks")]
-async fn list(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-) -> Result<web::Json<TaskList>, AppError> {
+async fn list(ctx: Authed) -> Result<web::Json<TaskList>, AppError> {
     Ok(web::Json(TaskList {
-        items: service::list(&state).await?,
+        items: service::list(&ctx.state).await?,
     }))
 }
 
@@ -30,23 +23,15 @@ async fn list(
 #[utoipa::path(
     operation_id = "create_task",
     tag = "tasks",
-    request_body = TaskSpec,
     responses(
         (status = 201, description = "created", body = Task),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 409, description = "the name is taken", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid fields (cron, time zone, contradictory options ...)", body = ApiError),
+        NotAuthenticated, JsonBody, NameTaken,
     )
 )]
 #[post("/tasks")]
-async fn create(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    body: web::Json<TaskSpec>,
-) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Created().json(service::create(&state, body.into_inner()).await?))
+async fn create(ctx: Authed, body: web::Json<TaskSpec>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Created().json(service::create(&ctx.state, body.into_inner()).await?))
 }
 
 /// One task.
@@ -54,19 +39,11 @@ async fn create(
     operation_id = "get_task",
     tag = "tasks",
     params(("id" = Uuid, Path, description = "task id")),
-    responses(
-        (status = 200, description = "the task", body = Task),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such task", body = ApiError),
-    )
+    responses((status = 200, description = "the task", body = Task), NotAuthenticated, NoSuchTask)
 )]
 #[get("/tasks/{id}")]
-async fn get(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Task>, AppError> {
-    Ok(web::Json(service::get(&state, id.into_inner()).await?))
+async fn get(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Task>, AppError> {
+    Ok(web::Json(service::get(&ctx.state, id.into_inner()).await?))
 }
 
 /// Change any field of a task; omitted fields stay.
@@ -74,26 +51,20 @@ async fn get(
     operation_id = "update_task",
     tag = "tasks",
     params(("id" = Uuid, Path, description = "task id")),
-    request_body = UpdateTaskRequest,
     responses(
         (status = 200, description = "updated", body = Task),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such task", body = ApiError),
-        (status = 409, description = "the name is taken", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid fields", body = ApiError),
+        NotAuthenticated, JsonBody, NoSuchTask, NameTaken,
     )
 )]
 #[patch("/tasks/{id}")]
 async fn update(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
     body: web::Json<UpdateTaskRequest>,
 ) -> Result<web::Json<Task>, AppError> {
     Ok(web::Json(
-        service::update(&state, id.into_inner(), body.into_inner()).await?,
+        service::update(&ctx.state, id.into_inner(), body.into_inner()).await?,
     ))
 }
 
@@ -102,19 +73,11 @@ async fn update(
     operation_id = "delete_task",
     tag = "tasks",
     params(("id" = Uuid, Path, description = "task id")),
-    responses(
-        (status = 204, description = "deleted"),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such task", body = ApiError),
-    )
+    responses((status = 204, description = "deleted"), NotAuthenticated, NoSuchTask)
 )]
 #[delete("/tasks/{id}")]
-async fn delete(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    service::delete(&state, id.into_inner()).await?;
+async fn delete(ctx: Authed, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    service::delete(&ctx.state, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -123,19 +86,11 @@ async fn delete(
     operation_id = "duplicate_task",
     tag = "tasks",
     params(("id" = Uuid, Path, description = "task id")),
-    responses(
-        (status = 201, description = "the copy", body = Task),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such task", body = ApiError),
-    )
+    responses((status = 201, description = "the copy", body = Task), NotAuthenticated, NoSuchTask)
 )]
 #[post("/tasks/{id}/duplicate")]
-async fn duplicate(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Created().json(service::duplicate(&state, id.into_inner()).await?))
+async fn duplicate(ctx: Authed, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Created().json(service::duplicate(&ctx.state, id.into_inner()).await?))
 }
 
 /// The next 10 run times in the task's time zone.
@@ -145,17 +100,12 @@ async fn duplicate(
     params(("id" = Uuid, Path, description = "task id")),
     responses(
         (status = 200, description = "upcoming runs", body = NextRuns),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such task", body = ApiError),
+        NotAuthenticated, NoSuchTask,
     )
 )]
 #[get("/tasks/{id}/next-runs")]
-async fn next_runs(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<NextRuns>, AppError> {
+async fn next_runs(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<NextRuns>, AppError> {
     Ok(web::Json(
-        service::next_runs(&state, id.into_inner()).await?,
+        service::next_runs(&ctx.state, id.into_inner()).await?,
     ))
 }

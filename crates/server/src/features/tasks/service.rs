@@ -217,7 +217,11 @@ fn normalise(mut spec: TaskSpec) -> TaskSpec {
 
 pub fn spec_of(m: &tasks::Model, destination_ids: Vec<Uuid>) -> Result<TaskSpec, AppError> {
     let mut spec: TaskSpec = serde_json::from_value::<super::stored::StoredSpec>(m.spec.clone())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored task spec of {}: {e}", m.id)))?
+        .map_err(|e| {
+            AppError::Internal(
+                anyhow::Error::new(e).context(format!("stored task spec of {}", m.id)),
+            )
+        })?
         .into();
     // The columns are authoritative for what is also stored relationally.
     spec.name = m.name.clone();

@@ -4,29 +4,25 @@
 //! and either finishes the row or schedules the next attempt with exponential backoff. The scheduler
 //! pass re-enqueues what is due: retries, jobs that were lost, attempts whose process died.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
 use chrono::{DateTime, Utc};
-use pgward_api_types::{
-    DeliveryAttempt, DeliveryRequest, DeliveryStatus, Event, EventKind, WebhookDelivery,
-    WebhookDeliveryPage, WebhookDeliveryQuery,
-};
-use pgward_entity::{tasks, webhook_attempts, webhook_deliveries, webhooks};
+use pgward_api_types::{DeliveryStatus, Event, EventKind, WebhookDelivery};
+use pgward_entity::{webhook_deliveries, webhooks};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement,
 };
 use uuid::Uuid;
 
+use super::log::*;
+use super::send::*;
 use super::{render, service};
 use crate::error::AppError;
 use crate::features::events::service::Refs;
 use crate::state::AppState;
 
-/// The part of a response body kept in the log.
-const RESPONSE_EXCERPT: usize = 4096;
-/// A delivery claimed this long ago whose worker never reported died with its process.
+// The log is listed through this module, as the handlers have always called it.
+pub(super) use super::log::list;
+
 /// Delivery states as stored (the SQL below names them).
 const QUEUED: &str = DeliveryStatus::Queued.as_str();
 const SENDING: &str = DeliveryStatus::Sending.as_str();
@@ -34,19 +30,10 @@ const RETRYING: &str = DeliveryStatus::Retrying.as_str();
 const SUCCESS: &str = DeliveryStatus::Success.as_str();
 const FAILED: &str = DeliveryStatus::Failed.as_str();
 
+/// A delivery claimed this long ago whose worker never reported died with its process.
 const SENDING_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// A queued delivery whose job has not started by then is enqueued again (the job was lost).
 const QUEUED_GRACE: chrono::Duration = chrono::Duration::minutes(10);
-
-/// Response headers kept in the delivery log: what helps to understand an answer. Everything else
-/// (cookies, tokens, locations with signed queries ...) may carry a secret of the receiver's.
-const KEPT_RESPONSE_HEADERS: &[&str] = &[
-    "content-type",
-    "content-length",
-    "date",
-    "retry-after",
-    "x-request-id",
-];
 
 /// Writes a delivery for every active webhook that wants this event, inside the transaction that
 /// records the event (an event is never stored without its deliveries); returns their ids, to enqueue
@@ -113,8 +100,9 @@ pub async fn redeliver(
             "this delivery is still under way; it can be sent again once it has ended".into(),
         ));
     }
-    let event: Event = serde_json::from_value(old.event.clone())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored event of a delivery: {e}")))?;
+    let event: Event = serde_json::from_value(old.event.clone()).map_err(|e| {
+        AppError::Internal(anyhow::Error::new(e).context("stored event of a delivery"))
+    })?;
     // A run's start sent after its outcome would reopen the run at the receiver (Healthchecks).
     if matches!(
         event.kind,
@@ -150,13 +138,6 @@ pub async fn enqueue(state: &AppState, id: Uuid) {
     if let Err(e) = state.queues.enqueue_delivery(id).await {
         tracing::warn!(delivery_id = %id, error = %e, "enqueueing a webhook delivery failed; the scheduler will retry");
     }
-}
-
-/// What one attempt came to.
-struct Outcome {
-    ok: bool,
-    /// Another attempt could succeed (not so for a template that does not render).
-    retryable: bool,
 }
 
 /// Holds a delivery back while an earlier delivery of the same webhook about the same run is still
@@ -247,20 +228,6 @@ pub async fn deliver(state: &AppState, id: Uuid) {
     }
 }
 
-/// Delay before attempt `attempt + 1`: base, 2 x base, 4 x base, ... capped.
-fn backoff(state: &AppState, attempt: i32) -> Duration {
-    let cfg = &state.config.webhooks;
-    let exp = u32::try_from(attempt.saturating_sub(1))
-        .unwrap_or(0)
-        .min(20);
-    Duration::from_secs(
-        cfg.retry_base_secs
-            .max(1)
-            .saturating_mul(1 << exp)
-            .min(cfg.retry_max_secs.max(1)),
-    )
-}
-
 /// Ends the attempt `attempt` of a delivery: only while that attempt still holds it (a worker that
 /// outlived its lease must not overwrite what another worker did since).
 async fn finish(
@@ -297,206 +264,6 @@ async fn finish(
         Err(e) => {
             tracing::error!(delivery_id = %id, error = %e, "recording a webhook delivery's outcome failed")
         }
-    }
-}
-
-/// The task's time zone, for times in templates, when the event's data does not carry it.
-async fn task_tz(state: &AppState, event: &Event) -> Option<chrono_tz::Tz> {
-    if event.data.pointer("/task/timezone").is_some() {
-        return None;
-    }
-    let id = event.task_id?;
-    let t = tasks::Entity::find_by_id(id).one(&state.db).await.ok()??;
-    t.timezone.parse().ok()
-}
-
-/// Sends one attempt and logs it.
-async fn attempt_once(
-    state: &AppState,
-    hook: &webhooks::Model,
-    d: &webhook_deliveries::Model,
-    attempt: i32,
-) -> Outcome {
-    let started_at = Utc::now();
-    let clock = Instant::now();
-    let mut log = webhook_attempts::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        delivery_id: Set(d.id),
-        attempt: Set(attempt),
-        started_at: Set(started_at),
-        duration_ms: Set(0),
-        request: Set(serde_json::Value::Null),
-        response_status: Set(None),
-        response_headers: Set(None),
-        response_body: Set(None),
-        error: Set(None),
-    };
-    let outcome = match prepare(state, hook, d).await {
-        Err((request, error)) => {
-            log.request = Set(serde_json::to_value(request).unwrap_or_default());
-            log.error = Set(Some(error));
-            Outcome {
-                ok: false,
-                retryable: false,
-            }
-        }
-        Ok((out, own_headers)) => {
-            log.request =
-                Set(serde_json::to_value(render::for_log(&out, &own_headers)).unwrap_or_default());
-            let timeout = Duration::from_secs(hook.timeout_secs.clamp(1, 60) as u64);
-            let method = match out.method {
-                pgward_api_types::HttpMethod::Get => reqwest::Method::GET,
-                pgward_api_types::HttpMethod::Post => reqwest::Method::POST,
-                pgward_api_types::HttpMethod::Put => reqwest::Method::PUT,
-            };
-            if let Err(e) = state.outbound.check_webhook_url(&out.url).await {
-                log.error = Set(Some(format!("address not allowed: {e}")));
-                log.duration_ms = Set(clock.elapsed().as_millis() as i64);
-                if let Err(e) = log.insert(&state.db).await {
-                    tracing::error!(delivery_id = %d.id, error = %e, "logging a webhook attempt failed");
-                }
-                return Outcome {
-                    ok: false,
-                    retryable: false,
-                };
-            }
-            let mut req = state
-                .outbound
-                .webhook_client()
-                .request(method, &out.url)
-                .timeout(timeout)
-                .body(out.body.clone());
-            for (k, v) in &out.headers {
-                req = req.header(k, v);
-            }
-            match req.send().await {
-                Ok(mut resp) => {
-                    let status = resp.status();
-                    let mut headers: BTreeMap<String, String> = BTreeMap::new();
-                    for (k, v) in resp.headers() {
-                        if !KEPT_RESPONSE_HEADERS.contains(&k.as_str()) {
-                            continue;
-                        }
-                        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                        headers
-                            .entry(k.as_str().to_string())
-                            .and_modify(|e| {
-                                e.push_str(", ");
-                                e.push_str(&v)
-                            })
-                            .or_insert(v);
-                    }
-                    let mut body = Vec::new();
-                    let mut read_error = None;
-                    while body.len() < RESPONSE_EXCERPT {
-                        match resp.chunk().await {
-                            Ok(Some(c)) => body.extend_from_slice(&c),
-                            Ok(None) => break,
-                            Err(e) => {
-                                read_error = Some(error_text(&e, timeout));
-                                break;
-                            }
-                        }
-                    }
-                    body.truncate(RESPONSE_EXCERPT);
-                    log.response_status = Set(Some(i32::from(status.as_u16())));
-                    log.response_headers = Set(Some(serde_json::json!(headers)));
-                    log.response_body = Set(Some(String::from_utf8_lossy(&body).into_owned()));
-                    let ok = status.is_success();
-                    if !ok {
-                        log.error = Set(Some(format!("the receiver answered HTTP {status}")));
-                    } else if let Some(e) = read_error {
-                        log.error = Set(Some(format!("reading the response: {e}")));
-                    }
-                    Outcome {
-                        ok,
-                        retryable: true,
-                    }
-                }
-                Err(e) => {
-                    log.error = Set(Some(error_text(&e, timeout)));
-                    Outcome {
-                        ok: false,
-                        retryable: true,
-                    }
-                }
-            }
-        }
-    };
-    log.duration_ms = Set(clock.elapsed().as_millis() as i64);
-    if let Err(e) = log.insert(&state.db).await {
-        tracing::error!(delivery_id = %d.id, error = %e, "logging a webhook attempt failed");
-    }
-    outcome
-}
-
-type Prepared = (render::Outgoing, BTreeMap<String, String>);
-
-/// Opens the webhook's secrets and renders the request; on failure, what can be logged and why.
-async fn prepare(
-    state: &AppState,
-    hook: &webhooks::Model,
-    d: &webhook_deliveries::Model,
-) -> Result<Prepared, (DeliveryRequest, String)> {
-    let method = pgward_api_types::HttpMethod::parse(&hook.method)
-        .unwrap_or(pgward_api_types::HttpMethod::Post);
-    let fallback = |error: String| {
-        (
-            DeliveryRequest {
-                method,
-                url: hook.url_masked.clone(),
-                headers: BTreeMap::new(),
-                body: String::new(),
-            },
-            error,
-        )
-    };
-    let event: Event = serde_json::from_value(d.event.clone())
-        .map_err(|e| fallback(format!("the stored event is unreadable: {e}")))?;
-    let opened = service::open(state, hook).map_err(|e| fallback(e.to_string()))?;
-    let ctx = render::context(
-        &event,
-        task_tz(state, &event).await,
-        &state.config.public_url(),
-    );
-    let spec = render::Spec {
-        kind: service::kind_of(hook),
-        method,
-        url: &opened.url,
-        headers: &opened.headers,
-        body_template: hook.body_template.as_deref(),
-        secret: opened.secret.as_deref(),
-    };
-    let out = render::build(&spec, &event, &ctx, d.id)
-        .map_err(|e| fallback(format!("the body template does not render: {e}")))?;
-    Ok((out, opened.headers))
-}
-
-/// A network error as text, without the URL (it may carry the webhook's secret).
-fn error_text(e: &reqwest::Error, timeout: Duration) -> String {
-    if e.is_timeout() {
-        return format!("no answer within {} s (timeout)", timeout.as_secs());
-    }
-    let mut parts = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p: &String| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    let head = if e.is_connect() {
-        "could not connect"
-    } else if e.is_request() {
-        "sending the request failed"
-    } else {
-        "the request failed"
-    };
-    if parts.is_empty() {
-        head.to_string()
-    } else {
-        format!("{head}: {}", parts.join(": "))
     }
 }
 
@@ -546,89 +313,6 @@ pub async fn send_test(state: &AppState, id: Uuid) -> Result<WebhookDelivery, Ap
         .await?
         .ok_or(AppError::NotFound("delivery"))?;
     Ok(with_attempts(state, vec![d]).await?.remove(0))
-}
-
-fn attempt_dto(a: &webhook_attempts::Model) -> DeliveryAttempt {
-    DeliveryAttempt {
-        attempt: u32::try_from(a.attempt).unwrap_or_default(),
-        started_at: a.started_at,
-        duration_ms: u64::try_from(a.duration_ms).unwrap_or_default(),
-        request: serde_json::from_value(a.request.clone()).unwrap_or(DeliveryRequest {
-            method: pgward_api_types::HttpMethod::Post,
-            url: String::new(),
-            headers: BTreeMap::new(),
-            body: String::new(),
-        }),
-        response_status: a.response_status.and_then(|s| u16::try_from(s).ok()),
-        response_headers: a
-            .response_headers
-            .clone()
-            .and_then(|h| serde_json::from_value(h).ok())
-            .unwrap_or_default(),
-        response_body: a.response_body.clone(),
-        error: a.error.clone(),
-    }
-}
-
-async fn with_attempts(
-    state: &AppState,
-    rows: Vec<webhook_deliveries::Model>,
-) -> Result<Vec<WebhookDelivery>, AppError> {
-    let attempts = webhook_attempts::Entity::find()
-        .filter(webhook_attempts::Column::DeliveryId.is_in(rows.iter().map(|d| d.id)))
-        .order_by_asc(webhook_attempts::Column::Attempt)
-        .order_by_asc(webhook_attempts::Column::Id)
-        .all(&state.db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|d| WebhookDelivery {
-            id: d.id,
-            webhook_id: d.webhook_id,
-            event_id: d.event_id,
-            event_kind: EventKind::parse(&d.event_kind).unwrap_or(EventKind::ExecutionSuccess),
-            test: d.test,
-            status: DeliveryStatus::parse(&d.status).unwrap_or(DeliveryStatus::Queued),
-            next_attempt_at: d
-                .next_attempt_at
-                .filter(|_| d.status == DeliveryStatus::Retrying.as_str()),
-            attempts: attempts
-                .iter()
-                .filter(|a| a.delivery_id == d.id)
-                .map(attempt_dto)
-                .collect(),
-            created_at: d.created_at,
-            finished_at: d.finished_at,
-        })
-        .collect())
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn list(
-    state: &AppState,
-    webhook: Uuid,
-    q: WebhookDeliveryQuery,
-) -> Result<WebhookDeliveryPage, AppError> {
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(AppError::field("limit", "must be 1 to 100"));
-    }
-    service::find(state, webhook).await?;
-    let mut sel = webhook_deliveries::Entity::find()
-        .filter(webhook_deliveries::Column::WebhookId.eq(webhook))
-        .order_by_desc(webhook_deliveries::Column::Id);
-    if let Some(before) = crate::features::validate::cursor(q.cursor.as_deref())? {
-        sel = sel.filter(webhook_deliveries::Column::Id.lt(before));
-    }
-    if let Some(s) = q.status {
-        sel = sel.filter(webhook_deliveries::Column::Status.eq(s.as_str()));
-    }
-    let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
-    let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
-    Ok(WebhookDeliveryPage {
-        items: with_attempts(state, rows).await?,
-        next_cursor,
-    })
 }
 
 /// The scheduler pass: enqueue due retries, lost jobs and attempts whose process died; prune the log.

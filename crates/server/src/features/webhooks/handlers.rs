@@ -6,25 +6,20 @@ use pgward_api_types::{
 use uuid::Uuid;
 
 use super::{delivery, service};
-use crate::auth::Authenticated;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::features::api::{
+    Authed, JsonBody, NameTaken, NoSuchWebhook, NotAuthenticated, PageQuery,
+};
 
 /// All webhooks, by name, each with its newest delivery's outcome.
 #[utoipa::path(
     operation_id = "list_webhooks",
     tag = "webhooks",
-    responses(
-        (status = 200, description = "the webhooks", body = WebhookList),
-        (status = 401, description = "not authenticated", body = ApiError),
-    )
+    responses((status = 200, description = "the webhooks", body = WebhookList), NotAuthenticated)
 )]
 #[get("/webhooks")]
-async fn list(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-) -> Result<web::Json<WebhookList>, AppError> {
-    Ok(web::Json(service::list(&state).await?))
+async fn list(ctx: Authed) -> Result<web::Json<WebhookList>, AppError> {
+    Ok(web::Json(service::list(&ctx.state).await?))
 }
 
 /// Create a webhook. The URL, header values and secret are stored encrypted and never shown again.
@@ -39,23 +34,18 @@ async fn list(
 #[utoipa::path(
     operation_id = "create_webhook",
     tag = "webhooks",
-    request_body = CreateWebhookRequest,
     responses(
         (status = 201, description = "created", body = Webhook),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 409, description = "the name is taken", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid fields (the template's message names the line)", body = ApiError),
+        NotAuthenticated, JsonBody, NameTaken,
     )
 )]
 #[post("/webhooks")]
 async fn create(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     body: web::Json<CreateWebhookRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let w = service::create(&state, body.into_inner()).await?;
+    let w = service::create(&ctx.state, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(w))
 }
 
@@ -63,22 +53,18 @@ async fn create(
 #[utoipa::path(
     operation_id = "preview_webhook",
     tag = "webhooks",
-    request_body = WebhookPreviewRequest,
     responses(
         (status = 200, description = "the request that would be sent, and the template's variables", body = WebhookPreview),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "the template does not compile or render", body = ApiError),
+        NotAuthenticated, JsonBody,
     )
 )]
 #[post("/webhooks/preview")]
 async fn preview(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     body: web::Json<WebhookPreviewRequest>,
 ) -> Result<web::Json<WebhookPreview>, AppError> {
-    Ok(web::Json(service::preview(&state, body.into_inner())?))
+    Ok(web::Json(service::preview(&ctx.state, body.into_inner())?))
 }
 
 /// One webhook.
@@ -88,17 +74,12 @@ async fn preview(
     params(("id" = Uuid, Path, description = "webhook id")),
     responses(
         (status = 200, description = "the webhook", body = Webhook),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such webhook", body = ApiError),
+        NotAuthenticated, NoSuchWebhook,
     )
 )]
 #[get("/webhooks/{id}")]
-async fn get(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<Webhook>, AppError> {
-    Ok(web::Json(service::get(&state, id.into_inner()).await?))
+async fn get(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Webhook>, AppError> {
+    Ok(web::Json(service::get(&ctx.state, id.into_inner()).await?))
 }
 
 /// Change a webhook; omitted fields are kept.
@@ -106,26 +87,20 @@ async fn get(
     operation_id = "update_webhook",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "webhook id")),
-    request_body = UpdateWebhookRequest,
     responses(
         (status = 200, description = "updated", body = Webhook),
-        (status = 400, description = "malformed body", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such webhook", body = ApiError),
-        (status = 409, description = "the name is taken", body = ApiError),
-        (status = 413, description = "body too large", body = ApiError),
         (status = 422, description = "invalid fields", body = ApiError),
+        NotAuthenticated, JsonBody, NoSuchWebhook, NameTaken,
     )
 )]
 #[patch("/webhooks/{id}")]
 async fn update(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
     body: web::Json<UpdateWebhookRequest>,
 ) -> Result<web::Json<Webhook>, AppError> {
     Ok(web::Json(
-        service::update(&state, id.into_inner(), body.into_inner()).await?,
+        service::update(&ctx.state, id.into_inner(), body.into_inner()).await?,
     ))
 }
 
@@ -134,19 +109,11 @@ async fn update(
     operation_id = "delete_webhook",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "webhook id")),
-    responses(
-        (status = 204, description = "deleted"),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such webhook", body = ApiError),
-    )
+    responses((status = 204, description = "deleted"), NotAuthenticated, NoSuchWebhook)
 )]
 #[delete("/webhooks/{id}")]
-async fn delete(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    service::delete(&state, id.into_inner()).await?;
+async fn delete(ctx: Authed, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    service::delete(&ctx.state, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -155,19 +122,11 @@ async fn delete(
     operation_id = "duplicate_webhook",
     tag = "webhooks",
     params(("id" = Uuid, Path, description = "webhook id")),
-    responses(
-        (status = 201, description = "the copy", body = Webhook),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such webhook", body = ApiError),
-    )
+    responses((status = 201, description = "the copy", body = Webhook), NotAuthenticated, NoSuchWebhook)
 )]
 #[post("/webhooks/{id}/duplicate")]
-async fn duplicate(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
-    let w = service::duplicate(&state, id.into_inner()).await?;
+async fn duplicate(ctx: Authed, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    let w = service::duplicate(&ctx.state, id.into_inner()).await?;
     Ok(HttpResponse::Created().json(w))
 }
 
@@ -178,18 +137,16 @@ async fn duplicate(
     params(("id" = Uuid, Path, description = "webhook id")),
     responses(
         (status = 200, description = "the delivery with its attempt; `status: failed` is a failed send, not an error", body = WebhookDelivery),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such webhook", body = ApiError),
+        NotAuthenticated, NoSuchWebhook,
     )
 )]
 #[post("/webhooks/{id}/test")]
 async fn send_test(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<WebhookDelivery>, AppError> {
     Ok(web::Json(
-        delivery::send_test(&state, id.into_inner()).await?,
+        delivery::send_test(&ctx.state, id.into_inner()).await?,
     ))
 }
 
@@ -200,21 +157,17 @@ async fn send_test(
     params(("id" = Uuid, Path, description = "webhook id"), WebhookDeliveryQuery),
     responses(
         (status = 200, description = "a page of deliveries", body = WebhookDeliveryPage),
-        (status = 400, description = "malformed query", body = ApiError),
-        (status = 401, description = "not authenticated", body = ApiError),
-        (status = 404, description = "no such webhook", body = ApiError),
-        (status = 422, description = "invalid limit or cursor", body = ApiError),
+        NotAuthenticated, PageQuery, NoSuchWebhook,
     )
 )]
 #[get("/webhooks/{id}/deliveries")]
 async fn deliveries(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
+    ctx: Authed,
     id: web::Path<Uuid>,
     query: web::Query<WebhookDeliveryQuery>,
 ) -> Result<web::Json<WebhookDeliveryPage>, AppError> {
     Ok(web::Json(
-        delivery::list(&state, id.into_inner(), query.into_inner()).await?,
+        delivery::list(&ctx.state, id.into_inner(), query.into_inner()).await?,
     ))
 }
 
@@ -228,18 +181,14 @@ async fn deliveries(
     ),
     responses(
         (status = 202, description = "queued as a new delivery", body = WebhookDelivery),
-        (status = 401, description = "not authenticated", body = ApiError),
         (status = 404, description = "no such webhook or delivery", body = ApiError),
         (status = 409, description = "the delivery is still under way, or it is a run's start whose outcome was delivered since", body = ApiError),
+        NotAuthenticated,
     )
 )]
 #[post("/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
-async fn redeliver(
-    state: web::Data<AppState>,
-    _auth: Authenticated,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, AppError> {
+async fn redeliver(ctx: Authed, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, AppError> {
     let (id, delivery_id) = path.into_inner();
-    let d = delivery::redeliver(&state, id, delivery_id).await?;
+    let d = delivery::redeliver(&ctx.state, id, delivery_id).await?;
     Ok(HttpResponse::Accepted().json(d))
 }

@@ -3,8 +3,12 @@
 
 mod delivery;
 mod handlers;
+mod log;
 mod render;
+mod sealed;
+mod send;
 pub mod service;
+mod validate;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list)

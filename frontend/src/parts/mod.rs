@@ -1,0 +1,25 @@
+//! The pieces pages are built from: list cards (loading, error, empty state, rows, paging), row
+//! buttons, the database and destination pickers, and form fields that show the API's messages.
+
+mod actions;
+mod chrome;
+mod field;
+mod list;
+mod pager;
+mod pickers;
+mod save;
+
+pub use actions::{Note, RowActions, RowButton};
+pub use chrome::{
+    LiveBadge, Outcome, PageHeader, RefreshButton, SubmitButton, TestAndSave, test_outcome,
+};
+pub use field::{Checkbox, Field, FieldGroup, Input, TextField, inputs, membership};
+pub use list::{
+    ACTIONS, ListCard, ListResource, Polling, Reload, Table, Tone, api_list, each, items, table_of,
+};
+pub use pager::{Pager, Pages};
+pub use pickers::{
+    CheckList, Choice, DatabasePicker, DestinationPicker, FilterSelect, databases, destinations,
+    labelled, tasks,
+};
+pub use save::save;
