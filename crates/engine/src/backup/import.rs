@@ -16,16 +16,32 @@ pub struct Imported {
     pub sha256: String,
 }
 
+/// Why an upload was not stored. `E` is what the body stream failed with (the caller's own reasons,
+/// e.g. a size limit, stay typed through the import).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ImportError<E: std::fmt::Display> {
+    #[error("the upload broke off: {0}")]
+    BrokeOff(E),
+    #[error("the upload is empty")]
+    Empty,
+    #[error("stored {stored} bytes of {sent}")]
+    Short { stored: u64, sent: u64 },
+    /// The target failed.
+    #[error("{0}")]
+    Store(String),
+}
+
 /// Streams `body` into `key` on `target`. Memory is bounded by the upload's part buffers whatever the
 /// size. On any error (the body broke off, the target failed) nothing stays at `key`.
-pub async fn import_stream<S>(
+pub async fn import_stream<S, E>(
     target: &Target,
     key: &str,
     body: S,
     part_size: usize,
-) -> Result<Imported, String>
+) -> Result<Imported, ImportError<E>>
 where
-    S: Stream<Item = Result<Bytes, String>> + Unpin,
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
 {
     let (tx, rx) = mpsc::channel::<Chunk>(4);
     let upload = {
@@ -46,13 +62,13 @@ where
                 }
             }
             Err(e) => {
-                failure = Some(format!("the upload broke off: {e}"));
+                failure = Some(ImportError::BrokeOff(e));
                 break;
             }
         }
     }
     if failure.is_none() && size == 0 {
-        failure = Some("the upload is empty".into());
+        failure = Some(ImportError::Empty);
     }
     if failure.is_none() {
         let _ = tx.send(Chunk::Finish).await;
@@ -62,7 +78,8 @@ where
     let stored = upload
         .await
         .map_err(|e| format!("upload task: {e}"))
-        .and_then(|r| r);
+        .and_then(|r| r)
+        .map_err(ImportError::Store);
     match (failure, stored) {
         (None, Ok(n)) if n == size => Ok(Imported {
             key: target.full_key(key),
@@ -71,7 +88,10 @@ where
         }),
         (None, Ok(n)) => {
             let _ = target.delete(key).await;
-            Err(format!("stored {n} bytes of {size}"))
+            Err(ImportError::Short {
+                stored: n,
+                sent: size,
+            })
         }
         (Some(f), _) => {
             let _ = target.delete(key).await;

@@ -368,10 +368,10 @@ async fn upload(
     // Counted as it streams: a body without a length (or with a false one) stops at the limit too.
     let mut seen = 0u64;
     let body = body.map(move |r| {
-        let chunk = r.map_err(|e| e.to_string())?;
+        let chunk = r.map_err(|e| super::upload::BodyError::Read(e.to_string()))?;
         seen += chunk.len() as u64;
         if limit > 0 && seen > limit {
-            return Err(super::upload::TOO_LARGE.to_string());
+            return Err(super::upload::BodyError::TooLarge);
         }
         Ok(chunk)
     });

@@ -6,7 +6,8 @@ use actix_web::web::Bytes;
 use chrono::Utc;
 use futures::Stream;
 use pgward_api_types::{Execution, ExecutionObject, ExecutionStatus};
-use pgward_engine::backup::{DumpOptions, Manifest, import::import_stream, naming};
+use pgward_engine::backup::import::{ImportError, import_stream};
+use pgward_engine::backup::{DumpOptions, Manifest, naming};
 use pgward_engine::restore::layout_of;
 use pgward_entity::executions;
 use sea_orm::{ActiveModelTrait, Set};
@@ -17,7 +18,23 @@ use crate::features::destinations;
 use crate::state::AppState;
 
 /// The body stream's error when it passes `server.upload_limit`.
-pub const TOO_LARGE: &str = "the upload is larger than server.upload_limit";
+/// Why an upload's body ended before its end.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Past `server.upload_limit` (counted as it streams, whatever the declared length said).
+    TooLarge,
+    /// The client's connection failed.
+    Read(String),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooLarge => f.write_str("the upload is larger than server.upload_limit"),
+            Self::Read(e) => f.write_str(e),
+        }
+    }
+}
 
 /// Checks the file name: it says what the dump is, as the object names of pgward's own backups do.
 fn split_name(filename: &str) -> Result<(String, String), AppError> {
@@ -48,7 +65,7 @@ pub async fn import<S>(
     body: S,
 ) -> Result<Execution, AppError>
 where
-    S: Stream<Item = Result<Bytes, String>> + Unpin,
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
 {
     let (slug, ext) = split_name(filename)?;
     let target = destinations::service::target_of(state, destination_id).await?;
@@ -62,16 +79,14 @@ where
     );
     let stored = import_stream(&target, &key, body, 8 << 20)
         .await
-        .map_err(|e| {
-            if e.contains(TOO_LARGE) {
-                AppError::PayloadTooLarge(
-                    usize::try_from(state.config.server.upload_limit).unwrap_or(usize::MAX),
-                )
-            } else if e.contains("empty") || e.contains("broke off") {
-                AppError::BadRequest(e)
-            } else {
-                AppError::Internal(anyhow::anyhow!("storing the upload: {e}"))
+        .map_err(|e| match e {
+            ImportError::BrokeOff(BodyError::TooLarge) => AppError::PayloadTooLarge(
+                usize::try_from(state.config.server.upload_limit).unwrap_or(usize::MAX),
+            ),
+            e @ (ImportError::BrokeOff(_) | ImportError::Empty) => {
+                AppError::BadRequest(e.to_string())
             }
+            e => AppError::Internal(anyhow::Error::new(e).context("storing the upload")),
         })?;
 
     let (format, compression, encrypted) = layout_of(filename)
