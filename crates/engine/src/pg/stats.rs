@@ -7,14 +7,9 @@ use super::ConnInfo;
 
 /// Database size and table count for the manifest (best effort).
 pub async fn database_stats(conn: &ConnInfo, timeout: Duration) -> (Option<i64>, Option<i64>) {
-    use sqlx::{ConnectOptions, Connection};
+    use sqlx::Connection;
     let attempt = async {
-        let mut c = conn
-            .connect_options()
-            .log_statements(tracing::log::LevelFilter::Off)
-            .connect()
-            .await
-            .ok()?;
+        let mut c = super::admin::connect(conn, timeout).await.ok()?;
         let row: (i64, i64) = sqlx::query_as(
             "SELECT pg_database_size(current_database()), \
              (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \

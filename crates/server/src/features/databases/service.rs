@@ -526,7 +526,7 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
     let deliveries = crate::features::events::service::record_health_change(
         &tx,
         crate::features::events::service::HealthCheck {
-            resource: "database",
+            resource: crate::features::health::service::HealthResource::Database,
             id,
             name: &name,
             before: &before,

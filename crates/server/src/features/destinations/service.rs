@@ -381,7 +381,7 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestRes
     let deliveries = crate::features::events::service::record_health_change(
         &tx,
         crate::features::events::service::HealthCheck {
-            resource: "destination",
+            resource: crate::features::health::service::HealthResource::Destination,
             id,
             name: &name,
             before: &before,

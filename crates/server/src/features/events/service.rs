@@ -42,8 +42,7 @@ fn once_per_run(kind: EventKind, refs: &Refs) -> Option<(events::Column, Uuid)> 
 
 /// What a health check of a database or destination found, for `record_health_change`.
 pub struct HealthCheck<'a> {
-    /// `database` or `destination`: the key of the resource in the event data.
-    pub resource: &'static str,
+    pub resource: crate::background::queues::HealthResource,
     pub id: Uuid,
     pub name: &'a str,
     /// The status stored before this check.
@@ -69,9 +68,10 @@ pub async fn record_health_change<C: ConnectionTrait>(
     if check.before == after.as_str() || check.before == HealthStatus::Unknown.as_str() {
         return Ok(Vec::new());
     }
-    let (kind, refs) = match (check.resource, check.ok) {
-        ("database", ok) => (
-            if ok {
+    use crate::background::queues::HealthResource;
+    let (kind, refs, key) = match check.resource {
+        HealthResource::Database => (
+            if check.ok {
                 EventKind::DatabaseHealthy
             } else {
                 EventKind::DatabaseUnhealthy
@@ -80,9 +80,10 @@ pub async fn record_health_change<C: ConnectionTrait>(
                 database: Some(check.id),
                 ..Default::default()
             },
+            "database",
         ),
-        (_, ok) => (
-            if ok {
+        HealthResource::Destination => (
+            if check.ok {
                 EventKind::DestinationHealthy
             } else {
                 EventKind::DestinationUnhealthy
@@ -91,6 +92,7 @@ pub async fn record_health_change<C: ConnectionTrait>(
                 destination: Some(check.id),
                 ..Default::default()
             },
+            "destination",
         ),
     };
     let mut data = serde_json::json!({
@@ -98,7 +100,7 @@ pub async fn record_health_change<C: ConnectionTrait>(
         "error": check.error,
         "checked_at": check.checked_at,
     });
-    data[check.resource] = serde_json::json!({ "id": check.id, "name": check.name });
+    data[key] = serde_json::json!({ "id": check.id, "name": check.name });
     record(db, kind, refs, data).await
 }
 
