@@ -41,6 +41,18 @@ impl FromRequest for Authed {
     }
 }
 
+/// A feature's mount point: `routes! { list, create, get }` defines `pub fn configure` registering those
+/// handlers of the feature's `handlers` module, in that order — a fixed path such as
+/// `/databases/test-connection` before `/databases/{id}`, so that it is not taken for an id.
+macro_rules! routes {
+    ($($handler:ident),+ $(,)?) => {
+        pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+            $(cfg.service(handlers::$handler);)+
+        }
+    };
+}
+pub(crate) use routes;
+
 /// Responses with an `ApiError` body, by status code.
 fn error_responses(list: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
     list.iter()

@@ -3,12 +3,4 @@
 mod handlers;
 pub mod service;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::status)
-        .service(handlers::setup)
-        .service(handlers::login)
-        .service(handlers::refresh)
-        .service(handlers::logout)
-        .service(handlers::me)
-        .service(handlers::change_password);
-}
+crate::features::api::routes! { status, setup, login, refresh, logout, me, change_password }

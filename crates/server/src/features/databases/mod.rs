@@ -4,13 +4,5 @@
 mod handlers;
 pub mod service;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    // test-connection before `{id}` routes so that it is not taken for an id.
-    cfg.service(handlers::test_connection)
-        .service(handlers::list)
-        .service(handlers::create)
-        .service(handlers::get)
-        .service(handlers::update)
-        .service(handlers::delete)
-        .service(handlers::test_saved);
-}
+// test-connection before `{id}` routes so that it is not taken for an id.
+crate::features::api::routes! { test_connection, list, create, get, update, delete, test_saved }

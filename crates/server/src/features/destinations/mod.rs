@@ -8,12 +8,4 @@ mod secrets;
 pub mod service;
 mod store;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::test_config)
-        .service(handlers::list)
-        .service(handlers::create)
-        .service(handlers::get)
-        .service(handlers::update)
-        .service(handlers::delete)
-        .service(handlers::test_saved);
-}
+crate::features::api::routes! { test_config, list, create, get, update, delete, test_saved }

@@ -5,7 +5,4 @@ mod handlers;
 pub mod service;
 mod stored;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::list)
-        .service(handlers::health_summary);
-}
+crate::features::api::routes! { list, health_summary }

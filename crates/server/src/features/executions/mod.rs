@@ -15,16 +15,7 @@ pub mod service;
 mod slots;
 mod upload;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::run_task)
-        .service(handlers::list)
-        .service(handlers::get)
-        .service(handlers::cancel)
-        .service(handlers::delete)
-        .service(handlers::untrash)
-        .service(handlers::download)
-        .service(handlers::download_url)
-        .service(handlers::download_by_link)
-        .service(handlers::retention_preview)
-        .service(handlers::upload);
+crate::features::api::routes! {
+    run_task, list, get, cancel, delete, untrash,
+    download, download_url, download_by_link, retention_preview, upload,
 }

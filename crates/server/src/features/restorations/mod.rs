@@ -9,12 +9,4 @@ mod handlers;
 mod runner;
 pub mod service;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::create)
-        .service(handlers::list)
-        .service(handlers::get)
-        .service(handlers::cancel)
-        .service(handlers::verify)
-        .service(handlers::test_restore)
-        .service(handlers::contents);
-}
+crate::features::api::routes! { create, list, get, cancel, verify, test_restore, contents }

@@ -6,12 +6,4 @@ mod schedule;
 pub mod service;
 mod stored;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::list)
-        .service(handlers::create)
-        .service(handlers::get)
-        .service(handlers::update)
-        .service(handlers::delete)
-        .service(handlers::duplicate)
-        .service(handlers::next_runs);
-}
+crate::features::api::routes! { list, create, get, update, delete, duplicate, next_runs }

@@ -3,8 +3,4 @@
 mod handlers;
 pub mod service;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::create)
-        .service(handlers::list)
-        .service(handlers::revoke);
-}
+crate::features::api::routes! { create, list, revoke }

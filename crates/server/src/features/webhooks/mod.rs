@@ -10,15 +10,7 @@ mod send;
 pub mod service;
 mod validate;
 
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::list)
-        .service(handlers::create)
-        .service(handlers::preview)
-        .service(handlers::get)
-        .service(handlers::update)
-        .service(handlers::delete)
-        .service(handlers::duplicate)
-        .service(handlers::send_test)
-        .service(handlers::deliveries)
-        .service(handlers::redeliver);
+crate::features::api::routes! {
+    list, create, preview, get, update,
+    delete, duplicate, send_test, deliveries, redeliver,
 }
