@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # bench/backup.sh: pgward dump against the usual ways of taking the same backup, side by side in one run.
 #
-#   bench/backup.sh --size-gb 1 --profile text [--runs 3] [--append-results]
+#   bench/backup.sh --size-gb 1 --profile mixed [--runs 3] [--append-results]
 #
 # Options:
 #   --size-gb GB        size of the generated database (plain-dump bytes; see bench/generate.sh)
 #   --scale N           or the fixture scale directly
-#   --profile P         text (default) or numeric
-#   --runs N            repeat every measurement N times (interleaved) and report the median (default 1)
-#   --archive-level L   zstd level of the "archive" preset (default 19)
-#   --archive-workers W zstd workers of the "archive" preset (default 2)
+#   --profile P         text (default), numeric or mixed
+#   --runs N            repeat every measurement N times (interleaved) and report the median (default 3)
+#   --archive-level L   zstd level of the "archive" preset (default 12)
 #   --no-s3             skip the S3 (moto) measurement
 #   --no-warmup         skip the untimed warm-up dump (by default the first dump fills the page cache)
 #   --keep              keep the dump files (in $PGWARD_BENCH_DIR/out)
 #   --append-results    append the report to bench/RESULTS.md
 #
-# Measures (see bench/README.md): a) pg_dump -Fc -Z0 | zstd -3 (baseline); b) pgward dump custom zstd:3 to
-# a local dir; c) PgBackWeb's pipeline pg_dump -Fp | zip; d) pgward "archive" preset zstd:19; e) peak RSS of
-# pgward streaming to S3 (a moto server started here). Prints a markdown report (also saved under
-# $PGWARD_BENCH_DIR) with PASS/MISS per target, the machine and the exact commands.
+# Measures (see bench/README.md): a) pg_dump -Fc -Z0 | zstd -3 (baseline); b) pgward dump with its default
+# compression (custom format: zstd inside the archive) to a local dir; b2) the same, plain format (info);
+# c) PgBackWeb's pipeline pg_dump -Fp | zip; f) Databasus's pg_dump -Fc -Z zstd:5 -f file; g) pg_dump -Fc
+# -f file (pg_dump's own gzip, the usual cron script); h) pg_dump -Fc -Z zstd:3 -f file; i) pgward directory
+# format, --jobs 2; d) pgward "archive" preset zstd:12; e) peak RSS of pgward streaming to S3 (a moto
+# server started here). Prints a markdown report (also saved under $PGWARD_BENCH_DIR) with PASS/MISS per
+# target, the machine and the exact commands.
 #
 # pgward: PGWARD_BIN, or a release build (cargo build --release -p pgward-server --bin pgward, up-to-date
 # check on every run) in ${CARGO_TARGET_DIR:-$HOME/.cache/pgward/target}.
@@ -40,9 +42,8 @@ unset ZSTD_CLEVEL ZSTD_NBTHREADS ZIPOPT PGWARD_CONFIG RUST_LOG RUST_BACKTRACE RU
 SIZE_GB=""
 SCALE=""
 PROFILE=text
-RUNS=1
-ARCHIVE_LEVEL=19
-ARCHIVE_WORKERS=2
+RUNS=3
+ARCHIVE_LEVEL=12
 DO_S3=1
 WARMUP=1
 KEEP=0
@@ -54,12 +55,11 @@ while [ $# -gt 0 ]; do
   --profile) PROFILE="${2:?}"; shift 2 ;;
   --runs) RUNS="${2:?}"; shift 2 ;;
   --archive-level) ARCHIVE_LEVEL="${2:?}"; shift 2 ;;
-  --archive-workers) ARCHIVE_WORKERS="${2:?}"; shift 2 ;;
   --no-s3) DO_S3=0; shift ;;
   --no-warmup) WARMUP=0; shift ;;
   --keep) KEEP=1; shift ;;
   --append-results) APPEND=1; shift ;;
-  -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -117,13 +117,9 @@ case "$PGW" in
 */release/*) PROFILE_NOTE="release build" ;;
 *) PROFILE_NOTE="build profile unknown" ;;
 esac
+# pgward finds the clients in $PG_ROOT/<major>/bin by itself; say so anyway, for a non-default PG_ROOT.
 export PGWARD_POSTGRES__BIN_DIRS="[\"$PG_ROOT\"]"
-dump_help="$("$PGW" dump --help)" || die "$PGW dump --help failed"
-if grep -q 'default: custom' <<<"$dump_help" && grep -q 'default: zstd:3' <<<"$dump_help"; then
-  DEFAULTS_ARE_B=1
-else
-  DEFAULTS_ARE_B=0
-fi
+"$PGW" dump --help >/dev/null || die "$PGW dump --help failed"
 
 # --- database --------------------------------------------------------------------------------------------
 gen_args=(--profile "$PROFILE")
@@ -219,16 +215,56 @@ run_pgward() {
 
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"; }
 
+# The pg_restore for an archive written by pg_dump VERSION: the same major in $PG_ROOT, else the oldest newer
+# one installed (pg_restore reads archives of its own and older versions only).
+pick_pg_restore() {
+  local want="${1%%.*}" m
+  for m in $(cd "$PG_ROOT" && printf '%s\n' [0-9]* | sort -n); do
+    if [ "$m" -ge "$want" ] && [ -x "$PG_ROOT/$m/bin/pg_restore" ]; then
+      echo "$PG_ROOT/$m/bin/pg_restore"
+      return
+    fi
+  done
+  die "no pg_restore $want or newer in $PG_ROOT"
+}
+
+# After run_pgward TAG to the local directory DIR: reads pgward's JSON line into OBJ (the stored file, named
+# by pgward), MAN (its manifest), STORED, DUMPED, SHA and PGD (pg_dump version), and checks the file's size.
+pgward_local() {
+  local tag="$1" dir="$2" o m
+  read -r o m STORED DUMPED SHA PGD < <(json object manifest stored_bytes dump_bytes sha256 pg_dump <"$OUT/logs/$tag.json")
+  OBJ="$dir/${o##*/}"
+  MAN="$dir/${m##*/}"
+  [ -f "$OBJ" ] || die "$tag: pgward reported object $o, not found in $dir"
+  [ "$(stat -c %s "$OBJ")" = "$STORED" ] || die "$tag: file size differs from stored_bytes"
+}
+# A file's sha256 against pgward's report.
+check_sha() { [ "$(sha256sum "$2" | cut -d' ' -f1)" = "$3" ] || die "$1: sha256 mismatch"; }
+# "custom, zstd:5, compressed in archive" from a manifest.
+describe_manifest() {
+  python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+c = m.get("compression") or {}
+alg = c.get("algorithm", "?")
+lvl = c.get("level")
+print("%s, %s%s, compressed in %s, pg_dump %s" % (m.get("format"), alg, "" if lvl is None else ":%s" % lvl,
+      m.get("compressed_in", "?"), m.get("pg_dump_version")))' "$1"
+}
+
 # --- commands --------------------------------------------------------------------------------------------
 F="$OUT/files"
 CMD_A="$PG_BIN/pg_dump -Fc -Z0 '$URL' | zstd -3 -q -c > $F/a.dump.zst"
 CMD_ASYNC="sync $F/a.dump.zst"
 CMD_C="$PG_BIN/pg_dump -Fp '$URL' | zip -q $F/c.zip -"
-B_ARGS=(--connection "$URL" --format custom --compression zstd:3 --to "file://$F/b")
-B2_ARGS=(--connection "$URL" --format plain --compression zstd:3 --to "file://$F/b2")
-D_ARGS=(--connection "$URL" --format custom --compression "zstd:$ARCHIVE_LEVEL" --zstd-workers "$ARCHIVE_WORKERS" --to "file://$F/d")
+CMD_F="$PG_BIN/pg_dump -Fc -Z zstd:5 -f $F/f.dump '$URL'"
+CMD_FSYNC="sync $F/f.dump"
+CMD_G="$PG_BIN/pg_dump -Fc -f $F/g.dump '$URL'"
+CMD_H="$PG_BIN/pg_dump -Fc -Z zstd:3 -f $F/h.dump '$URL'"
+B_ARGS=(--connection "$URL" --format custom --to "file://$F/b")
+B2_ARGS=(--connection "$URL" --format plain --to "file://$F/b2")
+I_ARGS=(--connection "$URL" --format directory --jobs 2 --to "file://$F/i")
+D_ARGS=(--connection "$URL" --format custom --compression "zstd:$ARCHIVE_LEVEL" --to "file://$F/d")
 E_ARGS=(--connection "$URL" --to "s3://pgward-bench/runs" --s3-endpoint "http://127.0.0.1:PORT")
-C2_ARGS=(--connection "$URL" --to "file://$F/c2")
 show() { printf '%q ' "$@" | sed 's/ $//'; echo; }
 
 # --- S3 emulator -----------------------------------------------------------------------------------------
@@ -253,71 +289,101 @@ if [ "$WARMUP" = 1 ]; then
   "$PG_BIN/pg_dump" -Fc -Z0 "$URL" >/dev/null
 fi
 
+# Runs pipeline ID (the command in CMD) whose output is FILE, times the sync of FILE as row SYNC_ID, records
+# both and removes the file.
+pipeline_row() {
+  local id="$1" run="$2" cmd="$3" file="$4" sync_id="${5:-}" w rss t0
+  run_pipeline "$id$run" "$cmd"
+  read -r w rss <"$OUT/logs/$id$run.m"
+  if [ -n "$sync_id" ]; then
+    t0=$(now_ns)
+    sync "$file"
+    record "$sync_id" "$run" "$(secs "$t0" "$(now_ns)")" - - - -
+  fi
+  record "$id" "$run" "$w" "$(stat -c %s "$file")" "$rss" - -
+  rm -f "$file"
+}
+
+B_DEFAULTS=""
 for run in $(seq "$RUNS"); do
   say "run $run/$RUNS: a) pg_dump -Fc -Z0 | zstd -3"
-  run_pipeline "a$run" "$CMD_A"
-  read -r w rss <"$OUT/logs/a$run.m"
-  t0=$(now_ns)
-  sync "$F/a.dump.zst"
-  ws=$(secs "$t0" "$(now_ns)")
-  record a "$run" "$w" "$(stat -c %s "$F/a.dump.zst")" "$rss" - -
-  record async "$run" "$ws" - - - -
-  rm -f "$F/a.dump.zst"
+  pipeline_row a "$run" "$CMD_A" "$F/a.dump.zst" async
 
-  say "run $run/$RUNS: b) pgward dump custom zstd:3 -> local"
-  run_pgward "b$run" "${B_ARGS[@]}" --name "b$run.dump.zst"
+  say "run $run/$RUNS: b) pgward dump, custom format, default compression -> local"
+  run_pgward "b$run" "${B_ARGS[@]}" --name "b$run"
   read -r w rss hwm <"$OUT/logs/b$run.m"
-  read -r stored dumped sha < <(json stored_bytes dump_bytes sha256 <"$OUT/logs/b$run.json")
-  f="$F/b/b$run.dump.zst"
-  [ "$(stat -c %s "$f")" = "$stored" ] || die "b: file size differs from stored_bytes"
+  pgward_local "b$run" "$F/b"
   if [ "$run" = 1 ]; then
-    say "   checking b: sha256, zstd -t, pg_restore -l"
-    [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$sha" ] || die "b: sha256 mismatch"
-    zstd -tq "$f" || die "b: not a valid zstd stream"
-    # pg_restore -l stops after the table of contents, so zstd may die of SIGPIPE: only pg_restore counts.
-    (set +o pipefail; zstd -dcq "$f" 2>/dev/null | "$PG_BIN/pg_restore" -l >/dev/null) || die "b: not a readable custom archive"
+    B_DEFAULTS="$(describe_manifest "$MAN")"
+    B_OBJ="${OBJ##*/}"
+    B_PGR="$(pick_pg_restore "$PGD")"
+    say "   b stored $B_OBJ ($B_DEFAULTS); checking sha256, pg_restore -l ($B_PGR)"
+    check_sha b "$OBJ" "$SHA"
+    case "$OBJ" in
+    *.zst)
+      # pgward compressed around the stream. pg_restore -l stops after the table of contents, so zstd may die
+      # of SIGPIPE: only pg_restore counts.
+      zstd -tq "$OBJ" || die "b: not a valid zstd stream"
+      (set +o pipefail; zstd -dcq "$OBJ" 2>/dev/null | "$B_PGR" -l >/dev/null) || die "b: not a readable custom archive"
+      ;;
+    *) "$B_PGR" -l "$OBJ" >/dev/null || die "b: not a readable custom archive ($B_PGR -l)" ;;
+    esac
   fi
-  record b "$run" "$w" "$stored" "$rss" "$hwm" "$dumped"
-  rm -f "$f"
+  record b "$run" "$w" "$STORED" "$rss" "$hwm" "$DUMPED"
+  rm -f "$OBJ" "$MAN"
 
-  say "run $run/$RUNS: b2) pgward dump plain zstd:3 -> local (informational)"
-  run_pgward "b2_$run" "${B2_ARGS[@]}" --name "b2_$run.sql.zst"
+  say "run $run/$RUNS: f) Databasus: pg_dump -Fc -Z zstd:5 -f file"
+  pipeline_row f "$run" "$CMD_F" "$F/f.dump" fsync
+
+  say "run $run/$RUNS: g) pg_dump -Fc -f file (pg_dump's default gzip)"
+  pipeline_row g "$run" "$CMD_G" "$F/g.dump"
+
+  say "run $run/$RUNS: h) pg_dump -Fc -Z zstd:3 -f file"
+  pipeline_row h "$run" "$CMD_H" "$F/h.dump"
+
+  say "run $run/$RUNS: i) pgward dump, directory format, --jobs 2 -> local"
+  run_pgward "i$run" "${I_ARGS[@]}" --name "i$run"
+  read -r w rss hwm <"$OUT/logs/i$run.m"
+  pgward_local "i$run" "$F/i"
+  if [ "$run" = 1 ]; then
+    say "   checking i: sha256, tar -t (${OBJ##*/})"
+    check_sha i "$OBJ" "$SHA"
+    case "$OBJ" in
+    *.tar) tar -tf "$OBJ" | grep -q 'toc\.dat$' || die "i: no toc.dat in the tar" ;;
+    *) say "   i: stored as ${OBJ##*/} (compressed around the tar), tar not checked" ;;
+    esac
+  fi
+  record i "$run" "$w" "$STORED" "$rss" "$hwm" "$DUMPED"
+  rm -f "$OBJ" "$MAN"
+
+  say "run $run/$RUNS: b2) pgward dump, plain format, default compression -> local (informational)"
+  run_pgward "b2_$run" "${B2_ARGS[@]}" --name "b2_$run"
   read -r w rss hwm <"$OUT/logs/b2_$run.m"
-  read -r stored dumped < <(json stored_bytes dump_bytes <"$OUT/logs/b2_$run.json")
-  record b2 "$run" "$w" "$stored" "$rss" "$hwm" "$dumped"
-  rm -f "$F/b2/b2_$run.sql.zst"
+  pgward_local "b2_$run" "$F/b2"
+  record b2 "$run" "$w" "$STORED" "$rss" "$hwm" "$DUMPED"
+  rm -f "$OBJ" "$MAN"
 
   say "run $run/$RUNS: c) PgBackWeb: pg_dump -Fp | zip"
-  run_pipeline "c$run" "$CMD_C"
-  read -r w rss <"$OUT/logs/c$run.m"
-  record c "$run" "$w" "$(stat -c %s "$F/c.zip")" "$rss" - -
-  rm -f "$F/c.zip"
+  pipeline_row c "$run" "$CMD_C" "$F/c.zip"
 
-  if [ "$DEFAULTS_ARE_B" = 0 ]; then
-    say "run $run/$RUNS: c2) pgward dump with its defaults -> local"
-    run_pgward "c2_$run" "${C2_ARGS[@]}" --name "c2_$run.out"
-    read -r w rss hwm <"$OUT/logs/c2_$run.m"
-    read -r stored dumped < <(json stored_bytes dump_bytes <"$OUT/logs/c2_$run.json")
-    record c2 "$run" "$w" "$stored" "$rss" "$hwm" "$dumped"
-    rm -f "$F/c2/c2_$run.out"
-  fi
-
-  say "run $run/$RUNS: d) pgward archive preset zstd:$ARCHIVE_LEVEL, $ARCHIVE_WORKERS workers"
-  run_pgward "d$run" "${D_ARGS[@]}" --name "d$run.dump.zst"
+  say "run $run/$RUNS: d) pgward archive preset zstd:$ARCHIVE_LEVEL"
+  run_pgward "d$run" "${D_ARGS[@]}" --name "d$run"
   read -r w rss hwm <"$OUT/logs/d$run.m"
-  read -r stored dumped < <(json stored_bytes dump_bytes <"$OUT/logs/d$run.json")
-  record d "$run" "$w" "$stored" "$rss" "$hwm" "$dumped"
-  rm -f "$F/d/d$run.dump.zst"
+  pgward_local "d$run" "$F/d"
+  record d "$run" "$w" "$STORED" "$rss" "$hwm" "$DUMPED"
+  rm -f "$OBJ" "$MAN"
 
   if [ "$DO_S3" = 1 ]; then
     say "run $run/$RUNS: e) pgward dump -> S3 (moto), peak RSS"
-    run_pgward "e$run" "${E_ARGS[@]}" --name "e$run.dump.zst"
+    run_pgward "e$run" "${E_ARGS[@]}" --name "e$run"
     read -r w rss hwm <"$OUT/logs/e$run.m"
-    read -r stored dumped < <(json stored_bytes dump_bytes <"$OUT/logs/e$run.json")
-    obj="http://127.0.0.1:$MOTO_PORT/pgward-bench/runs/e$run.dump.zst"
-    len="$(curl -sfI "$obj" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ength: //p')"
-    [ "$len" = "$stored" ] || die "e: object size ${len:-missing} differs from stored_bytes $stored"
+    read -r o m stored dumped < <(json object manifest stored_bytes dump_bytes <"$OUT/logs/e$run.json")
+    # "object" is the key (with the prefix), the manifest's name lies beside it.
+    obj="http://127.0.0.1:$MOTO_PORT/pgward-bench/runs/${o##*/}"
+    len="$(curl -sfI "$obj" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ength: //p')" || true
+    [ "$len" = "$stored" ] || die "e: object runs/${o##*/}: size ${len:-missing} differs from stored_bytes $stored"
     curl -sf -o /dev/null -X DELETE "$obj" || true
+    curl -sf -o /dev/null -X DELETE "http://127.0.0.1:$MOTO_PORT/pgward-bench/runs/${m##*/}" || true
     record e "$run" "$w" "$stored" "$rss" "$hwm" "$dumped"
   fi
 done
@@ -335,24 +401,30 @@ kmib() { if [ "$1" = - ]; then echo -; else calc "%.1f" "$1 / 1024"; fi; }
 verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo MISS; fi; }
 
 declare -A M # M[id,column] = median
-for id in a async b b2 c c2 d e; do
+for id in a async b b2 c d e f fsync g h i; do
   for col in 3 4 5 6 7; do
     M[$id,$col]="$(median "$id" "$col")"
   done
 done
-# pgward with its default settings, for c: row b when the defaults are custom + zstd:3.
-if [ "$DEFAULTS_ARE_B" = 1 ]; then DEF=b; else DEF=c2; fi
-v() { echo "${M[$1,$2]}"; }
 
-ratio_b=$(calc "%.3f" "${M[b,3]} / ${M[a,3]}")
-ratio_bs=$(calc "%.3f" "${M[b,3]} / (${M[a,3]} + ${M[async,3]})")
-speed_c=$(calc "%.2f" "${M[c,3]} / $(v $DEF 3)")
-size_c=$(calc "%.3f" "$(v $DEF 4) / ${M[c,4]}")
+# b against Databasus (f): no larger, no slower than 5%.
+size_bf=$(calc "%.3f" "${M[b,4]} / ${M[f,4]}")
+wall_bf=$(calc "%.3f" "${M[b,3]} / ${M[f,3]}")
+wall_bfs=$(calc "%.3f" "${M[b,3]} / (${M[f,3]} + ${M[fsync,3]})")
+res_bf_size=$(verdict "${M[b,4]} <= ${M[f,4]}")
+res_bf_wall=$(verdict "$wall_bf <= 1.05")
+# b against the baseline (a): information since b compresses inside the archive at zstd:5.
+ratio_ba=$(calc "%.3f" "${M[b,3]} / ${M[a,3]}")
+ratio_bas=$(calc "%.3f" "${M[b,3]} / (${M[a,3]} + ${M[async,3]})")
+size_ba=$(calc "%.3f" "${M[b,4]} / ${M[a,4]}")
+# b against PgBackWeb (c): ≥ 3× faster and smaller.
+speed_c=$(calc "%.2f" "${M[c,3]} / ${M[b,3]}")
+size_c=$(calc "%.3f" "${M[b,4]} / ${M[c,4]}")
+res_c=$(verdict "$speed_c >= 3 && ${M[b,4]} < ${M[c,4]}")
+# g, h, i against b: information.
+rel_b() { calc "%.3f" "${M[$1,$2]} / ${M[b,$2]}"; }
 gain_d=$(calc "%.1f" "(1 - ${M[d,4]} / ${M[c,4]}) * 100")
-res_b=$(verdict "$ratio_b <= 1.05")
-res_c=$(verdict "$speed_c >= 3 && $size_c <= 1")
 res_d=$(verdict "$gain_d >= 10")
-
 DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 HIST="$STATE/rss-history.tsv"
 BIN_ID="$PGW@$(stat -c '%s-%Y' "$PGW")"
@@ -389,27 +461,31 @@ report() {
   echo "## $DATE — ${SIZE_GB} GB $PROFILE ($PROFILE_NOTE, $RUNS run(s), median)"
   echo
   echo "Database \`$DB\` (profile $PROFILE, scale $SCALE) on PostgreSQL 17: pg_database_size $(mib "$DB_SIZE") MiB," \
-    "plain dump $(mib "${M[b2,7]}") MiB, custom-format stream $(mib "${M[b,7]}") MiB. pgward: \`$PGW\` ($PROFILE_NOTE, $BUILD_NOTE)."
+    "plain dump $(mib "${M[b2,7]}") MiB. pgward: \`$PGW\` ($PROFILE_NOTE, $BUILD_NOTE)."
+  echo "pgward's defaults (row b, from its manifest): $B_DEFAULTS; stored as \`$B_OBJ\`."
   [ "$WARMUP" = 1 ] && echo "One untimed warm-up dump ran first, so every measurement reads a warm page cache."
   echo
   echo "| | measurement | wall s | stored MiB | peak RSS MiB | figure | target | result |"
   echo "|---|---|---:|---:|---:|---|---|---|"
-  echo "| a | baseline \`pg_dump -Fc -Z0 \| zstd -3\` | ${M[a,3]} | $(mib "${M[a,4]}") | $(kmib "${M[a,5]}") | + fsync of the file: ${M[async,3]} s | | |"
-  echo "| b | pgward custom, zstd:3 → local dir | ${M[b,3]} | $(mib "${M[b,4]}") | $(kmib "${M[b,5]}") | pgward/baseline = $ratio_b (vs baseline + fsync: $ratio_bs) | ≤ 1.05 | $res_b |"
-  echo "| b2 | pgward plain, zstd:3 → local dir (info: same SQL stream as c) | ${M[b2,3]} | $(mib "${M[b2,4]}") | $(kmib "${M[b2,5]}") | | | |"
-  echo "| c | PgBackWeb pipeline \`pg_dump -Fp \| zip\` (deflate) | ${M[c,3]} | $(mib "${M[c,4]}") | $(kmib "${M[c,5]}") | zip/pgward-default time = ${speed_c}×, size pgward-default/zip = $size_c | ≥ 3× faster, size ≤ 1 | $res_c |"
-  if [ "$DEF" = c2 ]; then
-    echo "| c2 | pgward with its default settings → local dir | ${M[c2,3]} | $(mib "${M[c2,4]}") | $(kmib "${M[c2,5]}") | | | |"
-  fi
-  echo "| d | pgward archive: custom, zstd:$ARCHIVE_LEVEL, $ARCHIVE_WORKERS workers → local dir | ${M[d,3]} | $(mib "${M[d,4]}") | $(kmib "${M[d,5]}") | ${gain_d}% smaller than the zip | ≥ 10% | $res_d |"
+  echo "| a | baseline \`pg_dump -Fc -Z0 \| zstd -3\` | ${M[a,3]} | $(mib "${M[a,4]}") | $(kmib "${M[a,5]}") | + fsync of the file: ${M[async,3]} s; pgward/baseline time = $ratio_ba (vs baseline + fsync: $ratio_bas), size = $size_ba | | |"
+  echo "| b | pgward defaults, custom → local dir | ${M[b,3]} | $(mib "${M[b,4]}") | $(kmib "${M[b,5]}") | size pgward/Databasus = $size_bf | ≤ 1 (no larger than f) | $res_bf_size |"
+  echo "| b′ | pgward defaults against Databasus, wall time | | | | pgward/Databasus = $wall_bf (vs Databasus + fsync: $wall_bfs) | ≤ 1.05 | $res_bf_wall |"
+  echo "| b2 | pgward plain, default compression → local dir (info: same SQL stream as c) | ${M[b2,3]} | $(mib "${M[b2,4]}") | $(kmib "${M[b2,5]}") | | | |"
+  echo "| c | PgBackWeb pipeline \`pg_dump -Fp \| zip\` (deflate) | ${M[c,3]} | $(mib "${M[c,4]}") | $(kmib "${M[c,5]}") | zip/pgward time = ${speed_c}×, size pgward/zip = $size_c | ≥ 3× faster, smaller | $res_c |"
+  echo "| f | Databasus \`pg_dump -Fc -Z zstd:5 -f file\` | ${M[f,3]} | $(mib "${M[f,4]}") | $(kmib "${M[f,5]}") | + fsync of the file: ${M[fsync,3]} s | | |"
+  echo "| g | cron script \`pg_dump -Fc -f file\` (gzip) | ${M[g,3]} | $(mib "${M[g,4]}") | $(kmib "${M[g,5]}") | time/b = $(rel_b g 3), size/b = $(rel_b g 4) | | |"
+  echo "| h | \`pg_dump -Fc -Z zstd:3 -f file\` | ${M[h,3]} | $(mib "${M[h,4]}") | $(kmib "${M[h,5]}") | time/b = $(rel_b h 3), size/b = $(rel_b h 4) | | |"
+  echo "| i | pgward directory format, \`--jobs 2\` → local dir (tar) | ${M[i,3]} | $(mib "${M[i,4]}") | $(kmib "${M[i,5]}") | time/b = $(rel_b i 3), size/b = $(rel_b i 4) | | |"
+  echo "| d | pgward archive: custom, zstd:$ARCHIVE_LEVEL → local dir | ${M[d,3]} | $(mib "${M[d,4]}") | $(kmib "${M[d,5]}") | ${gain_d}% smaller than the zip | ≥ 10% | $res_d |"
   if [ "$DO_S3" = 1 ]; then
     echo "| e | pgward defaults → S3 (moto), 8 MiB parts | ${M[e,3]} | $(mib "${M[e,4]}") | $rss_e (pgward alone: $hwm_e) | peak RSS | ≤ 64 MiB | $res_e |"
     echo "| e′ | S3 peak RSS flat across sizes | | | | $flat_fig | spread ≤ 8 MiB | $res_flat |"
   fi
   echo
-  echo "pgward default settings (row c) = $( [ "$DEF" = b ] && echo "row b (custom, zstd:3, default zstd workers)" || echo "row c2")." \
-    "Peak RSS is GNU time's \"Maximum resident set size\", which for pgward is the larger of pgward and its pg_dump child" \
-    "and for a pipeline the largest process in it; \"pgward alone\" is pgward's own VmHWM sampled every 0.1 s."
+  echo "Peak RSS is GNU time's \"Maximum resident set size\", which for pgward is the larger of pgward and its" \
+    "pg_dump child and for a pipeline the largest process in it; \"pgward alone\" is pgward's own VmHWM sampled" \
+    "every 0.1 s. Rows b and i were checked on run 1: size and sha256 as reported, \`pg_restore -l\`" \
+    "($B_PGR) on b, \`tar -t\` on i."
   echo
   echo "Per run (wall s / stored bytes / RSS kB):"
   echo
@@ -434,19 +510,26 @@ report() {
   echo "export PGWARD_POSTGRES__BIN_DIRS='$PGWARD_POSTGRES__BIN_DIRS'"
   echo "# a"
   echo "$CMD_A; $CMD_ASYNC"
-  echo "# b"
-  show "$PGW" dump "${B_ARGS[@]}" --name b1.dump.zst
+  echo "# b (then: sha256sum, $B_PGR -l $F/b/$B_OBJ)"
+  show "$PGW" dump "${B_ARGS[@]}" --name b1
+  echo "# f"
+  echo "$CMD_F; $CMD_FSYNC"
+  echo "# g"
+  echo "$CMD_G"
+  echo "# h"
+  echo "$CMD_H"
+  echo "# i"
+  show "$PGW" dump "${I_ARGS[@]}" --name i1
   echo "# b2"
-  show "$PGW" dump "${B2_ARGS[@]}" --name b2_1.sql.zst
+  show "$PGW" dump "${B2_ARGS[@]}" --name b2_1
   echo "# c"
   echo "$CMD_C"
-  [ "$DEF" = c2 ] && show "$PGW" dump "${C2_ARGS[@]}" --name c2_1.out
   echo "# d"
-  show "$PGW" dump "${D_ARGS[@]}" --name d1.dump.zst
+  show "$PGW" dump "${D_ARGS[@]}" --name d1
   if [ "$DO_S3" = 1 ]; then
     echo "# e (moto_server -H 127.0.0.1 -p $MOTO_PORT; curl -X PUT http://127.0.0.1:$MOTO_PORT/pgward-bench)"
     echo "AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 \\"
-    echo "  /usr/bin/time -v $(show "$PGW" dump "${E_ARGS[@]}" --name e1.dump.zst)"
+    echo "  /usr/bin/time -v $(show "$PGW" dump "${E_ARGS[@]}" --name e1)"
   fi
   echo '```'
 }

@@ -39,6 +39,8 @@ LOG="$PGDIR/server.log"
 # header quotes 1.85 GB at scale 300). So 1 GB (2^30 bytes) is scale 174 text / 208 numeric.
 BYTES_PER_SCALE_text=6160000
 BYTES_PER_SCALE_numeric=5150000
+# mixed (bench/mixed.sql, not pagila): plain pg_dump 17 bytes at scale 2 (22.3 MB).
+BYTES_PER_SCALE_mixed=11140000
 
 say() { echo "generate: $*" >&2; }
 die() {
@@ -173,7 +175,8 @@ esac
 case "$PROFILE" in
 text) BPS=$BYTES_PER_SCALE_text ;;
 numeric) BPS=$BYTES_PER_SCALE_numeric ;;
-*) die "--profile must be text or numeric" ;;
+mixed) BPS=$BYTES_PER_SCALE_mixed ;;
+*) die "--profile must be text, numeric or mixed" ;;
 esac
 if [ -z "$SCALE" ]; then
   [ -n "$SIZE_GB" ] || die "give --size-gb GB or --scale N"
@@ -200,8 +203,13 @@ else
   say "loading $DB (scale $SCALE, profile $PROFILE; roughly 1-2 s per scale unit)"
   psql_admin -c "CREATE DATABASE \"$DB\" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"
   t0=$(date +%s)
-  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -v scale="$SCALE" -v profile="$PROFILE" \
-    -f "$ROOT/tests/data/pagila-schema.sql" -f "$ROOT/tests/data/pagila-data.sql" "$(url_for "$DB")" >&2
+  if [ "$PROFILE" = mixed ]; then
+    # A shop's tables (words, jsonb, numerics, timestamps), generated in SQL.
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -v scale="$SCALE" -f "$ROOT/bench/mixed.sql" "$(url_for "$DB")" >&2
+  else
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -v scale="$SCALE" -v profile="$PROFILE" \
+      -f "$ROOT/tests/data/pagila-schema.sql" -f "$ROOT/tests/data/pagila-data.sql" "$(url_for "$DB")" >&2
+  fi
   say "loaded in $(($(date +%s) - t0)) s; VACUUM (FREEZE, ANALYZE) so every dump sees settled pages"
   "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -c "VACUUM (FREEZE, ANALYZE)" -c "CHECKPOINT" "$(url_for "$DB")"
   psql_admin -c "COMMENT ON DATABASE \"$DB\" IS '$MARK'"

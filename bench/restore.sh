@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# bench/restore.sh: pgward's verified restore against plain `pg_restore -j2` of the same dump, side by side.
+# bench/restore.sh: pgward's verified restore against plain `pg_restore -j2` of a Databasus-style archive.
 #
-#   bench/restore.sh --size-gb 1 [--profile text] [--runs 1] [--jobs 2] [--append-results]
+#   bench/restore.sh --size-gb 1 [--profile mixed] [--runs 3] [--jobs 2] [--with-jobs1] [--append-results]
 #
-# Setup (untimed): bench/generate.sh fills a database; `pgward dump` backs it up (custom, zstd:3) to a
-# local file; that file is decompressed to a plain custom archive for the baseline.
-# Measures, into fresh databases on the same server, interleaved per run:
-#   a) pg_restore --jobs J --exit-on-error from the local custom archive (the baseline);
-#   b) pgward restore --jobs J --sha256 <recorded> of the stored .dump.zst (sha256 checked, decompressed
-#      into scratch space, then pg_restore --jobs J).
-# Target (issue 4): b / a <= 1.10. Prints a markdown report; --append-results adds it to bench/RESULTS.md.
+# Setup (untimed): bench/generate.sh fills a database (--size-gb GB or --scale N; --profile text, numeric or
+# mixed); `pg_dump -Fc -Z zstd:5 -f file` makes the Databasus-style archive; `pgward dump` with its defaults
+# (custom format, compressed by pg_dump inside the archive) backs the database up to a local directory.
+# Measures, into fresh databases on the same server, interleaved per run (median of --runs, default 3):
+#   a) pg_restore --jobs J --exit-on-error from the Databasus-style archive (the baseline);
+#   b) pgward restore --jobs J --sha256 <recorded> of pgward's stored file (named as pgward's JSON says):
+#      size and sha256 checked where the file lies, then pg_restore --jobs J reads it, without a copy.
+#   --with-jobs1 adds a1) and b1), the same with --jobs 1 (information).
+# Checks on run 1: the restored databases hold as many tables and rows as the source. Target (issue 12):
+# b / a <= 1.05. Prints a markdown report; --append-results adds it to bench/RESULTS.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,98 +27,204 @@ OUT="$STATE/restore"
 unset ZSTD_CLEVEL ZSTD_NBTHREADS PGWARD_CONFIG RUST_LOG RUST_BACKTRACE RUST_LIB_BACKTRACE
 
 SIZE_GB=""
+SCALE=""
 PROFILE=text
-RUNS=1
+RUNS=3
 JOBS=2
+JOBS1=0
 APPEND=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --size-gb) SIZE_GB="${2:?}"; shift 2 ;;
+  --scale) SCALE="${2:?}"; shift 2 ;;
   --profile) PROFILE="${2:?}"; shift 2 ;;
   --runs) RUNS="${2:?}"; shift 2 ;;
   --jobs) JOBS="${2:?}"; shift 2 ;;
+  --with-jobs1) JOBS1=1; shift ;;
   --append-results) APPEND=1; shift ;;
   -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[ -n "$SIZE_GB" ] || { echo "give --size-gb GB; see --help" >&2; exit 2; }
+[ -n "$SIZE_GB$SCALE" ] || { echo "give --size-gb GB (or --scale N); see --help" >&2; exit 2; }
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "--runs must be a positive integer" >&2; exit 2; }
+[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || { echo "--jobs must be a positive integer" >&2; exit 2; }
 say() { echo "bench: $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
-command -v zstd >/dev/null || die "zstd is required (apt-get install -y zstd)"
+command -v python3 >/dev/null || die "python3 is required"
 [ -x "$PG_BIN/pg_restore" ] || die "no pg_restore 17 in $PG_BIN (run scripts/deps.sh)"
 
 if [ -n "${PGWARD_BIN:-}" ]; then
   PGW="$PGWARD_BIN"
+  BUILD_NOTE="PGWARD_BIN"
 else
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pgward/target}"
   PGW="$CARGO_TARGET_DIR/release/pgward"
   say "cargo build --release -p pgward-server --bin pgward"
   (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release -p pgward-server --bin pgward >&2)
+  BUILD_NOTE="release build"
 fi
+[ -x "$PGW" ] || die "pgward binary $PGW missing"
+case "$PGW" in
+*/debug/*) PROFILE_NOTE="DEBUG build" ;;
+*/release/*) PROFILE_NOTE="release build" ;;
+*) PROFILE_NOTE="build profile unknown" ;;
+esac
+# pgward finds the clients in $PG_ROOT/<major>/bin by itself; say so anyway, for a non-default PG_ROOT.
 export PGWARD_POSTGRES__BIN_DIRS="[\"$PG_ROOT\"]"
 
-gen_out="$("$ROOT/bench/generate.sh" --size-gb "$SIZE_GB" --profile "$PROFILE")" || die "bench/generate.sh failed"
-URL="$(sed -n 's/^url=//p' <<<"$gen_out")"
+gen_args=(--profile "$PROFILE")
+if [ -n "$SCALE" ]; then gen_args+=(--scale "$SCALE"); else gen_args+=(--size-gb "$SIZE_GB"); fi
+gen_out="$("$ROOT/bench/generate.sh" "${gen_args[@]}")" || die "bench/generate.sh failed"
+kv() { sed -n "s/^$1=//p" <<<"$gen_out"; }
+URL="$(kv url)"
 [ -n "$URL" ] || die "bench/generate.sh printed no url"
+DB="$(kv database)"
+SCALE="$(kv scale)"
+[ -n "$SIZE_GB" ] || SIZE_GB="$(awk -v b="$(kv plain_dump_estimate_bytes)" 'BEGIN { printf "%.2f", b / 1073741824 }')"
 ADMIN_URL="${URL%/*}/postgres"
-psql_admin() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$ADMIN_URL" -c "$1" >/dev/null; }
+psql_admin() { PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$ADMIN_URL" -c "$1" >/dev/null; }
+# "tables rows" of a database: user tables, and their rows counted exactly.
+census() {
+  "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$1" -c "
+    SELECT count(*) || ' ' || coalesce(sum((xpath('/row/c/text()', query_to_xml(
+             format('SELECT count(*) AS c FROM %I.%I', schemaname, tablename), false, true, '')))[1]::text::bigint), 0)
+    FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+}
 
 rm -rf "$OUT"
-mkdir -p "$OUT/files" "$OUT/scratch"
-trap 'rm -rf "$OUT"' EXIT
+mkdir -p "$OUT/files/pgward" "$OUT/scratch"
+SAMPLER=""
+cleanup() {
+  local rc=$?
+  if [ -n "$SAMPLER" ]; then kill "$SAMPLER" 2>/dev/null || true; fi
+  rm -rf "$OUT"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-say "setup: pgward dump (custom, zstd:3)"
-dump_json="$("$PGW" dump --connection "$URL" --to "file://$OUT/files" --name bench.dump.zst)"
-SHA="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sha256"])' "$dump_json")"
-STORED="$OUT/files/bench.dump.zst"
-zstd -dq "$STORED" -o "$OUT/files/bench.dump"
-STORED_BYTES=$(stat -c %s "$STORED")
-ARCHIVE_BYTES=$(stat -c %s "$OUT/files/bench.dump")
+ARCHIVE="$OUT/files/databasus.dump"
+CMD_SETUP_A="$PG_BIN/pg_dump -Fc -Z zstd:5 -f $ARCHIVE '$URL'"
+say "setup: $PG_BIN/pg_dump -Fc -Z zstd:5 -f databasus.dump"
+"$PG_BIN/pg_dump" -Fc -Z zstd:5 -f "$ARCHIVE" "$URL"
+ARCHIVE_BYTES=$(stat -c %s "$ARCHIVE")
+
+say "setup: pgward dump with its defaults"
+DUMP_ARGS=(--connection "$URL" --to "file://$OUT/files/pgward" --name bench)
+dump_json="$("$PGW" dump "${DUMP_ARGS[@]}")" || die "pgward dump failed"
+read -r OBJ MANIFEST SHA STORED_BYTES < <(python3 -c 'import json, sys
+d = json.loads(sys.argv[1].strip().splitlines()[-1])
+print(d["object"].rsplit("/", 1)[-1], d["manifest"].rsplit("/", 1)[-1], d["sha256"], d["stored_bytes"])' "$dump_json")
+STORED="$OUT/files/pgward/$OBJ"
+[ -f "$STORED" ] || die "pgward reported object $OBJ, not found in $OUT/files/pgward"
+[ "$(stat -c %s "$STORED")" = "$STORED_BYTES" ] || die "$OBJ: size differs from stored_bytes"
+DEFAULTS="$(python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+c = m.get("compression") or {}
+lvl = c.get("level")
+print("%s, %s%s, compressed in %s, pg_dump %s" % (m.get("format"), c.get("algorithm", "?"), "" if lvl is None else ":%s" % lvl,
+      m.get("compressed_in", "?"), m.get("pg_dump_version")))' "$OUT/files/pgward/$MANIFEST")"
+say "setup: pgward stored $OBJ ($DEFAULTS)"
+SOURCE_CENSUS="$(census "$URL")"
 
 now_ns() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
-A=()
-B=()
+# Samples the bytes in the scratch directory every 0.1 s into $OUT/scratch.peak, until killed.
+sample_scratch() {
+  local peak=0 b
+  while :; do
+    b=$(du -sb "$OUT/scratch" 2>/dev/null | cut -f1) || b=0
+    [ "${b:-0}" -gt "$peak" ] && peak=$b && echo "$peak" >"$OUT/scratch.peak"
+    sleep 0.1
+  done
+}
+declare -A T    # T[which] = "s1 s2 ..." wall seconds per run
+SCRATCH_PEAK=0  # bytes, the largest seen in the scratch directory during b / b1
+WHICH=(a b)
+[ "$JOBS1" = 1 ] && WHICH+=(a1 b1)
 for run in $(seq 1 "$RUNS"); do
-  for which in a b; do
+  for which in "${WHICH[@]}"; do
+    j=$JOBS
+    [[ "$which" == *1 ]] && j=1
     db="bench_restore_${which}_$run"
     psql_admin "DROP DATABASE IF EXISTS $db"
     psql_admin "CREATE DATABASE $db"
     target="${URL%/*}/$db"
-    say "run $run: $which"
+    say "run $run/$RUNS: $which (--jobs $j)"
+    if [[ "$which" == b* ]]; then
+      echo 0 >"$OUT/scratch.peak"
+      sample_scratch &
+      SAMPLER=$!
+    fi
     t0=$(now_ns)
-    if [ "$which" = a ]; then
-      "$PG_BIN/pg_restore" --exit-on-error --no-password --jobs="$JOBS" -d "$target" "$OUT/files/bench.dump"
+    if [[ "$which" == a* ]]; then
+      "$PG_BIN/pg_restore" --exit-on-error --no-password --jobs="$j" -d "$target" "$ARCHIVE"
     else
-      PGWARD_RESTORE_URL="$target" "$PGW" restore --from "$STORED" --sha256 "$SHA" --jobs "$JOBS" \
+      PGWARD_RESTORE_URL="$target" "$PGW" restore --from "$STORED" --sha256 "$SHA" --jobs "$j" \
         --work-dir "$OUT/scratch" >/dev/null
     fi
     t1=$(now_ns)
-    s=$(secs "$t0" "$t1")
-    if [ "$which" = a ]; then A+=("$s"); else B+=("$s"); fi
+    if [ -n "$SAMPLER" ]; then
+      kill "$SAMPLER" 2>/dev/null || true
+      wait "$SAMPLER" 2>/dev/null || true
+      SAMPLER=""
+      p=$(cat "$OUT/scratch.peak")
+      [ "$p" -gt "$SCRATCH_PEAK" ] && SCRATCH_PEAK=$p
+    fi
+    T[$which]="${T[$which]:-}${T[$which]:+ }$(secs "$t0" "$t1")"
+    if [ "$run" = 1 ]; then
+      got="$(census "$target")"
+      [ "$got" = "$SOURCE_CENSUS" ] || die "$which: restored tables/rows '$got' differ from the source's '$SOURCE_CENSUS'"
+    fi
     psql_admin "DROP DATABASE $db"
   done
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-MA=$(median "${A[@]}")
-MB=$(median "${B[@]}")
-RATIO=$(awk -v a="$MA" -v b="$MB" 'BEGIN { printf "%.3f", b / a }')
-VERDICT=$(awk -v r="$RATIO" 'BEGIN { print (r <= 1.10) ? "PASS" : "MISS" }')
-report="$(cat <<REPORT
+declare -A MED
+for which in "${WHICH[@]}"; do
+  # shellcheck disable=SC2086 # the runs are a space-separated list of numbers
+  MED[$which]=$(median ${T[$which]})
+done
+RATIO=$(awk -v a="${MED[a]}" -v b="${MED[b]}" 'BEGIN { printf "%.3f", b / a }')
+VERDICT=$(awk -v r="$RATIO" 'BEGIN { print (r <= 1.05) ? "PASS" : "MISS" }')
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+read -r CEN_T CEN_R <<<"$SOURCE_CENSUS"
+report="$(
+  cat <<REPORT
 
-## Restore, $(date -u +%Y-%m-%d) — ${SIZE_GB} GB ($PROFILE profile), $RUNS run(s), --jobs $JOBS
+## Restore, $(date -u +%Y-%m-%d) — ${SIZE_GB} GB ($PROFILE profile, scale $SCALE), $RUNS run(s), --jobs $JOBS
 
-Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); PostgreSQL 17 server and clients; pgward release build.
-Dump: custom archive $(awk -v b="$ARCHIVE_BYTES" 'BEGIN { printf "%.0f MiB", b / 1048576 }'), stored zstd:3 $(awk -v b="$STORED_BYTES" 'BEGIN { printf "%.0f MiB", b / 1048576 }').
+Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; PostgreSQL 17 server and clients; pgward \`$PGW\` ($PROFILE_NOTE, $BUILD_NOTE).
+Database \`$DB\`: $CEN_T tables, $CEN_R rows (every restore of run 1 checked to hold the same).
+Dumps: Databasus-style archive (\`pg_dump -Fc -Z zstd:5\`) $(mib "$ARCHIVE_BYTES"); pgward's default backup \`$OBJ\` ($DEFAULTS) $(mib "$STORED_BYTES").
+pgward's scratch directory held at most $(mib "$SCRATCH_PEAK") during its restores (sampled every 0.1 s).
 
 | what | wall s (median) | runs |
 |---|---|---|
-| a) \`pg_restore --jobs $JOBS\` from the local custom archive | $MA | ${A[*]} |
-| b) \`pgward restore --jobs $JOBS --sha256\` of the stored .dump.zst | $MB | ${B[*]} |
+| a) \`pg_restore --jobs $JOBS\` from the Databasus-style archive | ${MED[a]} | ${T[a]} |
+| b) \`pgward restore --jobs $JOBS --sha256\` of pgward's default backup | ${MED[b]} | ${T[b]} |
+REPORT
+  if [ "$JOBS1" = 1 ]; then
+    echo "| a1) \`pg_restore --jobs 1\` (info) | ${MED[a1]} | ${T[a1]} |"
+    echo "| b1) \`pgward restore --jobs 1 --sha256\` (info) | ${MED[b1]} | ${T[b1]} |"
+  fi
+  cat <<REPORT
 
-b / a = **$RATIO** (target ≤ 1.10): **$VERDICT**
+b / a = **$RATIO** (target ≤ 1.05): **$VERDICT**
+
+Commands:
+
+\`\`\`sh
+bench/generate.sh ${gen_args[*]}
+export PGWARD_POSTGRES__BIN_DIRS='$PGWARD_POSTGRES__BIN_DIRS'
+$CMD_SETUP_A
+$(printf '%q ' "$PGW" dump "${DUMP_ARGS[@]}" | sed 's/ $//')
+# a (into a fresh database)
+$PG_BIN/pg_restore --exit-on-error --no-password --jobs=$JOBS -d '${URL%/*}/bench_restore_a_1' $ARCHIVE
+# b (into a fresh database)
+PGWARD_RESTORE_URL='${URL%/*}/bench_restore_b_1' $(printf '%q ' "$PGW" restore --from "$STORED" --sha256 "$SHA" --jobs "$JOBS" --work-dir "$OUT/scratch" | sed 's/ $//')
+\`\`\`
 REPORT
 )"
 echo "$report"

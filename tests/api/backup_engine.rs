@@ -25,6 +25,7 @@ fn request(server: &PgServer, db: &str, targets: Vec<Target>, key: &str) -> Dump
         format: DumpFormat::Custom,
         options: DumpOptions::default(),
         compression: Compression::Zstd { level: 3 },
+        archive_compression: Compression::None,
         recipients: Vec::new(),
         targets,
         key: key.to_string(),

@@ -14,17 +14,20 @@ use crate::support::process::{assert_success, free_port, pgward};
 use crate::support::storage::{add_s3, s3, s3_destination};
 use crate::support::{fleet, spawn_app, spawn_app_with};
 
-fn restore_custom_zstd(server: &PgServer, stored: &[u8]) -> String {
-    let mut dump = Vec::new();
-    zstd::stream::read::Decoder::new(stored)
-        .unwrap()
-        .read_to_end(&mut dump)
-        .unwrap();
+/// Restores a stored custom-format backup the way the README tells a person to, without pgward: an
+/// archive pg_dump compressed itself (no `.zst` suffix) goes to a pg_restore at least as new as that
+/// pg_dump (16 for zstd). Returns the restored database's fingerprint.
+fn restore_by_hand(server: &PgServer, stored: &[u8], key: &str) -> String {
+    assert!(key.ends_with(".dump"), "{key}");
+    let (dump, pg_restore) = (
+        stored.to_vec(),
+        client_bin(server.major.max(16), "pg_restore"),
+    );
     let db = format!("r_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &db);
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), &dump).unwrap();
-    let out = std::process::Command::new(client_bin(server.major, "pg_restore"))
+    let out = std::process::Command::new(pg_restore)
         .args(["--exit-on-error", "--no-owner", "-d", &server.url(&db)])
         .arg(file.path())
         .output()
@@ -35,6 +38,27 @@ fn restore_custom_zstd(server: &PgServer, stored: &[u8]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     pagila::fingerprint(server, &db)
+}
+
+/// What the archive's own header says about its compression (`pg_restore -l`), e.g. `zstd`.
+fn archive_compression(file: &std::path::Path) -> String {
+    let out = std::process::Command::new(client_bin(18, "pg_restore"))
+        .arg("-l")
+        .arg(file)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix(";     Compression: "))
+        .unwrap_or_else(|| {
+            panic!(
+                "no compression line: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+        .trim()
+        .to_string()
 }
 
 #[tokio::test]
@@ -70,7 +94,8 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
         .read_to_string(&mut roles)
         .unwrap();
     assert!(roles.contains("CREATE ROLE postgres"), "{roles}");
-    assert!(done.bytes_read > done.size.unwrap());
+    // pg_dump compressed the archive itself: what it wrote is what is stored.
+    assert_eq!(done.bytes_read, done.size.unwrap());
     // Names carry the task's slug, date folders and local time with offset (Europe/Berlin).
     let local_obj = done
         .objects
@@ -88,13 +113,14 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
         local_obj.key
     );
     assert!(
-        local_obj.key.ends_with(".dump.zst")
+        local_obj.key.ends_with(".dump")
             && (local_obj.key.contains("+0100-") || local_obj.key.contains("+0200-")),
         "{}",
         local_obj.key
     );
     assert_eq!(s3_obj.key, format!("prod/{}", local_obj.key));
 
+    assert_eq!(archive_compression(&dir.join(&local_obj.key)), "zstd");
     let sha = done.sha256.clone().unwrap();
     let from_disk = std::fs::read(dir.join(&local_obj.key)).unwrap();
     assert_eq!(hex::encode(Sha256::digest(&from_disk)), sha);
@@ -172,7 +198,7 @@ async fn run_now_writes_a_verified_backup_with_manifest_to_local_and_s3_at_once(
     .unwrap();
     assert!(!got.bytes().await.unwrap().is_empty());
     assert_eq!(
-        restore_custom_zstd(server, &from_s3),
+        restore_by_hand(server, &from_s3, &s3_obj.key),
         pagila::fingerprint(server, &db)
     );
 
@@ -244,10 +270,19 @@ async fn every_supported_major_is_backed_up_with_default_settings_and_restores()
             "PostgreSQL {}: {done:?}",
             server.major
         );
-        let stored = std::fs::read(dir.join(&done.objects[0].key)).unwrap();
+        let key = &done.objects[0].key;
+        let stored = std::fs::read(dir.join(key)).unwrap();
         assert_eq!(hex::encode(Sha256::digest(&stored)), done.sha256.unwrap());
+        // By default pg_dump compresses the archive itself with zstd, on every major (a pg_dump of 16
+        // or newer dumps the older servers).
         assert_eq!(
-            restore_custom_zstd(server, &stored),
+            archive_compression(&dir.join(key)),
+            "zstd",
+            "PostgreSQL {}",
+            server.major
+        );
+        assert_eq!(
+            restore_by_hand(server, &stored, key),
             pagila::fingerprint(server, &db),
             "PostgreSQL {}",
             server.major
@@ -436,20 +471,26 @@ async fn a_directory_format_task_dumps_with_parallel_jobs_restores_and_leaves_no
 
     let done = run_ok(&admin, t.id).await;
     let key = &done.objects[0].key;
-    assert!(key.ends_with(".tar.zst"), "{key}");
+    // pg_dump compressed every file of the directory itself: no compression around the tar.
+    assert!(key.ends_with(".tar"), "{key}");
     let stored = std::fs::read(dir.join(key)).unwrap();
     assert_eq!(hex::encode(Sha256::digest(&stored)), done.sha256.unwrap());
 
-    // Unpack and restore the way the README describes: zstd -d | tar x; pg_restore -Fd -j.
-    let mut tarball = Vec::new();
-    zstd::stream::read::Decoder::new(&stored[..])
-        .unwrap()
-        .read_to_end(&mut tarball)
-        .unwrap();
+    // Unpack and restore the way the README describes: tar x; pg_restore -Fd -j.
     let unpacked = tempfile::tempdir().unwrap();
-    tar::Archive::new(&tarball[..])
+    tar::Archive::new(&stored[..])
         .unpack(unpacked.path())
         .unwrap();
+    assert!(
+        std::fs::read_dir(unpacked.path().join("dump"))
+            .unwrap()
+            .any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".dat.zst")),
+        "table data compressed by pg_dump"
+    );
     let target = format!("r_{}", Uuid::new_v4().simple());
     pagila::create_db(server, &target);
     let out = std::process::Command::new(client_bin(server.major, "pg_restore"))
@@ -540,13 +581,28 @@ async fn pgward_dump_writes_the_same_manifest_as_a_scheduled_backup() {
     let scheduled = read(dir.join(format!("{dump_key}.manifest.json")));
 
     let by_hand = tempfile::tempdir().unwrap();
-    let name = "by-hand.dump.zst";
-    let out = pgward(&["dump", "--globals", "--row-counts", "--name", name, "--to"])
-        .arg(format!("file://{}", by_hand.path().display()))
-        .env("PGWARD_DUMP_URL", server.url(&db))
-        .output()
-        .unwrap();
+    // The extension given is replaced by the one of what is stored.
+    let out = pgward(&[
+        "dump",
+        "--globals",
+        "--row-counts",
+        "--name",
+        "by-hand.sql.gz",
+    ])
+    .arg("--to")
+    .arg(format!("file://{}", by_hand.path().display()))
+    .env("PGWARD_DUMP_URL", server.url(&db))
+    .output()
+    .unwrap();
     assert_success(&out);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let name = "by-hand.dump";
+    assert_eq!(report["object"], name, "{report}");
+    assert_eq!(
+        report["manifest"],
+        format!("{name}.manifest.json"),
+        "{report}"
+    );
     let manual = read(by_hand.path().join(format!("{name}.manifest.json")));
     let fields = |m: &serde_json::Value| -> Vec<String> {
         let mut k: Vec<String> = m.as_object().unwrap().keys().cloned().collect();

@@ -148,6 +148,15 @@ impl Client {
         self.send(Method::POST, path, Some(body), &[]).await
     }
 
+    /// A POST without a body: an action on a resource (run, verify, duplicate, ...).
+    async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send::<(), T>(Method::POST, path, None, &[]).await
+    }
+
+    async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(Method::PATCH, path, Some(body), &[]).await
+    }
+
     async fn no_content(&self, method: Method, path: &str) -> Result<()> {
         let (status, _) = self.send_raw::<()>(method, path, None, &[]).await?;
         if status == StatusCode::NO_CONTENT.as_u16() || status == StatusCode::OK.as_u16() {
@@ -289,13 +298,7 @@ impl Client {
     }
 
     pub async fn update_database(&self, id: Uuid, req: &UpdateDatabaseRequest) -> Result<Database> {
-        self.send(
-            Method::PATCH,
-            &format!("/api/v1/databases/{id}"),
-            Some(req),
-            &[],
-        )
-        .await
+        self.patch(&format!("/api/v1/databases/{id}"), req).await
     }
 
     pub async fn delete_database(&self, id: Uuid) -> Result<()> {
@@ -305,13 +308,8 @@ impl Client {
 
     /// Connects with the saved connection string and records the outcome in the database's health.
     pub async fn test_database(&self, id: Uuid) -> Result<ConnectionTestResult> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/databases/{id}/test"),
-            None,
-            &[],
-        )
-        .await
+        self.post_empty(&format!("/api/v1/databases/{id}/test"))
+            .await
     }
 
     /// Tests a connection string without saving anything.
@@ -341,13 +339,7 @@ impl Client {
         id: Uuid,
         req: &UpdateDestinationRequest,
     ) -> Result<Destination> {
-        self.send(
-            Method::PATCH,
-            &format!("/api/v1/destinations/{id}"),
-            Some(req),
-            &[],
-        )
-        .await
+        self.patch(&format!("/api/v1/destinations/{id}"), req).await
     }
 
     pub async fn delete_destination(&self, id: Uuid) -> Result<()> {
@@ -356,13 +348,8 @@ impl Client {
     }
 
     pub async fn test_destination(&self, id: Uuid) -> Result<DestinationTestResult> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/destinations/{id}/test"),
-            None,
-            &[],
-        )
-        .await
+        self.post_empty(&format!("/api/v1/destinations/{id}/test"))
+            .await
     }
 
     pub async fn test_destination_config(
@@ -393,13 +380,7 @@ impl Client {
     }
 
     pub async fn update_task(&self, id: Uuid, req: &UpdateTaskRequest) -> Result<Task> {
-        self.send(
-            Method::PATCH,
-            &format!("/api/v1/tasks/{id}"),
-            Some(req),
-            &[],
-        )
-        .await
+        self.patch(&format!("/api/v1/tasks/{id}"), req).await
     }
 
     pub async fn delete_task(&self, id: Uuid) -> Result<()> {
@@ -408,13 +389,8 @@ impl Client {
     }
 
     pub async fn duplicate_task(&self, id: Uuid) -> Result<Task> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/tasks/{id}/duplicate"),
-            None,
-            &[],
-        )
-        .await
+        self.post_empty(&format!("/api/v1/tasks/{id}/duplicate"))
+            .await
     }
 
     pub async fn task_next_runs(&self, id: Uuid) -> Result<NextRuns> {
@@ -425,13 +401,7 @@ impl Client {
     // --- executions ----------------------------------------------------------------------------------
 
     pub async fn run_task(&self, task: Uuid) -> Result<Execution> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/tasks/{task}/run"),
-            None,
-            &[],
-        )
-        .await
+        self.post_empty(&format!("/api/v1/tasks/{task}/run")).await
     }
 
     pub async fn list_executions(&self, q: &ExecutionListQuery) -> Result<ExecutionPage> {
@@ -440,13 +410,8 @@ impl Client {
 
     /// Starts verifying every stored copy of a backup (202; follow `verify_status`).
     pub async fn verify_execution(&self, id: Uuid) -> Result<Execution> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/executions/{id}/verify"),
-            None,
-            &[],
-        )
-        .await
+        self.post_empty(&format!("/api/v1/executions/{id}/verify"))
+            .await
     }
 
     /// Starts a test-restore of a backup (202; follow `test_restore_status`).
@@ -491,13 +456,7 @@ impl Client {
     }
 
     pub async fn update_webhook(&self, id: Uuid, req: &UpdateWebhookRequest) -> Result<Webhook> {
-        self.send(
-            Method::PATCH,
-            &format!("/api/v1/webhooks/{id}"),
-            Some(req),
-            &[],
-        )
-        .await
+        self.patch(&format!("/api/v1/webhooks/{id}"), req).await
     }
 
     pub async fn delete_webhook(&self, id: Uuid) -> Result<()> {
@@ -506,24 +465,14 @@ impl Client {
     }
 
     pub async fn duplicate_webhook(&self, id: Uuid) -> Result<Webhook> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/webhooks/{id}/duplicate"),
-            None,
-            &[],
-        )
-        .await
+        self.post_empty(&format!("/api/v1/webhooks/{id}/duplicate"))
+            .await
     }
 
     /// Sends a sample event now (one attempt) and returns the delivery with its attempt.
     pub async fn test_webhook(&self, id: Uuid) -> Result<WebhookDelivery> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/webhooks/{id}/test"),
-            None,
-            &[],
-        )
-        .await
+        self.post_empty(&format!("/api/v1/webhooks/{id}/test"))
+            .await
     }
 
     pub async fn preview_webhook(&self, req: &WebhookPreviewRequest) -> Result<WebhookPreview> {
@@ -548,12 +497,9 @@ impl Client {
         webhook: Uuid,
         delivery: Uuid,
     ) -> Result<WebhookDelivery> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver"),
-            None,
-            &[],
-        )
+        self.post_empty(&format!(
+            "/api/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver"
+        ))
         .await
     }
 
@@ -572,13 +518,8 @@ impl Client {
     }
 
     pub async fn cancel_restoration(&self, id: Uuid) -> Result<Restoration> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/restorations/{id}/cancel"),
-            None,
-            &[],
-        )
-        .await
+        self.post_empty(&format!("/api/v1/restorations/{id}/cancel"))
+            .await
     }
 
     pub async fn list_restorations(&self, q: &RestorationListQuery) -> Result<RestorationPage> {
@@ -590,13 +531,8 @@ impl Client {
     }
 
     pub async fn cancel_execution(&self, id: Uuid) -> Result<Execution> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/executions/{id}/cancel"),
-            None,
-            &[],
-        )
-        .await
+        self.post_empty(&format!("/api/v1/executions/{id}/cancel"))
+            .await
     }
 
     pub async fn delete_execution(&self, id: Uuid) -> Result<Execution> {
@@ -611,13 +547,8 @@ impl Client {
 
     /// Takes a trashed backup out of the trash.
     pub async fn untrash_execution(&self, id: Uuid) -> Result<Execution> {
-        self.send::<(), _>(
-            Method::POST,
-            &format!("/api/v1/executions/{id}/untrash"),
-            None,
-            &[],
-        )
-        .await
+        self.post_empty(&format!("/api/v1/executions/{id}/untrash"))
+            .await
     }
 
     /// A short-lived URL that downloads a backup without a token (presigned by the object store, or a

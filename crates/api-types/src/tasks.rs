@@ -123,9 +123,15 @@ pub struct TaskSpec {
     #[serde(default = "one")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 16, default = 1))]
     pub parallel_jobs: u32,
+    /// Custom and directory archives are compressed by pg_dump inside the archive (each table's data
+    /// on its own; smaller, and restored by pg_restore as stored) when an installed pg_dump can: zstd
+    /// and lz4 need pg_dump 16 or newer, which then also dumps older servers. Plain SQL, and archives no
+    /// installed pg_dump can compress that way, are compressed by pgward around the stream. The stored
+    /// object's extension says which (`.dump` vs `.dump.zst`).
     #[serde(default)]
     pub compression: CompressionAlgorithm,
-    /// zstd 1-19 (default 3), gzip 1-9 (default 6); ignored for lz4 and none.
+    /// zstd 1-19 (default 5), gzip 1-9 (default 6); ignored for lz4 and none. For the smallest backups
+    /// at several times the time ("archive"), zstd 15-19.
     #[serde(default)]
     pub compression_level: Option<i32>,
     /// age public keys (`age1...`). Backups are encrypted to them; pgward itself cannot decrypt.

@@ -68,6 +68,32 @@ impl AppError {
         Self::Validation(BTreeMap::from([(name.to_string(), message.into())]))
     }
 
+    /// 409 for a second resource of `kind` under `name`: display names are unique per kind, regardless
+    /// of case (`validate::name_key`).
+    pub fn name_taken(kind: &str, name: &str) -> Self {
+        Self::Conflict(format!("a {kind} named \"{name}\" exists already"))
+    }
+
+    /// The error of a write that sets a name: a unique violation means another request took `name`
+    /// between the check before the write (`validate::ensure_name_free`) and the write itself.
+    pub fn unique_name(e: sea_orm::DbErr, kind: &str, name: &str) -> Self {
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::name_taken(kind, name),
+            _ => e.into(),
+        }
+    }
+
+    /// The error of deleting a resource of `kind` that backup tasks refer to: a foreign-key violation
+    /// means some still do.
+    pub fn used_by_tasks(e: sea_orm::DbErr, kind: &str) -> Self {
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => Self::Conflict(format!(
+                "this {kind} is used by backup tasks; change or delete those tasks first"
+            )),
+            _ => e.into(),
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Validation(_) => ErrorCode::ValidationFailed,

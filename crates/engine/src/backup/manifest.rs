@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::options::{Compression, DumpFormat, DumpOptions};
+use super::options::{Compression, DumpFormat, DumpOptions, Placement};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
@@ -14,6 +14,10 @@ pub struct Manifest {
     pub object: String,
     pub format: DumpFormat,
     pub compression: Compression,
+    /// Where `compression` happened: inside the archive (pg_dump) or around the stream (pgward).
+    /// Manifests written before placements existed are all `stream`.
+    #[serde(default)]
+    pub compressed_in: Placement,
     pub options: DumpOptions,
     pub server_version: String,
     pub pg_dump_version: String,
@@ -37,4 +41,21 @@ pub struct Manifest {
 pub fn recipient_fingerprint(recipient: &str) -> String {
     let d = Sha256::digest(recipient.trim().as_bytes());
     format!("sha256:{}", &hex::encode(d)[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_written_before_placements_reads_as_compressed_around_the_stream() {
+        let old: Manifest = serde_json::from_str(include_str!(
+            "../../../../tests/data/legacy/legacy.dump.zst.manifest.json"
+        ))
+        .unwrap();
+        assert_eq!(old.compressed_in, Placement::Stream);
+        assert_eq!(old.compression, Compression::Zstd { level: 3 });
+        let again: Manifest = serde_json::from_str(&serde_json::to_string(&old).unwrap()).unwrap();
+        assert_eq!(again.compressed_in, Placement::Stream);
+    }
 }

@@ -12,13 +12,13 @@ pub mod target;
 mod whole;
 
 pub use manifest::Manifest;
-pub use options::{Compression, DumpFormat, DumpOptions};
+pub use options::{Compression, DumpFormat, DumpOptions, Placement};
 pub use run::{
     DumpError, DumpOutcome, DumpRequest, Progress, TargetOutcome, run_dump, sweep_work_dir,
     work_dir_in,
 };
 pub use target::{LocalModes, PendingUpload, Target, TargetKind};
-pub use whole::{BackupError, BackupOutcome, BackupPlan, Probed, part_size, run_backup};
+pub use whole::{BackupError, BackupOutcome, BackupPlan, Probed, part_size, placement, run_backup};
 
 /// Checks an age recipient (public key, `age1...`).
 pub fn validate_recipient(recipient: &str) -> Result<(), String> {

@@ -39,6 +39,18 @@ pub fn extension(format: DumpFormat, compression: Compression, encrypted: bool) 
     ext
 }
 
+/// `name` without the extension [`extension`] gives (`x.v2.dump.zst.age` -> `x.v2`), or as it is.
+pub fn strip_extension(name: &str) -> &str {
+    let mut rest = name.strip_suffix(".age").unwrap_or(name);
+    for c in [".zst", ".gz", ".lz4"] {
+        rest = rest.strip_suffix(c).unwrap_or(rest);
+    }
+    [".sql", ".dump", ".tar"]
+        .iter()
+        .find_map(|f| rest.strip_suffix(f))
+        .unwrap_or(name)
+}
+
 pub fn object_key<Tz: TimeZone>(
     prefix: &str,
     task_slug: &str,
@@ -88,6 +100,15 @@ mod tests {
     use chrono::FixedOffset;
 
     use super::*;
+
+    #[test]
+    fn a_name_loses_only_the_extension_pgward_would_give_it() {
+        assert_eq!(strip_extension("nightly.v2.dump.zst.age"), "nightly.v2");
+        assert_eq!(strip_extension("nightly.dump"), "nightly");
+        assert_eq!(strip_extension("a/b.sql.gz"), "a/b");
+        assert_eq!(strip_extension("notes.txt"), "notes.txt");
+        assert_eq!(strip_extension("x.zst"), "x.zst");
+    }
 
     #[test]
     fn names_carry_the_local_time_and_offset() {

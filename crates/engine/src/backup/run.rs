@@ -34,7 +34,10 @@ pub struct DumpRequest {
     pub conn: ConnInfo,
     pub format: DumpFormat,
     pub options: DumpOptions,
+    /// pgward's compression of the whole stream.
     pub compression: Compression,
+    /// pg_dump's compression inside an archive (custom, directory); see `Placement`.
+    pub archive_compression: Compression,
     /// age public keys (`age1...`); empty for no encryption.
     pub recipients: Vec<String>,
     pub targets: Vec<Target>,
@@ -149,7 +152,7 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
     let (mut child, stderr_task, encoder) = if directory {
         let scratch = work_dir_in(&req.work_dir).map_err(DumpError::Io)?;
         let out = scratch.path().join("dump");
-        let mut args = req.options.args(req.format);
+        let mut args = req.options.args(req.format, req.archive_compression);
         args.extend(req.snapshot.iter().map(|s| format!("--snapshot={s}")));
         args.push(format!("--jobs={}", req.jobs.max(1)));
         args.push(format!("--file={}", out.display()));
@@ -214,7 +217,7 @@ pub async fn run_dump(req: DumpRequest) -> Result<DumpOutcome, DumpError> {
         let args = if req.globals_only {
             vec!["--globals-only".to_string(), "--no-password".to_string()]
         } else {
-            let mut a = req.options.args(req.format);
+            let mut a = req.options.args(req.format, req.archive_compression);
             a.extend(req.snapshot.iter().map(|s| format!("--snapshot={s}")));
             a
         };

@@ -424,6 +424,15 @@ impl Target {
     }
 
     /// Streams an object in chunks.
+    /// Where `key` lies on a local destination, for a client that reads the stored file itself;
+    /// `None` on an object store.
+    pub fn local_file(&self, key: &str) -> Option<PathBuf> {
+        match &self.kind {
+            TargetKind::Local { root, .. } => Some(Self::local_path(root, &self.full_key(key))),
+            TargetKind::Object { .. } => None,
+        }
+    }
+
     pub async fn stream(
         &self,
         key: &str,

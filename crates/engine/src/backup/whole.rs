@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::manifest::{Manifest, recipient_fingerprint};
 use super::naming;
-use super::options::{Compression, DumpFormat, DumpOptions};
+use super::options::{Compression, DumpFormat, DumpOptions, Placement};
 use super::run::{DumpError, DumpRequest, Progress, TargetOutcome, run_dump};
 use super::target::{PendingUpload, Target};
 use crate::pg::client::ClientExit;
@@ -31,11 +31,13 @@ pub struct BackupPlan {
     pub connect_timeout: Duration,
     pub format: DumpFormat,
     pub options: DumpOptions,
+    /// The compression asked for; where it happens is the engine's choice ([`placement`]).
     pub compression: Compression,
     /// age public keys; empty for no encryption.
     pub recipients: Vec<String>,
     pub targets: Vec<Target>,
-    /// Object name below every destination.
+    /// Object name below every destination; its extension names the stream compression of
+    /// [`placement`] (`naming::extension`).
     pub key: String,
     /// Multipart part size; `None`: chosen from the database's size (see [`part_size`]).
     pub part_size: Option<usize>,
@@ -124,6 +126,13 @@ pub fn part_size(database_bytes: i64) -> usize {
     per_part.clamp(8 << 20, 5 << 30) as usize
 }
 
+/// Where the compression of a `format` backup happens with these clients installed. The caller names
+/// the object after it (`naming::extension(format, placement.stream(compression), encrypted)`), and
+/// [`run_backup`] makes the same choice.
+pub fn placement(format: DumpFormat, compression: Compression, installs: &PgInstalls) -> Placement {
+    Placement::choose(format, compression, installs.newest_client_major())
+}
+
 /// Runs the whole backup described by `plan`.
 #[tracing::instrument(name = "backup", skip_all, fields(key = %plan.key))]
 pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> {
@@ -134,9 +143,20 @@ pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> 
                 label: plan.label.clone(),
                 message: e.to_string(),
             })?;
+    let placement = placement(plan.format, plan.compression, &plan.installs);
+    let encrypted = !plan.recipients.is_empty();
+    let ext = naming::extension(plan.format, placement.stream(plan.compression), encrypted);
+    if !plan.key.ends_with(&format!(".{ext}")) {
+        return Err(BackupError::Dump(DumpError::Invalid(format!(
+            "the object name {} does not end in .{ext}",
+            plan.key
+        ))));
+    }
+    // One client for the dump and the globals, so the recorded pg_dump version is what a restore
+    // needs at least.
     let client = plan
         .installs
-        .client_for(server.major)
+        .client_for(placement.client_major(plan.compression, server.major))
         .ok_or(BackupError::NoClient {
             major: server.major,
         })?
@@ -165,7 +185,8 @@ pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> 
         conn: plan.conn.clone(),
         format: plan.format,
         options: plan.options.clone(),
-        compression: plan.compression,
+        compression: placement.stream(plan.compression),
+        archive_compression: placement.archive(plan.compression),
         recipients: plan.recipients.clone(),
         targets: plan.targets.clone(),
         key: plan.key.clone(),
@@ -198,13 +219,15 @@ pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> 
 
     let mut globals = Vec::new();
     if plan.include_globals {
-        let key = naming::globals_key(&plan.key, plan.compression, !plan.recipients.is_empty());
+        let key = naming::globals_key(&plan.key, plan.compression, encrypted);
         let res = run_dump(DumpRequest {
             pg_dump: client.bin("pg_dumpall"),
             conn: plan.conn.clone(),
             format: DumpFormat::Plain,
             options: DumpOptions::default(),
+            // Plain SQL: pgward compresses it whatever the placement of the dump's compression.
             compression: plan.compression,
+            archive_compression: Compression::None,
             recipients: plan.recipients.clone(),
             targets: plan.targets.clone(),
             key: key.clone(),
@@ -243,6 +266,7 @@ pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> 
         object: plan.key.clone(),
         format: plan.format,
         compression: plan.compression,
+        compressed_in: placement,
         options: plan.options.clone(),
         server_version: server.version.clone(),
         pg_dump_version: client.version.clone(),

@@ -52,6 +52,11 @@ impl PgInstalls {
         v
     }
 
+    /// The newest major with a complete client set.
+    pub fn newest_client_major(&self) -> Option<u32> {
+        self.client_majors().last().copied()
+    }
+
     /// The client set to use against a server of `server_major`: the same major if present, otherwise the
     /// nearest newer one.
     pub fn client_for(&self, server_major: u32) -> Option<&PgInstall> {
@@ -77,12 +82,20 @@ impl PgInstalls {
 }
 
 /// Searches `dirs` (each either a `bin` directory, an installation root with `bin/`, or a directory of
-/// roots such as `<dir>/17/bin`), then `/usr/lib/postgresql/*/bin`, `/usr/pgsql-*/bin` and
+/// roots such as `<dir>/17/bin`), then what `scripts/deps.sh` installs (`$PGWARD_CACHE/pg/*/bin`,
+/// by default `~/.cache/pgward/pg/*/bin`), then `/usr/lib/postgresql/*/bin`, `/usr/pgsql-*/bin` and
 /// `/usr/local/pgsql/bin`. Earlier directories win when two hold the same major.
 pub fn discover(dirs: &[PathBuf]) -> PgInstalls {
     let mut candidates: Vec<PathBuf> = Vec::new();
     for d in dirs {
         candidates.extend(expand(d));
+    }
+    // A newcomer who ran scripts/deps.sh finds its clients without a setting.
+    let cache = std::env::var_os("PGWARD_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/pgward")));
+    if let Some(cache) = cache {
+        candidates.extend(children_bins(&cache.join("pg")));
     }
     candidates.extend(children_bins(Path::new("/usr/lib/postgresql")));
     candidates.extend(glob_prefix(Path::new("/usr"), "pgsql-"));

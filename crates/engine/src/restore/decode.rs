@@ -182,7 +182,15 @@ pub(super) fn decode_into(
                 Err(Side::Write(e)) => fail(Failure::Write(e.to_string())),
             }
         }
-        (None, None) => fail(Failure::Write("no output".into())),
+        // Verification only: the client reads the stored file itself (see `Mode::InPlace`).
+        (None, None) => match copy_split(&mut decoded, &mut io::sink()) {
+            Ok(()) => Decoded {
+                failure: None,
+                held: None,
+            },
+            Err(Side::Read(e)) => fail(classify(&e)),
+            Err(Side::Write(e)) => fail(Failure::Write(e.to_string())),
+        },
     }
 }
 

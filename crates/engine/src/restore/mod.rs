@@ -185,6 +185,11 @@ pub struct RestoreRequest {
     pub encrypted: bool,
     /// The stored object, as it was written.
     pub source: BoxStream<'static, Result<Bytes, String>>,
+    /// The same object as a file pgward can read (on a local destination). An archive pg_restore can
+    /// read as it is stored (custom format, not encrypted, compressed inside or not at all) is then
+    /// verified where it lies — `source` is read to the end and checked — and handed to pg_restore
+    /// without a scratch copy.
+    pub local_file: Option<PathBuf>,
     /// The recorded checksum and size; `None` skips that check (nothing was recorded).
     pub expected_sha256: Option<String>,
     pub expected_size: Option<u64>,

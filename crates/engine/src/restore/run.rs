@@ -11,6 +11,9 @@ pub(super) enum Mode {
     File,
     /// Unpacked into a directory, then `pg_restore --format=directory`.
     Unpack,
+    /// Only verified: `pg_restore` then reads the stored file (`RestoreRequest::local_file`) where it
+    /// lies, as it would a scratch copy.
+    InPlace,
 }
 
 /// Restores one object. On success the client exited 0 after reading a verified stream.
@@ -44,7 +47,7 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
     }
     let mode = Mode::of(&req);
     let scratch = match mode {
-        Mode::Pipe => None,
+        Mode::Pipe | Mode::InPlace => None,
         _ => Some(crate::backup::work_dir_in(&req.work_dir).map_err(RestoreError::Io)?),
     };
 
@@ -200,11 +203,20 @@ pub async fn run_restore(req: RestoreRequest) -> Result<RestoreOutcome, RestoreE
             (c, s)
         }
         _ => {
-            let scratch = scratch
-                .as_ref()
-                .ok_or_else(|| RestoreError::Io("no scratch directory".into()))?;
             let who = (req.client_bin_dir.as_path(), &req.conn, req.run_as);
-            spawn_on_scratch(who, client_name, req.format, &req.options, scratch.path())?
+            match (&scratch, &req.local_file) {
+                (Some(scratch), _) => {
+                    spawn_on_scratch(who, client_name, req.format, &req.options, scratch.path())?
+                }
+                (None, Some(file)) => spawn(
+                    who,
+                    client_name,
+                    req.options.pg_restore_args(req.format),
+                    Some(file),
+                    Stdio::null(),
+                )?,
+                (None, None) => return Err(RestoreError::Io("no scratch directory".into())),
+            }
         }
     };
     let status = tokio::select! {
@@ -261,6 +273,14 @@ impl Mode {
                     && req.options.tables.is_empty() =>
             {
                 Mode::Pipe
+            }
+            // Nothing to decode: the stored archive is what pg_restore reads.
+            DumpFormat::Custom
+                if req.local_file.is_some()
+                    && req.compression == Compression::None
+                    && !req.encrypted =>
+            {
+                Mode::InPlace
             }
             DumpFormat::Custom => Mode::File,
             DumpFormat::Directory => Mode::Unpack,

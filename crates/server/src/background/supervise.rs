@@ -157,19 +157,42 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_failing_loop_is_started_again_and_reported_down_until_it_runs() {
+    /// How a test loop's start (by attempt) goes.
+    enum Start {
+        Fails(&'static str),
+        Panics,
+        Runs,
+    }
+
+    /// Supervises a loop whose starts go as `start` says; returns its liveness and how often it was
+    /// started.
+    fn supervised(
+        start: impl Fn(u32) -> Start + Send + 'static,
+    ) -> (Arc<Liveness>, Arc<AtomicU32>) {
         let live = Arc::new(Liveness::default());
         let runs = Arc::new(AtomicU32::new(0));
         let counter = runs.clone();
         spawn_with(FAST, live.clone(), "loop", move |attempt| {
             counter.fetch_add(1, Ordering::SeqCst);
+            let start = start(attempt);
             async move {
-                if attempt < 3 {
-                    anyhow::bail!("catalog unreachable");
+                match start {
+                    Start::Fails(why) => anyhow::bail!(why),
+                    Start::Panics => panic!("boom"),
+                    Start::Runs => std::future::pending::<anyhow::Result<()>>().await,
                 }
-                std::future::pending::<()>().await;
-                Ok(())
+            }
+        });
+        (live, runs)
+    }
+
+    #[tokio::test]
+    async fn a_failing_loop_is_started_again_and_reported_down_until_it_runs() {
+        let (live, runs) = supervised(|attempt| {
+            if attempt < 3 {
+                Start::Fails("catalog unreachable")
+            } else {
+                Start::Runs
             }
         });
         eventually("reported down with its reason", || {
@@ -182,17 +205,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_loop_is_started_again() {
-        let live = Arc::new(Liveness::default());
-        let runs = Arc::new(AtomicU32::new(0));
-        let counter = runs.clone();
-        spawn_with(FAST, live.clone(), "loop", move |attempt| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            async move {
-                if attempt == 0 {
-                    panic!("boom");
-                }
-                std::future::pending::<()>().await;
-                Ok(())
+        let (live, runs) = supervised(|attempt| {
+            if attempt == 0 {
+                Start::Panics
+            } else {
+                Start::Runs
             }
         });
         eventually("restarted", || runs.load(Ordering::SeqCst) == 2).await;

@@ -24,8 +24,9 @@ pub struct DumpArgs {
     /// pg_dump --jobs for the directory format.
     #[arg(long, default_value_t = 1)]
     pub jobs: u32,
-    /// `zstd[:LEVEL]`, `gzip[:LEVEL]`, `lz4` or `none`.
-    #[arg(long, default_value = "zstd:3")]
+    /// `zstd[:LEVEL]` (level 5 by default), `gzip[:LEVEL]`, `lz4` or `none`. Archives (custom,
+    /// directory) are compressed by pg_dump inside the archive when an installed pg_dump can.
+    #[arg(long, default_value = "zstd")]
     pub compression: String,
     /// age recipient (public key); repeat for several.
     #[arg(long = "recipient")]
@@ -37,7 +38,8 @@ pub struct DumpArgs {
     /// S3 endpoint for S3-compatible services (path-style requests, plain HTTP allowed).
     #[arg(long)]
     pub s3_endpoint: Option<String>,
-    /// Object name below each destination.
+    /// Object name below each destination. pgward gives it the extension of what it holds (`.dump`,
+    /// `.sql.zst`, `.age`...), replacing one it already has.
     #[arg(long)]
     pub name: Option<String>,
     /// zstd worker threads (0: compress on the reading thread). 0 is the default: pg_dump, a separate
@@ -63,10 +65,10 @@ pub fn parse_compression(s: &str) -> anyhow::Result<Compression> {
     Ok(match alg {
         "none" => Compression::None,
         "zstd" => Compression::Zstd {
-            level: i32::try_from(level(3)?)?,
+            level: i32::try_from(level(i64::from(Compression::DEFAULT_ZSTD_LEVEL))?)?,
         },
         "gzip" => Compression::Gzip {
-            level: u32::try_from(level(6)?)?,
+            level: u32::try_from(level(i64::from(Compression::DEFAULT_GZIP_LEVEL))?)?,
         },
         "lz4" => Compression::Lz4,
         other => bail!("unknown compression {other:?}"),
@@ -117,15 +119,20 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
         other => bail!("unknown format {other:?}"),
     };
     let compression = parse_compression(&args.compression)?;
-    let ext = naming::extension(format, compression, !args.recipients.is_empty());
-    let key = args.name.clone().unwrap_or_else(|| {
-        let now = chrono::Local::now();
-        format!(
-            "{}-{}.{ext}",
+    let installs = Arc::new(pg::discover(bin_dirs));
+    let stored =
+        pgward_engine::backup::placement(format, compression, &installs).stream(compression);
+    let ext = naming::extension(format, stored, !args.recipients.is_empty());
+    let stem = match &args.name {
+        // A restore reads the layout from the extension, so it must say what the object holds.
+        Some(name) => naming::strip_extension(name).to_string(),
+        None => format!(
+            "{}-{}",
             naming::slug(&conn.database),
-            now.format("%Y%m%dT%H%M%S%z")
-        )
-    });
+            chrono::Local::now().format("%Y%m%dT%H%M%S%z")
+        ),
+    };
+    let key = format!("{stem}.{ext}");
     let targets = args
         .to
         .iter()
@@ -136,7 +143,7 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
     let out = run_backup(BackupPlan {
         label: conn.database.clone(),
         conn,
-        installs: Arc::new(pg::discover(bin_dirs)),
+        installs,
         connect_timeout: std::time::Duration::from_secs(15),
         format,
         options: DumpOptions::default(),
@@ -160,7 +167,8 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
     .await?;
     let report = serde_json::json!({
         "object": out.copies.first().map(|t| t.key.clone()),
-        "manifest": naming::manifest_key(&out.manifest.object),
+        // Beside the object, under the destination's prefix like it.
+        "manifest": out.copies.first().map(|t| naming::manifest_key(&t.key)),
         "globals": out.globals.first().map(|t| t.key.clone()),
         "destinations": out.copies.iter().map(|t| &t.id).collect::<Vec<_>>(),
         "server_version": out.server_version,

@@ -101,6 +101,7 @@ pub async fn run(args: RestoreArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> 
         compression,
         encrypted,
         source,
+        local_file: Some(args.from.clone()),
         expected_sha256: args.sha256.map(|s| s.trim().to_lowercase()),
         expected_size: Some(size),
         identities,

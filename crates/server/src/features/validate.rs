@@ -2,6 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
 use crate::error::AppError;
 
 /// Collects field errors and turns them into one 422.
@@ -35,6 +39,64 @@ pub fn name(value: &str, max: usize) -> Result<(), String> {
     }
     if v.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+/// The key a display name is unique by (a unique index on each `name_key` column): trimmed and
+/// lower-cased in every script, so "Ä" and "ä" are the same name.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// The name an update leaves a row with: the requested one, trimmed, or else the current one.
+pub fn name_after(requested: Option<&str>, current: &str) -> String {
+    requested.map(str::trim).unwrap_or(current).to_string()
+}
+
+/// The first free name for a copy of `base`: "<base> (copy)", then "<base> (copy 2)", "(copy 3)", ...,
+/// free when no row's `name_key` column holds its key.
+pub async fn copy_name<E: EntityTrait>(
+    db: &DatabaseConnection,
+    base: &str,
+    name_key_column: E::Column,
+) -> Result<String, AppError> {
+    let mut n = 1;
+    loop {
+        let candidate = if n == 1 {
+            format!("{base} (copy)")
+        } else {
+            format!("{base} (copy {n})")
+        };
+        let taken = E::find()
+            .filter(name_key_column.eq(name_key(&candidate)))
+            .one(db)
+            .await?
+            .is_some();
+        if !taken {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
+}
+
+/// 409 when a row other than `except` is among `same_name` (a query for the rows holding `name`). The
+/// check runs before a write so that a taken name is said before slower checks (a connection test);
+/// two writers racing past it still meet the unique index, which `AppError::unique_name` reports alike.
+pub async fn ensure_name_free<E: EntityTrait>(
+    db: &DatabaseConnection,
+    kind: &str,
+    name: &str,
+    same_name: Select<E>,
+    id: E::Column,
+    except: Option<uuid::Uuid>,
+) -> Result<(), AppError> {
+    let q = match except {
+        Some(except) => same_name.filter(id.ne(except)),
+        None => same_name,
+    };
+    if q.one(db).await?.is_some() {
+        return Err(AppError::name_taken(kind, name.trim()));
     }
     Ok(())
 }
@@ -86,6 +148,42 @@ pub fn cursor(c: Option<&str>) -> Result<Option<uuid::Uuid>, AppError> {
             .map(Some)
             .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page")),
     }
+}
+
+/// The page size a list asks for: `limit`, else `default`; 422 outside 1..=`max`.
+pub fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, AppError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(AppError::field("limit", format!("must be 1 to {max}")));
+    }
+    Ok(limit)
+}
+
+/// `sel` newest first (ids are UUIDv7: ordering by id is ordering by creation), from after the
+/// `cursor` of a previous page.
+pub fn newest_first<E: EntityTrait>(
+    sel: Select<E>,
+    id: E::Column,
+    cursor: Option<&str>,
+) -> Result<Select<E>, AppError> {
+    let sel = sel.order_by_desc(id);
+    Ok(match self::cursor(cursor)? {
+        Some(before) => sel.filter(id.lt(before)),
+        None => sel,
+    })
+}
+
+/// One page of `sel` (`limit` rows; one more is fetched to know whether there is a next page) and the
+/// cursor of the next page, if any.
+pub async fn fetch_page<E: EntityTrait>(
+    db: &DatabaseConnection,
+    sel: Select<E>,
+    limit: u32,
+    id: impl Fn(&E::Model) -> uuid::Uuid,
+) -> Result<(Vec<E::Model>, Option<String>), AppError> {
+    let mut rows = sel.limit(u64::from(limit) + 1).all(db).await?;
+    let next = next_cursor(&mut rows, limit, id);
+    Ok((rows, next))
 }
 
 /// Cuts `rows` (fetched with `limit + 1`) to `limit` and returns the cursor of the next page, if any.

@@ -16,7 +16,7 @@ pub fn OutputSection(form: TaskForm, errors: FieldErrors) -> impl IntoView {
         _ => "",
     };
     let level_placeholder = move || match form.compression.get().as_str() {
-        "zstd" => "3",
+        "zstd" => "5",
         "gzip" => "6",
         _ => "—",
     };

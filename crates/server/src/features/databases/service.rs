@@ -11,14 +11,19 @@ use pgward_entity::databases;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr, TransactionTrait,
+    Set, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::features::validate::{self, Fields};
+use crate::features::events::service as events;
+use crate::features::health::service as health;
+use crate::features::validate::{self, Fields, name_key};
 use crate::state::AppState;
+
+/// What this feature's resource is called in messages.
+const KIND: &str = "database";
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -39,7 +44,7 @@ pub fn to_dto(m: &databases::Model) -> Database {
         masked_connection_string: m.masked_connection.clone(),
         server_version: m.server_version.clone(),
         major_version: m.major_version.and_then(|v| u32::try_from(v).ok()),
-        health: crate::features::health::service::info(
+        health: health::info(
             &m.health_status,
             m.last_checked_at,
             m.last_error.as_ref(),
@@ -207,33 +212,19 @@ async fn ensure_name_free(
     name: &str,
     except: Option<Uuid>,
 ) -> Result<(), AppError> {
-    let mut q = databases::Entity::find().filter(Expr::cust_with_values(
+    let same_name = databases::Entity::find().filter(Expr::cust_with_values(
         "lower(name) = lower($1)",
         [name.to_string()],
     ));
-    if let Some(id) = except {
-        q = q.filter(databases::Column::Id.ne(id));
-    }
-    if q.one(&state.db).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "a database named \"{name}\" exists already"
-        )));
-    }
-    Ok(())
-}
-
-/// Names are unique regardless of case, in every script ("Ä" and "ä" are the same name).
-fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
-}
-
-fn map_unique(e: sea_orm::DbErr, name: &str) -> AppError {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            AppError::Conflict(format!("a database named \"{name}\" exists already"))
-        }
-        _ => e.into(),
-    }
+    validate::ensure_name_free(
+        &state.db,
+        KIND,
+        name,
+        same_name,
+        databases::Column::Id,
+        except,
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -242,7 +233,7 @@ pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Data
     f.check("name", validate::name(&req.name, 100));
     f.check(
         "health_interval_secs",
-        crate::features::health::service::check_interval(req.health_interval_secs),
+        health::check_interval(req.health_interval_secs),
     );
     f.check(
         "description",
@@ -306,20 +297,14 @@ pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Data
     }
     .insert(&state.db)
     .await
-    .map_err(|e| map_unique(e, &name))?;
+    .map_err(|e| AppError::unique_name(e, KIND, &name))?;
     tracing::info!(database_id = %row.id, target = %row.masked_connection, "database registered");
     Ok(to_dto(&row))
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: DatabaseListQuery) -> Result<DatabasePage, AppError> {
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::field(
-            "limit",
-            format!("must be 1 to {MAX_LIMIT}"),
-        ));
-    }
+    let limit = validate::page_limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let mut sel = databases::Entity::find().order_by_asc(databases::Column::Id);
     if let Some(after) = crate::features::validate::cursor(q.cursor.as_deref())? {
         sel = sel.filter(databases::Column::Id.gt(after));
@@ -344,8 +329,7 @@ pub async fn list(state: &AppState, q: DatabaseListQuery) -> Result<DatabasePage
     if let Some(m) = q.major_version {
         sel = sel.filter(databases::Column::MajorVersion.eq(i32::try_from(m).unwrap_or(i32::MAX)));
     }
-    let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
-    let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
+    let (rows, next_cursor) = validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
     Ok(DatabasePage {
         items: rows.iter().map(to_dto).collect(),
         next_cursor,
@@ -366,7 +350,7 @@ pub async fn update(
     let mut f = Fields::default();
     f.check(
         "health_interval_secs",
-        crate::features::health::service::check_interval(req.health_interval_secs.flatten()),
+        health::check_interval(req.health_interval_secs.flatten()),
     );
     if let Some(n) = &req.name {
         f.check("name", validate::name(n, 100));
@@ -389,12 +373,7 @@ pub async fn update(
         check_address(state, c).await?;
     }
     let row = find(state, id).await?;
-    let name = req
-        .name
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(&row.name)
-        .to_string();
+    let name = validate::name_after(req.name.as_deref(), &row.name);
     if req.name.is_some() {
         ensure_name_free(state, &name, Some(id)).await?;
     }
@@ -443,7 +422,7 @@ pub async fn update(
     let row = am
         .update(&state.db)
         .await
-        .map_err(|e| map_unique(e, &name))?;
+        .map_err(|e| AppError::unique_name(e, KIND, &name))?;
     tracing::info!(database_id = %id, "database updated");
     Ok(to_dto(&row))
 }
@@ -467,12 +446,7 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
     let res = databases::Entity::delete_by_id(id)
         .exec(&state.db)
         .await
-        .map_err(|e| match e.sql_err() {
-            Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::Conflict(
-                "this database is used by backup tasks; change or delete those tasks first".into(),
-            ),
-            _ => e.into(),
-        })?;
+        .map_err(|e| AppError::used_by_tasks(e, KIND))?;
     if res.rows_affected == 0 {
         return Err(AppError::NotFound("database"));
     }
@@ -489,20 +463,9 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
     let started = Utc::now();
     let outcome = probe_checked(state, conn).await;
     let now = Utc::now();
-    // The row is locked while the outcome and its event are recorded (one transaction): two checks at
-    // once (scheduled and on demand) see each other's result, so a transition is announced once, and
-    // a check that started before the one recorded last is stale and changes nothing.
     let tx = state.db.begin().await?;
-    // FOR NO KEY UPDATE: tasks referencing the row can still be written meanwhile.
-    let Some(row) = databases::Entity::find_by_id(id)
-        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
-        .one(&tx)
-        .await?
-    else {
-        return Err(AppError::NotFound("database"));
-    };
-    // A newer check, or an edit (perhaps of the connection) during this one: this result is stale.
-    if row.last_checked_at.is_some_and(|t| t > started) || row.updated_at > started {
+    let row = health::lock_checked::<databases::Entity>(&tx, id, KIND).await?;
+    if health::is_stale(started, row.last_checked_at, row.updated_at) {
         return Ok(result_of(&outcome));
     }
     let (before, name) = (row.health_status.clone(), row.name.clone());
@@ -523,21 +486,16 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<ConnectionTestResu
         }
     }
     am.update(&tx).await?;
-    let deliveries = crate::features::events::service::record_health_change(
-        &tx,
-        crate::features::events::service::HealthCheck {
-            resource: crate::features::health::service::HealthResource::Database,
-            id,
-            name: &name,
-            before: &before,
-            ok: outcome.is_ok(),
-            error: outcome.as_ref().err().map(|e| e.message.clone()),
-            checked_at: now,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    crate::features::events::service::publish(state, deliveries).await;
+    let check = events::HealthCheck {
+        resource: health::HealthResource::Database,
+        id,
+        name: &name,
+        before: &before,
+        ok: outcome.is_ok(),
+        error: outcome.as_ref().err().map(|e| e.message.clone()),
+        checked_at: now,
+    };
+    events::commit_health_check(state, tx, check).await?;
     Ok(result_of(&outcome))
 }
 

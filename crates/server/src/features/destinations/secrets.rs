@@ -4,7 +4,7 @@ use pgward_api_types::DestinationConfig;
 use serde::{Deserialize, Serialize};
 
 /// The secret fields of every kind, stored encrypted as one JSON object.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct Secrets {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_access_key: Option<String>,
@@ -43,105 +43,39 @@ impl Secrets {
     }
 }
 
-/// Removes the secrets from `config`, returning the public part and the secrets.
-pub fn split(config: DestinationConfig) -> (DestinationConfig, Secrets) {
-    let mut s = Secrets::default();
-    let public = match config {
+/// The one secret field of `config`'s kind and the field of `Secrets` that stores it (a local directory
+/// has none). Every other field of a configuration is public.
+fn secret_of<'a>(
+    config: &'a mut DestinationConfig,
+    s: &'a mut Secrets,
+) -> Option<(&'a mut Option<String>, &'a mut Option<String>)> {
+    match config {
         DestinationConfig::S3 {
-            endpoint,
-            region,
-            bucket,
-            prefix,
-            access_key_id,
-            secret_access_key,
-            path_style,
-            allow_http,
-        } => {
-            s.secret_access_key = secret_access_key.filter(|v| !v.is_empty());
-            DestinationConfig::S3 {
-                endpoint,
-                region,
-                bucket,
-                prefix,
-                access_key_id,
-                secret_access_key: None,
-                path_style,
-                allow_http,
-            }
-        }
+            secret_access_key, ..
+        } => Some((secret_access_key, &mut s.secret_access_key)),
         DestinationConfig::Gcs {
-            bucket,
-            prefix,
             service_account_json,
-        } => {
-            s.service_account_json = service_account_json.filter(|v| !v.is_empty());
-            DestinationConfig::Gcs {
-                bucket,
-                prefix,
-                service_account_json: None,
-            }
-        }
-        DestinationConfig::Azure {
-            account,
-            container,
-            prefix,
-            access_key,
-            use_emulator,
-        } => {
-            s.access_key = access_key.filter(|v| !v.is_empty());
-            DestinationConfig::Azure {
-                account,
-                container,
-                prefix,
-                access_key: None,
-                use_emulator,
-            }
-        }
-        local @ DestinationConfig::Local { .. } => local,
-    };
-    (public, s)
+            ..
+        } => Some((service_account_json, &mut s.service_account_json)),
+        DestinationConfig::Azure { access_key, .. } => Some((access_key, &mut s.access_key)),
+        DestinationConfig::Local { .. } => None,
+    }
+}
+
+/// Removes the secrets from `config`, returning the public part and the secrets.
+pub fn split(mut config: DestinationConfig) -> (DestinationConfig, Secrets) {
+    let mut s = Secrets::default();
+    if let Some((field, secret)) = secret_of(&mut config, &mut s) {
+        *secret = field.take().filter(|v| !v.is_empty());
+    }
+    (config, s)
 }
 
 /// Puts the secrets back into a public configuration.
-pub fn join(public: DestinationConfig, s: &Secrets) -> DestinationConfig {
-    match public {
-        DestinationConfig::S3 {
-            endpoint,
-            region,
-            bucket,
-            prefix,
-            access_key_id,
-            path_style,
-            allow_http,
-            ..
-        } => DestinationConfig::S3 {
-            endpoint,
-            region,
-            bucket,
-            prefix,
-            access_key_id,
-            secret_access_key: s.secret_access_key.clone(),
-            path_style,
-            allow_http,
-        },
-        DestinationConfig::Gcs { bucket, prefix, .. } => DestinationConfig::Gcs {
-            bucket,
-            prefix,
-            service_account_json: s.service_account_json.clone(),
-        },
-        DestinationConfig::Azure {
-            account,
-            container,
-            prefix,
-            use_emulator,
-            ..
-        } => DestinationConfig::Azure {
-            account,
-            container,
-            prefix,
-            access_key: s.access_key.clone(),
-            use_emulator,
-        },
-        local @ DestinationConfig::Local { .. } => local,
+pub fn join(mut public: DestinationConfig, s: &Secrets) -> DestinationConfig {
+    let mut s = s.clone();
+    if let Some((field, secret)) = secret_of(&mut public, &mut s) {
+        *field = secret.take();
     }
+    public
 }

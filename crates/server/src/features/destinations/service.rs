@@ -8,8 +8,7 @@ use pgward_api_types::{
 use pgward_engine::backup::Target;
 use pgward_entity::destinations;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use uuid::Uuid;
@@ -18,15 +17,16 @@ pub use super::cleanup::{Leftover, remove_or_record, retry_due as retry_cleanups
 use super::secrets::{self, Secrets};
 use super::store;
 use crate::error::AppError;
-use crate::features::validate::{self, Fields};
+use crate::features::events::service as events;
+use crate::features::health::service as health;
+use crate::features::validate::{self, Fields, name_key};
 use crate::state::AppState;
+
+/// What this feature's resource is called in messages.
+const KIND: &str = "destination";
 
 fn aad(id: Uuid) -> String {
     format!("destinations:{id}")
-}
-
-fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
 }
 
 fn public_config(m: &destinations::Model) -> Result<DestinationConfig, AppError> {
@@ -48,7 +48,7 @@ fn to_dto(state: &AppState, m: &destinations::Model) -> Result<Destination, AppE
         name: m.name.clone(),
         config: public_config(m)?,
         secrets_set: stored_secrets(state, m)?.names_set(),
-        health: crate::features::health::service::info(
+        health: health::info(
             &m.health_status,
             m.last_checked_at,
             m.last_error.as_ref(),
@@ -143,31 +143,22 @@ async fn probe(state: &AppState, config: &DestinationConfig) -> DestinationTestR
     }
 }
 
-fn conflict(name: &str) -> AppError {
-    AppError::Conflict(format!("a destination named \"{name}\" exists already"))
-}
-
-fn map_unique(e: sea_orm::DbErr, name: &str) -> AppError {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => conflict(name),
-        _ => e.into(),
-    }
-}
-
 async fn ensure_name_free(
     state: &AppState,
     name: &str,
     except: Option<Uuid>,
 ) -> Result<(), AppError> {
-    let mut q =
+    let same_name =
         destinations::Entity::find().filter(destinations::Column::NameKey.eq(name_key(name)));
-    if let Some(id) = except {
-        q = q.filter(destinations::Column::Id.ne(id));
-    }
-    if q.one(&state.db).await?.is_some() {
-        return Err(conflict(name));
-    }
-    Ok(())
+    validate::ensure_name_free(
+        &state.db,
+        KIND,
+        name,
+        same_name,
+        destinations::Column::Id,
+        except,
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -194,7 +185,7 @@ pub async fn create(
     store::validate(&req.config, &state.config.local_roots(), &mut f);
     f.check(
         "health_interval_secs",
-        crate::features::health::service::check_interval(req.health_interval_secs),
+        health::check_interval(req.health_interval_secs),
     );
     f.finish()?;
     check_endpoints(state, &req.config)?;
@@ -240,7 +231,7 @@ pub async fn create(
     }
     .insert(&state.db)
     .await
-    .map_err(|e| map_unique(e, &name))?;
+    .map_err(|e| AppError::unique_name(e, KIND, &name))?;
     tracing::info!(destination_id = %id, kind = %row.kind, "destination created");
     to_dto(state, &row)
 }
@@ -255,7 +246,7 @@ pub async fn update(
     let mut f = Fields::default();
     f.check(
         "health_interval_secs",
-        crate::features::health::service::check_interval(req.health_interval_secs.flatten()),
+        health::check_interval(req.health_interval_secs.flatten()),
     );
     if let Some(n) = &req.name {
         f.check("name", validate::name(n, 100));
@@ -274,12 +265,7 @@ pub async fn update(
         None => None,
     };
     f.finish()?;
-    let name = req
-        .name
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(&row.name)
-        .to_string();
+    let name = validate::name_after(req.name.as_deref(), &row.name);
     if req.name.is_some() {
         ensure_name_free(state, &name, Some(id)).await?;
     }
@@ -318,7 +304,7 @@ pub async fn update(
     let row = am
         .update(&state.db)
         .await
-        .map_err(|e| map_unique(e, &name))?;
+        .map_err(|e| AppError::unique_name(e, KIND, &name))?;
     tracing::info!(destination_id = %id, "destination updated");
     to_dto(state, &row)
 }
@@ -328,13 +314,7 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
     let res = destinations::Entity::delete_by_id(id)
         .exec(&state.db)
         .await
-        .map_err(|e| match e.sql_err() {
-            Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::Conflict(
-                "this destination is used by backup tasks; change or delete those tasks first"
-                    .into(),
-            ),
-            _ => e.into(),
-        })?;
+        .map_err(|e| AppError::used_by_tasks(e, KIND))?;
     if res.rows_affected == 0 {
         return Err(AppError::NotFound("destination"));
     }
@@ -351,19 +331,9 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestRes
     let result = probe(state, &full).await;
     let latency = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
     let now = Utc::now();
-    // Recorded with the row locked, with its event, in one transaction (see the databases' check): a
-    // transition is announced once, and a check older than the one recorded last changes nothing.
     let tx = state.db.begin().await?;
-    // FOR NO KEY UPDATE: tasks referencing the row can still be written meanwhile.
-    let Some(row) = destinations::Entity::find_by_id(id)
-        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
-        .one(&tx)
-        .await?
-    else {
-        return Err(AppError::NotFound("destination"));
-    };
-    // A newer check, or an edit (perhaps of the settings) during this one: this result is stale.
-    if row.last_checked_at.is_some_and(|t| t > started_at) || row.updated_at > started_at {
+    let row = health::lock_checked::<destinations::Entity>(&tx, id, KIND).await?;
+    if health::is_stale(started_at, row.last_checked_at, row.updated_at) {
         return Ok(result);
     }
     let (before, name) = (row.health_status.clone(), row.name.clone());
@@ -378,21 +348,16 @@ pub async fn test_saved(state: &AppState, id: Uuid) -> Result<DestinationTestRes
     am.health_latency_ms = Set(Some(latency));
     am.last_error = Set(result.message.clone());
     am.update(&tx).await?;
-    let deliveries = crate::features::events::service::record_health_change(
-        &tx,
-        crate::features::events::service::HealthCheck {
-            resource: crate::features::health::service::HealthResource::Destination,
-            id,
-            name: &name,
-            before: &before,
-            ok: result.ok,
-            error: result.message.clone().filter(|_| !result.ok),
-            checked_at: now,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    crate::features::events::service::publish(state, deliveries).await;
+    let check = events::HealthCheck {
+        resource: health::HealthResource::Destination,
+        id,
+        name: &name,
+        before: &before,
+        ok: result.ok,
+        error: result.message.clone().filter(|_| !result.ok),
+        checked_at: now,
+    };
+    events::commit_health_check(state, tx, check).await?;
     Ok(result)
 }
 

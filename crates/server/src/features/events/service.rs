@@ -1,13 +1,14 @@
 use chrono::Utc;
 use pgward_api_types::{Event, EventKind, EventListQuery, EventPage, HealthCounts, HealthSummary};
-use pgward_entity::{databases, destinations, events};
+use pgward_entity::{databases, destinations, events, executions};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::features::validate;
 use crate::features::webhooks::service as delivery;
 use crate::state::AppState;
 
@@ -21,6 +22,18 @@ pub struct Refs {
     pub destination: Option<Uuid>,
     pub execution: Option<Uuid>,
     pub restoration: Option<Uuid>,
+}
+
+impl Refs {
+    /// An event about a backup run: the run, its task and its database.
+    pub fn execution(e: &executions::Model) -> Self {
+        Self {
+            task: e.task_id,
+            database: e.database_id,
+            execution: Some(e.id),
+            ..Default::default()
+        }
+    }
 }
 
 /// The run (execution or restoration) of kinds that happen at most once per run: those are recorded
@@ -52,10 +65,24 @@ pub struct HealthCheck<'a> {
     pub checked_at: chrono::DateTime<Utc>,
 }
 
+/// Commits `tx`, which recorded a health check's outcome on its locked row, together with the check's
+/// event if it has one (`record_health_change`), then publishes that event's deliveries.
+#[tracing::instrument(skip_all)]
+pub async fn commit_health_check(
+    state: &AppState,
+    tx: DatabaseTransaction,
+    check: HealthCheck<'_>,
+) -> Result<(), DbErr> {
+    let deliveries = record_health_change(&tx, check).await?;
+    tx.commit().await?;
+    publish(state, deliveries).await;
+    Ok(())
+}
+
 /// A transition healthy <-> unhealthy is an event (in the check's own transaction, so it is announced
 /// once); the first check (from unknown) and a check that changes nothing are not. Returns the webhook
 /// deliveries to publish after commit.
-pub async fn record_health_change<C: ConnectionTrait>(
+async fn record_health_change<C: ConnectionTrait>(
     db: &C,
     check: HealthCheck<'_>,
 ) -> Result<Vec<Uuid>, DbErr> {
@@ -69,32 +96,26 @@ pub async fn record_health_change<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     use crate::background::queues::HealthResource;
-    let (kind, refs, key) = match check.resource {
-        HealthResource::Database => (
-            if check.ok {
-                EventKind::DatabaseHealthy
-            } else {
-                EventKind::DatabaseUnhealthy
-            },
-            Refs {
-                database: Some(check.id),
-                ..Default::default()
-            },
-            "database",
-        ),
-        HealthResource::Destination => (
-            if check.ok {
-                EventKind::DestinationHealthy
-            } else {
-                EventKind::DestinationUnhealthy
-            },
-            Refs {
-                destination: Some(check.id),
-                ..Default::default()
-            },
-            "destination",
-        ),
+    let mut refs = Refs::default();
+    let (healthy, unhealthy, key) = match check.resource {
+        HealthResource::Database => {
+            refs.database = Some(check.id);
+            (
+                EventKind::DatabaseHealthy,
+                EventKind::DatabaseUnhealthy,
+                "database",
+            )
+        }
+        HealthResource::Destination => {
+            refs.destination = Some(check.id);
+            (
+                EventKind::DestinationHealthy,
+                EventKind::DestinationUnhealthy,
+                "destination",
+            )
+        }
     };
+    let kind = if check.ok { healthy } else { unhealthy };
     let mut data = serde_json::json!({
         "status": after.as_str(),
         "error": check.error,
@@ -192,14 +213,12 @@ fn to_dto(m: &events::Model) -> Option<Event> {
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: EventListQuery) -> Result<EventPage, AppError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::field("limit", "must be 1 to 200"));
-    }
-    let mut sel = events::Entity::find().order_by_desc(events::Column::Id);
-    if let Some(before) = crate::features::validate::cursor(q.cursor.as_deref())? {
-        sel = sel.filter(events::Column::Id.lt(before));
-    }
+    let limit = validate::page_limit(q.limit, 50, 200)?;
+    let mut sel = validate::newest_first(
+        events::Entity::find(),
+        events::Column::Id,
+        q.cursor.as_deref(),
+    )?;
     if let Some(k) = q.kind {
         sel = sel.filter(events::Column::Kind.eq(k.as_str()));
     }
@@ -212,8 +231,7 @@ pub async fn list(state: &AppState, q: EventListQuery) -> Result<EventPage, AppE
     if let Some(d) = q.destination_id {
         sel = sel.filter(events::Column::DestinationId.eq(d));
     }
-    let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
-    let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
+    let (rows, next_cursor) = validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
     Ok(EventPage {
         items: rows.iter().filter_map(to_dto).collect(),
         next_cursor,

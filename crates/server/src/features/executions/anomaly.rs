@@ -88,12 +88,7 @@ pub(super) async fn detect_anomaly(state: &AppState, e: &executions::Model) {
         crate::features::events::service::emit(
             state,
             pgward_api_types::EventKind::BackupAnomaly,
-            crate::features::events::service::Refs {
-                task: e.task_id,
-                database: e.database_id,
-                execution: Some(e.id),
-                ..Default::default()
-            },
+            crate::features::events::service::Refs::execution(e),
             serde_json::json!({
                 "metric": metric,
                 "value": value,

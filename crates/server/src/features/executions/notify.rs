@@ -32,12 +32,7 @@ pub async fn execution_event(state: &AppState, id: Uuid, kind: pgward_api_types:
     crate::features::events::service::emit(
         state,
         kind,
-        crate::features::events::service::Refs {
-            task: e.task_id,
-            database: e.database_id,
-            execution: Some(e.id),
-            ..Default::default()
-        },
+        crate::features::events::service::Refs::execution(&e),
         data,
     )
     .await;

@@ -14,10 +14,14 @@ pub fn dump_format(f: BackupFormat) -> DumpFormat {
 pub fn compression(spec: &TaskSpec) -> Compression {
     match spec.compression {
         CompressionAlgorithm::Zstd => Compression::Zstd {
-            level: spec.compression_level.unwrap_or(3),
+            level: spec
+                .compression_level
+                .unwrap_or(Compression::DEFAULT_ZSTD_LEVEL),
         },
         CompressionAlgorithm::Gzip => Compression::Gzip {
-            level: spec.compression_level.map_or(6, |l| l as u32),
+            level: spec
+                .compression_level
+                .map_or(Compression::DEFAULT_GZIP_LEVEL, |l| l as u32),
         },
         CompressionAlgorithm::Lz4 => Compression::Lz4,
         CompressionAlgorithm::None => Compression::None,

@@ -140,6 +140,12 @@ async fn settle_pending_uploads(state: &AppState, id: Uuid) {
         )
         .await;
     }
+    clear_pending_uploads(state, id).await;
+}
+
+/// Empties the run's list of uploads still to settle: the engine completed or aborted them, or
+/// `settle_pending_uploads` handed them on. Best effort, like the settling itself.
+async fn clear_pending_uploads(state: &AppState, id: Uuid) {
     let _ = executions::Entity::update_many()
         .col_expr(
             executions::Column::PendingUploads,
@@ -222,7 +228,10 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
     let at = exec.scheduled_for.with_timezone(&tz);
     let format = dump_format(spec.format);
     let comp = compression(&spec);
-    let ext = naming::extension(format, comp, !spec.encryption_recipients.is_empty());
+    // Named after where the compression happens (pg_dump inside the archive, or pgward around the
+    // stream): a restore reads the layout from the name.
+    let stored = pgward_engine::backup::placement(format, comp, &state.pg).stream(comp);
+    let ext = naming::extension(format, stored, !spec.encryption_recipients.is_empty());
     let short = id.simple().to_string();
     let short = &short[short.len() - 8..];
     let key = naming::object_key("", &naming::slug(&spec.name), &at, short, &ext);
@@ -329,14 +338,7 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
             message: e.to_string(),
         },
     })?;
-    let _ = executions::Entity::update_many()
-        .col_expr(
-            executions::Column::PendingUploads,
-            Expr::value(serde_json::json!([])),
-        )
-        .filter(executions::Column::Id.eq(id))
-        .exec(&state.db)
-        .await;
+    clear_pending_uploads(state, id).await;
 
     let objects: Vec<ExecutionObject> = out
         .copies

@@ -6,13 +6,12 @@ use pgward_api_types::{
 use pgward_engine::backup::naming;
 use pgward_entity::executions;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr};
 use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::features::tasks;
+use crate::features::validate;
 use crate::state::AppState;
 
 // The background wing's entry points (jobs and periodic sweeps), implemented in this feature's
@@ -192,14 +191,12 @@ pub async fn run_now(
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPage, AppError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::field("limit", "must be 1 to 200"));
-    }
-    let mut sel = executions::Entity::find().order_by_desc(executions::Column::Id);
-    if let Some(before) = crate::features::validate::cursor(q.cursor.as_deref())? {
-        sel = sel.filter(executions::Column::Id.lt(before));
-    }
+    let limit = validate::page_limit(q.limit, 50, 200)?;
+    let mut sel = validate::newest_first(
+        executions::Entity::find(),
+        executions::Column::Id,
+        q.cursor.as_deref(),
+    )?;
     if let Some(t) = q.task_id {
         sel = sel.filter(executions::Column::TaskId.eq(t));
     }
@@ -221,8 +218,7 @@ pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPa
     if let Some(t) = q.to {
         sel = sel.filter(executions::Column::ScheduledFor.lt(t));
     }
-    let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
-    let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
+    let (rows, next_cursor) = validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
     Ok(ExecutionPage {
         items: rows
             .iter()

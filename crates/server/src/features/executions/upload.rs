@@ -97,6 +97,8 @@ where
         object: stored.key.clone(),
         format,
         compression,
+        // What the name says is the stream's; an archive compressed inside is pg_restore's business.
+        compressed_in: pgward_engine::backup::Placement::Stream,
         options: DumpOptions::default(),
         server_version: "unknown (uploaded)".into(),
         pg_dump_version: "unknown (uploaded)".into(),

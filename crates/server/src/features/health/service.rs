@@ -7,7 +7,10 @@
 
 use chrono::{DateTime, Utc};
 use pgward_api_types::{HEALTH_INTERVAL_RANGE, HealthInfo, HealthStatus};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, PrimaryKeyTrait, QuerySelect,
+    Statement,
+};
 use uuid::Uuid;
 
 pub use crate::background::queues::HealthResource;
@@ -76,6 +79,36 @@ pub async fn check(state: &AppState, resource: HealthResource, id: Uuid) {
         Ok(()) | Err(AppError::NotFound(_)) => {}
         Err(e) => tracing::warn!(?resource, %id, error = %e, "health check failed to run"),
     }
+}
+
+/// The checked row (a database or destination), locked until `tx` ends, for recording a finished
+/// check's outcome. The outcome and its event are recorded in that one transaction: two checks at once
+/// (scheduled and on demand) see each other's result, so a transition is announced once. FOR NO KEY
+/// UPDATE: tasks referencing the row can still be written meanwhile.
+pub async fn lock_checked<E>(
+    tx: &DatabaseTransaction,
+    id: Uuid,
+    what: &'static str,
+) -> Result<E::Model, AppError>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    E::find_by_id(id)
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+        .one(tx)
+        .await?
+        .ok_or(AppError::NotFound(what))
+}
+
+/// Whether a check started at `started` is stale and records nothing: a newer check was recorded, or
+/// the resource was edited (perhaps its connection or settings) during this one.
+pub fn is_stale(
+    started: DateTime<Utc>,
+    last_checked_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+) -> bool {
+    last_checked_at.is_some_and(|t| t > started) || updated_at > started
 }
 
 /// The health columns databases and destinations share, as the API shows them.

@@ -176,12 +176,7 @@ async fn failed_event(state: &AppState, exec: &executions::Model, check: &str, e
     crate::features::events::service::emit(
         state,
         pgward_api_types::EventKind::VerificationFailed,
-        crate::features::events::service::Refs {
-            task: exec.task_id,
-            database: exec.database_id,
-            execution: Some(exec.id),
-            ..Default::default()
-        },
+        crate::features::events::service::Refs::execution(exec),
         serde_json::json!({
             "check": check,
             "error": error,

@@ -143,19 +143,24 @@ async fn touch(state: &AppState, id: Uuid, status: RestorationStatus) -> bool {
             true
         }
         Ok(Some(r)) if r.status == RestorationStatus::Queued.as_str() && r.cancel_requested => {
-            finish(
-                state,
-                id,
-                RestorationStatus::Cancelled,
-                Some(CANCELLED),
-                Some("cancelled before it started".into()),
-                None,
-            )
-            .await;
+            cancelled_before_start(state, id).await;
             false
         }
         _ => false,
     }
+}
+
+/// Ends a queued restoration whose cancel was asked before it could start.
+async fn cancelled_before_start(state: &AppState, id: Uuid) {
+    finish(
+        state,
+        id,
+        RestorationStatus::Cancelled,
+        Some(CANCELLED),
+        Some("cancelled before it started".into()),
+        None,
+    )
+    .await;
 }
 
 async fn finish(
@@ -208,15 +213,7 @@ pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
     match claimed {
         Ok(r) if r.rows_affected == 1 => {}
         _ => {
-            finish(
-                state,
-                id,
-                RestorationStatus::Cancelled,
-                Some(CANCELLED),
-                Some("cancelled before it started".into()),
-                None,
-            )
-            .await;
+            cancelled_before_start(state, id).await;
             return;
         }
     }
@@ -383,6 +380,7 @@ async fn restore(
             compression,
             encrypted,
             source,
+            local_file: None,
             // The globals file's checksum is not recorded; its size is.
             expected_sha256: None,
             expected_size: Some(*size),
@@ -416,6 +414,8 @@ async fn restore(
         compression: plan.compression,
         encrypted: plan.encrypted,
         source,
+        // On a local destination a parallel restore reads the verified file where it lies.
+        local_file: plan.source.local_file(&plan.key),
         expected_sha256: plan.expected_sha256.clone(),
         expected_size: plan.expected_size,
         identities: plan.identities.clone(),

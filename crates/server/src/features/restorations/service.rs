@@ -10,10 +10,7 @@ use pgward_engine::pg::{ConnInfo, major_of, probe};
 use pgward_engine::restore::{self, RestoreOptions as EngineOptions};
 use pgward_entity::{databases, restorations};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
@@ -23,6 +20,7 @@ use super::runner::Plan;
 pub use super::runner::{announce_missed_outcomes, reap_interrupted};
 use crate::error::AppError;
 use crate::features::executions::service as executions_service;
+use crate::features::validate;
 use crate::state::AppState;
 
 pub fn to_dto(m: &restorations::Model) -> Restoration {
@@ -381,15 +379,12 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<Restoration, AppError> {
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: RestorationListQuery) -> Result<RestorationPage, AppError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::field("limit", "must be 1 to 200"));
-    }
-    // Ids are UUIDv7: ordering by id is ordering by creation.
-    let mut sel = restorations::Entity::find().order_by_desc(restorations::Column::Id);
-    if let Some(before) = crate::features::validate::cursor(q.cursor.as_deref())? {
-        sel = sel.filter(restorations::Column::Id.lt(before));
-    }
+    let limit = validate::page_limit(q.limit, 50, 200)?;
+    let mut sel = validate::newest_first(
+        restorations::Entity::find(),
+        restorations::Column::Id,
+        q.cursor.as_deref(),
+    )?;
     if let Some(e) = q.execution_id {
         sel = sel.filter(restorations::Column::ExecutionId.eq(e));
     }
@@ -412,8 +407,7 @@ pub async fn list(state: &AppState, q: RestorationListQuery) -> Result<Restorati
     if let Some(t) = q.to {
         sel = sel.filter(restorations::Column::CreatedAt.lt(t));
     }
-    let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
-    let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
+    let (rows, next_cursor) = validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
     Ok(RestorationPage {
         items: rows.iter().map(to_dto).collect(),
         next_cursor,

@@ -6,24 +6,18 @@ use pgward_api_types::{
 };
 use pgward_entity::{databases, destinations, task_destinations, tasks};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::schedule;
 pub use super::schedule::{next_runs as next_run_times, parse_cron, parse_tz};
 use crate::error::AppError;
-use crate::features::validate::{self, Fields};
+use crate::features::validate::{self, Fields, name_key};
 use crate::state::AppState;
 
-fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
-}
-
-fn conflict(name: &str) -> AppError {
-    AppError::Conflict(format!("a task named \"{name}\" exists already"))
-}
+/// What this feature's resource is called in messages.
+const KIND: &str = "task";
 
 fn pattern_list(f: &mut Fields, field: &str, list: &[String]) {
     if list.len() > 100 {
@@ -369,10 +363,7 @@ async fn save(
                 } else {
                     am.insert(tx).await
                 };
-                let row = row.map_err(|e| match e.sql_err() {
-                    Some(SqlErr::UniqueConstraintViolation(_)) => conflict(&name),
-                    _ => e.into(),
-                })?;
+                let row = row.map_err(|e| AppError::unique_name(e, KIND, &name))?;
                 task_destinations::Entity::delete_many()
                     .filter(task_destinations::Column::TaskId.eq(id))
                     .exec(tx)
@@ -398,14 +389,8 @@ async fn ensure_name_free(
     name: &str,
     except: Option<Uuid>,
 ) -> Result<(), AppError> {
-    let mut q = tasks::Entity::find().filter(tasks::Column::NameKey.eq(name_key(name)));
-    if let Some(id) = except {
-        q = q.filter(tasks::Column::Id.ne(id));
-    }
-    if q.one(&state.db).await?.is_some() {
-        return Err(conflict(name));
-    }
-    Ok(())
+    let same_name = tasks::Entity::find().filter(tasks::Column::NameKey.eq(name_key(name)));
+    validate::ensure_name_free(&state.db, KIND, name, same_name, tasks::Column::Id, except).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -500,23 +485,8 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
 pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Task, AppError> {
     let (_, mut spec) = find(state, id).await?;
     let base: String = spec.name.chars().take(90).collect();
-    let mut n = 1;
-    spec.name = loop {
-        let candidate = if n == 1 {
-            format!("{base} (copy)")
-        } else {
-            format!("{base} (copy {n})")
-        };
-        if tasks::Entity::find()
-            .filter(tasks::Column::NameKey.eq(name_key(&candidate)))
-            .one(&state.db)
-            .await?
-            .is_none()
-        {
-            break candidate;
-        }
-        n += 1;
-    };
+    spec.name =
+        validate::copy_name::<tasks::Entity>(&state.db, &base, tasks::Column::NameKey).await?;
     spec.active = false;
     let row = save(state, Uuid::now_v7(), &spec, None).await?;
     tracing::info!(task_id = %row.id, source = %id, "task duplicated");

@@ -7,7 +7,7 @@ use pgward_api_types::{
     WebhookDeliveryPage, WebhookDeliveryQuery,
 };
 use pgward_entity::{webhook_attempts, webhook_deliveries};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::service;
@@ -75,22 +75,19 @@ pub async fn list(
     webhook: Uuid,
     q: WebhookDeliveryQuery,
 ) -> Result<WebhookDeliveryPage, AppError> {
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(AppError::field("limit", "must be 1 to 100"));
-    }
+    let limit = crate::features::validate::page_limit(q.limit, 20, 100)?;
     service::find(state, webhook).await?;
-    let mut sel = webhook_deliveries::Entity::find()
-        .filter(webhook_deliveries::Column::WebhookId.eq(webhook))
-        .order_by_desc(webhook_deliveries::Column::Id);
-    if let Some(before) = crate::features::validate::cursor(q.cursor.as_deref())? {
-        sel = sel.filter(webhook_deliveries::Column::Id.lt(before));
-    }
+    let mut sel = crate::features::validate::newest_first(
+        webhook_deliveries::Entity::find()
+            .filter(webhook_deliveries::Column::WebhookId.eq(webhook)),
+        webhook_deliveries::Column::Id,
+        q.cursor.as_deref(),
+    )?;
     if let Some(s) = q.status {
         sel = sel.filter(webhook_deliveries::Column::Status.eq(s.as_str()));
     }
-    let mut rows = sel.limit(u64::from(limit) + 1).all(&state.db).await?;
-    let next_cursor = crate::features::validate::next_cursor(&mut rows, limit, |r| r.id);
+    let (rows, next_cursor) =
+        crate::features::validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
     Ok(WebhookDeliveryPage {
         items: with_attempts(state, rows).await?,
         next_cursor,

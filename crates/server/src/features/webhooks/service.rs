@@ -9,7 +9,7 @@ use pgward_entity::{webhook_deliveries, webhooks};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Set, SqlErr, Statement, TransactionTrait,
+    QueryOrder, Set, Statement, TransactionTrait,
 };
 use secrecy::ExposeSecret;
 use uuid::Uuid;
@@ -19,7 +19,11 @@ use super::render;
 use super::sealed::*;
 use super::validate::*;
 use crate::error::AppError;
+use crate::features::validate::{copy_name, ensure_name_free as name_free, name_after, name_key};
 use crate::state::AppState;
+
+/// What this feature's resource is called in messages.
+const KIND: &str = "webhook";
 
 pub fn kind_of(m: &webhooks::Model) -> WebhookKind {
     WebhookKind::parse(&m.kind).unwrap_or(WebhookKind::Custom)
@@ -91,35 +95,21 @@ pub async fn find(state: &AppState, id: Uuid) -> Result<webhooks::Model, AppErro
         .ok_or(AppError::NotFound("webhook"))
 }
 
-fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
-}
-
 async fn ensure_name_free(
     state: &AppState,
     name: &str,
     except: Option<Uuid>,
 ) -> Result<(), AppError> {
-    let mut q = webhooks::Entity::find().filter(webhooks::Column::NameKey.eq(name_key(name)));
-    if let Some(id) = except {
-        q = q.filter(webhooks::Column::Id.ne(id));
-    }
-    if q.one(&state.db).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "a webhook named \"{}\" exists already",
-            name.trim()
-        )));
-    }
-    Ok(())
-}
-
-fn map_unique(e: sea_orm::DbErr, name: &str) -> AppError {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            AppError::Conflict(format!("a webhook named \"{name}\" exists already"))
-        }
-        _ => e.into(),
-    }
+    let same_name = webhooks::Entity::find().filter(webhooks::Column::NameKey.eq(name_key(name)));
+    name_free(
+        &state.db,
+        KIND,
+        name,
+        same_name,
+        webhooks::Column::Id,
+        except,
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -189,7 +179,7 @@ async fn insert(
     }
     .insert(&state.db)
     .await
-    .map_err(|e| map_unique(e, &name))
+    .map_err(|e| AppError::unique_name(e, KIND, &name))
 }
 
 #[tracing::instrument(skip_all)]
@@ -247,12 +237,7 @@ pub async fn update(
     if let Some(t) = &targets {
         check_targets(state, t).await?;
     }
-    let name = req
-        .name
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(&row.name)
-        .to_string();
+    let name = name_after(req.name.as_deref(), &row.name);
     if req.name.is_some() {
         ensure_name_free(state, &name, Some(id)).await?;
     }
@@ -307,7 +292,7 @@ pub async fn update(
     am.updated_at = Set(Utc::now());
     am.update(&state.db)
         .await
-        .map_err(|e| map_unique(e, &name))?;
+        .map_err(|e| AppError::unique_name(e, KIND, &name))?;
     tracing::info!(webhook_id = %id, "webhook updated");
     get(state, id).await
 }
@@ -337,17 +322,8 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
 pub async fn duplicate(state: &AppState, id: Uuid) -> Result<Webhook, AppError> {
     let src = find(state, id).await?;
     let opened = open(state, &src)?;
-    let mut name = format!("{} (copy)", src.name);
-    let mut n = 2;
-    while webhooks::Entity::find()
-        .filter(webhooks::Column::NameKey.eq(name_key(&name)))
-        .one(&state.db)
-        .await?
-        .is_some()
-    {
-        name = format!("{} (copy {n})", src.name);
-        n += 1;
-    }
+    let name =
+        copy_name::<webhooks::Entity>(&state.db, &src.name, webhooks::Column::NameKey).await?;
     let copy = CreateWebhookRequest {
         name,
         kind: kind_of(&src),
