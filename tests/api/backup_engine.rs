@@ -474,3 +474,76 @@ fn work_directories_of_dead_processes_are_swept_and_live_ones_kept() {
     assert_eq!(removed, vec![stale.clone()]);
     assert!(!stale.exists() && live.exists() && other.exists());
 }
+
+/// A probe object that a killed process left (written, never deleted) is swept by a later probe's
+/// `remove_stale`: only those old enough, only directly below the prefix, on disk and on S3.
+#[tokio::test]
+async fn stale_probe_objects_are_swept_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = Target::new(
+        "local",
+        TargetKind::Local {
+            root: dir.path().to_path_buf(),
+            modes: Default::default(),
+        },
+        "pre",
+    );
+    for key in [
+        ".pgward-probe-old",
+        ".pgward-probe-new",
+        "keep.dump",
+        "t/.pgward-probe-deep",
+    ] {
+        disk.put_small(key, bytes::Bytes::from_static(b"x"))
+            .await
+            .unwrap();
+    }
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for key in [".pgward-probe-old", "keep.dump", "t/.pgward-probe-deep"] {
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("pre").join(key))
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+    }
+    let hour = std::time::Duration::from_secs(3600);
+    assert_eq!(disk.remove_stale(".pgward-probe-", hour).await.unwrap(), 1);
+    let left = |p: &Path| p.exists();
+    let root = dir.path().join("pre");
+    assert!(!left(&root.join(".pgward-probe-old")));
+    assert!(
+        left(&root.join(".pgward-probe-new")),
+        "too young to be stale"
+    );
+    assert!(left(&root.join("keep.dump")));
+    assert!(
+        left(&root.join("t/.pgward-probe-deep")),
+        "only directly below the prefix"
+    );
+
+    // S3 sets its own times: everything counts as old with an age of zero.
+    let bucket = s3().bucket().await;
+    let remote = Target::new(
+        "s3",
+        TargetKind::Object {
+            store: s3().store(&bucket),
+            multipart: None,
+        },
+        "pre",
+    );
+    for key in [".pgward-probe-a", "keep.dump", "t/.pgward-probe-deep"] {
+        remote
+            .put_small(key, bytes::Bytes::from_static(b"x"))
+            .await
+            .unwrap();
+    }
+    let none = std::time::Duration::ZERO;
+    assert_eq!(
+        remote.remove_stale(".pgward-probe-", none).await.unwrap(),
+        1
+    );
+    assert!(remote.get_all(".pgward-probe-a").await.is_err());
+    assert!(remote.get_all("keep.dump").await.is_ok());
+    assert!(remote.get_all("t/.pgward-probe-deep").await.is_ok());
+}

@@ -36,6 +36,8 @@ pub struct Application {
     catalog: Catalog,
     /// Says when the process must end (an embedded catalog that cannot be restarted).
     fatal: tokio::sync::mpsc::Receiver<anyhow::Error>,
+    /// The background loops, stopped before the catalog closes.
+    live: Arc<Liveness>,
 }
 
 /// Clones of the catalog's pools and server handle, for the state (the `Catalog` itself is closed once).
@@ -161,11 +163,12 @@ impl Application {
         let key = master_key(&config)?;
         let catalog = Catalog::open(&config, &installs).await?;
         match Self::build_on(config, installs, key, catalog.clone_handles(), listener).await {
-            Ok((server, port, fatal)) => Ok(Self {
+            Ok((server, port, fatal, live)) => Ok(Self {
                 server,
                 port,
                 catalog,
                 fatal,
+                live,
             }),
             Err(e) => {
                 // Whatever failed after the catalog came up, the embedded server stops with us.
@@ -181,7 +184,12 @@ impl Application {
         key: MasterKey,
         catalog: CatalogHandles,
         listener: TcpListener,
-    ) -> anyhow::Result<(Server, u16, tokio::sync::mpsc::Receiver<anyhow::Error>)> {
+    ) -> anyhow::Result<(
+        Server,
+        u16,
+        tokio::sync::mpsc::Receiver<anyhow::Error>,
+        Arc<Liveness>,
+    )> {
         let port = listener.local_addr()?.port();
         let setup_code = setup_code(&config);
         let state = AppState::assemble(config, installs, &key, &catalog, setup_code, false).await?;
@@ -223,9 +231,10 @@ impl Application {
             }
         });
 
+        let live = state.live.clone();
         let server = server(listener, state)?;
         tracing::info!(port, "pgward listening");
-        Ok((server, port, fatal))
+        Ok((server, port, fatal, live))
     }
 
     pub fn port(&self) -> u16 {
@@ -247,6 +256,7 @@ impl Application {
                 Err(e)
             }
         };
+        self.live.stop();
         self.catalog.close().await;
         result
     }
@@ -323,6 +333,7 @@ pub async fn run_worker(config: Config) -> anyhow::Result<()> {
         _ = term.recv() => {}
     }
     tracing::info!("worker stopping");
+    state.live.stop();
     catalog.close().await;
     Ok(())
 }

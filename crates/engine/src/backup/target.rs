@@ -460,6 +460,60 @@ impl Target {
     }
 
     /// Deletes an object; a missing object is not an error (deleting is idempotent).
+    /// Deletes what lies directly below the prefix (not in folders) under a name starting with
+    /// `name_prefix` and last written more than `age` ago: what a process killed between writing and
+    /// deleting such an object (a probe) left behind. Returns how many were deleted.
+    pub async fn remove_stale(
+        &self,
+        name_prefix: &str,
+        age: std::time::Duration,
+    ) -> Result<usize, String> {
+        let cutoff = std::time::SystemTime::now() - age;
+        let dir = self.full_key("");
+        let mut stale = Vec::new();
+        match &self.kind {
+            TargetKind::Local { root, .. } => {
+                let mut entries = match tokio::fs::read_dir(Self::local_path(root, &dir)).await {
+                    Ok(e) => e,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+                    Err(e) => return Err(e.to_string()),
+                };
+                while let Some(entry) = entries.next_entry().await.map_err(|e| e.to_string())? {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let old = entry
+                        .metadata()
+                        .await
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t < cutoff);
+                    if name.starts_with(name_prefix) && old {
+                        stale.push(name);
+                    }
+                }
+            }
+            TargetKind::Object { store, .. } => {
+                let prefix = ObjectPath::from(dir.trim_end_matches('/'));
+                let listed =
+                    tokio::time::timeout(CLEANUP_TIMEOUT, store.list_with_delimiter(Some(&prefix)))
+                        .await
+                        .map_err(|_| format!("no answer within {CLEANUP_TIMEOUT:?}"))?
+                        .map_err(|e| e.to_string())?;
+                let cutoff: chrono::DateTime<chrono::Utc> = cutoff.into();
+                for o in listed.objects {
+                    if let Some(name) = o.location.filename()
+                        && name.starts_with(name_prefix)
+                        && o.last_modified < cutoff
+                    {
+                        stale.push(name.to_string());
+                    }
+                }
+            }
+        }
+        for name in &stale {
+            self.delete(name).await?;
+        }
+        Ok(stale.len())
+    }
+
     pub async fn delete(&self, key: &str) -> Result<(), String> {
         let key = self.full_key(key);
         let key = key.as_str();

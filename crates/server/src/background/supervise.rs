@@ -43,9 +43,17 @@ pub struct PartState {
 #[derive(Debug, Default)]
 pub struct Liveness {
     parts: Mutex<BTreeMap<String, PartState>>,
+    /// Set when the process stops: the loops end, and are neither restarted nor reported as failing
+    /// (they would otherwise meet the catalog's pools closing under them).
+    stopping: tokio_util::sync::CancellationToken,
 }
 
 impl Liveness {
+    /// Ends every supervised loop of this process before its resources go away.
+    pub fn stop(&self) {
+        self.stopping.cancel();
+    }
+
     pub fn set(&self, name: &str, up: bool, detail: Option<String>) {
         if let Ok(mut parts) = self.parts.lock() {
             parts.insert(name.to_string(), PartState { up, detail });
@@ -98,6 +106,9 @@ where
             let mut settled = attempt == 0;
             let outcome = loop {
                 tokio::select! {
+                    // First: a loop that fails because the process is stopping is not a failure.
+                    biased;
+                    _ = live.stopping.cancelled() => return,
                     out = &mut run => break out,
                     _ = tokio::time::sleep(policy.settle), if !settled => {
                         settled = true;
@@ -121,6 +132,9 @@ where
                         .unwrap_or_default()
                 ),
             };
+            if live.stopping.is_cancelled() {
+                return;
+            }
             if started.elapsed() > policy.backoff_max {
                 backoff = policy.backoff_min;
             }
@@ -131,7 +145,10 @@ where
             } else {
                 tracing::debug!(part = name, error = %why, "{name} failed to start again");
             }
-            tokio::time::sleep(backoff).await;
+            tokio::select! {
+                _ = live.stopping.cancelled() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
             backoff = (backoff * 2).min(policy.backoff_max);
             attempt = attempt.wrapping_add(1);
         }
@@ -214,5 +231,25 @@ mod tests {
         });
         eventually("restarted", || runs.load(Ordering::SeqCst) == 2).await;
         eventually("up", || live.down().is_empty()).await;
+    }
+
+    #[tokio::test]
+    async fn stopping_the_process_ends_a_running_loop() {
+        let live = Arc::new(Liveness::default());
+        // The sender lives in the loop's future: the receiver hears of it when the future is dropped.
+        let (alive, ended) = tokio::sync::oneshot::channel::<()>();
+        let mut alive = Some(alive);
+        spawn_with(FAST, live.clone(), "loop", move |_| {
+            let alive = alive.take();
+            async move {
+                let _alive = alive;
+                std::future::pending::<anyhow::Result<()>>().await
+            }
+        });
+        live.stop();
+        tokio::time::timeout(Duration::from_secs(10), ended)
+            .await
+            .expect("the loop was ended")
+            .expect_err("ended, not finished");
     }
 }

@@ -114,16 +114,30 @@ fn check_endpoints(state: &AppState, config: &DestinationConfig) -> Result<(), A
         .map_err(|e| AppError::AddressNotAllowed(e.to_string()))
 }
 
+/// What a probe object's name starts with.
+const PROBE_PREFIX: &str = ".pgward-probe-";
+
 /// Write, read back and delete a probe object.
 async fn probe(state: &AppState, config: &DestinationConfig) -> DestinationTestResult {
     let started = Instant::now();
     let outcome = match store::target("probe", config, &store_env(state)).map_err(|e| e.to_string())
     {
         Ok(t) => {
-            let key = format!(".pgward-probe-{}", Uuid::new_v4().simple());
+            let key = format!("{PROBE_PREFIX}{}", Uuid::new_v4().simple());
             let outcome = tokio::time::timeout(std::time::Duration::from_secs(30), t.probe(&key))
                 .await
                 .unwrap_or_else(|_| Err("no answer within 30 s".into()));
+            if outcome.is_ok() {
+                // Probes of processes killed mid-probe (an hour is far beyond any probe's life).
+                let hour = std::time::Duration::from_secs(3600);
+                match t.remove_stale(PROBE_PREFIX, hour).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(removed = n, "removed probe objects left by earlier checks")
+                    }
+                    Err(e) => tracing::debug!(error = %e, "sweeping old probe objects failed"),
+                }
+            }
             if outcome.is_err() {
                 // A probe cut short (timeout) may have left its object or `.partial` file.
                 let _ = tokio::time::timeout(
