@@ -2,10 +2,11 @@
 # bench/levels.sh: what each zstd level costs when pg_dump compresses inside a custom archive — the
 # measurement behind pgward's default level.
 #
-#   bench/levels.sh --size-gb 1 --profile mixed [--levels "3 4 5 6 7 9"] [--runs 3]
+#   bench/levels.sh --size-gb 1 --profile mixed [--levels "3 4 5 6 7 9 level=3,long"] [--runs 3]
 #
-# For every level, `pg_dump -Fc -Z zstd:L -f file` of the bench database (bench/generate.sh), median wall
-# time and the archive's size, interleaved per run after one untimed warm-up dump. Prints a markdown table.
+# For every level (or pg_dump zstd detail, e.g. `level=3,long`), `pg_dump -Fc -Z zstd:L -f file` of the
+# bench database (bench/generate.sh): median wall time and the archive's size, interleaved per run after
+# one untimed warm-up dump. Prints a markdown table.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,7 +17,7 @@ OUT="$STATE/levels"
 
 SIZE=(--size-gb 1)
 PROFILE=mixed
-LEVELS="3 4 5 6 7 9"
+LEVELS="3 4 5 6 7 9 level=3,long level=5,long"
 RUNS=3
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
   --profile) PROFILE="${2:?}"; shift 2 ;;
   --levels) LEVELS="${2:?}"; shift 2 ;;
   --runs) RUNS="${2:?}"; shift 2 ;;
-  -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -46,11 +47,11 @@ declare -A T S
 for _ in $(seq 1 "$RUNS"); do
   for l in $LEVELS; do
     t0=$(now)
-    "$PG_BIN/pg_dump" -Fc -Z "zstd:$l" -f "$OUT/l$l" "$URL"
+    "$PG_BIN/pg_dump" -Fc -Z "zstd:$l" -f "$OUT/archive" "$URL"
     t1=$(now)
     T[$l]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') "
-    S[$l]=$(stat -c %s "$OUT/l$l")
-    rm -f "$OUT/l$l"
+    S[$l]=$(stat -c %s "$OUT/archive")
+    rm -f "$OUT/archive"
   done
 done
 

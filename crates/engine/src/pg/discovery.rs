@@ -101,9 +101,21 @@ pub fn discover(dirs: &[PathBuf]) -> PgInstalls {
     candidates.extend(glob_prefix(Path::new("/usr"), "pgsql-"));
     candidates.push(PathBuf::from("/usr/local/pgsql/bin"));
 
+    // Each inspection runs `--version`; at once rather than one after another (a command such as
+    // `pgward restore` pays for discovery before it starts its client). Order is kept: earlier wins.
+    let inspected: Vec<Option<PgInstall>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = candidates
+            .iter()
+            .map(|bin| scope.spawn(move || inspect(bin)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
     let mut found: Vec<PgInstall> = Vec::new();
-    for bin in candidates {
-        let Some(install) = inspect(&bin) else {
+    for install in inspected {
+        let Some(install) = install else {
             continue;
         };
         if found.iter().any(|f| f.bin_dir == install.bin_dir) {
