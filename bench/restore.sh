@@ -54,22 +54,9 @@ die() { echo "bench: error: $*" >&2; exit 1; }
 command -v python3 >/dev/null || die "python3 is required"
 [ -x "$PG_BIN/pg_restore" ] || die "no pg_restore 17 in $PG_BIN (run scripts/deps.sh)"
 
-if [ -n "${PGWARD_BIN:-}" ]; then
-  PGW="$PGWARD_BIN"
-  BUILD_NOTE="PGWARD_BIN"
-else
-  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pgward/target}"
-  PGW="$CARGO_TARGET_DIR/release/pgward"
-  say "cargo build --release -p pgward-server --bin pgward"
-  (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release -p pgward-server --bin pgward >&2)
-  BUILD_NOTE="release build"
-fi
-[ -x "$PGW" ] || die "pgward binary $PGW missing"
-case "$PGW" in
-*/debug/*) PROFILE_NOTE="DEBUG build" ;;
-*/release/*) PROFILE_NOTE="release build" ;;
-*) PROFILE_NOTE="build profile unknown" ;;
-esac
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+find_pgward
 # pgward finds the clients in $PG_ROOT/<major>/bin by itself; say so anyway, for a non-default PG_ROOT.
 export PGWARD_POSTGRES__BIN_DIRS="[\"$PG_ROOT\"]"
 

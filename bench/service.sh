@@ -91,31 +91,9 @@ command -v moto_server >/dev/null || die "moto_server not found (scripts/deps.sh
 [ -w /proc/self/clear_refs ] || die "/proc/PID/clear_refs is not writable here: the peak cannot be reset"
 
 # --- pgward ----------------------------------------------------------------------------------------------
-BUILD_NOTE=""
-if [ -n "${PGWARD_BIN:-}" ]; then
-  PGW="$PGWARD_BIN"
-  BUILD_NOTE="PGWARD_BIN"
-else
-  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pgward/target}"
-  PGW="$CARGO_TARGET_DIR/release/pgward"
-  if command -v cargo >/dev/null; then
-    # A no-op when the binary is up to date; rebuilds it when the sources changed since.
-    say "cargo build --release -p pgward-server --bin pgward"
-    (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release -p pgward-server --bin pgward >&2)
-    BUILD_NOTE="release build"
-  elif [ -x "$PGW" ]; then
-    say "warning: cargo not found, using the existing $PGW (it may not match the sources)"
-    BUILD_NOTE="existing release build, not rebuilt"
-  else
-    die "no pgward release binary and no cargo; set PGWARD_BIN"
-  fi
-fi
-[ -x "$PGW" ] || die "pgward binary $PGW missing"
-case "$PGW" in
-*/debug/*) PROFILE_NOTE="DEBUG build" ;;
-*/release/*) PROFILE_NOTE="release build" ;;
-*) PROFILE_NOTE="build profile unknown" ;;
-esac
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+find_pgward
 
 # --- database --------------------------------------------------------------------------------------------
 gen_args=(--profile "$PROFILE")
