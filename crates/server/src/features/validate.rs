@@ -150,6 +150,10 @@ pub fn cursor(c: Option<&str>) -> Result<Option<uuid::Uuid>, AppError> {
     }
 }
 
+/// The page size of the lists, unless a list has its own: by default, and at most.
+pub const DEFAULT_PAGE_LIMIT: u32 = 50;
+pub const MAX_PAGE_LIMIT: u32 = 200;
+
 /// The page size a list asks for: `limit`, else `default`; 422 outside 1..=`max`.
 pub fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, AppError> {
     let limit = limit.unwrap_or(default);

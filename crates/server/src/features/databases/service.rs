@@ -25,9 +25,6 @@ use crate::state::AppState;
 /// What this feature's resource is called in messages.
 const KIND: &str = "database";
 
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
-
 fn aad(id: Uuid) -> String {
     format!("databases:{id}")
 }
@@ -304,7 +301,11 @@ pub async fn create(state: &AppState, req: CreateDatabaseRequest) -> Result<Data
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: DatabaseListQuery) -> Result<DatabasePage, AppError> {
-    let limit = validate::page_limit(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let limit = validate::page_limit(
+        q.limit,
+        validate::DEFAULT_PAGE_LIMIT,
+        validate::MAX_PAGE_LIMIT,
+    )?;
     let mut sel = databases::Entity::find().order_by_asc(databases::Column::Id);
     if let Some(after) = crate::features::validate::cursor(q.cursor.as_deref())? {
         sel = sel.filter(databases::Column::Id.gt(after));

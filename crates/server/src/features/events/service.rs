@@ -213,7 +213,11 @@ fn to_dto(m: &events::Model) -> Option<Event> {
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: EventListQuery) -> Result<EventPage, AppError> {
-    let limit = validate::page_limit(q.limit, 50, 200)?;
+    let limit = validate::page_limit(
+        q.limit,
+        validate::DEFAULT_PAGE_LIMIT,
+        validate::MAX_PAGE_LIMIT,
+    )?;
     let mut sel = validate::newest_first(
         events::Entity::find(),
         events::Column::Id,

@@ -191,7 +191,11 @@ pub async fn run_now(
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPage, AppError> {
-    let limit = validate::page_limit(q.limit, 50, 200)?;
+    let limit = validate::page_limit(
+        q.limit,
+        validate::DEFAULT_PAGE_LIMIT,
+        validate::MAX_PAGE_LIMIT,
+    )?;
     let mut sel = validate::newest_first(
         executions::Entity::find(),
         executions::Column::Id,

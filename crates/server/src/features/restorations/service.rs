@@ -379,7 +379,11 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<Restoration, AppError> {
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: RestorationListQuery) -> Result<RestorationPage, AppError> {
-    let limit = validate::page_limit(q.limit, 50, 200)?;
+    let limit = validate::page_limit(
+        q.limit,
+        validate::DEFAULT_PAGE_LIMIT,
+        validate::MAX_PAGE_LIMIT,
+    )?;
     let mut sel = validate::newest_first(
         restorations::Entity::find(),
         restorations::Column::Id,
