@@ -19,9 +19,11 @@ use crate::support::process::{Serve, serve_beside, serve_place, wait_ready};
 use crate::support::receiver::{Receiver, custom};
 use crate::support::storage::{add_s3, s3};
 
-fn postmaster_pid(data: &std::path::Path) -> i32 {
-    let pid = std::fs::read_to_string(data.join("catalog/postmaster.pid")).unwrap();
-    pid.lines().next().unwrap().trim().parse().unwrap()
+/// The embedded catalog's postmaster; `None` while its pid file is missing or still being written (a
+/// restarting server creates it empty first).
+fn postmaster_pid(data: &std::path::Path) -> Option<i32> {
+    let pid = std::fs::read_to_string(data.join("catalog/postmaster.pid")).ok()?;
+    pid.lines().next()?.trim().parse().ok()
 }
 
 fn alive(pid: i32) -> bool {
@@ -30,7 +32,7 @@ fn alive(pid: i32) -> bool {
 
 /// Kills the embedded catalog's postmaster (of pgward's data directory `data`) with SIGKILL; its pid.
 fn kill9_postmaster(data: &std::path::Path) -> i32 {
-    let postmaster = postmaster_pid(data);
+    let postmaster = postmaster_pid(data).expect("the catalog runs");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(postmaster),
         nix::sys::signal::Signal::SIGKILL,
@@ -236,7 +238,11 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
         "{:?}",
         not_ready.iter().map(|r| &r.problems).collect::<Vec<_>>()
     );
-    assert_ne!(postmaster_pid(&data), postmaster, "a new postmaster runs");
+    assert_ne!(
+        postmaster_pid(&data).expect("a postmaster runs"),
+        postmaster,
+        "a new postmaster runs"
+    );
 
     // The backup in flight finishes into storage and is recorded.
     drop(lock);
@@ -260,7 +266,7 @@ async fn a_killed_embedded_catalog_comes_back_and_every_worker_resumes_without_a
     eventually(
         Duration::from_secs(120),
         async || {
-            postmaster_pid(&data) != postmaster
+            postmaster_pid(&data).is_some_and(|p| p != postmaster)
                 && http
                     .get(format!("{base}/readyz"))
                     .send()
