@@ -45,6 +45,7 @@ pub fn TokensPage() -> impl IntoView {
         let req = CreateApiTokenRequest {
             name: name.get_untracked().trim().to_string(),
             expires_in_days,
+            role: None,
         };
         form_error.set(None);
         created.set(None);

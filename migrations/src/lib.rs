@@ -19,6 +19,7 @@ mod m20261206_000013_trash;
 mod m20261206_000014_server_key;
 mod m20261206_000015_task_overdue;
 mod m20261206_000016_storage_cleanups;
+mod m20261207_000017_teams;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_server_key::Migration),
             Box::new(m20261206_000015_task_overdue::Migration),
             Box::new(m20261206_000016_storage_cleanups::Migration),
+            Box::new(m20261207_000017_teams::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/setup"),
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/accept-invitation"),
     // The signed link is the credential (like a presigned object-store URL).
     ("get", "/api/v1/downloads/{ticket}"),
 ];
@@ -18,11 +19,8 @@ fn operations(spec: &serde_json::Value) -> Vec<(String, String, bool)> {
     let mut ops = Vec::new();
     for (path, item) in spec["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
-            // `security: [{}]` marks an operation that needs no credentials.
-            let public = op["security"].as_array().is_some_and(|s| {
-                s.iter()
-                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
-            });
+            // `security: []` marks an operation that needs no credentials.
+            let public = op["security"].as_array().is_some_and(|s| s.is_empty());
             ops.push((method.clone(), path.clone(), public));
         }
     }

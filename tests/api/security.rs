@@ -1076,9 +1076,26 @@ async fn a_browsers_refresh_token_lives_in_an_http_only_strict_cookie() {
     let pair: TokenPair = renewed.json().await.unwrap();
     let client = app.client.with_token(&pair.access_token);
     client.me().await.unwrap();
-    // The old cookie was single-use.
+    // The old cookie was single-use: presented again, it is refused and ends its session (someone holds
+    // a copy).
     assert_eq!(refresh(first).await.status().as_u16(), 401);
+    assert_eq!(client.me().await.unwrap_err().status(), Some(401));
+    assert_eq!(refresh(second).await.status().as_u16(), 401);
+
     // Logout ends the session and tells the browser to forget the cookie.
+    let login = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .json(&LoginRequest {
+            email: ADMIN_EMAIL.into(),
+            password: ADMIN_PASSWORD.into(),
+            refresh_cookie: true,
+        })
+        .send()
+        .await
+        .unwrap();
+    let second = cookie_of(&login);
+    let pair: TokenPair = login.json().await.unwrap();
     let out = app
         .http
         .post(app.url("/api/v1/auth/logout"))

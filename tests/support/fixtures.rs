@@ -72,6 +72,7 @@ pub fn new_token(name: &str, days: Option<u32>) -> CreateApiTokenRequest {
     CreateApiTokenRequest {
         name: name.into(),
         expires_in_days: days,
+        role: None,
     }
 }
 

@@ -265,6 +265,82 @@ impl Client {
             .await
     }
 
+    // --- users, invitations, sessions, audit --------------------------------------------------------
+
+    pub async fn update_me(&self, req: &UpdateProfileRequest) -> Result<User> {
+        self.patch("/api/v1/me", req).await
+    }
+
+    pub async fn my_sessions(&self) -> Result<SessionList> {
+        self.get("/api/v1/me/sessions", &[]).await
+    }
+
+    pub async fn end_my_session(&self, id: Uuid) -> Result<()> {
+        self.no_content(Method::DELETE, &format!("/api/v1/me/sessions/{id}"))
+            .await
+    }
+
+    pub async fn end_my_other_sessions(&self) -> Result<Ended> {
+        self.post_empty("/api/v1/me/sessions/end-others").await
+    }
+
+    pub async fn list_users(&self) -> Result<UserList> {
+        self.get("/api/v1/users", &[]).await
+    }
+
+    pub async fn create_user(&self, req: &CreateUserRequest) -> Result<User> {
+        self.post("/api/v1/users", req).await
+    }
+
+    pub async fn get_user(&self, id: Uuid) -> Result<User> {
+        self.get(&format!("/api/v1/users/{id}"), &[]).await
+    }
+
+    pub async fn update_user(&self, id: Uuid, req: &UpdateUserRequest) -> Result<User> {
+        self.patch(&format!("/api/v1/users/{id}"), req).await
+    }
+
+    pub async fn delete_user(&self, id: Uuid) -> Result<()> {
+        self.no_content(Method::DELETE, &format!("/api/v1/users/{id}"))
+            .await
+    }
+
+    /// Ends every session of a user, and with `api_tokens` their API tokens too.
+    pub async fn end_user_sessions(&self, id: Uuid, api_tokens: bool) -> Result<Ended> {
+        let query = [("api_tokens", api_tokens.to_string())];
+        self.send::<(), Ended>(
+            Method::POST,
+            &format!("/api/v1/users/{id}/end-sessions"),
+            None,
+            &query,
+        )
+        .await
+    }
+
+    pub async fn list_invitations(&self) -> Result<InvitationList> {
+        self.get("/api/v1/invitations", &[]).await
+    }
+
+    pub async fn create_invitation(
+        &self,
+        req: &CreateInvitationRequest,
+    ) -> Result<CreatedInvitation> {
+        self.post("/api/v1/invitations", req).await
+    }
+
+    pub async fn revoke_invitation(&self, id: Uuid) -> Result<()> {
+        self.no_content(Method::DELETE, &format!("/api/v1/invitations/{id}"))
+            .await
+    }
+
+    pub async fn accept_invitation(&self, req: &AcceptInvitationRequest) -> Result<User> {
+        self.post("/api/v1/auth/accept-invitation", req).await
+    }
+
+    pub async fn list_audit(&self, q: &AuditQuery) -> Result<AuditPage> {
+        self.get("/api/v1/audit", &query_pairs(q)).await
+    }
+
     // --- databases -----------------------------------------------------------------------------------
 
     pub async fn list_databases(&self, q: &DatabaseListQuery) -> Result<DatabasePage> {

@@ -57,11 +57,39 @@ pub struct TokenPair {
     pub refresh_expires_in: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a user (or an API token) may do. Ordered: each role can do everything the ones below it can.
+/// - `viewer`: read everything but backups' contents (no downloads) and the webhook delivery log's
+///   request bodies; manage one's own profile, sessions and API tokens.
+/// - `operator`: also databases, destinations, tasks, webhooks, run, cancel, verify, restore, download.
+/// - `admin`: also users, invitations and the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    Viewer,
+    Operator,
     Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Operator, Role::Admin];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Operator => "operator",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "viewer" => Self::Viewer,
+            "operator" => Self::Operator,
+            "admin" => Self::Admin,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,6 +99,9 @@ pub struct User {
     pub email: String,
     pub name: Option<String>,
     pub role: Role,
+    /// A disabled user cannot log in; their sessions and tokens were ended when they were disabled.
+    #[serde(default)]
+    pub disabled: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -91,6 +122,9 @@ pub struct Me {
     pub user: User,
     /// `session` for a login (JWT), `api_token` for an API token.
     pub auth_method: AuthMethod,
+    /// What this request may do: the user's role, or for an API token the lower of the token's and
+    /// its owner's.
+    pub effective_role: Role,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

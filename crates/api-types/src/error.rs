@@ -23,6 +23,8 @@ pub enum ErrorCode {
     Conflict,
     /// First-user setup was already done.
     AlreadySetUp,
+    /// The change would leave no active administrator (demoting, disabling or deleting the last one).
+    LastAdmin,
     /// First-user setup needs the one-time code from pgward's log, and it was missing or wrong.
     SetupCodeInvalid,
     /// Too many requests from this client; retry later.
@@ -56,6 +58,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::AlreadySetUp => "already_set_up",
+            Self::LastAdmin => "last_admin",
             Self::SetupCodeInvalid => "setup_code_invalid",
             Self::RateLimited => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",

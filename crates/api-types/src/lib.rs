@@ -3,6 +3,7 @@
 //! Everything a client can send or receive lives here, so the server, the typed client and the SPA can
 //! never disagree about a field. No HTTP framework and no database types: this crate builds for wasm32.
 
+pub mod audit;
 pub mod auth;
 pub mod databases;
 pub mod destinations;
@@ -13,8 +14,10 @@ pub mod restorations;
 pub mod system;
 pub mod tasks;
 pub mod tokens;
+pub mod users;
 pub mod webhooks;
 
+pub use audit::*;
 pub use auth::*;
 pub use databases::*;
 pub use destinations::*;
@@ -25,6 +28,7 @@ pub use restorations::*;
 pub use system::*;
 pub use tasks::*;
 pub use tokens::*;
+pub use users::*;
 pub use webhooks::*;
 
 /// Prefix of the versioned API; every JSON route lives below it.

@@ -12,6 +12,10 @@ pub struct CreateApiTokenRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3650))]
     pub expires_in_days: Option<u32>,
+    /// The most the token may do; omitted: the creator's role. Never above the creator's role, and
+    /// capped by the owner's role at every use (a demoted owner's tokens are demoted with them).
+    #[serde(default)]
+    pub role: Option<crate::Role>,
 }
 
 /// An API token as listed: never the secret itself, only its first characters to recognise it.
@@ -25,6 +29,8 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The role the token was given (capped by its owner's role at every use).
+    pub role: crate::Role,
 }
 
 /// Returned once, on creation: `token` is the only time the secret is shown.

@@ -13,6 +13,10 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub last_used_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+    /// When an access token of this session was last used (recorded at most once a minute).
+    pub access_used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

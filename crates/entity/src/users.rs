@@ -9,6 +9,8 @@ pub struct Model {
     pub name: Option<String>,
     pub password_hash: String,
     pub role: String,
+    /// A disabled user cannot log in, and their sessions and tokens were ended when it was disabled.
+    pub disabled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -216,6 +216,8 @@ pub struct AuthConfig {
     pub login_per_minute: u32,
     /// Lifetime of an API token created without `expires_in_days`.
     pub api_token_ttl_days: u32,
+    /// Audit log entries older than this are deleted by the periodic housekeeping (0: kept forever).
+    pub audit_retention_days: u32,
     /// The first-user setup code when pgward listens beyond loopback; unset: a random one, printed to
     /// the log at start while no user exists.
     #[serde(skip_serializing)]
@@ -329,6 +331,7 @@ impl Default for AuthConfig {
             refresh_token_ttl_secs: 14 * 24 * 3600,
             login_per_minute: 10,
             api_token_ttl_days: 90,
+            audit_retention_days: 365,
             setup_code: None,
         }
     }

@@ -38,6 +38,8 @@ pub enum AppError {
     Conflict(String),
     #[error("setup was already done: log in instead")]
     AlreadySetUp,
+    #[error("pgward needs at least one active administrator: make another user admin first")]
+    LastAdmin,
     #[error(
         "the setup code is missing or wrong: it is in pgward's log (\"first-user setup code\")"
     )]
@@ -103,6 +105,7 @@ impl AppError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::AlreadySetUp => ErrorCode::AlreadySetUp,
+            Self::LastAdmin => ErrorCode::LastAdmin,
             Self::SetupCodeInvalid => ErrorCode::SetupCodeInvalid,
             Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
@@ -175,7 +178,7 @@ impl ResponseError for AppError {
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Forbidden(_) | Self::SetupCodeInvalid => StatusCode::FORBIDDEN,
-            Self::Conflict(_) | Self::AlreadySetUp => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::AlreadySetUp | Self::LastAdmin => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotReady | Self::CatalogUnavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -60,11 +60,54 @@ enum SecretsCommand {
 
 #[derive(Subcommand)]
 enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// admin, operator or viewer.
+        #[arg(long, default_value = "viewer", value_parser = parse_role)]
+        role: pgward_api_types::Role,
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Set a new password (read from standard input) and end all of the user's sessions.
     ResetPassword {
         #[arg(long)]
         email: String,
     },
+    /// Change a user's role (never the last active admin's to a lower one).
+    SetRole {
+        #[arg(long)]
+        email: String,
+        /// admin, operator or viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: pgward_api_types::Role,
+    },
+}
+
+fn parse_role(s: &str) -> Result<pgward_api_types::Role, String> {
+    pgward_api_types::Role::parse(s).ok_or_else(|| "one of admin, operator, viewer".into())
+}
+
+/// Runs `f` on a migrated catalog, and closes it whatever happened.
+async fn with_catalog<T>(
+    config: &Config,
+    f: impl AsyncFnOnce(&sea_orm::DatabaseConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let catalog = Catalog::open(config, &discover_pg(config)).await?;
+    let result = async {
+        catalog::migrate(&catalog.db).await?;
+        f(&catalog.db).await
+    }
+    .await;
+    catalog.close().await;
+    result
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin().lock().read_line(&mut password)?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -97,27 +140,37 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("catalog is up to date");
                 Ok(())
             }
-            Command::User {
-                command: UserCommand::ResetPassword { email },
-            } => {
-                let mut password = String::new();
-                std::io::stdin().lock().read_line(&mut password)?;
-                let password = password.trim_end_matches(['\r', '\n']);
-                let catalog = Catalog::open(&config, &discover_pg(&config)).await?;
-                let result = async {
-                    catalog::migrate(&catalog.db).await?;
-                    pgward_server::features::auth::service::reset_password(
-                        &catalog.db,
-                        &email,
-                        password,
-                    )
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))
-                }
-                .await;
-                catalog.close().await;
-                result?;
-                eprintln!("password changed; existing sessions ended");
+            Command::User { command } => {
+                let message = with_catalog(&config, async |db| {
+                    use pgward_server::features::{auth, users};
+                    let err = |e: pgward_server::error::AppError| anyhow::anyhow!("{e}");
+                    match command {
+                        UserCommand::Create { email, role, name } => {
+                            let req = pgward_api_types::CreateUserRequest {
+                                email,
+                                password: read_password()?,
+                                name,
+                                role,
+                            };
+                            let user = users::service::create(db, req).await.map_err(err)?;
+                            Ok(format!("user {} created ({})", user.email, role.as_str()))
+                        }
+                        UserCommand::ResetPassword { email } => {
+                            auth::service::reset_password(db, &email, &read_password()?)
+                                .await
+                                .map_err(err)?;
+                            Ok("password changed; existing sessions ended".into())
+                        }
+                        UserCommand::SetRole { email, role } => {
+                            users::service::set_role_by_email(db, &email, role)
+                                .await
+                                .map_err(err)?;
+                            Ok(format!("{email} is now {}", role.as_str()))
+                        }
+                    }
+                })
+                .await?;
+                eprintln!("{message}");
                 Ok(())
             }
             Command::Dump(args) => {

@@ -365,11 +365,13 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(crate::features::metrics::configure)
             .service(utoipa_actix_web::scope("/api/v1").configure(crate::features::configure_api))
             .split_for_parts();
+        let api = crate::openapi::finish(api);
         app.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
             .service(spa(&spa_dir))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("route"))
             }))
+            .wrap(from_fn(crate::features::audit::middleware::audit))
             .wrap(from_fn(authenticate))
             .wrap(from_fn(readiness))
             .wrap(from_fn(security_headers))

@@ -1,12 +1,12 @@
-//! `Authenticated`: the extractor that makes a handler require a bearer token (access JWT or API token).
-//! A handler without it is public, and the route-table test in tests/ checks that only health, setup,
-//! status, login and refresh are.
+//! `Authenticated`: the extractor that makes a handler require a bearer token (access JWT or API token)
+//! and the role the route needs (`policy`). A handler without it is public, and the route-table tests in
+//! tests/ check that only the routes the policy calls public are, and that every role gets its answer.
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use chrono::Utc;
-use pgward_api_types::AuthMethod;
+use pgward_api_types::{AuthMethod, Role};
 use pgward_entity::{api_tokens, sessions, users};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -22,6 +22,29 @@ pub struct Authenticated {
     pub method: AuthMethod,
     /// The session (JWT) or API token id the request came with.
     pub credential_id: Uuid,
+    /// What the request may do: the user's role, or for an API token the lower of the token's and its
+    /// owner's.
+    pub role: Role,
+    /// The API token's name, when the request came with one (for the audit log).
+    pub token_name: Option<String>,
+}
+
+impl Authenticated {
+    fn new(user: users::Model, method: AuthMethod, credential_id: Uuid) -> Self {
+        let role = role_of(&user);
+        Self {
+            user,
+            method,
+            credential_id,
+            role,
+            token_name: None,
+        }
+    }
+}
+
+/// A stored role; an unknown value (impossible under the table's CHECK) counts as the least.
+pub fn role_of(user: &users::Model) -> Role {
+    Role::parse(&user.role).unwrap_or(Role::Viewer)
 }
 
 /// What the authentication middleware found for this request. Resolving credentials needs the catalog
@@ -60,7 +83,19 @@ impl FromRequest for Authenticated {
         std::future::ready(match found {
             Some(auth) => {
                 tracing::Span::current().record("user_id", tracing::field::display(auth.user.id));
-                Ok(auth)
+                // The route's entry in the policy table (the router has matched by now).
+                let needed =
+                    super::policy::required(req.method().as_str(), req.match_pattern().as_deref());
+                if needed.allows(auth.role) {
+                    Ok(auth)
+                } else {
+                    Err(AppError::Forbidden(format!(
+                        "this needs the {} role; you act as {}",
+                        needed.as_str(),
+                        auth.role.as_str()
+                    ))
+                    .into())
+                }
             }
             None => Err(AppError::Unauthorized.into()),
         })
@@ -85,31 +120,35 @@ async fn by_api_token(state: &AppState, token: &str) -> Result<Option<Authentica
         return Ok(None);
     }
     let Some(user) = users::Entity::find_by_id(row.user_id)
+        .filter(users::Column::DisabledAt.is_null())
         .one(&state.db)
         .await?
     else {
         return Ok(None);
+    };
+    let owner = role_of(&user);
+    let role = row
+        .role
+        .as_deref()
+        .and_then(Role::parse)
+        .map_or(owner, |r| r.min(owner));
+    let auth = |id: Uuid, name: String| Authenticated {
+        role,
+        token_name: Some(name),
+        ..Authenticated::new(user.clone(), AuthMethod::ApiToken, id)
     };
     // Recording every use would write on every request; once a minute is enough to answer "is it used?".
     if row
         .last_used_at
         .is_none_or(|t| now - t > chrono::Duration::minutes(1))
     {
-        let id = row.id;
+        let (id, name) = (row.id, row.name.clone());
         let mut am: api_tokens::ActiveModel = row.into();
         am.last_used_at = Set(Some(now));
         am.update(&state.db).await?;
-        return Ok(Some(Authenticated {
-            user,
-            method: AuthMethod::ApiToken,
-            credential_id: id,
-        }));
+        return Ok(Some(auth(id, name)));
     }
-    Ok(Some(Authenticated {
-        user,
-        method: AuthMethod::ApiToken,
-        credential_id: row.id,
-    }))
+    Ok(Some(auth(row.id, row.name)))
 }
 
 async fn by_access_token(state: &AppState, token: &str) -> Result<Option<Authenticated>, AppError> {
@@ -122,15 +161,34 @@ async fn by_access_token(state: &AppState, token: &str) -> Result<Option<Authent
         .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
         .one(&state.db)
         .await?;
-    if session.is_none() {
-        return Ok(None);
-    }
-    let Some(user) = users::Entity::find_by_id(claims.sub).one(&state.db).await? else {
+    let Some(session) = session else {
         return Ok(None);
     };
-    Ok(Some(Authenticated {
+    let Some(user) = users::Entity::find_by_id(claims.sub)
+        .filter(users::Column::DisabledAt.is_null())
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // For the sessions list ("last used"); once a minute is enough.
+    let now = Utc::now();
+    if session
+        .access_used_at
+        .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+    {
+        sessions::Entity::update_many()
+            .col_expr(
+                sessions::Column::AccessUsedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(sessions::Column::Id.eq(session.id))
+            .exec(&state.db)
+            .await?;
+    }
+    Ok(Some(Authenticated::new(
         user,
-        method: AuthMethod::Session,
-        credential_id: claims.sid,
-    }))
+        AuthMethod::Session,
+        claims.sid,
+    )))
 }

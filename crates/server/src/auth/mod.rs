@@ -3,6 +3,7 @@
 
 pub mod extractor;
 pub mod password;
+pub mod policy;
 pub mod rate_limit;
 
 use chrono::Utc;

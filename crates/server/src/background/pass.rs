@@ -65,6 +65,10 @@ async fn housekeeping(state: &AppState, now: DateTime<Utc>) {
         executions::service::purge_expired_trash(state, now).await
     );
     step!(
+        "pruning the audit log",
+        crate::features::audit::service::prune(state, now).await
+    );
+    step!(
         "pruning finished queue jobs",
         super::queues::prune_finished(&state.db, now - chrono::Duration::days(2)).await
     );

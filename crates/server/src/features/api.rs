@@ -54,7 +54,7 @@ macro_rules! routes {
 pub(crate) use routes;
 
 /// Responses with an `ApiError` body, by status code.
-fn error_responses(list: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
+pub(crate) fn error_responses(list: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
     list.iter()
         .map(|&(status, description)| {
             let response = ResponseBuilder::new()
@@ -80,11 +80,13 @@ macro_rules! errors {
                 String,
                 utoipa::openapi::RefOr<utoipa::openapi::Response>,
             > {
-                error_responses(&[$(($status, $description)),+])
+                $crate::features::api::error_responses(&[$(($status, $description)),+])
             }
         }
     };
 }
+
+pub(crate) use errors;
 
 errors!(
     /// Every operation that needs a token.

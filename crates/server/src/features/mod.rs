@@ -1,6 +1,7 @@
 //! Feature modules. Each owns its tables' queries and exposes one `configure` mount point.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod databases;
 pub mod destinations;
@@ -12,6 +13,7 @@ pub mod restorations;
 pub mod system;
 pub mod tasks;
 pub mod tokens;
+pub mod users;
 pub mod validate;
 pub mod webhooks;
 
@@ -20,6 +22,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Everything below `/api/v1`.
 pub fn configure_api(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
+    users::configure(cfg);
+    audit::configure(cfg);
     tokens::configure(cfg);
     databases::configure(cfg);
     destinations::configure(cfg);

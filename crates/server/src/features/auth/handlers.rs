@@ -56,6 +56,7 @@ async fn setup(
     responses(
         (status = 200, description = "access and refresh tokens", body = TokenPair),
         (status = 401, description = "wrong email or password (`invalid_credentials`)", body = ApiError),
+        (status = 403, description = "the account is disabled (`forbidden`)", body = ApiError),
         (status = 422, description = "invalid body", body = ApiError),
         (status = 429, description = "too many attempts (`rate_limited`); see Retry-After", body = ApiError),
         JsonBody,
@@ -78,9 +79,21 @@ async fn login(
         .login_limiter
         .check_account(&account)
         .map_err(AppError::RateLimited)?;
-    match service::login(&state, &body.email, &body.password).await {
-        Ok(pair) => {
+    let client = service::Client::of(&req, &state.config.server.trusted_proxies);
+    match service::login(&state, &body.email, &body.password, client).await {
+        Ok((pair, user)) => {
             state.login_limiter.succeeded(&account);
+            // For the audit log: a login names its user although it came without a token.
+            use actix_web::HttpMessage;
+            req.extensions_mut()
+                .insert(crate::features::audit::middleware::Actor(
+                    pgward_api_types::AuditActor {
+                        user_id: Some(user.id),
+                        email: Some(user.email),
+                        token_id: None,
+                        token_name: None,
+                    },
+                ));
             Ok(answer(&state, &req, pair, body.refresh_cookie))
         }
         Err(e) => {
@@ -190,6 +203,7 @@ async fn me(auth: Authenticated) -> web::Json<Me> {
     web::Json(Me {
         user: service::to_dto(&auth.user),
         auth_method: auth.method,
+        effective_role: auth.role,
     })
 }
 

@@ -23,8 +23,29 @@ pub fn to_dto(u: &users::Model) -> User {
         id: u.id,
         email: u.email.clone(),
         name: u.name.clone(),
-        role: pgward_api_types::Role::Admin,
+        role: crate::auth::extractor::role_of(u),
+        disabled: u.disabled_at.is_some(),
         created_at: u.created_at,
+    }
+}
+
+/// Where a login came from, kept with its session for the sessions list.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Client {
+    pub fn of(req: &actix_web::HttpRequest, trusted: &[ipnet::IpNet]) -> Self {
+        Self {
+            addr: crate::auth::client_ip(req, trusted).map(|ip| ip.to_string()),
+            user_agent: req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(300).collect()),
+        }
     }
 }
 
@@ -102,7 +123,8 @@ pub async fn setup(state: &AppState, req: SetupRequest) -> Result<User, AppError
                     email: Set(email),
                     name: Set(name),
                     password_hash: Set(hash),
-                    role: Set("admin".into()),
+                    role: Set(pgward_api_types::Role::Admin.as_str().into()),
+                    disabled_at: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                 }
@@ -117,7 +139,12 @@ pub async fn setup(state: &AppState, req: SetupRequest) -> Result<User, AppError
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn login(state: &AppState, email: &str, pw: &str) -> Result<TokenPair, AppError> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    pw: &str,
+    client: Client,
+) -> Result<(TokenPair, users::Model), AppError> {
     let email = email.trim().to_lowercase();
     let user = users::Entity::find()
         .filter(users::Column::Email.eq(email))
@@ -132,12 +159,22 @@ pub async fn login(state: &AppState, email: &str, pw: &str) -> Result<TokenPair,
         (Some(u), true) => u,
         _ => return Err(AppError::InvalidCredentials),
     };
-    let pair = new_session(state, user.id).await?;
+    // Told only to whoever knows the password: a disabled account is not a wrong password.
+    if user.disabled_at.is_some() {
+        return Err(AppError::Forbidden(
+            "this account is disabled; ask an administrator".into(),
+        ));
+    }
+    let pair = new_session(state, user.id, client).await?;
     tracing::info!(user_id = %user.id, "login");
-    Ok(pair)
+    Ok((pair, user))
 }
 
-async fn new_session(state: &AppState, user_id: Uuid) -> Result<TokenPair, AppError> {
+async fn new_session(
+    state: &AppState,
+    user_id: Uuid,
+    client: Client,
+) -> Result<TokenPair, AppError> {
     let refresh = random_token(REFRESH_TOKEN_PREFIX);
     let now = Utc::now();
     let session = sessions::ActiveModel {
@@ -148,6 +185,9 @@ async fn new_session(state: &AppState, user_id: Uuid) -> Result<TokenPair, AppEr
         expires_at: Set(now + chrono::Duration::seconds(state.auth.refresh_ttl_secs)),
         last_used_at: Set(now),
         revoked_at: Set(None),
+        client_addr: Set(client.addr),
+        user_agent: Set(client.user_agent),
+        access_used_at: Set(None),
     }
     .insert(&state.db)
     .await?;
@@ -170,21 +210,26 @@ fn pair(
 }
 
 /// Rotates the refresh token: the old one stops working, so a stolen copy used after the owner refreshed
-/// is refused. The session (and thus logout) stays the same.
+/// is refused — and, because a rotated token presented again means two parties hold the session, the
+/// whole session (every token rotated from that login) ends. The session (and thus logout) stays the
+/// same across rotations.
 #[tracing::instrument(skip_all)]
 pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<TokenPair, AppError> {
     let now = Utc::now();
+    let presented = token_hash(refresh_token);
     let Some(session) = sessions::Entity::find()
-        .filter(sessions::Column::RefreshHash.eq(token_hash(refresh_token)))
+        .filter(sessions::Column::RefreshHash.eq(presented.as_str()))
         .filter(sessions::Column::RevokedAt.is_null())
         .filter(sessions::Column::ExpiresAt.gt(now))
         .one(&state.db)
         .await?
     else {
+        end_family_of_retired(state, &presented).await?;
         return Err(AppError::Unauthorized);
     };
     let new_refresh = random_token(REFRESH_TOKEN_PREFIX);
     let (id, user_id) = (session.id, session.user_id);
+    let tx = state.db.begin().await?;
     // Compare-and-swap on the old hash: two concurrent refreshes with the same token cannot both win.
     let updated = sessions::Entity::update_many()
         .col_expr(
@@ -196,13 +241,44 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<TokenPair,
             sea_orm::sea_query::Expr::value(now),
         )
         .filter(sessions::Column::Id.eq(id))
-        .filter(sessions::Column::RefreshHash.eq(token_hash(refresh_token)))
-        .exec(&state.db)
+        .filter(sessions::Column::RefreshHash.eq(presented.as_str()))
+        .exec(&tx)
         .await?;
+    if updated.rows_affected == 1 {
+        tx.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "INSERT INTO session_retired_refresh (refresh_hash, session_id) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING",
+            [presented.clone().into(), id.into()],
+        ))
+        .await?;
+    }
+    tx.commit().await?;
     if updated.rows_affected != 1 {
+        // The other refresh won, so this token was already rotated away: a reuse.
+        end_family_of_retired(state, &presented).await?;
         return Err(AppError::Unauthorized);
     }
     pair(state, user_id, id, new_refresh)
+}
+
+/// A refresh token that was rotated away is being presented again: ends the session it belonged to.
+async fn end_family_of_retired(state: &AppState, presented: &str) -> Result<(), AppError> {
+    let ended = state
+        .db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND id = \
+             (SELECT session_id FROM session_retired_refresh WHERE refresh_hash = $1)",
+            [presented.into()],
+        ))
+        .await?;
+    if ended.rows_affected() > 0 {
+        tracing::warn!(
+            "a rotated refresh token was presented again: the session it belonged to was ended"
+        );
+    }
+    Ok(())
 }
 
 #[tracing::instrument(skip_all)]

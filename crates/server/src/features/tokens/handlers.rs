@@ -35,7 +35,12 @@ async fn create(
 #[get("/tokens")]
 async fn list(ctx: Authed) -> Result<web::Json<ApiTokenList>, AppError> {
     Ok(web::Json(ApiTokenList {
-        items: service::list(&ctx.state, ctx.auth.user.id).await?,
+        items: service::list(
+            &ctx.state,
+            ctx.auth.user.id,
+            crate::auth::extractor::role_of(&ctx.auth.user),
+        )
+        .await?,
     }))
 }
 

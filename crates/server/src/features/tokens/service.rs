@@ -1,5 +1,5 @@
 use chrono::Utc;
-use pgward_api_types::{ApiToken, AuthMethod, CreateApiTokenRequest, CreatedApiToken};
+use pgward_api_types::{ApiToken, AuthMethod, CreateApiTokenRequest, CreatedApiToken, Role};
 use pgward_entity::api_tokens;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
@@ -13,8 +13,13 @@ use crate::state::AppState;
 /// How many characters of a token are kept to recognise it in lists.
 const SHOWN_PREFIX: usize = 12;
 
-fn to_dto(t: &api_tokens::Model) -> ApiToken {
+fn to_dto(t: &api_tokens::Model, owner: Role) -> ApiToken {
     ApiToken {
+        role: t
+            .role
+            .as_deref()
+            .and_then(Role::parse)
+            .map_or(owner, |r| r.min(owner)),
         id: t.id,
         name: t.name.clone(),
         prefix: t.prefix.clone(),
@@ -50,6 +55,16 @@ pub async fn create(
             },
         );
     }
+    let role = req.role.unwrap_or(caller.role);
+    if role > caller.role {
+        f.check(
+            "role",
+            Err(format!(
+                "must be at most your own role ({})",
+                caller.role.as_str()
+            )),
+        );
+    }
     f.finish()?;
     let token = random_token(API_TOKEN_PREFIX);
     let now = Utc::now();
@@ -69,26 +84,27 @@ pub async fn create(
         )),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        role: Set(Some(role.as_str().into())),
     }
     .insert(&state.db)
     .await?;
-    tracing::info!(token_id = %row.id, "API token created");
+    tracing::info!(token_id = %row.id, role = role.as_str(), "API token created");
     Ok(CreatedApiToken {
         token,
-        api_token: to_dto(&row),
+        api_token: to_dto(&row, caller.role),
     })
 }
 
 /// The caller's tokens that still work (revoked ones are kept for the record but not listed).
 #[tracing::instrument(skip_all)]
-pub async fn list(state: &AppState, user: Uuid) -> Result<Vec<ApiToken>, AppError> {
+pub async fn list(state: &AppState, user: Uuid, owner: Role) -> Result<Vec<ApiToken>, AppError> {
     let rows = api_tokens::Entity::find()
         .filter(api_tokens::Column::UserId.eq(user))
         .filter(api_tokens::Column::RevokedAt.is_null())
         .order_by_asc(api_tokens::Column::CreatedAt)
         .all(&state.db)
         .await?;
-    Ok(rows.iter().map(to_dto).collect())
+    Ok(rows.iter().map(|t| to_dto(t, owner)).collect())
 }
 
 #[tracing::instrument(skip_all, fields(id = %id))]

@@ -1,0 +1,253 @@
+//! The one place requests are audited. Wraps the API: before the handler it notes the names of the
+//! top-level fields of a JSON body (never their values, so no secret reaches the log); after it, with
+//! the route the router matched, it records mutations, downloads and sign-ins with the caller, the
+//! resource, the answer's status and the client's address. A failure to record is logged, and does not
+//! undo or fail a request that already happened.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{HttpMessage, web};
+use futures::StreamExt;
+use pgward_api_types::{AuditActor, AuthMethod};
+
+use super::service::{self, NewEntry};
+use crate::auth::extractor::Resolved;
+use crate::auth::policy;
+use crate::features::auth::service::Client;
+use crate::state::AppState;
+
+/// Reads that are audited: what gives a backup's contents away.
+const AUDITED_READS: &[&str] = &[
+    "download_execution",
+    "execution_download_url",
+    "download_by_link",
+];
+
+/// Successful calls not worth a line: a browser refreshes its session every few minutes (a refused
+/// refresh, e.g. a reused token, is recorded).
+const QUIET_WHEN_OK: &[&str] = &["refresh"];
+
+/// Who did it, for public routes where no token says so: set by the handler (a login names the user).
+#[derive(Debug, Clone)]
+pub struct Actor(pub AuditActor);
+
+pub async fn audit(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if !req.path().starts_with("/api/v1/") {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let mutation = req.method() != Method::GET && req.method() != Method::HEAD;
+    let fields = if mutation && is_json(&req) {
+        let limit = state.as_ref().map_or(0, |s| s.config.server.body_limit);
+        peek_fields(&mut req, limit).await
+    } else {
+        Vec::new()
+    };
+    let res = next.call(req).await?.map_into_boxed_body();
+    let Some(state) = state else {
+        return Ok(res);
+    };
+    let method = res.request().method().as_str().to_string();
+    let Some(pattern) = res.request().match_pattern() else {
+        return Ok(res);
+    };
+    let Some(route) = policy::route(&method, &pattern) else {
+        return Ok(res);
+    };
+    let status = res.status().as_u16();
+    let op = route.operation_id.as_str();
+    let audited =
+        (mutation && !(QUIET_WHEN_OK.contains(&op) && status < 400)) || AUDITED_READS.contains(&op);
+    if !audited {
+        return Ok(res);
+    }
+    let req = res.request().clone();
+    let actor = actor_of(&req);
+    let client = Client::of(&req, &state.config.server.trusted_proxies);
+    let mut resource_id = req.match_info().get("id").map(str::to_string);
+    // A creation names its new resource in the answer's body.
+    let res = if resource_id.is_none() && method == "POST" && res.status().is_success() {
+        let (http_req, http_res) = res.into_parts();
+        let (head, body) = http_res.into_parts();
+        let bytes = actix_web::body::to_bytes(body)
+            .await
+            .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+        resource_id = created_id(&bytes);
+        ServiceResponse::new(http_req, head.set_body(BoxBody::new(bytes)))
+    } else {
+        res
+    };
+    let (resource, action) = resource_and_action(&method, &pattern);
+    let entry = NewEntry {
+        actor,
+        operation: op.to_string(),
+        method,
+        path: pattern,
+        resource,
+        resource_id,
+        action,
+        fields,
+        status,
+        client_addr: client.addr,
+        user_agent: client.user_agent,
+    };
+    if let Err(e) = service::record(&state.db, entry).await {
+        tracing::error!(error = %e, operation = op, "could not write the audit log entry");
+    }
+    Ok(res)
+}
+
+fn is_json(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("json"))
+}
+
+/// The top-level keys of the JSON object body, read up to `limit` bytes; the body is put back for the
+/// handler unchanged (one over the limit goes on to be refused there).
+async fn peek_fields(req: &mut ServiceRequest, limit: usize) -> Vec<String> {
+    let mut payload = req.take_payload();
+    let mut buf = BytesMut::new();
+    let mut failed = None;
+    while let Some(chunk) = payload.next().await {
+        match chunk {
+            Ok(c) => {
+                buf.extend_from_slice(&c);
+                if buf.len() > limit {
+                    break;
+                }
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    let fields = if buf.len() <= limit && failed.is_none() {
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&buf)
+            .map(|m| {
+                // Fields sent as null keep their value in every PATCH of this API: not changes.
+                m.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .take(50)
+                    .map(|(k, _)| k.chars().take(100).collect())
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let head = futures::stream::iter(std::iter::once(Ok(buf.freeze())).chain(failed.map(Err)));
+    let rest: std::pin::Pin<
+        Box<dyn futures::Stream<Item = Result<Bytes, actix_web::error::PayloadError>>>,
+    > = Box::pin(head.chain(payload));
+    req.set_payload(actix_web::dev::Payload::Stream { payload: rest });
+    fields
+}
+
+fn actor_of(req: &actix_web::HttpRequest) -> AuditActor {
+    let ext = req.extensions();
+    if let Some(Some(a)) = ext.get::<Resolved>().map(|r| r.0.as_ref()) {
+        let token = a.method == AuthMethod::ApiToken;
+        return AuditActor {
+            user_id: Some(a.user.id),
+            email: Some(a.user.email.clone()),
+            token_id: token.then_some(a.credential_id),
+            token_name: a.token_name.clone(),
+        };
+    }
+    ext.get::<Actor>().map_or(
+        AuditActor {
+            user_id: None,
+            email: None,
+            token_id: None,
+            token_name: None,
+        },
+        |a| a.0.clone(),
+    )
+}
+
+/// The id in a creation's answer: `{"id": …}`, or one level down (`{"api_token": {"id": …}}`).
+fn created_id(body: &Bytes) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let id = |v: &serde_json::Value| v.get("id").and_then(|i| i.as_str()).map(str::to_string);
+    id(&v).or_else(|| v.as_object()?.values().find_map(id))
+}
+
+/// `/api/v1/tasks/{id}/run` → ("tasks", "run"); `/api/v1/tasks` POST → ("tasks", "create").
+fn resource_and_action(method: &str, pattern: &str) -> (String, String) {
+    let parts: Vec<&str> = pattern
+        .trim_start_matches("/api/v1/")
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let resource = parts.first().copied().unwrap_or("").to_string();
+    let last = parts.last().copied().unwrap_or("");
+    let action = if parts.len() > 1 && !last.starts_with('{') {
+        last.replace('-', "_")
+    } else {
+        match method {
+            "POST" => "create",
+            "PATCH" | "PUT" => "update",
+            "DELETE" => "delete",
+            _ => "read",
+        }
+        .to_string()
+    };
+    (resource, action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_are_the_route_verb_or_the_method() {
+        let cases = [
+            ("POST", "/api/v1/tasks", ("tasks", "create")),
+            ("PATCH", "/api/v1/tasks/{id}", ("tasks", "update")),
+            ("DELETE", "/api/v1/tasks/{id}", ("tasks", "delete")),
+            ("POST", "/api/v1/tasks/{id}/run", ("tasks", "run")),
+            (
+                "GET",
+                "/api/v1/executions/{id}/download-url",
+                ("executions", "download_url"),
+            ),
+            ("POST", "/api/v1/auth/login", ("auth", "login")),
+            ("POST", "/api/v1/me/password", ("me", "password")),
+        ];
+        for (m, p, (r, a)) in cases {
+            assert_eq!(
+                resource_and_action(m, p),
+                (r.to_string(), a.to_string()),
+                "{m} {p}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_creation_is_named_by_the_id_in_its_answer() {
+        assert_eq!(
+            created_id(&Bytes::from_static(br#"{"id":"a","name":"x"}"#)).as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            created_id(&Bytes::from_static(
+                br#"{"token":"pgw_x","api_token":{"id":"b"}}"#
+            ))
+            .as_deref(),
+            Some("b")
+        );
+        assert_eq!(created_id(&Bytes::from_static(b"[]")), None);
+    }
+}

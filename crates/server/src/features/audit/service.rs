@@ -1,0 +1,154 @@
+//! Writing, listing and pruning audit entries.
+
+use chrono::{DateTime, Utc};
+use pgward_api_types::{AuditActor, AuditEntry, AuditPage, AuditQuery};
+use pgward_entity::audit_log;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::features::validate;
+use crate::state::AppState;
+
+/// One entry to write (see `AuditEntry` for the meaning of each field).
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub actor: AuditActor,
+    pub operation: String,
+    pub method: String,
+    pub path: String,
+    pub resource: String,
+    pub resource_id: Option<String>,
+    pub action: String,
+    pub fields: Vec<String>,
+    pub status: u16,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(operation = %e.operation))]
+pub async fn record<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    e: NewEntry,
+) -> Result<(), sea_orm::DbErr> {
+    audit_log::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        at: Set(Utc::now()),
+        actor_user_id: Set(e.actor.user_id),
+        actor_email: Set(e.actor.email),
+        actor_token_id: Set(e.actor.token_id),
+        actor_token_name: Set(e.actor.token_name),
+        operation: Set(e.operation),
+        method: Set(e.method),
+        path: Set(e.path),
+        resource: Set(e.resource),
+        resource_id: Set(e.resource_id),
+        action: Set(e.action),
+        fields: Set(serde_json::json!(e.fields)),
+        status: Set(i32::from(e.status)),
+        client_addr: Set(e.client_addr),
+        user_agent: Set(e.user_agent),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+fn to_dto(m: audit_log::Model) -> AuditEntry {
+    AuditEntry {
+        id: m.id,
+        at: m.at,
+        actor: AuditActor {
+            user_id: m.actor_user_id,
+            email: m.actor_email,
+            token_id: m.actor_token_id,
+            token_name: m.actor_token_name,
+        },
+        operation: m.operation,
+        method: m.method,
+        path: m.path,
+        resource: m.resource,
+        resource_id: m.resource_id,
+        action: m.action,
+        fields: serde_json::from_value(m.fields).unwrap_or_default(),
+        status: u16::try_from(m.status).unwrap_or_default(),
+        client_addr: m.client_addr,
+        user_agent: m.user_agent,
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list(state: &AppState, q: AuditQuery) -> Result<AuditPage, AppError> {
+    let limit = validate::page_limit(
+        q.limit,
+        validate::DEFAULT_PAGE_LIMIT,
+        validate::MAX_PAGE_LIMIT,
+    )?;
+    let mut f = validate::Fields::default();
+    f.check(
+        "resource",
+        validate::optional_text(q.resource.as_deref(), 100),
+    );
+    f.check(
+        "resource_id",
+        validate::optional_text(q.resource_id.as_deref(), 200),
+    );
+    f.check("action", validate::optional_text(q.action.as_deref(), 100));
+    f.finish()?;
+    let mut sel = validate::newest_first(
+        audit_log::Entity::find(),
+        audit_log::Column::Id,
+        q.cursor.as_deref(),
+    )?;
+    if let Some(u) = q.user_id {
+        sel = sel.filter(audit_log::Column::ActorUserId.eq(u));
+    }
+    if let Some(t) = q.token_id {
+        sel = sel.filter(audit_log::Column::ActorTokenId.eq(t));
+    }
+    if let Some(r) = q.resource.as_deref().filter(|r| !r.is_empty()) {
+        sel = sel.filter(audit_log::Column::Resource.eq(r));
+    }
+    if let Some(r) = q.resource_id.as_deref().filter(|r| !r.is_empty()) {
+        sel = sel.filter(audit_log::Column::ResourceId.eq(r));
+    }
+    if let Some(a) = q.action.as_deref().filter(|a| !a.is_empty()) {
+        // The action (`delete`) or the whole operation (`delete_task`).
+        sel = sel.filter(
+            sea_orm::Condition::any()
+                .add(audit_log::Column::Action.eq(a))
+                .add(audit_log::Column::Operation.eq(a)),
+        );
+    }
+    if let Some(t) = q.since {
+        sel = sel.filter(audit_log::Column::At.gte(t));
+    }
+    if let Some(t) = q.until {
+        sel = sel.filter(audit_log::Column::At.lt(t));
+    }
+    let (rows, next_cursor) = validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
+    Ok(AuditPage {
+        items: rows.into_iter().map(to_dto).collect(),
+        next_cursor,
+    })
+}
+
+/// Deletes entries older than `retention_days` (0: keeps everything). Part of the housekeeping pass.
+#[tracing::instrument(skip_all)]
+pub async fn prune(state: &AppState, now: DateTime<Utc>) -> Result<u64, AppError> {
+    let days = state.config.auth.audit_retention_days;
+    if days == 0 {
+        return Ok(0);
+    }
+    let res = audit_log::Entity::delete_many()
+        .filter(audit_log::Column::At.lt(now - chrono::Duration::days(i64::from(days))))
+        .exec(&state.db)
+        .await?;
+    if res.rows_affected > 0 {
+        tracing::info!(
+            deleted = res.rows_affected,
+            "audit log entries past retention deleted"
+        );
+    }
+    Ok(res.rows_affected)
+}
