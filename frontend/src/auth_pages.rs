@@ -3,7 +3,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{query_signal, use_navigate};
 use pgward_api_types::{AuthStatus, SetupRequest};
 
 use crate::parts::{Field, SubmitButton};
@@ -93,7 +93,7 @@ pub fn Home() -> impl IntoView {
 }
 
 #[component]
-fn Brand() -> impl IntoView {
+pub(crate) fn Brand() -> impl IntoView {
     view! {
         <div class="brand brand-large">
             <span class="brand-mark">"pg"</span>
@@ -229,7 +229,10 @@ pub fn SetupPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let email = RwSignal::new(String::new());
+    // Back from accepting an invitation: the new account's email.
+    let (invited, _) = query_signal::<String>("invited");
+    let invited = invited.get_untracked();
+    let email = RwSignal::new(invited.clone().unwrap_or_default());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -279,6 +282,14 @@ pub fn LoginPage() -> impl IntoView {
             <form class="card narrow" on:submit=on_submit data-testid="login-form">
                 <Brand />
                 <h1>"Sign in"</h1>
+                {invited
+                    .map(|_| {
+                        view! {
+                            <div class="alert alert-ok" role="status" data-testid="login-note">
+                                "Your account is ready: sign in with the password you chose."
+                            </div>
+                        }
+                    })}
                 {error_banner(move || error.get())}
                 {email_field(email, "login-email")}
                 <Field label="Password">

@@ -2,10 +2,10 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use pgward_api_types::{ConnectionTestResult, CreateDatabaseRequest, Database};
+use pgward_api_types::{ConnectionTestResult, CreateDatabaseRequest, Database, Role};
 
 use crate::parts::{
-    ACTIONS, Field, ListCard, Outcome, PageHeader, RefreshButton, RowActions, RowButton,
+    ACTIONS, Can, Field, ListCard, Outcome, PageHeader, RefreshButton, RowActions, RowButton,
     TestAndSave, databases, save, table_of, test_outcome,
 };
 use crate::session::use_session;
@@ -31,7 +31,9 @@ pub fn DatabasesPage() -> impl IntoView {
             empty_testid="db-empty"
             empty=|| "No databases yet. Add the first one below."
         />
-        <AddDatabase on_saved=move || actions.reload.bump() />
+        <Can role=Role::Operator>
+            <AddDatabase on_saved=move || actions.reload.bump() />
+        </Can>
     }
 }
 
@@ -60,13 +62,21 @@ fn db_row(actions: RowActions, db: Database) -> impl IntoView {
             <td>{db.server_version.clone().unwrap_or_else(|| "—".into())}</td>
             <td>{health_badge(&db.health, "db-health")}</td>
             <td class="actions">
-                // The outcome is recorded in the database's health; the reload shows it.
-                <RowButton testid="db-test" disabled=row.busy on_click=test>
-                    "Test"
-                </RowButton>
-                <RowButton testid="db-delete" danger=true confirm disabled=row.busy on_click=delete>
-                    "Delete"
-                </RowButton>
+                <Can role=Role::Operator>
+                    // The outcome is recorded in the database's health; the reload shows it.
+                    <RowButton testid="db-test" disabled=row.busy on_click=test>
+                        "Test"
+                    </RowButton>
+                    <RowButton
+                        testid="db-delete"
+                        danger=true
+                        confirm=confirm.clone()
+                        disabled=row.busy
+                        on_click=delete
+                    >
+                        "Delete"
+                    </RowButton>
+                </Can>
             </td>
         </tr>
     }

@@ -3,20 +3,33 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect};
+use pgward_api_types::Role;
 
 use crate::session::use_session;
 
-/// The navigation: where each link goes, its test id and what it says.
-const NAV: [(&str, &str, &str); 9] = [
-    ("/dashboard", "nav-dashboard", "Dashboard"),
-    ("/databases", "nav-databases", "Databases"),
-    ("/destinations", "nav-destinations", "Destinations"),
-    ("/tasks", "nav-tasks", "Tasks"),
-    ("/executions", "nav-executions", "Executions"),
-    ("/restorations", "nav-restorations", "Restorations"),
-    ("/events", "nav-events", "Events"),
-    ("/webhooks", "nav-webhooks", "Webhooks"),
-    ("/tokens", "nav-tokens", "API tokens"),
+/// The navigation: where each link goes, its test id, what it says and the role it needs. API tokens
+/// live on the profile page (the user's name in the top bar).
+const NAV: [(&str, &str, &str, Role); 10] = [
+    ("/dashboard", "nav-dashboard", "Dashboard", Role::Viewer),
+    ("/databases", "nav-databases", "Databases", Role::Viewer),
+    (
+        "/destinations",
+        "nav-destinations",
+        "Destinations",
+        Role::Viewer,
+    ),
+    ("/tasks", "nav-tasks", "Tasks", Role::Viewer),
+    ("/executions", "nav-executions", "Executions", Role::Viewer),
+    (
+        "/restorations",
+        "nav-restorations",
+        "Restorations",
+        Role::Viewer,
+    ),
+    ("/events", "nav-events", "Events", Role::Viewer),
+    ("/webhooks", "nav-webhooks", "Webhooks", Role::Viewer),
+    ("/users", "nav-users", "Users", Role::Admin),
+    ("/audit", "nav-audit", "Audit", Role::Admin),
 ];
 
 #[component]
@@ -42,7 +55,6 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
 #[component]
 fn TopBar() -> impl IntoView {
     let session = use_session();
-    let me = LocalResource::new(move || session.call(|c| async move { c.me().await }));
     let logging_out = RwSignal::new(false);
     let logout = move |_| {
         logging_out.set(true);
@@ -62,24 +74,42 @@ fn TopBar() -> impl IntoView {
                 <nav class="nav">
                     {NAV
                         .into_iter()
-                        .map(|(href, testid, label)| {
+                        .map(|(href, testid, label, role)| {
+                            // Everyone's links stand from the start; the others once the role is known.
+                            let shown = move || role == Role::Viewer || session.can(role);
                             view! {
-                                <A href=href attr:data-testid=testid>
-                                    {label}
-                                </A>
+                                <Show when=shown>
+                                    <A href=href attr:data-testid=testid>
+                                        {label}
+                                    </A>
+                                </Show>
                             }
                         })
                         .collect_view()}
                 </nav>
                 <div class="topbar-right">
-                    <span class="user" data-testid="current-user">
+                    <A href="/profile" attr:class="user" attr:data-testid="nav-profile" attr:title="Your profile, sessions and API tokens">
+                        <span data-testid="current-user">
+                            {move || {
+                                session
+                                    .me()
+                                    .map(|m| m.user.name.unwrap_or(m.user.email))
+                                    .unwrap_or_default()
+                            }}
+                        </span>
                         {move || {
-                            me.get()
-                                .and_then(Result::ok)
-                                .map(|m| m.user.name.unwrap_or(m.user.email))
-                                .unwrap_or_default()
+                            session
+                                .role()
+                                .map(|r| {
+                                    view! {
+                                        " "
+                                        <span class="role-badge" data-testid="current-role">
+                                            {r.as_str()}
+                                        </span>
+                                    }
+                                })
                         }}
-                    </span>
+                    </A>
                     <button
                         type="button"
                         class="btn btn-ghost"

@@ -1,6 +1,8 @@
 //! pgward's web UI: a client-side-rendered Leptos app. It talks to the API only through
 //! `pgward-api-client`, with the DTOs of `pgward-api-types`.
 
+mod accept_invitation;
+mod audit;
 mod auth_pages;
 mod dashboard;
 mod databases;
@@ -9,17 +11,21 @@ mod events;
 mod executions;
 mod layout;
 mod parts;
+mod profile;
 mod restorations;
 mod session;
 mod tasks;
 mod tokens;
 mod ui;
+mod users;
 mod webhooks;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::accept_invitation::AcceptInvitationPage;
+use crate::audit::AuditPage;
 use crate::auth_pages::{Home, LoginPage, SetupPage};
 use crate::dashboard::DashboardPage;
 use crate::databases::DatabasesPage;
@@ -27,10 +33,12 @@ use crate::destinations::DestinationsPage;
 use crate::events::EventsPage;
 use crate::executions::ExecutionsPage;
 use crate::layout::Shell;
+use crate::profile::ProfilePage;
 use crate::restorations::{NewRestorationPage, RestorationsPage};
 use crate::session::Session;
 use crate::tasks::TasksPage;
 use crate::tokens::TokensPage;
+use crate::users::UsersPage;
 use crate::webhooks::WebhooksPage;
 
 fn main() {
@@ -47,6 +55,7 @@ fn App() -> impl IntoView {
                 <Route path=path!("/") view=Home />
                 <Route path=path!("/setup") view=SetupPage />
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/accept-invitation") view=AcceptInvitationPage />
                 <Route path=path!("/dashboard") view=shell(DashboardPage) />
                 <Route path=path!("/databases") view=shell(DatabasesPage) />
                 <Route path=path!("/destinations") view=shell(DestinationsPage) />
@@ -57,6 +66,9 @@ fn App() -> impl IntoView {
                 <Route path=path!("/events") view=shell(EventsPage) />
                 <Route path=path!("/webhooks") view=shell(WebhooksPage) />
                 <Route path=path!("/tokens") view=shell(TokensPage) />
+                <Route path=path!("/profile") view=shell(ProfilePage) />
+                <Route path=path!("/users") view=shell(UsersPage) />
+                <Route path=path!("/audit") view=shell(AuditPage) />
             </Routes>
         </Router>
     }

@@ -12,7 +12,7 @@ use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pgward_api_client::{Client, ClientError};
-use pgward_api_types::TokenPair;
+use pgward_api_types::{ErrorCode, Me, Role, TokenPair};
 
 /// Where earlier versions kept the tokens; removed on start so nothing lingers in storage.
 const LEGACY_KEYS: [&str; 2] = ["pgward.access_token", "pgward.refresh_token"];
@@ -35,6 +35,10 @@ pub struct Session {
     access: RwSignal<Option<String>>,
     /// The session is being restored from the refresh cookie (page load).
     restoring: RwSignal<bool>,
+    /// Who is logged in and what they may do: fetched once per login (`None` until it answers).
+    me: RwSignal<Option<Result<Me, String>>>,
+    /// Counts the fetches of `me`, so that a late answer of an earlier login is dropped.
+    me_fetches: StoredValue<u64>,
 }
 
 impl Session {
@@ -48,12 +52,61 @@ impl Session {
         let session = Self {
             access: RwSignal::new(None),
             restoring: RwSignal::new(true),
+            me: RwSignal::new(None),
+            me_fetches: StoredValue::new(0),
         };
         spawn_local(async move {
             session.refresh_tokens().await;
             session.restoring.set(false);
         });
+        // `me` follows logging in and out, not every token refresh.
+        let logged_in = Memo::new(move |_| session.logged_in());
+        Effect::new(move || {
+            if logged_in.get() {
+                session.reload_me();
+            } else {
+                session.me_fetches.update_value(|n| *n += 1);
+                session.me.set(None);
+            }
+        });
         session
+    }
+
+    /// Fetches `me` again (after logging in, or after the profile changed).
+    pub fn reload_me(self) {
+        self.me_fetches.update_value(|n| *n += 1);
+        let fetch = self.me_fetches.get_value();
+        spawn_local(async move {
+            let answer = self.call(|c| async move { c.me().await }).await;
+            if self.me_fetches.try_get_value() == Some(fetch) {
+                self.me.set(Some(answer));
+            }
+        });
+    }
+
+    /// Reactive: the logged-in user and their effective role; `None` while it loads or logged out.
+    pub fn me(&self) -> Option<Me> {
+        self.me.get().and_then(Result::ok)
+    }
+
+    /// Reactive: why `me` could not be fetched, if it could not.
+    pub fn me_error(&self) -> Option<String> {
+        self.me
+            .with(|m| m.as_ref().and_then(|r| r.as_ref().err().cloned()))
+    }
+
+    /// Reactive: what the logged-in user may do; `None` while unknown.
+    pub fn role(&self) -> Option<Role> {
+        self.me.with(|m| match m {
+            Some(Ok(me)) => Some(me.effective_role),
+            _ => None,
+        })
+    }
+
+    /// Reactive: the user has at least `role`. False while the role is unknown, so a control the user may
+    /// not use is never offered, not even for a moment.
+    pub fn can(&self, role: Role) -> bool {
+        self.role().is_some_and(|r| r >= role)
     }
 
     /// Reactive: the layout uses it to send a logged-out user to `/login`.
@@ -192,8 +245,10 @@ thread_local! {
     static IN_FLIGHT: RefCell<Option<PendingRefresh>> = const { RefCell::new(None) };
 }
 
+/// The access token was refused. Not a wrong password (a password change checks the current one): that
+/// is the user's mistake to show, not a reason to refresh or log out.
 fn is_unauthorized(e: &ClientError) -> bool {
-    e.status() == Some(401)
+    e.status() == Some(401) && e.code() != Some(ErrorCode::InvalidCredentials)
 }
 
 pub fn use_session() -> Session {

@@ -1,22 +1,45 @@
-//! `/tokens`: API tokens for scripts and CI: list, create (the secret is shown once) and revoke.
+//! API tokens for scripts and CI: list, create (the secret is shown once, the role at most the user's
+//! own) and revoke. A section of the profile page; `/tokens` shows it on its own.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use pgward_api_types::{ApiToken, CreateApiTokenRequest};
+use pgward_api_types::{ApiToken, CreateApiTokenRequest, Role};
 
 use crate::parts::{
-    ACTIONS, Field, ListCard, PageHeader, RowActions, RowButton, SubmitButton, api_list, save,
-    table_of,
+    ACTIONS, Field, ListCard, PageHeader, Reload, RoleSelect, RowActions, RowButton, SubmitButton,
+    api_list, save, table_of,
 };
 use crate::session::use_session;
 use crate::ui::{error_banner, format_time};
 
-const COLUMNS: &[&str] = &["Name", "Token", "Created", "Expires", "Last used", ACTIONS];
+const COLUMNS: &[&str] = &[
+    "Name",
+    "Token",
+    "Role",
+    "Created",
+    "Expires",
+    "Last used",
+    ACTIONS,
+];
 
+/// `/tokens`: the profile's token section on a page of its own.
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    let actions = RowActions::new(use_session());
-    let session = actions.session;
+    view! {
+        <PageHeader
+            title="API tokens"
+            intro="Tokens let scripts and CI call the pgward API as you."
+        />
+        <TokensSection />
+    }
+}
+
+/// The user's API tokens and the form creating one. `reload` (if given) makes the list fetch again,
+/// e.g. after a password change ended every token.
+#[component]
+pub fn TokensSection(#[prop(optional)] reload: Option<Reload>) -> impl IntoView {
+    let session = use_session();
+    let actions = RowActions::with_reload(session, reload.unwrap_or_default());
     let list = api_list(session, Some(actions.reload), |c| async move {
         c.list_tokens().await.map(|l| l.items)
     });
@@ -24,9 +47,22 @@ pub fn TokensPage() -> impl IntoView {
 
     let name = RwSignal::new(String::new());
     let days = RwSignal::new(String::new());
+    let role = RwSignal::new(String::new());
     let creating = RwSignal::new(false);
     let form_error = RwSignal::new(None::<String>);
     let created = RwSignal::new(None::<String>);
+
+    // A token may do at most what its creator may; it starts as the creator's role.
+    let mine = Memo::new(move |_| session.role());
+    let roles = Signal::derive(move || {
+        let mine = mine.get().unwrap_or(Role::Viewer);
+        Role::ALL.into_iter().filter(|r| *r <= mine).collect()
+    });
+    Effect::new(move || {
+        if let Some(r) = mine.get() {
+            role.set(r.as_str().to_string());
+        }
+    });
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -45,7 +81,7 @@ pub fn TokensPage() -> impl IntoView {
         let req = CreateApiTokenRequest {
             name: name.get_untracked().trim().to_string(),
             expires_in_days,
-            role: None,
+            role: role.with_untracked(|r| Role::parse(r)),
         };
         form_error.set(None);
         created.set(None);
@@ -67,12 +103,10 @@ pub fn TokensPage() -> impl IntoView {
     };
 
     view! {
-        <PageHeader
-            title="API tokens"
-            intro="Tokens let scripts and CI call the pgward API as you."
-        />
         {actions.error_banner()}
-        <ListCard list rows loading="Loading tokens…" empty=|| "No API tokens yet." />
+        <ListCard list rows loading="Loading tokens…" empty=|| "No API tokens yet." testid="tokens">
+            <h2>"API tokens"</h2>
+        </ListCard>
         <section class="card">
             <h2>"Create a token"</h2>
             {move || {
@@ -100,7 +134,7 @@ pub fn TokensPage() -> impl IntoView {
                         bind:value=name
                     />
                 </Field>
-                <Field label="Expires after (days) " note="(empty: never)">
+                <Field label="Expires after (days) " note="(empty: the server's default)">
                     <input
                         type="number"
                         min="1"
@@ -108,6 +142,9 @@ pub fn TokensPage() -> impl IntoView {
                         data-testid="token-days"
                         bind:value=days
                     />
+                </Field>
+                <Field label="Role " note="(at most your own)">
+                    <RoleSelect value=role testid="token-role" roles />
                 </Field>
                 <div class="span-2">{error_banner(move || form_error.get())}</div>
                 <div class="form-actions span-2">
@@ -128,9 +165,14 @@ fn token_row(actions: RowActions, token: ApiToken) -> impl IntoView {
     );
     let revoke = row.reloading(move |c| async move { c.revoke_token(id).await });
     view! {
-        <tr data-testid="token-row">
+        <tr data-testid="token-row" data-name=token.name.clone()>
             <td class="strong">{token.name.clone()}</td>
             <td class="mono">{format!("{}…", token.prefix)}</td>
+            <td>
+                <span class="badge" data-testid="token-role-badge">
+                    {token.role.as_str()}
+                </span>
+            </td>
             <td>{format_time(Some(&token.created_at))}</td>
             <td>
                 {token

@@ -193,3 +193,54 @@ async fn an_operator_adds_a_destination_creates_a_task_and_runs_it_in_the_browse
     );
     assert_eq!(found, "1");
 }
+
+#[tokio::test]
+async fn an_admin_creates_an_operator_who_runs_a_task_but_cannot_open_users() {
+    assert_spa_built();
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (_, db) = crate::support::fixtures::empty_db(&admin, fleet().get(16), "team").await;
+    let (dest, _dir) = crate::support::fixtures::local_destination(&admin, "team disk").await;
+    let task = crate::support::fixtures::create_task(&admin, "team nightly", db, dest).await;
+    let operator = "operator@example.com";
+    run_flow(
+        &app,
+        "teams.mjs",
+        vec![
+            ("OPERATOR_EMAIL", operator.into()),
+            ("OPERATOR_PASSWORD", "operator's long password".into()),
+            ("TASK_NAME", "team nightly".into()),
+        ],
+    )
+    .await;
+
+    // The browser made an operator, and the run the operator started is theirs in the audit log.
+    let users = admin.list_users().await.unwrap().items;
+    let made = users
+        .iter()
+        .find(|u| u.email == operator)
+        .expect("operator created");
+    assert_eq!(made.role, pgward_api_types::Role::Operator);
+    let runs = admin
+        .list_audit(&pgward_api_types::AuditQuery {
+            user_id: Some(made.id),
+            action: Some("run_task".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].resource_id, Some(task.id.to_string()));
+    // Opening Users was refused by the server too, not only hidden: no successful users call of theirs.
+    let theirs = admin
+        .list_audit(&pgward_api_types::AuditQuery {
+            user_id: Some(made.id),
+            resource: Some("users".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert!(theirs.iter().all(|e| e.status == 403), "{theirs:?}");
+}

@@ -88,7 +88,7 @@ pub struct Invitation {
 }
 
 /// Returned once, on creation: `code` is the only time the one-time code is shown. The invited person
-/// opens `#/accept-invitation?code=…` in the web app, or calls `POST /api/v1/auth/accept-invitation`.
+/// opens `/accept-invitation?code=…` in the web app, or calls `POST /api/v1/auth/accept-invitation`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedInvitation {

@@ -5,10 +5,11 @@
 mod form;
 
 use leptos::prelude::*;
-use pgward_api_types::{Destination, DestinationConfig};
+use pgward_api_types::{Destination, DestinationConfig, Role};
 
 use crate::parts::{
-    ACTIONS, ListCard, PageHeader, RefreshButton, RowActions, RowButton, destinations, table_of,
+    ACTIONS, Can, ListCard, PageHeader, RefreshButton, RowActions, RowButton, destinations,
+    table_of,
 };
 use crate::session::use_session;
 use crate::ui::health_badge;
@@ -37,7 +38,9 @@ pub fn DestinationsPage() -> impl IntoView {
             empty_testid="dest-empty"
             empty=|| "No destinations yet. Add the first one below."
         />
-        <form::AddDestination on_saved=move || actions.reload.bump() />
+        <Can role=Role::Operator>
+            <form::AddDestination on_saved=move || actions.reload.bump() />
+        </Can>
     }
 }
 
@@ -160,12 +163,20 @@ fn dest_row(actions: RowActions, d: Destination) -> impl IntoView {
             </td>
             <td>{health_badge(&d.health, "dest-health")}</td>
             <td class="actions">
-                <RowButton testid="dest-test" disabled=row.busy on_click=test>
-                    "Test"
-                </RowButton>
-                <RowButton testid="dest-delete" danger=true confirm disabled=row.busy on_click=delete>
-                    "Delete"
-                </RowButton>
+                <Can role=Role::Operator>
+                    <RowButton testid="dest-test" disabled=row.busy on_click=test.clone()>
+                        "Test"
+                    </RowButton>
+                    <RowButton
+                        testid="dest-delete"
+                        danger=true
+                        confirm=confirm.clone()
+                        disabled=row.busy
+                        on_click=delete
+                    >
+                        "Delete"
+                    </RowButton>
+                </Can>
             </td>
         </tr>
     }

@@ -1,10 +1,10 @@
 //! One execution as a table row: what ran, how it went, its checks, and what can be done with it.
 
 use leptos::prelude::*;
-use pgward_api_types::{CheckStatus, Execution, ExecutionStatus, ExecutionTrigger};
+use pgward_api_types::{CheckStatus, Execution, ExecutionStatus, ExecutionTrigger, Role};
 use uuid::Uuid;
 
-use crate::parts::{RowActions, RowButton};
+use crate::parts::{Can, RowActions, RowButton};
 use crate::ui::{format_bytes, format_duration_ms, format_local, start_download};
 
 fn trigger_label(t: ExecutionTrigger) -> &'static str {
@@ -201,12 +201,13 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
                 {progress}
             </td>
             <td class="actions">
+                <Can role=Role::Operator>
                 {(!status.is_final())
                     .then(|| {
                         view! {
                             <RowButton
                                 testid="exec-cancel"
-                                confirm=ask_cancel
+                                confirm=ask_cancel.clone()
                                 disabled=move || row.busy.get() || cancel_requested
                                 on_click=cancel
                             >
@@ -217,7 +218,7 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
                 {(status == ExecutionStatus::Success)
                     .then(|| {
                         view! {
-                            <RowButton testid="exec-download" disabled=row.busy on_click=download>
+                            <RowButton testid="exec-download" disabled=row.busy on_click=download.clone()>
                                 {move || if downloading.get() { "Downloading…" } else { "Download" }}
                             </RowButton>
                             <a
@@ -233,7 +234,7 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
                             <RowButton
                                 testid="exec-delete"
                                 danger=true
-                                confirm=ask_delete
+                                confirm=ask_delete.clone()
                                 disabled=row.busy
                                 on_click=delete
                             >
@@ -249,6 +250,7 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
                             </RowButton>
                         }
                     })}
+                </Can>
             </td>
         </tr>
     }

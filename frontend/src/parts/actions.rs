@@ -172,7 +172,7 @@ impl Row {
 pub fn RowButton(
     on_click: impl Fn() + Send + Sync + 'static,
     children: Children,
-    #[prop(optional)] testid: Option<&'static str>,
+    #[prop(optional, into)] testid: Option<String>,
     #[prop(optional)] danger: bool,
     #[prop(optional, into)] confirm: Option<String>,
     #[prop(optional, into)] disabled: Signal<bool>,

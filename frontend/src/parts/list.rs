@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use pgward_api_client::Client;
-use pgward_api_types::{EventPage, ExecutionPage, RestorationPage};
+use pgward_api_types::{AuditPage, EventPage, ExecutionPage, RestorationPage};
 
 use crate::session::Session;
 use crate::ui::alert_error;
@@ -139,7 +139,8 @@ macro_rules! paged_listing {
 paged_listing!(
     ExecutionPage => pgward_api_types::Execution,
     RestorationPage => pgward_api_types::Restoration,
-    EventPage => pgward_api_types::Event
+    EventPage => pgward_api_types::Event,
+    AuditPage => pgward_api_types::AuditEntry
 );
 
 /// The items of the last answer (none while loading or after an error). Tracked.

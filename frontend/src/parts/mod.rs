@@ -4,6 +4,7 @@
 mod actions;
 mod chrome;
 mod field;
+mod gate;
 mod list;
 mod pager;
 mod pickers;
@@ -14,12 +15,13 @@ pub use chrome::{
     LiveBadge, Outcome, PageHeader, RefreshButton, SubmitButton, TestAndSave, test_outcome,
 };
 pub use field::{Checkbox, Field, FieldGroup, Input, TextField, inputs, membership};
+pub use gate::{Can, RequireRole};
 pub use list::{
     ACTIONS, ListCard, ListResource, Polling, Reload, Table, Tone, api_list, each, items, table_of,
 };
 pub use pager::{Pager, Pages};
 pub use pickers::{
-    CheckList, Choice, DatabasePicker, DestinationPicker, FilterSelect, databases, destinations,
-    labelled, tasks,
+    CheckList, Choice, DatabasePicker, DestinationPicker, FilterSelect, RoleSelect, databases,
+    destinations, labelled, tasks,
 };
 pub use save::save;

@@ -2,7 +2,7 @@
 //! checkbox lists of destinations (or any other list).
 
 use leptos::prelude::*;
-use pgward_api_types::{Database, Destination, Task};
+use pgward_api_types::{Database, Destination, Role, Task};
 use uuid::Uuid;
 
 use super::field::membership;
@@ -185,4 +185,22 @@ pub fn DestinationPicker(
         ..Choice::plain(d.id, &d.name)
     };
     view! { <CheckList items=destinations chosen choice testid empty option_testid /> }
+}
+
+/// A select of roles bound to `value` (the role's name), offering those `roles` gives (e.g. only those
+/// up to the user's own).
+#[component]
+pub fn RoleSelect(
+    value: RwSignal<String>,
+    #[prop(into)] testid: String,
+    #[prop(into)] roles: Signal<Vec<Role>>,
+) -> impl IntoView {
+    view! {
+        <select data-testid=testid bind:value=value>
+            {option_list(
+                move || roles.get().into_iter().map(|r| labelled(r.as_str())).collect(),
+                move |r| value.with(|v| v == r),
+            )}
+        </select>
+    }
 }

@@ -7,10 +7,10 @@ mod new;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use pgward_api_types::{Restoration, RestorationListQuery, RestorationStatus};
+use pgward_api_types::{Restoration, RestorationListQuery, RestorationStatus, Role};
 
 use crate::parts::{
-    LiveBadge, PageHeader, Polling, RefreshButton, RowActions, RowButton, Table, items,
+    Can, LiveBadge, PageHeader, Polling, RefreshButton, RowActions, RowButton, Table, items,
 };
 use crate::session::use_session;
 use crate::ui::{error_banner, format_bytes, format_duration_ms, format_time};
@@ -141,18 +141,21 @@ fn restoration_row(actions: RowActions, r: Restoration) -> impl IntoView {
             <td class="nowrap">{r.duration_ms.map(format_duration_ms).unwrap_or_else(|| "—".into())}</td>
             <td class="nowrap muted" data-testid="restore-progress">{progress}</td>
             <td class="actions">
-                {(!status.is_final())
-                    .then(|| {
-                        view! {
-                            <RowButton
-                                confirm="Cancel this restore? A single-transaction restore leaves the target as it was."
-                                disabled=move || row.busy.get() || cancel_requested
-                                on_click=cancel
-                            >
-                                "Cancel"
-                            </RowButton>
-                        }
-                    })}
+                <Can role=Role::Operator>
+                    {(!status.is_final())
+                        .then(|| {
+                            view! {
+                                <RowButton
+                                    testid="restore-cancel"
+                                    confirm="Cancel this restore? A single-transaction restore leaves the target as it was."
+                                    disabled=move || row.busy.get() || cancel_requested
+                                    on_click=cancel
+                                >
+                                    "Cancel"
+                                </RowButton>
+                            }
+                        })}
+                </Can>
             </td>
         </tr>
     }

@@ -6,16 +6,29 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{query_signal, use_navigate};
-use pgward_api_types::{ArchiveContents, CreateRestorationRequest, RestoreOptions, RestoreTarget};
+use pgward_api_types::{
+    ArchiveContents, CreateRestorationRequest, RestoreOptions, RestoreTarget, Role,
+};
 use uuid::Uuid;
 
-use crate::parts::{Checkbox, DatabasePicker, Field, SubmitButton, TextField, databases, save};
+use crate::parts::{
+    Checkbox, DatabasePicker, Field, RequireRole, SubmitButton, TextField, databases, save,
+};
 use crate::session::use_session;
 use crate::ui::{FieldErrors, error_banner};
 
-/// The restore form of one backup.
+/// The restore form of one backup, for operators.
 #[component]
 pub fn NewRestorationPage() -> impl IntoView {
+    view! {
+        <RequireRole role=Role::Operator>
+            <RestoreForm />
+        </RequireRole>
+    }
+}
+
+#[component]
+fn RestoreForm() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let (exec_q, _) = query_signal::<String>("execution_id");

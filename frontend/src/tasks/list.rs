@@ -4,12 +4,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use pgward_api_types::Task;
+use pgward_api_types::{Role, Task};
 use uuid::Uuid;
 
 use super::Page;
 use super::form::compression_str;
-use crate::parts::{ACTIONS, ListCard, ListResource, Note, RowButton, table_of};
+use crate::parts::{ACTIONS, Can, ListCard, ListResource, Note, RowButton, table_of};
 use crate::ui::{format_local, format_time};
 
 const COLUMNS: &[&str] = &[
@@ -170,18 +170,33 @@ fn task_row(page: Page, task: Task, db_names: Memo<HashMap<Uuid, String>>) -> im
                 </div>
             </td>
             <td class="actions">
-                <RowButton testid="task-run" disabled=row.busy on_click=run>
-                    "Run now"
-                </RowButton>
-                <RowButton testid="task-edit" disabled=row.busy on_click=move || page.edit(&edit_task)>
-                    "Edit"
-                </RowButton>
-                <RowButton testid="task-duplicate" disabled=row.busy on_click=duplicate>
-                    "Duplicate"
-                </RowButton>
-                <RowButton testid="task-delete" danger=true confirm disabled=row.busy on_click=delete>
-                    "Delete"
-                </RowButton>
+                <Can role=Role::Operator>
+                    <RowButton testid="task-run" disabled=row.busy on_click=run.clone()>
+                        "Run now"
+                    </RowButton>
+                    <RowButton
+                        testid="task-edit"
+                        disabled=row.busy
+                        on_click={
+                            let task = edit_task.clone();
+                            move || page.edit(&task)
+                        }
+                    >
+                        "Edit"
+                    </RowButton>
+                    <RowButton testid="task-duplicate" disabled=row.busy on_click=duplicate>
+                        "Duplicate"
+                    </RowButton>
+                    <RowButton
+                        testid="task-delete"
+                        danger=true
+                        confirm=confirm.clone()
+                        disabled=row.busy
+                        on_click=delete
+                    >
+                        "Delete"
+                    </RowButton>
+                </Can>
             </td>
         </tr>
     }

@@ -10,10 +10,10 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pgward_api_types::{NextRuns, Task};
+use pgward_api_types::{NextRuns, Role, Task};
 use uuid::Uuid;
 
-use crate::parts::{PageHeader, RefreshButton, RowActions, databases, destinations, tasks};
+use crate::parts::{Can, PageHeader, RefreshButton, RowActions, databases, destinations, tasks};
 use crate::session::use_session;
 use crate::ui::FieldErrors;
 
@@ -114,25 +114,30 @@ pub fn TasksPage() -> impl IntoView {
         <PageHeader title="Backup tasks" intro="What to back up, where to, and when.">
             <div class="header-actions">
                 <RefreshButton reload=page.actions.reload testid="task-refresh" />
-                <button
-                    type="button"
-                    class="btn btn-primary"
-                    data-testid="task-new"
-                    on:click=move |_| {
-                        page.new_task();
-                        scroll_to("task-editor");
-                    }
-                >
-                    "New task"
-                </button>
+                <Can role=Role::Operator>
+                    <button
+                        type="button"
+                        class="btn btn-primary"
+                        data-testid="task-new"
+                        on:click=move |_| {
+                            page.new_task();
+                            scroll_to("task-editor");
+                        }
+                    >
+                        "New task"
+                    </button>
+                </Can>
             </div>
         </PageHeader>
         {page.actions.error_banner()}
         {page.actions.note_banner("task-note")}
         {list::task_list(page, tasks, db_names)}
-        <div class="editor" id="task-editor">
-            {form::task_form(page, databases, destinations)}
-            {next_runs::next_runs_panel(page)}
-        </div>
+        // Viewers read the list; only operators edit.
+        <Can role=Role::Operator>
+            <div class="editor" id="task-editor">
+                {form::task_form(page, databases, destinations)}
+                {next_runs::next_runs_panel(page)}
+            </div>
+        </Can>
     }
 }

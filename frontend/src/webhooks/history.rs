@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pgward_api_types::{DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookDeliveryQuery};
+use pgward_api_types::{
+    DeliveryAttempt, DeliveryStatus, Role, WebhookDelivery, WebhookDeliveryQuery,
+};
 use uuid::Uuid;
 
 use super::list::status_badge;
@@ -44,7 +46,9 @@ pub fn History(id: Uuid, name: String, reload: Reload) -> impl IntoView {
 fn delivery(d: WebhookDelivery, session: Session, reload: Reload) -> impl IntoView {
     let (webhook, id) = (d.webhook_id, d.id);
     let again_error = RwSignal::new(None::<String>);
-    let send_again = (d.status == DeliveryStatus::Failed).then(|| {
+    // Sending again is an operator's; the list is drawn again if the role arrives later.
+    let may_send = session.can(Role::Operator);
+    let send_again = (d.status == DeliveryStatus::Failed && may_send).then(|| {
         view! {
             <button
                 type="button"

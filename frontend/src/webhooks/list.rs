@@ -1,10 +1,10 @@
 //! A webhook as a table row, with send test now, history, edit, duplicate and delete.
 
 use leptos::prelude::*;
-use pgward_api_types::{DeliveryStatus, Webhook};
+use pgward_api_types::{DeliveryStatus, Role, Webhook};
 
 use super::Page;
-use crate::parts::RowButton;
+use crate::parts::{Can, RowButton};
 use crate::ui::format_time;
 
 pub(super) fn status_badge(s: Option<DeliveryStatus>) -> impl IntoView {
@@ -110,24 +110,34 @@ pub(super) fn webhook_row(page: Page, w: Webhook) -> impl IntoView {
                 <div class="muted small">{format_time(w.last_delivery_at.as_ref())}</div>
             </td>
             <td class="actions">
-                <RowButton testid="webhook-test" on_click=test>
-                    "Send test now"
-                </RowButton>
+                <Can role=Role::Operator>
+                    <RowButton testid="webhook-test" on_click=test.clone()>
+                        "Send test now"
+                    </RowButton>
+                </Can>
                 <RowButton
                     testid="webhook-history"
                     on_click=move || page.show_history(id, history_name.clone())
                 >
                     "History"
                 </RowButton>
-                <RowButton testid="webhook-edit" on_click=move || page.form.load(&edit)>
-                    "Edit"
-                </RowButton>
-                <RowButton testid="webhook-duplicate" on_click=duplicate>
-                    "Duplicate"
-                </RowButton>
-                <RowButton testid="webhook-delete" danger=true confirm on_click=delete>
-                    "Delete"
-                </RowButton>
+                <Can role=Role::Operator>
+                    <RowButton
+                        testid="webhook-edit"
+                        on_click={
+                            let edit = edit.clone();
+                            move || page.form.load(&edit)
+                        }
+                    >
+                        "Edit"
+                    </RowButton>
+                    <RowButton testid="webhook-duplicate" on_click=duplicate>
+                        "Duplicate"
+                    </RowButton>
+                    <RowButton testid="webhook-delete" danger=true confirm=confirm.clone() on_click=delete>
+                        "Delete"
+                    </RowButton>
+                </Can>
             </td>
         </tr>
     }

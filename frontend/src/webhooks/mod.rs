@@ -9,12 +9,12 @@ mod history;
 mod list;
 
 use leptos::prelude::*;
-use pgward_api_types::DeliveryRequest;
+use pgward_api_types::{DeliveryRequest, Role};
 use uuid::Uuid;
 
 use crate::parts::{
-    ACTIONS, ListCard, PageHeader, Reload, RowActions, api_list, databases, destinations, table_of,
-    tasks,
+    ACTIONS, Can, ListCard, PageHeader, Reload, RowActions, api_list, databases, destinations,
+    table_of, tasks,
 };
 use crate::session::use_session;
 
@@ -85,6 +85,8 @@ pub fn WebhooksPage() -> impl IntoView {
                 .get()
                 .map(|(id, name)| view! { <History id name reload=page.history_reload /> })
         }}
-        <WebhookForm form=page.form lists on_saved=move || page.actions.reload.bump() />
+        <Can role=Role::Operator>
+            <WebhookForm form=page.form lists on_saved=move || page.actions.reload.bump() />
+        </Can>
     }
 }

@@ -1,0 +1,219 @@
+//! `/profile`: what every user manages of their own: their name, their password, their login sessions
+//! and their API tokens.
+
+mod sessions;
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use pgward_api_types::UpdateProfileRequest;
+
+use crate::parts::{Field, PageHeader, Reload, SubmitButton, TextField, save};
+use crate::session::use_session;
+use crate::tokens::TokensSection;
+use crate::ui::{FieldErrors, format_time};
+
+/// The server's minimum for a new password.
+const MIN_PASSWORD: usize = 12;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    // A password change ends the other sessions and every API token: both lists fetch again.
+    let sessions = Reload::new();
+    let tokens = Reload::new();
+    let password_changed = move || {
+        sessions.bump();
+        tokens.bump();
+    };
+    view! {
+        <PageHeader title="Your profile" intro="Your name, your password, where you are logged in and your API tokens." />
+        <div class="two-cards">
+            <NameCard />
+            <PasswordCard on_changed=password_changed />
+        </div>
+        <sessions::SessionsCard reload=sessions />
+        <TokensSection reload=tokens />
+    }
+}
+
+/// The name (and, read-only, the email and role).
+#[component]
+fn NameCard() -> impl IntoView {
+    let session = use_session();
+    let name = RwSignal::new(String::new());
+    let errors = FieldErrors::new();
+    let saving = RwSignal::new(false);
+    let saved = RwSignal::new(false);
+    // The form starts from the stored name, once it is known.
+    let stored = Memo::new(move |_| session.me().map(|m| m.user.name.unwrap_or_default()));
+    Effect::new(move || {
+        if let Some(n) = stored.get() {
+            name.set(n);
+        }
+    });
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        saved.set(false);
+        let req = UpdateProfileRequest {
+            name: Some(name.get_untracked().trim().to_string()),
+        };
+        save(
+            session,
+            saving,
+            req,
+            |c, req| async move { c.update_me(&req).await },
+            move |result| match result {
+                Ok(_) => {
+                    saved.set(true);
+                    // The top bar shows the new name.
+                    session.reload_me();
+                }
+                Err(f) => errors.show(f),
+            },
+        );
+    };
+    let detail = move || {
+        session.me().map(|m| {
+            format!(
+                "{} \u{b7} {} \u{b7} since {}",
+                m.user.email,
+                m.effective_role.as_str(),
+                format_time(Some(&m.user.created_at))
+            )
+        })
+    };
+
+    view! {
+        <section class="card" data-testid="profile-name-card">
+            <h2>"Name"</h2>
+            <p class="muted small" data-testid="profile-account">{detail}</p>
+            {errors.banner()}
+            <form on:submit=on_submit>
+                <TextField
+                    label="Name"
+                    value=name
+                    testid="profile-name"
+                    placeholder="How pgward greets you (empty: your email)"
+                    error=errors.at("name")
+                />
+                <div class="form-actions">
+                    {move || {
+                        saved
+                            .get()
+                            .then(|| {
+                                view! {
+                                    <span class="ok-text" data-testid="profile-name-saved">
+                                        "Saved."
+                                    </span>
+                                }
+                            })
+                    }}
+                    <div class="spacer"></div>
+                    <SubmitButton busy=saving testid="profile-name-submit" idle="Save name" />
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// Changing the password: the current one, and the new one twice.
+#[component]
+fn PasswordCard(on_changed: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let session = use_session();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(false);
+    let saving = RwSignal::new(false);
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        done.set(false);
+        let (cur, pw) = (current.get_untracked(), new.get_untracked());
+        if pw.chars().count() < MIN_PASSWORD {
+            error.set(Some(format!(
+                "The new password needs at least {MIN_PASSWORD} characters."
+            )));
+            return;
+        }
+        if pw != repeat.get_untracked() {
+            error.set(Some("The two new passwords differ.".into()));
+            return;
+        }
+        error.set(None);
+        save(
+            session,
+            saving,
+            (cur, pw),
+            |c, (cur, pw)| async move { c.change_password(&cur, &pw).await },
+            move |result| match result {
+                Ok(()) => {
+                    for s in [current, new, repeat] {
+                        s.set(String::new());
+                    }
+                    done.set(true);
+                    on_changed();
+                }
+                Err(f) => error.set(Some(f.message)),
+            },
+        );
+    };
+
+    view! {
+        <section class="card" data-testid="profile-password-card">
+            <h2>"Password"</h2>
+            {move || error.get().map(crate::ui::alert_error)}
+            {move || {
+                done.get()
+                    .then(|| {
+                        view! {
+                            <div class="alert alert-ok" role="status" data-testid="profile-password-changed">
+                                "Password changed. Your other sessions and all your API tokens were ended."
+                            </div>
+                        }
+                    })
+            }}
+            <form on:submit=on_submit>
+                <Field label="Current password">
+                    <input
+                        type="password"
+                        required
+                        autocomplete="current-password"
+                        data-testid="profile-current-password"
+                        bind:value=current
+                    />
+                </Field>
+                <Field label="New password " note=format!("(at least {MIN_PASSWORD} characters)")>
+                    <input
+                        type="password"
+                        required
+                        minlength=MIN_PASSWORD
+                        autocomplete="new-password"
+                        data-testid="profile-new-password"
+                        bind:value=new
+                    />
+                </Field>
+                <Field label="New password, again">
+                    <input
+                        type="password"
+                        required
+                        autocomplete="new-password"
+                        data-testid="profile-repeat-password"
+                        bind:value=repeat
+                    />
+                </Field>
+                <div class="form-actions">
+                    <div class="spacer"></div>
+                    <SubmitButton
+                        busy=saving
+                        testid="profile-password-submit"
+                        idle="Change password"
+                        working="Changing…"
+                    />
+                </div>
+            </form>
+        </section>
+    }
+}
