@@ -14,7 +14,8 @@
 #                               relative to bin/): no LD_LIBRARY_PATH or initdb -L needed.
 #                               pg/<major>/.pgward-version holds the exact version.
 #   venv/                       Python venv: schemathesis, openapi-spec-validator
-#   node/node_modules/          playwright-core (no browser: use Debian's /usr/bin/chromium), binaryen (wasm-opt)
+#   node/node_modules/          playwright-core (no browser: use Debian's /usr/bin/chromium), binaryen (wasm-opt),
+#                               @hey-api/openapi-ts + typescript (the generated TypeScript SDK type-checks)
 #   tools/bin/wasm-bindgen      wasm-bindgen-cli, same version as the wasm-bindgen crate in Cargo.lock
 #   env.sh                      exports PGWARD_CACHE, PGWARD_PG_ROOT, PGWARD_PG_USER, PGWARD_CHROMIUM, PATH
 #   logs/                       output of the last run of each step (shown on failure)
@@ -263,9 +264,12 @@ PY
 
 # --- 6. npm tools ----------------------------------------------------------------------------------
 install_node() {
-  if ! done_p node || [ ! -x "$CACHE/node/node_modules/.bin/wasm-opt" ]; then
+  if ! done_p node || [ ! -x "$CACHE/node/node_modules/.bin/wasm-opt" ] ||
+    [ ! -x "$CACHE/node/node_modules/.bin/openapi-ts" ]; then
     mkdir -p "$CACHE/node"
-    run node npm install --no-audit --no-fund --prefix "$CACHE/node" playwright-core binaryen
+    # openapi-ts and tsc: the TypeScript SDK generated from the spec must generate cleanly and type-check.
+    run node npm install --no-audit --no-fund --prefix "$CACHE/node" playwright-core binaryen \
+      @hey-api/openapi-ts@0.99.0 typescript@5.9.3
     mark node
   fi
 }

@@ -152,3 +152,67 @@ async fn unknown_api_routes_answer_json_404() {
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["code"], "not_found");
 }
+
+#[tokio::test]
+async fn a_routes_path_with_a_method_it_does_not_take_answers_405_with_allow() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let id = uuid::Uuid::new_v4();
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/databases".to_string(), "GET, POST"),
+        ("PUT", format!("/api/v1/tasks/{id}"), "DELETE, GET, PATCH"),
+        // A fixed path beside a parameter: not taken for an id.
+        ("PATCH", "/api/v1/databases/test-connection".into(), "POST"),
+        ("DELETE", "/api/v1/me/sessions/end-others".into(), "POST"),
+        ("POST", "/healthz".into(), "GET"),
+    ] {
+        let resp = app
+            .http
+            .request(method.parse().unwrap(), app.url(&path))
+            .bearer_auth(admin.token().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(resp.headers()["allow"], allow, "{method} {path}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "method_not_allowed", "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn a_json_body_that_is_not_an_object_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (dest, _) = crate::support::fixtures::local_destination(&admin, "kept").await;
+    for body in [
+        serde_json::json!([null, null]),
+        serde_json::json!(["renamed"]),
+        serde_json::json!("renamed"),
+        serde_json::json!(7),
+    ] {
+        let resp = app
+            .http
+            .patch(app.url(&format!("/api/v1/destinations/{dest}")))
+            .bearer_auth(admin.token().unwrap())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 422, "{body}");
+        let err: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(err["code"], "validation_failed");
+        assert!(err["fields"]["body"].is_string(), "{err}");
+    }
+    assert_eq!(admin.get_destination(dest).await.unwrap().name, "kept");
+    // Integers written with a fraction are integers (as JSON Schema counts them).
+    let resp = app
+        .http
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(admin.token().unwrap())
+        .json(&serde_json::json!({"name": "ci", "expires_in_days": 30.0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+}

@@ -109,3 +109,48 @@ async fn a_generated_python_sdk_runs_the_seed_tutorial_end_to_end() {
         pagila::fingerprint(server, &source)
     );
 }
+
+#[tokio::test]
+async fn a_generated_typescript_sdk_generates_without_warnings_and_type_checks() {
+    let bin = cache_dir().join("node/node_modules/.bin");
+    assert!(
+        bin.join("openapi-ts").is_file() && bin.join("tsc").is_file(),
+        "@hey-api/openapi-ts or typescript not installed: run scripts/deps.sh"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(bin.join("openapi-ts"))
+        .arg("-i")
+        .arg(repo_root().join("openapi/openapi.json"))
+        .args(["-o", "sdk"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run openapi-ts");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "openapi-ts failed:\n{said}");
+    assert!(
+        !said.to_lowercase().contains("warn") && !said.to_lowercase().contains("error"),
+        "openapi-ts warned about the spec:\n{said}"
+    );
+    assert!(dir.path().join("sdk/sdk.gen.ts").is_file(), "{said}");
+    std::fs::write(
+        dir.path().join("tsconfig.json"),
+        r#"{"compilerOptions": {"target": "ES2022", "module": "ESNext", "moduleResolution": "Bundler",
+            "strict": true, "noEmit": true, "lib": ["ES2022", "DOM", "DOM.Iterable"]},
+            "include": ["sdk/**/*.ts"]}"#,
+    )
+    .unwrap();
+    let tsc = Command::new(bin.join("tsc"))
+        .args(["-p", "tsconfig.json"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run tsc");
+    assert!(
+        tsc.status.success(),
+        "the generated TypeScript SDK does not type-check:\n{}",
+        String::from_utf8_lossy(&tsc.stdout)
+    );
+}

@@ -721,3 +721,41 @@ async fn one_call_of_every_mutation_in_the_route_table_is_one_audit_entry_of_its
         "a secret reached the audit log"
     );
 }
+
+#[tokio::test]
+async fn a_viewer_reads_the_delivery_log_without_the_request_bodies() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (_, operator) = member(&app, &admin, Role::Operator).await;
+    let (_, viewer) = member(&app, &admin, Role::Viewer).await;
+    let receiver = crate::support::receiver::Receiver::start(vec![]);
+    let hook = operator
+        .create_webhook(&crate::support::receiver::custom(
+            "log",
+            receiver.url("/hook"),
+        ))
+        .await
+        .unwrap();
+    let sent = operator.test_webhook(hook.id).await.unwrap();
+    assert!(!sent.attempts[0].request.body.is_empty());
+
+    let seen_by = |c: Client| async move {
+        c.webhook_deliveries(hook.id, &WebhookDeliveryQuery::default())
+            .await
+            .unwrap()
+            .items
+    };
+    let operator_view = seen_by(operator.clone()).await;
+    let viewer_view = seen_by(viewer.clone()).await;
+    assert_eq!(operator_view.len(), 1);
+    assert_eq!(viewer_view.len(), 1);
+    assert_eq!(
+        operator_view[0].attempts[0].request.body,
+        sent.attempts[0].request.body
+    );
+    assert_eq!(viewer_view[0].attempts[0].request.body, "");
+    assert_eq!(
+        viewer_view[0].attempts[0].response_status,
+        operator_view[0].attempts[0].response_status
+    );
+}

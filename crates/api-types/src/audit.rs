@@ -57,13 +57,22 @@ pub struct AuditQuery {
     #[serde(default)]
     pub token_id: Option<Uuid>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", param(max_length = 100))]
+    #[cfg_attr(
+        feature = "openapi",
+        param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub resource: Option<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", param(max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        param(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub resource_id: Option<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", param(max_length = 100))]
+    #[cfg_attr(
+        feature = "openapi",
+        param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub action: Option<String>,
     /// Entries at or after this time.
     #[serde(default)]
@@ -75,5 +84,6 @@ pub struct AuditQuery {
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(pattern = "^([A-Za-z0-9_-]{21}[AQgw])?$"))]
     pub cursor: Option<String>,
 }

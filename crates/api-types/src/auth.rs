@@ -6,13 +6,20 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetupRequest {
-    #[cfg_attr(feature = "openapi", schema(min_length = 3, max_length = 254))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "email", min_length = 3, max_length = 254)
+    )]
     pub email: String,
     /// At least 12 characters.
     #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 1024))]
     pub password: String,
+    /// Empty: none.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub name: Option<String>,
     /// The one-time setup code pgward printed to its log, required when it listens on a non-loopback
     /// address (see `AuthStatus.setup_code_required`).

@@ -132,6 +132,7 @@ pub struct DatabaseListQuery {
     pub limit: Option<u32>,
     /// Opaque cursor from a previous page's `next_cursor`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(pattern = "^([A-Za-z0-9_-]{21}[AQgw])?$"))]
     pub cursor: Option<String>,
     /// Case-insensitive substring of the name, host or database name.
     #[serde(default)]
@@ -141,6 +142,7 @@ pub struct DatabaseListQuery {
     pub status: Option<HealthStatus>,
     /// Only databases of this PostgreSQL major version.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 999))]
     pub major_version: Option<u32>,
 }
 

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The resource does not exist.
     NotFound,
+    /// The route exists, but not with this method; the `Allow` header lists those it has.
+    MethodNotAllowed,
     /// The request conflicts with the current state (duplicate name, ...).
     Conflict,
     /// First-user setup was already done.
@@ -56,6 +58,7 @@ impl ErrorCode {
             Self::InvalidCredentials => "invalid_credentials",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
             Self::AlreadySetUp => "already_set_up",
             Self::LastAdmin => "last_admin",

@@ -19,7 +19,10 @@ pub struct CreateUserRequest {
     #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 1024))]
     pub password: String,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub name: Option<String>,
     pub role: Role,
 }
@@ -30,7 +33,10 @@ pub struct CreateUserRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateUserRequest {
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub name: Option<String>,
     #[serde(default)]
     pub role: Option<Role>,
@@ -52,7 +58,10 @@ pub struct UserList {
 pub struct UpdateProfileRequest {
     /// An empty name clears it.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub name: Option<String>,
 }
 
@@ -66,7 +75,10 @@ pub struct CreateInvitationRequest {
     )]
     pub email: String,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub name: Option<String>,
     pub role: Role,
     /// Hours until the code stops working; omitted: 72.
@@ -113,7 +125,10 @@ pub struct AcceptInvitationRequest {
     pub password: String,
     /// Omitted: the name the invitation suggested.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub name: Option<String>,
 }
 

@@ -269,6 +269,7 @@ pub struct DeliveryRequest {
     pub method: HttpMethod,
     pub url: String,
     pub headers: BTreeMap<String, String>,
+    /// Empty for a viewer.
     pub body: String,
 }
 
@@ -321,6 +322,7 @@ pub struct WebhookDeliveryQuery {
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(pattern = "^([A-Za-z0-9_-]{21}[AQgw])?$"))]
     pub cursor: Option<String>,
 }
 

@@ -34,6 +34,8 @@ pub enum AppError {
     InvalidCredentials,
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("this route does not take that method; it takes {}", .0.join(", "))]
+    MethodNotAllowed(Vec<String>),
     #[error("{0}")]
     Conflict(String),
     #[error("setup was already done: log in instead")]
@@ -103,6 +105,7 @@ impl AppError {
             Self::Unauthorized => ErrorCode::Unauthorized,
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::NotFound(_) => ErrorCode::NotFound,
+            Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::AlreadySetUp => ErrorCode::AlreadySetUp,
             Self::LastAdmin => ErrorCode::LastAdmin,
@@ -177,6 +180,7 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Forbidden(_) | Self::SetupCodeInvalid => StatusCode::FORBIDDEN,
             Self::Conflict(_) | Self::AlreadySetUp | Self::LastAdmin => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -199,6 +203,9 @@ impl ResponseError for AppError {
         if self.code() == ErrorCode::CatalogUnavailable {
             // Clients retry; the catalog watch says it once in the log (not a line per request).
             resp.insert_header(("Retry-After", "2"));
+        }
+        if let Self::MethodNotAllowed(allow) = self {
+            resp.insert_header(("Allow", allow.join(", ")));
         }
         if let Self::RateLimited(secs) = self {
             resp.insert_header(("Retry-After", secs.to_string()));
@@ -231,7 +238,16 @@ pub fn query_error(err: actix_web::error::QueryPayloadError) -> actix_web::Error
     AppError::BadRequest(format!("invalid query parameters: {err}")).into()
 }
 
-pub fn path_error(_err: actix_web::error::PathError) -> actix_web::Error {
+pub fn path_error(
+    _err: actix_web::error::PathError,
+    req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    // `PATCH /databases/test-connection` reached `PATCH /databases/{id}`: the path is another route's,
+    // which does not take this method (405).
+    let methods = crate::auth::policy::methods_at(req.path());
+    if !methods.is_empty() && !methods.iter().any(|m| m == req.method().as_str()) {
+        return AppError::MethodNotAllowed(methods).into();
+    }
     // An id that does not parse names nothing that exists.
     AppError::NotFound("resource").into()
 }

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod edge;
 pub mod error;
 pub mod features;
 pub mod openapi;

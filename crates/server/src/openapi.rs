@@ -98,7 +98,7 @@ pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             }
         }
     }
-    api
+    links(api)
 }
 
 /// Raw bytes (`application/octet-stream`, the upload body and the downloads) as what they are, a binary
@@ -125,6 +125,98 @@ fn binary_bodies(op: &mut utoipa::openapi::path::Operation) {
             r.content.iter_mut().for_each(binary);
         }
     }
+}
+
+/// OpenAPI links from each creation to what can be done with what it created: `POST /tasks` answers a
+/// task whose `id` is the `{id}` of `GET/PATCH/DELETE /tasks/{id}` and `POST /tasks/{id}/run`. Clients
+/// and the fuzzer's stateful phase follow them (create, then read, change, delete).
+fn links(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+    // Read the collected document as JSON (schemas by name, operations by path), write into the typed one.
+    let Ok(doc) = serde_json::to_value(&api) else {
+        return api;
+    };
+    let schemas = &doc["components"]["schemas"];
+    let Some(paths) = doc["paths"].as_object() else {
+        return api;
+    };
+    let targets: Vec<(&String, &str)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(move |(_, op)| Some((path, op["operationId"].as_str()?)))
+        })
+        .collect();
+    // What lives at `{prefix}/{id}` (and below, with no other parameter).
+    let reachable_below = |prefix: &str| -> Vec<&str> {
+        let at = format!("{prefix}/{{id}}");
+        targets
+            .iter()
+            .filter(|(p, _)| {
+                (**p == at || p.starts_with(&format!("{at}/"))) && p.matches('{').count() == 1
+            })
+            .map(|(_, id)| *id)
+            .collect()
+    };
+    for (path, item) in paths {
+        for status in ["201", "202", "200"] {
+            let Some(name) =
+                item["post"]["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+                    .as_str()
+                    .and_then(|r| r.rsplit('/').next())
+            else {
+                continue;
+            };
+            let Some(pointer) = id_pointer(schemas, name) else {
+                continue;
+            };
+            // Below the collection created into, else below the collection of what was answered
+            // (`POST /tasks/{id}/run` answers an `Execution`: `/executions/{id}`).
+            let mut reachable = reachable_below(path);
+            if reachable.is_empty() {
+                reachable = reachable_below(&format!("/api/v1/{}s", name.to_lowercase()));
+            }
+            let Some(RefOr::T(response)) = api
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|i| i.post.as_mut())
+                .and_then(|op| op.responses.responses.get_mut(status))
+            else {
+                continue;
+            };
+            for id in &reachable {
+                let link = LinkBuilder::new()
+                    .operation_id(*id)
+                    .parameter("id", format!("$response.body#{pointer}"))
+                    .build();
+                response.links.insert((*id).to_string(), RefOr::T(link));
+            }
+        }
+    }
+    api
+}
+
+/// Where the id of what a schema describes is: `/id`, or one level down (`/api_token/id`).
+fn id_pointer(schemas: &serde_json::Value, name: &str) -> Option<String> {
+    // Properties of the schema itself and of what it flattens in (`allOf`).
+    let schema = &schemas[name];
+    let mut props: Vec<(&String, &serde_json::Value)> = Vec::new();
+    for part in std::iter::once(schema).chain(schema["allOf"].as_array().into_iter().flatten()) {
+        props.extend(part["properties"].as_object().into_iter().flatten());
+    }
+    if props.iter().any(|(p, _)| *p == "id") {
+        return Some("/id".into());
+    }
+    props.iter().find_map(|(prop, s)| {
+        let inner = s["$ref"].as_str()?.rsplit('/').next()?;
+        schemas[inner]["properties"]
+            .get("id")
+            .map(|_| format!("/{prop}/id"))
+    })
 }
 
 /// The document as the router serves it, without starting anything (for `pgward openapi` and tests).

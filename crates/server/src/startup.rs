@@ -360,7 +360,7 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .error_handler(move |e, _| error::json_error(e, limit)),
             )
             .app_data(web::QueryConfig::default().error_handler(|e, _| error::query_error(e)))
-            .app_data(web::PathConfig::default().error_handler(|e, _| error::path_error(e)))
+            .app_data(web::PathConfig::default().error_handler(error::path_error))
             .configure(crate::features::health::configure)
             .configure(crate::features::metrics::configure)
             .service(utoipa_actix_web::scope("/api/v1").configure(crate::features::configure_api))
@@ -368,9 +368,10 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         let api = crate::openapi::finish(api);
         app.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
             .service(spa(&spa_dir))
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(AppError::NotFound("route"))
+            .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                Err::<HttpResponse, _>(crate::edge::unmatched(req.path()))
             }))
+            .wrap(from_fn(crate::edge::json_bodies))
             .wrap(from_fn(crate::features::audit::middleware::audit))
             .wrap(from_fn(authenticate))
             .wrap(from_fn(readiness))
@@ -522,12 +523,22 @@ async fn authenticate(
 /// The SPA: static files, and `index.html` for every other non-API path so deep links work.
 fn spa(dir: &Path) -> Files {
     let index: PathBuf = dir.join("index.html");
-    Files::new("/", dir).index_file("index.html").default_handler(fn_service(move |req: ServiceRequest| {
+    // Files answers other methods than GET and HEAD itself (a bare 405); a route's path with a method
+    // it does not take is let through, to be told which methods it takes (`edge::unmatched`).
+    let api_or_route = actix_web::guard::fn_guard(|ctx| {
+        let path = ctx.head().uri.path();
+        matches!(
+            ctx.head().method,
+            actix_web::http::Method::GET | actix_web::http::Method::HEAD
+        ) || path.starts_with("/api/")
+            || !crate::auth::policy::methods_at(path).is_empty()
+    });
+    Files::new("/", dir).index_file("index.html").method_guard(api_or_route).default_handler(fn_service(move |req: ServiceRequest| {
         let index = index.clone();
         async move {
             let (req, _) = req.into_parts();
-            if req.path().starts_with("/api/") {
-                let resp = actix_web::ResponseError::error_response(&AppError::NotFound("route"));
+            if req.path().starts_with("/api/") || !crate::auth::policy::methods_at(req.path()).is_empty() {
+                let resp = actix_web::ResponseError::error_response(&crate::edge::unmatched(req.path()));
                 return Ok(ServiceResponse::new(req, resp));
             }
             let resp = match NamedFile::open(&index) {

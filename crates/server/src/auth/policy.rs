@@ -155,6 +155,67 @@ pub fn route(method: &str, pattern: &str) -> Option<&'static Route> {
     ROUTES.get(&(method.to_ascii_uppercase(), pattern.to_string()))
 }
 
+/// Each path template of the router with its routes by method, to find the route of a concrete path
+/// before the router did (middleware), and to tell a wrong method (405) from a missing path (404).
+type Template = (actix_web::dev::ResourceDef, Vec<(String, &'static Route)>);
+static TEMPLATES: LazyLock<Vec<Template>> = LazyLock::new(|| {
+    let mut by_path: std::collections::BTreeMap<&str, Vec<(String, &'static Route)>> =
+        Default::default();
+    for ((method, path), route) in ROUTES.iter() {
+        by_path
+            .entry(path.as_str())
+            .or_default()
+            .push((method.clone(), route));
+    }
+    by_path
+        .into_iter()
+        .map(|(path, mut routes)| {
+            routes.sort_by(|a, b| a.0.cmp(&b.0));
+            (actix_web::dev::ResourceDef::new(path), routes)
+        })
+        .collect()
+});
+
+/// The templates a concrete path matches. A fixed segment wins over a parameter
+/// (`/databases/test-connection` is not `/databases/{id}`), as in the router.
+fn templates_at(path: &str) -> Vec<&'static Vec<(String, &'static Route)>> {
+    let matching: Vec<_> = TEMPLATES
+        .iter()
+        .filter(|(def, _)| def.is_match(path))
+        .collect();
+    let fixed: Vec<_> = matching
+        .iter()
+        .filter(|(def, _)| !def.pattern().is_some_and(|p| p.contains('{')))
+        .map(|(_, r)| r)
+        .collect();
+    if fixed.is_empty() {
+        matching.into_iter().map(|(_, r)| r).collect()
+    } else {
+        fixed
+    }
+}
+
+/// The methods the route at `path` (a concrete path) takes; empty when no route is there.
+pub fn methods_at(path: &str) -> Vec<String> {
+    let mut found: Vec<String> = templates_at(path)
+        .into_iter()
+        .flat_map(|routes| routes.iter().map(|(m, _)| m.clone()))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The route a request with `method` to the concrete `path` will reach, before the router ran.
+pub fn route_at(method: &str, path: &str) -> Option<&'static Route> {
+    let method = method.to_ascii_uppercase();
+    templates_at(path)
+        .into_iter()
+        .flat_map(|routes| routes.iter())
+        .find(|(m, _)| *m == method)
+        .map(|(_, r)| *r)
+}
+
 /// What a request to `pattern` with `method` needs; a route the table does not know needs `admin`.
 pub fn required(method: &str, pattern: Option<&str>) -> Access {
     pattern

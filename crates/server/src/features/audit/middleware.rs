@@ -1,16 +1,15 @@
-//! The one place requests are audited. Wraps the API: before the handler it notes the names of the
-//! top-level fields of a JSON body (never their values, so no secret reaches the log); after it, with
-//! the route the router matched, it records mutations, downloads and sign-ins with the caller, the
-//! resource, the answer's status and the client's address. A failure to record is logged, and does not
+//! The one place requests are audited. Wraps the API: after the handler, with the route the router
+//! matched, it records mutations, downloads and sign-ins with the caller, the resource, the names of the
+//! fields the body set (`edge::BodyFields`: never their values, so no secret reaches the log), the
+//! answer's status and the client's address. A failure to record is logged, and does not
 //! undo or fail a request that already happened.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::web::{Bytes, BytesMut};
+use actix_web::web::Bytes;
 use actix_web::{HttpMessage, web};
-use futures::StreamExt;
 use pgward_api_types::{AuditActor, AuthMethod};
 
 use super::service::{self, NewEntry};
@@ -35,7 +34,7 @@ const QUIET_WHEN_OK: &[&str] = &["refresh"];
 pub struct Actor(pub AuditActor);
 
 pub async fn audit(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if !req.path().starts_with("/api/v1/") {
@@ -46,12 +45,6 @@ pub async fn audit(
     }
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let mutation = req.method() != Method::GET && req.method() != Method::HEAD;
-    let fields = if mutation && is_json(&req) {
-        let limit = state.as_ref().map_or(0, |s| s.config.server.body_limit);
-        peek_fields(&mut req, limit).await
-    } else {
-        Vec::new()
-    };
     let res = next.call(req).await?.map_into_boxed_body();
     let Some(state) = state else {
         return Ok(res);
@@ -72,6 +65,11 @@ pub async fn audit(
     }
     let req = res.request().clone();
     let actor = actor_of(&req);
+    let fields = req
+        .extensions()
+        .get::<crate::edge::BodyFields>()
+        .map(|f| f.0.clone())
+        .unwrap_or_default();
     let client = Client::of(&req, &state.config.server.trusted_proxies);
     let mut resource_id = req.match_info().get("id").map(str::to_string);
     // A creation names its new resource in the answer's body.
@@ -104,55 +102,6 @@ pub async fn audit(
         tracing::error!(error = %e, operation = op, "could not write the audit log entry");
     }
     Ok(res)
-}
-
-fn is_json(req: &ServiceRequest) -> bool {
-    req.headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().contains("json"))
-}
-
-/// The top-level keys of the JSON object body, read up to `limit` bytes; the body is put back for the
-/// handler unchanged (one over the limit goes on to be refused there).
-async fn peek_fields(req: &mut ServiceRequest, limit: usize) -> Vec<String> {
-    let mut payload = req.take_payload();
-    let mut buf = BytesMut::new();
-    let mut failed = None;
-    while let Some(chunk) = payload.next().await {
-        match chunk {
-            Ok(c) => {
-                buf.extend_from_slice(&c);
-                if buf.len() > limit {
-                    break;
-                }
-            }
-            Err(e) => {
-                failed = Some(e);
-                break;
-            }
-        }
-    }
-    let fields = if buf.len() <= limit && failed.is_none() {
-        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&buf)
-            .map(|m| {
-                // Fields sent as null keep their value in every PATCH of this API: not changes.
-                m.iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .take(50)
-                    .map(|(k, _)| k.chars().take(100).collect())
-                    .collect()
-            })
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let head = futures::stream::iter(std::iter::once(Ok(buf.freeze())).chain(failed.map(Err)));
-    let rest: std::pin::Pin<
-        Box<dyn futures::Stream<Item = Result<Bytes, actix_web::error::PayloadError>>>,
-    > = Box::pin(head.chain(payload));
-    req.set_payload(actix_web::dev::Payload::Stream { payload: rest });
-    fields
 }
 
 fn actor_of(req: &actix_web::HttpRequest) -> AuditActor {

@@ -71,7 +71,7 @@ pub async fn setup(state: &AppState, req: SetupRequest) -> Result<User, AppError
     let mut f = Fields::default();
     f.check("email", validate::email(&req.email));
     f.check("password", validate::password(&req.password));
-    if let Some(n) = &req.name {
+    if let Some(n) = req.name.as_deref().filter(|n| !n.trim().is_empty()) {
         f.check("name", validate::name(n, 100));
     }
     f.finish()?;

@@ -328,7 +328,10 @@ pub async fn list(state: &AppState, q: DatabaseListQuery) -> Result<DatabasePage
         sel = sel.filter(databases::Column::HealthStatus.eq(s.as_str()));
     }
     if let Some(m) = q.major_version {
-        sel = sel.filter(databases::Column::MajorVersion.eq(i32::try_from(m).unwrap_or(i32::MAX)));
+        if !(1..=999).contains(&m) {
+            return Err(AppError::field("major_version", "must be 1 to 999"));
+        }
+        sel = sel.filter(databases::Column::MajorVersion.eq(m as i32));
     }
     let (rows, next_cursor) = validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
     Ok(DatabasePage {

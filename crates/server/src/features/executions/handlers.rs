@@ -242,6 +242,7 @@ struct DownloadUrlQuery {
     /// Which copy; when omitted, an object-store copy if there is one, else the first copy.
     destination_id: Option<Uuid>,
     /// Lifetime of the URL in seconds, 60-86400 (default 900).
+    #[param(minimum = 60, maximum = 86400)]
     expires_in_secs: Option<u64>,
 }
 

@@ -63,8 +63,9 @@ fn email_taken(e: sea_orm::DbErr) -> AppError {
     }
 }
 
+/// A name, when one is given: an empty one clears it.
 fn check_name(f: &mut Fields, name: Option<&str>) {
-    if let Some(n) = name {
+    if let Some(n) = name.filter(|n| !n.trim().is_empty()) {
         f.check("name", validate::name(n, 100));
     }
 }

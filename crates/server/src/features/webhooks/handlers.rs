@@ -150,7 +150,8 @@ async fn send_test(
     ))
 }
 
-/// A webhook's delivery log, newest first: every attempt with its request and response or error.
+/// A webhook's delivery log, newest first: every attempt with its request and response or error. For a
+/// viewer, the request bodies are empty.
 #[utoipa::path(
     operation_id = "list_webhook_deliveries",
     tag = "webhooks",
@@ -167,7 +168,13 @@ async fn deliveries(
     query: web::Query<WebhookDeliveryQuery>,
 ) -> Result<web::Json<WebhookDeliveryPage>, AppError> {
     Ok(web::Json(
-        delivery::list(&ctx.state, id.into_inner(), query.into_inner()).await?,
+        delivery::list(
+            &ctx.state,
+            id.into_inner(),
+            query.into_inner(),
+            ctx.auth.role,
+        )
+        .await?,
     ))
 }
 

@@ -70,10 +70,13 @@ pub(super) async fn with_attempts(
 }
 
 #[tracing::instrument(skip_all)]
+/// A webhook's delivery log. A viewer (`role` below operator) sees every attempt but not the request
+/// bodies sent: they carry event data a viewer may not otherwise read in full.
 pub async fn list(
     state: &AppState,
     webhook: Uuid,
     q: WebhookDeliveryQuery,
+    role: pgward_api_types::Role,
 ) -> Result<WebhookDeliveryPage, AppError> {
     let limit = crate::features::validate::page_limit(q.limit, 20, 100)?;
     service::find(state, webhook).await?;
@@ -88,8 +91,11 @@ pub async fn list(
     }
     let (rows, next_cursor) =
         crate::features::validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
-    Ok(WebhookDeliveryPage {
-        items: with_attempts(state, rows).await?,
-        next_cursor,
-    })
+    let mut items = with_attempts(state, rows).await?;
+    if role < pgward_api_types::Role::Operator {
+        for attempt in items.iter_mut().flat_map(|d| d.attempts.iter_mut()) {
+            attempt.request.body = String::new();
+        }
+    }
+    Ok(WebhookDeliveryPage { items, next_cursor })
 }
