@@ -105,26 +105,24 @@ async fn run(
             // One worker: with two threads, hypothesis' source inspection of its strategies races
             // (CPython's `ast` reported "recursion depth mismatch" in CI) and the run dies with a
             // runtime error that says nothing about the API.
-            .args([
-                "--max-examples",
-                "40",
-                "--workers",
-                "1",
-                "--seed",
-                "20261124",
-            ])
-            .args(["--request-timeout", "20"])
+            .args(["--workers", "1", "--request-timeout", "20"])
             .args([
                 "--generation-with-security-parameters",
                 "false",
                 "--no-color",
             ])
+            .args(["--suppress-health-check", "all"])
             // Reproducible in CI: no random variation between runs, and no timing-based health checks
-            // (on a loaded 2-core machine they made hypothesis report "inconsistent results").
+            // (on a loaded 2-core machine they made hypothesis report "inconsistent results"). For a
+            // wider search by hand: PGWARD_FUZZ_SEED=<n> PGWARD_FUZZ_EXAMPLES=<n> (random generation
+            // from that seed).
+            .args(match std::env::var("PGWARD_FUZZ_SEED") {
+                Ok(seed) => vec!["--seed".to_string(), seed],
+                Err(_) => vec!["--generation-deterministic".to_string()],
+            })
             .args([
-                "--generation-deterministic",
-                "--suppress-health-check",
-                "all",
+                "--max-examples".to_string(),
+                std::env::var("PGWARD_FUZZ_EXAMPLES").unwrap_or_else(|_| "40".into()),
             ])
             .arg("--report-dir")
             .arg(report.path())

@@ -255,18 +255,24 @@ async fn the_last_active_admin_cannot_be_demoted_disabled_or_deleted() {
     last(admin.delete_user(me.id).await.unwrap_err());
     assert_eq!(admin.me().await.unwrap().user.role, Role::Admin);
 
-    // With a second admin, the first may step down; then the second is the last.
+    // With a second admin, no admin demotes or deletes themselves (another admin can): the second
+    // demotes the first, and is then the last.
     let (second, second_client) = member(&app, &admin, Role::Admin).await;
-    admin
-        .update_user(
-            me.id,
-            &UpdateUserRequest {
-                role: Some(Role::Viewer),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let demote_me = UpdateUserRequest {
+        role: Some(Role::Viewer),
+        ..Default::default()
+    };
+    let own = admin.update_user(me.id, &demote_me).await.unwrap_err();
+    assert_eq!(
+        (own.status(), own.code()),
+        (Some(409), Some(ErrorCode::Conflict))
+    );
+    let own = admin.delete_user(me.id).await.unwrap_err();
+    assert_eq!(
+        (own.status(), own.code()),
+        (Some(409), Some(ErrorCode::Conflict))
+    );
+    second_client.update_user(me.id, &demote_me).await.unwrap();
     last(second_client.delete_user(second.id).await.unwrap_err());
     // A disabled admin does not count as one.
     second_client

@@ -116,6 +116,8 @@ fn check_endpoints(state: &AppState, config: &DestinationConfig) -> Result<(), A
 
 /// What a probe object's name starts with.
 const PROBE_PREFIX: &str = ".pgward-probe-";
+/// How long a destination test (write, read back, delete a small object) may take.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Write, read back and delete a probe object.
 async fn probe(state: &AppState, config: &DestinationConfig) -> DestinationTestResult {
@@ -124,9 +126,11 @@ async fn probe(state: &AppState, config: &DestinationConfig) -> DestinationTestR
     {
         Ok(t) => {
             let key = format!("{PROBE_PREFIX}{}", Uuid::new_v4().simple());
-            let outcome = tokio::time::timeout(std::time::Duration::from_secs(30), t.probe(&key))
+            // A person (or a script) waits for this answer: a store that does not answer within
+            // PROBE_TIMEOUT is reported as such rather than retried for minutes.
+            let outcome = tokio::time::timeout(PROBE_TIMEOUT, t.probe(&key))
                 .await
-                .unwrap_or_else(|_| Err("no answer within 30 s".into()));
+                .unwrap_or_else(|_| Err(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())));
             if outcome.is_ok() {
                 // Probes of processes killed mid-probe (an hour is far beyond any probe's life).
                 let hour = std::time::Duration::from_secs(3600);
@@ -139,12 +143,16 @@ async fn probe(state: &AppState, config: &DestinationConfig) -> DestinationTestR
                 }
             }
             if outcome.is_err() {
-                // A probe cut short (timeout) may have left its object or `.partial` file.
-                let _ = tokio::time::timeout(
-                    std::time::Duration::from_secs(10),
-                    t.cleanup_partial(&key),
-                )
-                .await;
+                // A probe cut short (timeout) may have left its object or `.partial` file: removed in
+                // the background, so the answer does not wait for a store that is not answering (the
+                // next successful probe sweeps what is still there).
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(
+                        std::time::Duration::from_secs(10),
+                        t.cleanup_partial(&key),
+                    )
+                    .await;
+                });
             }
             outcome
         }

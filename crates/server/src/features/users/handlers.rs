@@ -14,11 +14,6 @@ use crate::features::audit::middleware::Actor;
 use crate::state::AppState;
 
 crate::features::api::errors!(pub NoSuchUser { 404 => "no such user" });
-crate::features::api::errors!(
-    /// Demoting, disabling or deleting the last active administrator.
-    pub LastAdmin { 409 => "the last active administrator (`last_admin`)" }
-);
-
 /// Every user, oldest first. Admins only.
 #[utoipa::path(
     operation_id = "list_users",
@@ -63,7 +58,8 @@ async fn get(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<User>, AppErr
 }
 
 /// Change a user's name, role or disabled flag; omitted fields are kept. Disabling ends the user's
-/// sessions and API tokens at once. Admins only.
+/// sessions and API tokens at once. No admin demotes or disables themselves (409; another admin can).
+/// Admins only.
 #[utoipa::path(
     operation_id = "update_user",
     tag = "users",
@@ -71,7 +67,8 @@ async fn get(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<User>, AppErr
     responses(
         (status = 200, description = "updated", body = User),
         (status = 422, description = "invalid fields", body = ApiError),
-        NotAuthenticated, JsonBody, NoSuchUser, LastAdmin,
+        (status = 409, description = "the last active administrator (`last_admin`), or oneself (`conflict`)", body = ApiError),
+        NotAuthenticated, JsonBody, NoSuchUser,
     )
 )]
 #[patch("/users/{id}")]
@@ -81,21 +78,31 @@ async fn update(
     body: web::Json<UpdateUserRequest>,
 ) -> Result<web::Json<User>, AppError> {
     Ok(web::Json(
-        service::update(&ctx.state, id.into_inner(), body.into_inner()).await?,
+        service::update_by_admin(
+            &ctx.state,
+            ctx.auth.user.id,
+            id.into_inner(),
+            body.into_inner(),
+        )
+        .await?,
     ))
 }
 
-/// Delete a user; their sessions and API tokens end with them (the audit log keeps their email).
-/// Admins only.
+/// Delete a user; their sessions and API tokens end with them (the audit log keeps their email). No
+/// admin deletes themselves (409). Admins only.
 #[utoipa::path(
     operation_id = "delete_user",
     tag = "users",
     params(("id" = Uuid, Path, description = "user id")),
-    responses((status = 204, description = "deleted"), NotAuthenticated, NoSuchUser, LastAdmin)
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 409, description = "the last active administrator (`last_admin`), or oneself (`conflict`)", body = ApiError),
+        NotAuthenticated, NoSuchUser,
+    )
 )]
 #[delete("/users/{id}")]
 async fn delete(ctx: Authed, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
-    service::delete(&ctx.state, id.into_inner()).await?;
+    service::delete(&ctx.state, ctx.auth.user.id, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

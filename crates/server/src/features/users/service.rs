@@ -125,10 +125,42 @@ pub async fn create(db: &impl ConnectionTrait, req: CreateUserRequest) -> Result
     Ok(to_dto(&user))
 }
 
-/// Changes name, role or the disabled flag. Demoting or disabling the last active admin is refused;
-/// disabling ends the user's sessions and API tokens in the same transaction.
-#[tracing::instrument(skip_all, fields(id = %id))]
+/// Whether `caller` may take admin rights or access away from `target`: never from themselves (another
+/// admin can), so no admin locks themselves out by a slip of the mouse.
+fn not_oneself(caller: Uuid, target: Uuid, what: &str) -> Result<(), AppError> {
+    if caller == target {
+        return Err(AppError::Conflict(format!(
+            "you cannot {what} your own account; another administrator can"
+        )));
+    }
+    Ok(())
+}
+
+/// An admin changes a user: never demotes or disables themselves (see `not_oneself`).
+pub async fn update_by_admin(
+    state: &AppState,
+    caller: Uuid,
+    id: Uuid,
+    req: UpdateUserRequest,
+) -> Result<User, AppError> {
+    change(state, Some(caller), id, req).await
+}
+
+/// One's own profile (`PATCH /me`).
 pub async fn update(state: &AppState, id: Uuid, req: UpdateUserRequest) -> Result<User, AppError> {
+    change(state, None, id, req).await
+}
+
+/// Changes name, role or the disabled flag. Demoting or disabling the last active admin is refused
+/// (`last_admin`), and so is an admin (`caller`) demoting or disabling themselves; disabling ends the
+/// user's sessions and API tokens in the same transaction.
+#[tracing::instrument(skip_all, fields(id = %id))]
+async fn change(
+    state: &AppState,
+    caller: Option<Uuid>,
+    id: Uuid,
+    req: UpdateUserRequest,
+) -> Result<User, AppError> {
     let mut f = Fields::default();
     check_name(&mut f, req.name.as_deref());
     f.finish()?;
@@ -143,6 +175,14 @@ pub async fn update(state: &AppState, id: Uuid, req: UpdateUserRequest) -> Resul
         && other_active_admins(&tx, id).await? == 0
     {
         return Err(AppError::LastAdmin);
+    }
+    if let Some(caller) = caller {
+        if role != Role::Admin {
+            not_oneself(caller, id, "demote")?;
+        }
+        if disabled {
+            not_oneself(caller, id, "disable")?;
+        }
     }
     let newly_disabled = disabled && user.disabled_at.is_none();
     let mut am: users::ActiveModel = user.into();
@@ -166,9 +206,9 @@ pub async fn update(state: &AppState, id: Uuid, req: UpdateUserRequest) -> Resul
     Ok(to_dto(&user))
 }
 
-/// Deletes a user (their sessions and tokens go with them); never the last active admin.
+/// Deletes a user (their sessions and tokens go with them); never the last active admin, never oneself.
 #[tracing::instrument(skip_all, fields(id = %id))]
-pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
+pub async fn delete(state: &AppState, caller: Uuid, id: Uuid) -> Result<(), AppError> {
     let tx = state.db.begin().await?;
     lock_admins(&tx).await?;
     let user = find(&tx, id).await?;
@@ -178,6 +218,7 @@ pub async fn delete(state: &AppState, id: Uuid) -> Result<(), AppError> {
     {
         return Err(AppError::LastAdmin);
     }
+    not_oneself(caller, id, "delete")?;
     users::Entity::delete_by_id(id).exec(&tx).await?;
     tx.commit().await?;
     tracing::info!(user_id = %id, "user deleted");
