@@ -60,6 +60,40 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
         !data.join("catalog/postmaster.pid").exists(),
         "reset-password left the catalog running"
     );
+    // Users from the command line: create one, refuse to demote the last admin, promote the new one.
+    let user_cli = |args: &[&str], stdin: &[u8]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgward"))
+            .arg("user")
+            .args(args)
+            .env_clear()
+            .env("PGWARD_DATA_DIR", &data)
+            .env("PGWARD_POSTGRES__BIN_DIRS", bin_dirs())
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut cmd.stdin.take().unwrap(), stdin).unwrap();
+        cmd.wait_with_output().unwrap()
+    };
+    let created = user_cli(
+        &["create", "--email", "ops@example.com", "--role", "operator"],
+        b"the operator's password\n",
+    );
+    assert_success(&created);
+    let refused = user_cli(
+        &["set-role", "--email", "op@example.com", "--role", "viewer"],
+        b"",
+    );
+    assert!(!refused.status.success(), "the last admin was demoted");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("administrator"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_success(&user_cli(
+        &["set-role", "--email", "ops@example.com", "--role", "admin"],
+        b"",
+    ));
 
     // A fresh client: the old one may hold a keep-alive connection to the stopped server.
     let client = pgward_api_client::Client::new(&base);
@@ -81,6 +115,13 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
     // The reset ended the sessions opened with the old password.
     let ended = client.refresh(&session.refresh_token).await.unwrap_err();
     assert_eq!(ended.status(), Some(401));
+    // The user made on the command line logs in with the role it was given last.
+    let ops = client
+        .login("ops@example.com", "the operator's password")
+        .await
+        .unwrap();
+    let me = client.with_token(ops.access_token).me().await.unwrap();
+    assert_eq!(me.effective_role, pgward_api_types::Role::Admin);
     let log = second.stop();
     assert!(
         !log.iter()
