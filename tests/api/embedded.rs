@@ -44,23 +44,7 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
         "the catalog server was not stopped"
     );
 
-    // Password reset from the command line, against the same (stopped) embedded catalog.
-    let mut reset = Command::new(env!("CARGO_BIN_EXE_pgward"))
-        .args(["user", "reset-password", "--email", "op@example.com"])
-        .env_clear()
-        .env("PGWARD_DATA_DIR", &data)
-        .env("PGWARD_POSTGRES__BIN_DIRS", bin_dirs())
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut reset.stdin.take().unwrap(), b"a brand new password\n").unwrap();
-    assert_success(&reset.wait_with_output().unwrap());
-    assert!(
-        !data.join("catalog/postmaster.pid").exists(),
-        "reset-password left the catalog running"
-    );
-    // Users from the command line: create one, refuse to demote the last admin, promote the new one.
+    // `pgward user …` against the same (stopped) embedded catalog: a password reset first.
     let user_cli = |args: &[&str], stdin: &[u8]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgward"))
             .arg("user")
@@ -75,6 +59,15 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
         std::io::Write::write_all(&mut cmd.stdin.take().unwrap(), stdin).unwrap();
         cmd.wait_with_output().unwrap()
     };
+    assert_success(&user_cli(
+        &["reset-password", "--email", "op@example.com"],
+        b"a brand new password\n",
+    ));
+    assert!(
+        !data.join("catalog/postmaster.pid").exists(),
+        "reset-password left the catalog running"
+    );
+    // Create a user, refuse to demote the last admin, promote the new one.
     let created = user_cli(
         &["create", "--email", "ops@example.com", "--role", "operator"],
         b"the operator's password\n",

@@ -1035,17 +1035,18 @@ async fn password_guessing_is_slowed_per_account_across_clients() {
 async fn a_browsers_refresh_token_lives_in_an_http_only_strict_cookie() {
     let app = spawn_app().await;
     app.admin().await;
-    let login = app
-        .http
-        .post(app.url("/api/v1/auth/login"))
-        .json(&LoginRequest {
-            email: ADMIN_EMAIL.into(),
-            password: ADMIN_PASSWORD.into(),
-            refresh_cookie: true,
-        })
-        .send()
-        .await
-        .unwrap();
+    // A browser's login: the refresh token as a cookie.
+    let log_in = || {
+        app.http
+            .post(app.url("/api/v1/auth/login"))
+            .json(&LoginRequest {
+                email: ADMIN_EMAIL.into(),
+                password: ADMIN_PASSWORD.into(),
+                refresh_cookie: true,
+            })
+            .send()
+    };
+    let login = log_in().await.unwrap();
     assert_eq!(login.status().as_u16(), 200);
     let cookie_of = |r: &reqwest::Response| -> String {
         let c = r.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -1083,17 +1084,7 @@ async fn a_browsers_refresh_token_lives_in_an_http_only_strict_cookie() {
     assert_eq!(refresh(second).await.status().as_u16(), 401);
 
     // Logout ends the session and tells the browser to forget the cookie.
-    let login = app
-        .http
-        .post(app.url("/api/v1/auth/login"))
-        .json(&LoginRequest {
-            email: ADMIN_EMAIL.into(),
-            password: ADMIN_PASSWORD.into(),
-            refresh_cookie: true,
-        })
-        .send()
-        .await
-        .unwrap();
+    let login = log_in().await.unwrap();
     let second = cookie_of(&login);
     let pair: TokenPair = login.json().await.unwrap();
     let out = app

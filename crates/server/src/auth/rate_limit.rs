@@ -114,6 +114,21 @@ impl LoginLimiter {
     }
 }
 
+/// The per-client limit of the sign-in routes (login, accepting an invitation): `429 rate_limited` once
+/// the request's client (see `auth::client_ip`) used its attempts.
+pub fn check_client(
+    state: &crate::state::AppState,
+    req: &actix_web::HttpRequest,
+) -> Result<(), crate::error::AppError> {
+    match super::client_ip(req, &state.config.server.trusted_proxies) {
+        Some(ip) => state
+            .login_limiter
+            .check(ip)
+            .map_err(crate::error::AppError::RateLimited),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

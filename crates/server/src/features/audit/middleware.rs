@@ -33,6 +33,16 @@ const QUIET_WHEN_OK: &[&str] = &["refresh"];
 #[derive(Debug, Clone)]
 pub struct Actor(pub AuditActor);
 
+/// Names `user` as who made this request (a login, an accepted invitation: no token says so).
+pub fn name_actor(req: &actix_web::HttpRequest, user: &pgward_entity::users::Model) {
+    req.extensions_mut().insert(Actor(AuditActor {
+        user_id: Some(user.id),
+        email: Some(user.email.clone()),
+        token_id: None,
+        token_name: None,
+    }));
+}
+
 pub async fn audit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

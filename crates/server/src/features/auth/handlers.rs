@@ -68,12 +68,7 @@ async fn login(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(ip) = crate::auth::client_ip(&req, &state.config.server.trusted_proxies) {
-        state
-            .login_limiter
-            .check(ip)
-            .map_err(AppError::RateLimited)?;
-    }
+    crate::auth::rate_limit::check_client(&state, &req)?;
     let account = body.email.trim().to_lowercase();
     state
         .login_limiter
@@ -84,16 +79,7 @@ async fn login(
         Ok((pair, user)) => {
             state.login_limiter.succeeded(&account);
             // For the audit log: a login names its user although it came without a token.
-            use actix_web::HttpMessage;
-            req.extensions_mut()
-                .insert(crate::features::audit::middleware::Actor(
-                    pgward_api_types::AuditActor {
-                        user_id: Some(user.id),
-                        email: Some(user.email),
-                        token_id: None,
-                        token_name: None,
-                    },
-                ));
+            crate::features::audit::middleware::name_actor(&req, &user);
             Ok(answer(&state, &req, pair, body.refresh_cookie))
         }
         Err(e) => {

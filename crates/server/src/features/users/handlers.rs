@@ -1,8 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use pgward_api_types::{
-    AcceptInvitationRequest, ApiError, AuditActor, AuthMethod, CreateInvitationRequest,
-    CreateUserRequest, CreatedInvitation, Ended, InvitationList, SessionList, UpdateProfileRequest,
-    UpdateUserRequest, User, UserList,
+    AcceptInvitationRequest, ApiError, AuthMethod, CreateInvitationRequest, CreateUserRequest,
+    CreatedInvitation, Ended, InvitationList, SessionList, UpdateProfileRequest, UpdateUserRequest,
+    User, UserList,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -10,7 +10,6 @@ use uuid::Uuid;
 use super::service;
 use crate::error::AppError;
 use crate::features::api::{Authed, JsonBody, MalformedQuery, NotAuthenticated};
-use crate::features::audit::middleware::Actor;
 use crate::state::AppState;
 
 crate::features::api::errors!(pub NoSuchUser { 404 => "no such user" });
@@ -208,20 +207,9 @@ async fn accept_invitation(
     body: web::Json<AcceptInvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     // Codes are long and random, but guessing is still limited like logins.
-    if let Some(ip) = crate::auth::client_ip(&req, &state.config.server.trusted_proxies) {
-        state
-            .login_limiter
-            .check(ip)
-            .map_err(AppError::RateLimited)?;
-    }
+    crate::auth::rate_limit::check_client(&state, &req)?;
     let user = service::accept_invitation(&state, body.into_inner()).await?;
-    use actix_web::HttpMessage;
-    req.extensions_mut().insert(Actor(AuditActor {
-        user_id: Some(user.id),
-        email: Some(user.email.clone()),
-        token_id: None,
-        token_name: None,
-    }));
+    crate::features::audit::middleware::name_actor(&req, &user);
     Ok(HttpResponse::Created().json(crate::features::auth::service::to_dto(&user)))
 }
 
