@@ -11,7 +11,10 @@ pub struct CreateDatabaseRequest {
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     /// `postgres://user:password@host:port/dbname?sslmode=...`
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 2048, pattern = r"^postgres(ql)?://")
+    )]
     pub connection_string: String,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
@@ -33,6 +36,10 @@ pub struct UpdateDatabaseRequest {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 2048, pattern = r"^postgres(ql)?://")
+    )]
     pub connection_string: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
@@ -150,6 +157,11 @@ pub struct DatabaseListQuery {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestConnectionRequest {
+    /// `postgres://user:password@host:port/dbname?sslmode=...`
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 2048, pattern = r"^postgres(ql)?://")
+    )]
     pub connection_string: String,
 }
 

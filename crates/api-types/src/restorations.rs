@@ -12,7 +12,13 @@ pub enum RestoreTarget {
     /// Another registered database.
     Database { database_id: Uuid },
     /// Any database by connection string: tested first, used for this restore only, never stored.
-    Connection { connection_string: String },
+    Connection {
+        #[cfg_attr(
+            feature = "openapi",
+            schema(min_length = 1, max_length = 2048, pattern = r"^postgres(ql)?://")
+        )]
+        connection_string: String,
+    },
     /// A new, empty database created with this name on the server of a registered database (dropped
     /// again if the restore fails).
     NewDatabase { database_id: Uuid, name: String },
