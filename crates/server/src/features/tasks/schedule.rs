@@ -39,7 +39,105 @@ pub fn parse_cron(expr: &str) -> Result<Cron, String> {
     if !ok_shape {
         return Err("must have five fields (minute hour day month weekday), e.g. \"30 2 * * *\", or be @hourly/@daily/@weekly/@monthly/@yearly".into());
     }
-    Cron::from_str(e).map_err(|err| format!("invalid cron expression: {err}"))
+    if !e.starts_with('@') {
+        for (value, (name, low, high, names)) in e.split_whitespace().zip(FIELDS) {
+            check_field(value, name, low, high, names)?;
+        }
+    }
+    // What the checks above let through and croner still refuses (an impossible combination).
+    Cron::from_str(e).map_err(|err| {
+        format!("not a schedule croner can use ({err}); fields: minute hour day-of-month month day-of-week")
+    })
+}
+
+/// The five fields in order: name, range, and the names allowed instead of numbers.
+const FIELDS: [(&str, u32, u32, &[&str]); 5] = [
+    ("minute", 0, 59, &[]),
+    ("hour", 0, 23, &[]),
+    ("day of month", 1, 31, &["L"]),
+    (
+        "month",
+        1,
+        12,
+        &[
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ],
+    ),
+    (
+        "day of week",
+        0,
+        7,
+        &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"],
+    ),
+];
+
+/// One field: a list of `*`, values, ranges `a-b`, each optionally with a step `/n`; a message that names
+/// the field and its range when a part is not one.
+fn check_field(value: &str, name: &str, low: u32, high: u32, names: &[&str]) -> Result<(), String> {
+    let range = || {
+        let words = names
+            .first()
+            .zip(names.last())
+            .filter(|_| names.len() > 1)
+            .map(|(a, b)| format!(" or {a}-{b}"))
+            .unwrap_or_default();
+        format!("{low}-{high}{words}")
+    };
+    for part in value.split(',') {
+        let (base, step) = match part.split_once('/') {
+            Some((b, s)) => (b, Some(s)),
+            None => (part, None),
+        };
+        if let Some(step) = step {
+            match step.parse::<u32>() {
+                Ok(n) if n >= 1 && n <= high.max(1) => {}
+                _ => {
+                    return Err(format!(
+                        "{name}: the step in \"{part}\" must be a number from 1 to {}",
+                        high.max(1)
+                    ));
+                }
+            }
+        }
+        if base == "*" || base == "?" {
+            continue;
+        }
+        // `#` (nth weekday) and `L`/`W` suffixes are croner's extensions: the number before them counts.
+        let ends: Vec<&str> = base.split('-').collect();
+        if ends.len() > 2 || ends.iter().any(|x| x.is_empty()) {
+            return Err(format!(
+                "{name}: \"{part}\" is not a value, a range a-b or *, each with an optional /step ({})",
+                range()
+            ));
+        }
+        for end in &ends {
+            if names.iter().any(|n| n.eq_ignore_ascii_case(end)) {
+                continue;
+            }
+            let core = end
+                .split(['#', 'W'])
+                .next()
+                .unwrap_or(end)
+                .trim_end_matches('L');
+            if core.is_empty() && end.ends_with('L') {
+                continue;
+            }
+            if names.iter().any(|n| n.eq_ignore_ascii_case(core)) {
+                continue;
+            }
+            match core.parse::<u32>() {
+                Ok(n) if (low..=high).contains(&n) => {}
+                Ok(n) => return Err(format!("{name}: {n} is out of range {}", range())),
+                Err(_) => {
+                    return Err(format!(
+                        "{name}: \"{end}\" is not a number or name in {}",
+                        range()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The next `n` runs strictly after `after`, each in the task's time zone.
@@ -97,6 +195,48 @@ mod tests {
                 "2026-10-27T02:30:00+01:00"
             ]
         );
+    }
+
+    /// What an operator reads for a schedule that cannot be used: the field, and what it takes.
+    #[test]
+    fn a_bad_schedule_names_the_field_and_its_range() {
+        let table = [
+            ("61 * * * *", "minute: 61 is out of range 0-59"),
+            ("0 24 * * *", "hour: 24 is out of range 0-23"),
+            ("0 0 32 * *", "day of month: 32 is out of range 1-31"),
+            ("0 0 0 * *", "day of month: 0 is out of range 1-31"),
+            ("0 0 * 13 *", "month: 13 is out of range 1-12 or JAN-DEC"),
+            ("0 0 * * 8", "day of week: 8 is out of range 0-7 or SUN-SAT"),
+            (
+                "0 0 * * FUN",
+                "day of week: \"FUN\" is not a number or name in 0-7 or SUN-SAT",
+            ),
+            (
+                "*/0 * * * *",
+                "minute: the step in \"*/0\" must be a number from 1 to 59",
+            ),
+            (
+                "1-2-3 * * * *",
+                "minute: \"1-2-3\" is not a value, a range a-b or *, each with an optional /step (0-59)",
+            ),
+            ("0 0-25 * * *", "hour: 25 is out of range 0-23"),
+        ];
+        for (expr, said) in table {
+            assert_eq!(parse_cron(expr).unwrap_err(), said, "{expr}");
+        }
+        for fine in [
+            "*/15 9-17 * * MON-FRI",
+            "0 3 L * *",
+            "0 3 * JAN,JUL 1#1",
+            "0,30 */2 1-15 * 0-6",
+            "5 4 * * SUN",
+        ] {
+            assert!(
+                parse_cron(fine).is_ok(),
+                "{fine}: {:?}",
+                parse_cron(fine).err()
+            );
+        }
     }
 
     #[test]
