@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{query_signal, use_navigate};
 use pgward_api_types::AcceptInvitationRequest;
 
-use crate::auth_pages::Brand;
+use crate::auth_pages::{Brand, name_field, new_password_field};
 use crate::parts::{Field, SubmitButton};
 use crate::session::public_client;
 use crate::ui::error_banner;
@@ -77,26 +77,8 @@ pub fn AcceptInvitationPage() -> impl IntoView {
                         bind:value=code
                     />
                 </Field>
-                <Field label="Name " note="(optional: empty keeps the one suggested)">
-                    <input
-                        type="text"
-                        maxlength="100"
-                        autocomplete="name"
-                        data-testid="accept-name"
-                        bind:value=name
-                    />
-                </Field>
-                <Field label="Password">
-                    <input
-                        type="password"
-                        required
-                        minlength=MIN_PASSWORD
-                        autocomplete="new-password"
-                        data-testid="accept-password"
-                        bind:value=password
-                    />
-                    <small class="muted">{format!("At least {MIN_PASSWORD} characters.")}</small>
-                </Field>
+                {name_field(name, "(optional: empty keeps the one suggested)", "accept-name")}
+                {new_password_field(password, "accept-password")}
                 <SubmitButton
                     busy
                     testid="accept-submit"

@@ -45,6 +45,36 @@ fn email_field(value: RwSignal<String>, testid: &'static str) -> impl IntoView {
     }
 }
 
+/// The optional display name of a new account (setup, accepting an invitation).
+pub fn name_field(
+    value: RwSignal<String>,
+    note: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <Field label="Name " note=note>
+            <input type="text" maxlength="100" autocomplete="name" data-testid=testid bind:value=value />
+        </Field>
+    }
+}
+
+/// The password of a new account, with its minimum length said under it.
+pub fn new_password_field(value: RwSignal<String>, testid: &'static str) -> impl IntoView {
+    view! {
+        <Field label="Password">
+            <input
+                type="password"
+                required
+                minlength=MIN_PASSWORD
+                autocomplete="new-password"
+                data-testid=testid
+                bind:value=value
+            />
+            <small class="muted">{format!("At least {MIN_PASSWORD} characters.")}</small>
+        </Field>
+    }
+}
+
 /// `/`: to the app when logged in, else to setup or login depending on the server's state.
 #[component]
 pub fn Home() -> impl IntoView {
@@ -192,26 +222,8 @@ pub fn SetupPage() -> impl IntoView {
                         })
                 }}
                 {email_field(email, "setup-email")}
-                <Field label="Name " note="(optional)">
-                    <input
-                        type="text"
-                        maxlength="100"
-                        autocomplete="name"
-                        data-testid="setup-name"
-                        bind:value=name
-                    />
-                </Field>
-                <Field label="Password">
-                    <input
-                        type="password"
-                        required
-                        minlength=MIN_PASSWORD
-                        autocomplete="new-password"
-                        data-testid="setup-password"
-                        bind:value=password
-                    />
-                    <small class="muted">{format!("At least {MIN_PASSWORD} characters.")}</small>
-                </Field>
+                {name_field(name, "(optional)", "setup-name")}
+                {new_password_field(password, "setup-password")}
                 <SubmitButton
                     busy
                     testid="setup-submit"

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use pgward_api_types::{ConnectionTestResult, CreateDatabaseRequest, Database, Role};
 
 use crate::parts::{
-    ACTIONS, Can, Field, ListCard, Outcome, PageHeader, RefreshButton, RowActions, RowButton,
-    TestAndSave, databases, save, table_of, test_outcome,
+    ACTIONS, Can, DeleteButton, Field, ListCard, Outcome, PageHeader, RefreshButton, RowActions,
+    RowButton, TestAndSave, databases, save, table_of, test_outcome,
 };
 use crate::session::use_session;
 use crate::ui::{error_banner, health_badge, health_interval_select, parse_interval};
@@ -67,15 +67,7 @@ fn db_row(actions: RowActions, db: Database) -> impl IntoView {
                     <RowButton testid="db-test" disabled=row.busy on_click=test>
                         "Test"
                     </RowButton>
-                    <RowButton
-                        testid="db-delete"
-                        danger=true
-                        confirm=confirm.clone()
-                        disabled=row.busy
-                        on_click=delete
-                    >
-                        "Delete"
-                    </RowButton>
+                    <DeleteButton testid="db-delete" confirm=confirm.clone() disabled=row.busy on_click=delete />
                 </Can>
             </td>
         </tr>

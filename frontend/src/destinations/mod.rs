@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use pgward_api_types::{Destination, DestinationConfig, Role};
 
 use crate::parts::{
-    ACTIONS, Can, ListCard, PageHeader, RefreshButton, RowActions, RowButton, destinations,
-    table_of,
+    ACTIONS, Can, DeleteButton, ListCard, PageHeader, RefreshButton, RowActions, RowButton,
+    destinations, table_of,
 };
 use crate::session::use_session;
 use crate::ui::health_badge;
@@ -167,15 +167,7 @@ fn dest_row(actions: RowActions, d: Destination) -> impl IntoView {
                     <RowButton testid="dest-test" disabled=row.busy on_click=test.clone()>
                         "Test"
                     </RowButton>
-                    <RowButton
-                        testid="dest-delete"
-                        danger=true
-                        confirm=confirm.clone()
-                        disabled=row.busy
-                        on_click=delete
-                    >
-                        "Delete"
-                    </RowButton>
+                    <DeleteButton testid="dest-delete" confirm=confirm.clone() disabled=row.busy on_click=delete />
                 </Can>
             </td>
         </tr>

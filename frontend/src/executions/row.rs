@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use pgward_api_types::{CheckStatus, Execution, ExecutionStatus, ExecutionTrigger, Role};
 use uuid::Uuid;
 
-use crate::parts::{Can, RowActions, RowButton};
+use crate::parts::{Can, DeleteButton, RowActions, RowButton};
 use crate::ui::{format_bytes, format_duration_ms, format_local, start_download};
 
 fn trigger_label(t: ExecutionTrigger) -> &'static str {
@@ -231,15 +231,7 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
                             <RowButton testid="exec-verify" disabled=row.busy on_click=verify>
                                 "Verify"
                             </RowButton>
-                            <RowButton
-                                testid="exec-delete"
-                                danger=true
-                                confirm=ask_delete.clone()
-                                disabled=row.busy
-                                on_click=delete
-                            >
-                                "Delete"
-                            </RowButton>
+                            <DeleteButton testid="exec-delete" confirm=ask_delete.clone() disabled=row.busy on_click=delete />
                         }
                     })}
                 {(status == ExecutionStatus::Trashed)

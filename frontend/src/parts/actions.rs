@@ -198,3 +198,18 @@ pub fn RowButton(
         </button>
     }
 }
+
+/// A row's "Delete": a danger button that asks `confirm` first and waits while the row is busy.
+#[component]
+pub fn DeleteButton(
+    on_click: impl Fn() + Send + Sync + 'static,
+    #[prop(into)] testid: String,
+    #[prop(into)] confirm: String,
+    #[prop(optional, into)] disabled: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <RowButton testid=testid danger=true confirm=confirm disabled=disabled on_click=on_click>
+            "Delete"
+        </RowButton>
+    }
+}

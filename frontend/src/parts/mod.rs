@@ -10,7 +10,7 @@ mod pager;
 mod pickers;
 mod save;
 
-pub use actions::{Note, RowActions, RowButton};
+pub use actions::{DeleteButton, Note, RowActions, RowButton};
 pub use chrome::{
     LiveBadge, Outcome, PageHeader, RefreshButton, SubmitButton, TestAndSave, test_outcome,
 };

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::Page;
 use super::form::compression_str;
-use crate::parts::{ACTIONS, Can, ListCard, ListResource, Note, RowButton, table_of};
+use crate::parts::{ACTIONS, Can, DeleteButton, ListCard, ListResource, Note, RowButton, table_of};
 use crate::ui::{format_local, format_time};
 
 const COLUMNS: &[&str] = &[
@@ -187,15 +187,7 @@ fn task_row(page: Page, task: Task, db_names: Memo<HashMap<Uuid, String>>) -> im
                     <RowButton testid="task-duplicate" disabled=row.busy on_click=duplicate>
                         "Duplicate"
                     </RowButton>
-                    <RowButton
-                        testid="task-delete"
-                        danger=true
-                        confirm=confirm.clone()
-                        disabled=row.busy
-                        on_click=delete
-                    >
-                        "Delete"
-                    </RowButton>
+                    <DeleteButton testid="task-delete" confirm=confirm.clone() disabled=row.busy on_click=delete />
                 </Can>
             </td>
         </tr>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use pgward_api_types::{Role, UpdateUserRequest, User};
 use uuid::Uuid;
 
-use crate::parts::{RowActions, RowButton};
+use crate::parts::{DeleteButton, RowActions, RowButton};
 use crate::ui::{confirm, format_time};
 
 fn plural(n: u64, what: &str) -> String {
@@ -175,15 +175,7 @@ pub(super) fn user_row(actions: RowActions, u: User, me: Memo<Option<Uuid>>) -> 
                 >
                     {if disabled { "Enable" } else { "Disable" }}
                 </RowButton>
-                <RowButton
-                    testid=format!("user-delete-{email}")
-                    danger=true
-                    confirm=ask_delete
-                    disabled=row.busy
-                    on_click=delete
-                >
-                    "Delete"
-                </RowButton>
+                <DeleteButton testid=format!("user-delete-{email}") confirm=ask_delete disabled=row.busy on_click=delete />
             </td>
         </tr>
     }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use pgward_api_types::{DeliveryStatus, Role, Webhook};
 
 use super::Page;
-use crate::parts::{Can, RowButton};
+use crate::parts::{Can, DeleteButton, RowButton};
 use crate::ui::format_time;
 
 pub(super) fn status_badge(s: Option<DeliveryStatus>) -> impl IntoView {
@@ -134,9 +134,7 @@ pub(super) fn webhook_row(page: Page, w: Webhook) -> impl IntoView {
                     <RowButton testid="webhook-duplicate" on_click=duplicate>
                         "Duplicate"
                     </RowButton>
-                    <RowButton testid="webhook-delete" danger=true confirm=confirm.clone() on_click=delete>
-                        "Delete"
-                    </RowButton>
+                    <DeleteButton testid="webhook-delete" confirm=confirm.clone() on_click=delete />
                 </Can>
             </td>
         </tr>
