@@ -173,7 +173,7 @@ pub struct ConnectionTestResult {
     pub server_version: Option<String>,
     pub major_version: Option<u32>,
     pub latency_ms: u64,
-    /// On failure: `unreachable`, `timeout`, `authentication_failed`, `database_not_found`, `tls`, `address_not_allowed`, `other`.
+    /// On failure: `unreachable`, `timeout`, `authentication_failed`, `database_not_found`, `tls`, `address_not_allowed`, `not_postgres` (something else answers on that port), `other`.
     pub error_kind: Option<String>,
     pub message: Option<String>,
 }
