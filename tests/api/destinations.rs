@@ -160,3 +160,39 @@ async fn a_destination_that_cannot_be_reached_or_is_incomplete_is_refused() {
     assert!(!std::path::Path::new("/etc/pgward-backups").exists());
     assert!(admin.list_destinations().await.unwrap().items.is_empty());
 }
+
+/// What an operator reads when a store answers but refuses: the bucket by its name and what to do, not
+/// the store's XML.
+#[tokio::test]
+async fn a_missing_bucket_is_named_and_said_in_words() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let missing = admin
+        .test_destination_config(&s3_config("no-such-bucket-here", Some(S3_SECRET)))
+        .await
+        .unwrap();
+    assert!(!missing.ok);
+    let said = missing.message.unwrap_or_default();
+    assert!(
+        said.contains("the bucket \"no-such-bucket-here\" does not exist")
+            && said.contains("create it, or check its name"),
+        "{said}"
+    );
+    assert!(!said.contains('<') && !said.contains("http://"), "{said}");
+    // Saving it is refused with the same words.
+    let refused = admin
+        .create_destination(&new_destination(
+            "missing",
+            s3_config("no-such-bucket-here", Some(S3_SECRET)),
+        ))
+        .await
+        .unwrap_err();
+    let pgward_api_client::ClientError::Api { error, .. } = refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        error.message.contains("does not exist"),
+        "{}",
+        error.message
+    );
+}

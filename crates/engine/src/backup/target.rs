@@ -400,7 +400,7 @@ impl Target {
                 .put(&ObjectPath::from(key), PutPayload::from(data))
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string()),
+                .map_err(|e| refusal(&store.to_string(), &e)),
         }
     }
 
@@ -575,5 +575,83 @@ impl Target {
         self.delete(key)
             .await
             .map_err(|e| format!("delete failed: {e}"))
+    }
+}
+
+/// A store's refusal of a write in an operator's words: which bucket, what is wrong, what to do. The
+/// store's own answer (often an XML document) is cut down to its code and message.
+fn refusal(store: &str, e: &object_store::Error) -> String {
+    use object_store::Error as E;
+    let what = bucket_of(store);
+    match e {
+        // S3 and GCS answer a write into a missing bucket with 404.
+        E::NotFound { .. } => format!(
+            "{what} does not exist, or these credentials cannot see it: create it, or check its name \
+             (and the region and endpoint)"
+        ),
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => format!(
+            "{what} refused these credentials: check the access key and secret, and what they may do \
+             in that bucket"
+        ),
+        other => format!("{what}: {}", without_xml(&other.to_string())),
+    }
+}
+
+/// `AmazonS3(shop)` → `the bucket "shop"`; `MicrosoftAzure { account: a, container: c }` → `the
+/// container "c"`.
+fn bucket_of(store: &str) -> String {
+    if let Some(c) = store
+        .split("container: ")
+        .nth(1)
+        .map(|c| c.trim_end_matches([' ', '}']))
+    {
+        return format!("the container \"{c}\"");
+    }
+    match store.split_once('(') {
+        Some((_, b)) => format!("the bucket \"{}\"", b.trim_end_matches(')')),
+        None => format!("the store {store}"),
+    }
+}
+
+/// A message with an XML answer in it (`...: <?xml ...><Error><Code>C</Code><Message>M</Message>...`):
+/// the text before it and `C: M`.
+fn without_xml(message: &str) -> String {
+    let Some(i) = message.find("<?xml").or_else(|| message.find("<Error>")) else {
+        return message.to_string();
+    };
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let start = message[i..].find(&open)? + i + open.len();
+        let end = message[start..].find(&format!("</{name}>"))? + start;
+        Some(message[start..end].to_string())
+    };
+    let head = message[..i].trim_end().trim_end_matches(':');
+    match (tag("Code"), tag("Message")) {
+        (Some(c), Some(m)) => format!("{head}: {c}: {m}"),
+        (Some(c), None) => format!("{head}: {c}"),
+        _ => head.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+
+    #[test]
+    fn a_stores_refusal_names_the_bucket_and_drops_the_xml() {
+        let xml = "Error performing PUT http://s3/x in 1ms - Server returned non-2xx status code: \
+                   400 Bad Request: <?xml version=\"1.0\"?><Error><Code>InvalidBucketName</Code>\
+                   <Message>The specified bucket is not valid.</Message></Error>";
+        assert_eq!(
+            without_xml(xml),
+            "Error performing PUT http://s3/x in 1ms - Server returned non-2xx status code: 400 Bad \
+             Request: InvalidBucketName: The specified bucket is not valid."
+        );
+        assert_eq!(without_xml("plain"), "plain");
+        assert_eq!(bucket_of("AmazonS3(shop)"), "the bucket \"shop\"");
+        assert_eq!(
+            bucket_of("MicrosoftAzure { account: acct, container: backups }"),
+            "the container \"backups\""
+        );
     }
 }
