@@ -649,3 +649,65 @@ async fn pgward_dump_writes_the_same_manifest_as_a_scheduled_backup() {
         .collect();
     assert_eq!(globals.len(), 1, "one globals file beside the dump");
 }
+
+#[tokio::test]
+async fn stats_count_outcomes_per_day_in_the_asked_zone_and_list_runs_with_size_and_duration() {
+    use crate::support::fixtures::{create_task, local_destination, run_ok};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let server = crate::support::fleet().get(17);
+    let db = crate::support::fixtures::small_db(server);
+    let database = crate::support::fixtures::add_database(&admin, server, &db).await;
+    let (dest, _dir) = local_destination(&admin, "stats disk").await;
+    let task = create_task(&admin, "stats", database, dest).await;
+    let ok = run_ok(&admin, task.id).await;
+
+    let q = |tz: Option<&str>, days: Option<u32>| pgward_api_types::ExecutionStatsQuery {
+        task_id: Some(task.id),
+        days,
+        tz: tz.map(str::to_string),
+    };
+    let stats = admin
+        .execution_stats(&q(Some("Pacific/Kiritimati"), Some(7)))
+        .await
+        .unwrap();
+    assert_eq!(stats.tz, "Pacific/Kiritimati");
+    assert_eq!(
+        stats.days.len(),
+        7,
+        "every day of the range, zeros included"
+    );
+    // The run ended today where the clocks are furthest ahead (UTC+14).
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Pacific::Kiritimati)
+        .format("%Y-%m-%d")
+        .to_string();
+    let last = stats.days.last().unwrap();
+    assert_eq!(
+        (last.day.as_str(), last.success, last.failed),
+        (today.as_str(), 1, 0)
+    );
+    assert_eq!(stats.days.iter().map(|d| d.success).sum::<u64>(), 1);
+    assert_eq!(stats.runs.len(), 1);
+    assert_eq!(stats.runs[0].execution_id, ok.id);
+    assert_eq!(stats.runs[0].size, ok.size);
+    assert!(stats.runs[0].duration_ms.is_some());
+
+    // Another task's view is empty; bad ranges and zones are refused.
+    let all = admin
+        .execution_stats(&pgward_api_types::ExecutionStatsQuery {
+            task_id: Some(uuid::Uuid::new_v4()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((all.days.len(), all.runs.len()), (30, 0));
+    for bad in [
+        q(Some("Mars/Olympus"), None),
+        q(None, Some(0)),
+        q(None, Some(400)),
+    ] {
+        let e = admin.execution_stats(&bad).await.unwrap_err();
+        assert_eq!(e.status(), Some(422), "{bad:?}");
+    }
+}

@@ -14,7 +14,13 @@ fn generate(dir: &std::path::Path) {
         generator.is_file(),
         "openapi-python-client not installed: run scripts/deps.sh"
     );
+    // Its post-generation hooks run `ruff`, which comes with it in the same venv.
+    let path = std::env::join_paths(std::iter::once(cache_dir().join("venv/bin")).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
     let out = Command::new(generator)
+        .env("PATH", path)
         .args(["generate", "--meta", "none", "--path"])
         .arg(repo_root().join("openapi/openapi.json"))
         .arg("--output-path")

@@ -480,6 +480,11 @@ impl Client {
         self.post_empty(&format!("/api/v1/tasks/{task}/run")).await
     }
 
+    /// Outcomes per day and runs over time (the charts).
+    pub async fn execution_stats(&self, q: &ExecutionStatsQuery) -> Result<ExecutionStats> {
+        self.get("/api/v1/executions/stats", &query_pairs(q)).await
+    }
+
     pub async fn list_executions(&self, q: &ExecutionListQuery) -> Result<ExecutionPage> {
         self.get("/api/v1/executions", &query_pairs(q)).await
     }

@@ -191,3 +191,57 @@ pub struct DownloadUrl {
     pub destination_id: Uuid,
     pub expires_at: DateTime<Utc>,
 }
+
+/// Filters of `GET /api/v1/executions/stats`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct ExecutionStatsQuery {
+    /// One task's runs; omitted: every task's.
+    #[serde(default)]
+    pub task_id: Option<Uuid>,
+    /// How many days back, today included (default 30).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 366))]
+    pub days: Option<u32>,
+    /// The IANA time zone days are counted in (default UTC), e.g. `Europe/Berlin`.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        param(max_length = 64, pattern = r"^[A-Za-z0-9_+/-]*$")
+    )]
+    pub tz: Option<String>,
+}
+
+/// Runs that ended on one day, by outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DayOutcomes {
+    /// The day in the asked time zone, `YYYY-MM-DD`.
+    pub day: String,
+    pub success: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+}
+
+/// One finished run, for size and duration over time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunPoint {
+    pub execution_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub finished_at: DateTime<Utc>,
+    pub status: ExecutionStatus,
+    pub duration_ms: Option<u64>,
+    /// Stored bytes (successful runs).
+    pub size: Option<u64>,
+}
+
+/// What the dashboard and a task's page chart: outcomes per day (every day of the range, zeros
+/// included) and each finished run's size and duration, oldest first (at most 1000).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExecutionStats {
+    pub tz: String,
+    pub days: Vec<DayOutcomes>,
+    pub runs: Vec<RunPoint>,
+}

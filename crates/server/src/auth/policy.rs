@@ -66,6 +66,7 @@ pub fn of(operation_id: &str) -> Option<Access> {
         | "task_next_runs"
         | "task_retention_preview"
         | "list_executions"
+        | "execution_stats"
         | "get_execution"
         | "execution_contents"
         | "list_restorations"

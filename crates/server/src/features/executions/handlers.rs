@@ -1,8 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use futures::StreamExt;
 use pgward_api_types::{
-    ApiError, DownloadUrl, Execution, ExecutionListQuery, ExecutionPage, ExecutionStatus,
-    ExecutionTrigger,
+    ApiError, DownloadUrl, Execution, ExecutionListQuery, ExecutionPage, ExecutionStats,
+    ExecutionStatsQuery, ExecutionStatus, ExecutionTrigger,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -54,6 +54,28 @@ async fn list(
     q: web::Query<ExecutionListQuery>,
 ) -> Result<web::Json<ExecutionPage>, AppError> {
     Ok(web::Json(service::list(&ctx.state, q.into_inner()).await?))
+}
+
+/// Outcomes per day (every day of the range, in the asked time zone) and each finished run's size and
+/// duration: what the dashboard and a task's page chart. Aggregated in SQL.
+#[utoipa::path(
+    operation_id = "execution_stats",
+    tag = "executions",
+    params(ExecutionStatsQuery),
+    responses(
+        (status = 200, description = "the series", body = ExecutionStats),
+        (status = 422, description = "days out of range, or an unknown time zone", body = ApiError),
+        NotAuthenticated, MalformedQuery,
+    )
+)]
+#[get("/executions/stats")]
+async fn stats(
+    ctx: Authed,
+    query: web::Query<ExecutionStatsQuery>,
+) -> Result<web::Json<ExecutionStats>, AppError> {
+    Ok(web::Json(
+        super::stats::stats(&ctx.state, query.into_inner()).await?,
+    ))
 }
 
 /// One execution, with live progress while it runs.

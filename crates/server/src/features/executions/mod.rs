@@ -13,9 +13,10 @@ mod runner;
 mod scheduler;
 pub mod service;
 mod slots;
+mod stats;
 mod upload;
 
 crate::features::api::routes! {
-    run_task, list, get, cancel, delete, untrash,
+    run_task, list, stats, get, cancel, delete, untrash,
     download, download_url, download_by_link, retention_preview, upload,
 }
