@@ -15,6 +15,7 @@ mod profile;
 mod restorations;
 mod session;
 mod tasks;
+mod theme;
 mod tokens;
 mod ui;
 mod users;
@@ -43,6 +44,8 @@ use crate::webhooks::WebhooksPage;
 
 fn main() {
     console_error_panic_hook::set_once();
+    // boot.js has applied a stored theme already; this covers a page without it.
+    theme::Theme::stored().apply();
     leptos::mount::mount_to_body(App);
 }
 

@@ -244,3 +244,12 @@ async fn an_admin_creates_an_operator_who_runs_a_task_but_cannot_open_users() {
         .items;
     assert!(theirs.iter().all(|e| e.status == 403), "{theirs:?}");
 }
+
+#[tokio::test]
+async fn the_app_fits_a_phone_follows_the_systems_dark_mode_and_remembers_a_choice() {
+    assert_spa_built();
+    let app = spawn_app().await;
+    app.admin_tokens().await;
+    let stdout = run_flow(&app, "appearance.mjs", vec![]).await;
+    assert!(stdout.contains("appearance flow ok"), "{stdout}");
+}

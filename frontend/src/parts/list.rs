@@ -269,7 +269,8 @@ pub fn ListCard<L: Listing>(
 /// The header of the actions column, right-aligned by the stylesheet.
 pub const ACTIONS: &str = "Actions";
 
-/// A table with a header row; the body is the children (usually [`each`] or a `<For>`).
+/// A table with a header row; the body is the children (usually [`each`] or a `<For>`). It scrolls
+/// sideways inside its box when it is wider than the screen, never widening the page.
 #[component]
 pub fn Table(
     columns: &'static [&'static str],
@@ -281,12 +282,14 @@ pub fn Table(
         .map(|&c| view! { <th class=(c == ACTIONS).then_some("actions")>{c}</th> })
         .collect_view();
     view! {
-        <table class="table" data-testid=testid>
-            <thead>
-                <tr>{headers}</tr>
-            </thead>
-            <tbody>{children()}</tbody>
-        </table>
+        <div class="table-wrap">
+            <table class="table" data-testid=testid>
+                <thead>
+                    <tr>{headers}</tr>
+                </thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
     }
 }
 
