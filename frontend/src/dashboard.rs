@@ -4,13 +4,15 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use pgward_api_types::{DeliveryStatus, Event, EventListQuery, HealthCounts, HealthStatus, Task};
+use pgward_api_types::{
+    DeliveryStatus, Event, EventListQuery, ExecutionStatsQuery, HealthCounts, HealthStatus, Task,
+};
 
 use crate::events::{kind_class, summary};
 use crate::executions::status_class;
-use crate::parts::{ListCard, PageHeader, Polling, Tone, each, table_of};
+use crate::parts::{ListCard, OutcomeBars, PageHeader, Polling, Tone, each, table_of};
 use crate::session::use_session;
-use crate::ui::{format_bytes, format_local, format_time};
+use crate::ui::{browser_timezone, format_bytes, format_local, format_time};
 
 const POLL: Duration = Duration::from_secs(15);
 
@@ -96,6 +98,20 @@ pub fn DashboardPage() -> impl IntoView {
                 .collect::<Vec<_>>())
         })
     });
+    // Every task's outcomes per day, counted in the browser's time zone.
+    let timezone = browser_timezone();
+    let stats = LocalResource::new(move || {
+        reload.track();
+        let query = ExecutionStatsQuery {
+            task_id: None,
+            days: Some(30),
+            tz: Some(timezone.clone()),
+        };
+        session.call(move |c| {
+            let query = query.clone();
+            async move { c.execution_stats(&query).await }
+        })
+    });
     poll.every(POLL, Signal::stored(true));
 
     view! {
@@ -143,6 +159,26 @@ pub fn DashboardPage() -> impl IntoView {
                             </ul>
                         }
                     })
+            }}
+        </section>
+        <section class="card" data-testid="dashboard-outcomes">
+            <h2>"Last 30 days"</h2>
+            {move || {
+                stats
+                    .get()
+                    .map(|r| match r {
+                        Ok(s) => {
+                            view! {
+                                <OutcomeBars
+                                    days=s.days
+                                    caption="Finished runs per day, all tasks"
+                                />
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <p class="field-error">{e}</p> }.into_any(),
+                    })
+                    .unwrap_or_else(|| view! { <p class="muted">"Loading…"</p> }.into_any())
             }}
         </section>
         <ListCard

@@ -180,6 +180,27 @@ async function run(page, step) {
     const cells = (await final.locator('td').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
     return { status, id: await final.getAttribute('data-id'), row: cells.slice(0, 7) };
   });
+
+  await step("the dashboard's chart counts the run", async () => {
+    await page.goto(`${baseUrl}/dashboard`);
+    const chart = byTestId('chart-outcomes');
+    // Today's bar (the last) holds at least this run; the chart reloads with the dashboard.
+    const counted = chart.locator('.bar[data-total]:not([data-total="0"])').last();
+    await reach(counted, 'waiting for a counted day', { timeout: 30000 });
+    return { day: await counted.getAttribute('data-day'), total: await counted.getAttribute('data-total') };
+  });
+
+  await step("the task's charts show the run's size and duration", async () => {
+    await page.goto(`${baseUrl}/tasks`);
+    const row = byTestId('task-row').filter({ hasText: taskName }).first();
+    await reach(row, 'the task row');
+    await row.getByTestId('task-charts').click();
+    const size = byTestId('chart-sizes').locator('.bar').first();
+    await reach(size, 'a size bar');
+    const point = byTestId('chart-durations').locator('.point').first();
+    await reach(point, 'a duration point');
+    return { sizes: await byTestId('chart-sizes').locator('.bar').count() };
+  });
 }
 
 const code = await runFlow('teams', run, {

@@ -1,7 +1,8 @@
 //! The pieces pages are built from: list cards (loading, error, empty state, rows, paging), row
-//! buttons, the database and destination pickers, and form fields that show the API's messages.
+//! buttons, the database and destination pickers, form fields that show the API's messages, and charts.
 
 mod actions;
+mod charts;
 mod chrome;
 mod field;
 mod gate;
@@ -11,6 +12,7 @@ mod pickers;
 mod save;
 
 pub use actions::{DeleteButton, Note, RowActions, RowButton};
+pub use charts::{OutcomeBars, RunSeries};
 pub use chrome::{
     LiveBadge, Outcome, PageHeader, RefreshButton, SubmitButton, TestAndSave, test_outcome,
 };

@@ -1,4 +1,5 @@
-//! The task list: each task's schedule, next run and proof, with run now, edit, duplicate and delete.
+//! The task list: each task's schedule, next run and proof, with run now, edit, duplicate and delete,
+//! and the task's charts under its row.
 
 use std::collections::HashMap;
 
@@ -8,6 +9,7 @@ use pgward_api_types::{Role, Task};
 use uuid::Uuid;
 
 use super::Page;
+use super::charts::TaskCharts;
 use super::form::compression_str;
 use crate::parts::{ACTIONS, Can, DeleteButton, ListCard, ListResource, Note, RowButton, table_of};
 use crate::ui::{format_local, format_time};
@@ -119,6 +121,20 @@ fn task_row(page: Page, task: Task, db_names: Memo<HashMap<Uuid, String>>) -> im
         ("badge", "paused")
     };
     let destinations = task.spec.destination_ids.len();
+    // The charts under the row, fetched while open.
+    let charts_open = RwSignal::new(false);
+    let timezone = task.spec.timezone.clone();
+    let charts = move || {
+        charts_open.get().then(|| {
+            view! {
+                <tr class="chart-row" data-testid="task-charts-row" data-id=id.to_string()>
+                    <td colspan=COLUMNS.len().to_string()>
+                        <TaskCharts task_id=id timezone=timezone.clone() />
+                    </td>
+                </tr>
+            }
+        })
+    };
     view! {
         <tr
             data-testid="task-row"
@@ -170,6 +186,15 @@ fn task_row(page: Page, task: Task, db_names: Memo<HashMap<Uuid, String>>) -> im
                 </div>
             </td>
             <td class="actions">
+                <button
+                    type="button"
+                    class="btn btn-small"
+                    data-testid="task-charts"
+                    aria-expanded=move || charts_open.get().to_string()
+                    on:click=move |_| charts_open.update(|o| *o = !*o)
+                >
+                    {move || if charts_open.get() { "Hide charts" } else { "Charts" }}
+                </button>
                 <Can role=Role::Operator>
                     <RowButton testid="task-run" disabled=row.busy on_click=run.clone()>
                         "Run now"
@@ -191,5 +216,6 @@ fn task_row(page: Page, task: Task, db_names: Memo<HashMap<Uuid, String>>) -> im
                 </Can>
             </td>
         </tr>
+        {charts}
     }
 }

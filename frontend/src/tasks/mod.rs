@@ -1,7 +1,8 @@
 //! `/tasks`: backup tasks. The list with run now, edit, duplicate and delete; a form to create or edit a
 //! task (database, destinations, cron schedule in a time zone, output, pg_dump options, limits and
-//! retention); and the next ten run times of the task in the form.
+//! retention); the next ten run times of the task in the form; and, under a row, the task's charts.
 
+mod charts;
 mod form;
 mod list;
 mod next_runs;
