@@ -140,6 +140,31 @@ fn figure(
     }
 }
 
+/// The drawing of a chart: scales to its container, one image for screen readers (`summary`), the
+/// scale's maximum on top and the x-axis under `plot`.
+fn chart_svg(
+    (view_box, width): (&'static str, f64),
+    summary: String,
+    max_label: String,
+    labels: Vec<(f64, String)>,
+    plot: impl IntoView,
+) -> impl IntoView {
+    view! {
+        <svg
+            class="chart-svg"
+            viewBox=view_box
+            width="100%"
+            role="img"
+            aria-label=summary
+            preserveAspectRatio="xMidYMid meet"
+        >
+            {max_line(max_label, width)}
+            {plot}
+            {x_axis(labels, width)}
+        </svg>
+    }
+}
+
 /// One stacked bar per day: succeeded (bottom), failed, cancelled; the scale goes from 0 to the busiest
 /// day's total (at least 1).
 #[component]
@@ -214,19 +239,15 @@ pub fn OutcomeBars(
                 }
             })
             .collect_view();
+        let drawing = chart_svg(
+            (WIDE_VIEW_BOX, WIDE),
+            summary,
+            plural(max, "run", "runs"),
+            labels,
+            bars,
+        );
         view! {
-            <svg
-                class="chart-svg"
-                viewBox=WIDE_VIEW_BOX
-                width="100%"
-                role="img"
-                aria-label=summary
-                preserveAspectRatio="xMidYMid meet"
-            >
-                {max_line(plural(max, "run", "runs"), WIDE)}
-                {bars}
-                {x_axis(labels, WIDE)}
-            </svg>
+            {drawing}
             <div class="chart-legend small" aria-hidden="true">
                 <span class="legend legend-ok">"succeeded"</span>
                 <span class="legend legend-failed">"failed"</span>
@@ -332,20 +353,13 @@ fn size_chart(runs: Vec<RunPoint>) -> impl IntoView {
                 }
             })
             .collect_view();
-        view! {
-            <svg
-                class="chart-svg"
-                viewBox=VIEW_BOX
-                width="100%"
-                role="img"
-                aria-label=summary
-                preserveAspectRatio="xMidYMid meet"
-            >
-                {max_line(format!("max {}", human_bytes(max)), WIDTH)}
-                {bars}
-                {x_axis(run_labels(&points), WIDTH)}
-            </svg>
-        }
+        chart_svg(
+            (VIEW_BOX, WIDTH),
+            summary,
+            format!("max {}", human_bytes(max)),
+            run_labels(&points),
+            bars,
+        )
         .into_any()
     })
 }
@@ -406,21 +420,16 @@ fn duration_chart(runs: Vec<RunPoint>) -> impl IntoView {
                 }
             })
             .collect_view();
-        view! {
-            <svg
-                class="chart-svg"
-                viewBox=VIEW_BOX
-                width="100%"
-                role="img"
-                aria-label=summary
-                preserveAspectRatio="xMidYMid meet"
-            >
-                {max_line(format!("max {}", human_duration(max)), WIDTH)}
+        chart_svg(
+            (VIEW_BOX, WIDTH),
+            summary,
+            format!("max {}", human_duration(max)),
+            run_labels(&points),
+            view! {
                 <polyline class="series-line" points=line />
                 {dots}
-                {x_axis(run_labels(&points), WIDTH)}
-            </svg>
-        }
+            },
+        )
         .into_any()
     })
 }

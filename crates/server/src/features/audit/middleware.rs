@@ -12,7 +12,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpMessage, web};
 use pgward_api_types::{AuditActor, AuthMethod};
 
-use super::service::{self, NewEntry};
+use super::service::{self, Actor, NewEntry};
 use crate::auth::extractor::Resolved;
 use crate::auth::policy;
 use crate::features::auth::service::Client;
@@ -28,20 +28,6 @@ const AUDITED_READS: &[&str] = &[
 /// Successful calls not worth a line: a browser refreshes its session every few minutes (a refused
 /// refresh, e.g. a reused token, is recorded).
 const QUIET_WHEN_OK: &[&str] = &["refresh"];
-
-/// Who did it, for public routes where no token says so: set by the handler (a login names the user).
-#[derive(Debug, Clone)]
-pub struct Actor(pub AuditActor);
-
-/// Names `user` as who made this request (a login, an accepted invitation: no token says so).
-pub fn name_actor(req: &actix_web::HttpRequest, user: &pgward_entity::users::Model) {
-    req.extensions_mut().insert(Actor(AuditActor {
-        user_id: Some(user.id),
-        email: Some(user.email.clone()),
-        token_id: None,
-        token_name: None,
-    }));
-}
 
 pub async fn audit(
     req: ServiceRequest,

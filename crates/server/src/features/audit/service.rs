@@ -10,6 +10,20 @@ use crate::error::AppError;
 use crate::features::validate;
 use crate::state::AppState;
 
+/// Who did it, for public routes where no token says so: set by the handler (a login names the user).
+#[derive(Debug, Clone)]
+pub struct Actor(pub AuditActor);
+
+/// Names `user` as who made this request (a login, an accepted invitation: no token says so).
+pub fn name_actor(req: &actix_web::HttpRequest, user: &pgward_entity::users::Model) {
+    actix_web::HttpMessage::extensions_mut(req).insert(Actor(AuditActor {
+        user_id: Some(user.id),
+        email: Some(user.email.clone()),
+        token_id: None,
+        token_name: None,
+    }));
+}
+
 /// One entry to write (see `AuditEntry` for the meaning of each field).
 #[derive(Debug, Clone)]
 pub struct NewEntry {

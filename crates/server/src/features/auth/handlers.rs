@@ -79,7 +79,7 @@ async fn login(
         Ok((pair, user)) => {
             state.login_limiter.succeeded(&account);
             // For the audit log: a login names its user although it came without a token.
-            crate::features::audit::middleware::name_actor(&req, &user);
+            crate::features::audit::service::name_actor(&req, &user);
             Ok(answer(&state, &req, pair, body.refresh_cookie))
         }
         Err(e) => {

@@ -209,7 +209,7 @@ async fn accept_invitation(
     // Codes are long and random, but guessing is still limited like logins.
     crate::auth::rate_limit::check_client(&state, &req)?;
     let user = service::accept_invitation(&state, body.into_inner()).await?;
-    crate::features::audit::middleware::name_actor(&req, &user);
+    crate::features::audit::service::name_actor(&req, &user);
     Ok(HttpResponse::Created().json(crate::features::auth::service::to_dto(&user)))
 }
 
