@@ -20,6 +20,7 @@ mod m20261206_000014_server_key;
 mod m20261206_000015_task_overdue;
 mod m20261206_000016_storage_cleanups;
 mod m20261207_000017_teams;
+mod m20261207_000018_replace;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_task_overdue::Migration),
             Box::new(m20261206_000016_storage_cleanups::Migration),
             Box::new(m20261207_000017_teams::Migration),
+            Box::new(m20261207_000018_replace::Migration),
         ]
     }
 }

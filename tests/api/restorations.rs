@@ -355,7 +355,7 @@ async fn bad_restore_requests_are_refused_and_record_nothing() {
             "archive options on a plain dump",
             CreateRestorationRequest {
                 options: RestoreOptions {
-                    clean: true,
+                    no_owner: true,
                     ..Default::default()
                 },
                 ..base.clone()
@@ -1082,4 +1082,262 @@ async fn a_killed_pgward_leaves_no_psql_and_its_single_transaction_restore_commi
     )
     .await;
     assert_eq!(state(server, &target), before, "the target changed");
+}
+
+/// A session held open on `db` (as an application would), until dropped.
+async fn hold_session(server: &PgServer, db: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&server.url(db)).await.unwrap();
+    sqlx::query("SELECT 1").execute(&mut c).await.unwrap();
+    c
+}
+
+#[tokio::test]
+async fn replace_restores_into_the_source_only_with_consent_to_end_its_sessions() {
+    let (app, admin, dest, _dir) = with_disk(spawn_app().await).await;
+    let server = fleet().get(17);
+    let (db, database) = pagila_db(&admin, server).await;
+    // Row counts are recorded in the manifest (for test-restores), so the copy is checked against them.
+    let mut spec = task(&db, database, vec![dest]);
+    spec.verification.test_restore = true;
+    spec.verification.test_restore_database_id = Some(database);
+    spec.verification.test_restore_schedule = Some("0 3 1 1 *".into());
+    let exec = run_ok(&admin, admin.create_task(&spec).await.unwrap().id).await;
+    let (schema, rows) = (
+        pagila::schema_dump(server, &db),
+        pagila::row_checksums(server, &db),
+    );
+    // The source moves on after the backup: rows go, a table appears, a setting and a grant are made.
+    let changed = pagila::psql(
+        server,
+        &db,
+        &[
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &format!(
+                "DELETE FROM payment WHERE payment_id % 3 = 0; CREATE TABLE scratch (x int); \
+                 ALTER DATABASE \"{db}\" SET work_mem = '7MB'; \
+                 REVOKE CONNECT ON DATABASE \"{db}\" FROM PUBLIC; \
+                 GRANT CONNECT ON DATABASE \"{db}\" TO PUBLIC;"
+            ),
+        ],
+    );
+    assert!(changed.status.success(), "{changed:?}");
+    assert_ne!(pagila::row_checksums(server, &db), rows);
+
+    let replace = |end_sessions: bool, confirm: &str| {
+        restore_to(
+            exec.id,
+            RestoreTarget::Replace {
+                database_id: None,
+                confirm_name: confirm.into(),
+                end_sessions,
+                drop_previous: false,
+                keep_hours: Some(2),
+            },
+        )
+    };
+    // A wrong confirmation is refused and records nothing.
+    let e = admin
+        .create_restoration(&replace(true, "another_db"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(422), "{e:?}");
+    assert!(format!("{e:?}").contains("confirm_name"), "{e:?}");
+
+    // A client holds a session: without consent the replace is refused up front.
+    let mut held = hold_session(server, &db).await;
+    let e = admin
+        .create_restoration(&replace(false, &db))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(409), "{e:?}");
+    assert_eq!(e.code(), Some(ErrorCode::DatabaseInUse), "{e:?}");
+    assert!(
+        admin
+            .list_restorations(&RestorationListQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // Untouched: the session still works and the source still has its changes.
+    use sqlx::Connection;
+    held.ping()
+        .await
+        .expect("the held session survives a refused replace");
+    assert!(pagila::query(server, &db, "SELECT to_regclass('scratch') IS NOT NULL") == "t");
+
+    // With consent: the held session is ended, and the source holds exactly the backup.
+    let r = restore(&admin, &replace(true, &db)).await;
+    assert_eq!(r.status, RestorationStatus::Success, "{r:?}");
+    assert_eq!(r.target_kind, RestoreTargetKind::Replace);
+    assert!(held.ping().await.is_err(), "the held session was ended");
+    assert_eq!(pagila::schema_dump(server, &db), schema);
+    assert_eq!(pagila::row_checksums(server, &db), rows);
+    let note = r.message.clone().unwrap_or_default();
+    assert!(note.contains("every table's row count matches"), "{note}");
+    // The original is kept, with its changes, under a dated name until the time asked for.
+    let kept = r.previous_database_name.clone().expect("a kept original");
+    assert!(kept.starts_with(&format!("{db}_before_")), "{kept}");
+    assert!(pagila::query(server, &kept, "SELECT to_regclass('scratch') IS NOT NULL") == "t");
+    let until = r.previous_kept_until.expect("kept until");
+    let hours = (until - r.finished_at.unwrap()).num_minutes();
+    assert!((119..=120).contains(&hours), "{until} {r:?}");
+    // The replacement took over the original's settings and grants (owner is the same user here).
+    assert_eq!(
+        pagila::query(
+            server,
+            &db,
+            "SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s \
+             JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()"
+        ),
+        "work_mem=7MB"
+    );
+    // The registered database still works: the next backup reads the replacement.
+    let again = run_ok(&admin, exec.task_id.unwrap()).await;
+    assert_eq!(again.status, ExecutionStatus::Success);
+
+    // Housekeeping drops the kept original once its time is up, and not before.
+    let exists = |name: &str| {
+        pagila::query(
+            server,
+            "postgres",
+            &format!("SELECT count(*) FROM pg_database WHERE datname = '{name}'"),
+        ) == "1"
+    };
+    let (state, _catalog) = app.background().await;
+    let n = pgward_server::features::restorations::service::drop_expired_originals(
+        &state,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 0);
+    assert!(exists(&kept));
+    let n = pgward_server::features::restorations::service::drop_expired_originals(
+        &state,
+        until + chrono::Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+    assert!(!exists(&kept));
+    let r = admin.get_restoration(r.id).await.unwrap();
+    assert!(r.previous_dropped_at.is_some(), "{r:?}");
+    // No working copy is left behind.
+    assert_eq!(
+        pagila::query(
+            server,
+            "postgres",
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgward_replace_%'"
+        ),
+        "0"
+    );
+}
+
+#[tokio::test]
+async fn a_replace_whose_copy_fails_leaves_the_original_untouched() {
+    let (_app, admin, dest, _dir) = with_disk(spawn_app().await).await;
+    let server = fleet().get(16);
+    let (db, _, exec) = backed_up(&admin, server, dest, BackupFormat::Plain, vec![]).await;
+    let before = pagila::row_checksums(server, &db);
+    // The backup references a role the server no longer has: the restore of the copy fails.
+    let role = format!("gone_{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let prep = pagila::psql(
+        server,
+        &db,
+        &[
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &format!("CREATE ROLE {role}; ALTER TABLE film OWNER TO {role};"),
+        ],
+    );
+    assert!(prep.status.success(), "{prep:?}");
+    let exec = run_ok(&admin, exec.task_id.unwrap()).await;
+    let undo = pagila::psql(
+        server,
+        &db,
+        &[
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &format!("ALTER TABLE film OWNER TO CURRENT_USER; DROP ROLE {role};"),
+        ],
+    );
+    assert!(undo.status.success(), "{undo:?}");
+    let r = restore(
+        &admin,
+        &restore_to(
+            exec.id,
+            RestoreTarget::Replace {
+                database_id: None,
+                confirm_name: db.clone(),
+                end_sessions: true,
+                drop_previous: true,
+                keep_hours: None,
+            },
+        ),
+    )
+    .await;
+    assert_eq!(r.status, RestorationStatus::Failed, "{r:?}");
+    assert_eq!(r.error_code.as_deref(), Some("restore_failed"), "{r:?}");
+    assert!(
+        r.message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("untouched"),
+        "{r:?}"
+    );
+    assert!(r.previous_database_name.is_none());
+    assert_eq!(pagila::row_checksums(server, &db), before);
+    assert_eq!(
+        pagila::query(
+            server,
+            "postgres",
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgward_replace_%'"
+        ),
+        "0"
+    );
+}
+
+#[tokio::test]
+async fn clean_restores_a_plain_dump_over_its_own_source() {
+    let (_app, admin, dest, _dir) = with_disk(spawn_app().await).await;
+    let server = fleet().get(14);
+    let (db, _, exec) = backed_up(&admin, server, dest, BackupFormat::Plain, vec![]).await;
+    let (schema, rows) = (
+        pagila::schema_dump(server, &db),
+        pagila::row_checksums(server, &db),
+    );
+    let changed = pagila::psql(
+        server,
+        &db,
+        &[
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            "DELETE FROM payment WHERE payment_id % 2 = 0; CREATE SCHEMA extra; CREATE TABLE extra.t (x int)",
+        ],
+    );
+    assert!(changed.status.success(), "{changed:?}");
+    let mut req = restore_to(exec.id, RestoreTarget::Source);
+    req.options.clean = true;
+    req.options.single_transaction = true;
+    let r = restore(&admin, &req).await;
+    assert_eq!(r.status, RestorationStatus::Success, "{r:?}");
+    // The recreated `public` has the privileges a new database gives it, but as explicit grants
+    // (the server's record of initial privileges is of the schema that was dropped), which pg_dump
+    // then writes out.
+    let after = pagila::schema_dump(server, &db)
+        .replace("GRANT ALL ON SCHEMA public TO PUBLIC;\n\n\n\n", "");
+    assert!(after == schema, "the schema differs from the backup's");
+    assert_eq!(pagila::row_checksums(server, &db), rows);
+    assert_eq!(
+        pagila::query(server, &db, "SELECT to_regnamespace('extra') IS NULL"),
+        "t",
+        "the schema created after the backup is gone"
+    );
 }

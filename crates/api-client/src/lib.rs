@@ -611,6 +611,20 @@ impl Client {
         self.get(&format!("/api/v1/executions/{id}"), &[]).await
     }
 
+    /// The manifest stored beside the backup's copy on `destination` (the first copy when `None`).
+    pub async fn execution_manifest(
+        &self,
+        id: Uuid,
+        destination: Option<Uuid>,
+    ) -> Result<serde_json::Value> {
+        let q: Vec<(String, String)> = destination
+            .map(|d| ("destination_id".to_string(), d.to_string()))
+            .into_iter()
+            .collect();
+        self.get(&format!("/api/v1/executions/{id}/manifest"), &q)
+            .await
+    }
+
     pub async fn cancel_execution(&self, id: Uuid) -> Result<Execution> {
         self.post_empty(&format!("/api/v1/executions/{id}/cancel"))
             .await

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     AlreadySetUp,
     /// The change would leave no active administrator (demoting, disabling or deleting the last one).
     LastAdmin,
+    /// Sessions are connected to a database that would be replaced, and ending them was not asked for.
+    DatabaseInUse,
     /// First-user setup needs the one-time code from pgward's log, and it was missing or wrong.
     SetupCodeInvalid,
     /// Too many requests from this client; retry later.
@@ -62,6 +64,7 @@ impl ErrorCode {
             Self::Conflict => "conflict",
             Self::AlreadySetUp => "already_set_up",
             Self::LastAdmin => "last_admin",
+            Self::DatabaseInUse => "database_in_use",
             Self::SetupCodeInvalid => "setup_code_invalid",
             Self::RateLimited => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",

@@ -22,6 +22,31 @@ pub enum RestoreTarget {
     /// A new, empty database created with this name on the server of a registered database (dropped
     /// again if the restore fails).
     NewDatabase { database_id: Uuid, name: String },
+    /// Replace a registered database (the backup's source unless `database_id` names another) without
+    /// ever leaving it half-restored: the backup is restored into a new database on the same server,
+    /// its checksum checked on the way in and its row counts against the backup's manifest, and only
+    /// then one transaction renames the original to `<name>_before_<yyyymmdd_hhmm>` and the copy to
+    /// the original's name. The original is kept for `keep_hours` (or dropped at once with
+    /// `drop_previous`). Owner, per-database settings and database grants are carried over.
+    Replace {
+        #[serde(default)]
+        database_id: Option<Uuid>,
+        /// The name of the database being replaced, typed again as a confirmation.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 63))]
+        confirm_name: String,
+        /// End the sessions connected to the original at the swap (new connections are refused
+        /// first). Without it, a replace is refused while any session is connected.
+        #[serde(default)]
+        end_sessions: bool,
+        /// Drop the original right after the swap instead of keeping it.
+        #[serde(default)]
+        drop_previous: bool,
+        /// Hours the original is kept under its dated name before housekeeping drops it (1-8760;
+        /// default `worker.keep_replaced_hours`).
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 8760))]
+        keep_hours: Option<u32>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +57,7 @@ pub enum RestoreTargetKind {
     Database,
     Connection,
     NewDatabase,
+    Replace,
 }
 
 impl RestoreTargetKind {
@@ -41,6 +67,7 @@ impl RestoreTargetKind {
             Self::Database => "database",
             Self::Connection => "connection",
             Self::NewDatabase => "new_database",
+            Self::Replace => "replace",
         }
     }
 
@@ -50,6 +77,7 @@ impl RestoreTargetKind {
             "database" => Self::Database,
             "connection" => Self::Connection,
             "new_database" => Self::NewDatabase,
+            "replace" => Self::Replace,
             _ => return None,
         })
     }
@@ -60,7 +88,10 @@ impl RestoreTargetKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RestoreOptions {
-    /// Drop existing objects before recreating them (`--clean --if-exists`; archives).
+    /// Drop existing objects before recreating them: for archives those the backup holds (`--clean
+    /// --if-exists`); for plain dumps, which list no objects, every schema of the target but the
+    /// system ones is dropped first (so only with a backup of the whole database; target `replace`
+    /// is the safer way to restore over a database).
     pub clean: bool,
     /// All or nothing: the whole restore is one transaction, and any failure leaves the target as it
     /// was. Not with parallel jobs.
@@ -152,7 +183,15 @@ pub struct Restoration {
     pub target_database_id: Option<Uuid>,
     /// The target as `user@host:port/database` (never a password).
     pub target: String,
+    /// The database created for this restore (for `replace`: the copy, under its working name until
+    /// the swap).
     pub new_database_name: Option<String>,
+    /// `replace`: the name the original database is kept under after the swap.
+    pub previous_database_name: Option<String>,
+    /// `replace`: when housekeeping drops the kept original.
+    pub previous_kept_until: Option<DateTime<Utc>>,
+    /// `replace`: when the kept original was dropped.
+    pub previous_dropped_at: Option<DateTime<Utc>>,
     pub options: RestoreOptions,
     pub status: RestorationStatus,
     pub created_at: DateTime<Utc>,
@@ -172,7 +211,9 @@ pub struct Restoration {
     /// `checksum_mismatch`, `backup_truncated`, `decryption_failed`, `corrupt_stream`,
     /// `backup_unreadable`, `interrupted`, `target_unreachable`, `io_error`, `dump_meta_command` (a plain
     /// dump tried a psql meta-command, which pgward never runs), `unsafe_archive` (a tar entry that is
-    /// not a plain file or directory, or leaves the archive), `decompression_limit`.
+    /// not a plain file or directory, or leaves the archive), `decompression_limit`; for `replace` also
+    /// `row_count_mismatch` (the copy differs from the backup's manifest; the original is untouched)
+    /// and `database_in_use` (sessions were connected at the swap without `end_sessions`).
     pub error_code: Option<String>,
     pub message: Option<String>,
     /// The end of psql's / pg_restore's error output.

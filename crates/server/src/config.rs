@@ -66,6 +66,9 @@ pub struct WorkerConfig {
     pub per_server_concurrency: usize,
     /// Restores one pgward process runs at the same time (more wait as queued).
     pub restore_concurrency: usize,
+    /// Hours a database replaced by a restore (target `replace`) is kept under its dated name before
+    /// housekeeping drops it, unless the request says otherwise.
+    pub keep_replaced_hours: u32,
     /// Seconds between scheduled health checks of a database or destination that has no interval of
     /// its own.
     pub health_interval_secs: u64,
@@ -96,6 +99,7 @@ impl Default for WorkerConfig {
             scheduler_interval_secs: 15,
             per_server_concurrency: 2,
             restore_concurrency: 2,
+            keep_replaced_hours: 168,
             health_interval_secs: 600,
             health_concurrency: 4,
             anomaly_threshold_percent: 50,

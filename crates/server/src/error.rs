@@ -42,6 +42,8 @@ pub enum AppError {
     AlreadySetUp,
     #[error("pgward needs at least one active administrator: make another user admin first")]
     LastAdmin,
+    #[error("{0}")]
+    DatabaseInUse(String),
     #[error(
         "the setup code is missing or wrong: it is in pgward's log (\"first-user setup code\")"
     )]
@@ -109,6 +111,7 @@ impl AppError {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::AlreadySetUp => ErrorCode::AlreadySetUp,
             Self::LastAdmin => ErrorCode::LastAdmin,
+            Self::DatabaseInUse(_) => ErrorCode::DatabaseInUse,
             Self::SetupCodeInvalid => ErrorCode::SetupCodeInvalid,
             Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
@@ -182,7 +185,9 @@ impl ResponseError for AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Forbidden(_) | Self::SetupCodeInvalid => StatusCode::FORBIDDEN,
-            Self::Conflict(_) | Self::AlreadySetUp | Self::LastAdmin => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::AlreadySetUp | Self::LastAdmin | Self::DatabaseInUse(_) => {
+                StatusCode::CONFLICT
+            }
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotReady | Self::CatalogUnavailable => StatusCode::SERVICE_UNAVAILABLE,

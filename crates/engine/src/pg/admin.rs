@@ -74,6 +74,40 @@ pub async fn drop_database(
     execute(admin, &sql, timeout).await
 }
 
+/// Empties database `conn` names, for a "clean" restore of a plain dump (which has no list of its
+/// objects to drop): every schema but the system ones is dropped with what it holds (tables, functions,
+/// extensions in it) and `public` is recreated as a new database has it. One statement, so it happens
+/// wholly or not at all.
+pub async fn empty_database(conn: &ConnInfo, timeout: Duration) -> Result<(), AdminError> {
+    let mut c = connect(conn, timeout).await?;
+    let sql = r#"DO $clean$
+DECLARE s text;
+BEGIN
+  FOR s IN SELECT nspname FROM pg_namespace
+           WHERE nspname NOT IN ('pg_catalog', 'information_schema')
+             AND nspname NOT LIKE 'pg\_toast%' AND nspname NOT LIKE 'pg\_temp\_%'
+  LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', s);
+  END LOOP;
+  IF current_setting('server_version_num')::int >= 150000 THEN
+    EXECUTE 'CREATE SCHEMA public AUTHORIZATION pg_database_owner';
+    EXECUTE 'GRANT USAGE ON SCHEMA public TO PUBLIC';
+  ELSE
+    EXECUTE 'CREATE SCHEMA public';
+    EXECUTE 'GRANT ALL ON SCHEMA public TO PUBLIC';
+  END IF;
+  EXECUTE 'COMMENT ON SCHEMA public IS ''standard public schema''';
+END
+$clean$"#;
+    let out = sqlx::raw_sql(sql)
+        .execute(&mut c)
+        .await
+        .map(|_| ())
+        .map_err(|e| AdminError::Statement(e.to_string()));
+    let _ = c.close().await;
+    out
+}
+
 /// Runs one statement outside a transaction (CREATE/DROP DATABASE cannot run inside one).
 async fn execute(admin: &ConnInfo, sql: &str, timeout: Duration) -> Result<(), AdminError> {
     let mut c = connect(admin, timeout).await?;

@@ -6,6 +6,7 @@ pub mod client;
 pub mod conninfo;
 pub mod discovery;
 pub mod probe;
+pub mod replace;
 pub mod restrict;
 pub mod stats;
 

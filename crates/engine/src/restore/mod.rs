@@ -71,7 +71,8 @@ pub fn layout_of(key: &str) -> Option<(DumpFormat, Compression, bool)> {
 /// How the archive is replayed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RestoreOptions {
-    /// Drop existing objects first (`--clean --if-exists`; archives only).
+    /// Drop existing objects first: `--clean --if-exists` for archives; for plain dumps the caller
+    /// empties the target first (`pg::admin::empty_database`).
     pub clean: bool,
     /// All or nothing: one transaction (not with parallel jobs).
     pub single_transaction: bool,
@@ -94,7 +95,6 @@ impl RestoreOptions {
         let mut bad = Vec::new();
         if format == DumpFormat::Plain {
             let archive_only = [
-                ("clean", self.clean),
                 ("jobs", self.jobs > 1),
                 ("no_owner", self.no_owner),
                 ("no_privileges", self.no_privileges),

@@ -68,6 +68,7 @@ pub fn of(operation_id: &str) -> Option<Access> {
         | "list_executions"
         | "execution_stats"
         | "get_execution"
+        | "get_execution_manifest"
         | "execution_contents"
         | "list_restorations"
         | "get_restoration"

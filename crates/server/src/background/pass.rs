@@ -65,6 +65,10 @@ async fn housekeeping(state: &AppState, now: DateTime<Utc>) {
         executions::service::purge_expired_trash(state, now).await
     );
     step!(
+        "dropping originals kept after a replace",
+        restorations::service::drop_expired_originals(state, now).await
+    );
+    step!(
         "pruning the audit log",
         crate::features::audit::service::prune(state, now).await
     );

@@ -93,6 +93,29 @@ async fn get(ctx: Authed, id: web::Path<Uuid>) -> Result<web::Json<Execution>, A
     Ok(web::Json(service::get(&ctx.state, id.into_inner()).await?))
 }
 
+/// The manifest stored beside a backup (what was dumped, how, by which tools, sizes, checksum, row
+/// counts): read from the chosen copy's destination.
+#[utoipa::path(
+    operation_id = "get_execution_manifest",
+    tag = "executions",
+    params(("id" = Uuid, Path, description = "execution id"), DownloadQuery),
+    responses(
+        (status = 200, description = "the manifest as stored", body = Object),
+        (status = 404, description = "no such execution, no stored copy there, or no manifest (uploads have none)", body = ApiError),
+        NotAuthenticated, MalformedQuery,
+    )
+)]
+#[get("/executions/{id}/manifest")]
+async fn manifest(
+    ctx: Authed,
+    id: web::Path<Uuid>,
+    q: web::Query<DownloadQuery>,
+) -> Result<web::Json<serde_json::Value>, AppError> {
+    Ok(web::Json(
+        service::manifest(&ctx.state, id.into_inner(), q.destination_id).await?,
+    ))
+}
+
 /// Cancel a queued or running execution.
 #[utoipa::path(
     operation_id = "cancel_execution",

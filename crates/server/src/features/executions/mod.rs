@@ -17,6 +17,6 @@ mod stats;
 mod upload;
 
 crate::features::api::routes! {
-    run_task, list, stats, get, cancel, delete, untrash,
+    run_task, list, stats, get, manifest, cancel, delete, untrash,
     download, download_url, download_by_link, retention_preview, upload,
 }

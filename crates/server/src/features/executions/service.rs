@@ -249,6 +249,32 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
 }
 
 /// Queued: cancelled at once. Running: the worker is asked to stop and reports `cancelled`.
+/// The manifest beside a successful backup's copy on `destination` (the first copy when `None`).
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub async fn manifest(
+    state: &AppState,
+    id: Uuid,
+    destination: Option<Uuid>,
+) -> Result<serde_json::Value, AppError> {
+    let exec = find(state, id).await?;
+    if status_of(&exec) != ExecutionStatus::Success {
+        return Err(AppError::NotFound("stored backup"));
+    }
+    let object = objects_of(&exec)
+        .into_iter()
+        .filter(|o| !o.key.contains(".globals."))
+        .find(|o| destination.is_none_or(|d| o.destination_id == d))
+        .ok_or(AppError::NotFound("stored copy"))?;
+    let target =
+        crate::features::destinations::service::target_by_full_key(state, object.destination_id)
+            .await?;
+    let raw = target
+        .get_all(&pgward_engine::backup::naming::manifest_key(&object.key))
+        .await
+        .map_err(|_| AppError::NotFound("manifest"))?;
+    serde_json::from_slice(&raw).map_err(|_| AppError::NotFound("manifest"))
+}
+
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn cancel(state: &AppState, id: Uuid) -> Result<Execution, AppError> {
     let row = find(state, id).await?;

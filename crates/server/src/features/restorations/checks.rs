@@ -325,7 +325,16 @@ async fn test_restore_into(
     // What the scratch database holds.
     let conn = admin.with_database(name).map_err(|e| e.to_string())?;
     let restored = count_in(&conn, state).await?;
-    let Some(expected) = manifest.row_counts else {
+    compare_counts(&manifest, &restored)
+}
+
+/// Compares the row counts pg_dump's snapshot recorded in `manifest` with those of a restored
+/// database: a summary when they match, else what differs.
+pub(super) fn compare_counts(
+    manifest: &Manifest,
+    restored: &std::collections::BTreeMap<String, i64>,
+) -> Result<String, String> {
+    let Some(expected) = &manifest.row_counts else {
         return Ok(format!(
             "restored {} tables; the backup recorded no row counts to compare (taken before \
              test-restores were enabled for the task)",
@@ -354,7 +363,7 @@ async fn test_restore_into(
         && o.tables.is_empty()
         && o.exclude_tables.is_empty());
     let mut wrong = Vec::new();
-    for (table, n) in &expected {
+    for (table, n) in expected {
         match restored.get(table) {
             Some(m) if m == n => {}
             Some(m) => wrong.push(format!("{table}: {n} rows at backup, {m} restored")),
@@ -376,7 +385,7 @@ async fn test_restore_into(
     }
 }
 
-async fn count_in(
+pub(super) async fn count_in(
     conn: &pgward_engine::pg::ConnInfo,
     state: &AppState,
 ) -> Result<std::collections::BTreeMap<String, i64>, String> {

@@ -21,7 +21,7 @@ use crate::features::api::{
     tag = "restorations",
     responses(
         (status = 202, description = "accepted and queued", body = Restoration),
-        (status = 409, description = "the new database exists already", body = ApiError),
+        (status = 409, description = "the new database exists already (`conflict`), or sessions are connected to the database a `replace` would swap out and `end_sessions` was not given (`database_in_use`)", body = ApiError),
         (status = 422, description = "invalid request (`validation_failed`), target unreachable (`connection_test_failed`) or no installed client can do it (`no_suitable_client`)", body = ApiError),
         NotAuthenticated, JsonBody,
     )

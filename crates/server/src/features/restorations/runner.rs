@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use pgward_engine::backup::{Compression, DumpFormat, Target};
-use pgward_engine::pg::ConnInfo;
+use pgward_engine::backup::{Manifest, naming};
+use pgward_engine::pg::{ConnInfo, replace};
 use pgward_engine::restore::{RestoreError, RestoreOptions, RestoreRequest, run_restore};
 use pgward_entity::restorations;
 use sea_orm::sea_query::Expr;
@@ -36,6 +37,9 @@ pub struct Plan {
     pub conn: ConnInfo,
     /// (a connection to the server, name): create this database first, drop it again on failure.
     pub new_database: Option<(ConnInfo, String)>,
+    /// Target `replace`: `new_database` is the working copy (its connection names the original), to be
+    /// checked and swapped in after the restore.
+    pub replace: Option<Replace>,
     pub source: Target,
     pub key: String,
     pub expected_sha256: Option<String>,
@@ -49,6 +53,16 @@ pub struct Plan {
     pub globals: Option<(String, u64)>,
     /// The dump's size before compression, as pgward recorded it (not for uploads: not measured).
     pub decoded_size: Option<u64>,
+}
+
+/// What a replace does once the copy is restored.
+pub struct Replace {
+    /// The database being replaced.
+    pub original: String,
+    /// End the original's sessions at the swap.
+    pub end_sessions: bool,
+    /// How long the original is kept under its dated name; `None`: dropped right after the swap.
+    pub keep: Option<chrono::Duration>,
 }
 
 impl Plan {
@@ -219,7 +233,7 @@ pub async fn run(state: &AppState, id: Uuid, plan: Plan) {
     }
     restoration_event(state, id, pgward_api_types::EventKind::RestorationStarted).await;
     let (status, code, message, stderr) = match execute(state, id, plan).await {
-        Ok(()) => (RestorationStatus::Success, None, None, None),
+        Ok(note) => (RestorationStatus::Success, None, note, None),
         Err(RestoreFailure {
             code,
             message,
@@ -324,7 +338,8 @@ fn failure(code: &'static str, message: impl Into<String>) -> RestoreFailure {
     }
 }
 
-async fn execute(state: &AppState, id: Uuid, plan: Plan) -> Result<(), RestoreFailure> {
+/// Runs the restore; `Ok` carries a note for the operator (what a replace did).
+async fn execute(state: &AppState, id: Uuid, plan: Plan) -> Result<Option<String>, RestoreFailure> {
     let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
     // Heartbeat, progress and cancel from the claim on (creating the database and replaying the globals
     // come before the main restore); aborted when this function returns or unwinds.
@@ -337,16 +352,31 @@ async fn execute(state: &AppState, id: Uuid, plan: Plan) -> Result<(), RestoreFa
         cancel.clone(),
     )));
     if let Some((admin, name)) = &plan.new_database {
-        pgward_engine::pg::admin::create_database(admin, name, timeout)
-            .await
-            .map_err(|e| {
-                failure(
-                    "create_database_failed",
-                    format!("creating database \"{name}\": {e}"),
-                )
-            })?;
+        let created = match &plan.replace {
+            Some(r) => replace::create_like(admin, &r.original, name, timeout).await,
+            None => pgward_engine::pg::admin::create_database(admin, name, timeout).await,
+        };
+        created.map_err(|e| {
+            failure(
+                "create_database_failed",
+                format!("creating database \"{name}\": {e}"),
+            )
+        })?;
     }
-    let result = restore(state, id, &plan, bytes_read, cancel).await;
+    let mut result = restore(state, id, &plan, bytes_read, cancel)
+        .await
+        .map(|()| None);
+    if result.is_ok()
+        && let Some(r) = &plan.replace
+    {
+        result = swap_in(state, id, &plan, r).await.map(Some);
+    }
+    if plan.replace.is_some()
+        && let Err(f) = &mut result
+    {
+        f.message
+            .push_str(" (the original database is untouched: nothing was swapped)");
+    }
     if result.is_err()
         && let Some((admin, name)) = &plan.new_database
     {
@@ -356,6 +386,145 @@ async fn execute(state: &AppState, id: Uuid, plan: Plan) -> Result<(), RestoreFa
         }
     }
     result
+}
+
+/// Checks the restored copy against the backup's manifest, swaps it in for the original and records
+/// where the original is kept; the note says what happened.
+async fn swap_in(
+    state: &AppState,
+    id: Uuid,
+    plan: &Plan,
+    r: &Replace,
+) -> Result<String, RestoreFailure> {
+    let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+    let (server, working) = plan
+        .new_database
+        .as_ref()
+        .ok_or_else(|| failure("internal", "a replace without a working copy"))?;
+    let manifest: Option<Manifest> = plan
+        .source
+        .get_all(&naming::manifest_key(&plan.key))
+        .await
+        .ok()
+        .and_then(|raw| serde_json::from_slice(&raw).ok());
+    let checked = match manifest {
+        Some(m) => {
+            let copy = server
+                .with_database(working)
+                .map_err(|e| failure("internal", e.to_string()))?;
+            let restored = pgward_engine::pg::stats::count_rows_in(&copy, timeout)
+                .await
+                .map_err(|e| failure("target_unreachable", format!("counting rows: {e}")))?;
+            super::checks::compare_counts(&m, &restored)
+                .map_err(|m| failure("row_count_mismatch", m))?
+        }
+        None => "the backup has no manifest to compare row counts with (an upload)".to_string(),
+    };
+    let now = Utc::now();
+    let kept = replace::kept_name(server, &r.original, now, timeout)
+        .await
+        .map_err(|e| failure("target_unreachable", e.to_string()))?;
+    let swapped = replace::swap(server, &r.original, working, &kept, r.end_sessions, timeout)
+        .await
+        .map_err(|e| match e {
+            replace::SwapError::InUse { .. } => failure(
+                "database_in_use",
+                format!("{e}; close them, or restore again and allow ending them (end_sessions)"),
+            ),
+            replace::SwapError::Admin(a) => {
+                failure("swap_failed", format!("renaming the databases failed: {a}"))
+            }
+        })?;
+    let mut note = format!("\"{}\" replaced: {checked}.", r.original);
+    if swapped.ended_sessions > 0 {
+        note.push_str(&format!(" {} session(s) ended.", swapped.ended_sessions));
+    }
+    let mut until = r.keep.map(|k| now + k);
+    let mut dropped = None;
+    match r.keep {
+        Some(_) => note.push_str(&format!(
+            " The original is kept as \"{kept}\" until {}.",
+            until
+                .map(|u| u.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default()
+        )),
+        None => match pgward_engine::pg::admin::drop_database(server, &kept, timeout).await {
+            Ok(()) => {
+                dropped = Some(Utc::now());
+                note.push_str(" The original was dropped.");
+            }
+            Err(e) => {
+                // Housekeeping tries again.
+                until = Some(now);
+                note.push_str(&format!(
+                    " Dropping the original (kept as \"{kept}\") failed and is retried: {e}."
+                ));
+            }
+        },
+    }
+    for missed in &swapped.not_copied {
+        note.push_str(&format!(" Not carried over from the original: {missed}."));
+    }
+    let _ = restorations::Entity::update_many()
+        .col_expr(
+            restorations::Column::PreviousDatabaseName,
+            Expr::value(kept.clone()),
+        )
+        .col_expr(restorations::Column::PreviousKeptUntil, Expr::value(until))
+        .col_expr(
+            restorations::Column::PreviousDroppedAt,
+            Expr::value(dropped),
+        )
+        .filter(restorations::Column::Id.eq(id))
+        .exec(&state.db)
+        .await;
+    Ok(note)
+}
+
+/// Drops the originals that replaces kept and whose time is up; returns how many went.
+#[tracing::instrument(skip_all)]
+pub async fn drop_expired_originals(
+    state: &AppState,
+    now: chrono::DateTime<Utc>,
+) -> Result<usize, sea_orm::DbErr> {
+    let due = restorations::Entity::find()
+        .filter(restorations::Column::PreviousDatabaseName.is_not_null())
+        .filter(restorations::Column::PreviousDroppedAt.is_null())
+        .filter(restorations::Column::PreviousKeptUntil.lte(now))
+        .all(&state.db)
+        .await?;
+    let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+    let mut dropped = 0;
+    for r in due {
+        let (Some(name), Some(server)) = (&r.previous_database_name, r.target_database_id) else {
+            continue;
+        };
+        let admin = match super::service::registered(state, server, "target_database_id").await {
+            Ok((_, admin)) => admin,
+            Err(e) => {
+                tracing::warn!(database = %name, error = %e, "the server of a kept original is no longer registered");
+                continue;
+            }
+        };
+        match pgward_engine::pg::admin::drop_database(&admin, name, timeout).await {
+            Ok(()) => {
+                tracing::info!(restoration_id = %r.id, database = %name, "kept original dropped");
+                restorations::Entity::update_many()
+                    .col_expr(
+                        restorations::Column::PreviousDroppedAt,
+                        Expr::value(Utc::now()),
+                    )
+                    .filter(restorations::Column::Id.eq(r.id))
+                    .exec(&state.db)
+                    .await?;
+                dropped += 1;
+            }
+            Err(e) => {
+                tracing::warn!(database = %name, error = %e, "dropping a kept original failed; retried later")
+            }
+        }
+    }
+    Ok(dropped)
 }
 
 async fn restore(
@@ -401,6 +570,12 @@ async fn restore(
         })
         .await
         .map_err(|e| describe_failure(e, "globals: "))?;
+    }
+    if plan.format == DumpFormat::Plain && plan.options.clean {
+        let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+        pgward_engine::pg::admin::empty_database(&plan.conn, timeout)
+            .await
+            .map_err(|e| failure("clean_failed", format!("emptying the target first: {e}")))?;
     }
     let source = plan
         .source
@@ -522,7 +697,13 @@ pub async fn reap_interrupted(
             .get("single_transaction")
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false);
-        let target = if r.new_database_name.is_some() {
+        let target = if r.target_kind == pgward_api_types::RestoreTargetKind::Replace.as_str() {
+            if r.previous_database_name.is_some() {
+                "the restored copy had been swapped in (the original is kept under its dated name)"
+            } else {
+                "the original database is untouched; the working copy is dropped"
+            }
+        } else if r.new_database_name.is_some() {
             "the database created for this restore is dropped"
         } else if single {
             "the restore ran in one transaction, which was rolled back: the target is as it was before"

@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 // The background wing's entry points, implemented in this feature's private modules.
 pub use super::checks::{run_due as run_due_checks, spawn_test_restore};
-use super::runner::Plan;
-pub use super::runner::{announce_missed_outcomes, reap_interrupted};
+use super::runner::{Plan, Replace};
+pub use super::runner::{announce_missed_outcomes, drop_expired_originals, reap_interrupted};
 use crate::error::AppError;
 use crate::features::executions::service as executions_service;
 use crate::features::validate;
@@ -36,6 +36,9 @@ pub fn to_dto(m: &restorations::Model) -> Restoration {
         target_database_id: m.target_database_id,
         target: m.target_label.clone(),
         new_database_name: m.new_database_name.clone(),
+        previous_database_name: m.previous_database_name.clone(),
+        previous_kept_until: m.previous_kept_until,
+        previous_dropped_at: m.previous_dropped_at,
         options: serde_json::from_value(m.options.clone()).unwrap_or_default(),
         status: RestorationStatus::parse(&m.status).unwrap_or(RestorationStatus::Failed),
         created_at: m.created_at,
@@ -95,6 +98,13 @@ pub async fn registered(
         .await
         .map_err(crate::features::databases::service::refusal_error)?;
     Ok((db, conn))
+}
+
+/// The 409 of a replace refused because sessions are connected, saying what to do.
+pub fn in_use(e: &pgward_engine::pg::replace::SwapError) -> AppError {
+    AppError::DatabaseInUse(format!(
+        "{e}. Close them, or ask pgward to end them at the swap (end_sessions)"
+    ))
 }
 
 fn label(c: &ConnInfo) -> String {
@@ -208,6 +218,7 @@ pub async fn prepare(
     }
 
     // The target: a connection, and whether a database must be created first.
+    let mut replace = None;
     let (kind, target_db, conn, new_db) = match &req.target {
         RestoreTarget::Source => {
             let id = exec.database_id.ok_or_else(|| {
@@ -253,6 +264,65 @@ pub async fn prepare(
                 Some((admin, name.clone())),
             )
         }
+        RestoreTarget::Replace {
+            database_id,
+            confirm_name,
+            end_sessions,
+            drop_previous,
+            keep_hours,
+        } => {
+            let id = database_id.or(exec.database_id).ok_or_else(|| {
+                AppError::field(
+                    "target.database_id",
+                    "the backup's source database is no longer registered: name the database to replace",
+                )
+            })?;
+            let (db, original) = registered(state, id, "target.database_id").await?;
+            if confirm_name != &original.database {
+                return Err(AppError::field(
+                    "target.confirm_name",
+                    format!(
+                        "type the name of the database being replaced (\"{}\") to confirm",
+                        original.database
+                    ),
+                ));
+            }
+            if !req.options.schemas.is_empty() || !req.options.tables.is_empty() {
+                return Err(AppError::field(
+                    "options",
+                    "replace restores the whole backup: leave schemas and tables empty (restore a part \
+                     into another or a new database instead)",
+                ));
+            }
+            if keep_hours.is_some_and(|h| !(1..=8760).contains(&h)) {
+                return Err(AppError::field(
+                    "target.keep_hours",
+                    "1 to 8760 hours (or drop_previous to drop the original at once)",
+                ));
+            }
+            let working = format!(
+                "pgward_replace_{}",
+                &Uuid::new_v4().simple().to_string()[..12]
+            );
+            let conn = original
+                .with_database(&working)
+                .map_err(|e| AppError::field("target", e.to_string()))?;
+            replace = Some(Replace {
+                original: original.database.clone(),
+                end_sessions: *end_sessions,
+                keep: (!drop_previous).then(|| {
+                    chrono::Duration::hours(i64::from(
+                        keep_hours.unwrap_or(state.config.worker.keep_replaced_hours.max(1)),
+                    ))
+                }),
+            });
+            (
+                RestoreTargetKind::Replace,
+                Some(db.id),
+                conn,
+                Some((original, working)),
+            )
+        }
     };
 
     // Reach the server now: a restore that cannot connect is refused, not queued.
@@ -271,6 +341,22 @@ pub async fn prepare(
         return Err(AppError::Conflict(format!(
             "a database named \"{name}\" exists already on that server"
         )));
+    }
+    // A replace that would be refused at the swap is refused now, before the restore's work.
+    if let (Some(r), Some((server, _))) = (&replace, &new_db)
+        && !r.end_sessions
+    {
+        let sessions = pgward_engine::pg::replace::sessions(server, &r.original, timeout)
+            .await
+            .map_err(|e| {
+                AppError::ConnectionTestFailed(format!("the target is unreachable: {e}"))
+            })?;
+        if !sessions.is_empty() {
+            return Err(in_use(&pgward_engine::pg::replace::SwapError::InUse {
+                database: r.original.clone(),
+                sessions,
+            }));
+        }
     }
 
     // Clients by version: psql / pg_restore at least as new as the pg_dump that wrote the backup (plain
@@ -294,6 +380,27 @@ pub async fn prepare(
         crate::features::destinations::service::target_by_full_key(state, object.destination_id)
             .await
             .map_err(|_| AppError::field("destination_id", "that destination no longer exists"))?;
+    if format == pgward_engine::backup::DumpFormat::Plain && req.options.clean {
+        // Emptying the whole target is right only for a backup of a whole database.
+        let manifest: Option<pgward_engine::backup::Manifest> = source
+            .get_all(&pgward_engine::backup::naming::manifest_key(&object.key))
+            .await
+            .ok()
+            .and_then(|raw| serde_json::from_slice(&raw).ok());
+        if let Some(o) = manifest.map(|m| m.options)
+            && (o.data_only
+                || !o.schemas.is_empty()
+                || !o.exclude_schemas.is_empty()
+                || !o.tables.is_empty()
+                || !o.exclude_tables.is_empty())
+        {
+            return Err(AppError::field(
+                "options.clean",
+                "clean on a plain dump empties the whole target first, and this backup holds only \
+                 part of a database: restore it into a new database, or use target replace",
+            ));
+        }
+    }
 
     let id = Uuid::now_v7();
     let now = Utc::now();
@@ -314,6 +421,9 @@ pub async fn prepare(
         target_database_id: Set(target_db),
         target_label: Set(label(&conn)),
         new_database_name: Set(new_db.as_ref().map(|(_, n)| n.clone())),
+        previous_database_name: Set(None),
+        previous_kept_until: Set(None),
+        previous_dropped_at: Set(None),
         options: Set(serde_json::to_value(&req.options).map_err(|e| AppError::Internal(e.into()))?),
         status: Set(RestorationStatus::Queued.as_str().into()),
         created_at: Set(now),
@@ -343,6 +453,7 @@ pub async fn prepare(
             client_bin_dir: client.bin_dir.clone(),
             conn,
             new_database: new_db,
+            replace,
             source,
             key: object.key.clone(),
             expected_sha256: exec.sha256.clone(),
