@@ -1,6 +1,7 @@
 // Starts the web UI. A file of its own (not an inline script): pgward's Content-Security-Policy allows
 // no inline script.
-import init from '/spa.js';
+// Relative to this module, so the app works under any base path (the server names hashed copies).
+import init from './spa.js';
 
 // The colour theme chosen in the top bar (src/theme.rs), applied before the app loads so that a page
 // load does not flash the other palette. Without a choice the stylesheet follows the system.
@@ -11,4 +12,4 @@ try {
   // No storage (e.g. disabled by the browser): follow the system.
 }
 
-await init({ module_or_path: '/spa_bg.wasm' });
+await init({ module_or_path: new URL('./spa_bg.wasm', import.meta.url) });

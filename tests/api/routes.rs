@@ -216,3 +216,99 @@ async fn a_json_body_that_is_not_an_object_is_refused_and_changes_nothing() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
 }
+
+/// The hashed name `<stem>.<12 hex>.<ext>` that `page` links under `base`.
+fn hashed(page: &str, base: &str, stem: &str, ext: &str) -> String {
+    let prefix = format!("\"{base}/{stem}.");
+    let start = page
+        .find(&prefix)
+        .unwrap_or_else(|| panic!("no {stem}.*.{ext} under {base:?} in {page}"))
+        + prefix.len();
+    let hash: String = page[start..].chars().take(12).collect();
+    assert!(
+        hash.chars().all(|c| c.is_ascii_hexdigit())
+            && page[start + 12..].starts_with(&format!(".{ext}\"")),
+        "{stem}: {page}"
+    );
+    format!("{stem}.{hash}.{ext}")
+}
+
+#[tokio::test]
+async fn the_web_app_is_served_from_the_binary_with_hashed_assets_under_its_base_path() {
+    // No SPA directory: what is served was embedded when the binary was built (the test command builds
+    // the web app first).
+    let app = crate::support::spawn_app_with(|c| {
+        c.server.spa_dir = "/nonexistent/spa".into();
+        c.server.base_path = Some("/pgward".into());
+    })
+    .await;
+    let index = app.get("/pgward/", None).await;
+    assert_eq!(index.status().as_u16(), 200);
+    assert_eq!(index.headers()["cache-control"], "no-store");
+    let page = index.text().await.unwrap();
+    assert!(
+        page.contains("<meta name=\"pgward-base\" content=\"/pgward\">"),
+        "{page}"
+    );
+    let (module, wasm, css, boot) = (
+        hashed(&page, "/pgward", "spa", "js"),
+        hashed(&page, "/pgward", "spa_bg", "wasm"),
+        hashed(&page, "/pgward", "style", "css"),
+        hashed(&page, "/pgward", "boot", "js"),
+    );
+    for (name, kind) in [
+        (&module, "text/javascript"),
+        (&wasm, "application/wasm"),
+        (&css, "text/css"),
+        (&boot, "text/javascript"),
+    ] {
+        let r = app.get(&format!("/pgward/{name}"), None).await;
+        assert_eq!(r.status().as_u16(), 200, "{name}");
+        assert_eq!(
+            r.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{name}"
+        );
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{name}"
+        );
+    }
+    // The boot script loads the module and the wasm by their hashed names, relative to itself.
+    let boot_js = app.get_text(&format!("/pgward/{boot}"), None).await;
+    assert!(boot_js.contains(&format!("'./{module}'")), "{boot_js}");
+    assert!(boot_js.contains(&format!("'./{wasm}'")), "{boot_js}");
+    // A deep link is the app, never cached.
+    let deep = app.get("/pgward/executions/123", None).await;
+    assert_eq!(deep.headers()["cache-control"], "no-store");
+    assert!(deep.text().await.unwrap().contains(&boot));
+    // The API answers with the base path (a proxy passing it on) and without it (a proxy stripping it).
+    for path in ["/pgward/api/v1/auth/status", "/api/v1/auth/status"] {
+        let r = app.get(path, None).await;
+        let status = r.status().as_u16();
+        if status != 200 {
+            panic!("{path}: {status} {}", r.text().await.unwrap());
+        }
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(body.get("setup_required").is_some(), "{path}: {body}");
+    }
+    assert_eq!(
+        app.get("/pgward/api/v1/nope", None).await.status().as_u16(),
+        404
+    );
+    // The docs page fetches the document where the browser finds it.
+    let init = app
+        .get_text("/pgward/api/docs/swagger-initializer.js", None)
+        .await;
+    assert!(init.contains("/pgward/api/openapi.json"), "{init}");
+    assert_eq!(
+        app.get("/pgward/api/openapi.json", None)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+}

@@ -191,6 +191,10 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Where people reach pgward's web UI, for links in notifications. Unset: `http://<bind>`.
     pub public_url: Option<String>,
+    /// The path pgward is served under behind a reverse proxy, e.g. `/pgward`. Requests may arrive with
+    /// it (a proxy passing the path on) or without it (a proxy stripping it); the web app, its assets,
+    /// the API docs and the links pgward writes carry it. Unset: the path of `public_url`, else none.
+    pub base_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -315,6 +319,7 @@ impl Default for ServerConfig {
             metrics_public: false,
             trusted_proxies: Vec::new(),
             public_url: None,
+            base_path: None,
         }
     }
 }
@@ -375,7 +380,30 @@ impl Config {
             .split("__");
         fig = fig.merge(settings);
         let cfg: Config = fig.extract().map_err(Box::new)?;
+        if let Some(b) = &cfg.server.base_path
+            && !valid_base_path(b)
+        {
+            return Err(Box::new(figment::Error::from(format!(
+                "server.base_path {b:?}: a path like /pgward (segments of letters, digits, '.', '_', '~' and '-')"
+            ))));
+        }
         Ok(cfg)
+    }
+
+    /// The path pgward is served under (`/pgward`), or empty; never ends with `/`.
+    pub fn base_path(&self) -> String {
+        let raw = match &self.server.base_path {
+            Some(b) => b.clone(),
+            None => self
+                .server
+                .public_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .map(|u| u.path().to_string())
+                .filter(|p| valid_base_path(p))
+                .unwrap_or_default(),
+        };
+        raw.trim_end_matches('/').to_string()
     }
 
     /// The base of links in notifications.
@@ -389,6 +417,21 @@ impl Config {
     pub fn is_embedded_catalog(&self) -> bool {
         self.catalog.url.is_none()
     }
+}
+
+/// `/`, or `/` followed by path segments of unreserved characters (nothing a URL or HTML would need
+/// escaped), optionally ending with `/`.
+fn valid_base_path(p: &str) -> bool {
+    p.starts_with('/')
+        && p.trim_matches('/').split('/').all(|seg| {
+            seg.is_empty() && p.trim_matches('/').is_empty()
+                || !seg.is_empty()
+                    && seg
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._~-".contains(c))
+                    && seg != "."
+                    && seg != ".."
+        })
 }
 
 #[cfg(test)]
@@ -424,5 +467,26 @@ mod tests {
             assert!(Config::load(None).is_err());
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_base_path_is_checked_and_defaults_to_the_public_urls_path() {
+        figment::Jail::expect_with(|jail| {
+            for bad in ["pgward", "/a b", "/a/../b", "/x\"<script>", "/%2e"] {
+                jail.set_env("PGWARD_SERVER__BASE_PATH", bad);
+                assert!(Config::load(None).is_err(), "{bad}");
+            }
+            jail.set_env("PGWARD_SERVER__BASE_PATH", "/tools/pgward/");
+            assert_eq!(Config::load(None).unwrap().base_path(), "/tools/pgward");
+            jail.set_env("PGWARD_SERVER__BASE_PATH", "/");
+            assert_eq!(Config::load(None).unwrap().base_path(), "");
+            Ok(())
+        });
+        let mut cfg = Config::default();
+        assert_eq!(cfg.base_path(), "");
+        cfg.server.public_url = Some("https://ops.example.com/pgward/".into());
+        assert_eq!(cfg.base_path(), "/pgward");
+        cfg.server.base_path = Some("/other".into());
+        assert_eq!(cfg.base_path(), "/other");
     }
 }

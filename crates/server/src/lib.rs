@@ -12,6 +12,7 @@ pub mod error;
 pub mod features;
 pub mod openapi;
 pub mod outbound;
+pub mod spa;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

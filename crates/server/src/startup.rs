@@ -1,13 +1,12 @@
 //! The composition root: config in, a running server out. Tests call `Application::build` with port 0.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use actix_files::{Files, NamedFile};
 use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse, fn_service};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use anyhow::Context;
@@ -344,10 +343,20 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         n => n,
     };
     let limit = state.config.server.body_limit;
-    let spa_dir = state.config.server.spa_dir.clone();
-    if !spa_dir.join("index.html").is_file() {
-        tracing::warn!(dir = %spa_dir.display(), "the web UI is not built there (scripts/build-spa.sh); serving the API only");
+    let base = state.config.base_path();
+    let (app, source) = crate::spa::Spa::load(&state.config.server.spa_dir, &base);
+    match source {
+        crate::spa::Source::Embedded => {
+            tracing::info!(base_path = %base, "serving the embedded web UI")
+        }
+        crate::spa::Source::Directory => {
+            tracing::info!(dir = %state.config.server.spa_dir.display(), base_path = %base, "serving the web UI from its directory")
+        }
+        crate::spa::Source::Missing => {
+            tracing::warn!(dir = %state.config.server.spa_dir.display(), "the web UI is neither embedded nor built there (scripts/build-spa.sh); serving the API only")
+        }
     }
+    let spa = web::Data::new(app);
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, api) = App::new()
@@ -366,17 +375,36 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(utoipa_actix_web::scope("/api/v1").configure(crate::features::configure_api))
             .split_for_parts();
         let api = crate::openapi::finish(api);
-        app.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
-            .service(spa(&spa_dir))
-            .default_service(web::to(|req: actix_web::HttpRequest| async move {
-                Err::<HttpResponse, _>(crate::edge::unmatched(req.path()))
-            }))
-            .wrap(from_fn(crate::edge::json_bodies))
-            .wrap(from_fn(crate::features::audit::middleware::audit))
-            .wrap(from_fn(authenticate))
-            .wrap(from_fn(readiness))
-            .wrap(from_fn(security_headers))
-            .wrap(tracing_actix_web::TracingLogger::default())
+        // The docs page fetches the document by the address the browser sees (with the base path).
+        let docs = utoipa_swagger_ui::Config::new([format!("{base}/api/openapi.json")]);
+        app.service(
+            SwaggerUi::new("/api/docs/{_:.*}")
+                .url("/api/openapi.json", api)
+                .config(docs),
+        )
+        .app_data(spa.clone())
+        .default_service(web::to(
+            |req: actix_web::HttpRequest, spa: web::Data<crate::spa::Spa>| async move {
+                // Every other GET of a path that is not the API's is the web app's (deep links).
+                let app_path = matches!(
+                    *req.method(),
+                    actix_web::http::Method::GET | actix_web::http::Method::HEAD
+                ) && !req.path().starts_with("/api/")
+                    && crate::auth::policy::methods_at(req.path()).is_empty();
+                if app_path {
+                    Ok(spa.respond(&req))
+                } else {
+                    Err::<HttpResponse, _>(crate::edge::unmatched(req.path()))
+                }
+            },
+        ))
+        .wrap(from_fn(crate::edge::json_bodies))
+        .wrap(from_fn(crate::features::audit::middleware::audit))
+        .wrap(from_fn(authenticate))
+        .wrap(from_fn(readiness))
+        .wrap(from_fn(security_headers))
+        .wrap(from_fn(strip_base_path))
+        .wrap(tracing_actix_web::TracingLogger::default())
     })
     .workers(workers)
     // Longer than actix's 5 s default, so that clients' pooled connections (reqwest keeps them 90 s) are
@@ -449,6 +477,36 @@ async fn announce_setup_code(state: &AppState) {
 /// The browser-side defences, on every response (errors included): no script but pgward's own files
 /// (no inline script, no eval; wasm compiles), never framed, no MIME sniffing, no referrer leaving with
 /// a URL. Inline styles stay allowed: the API docs UI sets style attributes.
+/// Behind a reverse proxy that passes the base path on (`/pgward/api/v1/...`), routes see the path
+/// without it, as they do behind one that strips it; links pgward writes carry it (`Config::base_path`).
+async fn strip_base_path(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let base = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.config.base_path())
+        .unwrap_or_default();
+    if !base.is_empty()
+        && let Some(rest) = req.path().strip_prefix(base.as_str())
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        let rest = if rest.is_empty() { "/" } else { rest };
+        let path_and_query = match req.query_string() {
+            "" => rest.to_string(),
+            q => format!("{rest}?{q}"),
+        };
+        let mut parts = req.head().uri.clone().into_parts();
+        parts.path_and_query = path_and_query.parse().ok();
+        if let Ok(uri) = actix_web::http::Uri::from_parts(parts) {
+            // As actix-web's NormalizePath does: the router matches on match_info's path.
+            req.match_info_mut().get_mut().update(&uri);
+            req.head_mut().uri = uri;
+        }
+    }
+    next.call(req).await
+}
+
 const SECURITY_HEADERS: &[(&str, &str)] = &[
     (
         "content-security-policy",
@@ -518,36 +576,4 @@ async fn authenticate(
     next.call(req)
         .await
         .map(ServiceResponse::map_into_boxed_body)
-}
-
-/// The SPA: static files, and `index.html` for every other non-API path so deep links work.
-fn spa(dir: &Path) -> Files {
-    let index: PathBuf = dir.join("index.html");
-    // Files answers other methods than GET and HEAD itself (a bare 405); a route's path with a method
-    // it does not take is let through, to be told which methods it takes (`edge::unmatched`).
-    let api_or_route = actix_web::guard::fn_guard(|ctx| {
-        let path = ctx.head().uri.path();
-        matches!(
-            ctx.head().method,
-            actix_web::http::Method::GET | actix_web::http::Method::HEAD
-        ) || path.starts_with("/api/")
-            || !crate::auth::policy::methods_at(path).is_empty()
-    });
-    Files::new("/", dir).index_file("index.html").method_guard(api_or_route).default_handler(fn_service(move |req: ServiceRequest| {
-        let index = index.clone();
-        async move {
-            let (req, _) = req.into_parts();
-            if req.path().starts_with("/api/") || !crate::auth::policy::methods_at(req.path()).is_empty() {
-                let resp = actix_web::ResponseError::error_response(&crate::edge::unmatched(req.path()));
-                return Ok(ServiceResponse::new(req, resp));
-            }
-            let resp = match NamedFile::open(&index) {
-                Ok(f) => f.into_response(&req),
-                Err(_) => HttpResponse::NotFound()
-                    .content_type("text/plain; charset=utf-8")
-                    .body("The web UI is not built: run scripts/build-spa.sh (the API is at /api/v1, docs at /api/docs/)."),
-            };
-            Ok(ServiceResponse::new(req, resp))
-        }
-    }))
 }

@@ -133,8 +133,9 @@ fn refresh_cookie(
     // Secure when the browser reaches pgward over TLS (directly or as its public URL says).
     let tls = req.connection_info().scheme() == "https"
         || state.config.public_url().starts_with("https://");
+    // The path the browser sees, under the base path behind a reverse proxy.
     Cookie::build(REFRESH_COOKIE, value)
-        .path("/api/v1/auth")
+        .path(format!("{}/api/v1/auth", state.config.base_path()))
         .http_only(true)
         .secure(tls)
         .same_site(SameSite::Strict)

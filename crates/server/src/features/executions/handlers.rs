@@ -359,9 +359,10 @@ async fn download_url(
     let info = req.connection_info();
     Ok(web::Json(DownloadUrl {
         url: format!(
-            "{}://{}/api/v1/downloads/{ticket}",
+            "{}://{}{}/api/v1/downloads/{ticket}",
             info.scheme(),
-            info.host()
+            info.host(),
+            ctx.state.config.base_path()
         ),
         destination_id: first.destination_id,
         expires_at,
