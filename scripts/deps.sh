@@ -56,7 +56,7 @@ CHROMIUM=/usr/bin/chromium
 # Note: PyPI 14..18 are built --without-icu (no ICU collations), while npm 13 has ICU.
 APT_PACKAGES="chromium python3 python3-venv acl ca-certificates curl tzdata libpq5
   libreadline8 libicu72 libxml2 libxslt1.1 libssl3 libzstd1 liblz4-1 libgssapi-krb5-2 libkrb5-3
-  zlib1g liblzma5 libstdc++6 libossp-uuid16"
+  zlib1g liblzma5 libstdc++6 libossp-uuid16 nginx-light"
 
 RUST_TOOLCHAIN="$(sed -n 's/^[[:space:]]*channel[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' \
   "$REPO/rust-toolchain.toml" 2>/dev/null | head -n1 || true)"
@@ -265,11 +265,13 @@ PY
 # --- 6. npm tools ----------------------------------------------------------------------------------
 install_node() {
   if ! done_p node || [ ! -x "$CACHE/node/node_modules/.bin/wasm-opt" ] ||
-    [ ! -x "$CACHE/node/node_modules/.bin/openapi-ts" ]; then
+    [ ! -x "$CACHE/node/node_modules/.bin/openapi-ts" ] ||
+    [ ! -f "$CACHE/node/node_modules/axe-core/axe.min.js" ]; then
     mkdir -p "$CACHE/node"
     # openapi-ts and tsc: the TypeScript SDK generated from the spec must generate cleanly and type-check.
+    # axe-core: the browser tests check every page for accessibility violations.
     run node npm install --no-audit --no-fund --prefix "$CACHE/node" playwright-core binaryen \
-      @hey-api/openapi-ts@0.99.0 typescript@5.9.3
+      @hey-api/openapi-ts@0.99.0 typescript@5.9.3 axe-core@4.11.0
     mark node
   fi
 }

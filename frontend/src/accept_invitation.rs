@@ -4,6 +4,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use leptos_router::hooks::{query_signal, use_navigate};
 use pgward_api_types::AcceptInvitationRequest;
 
@@ -87,7 +88,7 @@ pub fn AcceptInvitationPage() -> impl IntoView {
                     block=true
                 />
                 <p class="muted small center">
-                    "Already have an account? " <a href="/login">"Sign in"</a>
+                    "Already have an account? " <A href=crate::session::at("/login")>"Sign in"</A>
                 </p>
             </form>
         </div>

@@ -134,7 +134,7 @@ fn AuditLog() -> impl IntoView {
         <div data-testid="audit-page">
             <PageHeader
                 title="Audit log"
-                intro="Every change, download, login and refusal, newest first. Times in UTC."
+                intro="Every change, download, login and refusal, newest first, at times in your zone (Profile)."
             >
                 <RefreshButton reload testid="audit-refresh" />
             </PageHeader>

@@ -3,6 +3,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use leptos_router::hooks::{query_signal, use_navigate};
 use pgward_api_types::{AuthStatus, SetupRequest};
 
@@ -108,9 +109,9 @@ pub fn Home() -> impl IntoView {
                     Some(Err(e)) => {
                         view! {
                             {alert_error(e)}
-                            <a class="btn" href="/login">
+                            <A href=crate::session::at("/login") attr:class="btn">
                                 "Go to login"
-                            </a>
+                            </A>
                         }
                             .into_any()
                     }

@@ -4,13 +4,15 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use pgward_api_types::{
-    DeliveryStatus, Event, EventListQuery, ExecutionStatsQuery, HealthCounts, HealthStatus, Task,
+    DeliveryStatus, Event, EventListQuery, ExecutionStatsQuery, ExecutionStatus, HealthCounts,
+    HealthStatus, Task,
 };
 
 use crate::events::{kind_class, summary};
 use crate::executions::status_class;
-use crate::parts::{ListCard, OutcomeBars, PageHeader, Polling, Tone, each, table_of};
+use crate::parts::{ListCard, OutcomeBars, PageHeader, Polling, Progress, Tone, each, table_of};
 use crate::session::use_session;
 use crate::ui::{browser_timezone, format_bytes, format_local, format_time};
 
@@ -184,7 +186,7 @@ pub fn DashboardPage() -> impl IntoView {
         <ListCard
             list=tasks
             rows=table_of(tasks, TASK_COLUMNS, None, task_row)
-            empty=|| view! { "No backup tasks yet. " <a href="/tasks">"Create one"</a> "." }
+            empty=|| view! { "No backup tasks yet. " <A href=crate::session::at("/tasks")>"Create one"</A> "." }
             tone=Tone::Panel
             testid="dashboard-tasks"
         >
@@ -205,7 +207,7 @@ pub fn DashboardPage() -> impl IntoView {
                                     .map(|w| {
                                         view! {
                                             <li>
-                                                <a href="/webhooks">{w.name}</a>
+                                                <A href=crate::session::at("/webhooks")>{w.name}</A>
                                                 " "
                                                 <span class="muted">
                                                     {format_time(w.last_delivery_at.as_ref())}
@@ -228,7 +230,7 @@ pub fn DashboardPage() -> impl IntoView {
         >
             <div class="page-header">
                 <h2>"Latest events"</h2>
-                <a href="/events">"All events"</a>
+                <A href=crate::session::at("/events")>"All events"</A>
             </div>
         </ListCard>
     }
@@ -277,6 +279,19 @@ fn task_row(t: Task) -> impl IntoView {
                             </span>
                         }
                     })} {overdue}
+                {last
+                    .as_ref()
+                    .filter(|e| e.status == ExecutionStatus::Running)
+                    .map(|e| {
+                        view! {
+                            <Progress
+                                done=e.bytes_read
+                                total=None
+                                rate=e.rate_bytes_per_sec
+                                testid="dashboard-task-progress"
+                            />
+                        }
+                    })}
             </td>
             <td>
                 {last

@@ -1,8 +1,12 @@
-//! `/databases`: the registered databases, a form to add one and per-row test and delete.
+//! `/databases`: the registered databases, a form to add one or edit one, and per-row test, edit and
+//! delete.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use pgward_api_types::{ConnectionTestResult, CreateDatabaseRequest, Database, Role};
+use pgward_api_types::{
+    ConnectionTestResult, CreateDatabaseRequest, Database, Role, UpdateDatabaseRequest,
+};
+use uuid::Uuid;
 
 use crate::parts::{
     ACTIONS, Can, DeleteButton, Field, ListCard, Outcome, PageHeader, RefreshButton, RowActions,
@@ -11,13 +15,26 @@ use crate::parts::{
 use crate::session::use_session;
 use crate::ui::{error_banner, health_badge, health_interval_select, parse_interval};
 
+/// Brings the form into view when a row opens it for editing.
+pub(crate) fn scroll_to(id: &str) {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+    {
+        el.scroll_into_view();
+    }
+}
+
 const COLUMNS: &[&str] = &["Name", "Location", "User", "Version", "Health", ACTIONS];
 
 #[component]
 pub fn DatabasesPage() -> impl IntoView {
     let actions = RowActions::new(use_session());
+    let editing: Editing = RwSignal::new(None);
     let list = databases(actions.session, Some(actions.reload));
-    let rows = table_of(list, COLUMNS, "db-table", move |db| db_row(actions, db));
+    let rows = table_of(list, COLUMNS, "db-table", move |db| {
+        db_row(actions, editing, db)
+    });
 
     view! {
         <PageHeader title="Databases" intro="PostgreSQL databases pgward knows how to reach.">
@@ -32,12 +49,12 @@ pub fn DatabasesPage() -> impl IntoView {
             empty=|| "No databases yet. Add the first one below."
         />
         <Can role=Role::Operator>
-            <AddDatabase on_saved=move || actions.reload.bump() />
+            <DatabaseForm editing on_saved=move || actions.reload.bump() />
         </Can>
     }
 }
 
-fn db_row(actions: RowActions, db: Database) -> impl IntoView {
+fn db_row(actions: RowActions, editing: Editing, db: Database) -> impl IntoView {
     let id = db.id;
     let row = actions.row();
     let confirm = format!(
@@ -47,6 +64,11 @@ fn db_row(actions: RowActions, db: Database) -> impl IntoView {
     let test = row.reloading(move |c| async move { c.test_database(id).await });
     let delete = row.reloading(move |c| async move { c.delete_database(id).await });
     let location = format!("{}:{}/{}", db.host, db.port, db.database);
+    let stored = db.clone();
+    let edit = move || {
+        editing.set(Some(stored.clone()));
+        scroll_to("db-form");
+    };
     view! {
         <tr data-testid="db-row" data-id=id.to_string()>
             <td>
@@ -66,6 +88,9 @@ fn db_row(actions: RowActions, db: Database) -> impl IntoView {
                     // The outcome is recorded in the database's health; the reload shows it.
                     <RowButton testid="db-test" disabled=row.busy on_click=test>
                         "Test"
+                    </RowButton>
+                    <RowButton testid="db-edit" disabled=row.busy on_click=edit.clone()>
+                        "Edit"
                     </RowButton>
                     <DeleteButton testid="db-delete" confirm=confirm.clone() disabled=row.busy on_click=delete />
                 </Can>
@@ -91,8 +116,15 @@ fn test_result_view(result: Result<ConnectionTestResult, String>) -> impl IntoVi
     test_outcome("db-test-result", outcome)
 }
 
+/// The database the form edits (`None`: it adds a new one). Rows set it; the form reads it.
+type Editing = RwSignal<Option<Database>>;
+
+/// The form that adds a database, or edits the one in `editing` with the same fields.
 #[component]
-fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn DatabaseForm(
+    editing: Editing,
+    on_saved: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let session = use_session();
     let name = RwSignal::new(String::new());
     let conn = RwSignal::new(String::new());
@@ -103,6 +135,34 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
     let saving = RwSignal::new(false);
     let test_result = RwSignal::new(None::<Result<ConnectionTestResult, String>>);
     let error = RwSignal::new(None::<String>);
+    let edit_id = Memo::new(move |_| editing.with(|e| e.as_ref().map(|d| d.id)));
+
+    let clear = move || {
+        for s in [name, conn, description, interval] {
+            s.set(String::new());
+        }
+        skip_test.set(false);
+        test_result.set(None);
+        error.set(None);
+    };
+    // Opening a database for editing fills the form with what is stored; the connection string is
+    // never returned by the API, so it starts blank and a blank one keeps the stored value.
+    Effect::new(move || {
+        let Some(db) = editing.get() else { return };
+        clear();
+        name.set(db.name.clone());
+        description.set(db.description.clone().unwrap_or_default());
+        interval.set(
+            db.health
+                .interval_secs
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        );
+    });
+    let stop_editing = move || {
+        editing.set(None);
+        clear();
+    };
 
     // A test result belongs to the connection string it was made with.
     Effect::new(move |prev: Option<()>| {
@@ -113,18 +173,25 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
     });
 
     let run_test = move || {
-        let cs = conn.get_untracked();
-        if cs.trim().is_empty() {
+        let cs = conn.get_untracked().trim().to_string();
+        let saved = edit_id.get_untracked();
+        if cs.is_empty() && saved.is_none() {
             test_result.set(Some(Err("Enter a connection string first.".into())));
             return;
         }
         test_result.set(None);
-        let tested = cs.clone();
+        let tested = conn.get_untracked();
         save(
             session,
             testing,
-            cs,
-            |c, cs| async move { c.test_connection(&cs).await },
+            (cs, saved),
+            // Editing with the string left blank tests the stored one.
+            |c, (cs, saved)| async move {
+                match saved.filter(|_| cs.is_empty()) {
+                    Some(id) => c.test_database(id).await,
+                    None => c.test_connection(&cs).await,
+                }
+            },
             move |result| {
                 // Only show it if the string was not changed meanwhile.
                 if conn.get_untracked() == tested {
@@ -140,26 +207,42 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
             return;
         }
         let desc = description.get_untracked().trim().to_string();
-        let req = CreateDatabaseRequest {
-            name: name.get_untracked().trim().to_string(),
-            connection_string: conn.get_untracked().trim().to_string(),
-            description: (!desc.is_empty()).then_some(desc),
-            skip_connection_test: skip_test.get_untracked(),
-            health_interval_secs: parse_interval(interval),
+        let cs = conn.get_untracked().trim().to_string();
+        let req = match edit_id.get_untracked() {
+            None => Save::Create(CreateDatabaseRequest {
+                name: name.get_untracked().trim().to_string(),
+                connection_string: cs,
+                description: (!desc.is_empty()).then_some(desc),
+                skip_connection_test: skip_test.get_untracked(),
+                health_interval_secs: parse_interval(interval),
+            }),
+            Some(id) => Save::Update(
+                id,
+                UpdateDatabaseRequest {
+                    name: Some(name.get_untracked().trim().to_string()),
+                    connection_string: (!cs.is_empty()).then_some(cs),
+                    // An empty description clears the stored one.
+                    description: Some(desc),
+                    skip_connection_test: skip_test.get_untracked(),
+                    // `Some(None)` goes back to the server's default.
+                    health_interval_secs: Some(parse_interval(interval)),
+                },
+            ),
         };
         error.set(None);
         save(
             session,
             saving,
             req,
-            |c, req| async move { c.create_database(&req).await },
+            |c, req| async move {
+                match req {
+                    Save::Create(req) => c.create_database(&req).await,
+                    Save::Update(id, req) => c.update_database(id, &req).await,
+                }
+            },
             move |result| match result {
                 Ok(_) => {
-                    for s in [name, conn, description, interval] {
-                        s.set(String::new());
-                    }
-                    skip_test.set(false);
-                    test_result.set(None);
+                    stop_editing();
                     on_saved();
                 }
                 Err(f) => error.set(Some(f.message)),
@@ -167,10 +250,33 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
         );
     };
 
+    let is_editing = move || edit_id.get().is_some();
     view! {
-        <section class="card">
-            <h2>"Add a database"</h2>
-            <form class="form-grid" on:submit=on_submit data-testid="db-add-form">
+        <section class="card" id="db-form">
+            <div class="card-header">
+                <h2 data-testid="db-form-title">
+                    {move || match editing.get() {
+                        None => "Add a database".to_string(),
+                        Some(db) => format!("Edit \u{201c}{}\u{201d}", db.name),
+                    }}
+                </h2>
+                <Show when=is_editing>
+                    <button
+                        type="button"
+                        class="btn btn-small"
+                        data-testid="db-edit-cancel"
+                        on:click=move |_| stop_editing()
+                    >
+                        "Cancel editing"
+                    </button>
+                </Show>
+            </div>
+            <form
+                class="form-grid"
+                on:submit=on_submit
+                data-testid="db-add-form"
+                data-mode=move || if is_editing() { "edit" } else { "add" }
+            >
                 <Field label="Name">
                     <input
                         type="text"
@@ -192,16 +298,28 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
                 <Field label="Connection string" wide=true>
                     <input
                         type="password"
-                        required
+                        required=move || !is_editing()
                         maxlength="2048"
                         autocomplete="off"
                         spellcheck="false"
-                        placeholder="postgres://user:password@host:5432/dbname"
+                        placeholder=move || {
+                            if is_editing() {
+                                "leave blank to keep the stored value"
+                            } else {
+                                "postgres://user:password@host:5432/dbname"
+                            }
+                        }
                         data-testid="db-add-conn"
                         bind:value=conn
                     />
                     <small class="muted">
-                        "Stored encrypted; pgward never shows it again, only host, port, database and user."
+                        {move || match editing.get() {
+                            Some(db) => format!(
+                                "Leave blank to keep the stored value ({}). Stored encrypted; pgward never shows it again.",
+                                db.masked_connection_string,
+                            ),
+                            None => "Stored encrypted; pgward never shows it again, only host, port, database and user.".to_string(),
+                        }}
                     </small>
                 </Field>
                 {health_interval_select(interval, "db-add-interval")}
@@ -221,4 +339,11 @@ fn AddDatabase(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
             </form>
         </section>
     }
+}
+
+/// What the form's Save sends.
+#[derive(Clone)]
+enum Save {
+    Create(CreateDatabaseRequest),
+    Update(Uuid, UpdateDatabaseRequest),
 }

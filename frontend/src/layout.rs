@@ -12,7 +12,7 @@ use crate::theme::ThemeSelect;
 
 /// The navigation: where each link goes, its test id, what it says and the role it needs. API tokens
 /// live on the profile page (the user's name in the top bar).
-const NAV: [(&str, &str, &str, Role); 10] = [
+const NAV: [(&str, &str, &str, Role); 12] = [
     ("/dashboard", "nav-dashboard", "Dashboard", Role::Viewer),
     ("/databases", "nav-databases", "Databases", Role::Viewer),
     (
@@ -31,6 +31,8 @@ const NAV: [(&str, &str, &str, Role); 10] = [
     ),
     ("/events", "nav-events", "Events", Role::Viewer),
     ("/webhooks", "nav-webhooks", "Webhooks", Role::Viewer),
+    ("/upload", "nav-upload", "Upload", Role::Operator),
+    ("/system", "nav-system", "System", Role::Viewer),
     ("/users", "nav-users", "Users", Role::Admin),
     ("/audit", "nav-audit", "Audit", Role::Admin),
 ];
@@ -88,10 +90,10 @@ fn TopBar() -> impl IntoView {
     view! {
         <header class="topbar" on:keydown=escape>
             <div class="topbar-inner">
-                <a class="brand" href="/dashboard">
+                <A href=crate::session::at("/dashboard") attr:class="brand">
                     <span class="brand-mark">"pg"</span>
                     <span class="brand-name">"pgward"</span>
-                </a>
+                </A>
                 <ThemeSelect />
                 <button
                     type="button"
@@ -115,7 +117,7 @@ fn TopBar() -> impl IntoView {
                                 let shown = move || role == Role::Viewer || session.can(role);
                                 view! {
                                     <Show when=shown>
-                                        <A href=href attr:data-testid=testid>
+                                        <A href=crate::session::at(href) attr:data-testid=testid>
                                             {label}
                                         </A>
                                     </Show>
@@ -124,7 +126,7 @@ fn TopBar() -> impl IntoView {
                             .collect_view()}
                     </nav>
                     <div class="topbar-right" on:click=close_menu>
-                        <A href="/profile" attr:class="user" attr:data-testid="nav-profile" attr:title="Your profile, sessions and API tokens">
+                        <A href=crate::session::at("/profile") attr:class="user" attr:data-testid="nav-profile" attr:title="Your profile, sessions and API tokens">
                             <span class="user-name" data-testid="current-user">
                                 {move || {
                                     session

@@ -14,15 +14,17 @@ mod parts;
 mod profile;
 mod restorations;
 mod session;
+mod system;
 mod tasks;
 mod theme;
 mod tokens;
 mod ui;
+mod upload;
 mod users;
 mod webhooks;
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::accept_invitation::AcceptInvitationPage;
@@ -32,13 +34,15 @@ use crate::dashboard::DashboardPage;
 use crate::databases::DatabasesPage;
 use crate::destinations::DestinationsPage;
 use crate::events::EventsPage;
-use crate::executions::ExecutionsPage;
+use crate::executions::{ExecutionPage, ExecutionsPage};
 use crate::layout::Shell;
 use crate::profile::ProfilePage;
-use crate::restorations::{NewRestorationPage, RestorationsPage};
+use crate::restorations::{NewRestorationPage, RestorationPage, RestorationsPage};
 use crate::session::Session;
+use crate::system::SystemPage;
 use crate::tasks::TasksPage;
 use crate::tokens::TokensPage;
+use crate::upload::UploadPage;
 use crate::users::UsersPage;
 use crate::webhooks::WebhooksPage;
 
@@ -53,7 +57,7 @@ fn main() {
 fn App() -> impl IntoView {
     provide_context(Session::start());
     view! {
-        <Router>
+        <Router base=session::base_path()>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Home />
                 <Route path=path!("/setup") view=SetupPage />
@@ -64,14 +68,18 @@ fn App() -> impl IntoView {
                 <Route path=path!("/destinations") view=shell(DestinationsPage) />
                 <Route path=path!("/tasks") view=shell(TasksPage) />
                 <Route path=path!("/executions") view=shell(ExecutionsPage) />
+                <Route path=path!("/executions/:id") view=shell(ExecutionPage) />
                 <Route path=path!("/restorations") view=shell(RestorationsPage) />
                 <Route path=path!("/restorations/new") view=shell(NewRestorationPage) />
+                <Route path=path!("/restorations/:id") view=shell(RestorationPage) />
                 <Route path=path!("/events") view=shell(EventsPage) />
                 <Route path=path!("/webhooks") view=shell(WebhooksPage) />
                 <Route path=path!("/tokens") view=shell(TokensPage) />
                 <Route path=path!("/profile") view=shell(ProfilePage) />
                 <Route path=path!("/users") view=shell(UsersPage) />
                 <Route path=path!("/audit") view=shell(AuditPage) />
+                <Route path=path!("/system") view=shell(SystemPage) />
+                <Route path=path!("/upload") view=shell(UploadPage) />
             </Routes>
         </Router>
     }
@@ -89,7 +97,7 @@ fn NotFound() -> impl IntoView {
             <div class="card narrow">
                 <h1>"Page not found"</h1>
                 <p class="muted">"There is nothing at this address."</p>
-                <a class="btn btn-primary" href="/">"Go to pgward"</a>
+                <A href=crate::session::at("/") attr:class="btn btn-primary">"Go to pgward"</A>
             </div>
         </div>
     }

@@ -17,11 +17,33 @@ use pgward_api_types::{ErrorCode, Me, Role, TokenPair};
 /// Where earlier versions kept the tokens; removed on start so nothing lingers in storage.
 const LEGACY_KEYS: [&str; 2] = ["pgward.access_token", "pgward.refresh_token"];
 
-/// The page origin, e.g. `http://127.0.0.1:8080`: the SPA is always served by the API server itself.
-pub fn origin() -> String {
+/// The path pgward is served under behind a reverse proxy (`/pgward`), or empty: the server writes it
+/// into index.html as `<meta name="pgward-base">` (`server.base_path`).
+pub fn base_path() -> String {
     web_sys::window()
-        .and_then(|w| w.location().origin().ok())
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("meta[name='pgward-base']").ok().flatten())
+        .and_then(|m| m.get_attribute("content"))
+        .map(|b| b.trim_end_matches('/').to_string())
         .unwrap_or_default()
+}
+
+/// `path` (`/databases`) as the browser reaches it, under the base path: what an `<A href>` needs
+/// (leptos_router resolves only relative links against its base).
+pub fn at(path: &str) -> String {
+    thread_local! {
+        static BASE: String = base_path();
+    }
+    BASE.with(|b| format!("{b}{path}"))
+}
+
+/// Where the API is, e.g. `http://127.0.0.1:8080` or `https://example.com/pgward`: the SPA is always
+/// served by the API server itself, under its base path.
+pub fn origin() -> String {
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    format!("{origin}{}", base_path())
 }
 
 /// A client without credentials, for the public routes (status, setup, login).

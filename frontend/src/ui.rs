@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use chrono_tz::Tz;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -31,10 +32,73 @@ pub fn confirm(message: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// `2025-01-31 14:05 UTC`, or a dash.
+/// `2025-01-31 15:05 +01:00`: a time in the user's zone (see [`time_zone`]) with its offset, or a dash.
 pub fn format_time(t: Option<&DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "—".into())
+    t.map(|t| {
+        t.with_timezone(&time_zone())
+            .format("%Y-%m-%d %H:%M %:z")
+            .to_string()
+    })
+    .unwrap_or_else(|| "—".into())
+}
+
+/// The browser's clock: chrono's `Utc::now` needs a feature the frontend does not enable on wasm32.
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// Where the user's choice of zone is kept; absent: the browser's zone.
+const TZ_KEY: &str = "pgward.tz";
+
+thread_local! {
+    /// The zone in use: read from storage once, not for every time on a page.
+    static TZ: std::cell::Cell<Option<Tz>> = const { std::cell::Cell::new(None) };
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+/// The IANA zone the user chose (Profile page), if any.
+pub fn stored_time_zone() -> Option<String> {
+    local_storage()
+        .and_then(|s| s.get_item(TZ_KEY).ok().flatten())
+        .filter(|tz| tz.parse::<Tz>().is_ok())
+}
+
+/// Keeps `zone` (an IANA name) as the user's choice; `None` goes back to following the browser.
+pub fn set_time_zone(zone: Option<&str>) -> Result<(), String> {
+    let tz = match zone {
+        Some(z) => Some(
+            z.parse::<Tz>()
+                .map_err(|_| format!("{z} is not an IANA time zone"))?,
+        ),
+        None => None,
+    };
+    if let Some(s) = local_storage() {
+        let _ = match zone {
+            Some(z) => s.set_item(TZ_KEY, z),
+            None => s.remove_item(TZ_KEY),
+        };
+    }
+    TZ.with(|c| c.set(tz));
+    Ok(())
+}
+
+/// The zone times are shown in: the user's choice, else the browser's, else UTC (a browser may report a
+/// zone chrono-tz does not know).
+pub fn time_zone() -> Tz {
+    TZ.with(|c| {
+        if let Some(tz) = c.get() {
+            return tz;
+        }
+        let tz = stored_time_zone()
+            .unwrap_or_else(browser_timezone)
+            .parse()
+            .unwrap_or(Tz::UTC);
+        c.set(Some(tz));
+        tz
+    })
 }
 
 /// `2025-01-31 02:30 +01:00`: a time in the zone it was given in, with that zone's offset.

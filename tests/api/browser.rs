@@ -253,3 +253,166 @@ async fn the_app_fits_a_phone_follows_the_systems_dark_mode_and_remembers_a_choi
     let stdout = run_flow(&app, "appearance.mjs", vec![]).await;
     assert!(stdout.contains("appearance flow ok"), "{stdout}");
 }
+
+/// Debian's nginx in front of `app`, passing `/pgward/` on (path and all) as a reverse proxy on a
+/// sub-path does; stopped when dropped.
+struct Nginx {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn in_front_of(app: &TestApp) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = crate::support::process::free_port();
+        let upstream = app.address.trim_start_matches("http://");
+        let d = dir.path().display();
+        let conf = format!(
+            "daemon off;\nmaster_process off;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\n\
+             events {{}}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  \
+             fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  \
+             server {{\n    listen 127.0.0.1:{port};\n    location /pgward/ {{\n      \
+             proxy_pass http://{upstream};\n      proxy_set_header Host $host:$server_port;\n      \
+             proxy_set_header X-Forwarded-Proto $scheme;\n      client_max_body_size 0;\n      \
+             proxy_buffering off;\n    }}\n  }}\n}}\n"
+        );
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, conf).unwrap();
+        let child = Command::new("nginx")
+            .arg("-c")
+            .arg(&path)
+            .arg("-p")
+            .arg(dir.path())
+            .spawn()
+            .expect("nginx (Debian's nginx-light; scripts/deps.sh installs it)");
+        crate::support::keeper::wait_for_port(port, "nginx");
+        Self {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The seed tutorial walked in the browser (tests/browser/tutorial.mjs) against `app`, reached at
+/// `base_url`, at `viewport` in `scheme`; checks afterwards that what the browser did is what pgward
+/// and the databases hold.
+async fn tutorial(app: &TestApp, base_url: String, viewport: &str, scheme: &str) {
+    use crate::support::storage::{S3_KEY, S3_REGION, S3_SECRET, s3};
+    let server = fleet().get(17);
+    let db = format!("tut_{}", uuid::Uuid::new_v4().simple());
+    crate::support::pagila::load(server, &db, 1);
+    let restore_name = format!("tut_restored_{}", uuid::Uuid::new_v4().simple());
+    let bucket = s3().bucket().await;
+    let receiver = Receiver::start(vec![]);
+    let shots = tempfile::tempdir().unwrap().keep();
+    let release = shots.join("release");
+    println!(
+        "tutorial screenshots ({viewport}, {scheme}): {}",
+        shots.display()
+    );
+
+    // A client holds a lock on one of the tables, so the backup waits on it and is seen running; the
+    // flow writes `release` once it saw the progress bar.
+    let holder = {
+        let url = server.url(&db);
+        let release = release.clone();
+        tokio::spawn(async move {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql("BEGIN; LOCK TABLE public.film IN ACCESS EXCLUSIVE MODE")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            // Looks for the flow's signal every 100 ms (the flow's own bound ends a run that never
+            // sends it, and this task with the test).
+            while !release.exists() {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            sqlx::raw_sql("COMMIT").execute(&mut c).await.unwrap();
+            c.close().await.unwrap();
+        })
+    };
+    let stdout = run_flow(
+        app,
+        "tutorial.mjs",
+        vec![
+            ("BASE_URL", base_url.into()),
+            ("VIEWPORT", viewport.into()),
+            ("COLOR_SCHEME", scheme.into()),
+            ("DB_CONN", server.url(&db).into()),
+            ("DB_NAME", "Shop".into()),
+            ("DB_DATABASE", db.clone().into()),
+            ("S3_ENDPOINT", s3().endpoint.clone().into()),
+            ("S3_BUCKET", bucket.into()),
+            ("S3_REGION", S3_REGION.into()),
+            ("S3_KEY", S3_KEY.into()),
+            ("S3_SECRET", S3_SECRET.into()),
+            ("HC_URL", receiver.url("/ping/tutorial-check").into()),
+            ("RESTORE_NAME", restore_name.clone().into()),
+            ("RELEASE_FILE", release.into()),
+            ("SHOT_DIR", shots.clone().into()),
+        ],
+    )
+    .await;
+    holder.await.unwrap();
+    println!("{stdout}");
+    assert!(
+        std::fs::read_dir(&shots).unwrap().count() >= 12,
+        "a screenshot per step"
+    );
+
+    // The Healthchecks test reached the receiver at the check's URL.
+    let pings = receiver.requests();
+    assert!(
+        pings
+            .iter()
+            .any(|p| p.target.starts_with("/ping/tutorial-check")),
+        "{pings:?}"
+    );
+    // The new database holds what the source held; the source was replaced by its own backup (the
+    // original kept under a dated name).
+    use crate::support::pagila::{query, row_checksums};
+    assert_eq!(
+        row_checksums(server, &restore_name),
+        row_checksums(server, &db)
+    );
+    let kept = query(
+        server,
+        "postgres",
+        &format!("SELECT datname FROM pg_database WHERE datname LIKE '{db}_before_%'"),
+    );
+    assert!(kept.starts_with(&format!("{db}_before_")), "{kept:?}");
+    assert_eq!(row_checksums(server, &kept), row_checksums(server, &db));
+}
+
+#[tokio::test]
+async fn the_seed_tutorial_on_a_desktop_in_light_mode() {
+    assert_spa_built();
+    let app = spawn_app().await;
+    let base = app.address.clone();
+    tutorial(&app, base, "desktop", "light").await;
+}
+
+#[tokio::test]
+async fn the_seed_tutorial_on_a_phone_in_dark_mode_under_a_base_path_behind_nginx() {
+    assert_spa_built();
+    let app = crate::support::spawn_app_with(|c| c.server.base_path = Some("/pgward".into())).await;
+    let nginx = Nginx::in_front_of(&app);
+    tutorial(
+        &app,
+        format!("http://127.0.0.1:{}/pgward", nginx.port),
+        "phone",
+        "dark",
+    )
+    .await;
+}

@@ -72,6 +72,34 @@ async fn keep_last_holds_while_runs_fail_and_the_preview_is_what_gets_deleted() 
     let preview: Vec<Uuid> = admin_preview(&app, &admin, task).await;
     let expected: Vec<Uuid> = old[..4].to_vec();
     assert_eq!(sorted(preview.clone()), sorted(expected.clone()));
+    // The task form previews its unsaved fields: keeping the newest 10 would delete nothing; the
+    // saved policy is unchanged by asking; a value the form would refuse is refused here too.
+    let unsaved = RetentionPreviewQuery {
+        keep_last: Some(10),
+        ..Default::default()
+    };
+    assert!(
+        admin
+            .task_retention_preview(task, &unsaved)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        sorted(admin_preview(&app, &admin, task).await),
+        sorted(expected.clone())
+    );
+    let e = admin
+        .task_retention_preview(
+            task,
+            &RetentionPreviewQuery {
+                keep_last: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(422), "{e:?}");
     let deleted = retention::apply_retention(&state, task, now).await.unwrap();
     assert_eq!(sorted(deleted), sorted(expected));
     for id in &old[..4] {

@@ -240,18 +240,19 @@ async function run(page, step) {
     await byTestId('restore-database').selectOption({ label: dbName });
     await byTestId('restore-name').fill(restoreName);
     await byTestId('restore-submit').click();
-    await page.waitForURL((u) => u.pathname === '/restorations', { timeout: runMs });
-    // Its own row (the test-restore after the backup is listed too).
-    const done = page
-      .locator('[data-testid="restore-row"][data-status="success"], [data-testid="restore-row"][data-status="failed"]')
-      .filter({ hasText: restoreName })
-      .first();
+    // The form opens the new restoration's page, which follows it until it ends.
+    await page.waitForURL((u) => /^\/restorations\/[0-9a-f-]{36}$/.test(u.pathname), { timeout: runMs });
+    const done = page.locator('[data-testid="restoration"][data-status="success"], [data-testid="restoration"][data-status="failed"]');
     await reach(done, 'waiting for the restore', { timeout: runMs });
     const status = await done.getAttribute('data-status');
     if (status !== 'success') {
-      const message = await done.getByTestId('restore-message').innerText().catch(() => '');
+      const message = await byTestId('restoration-error').innerText().catch(() => '');
       throw new Error(`the restore ended ${status}: ${message.trim()}`);
     }
+    // And the list shows it (the test-restore after the backup is listed too).
+    await byTestId('nav-restorations').click();
+    await page.waitForURL((u) => u.pathname === '/restorations');
+    await reach(page.locator('[data-testid="restore-row"][data-status="success"]').filter({ hasText: restoreName }).first(), 'listing the restore');
     await shot('restorations.png');
     return { status, database: restoreName };
   });

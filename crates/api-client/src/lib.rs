@@ -611,6 +611,20 @@ impl Client {
         self.get(&format!("/api/v1/executions/{id}"), &[]).await
     }
 
+    /// The backups of a task that retention would delete now: under the saved policy, or with the
+    /// parameters of `q` replacing its values.
+    pub async fn task_retention_preview(
+        &self,
+        id: Uuid,
+        q: &RetentionPreviewQuery,
+    ) -> Result<Vec<Execution>> {
+        self.get(
+            &format!("/api/v1/tasks/{id}/retention-preview"),
+            &query_pairs(q),
+        )
+        .await
+    }
+
     /// The manifest stored beside the backup's copy on `destination` (the first copy when `None`).
     pub async fn execution_manifest(
         &self,

@@ -81,6 +81,66 @@ impl Default for RetentionPolicy {
     }
 }
 
+/// A retention policy to preview instead of the saved one (the task form's unsaved fields): every
+/// parameter given replaces the saved value; none given previews the saved policy.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct RetentionPreviewQuery {
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 10000))]
+    pub keep_last: Option<u32>,
+    /// 0 for no age rule.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 36500))]
+    pub keep_days: Option<u32>,
+    /// Grandfather-father-son counts; any of them given turns the rule on (the others 0 unless saved).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10000))]
+    pub gfs_daily: Option<u32>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10000))]
+    pub gfs_weekly: Option<u32>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10000))]
+    pub gfs_monthly: Option<u32>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10000))]
+    pub gfs_yearly: Option<u32>,
+    /// false: preview without the grandfather-father-son rule, whatever is saved.
+    #[serde(default)]
+    pub gfs: Option<bool>,
+}
+
+impl RetentionPreviewQuery {
+    /// `saved` with the given parameters applied.
+    pub fn apply(&self, saved: &RetentionPolicy) -> RetentionPolicy {
+        let mut p = saved.clone();
+        if let Some(n) = self.keep_last {
+            p.keep_last = n;
+        }
+        if let Some(d) = self.keep_days {
+            p.keep_days = (d > 0).then_some(d);
+        }
+        let counts = [
+            self.gfs_daily,
+            self.gfs_weekly,
+            self.gfs_monthly,
+            self.gfs_yearly,
+        ];
+        if self.gfs == Some(false) {
+            p.gfs = None;
+        } else if self.gfs == Some(true) || counts.iter().any(Option::is_some) {
+            let mut g = p.gfs.take().unwrap_or_default();
+            g.daily = self.gfs_daily.unwrap_or(g.daily);
+            g.weekly = self.gfs_weekly.unwrap_or(g.weekly);
+            g.monthly = self.gfs_monthly.unwrap_or(g.monthly);
+            g.yearly = self.gfs_yearly.unwrap_or(g.yearly);
+            p.gfs = Some(g);
+        }
+        p
+    }
+}
+
 /// Proving the backups of a task restore: re-reading their checksums on a schedule, and test-restores
 /// of the newest backup into a scratch database that is dropped afterwards.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

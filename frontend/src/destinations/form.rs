@@ -1,13 +1,21 @@
-//! The form that adds a destination: its fields follow the kind, and Test tries the configuration
-//! before anything is saved.
+//! The form that adds a destination or edits one: its fields follow the kind, and Test tries the
+//! configuration before anything is saved. Editing starts from the stored configuration with every
+//! secret blank: the API never returns them, and one left blank keeps its stored value.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use pgward_api_types::{CreateDestinationRequest, DestinationConfig, DestinationTestResult};
+use pgward_api_types::{
+    CreateDestinationRequest, Destination, DestinationConfig, DestinationTestResult,
+    UpdateDestinationRequest,
+};
+use uuid::Uuid;
 
 use crate::parts::{Checkbox, Field, Input, Outcome, TestAndSave, inputs, save, test_outcome};
 use crate::session::use_session;
-use crate::ui::{FieldErrors, health_interval_select, parse_interval};
+use crate::ui::{FieldErrors, FieldKey, health_interval_select, parse_interval};
+
+/// The destination the form edits (`None`: it adds a new one). Rows set it; the form reads it.
+pub type Editing = RwSignal<Option<Destination>>;
 
 /// The add form's inputs; `config()` builds what the API takes.
 #[derive(Clone, Copy, Default)]
@@ -77,6 +85,57 @@ impl DestForm {
         }
     }
 
+    /// Fills the form with a stored destination; secrets stay blank.
+    fn load(&self, d: &Destination) {
+        self.reset();
+        self.name.set(d.name.clone());
+        self.kind.set(d.config.kind().into());
+        self.interval.set(
+            d.health
+                .interval_secs
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        );
+        let text = |s: RwSignal<String>, v: &Option<String>| s.set(v.clone().unwrap_or_default());
+        match &d.config {
+            DestinationConfig::Local { path } => self.path.set(path.clone()),
+            DestinationConfig::S3 {
+                endpoint,
+                region,
+                bucket,
+                prefix,
+                access_key_id,
+                path_style,
+                allow_http,
+                ..
+            } => {
+                text(self.endpoint, endpoint);
+                self.region.set(region.clone());
+                self.bucket.set(bucket.clone());
+                text(self.prefix, prefix);
+                self.access_key_id.set(access_key_id.clone());
+                self.path_style.set(*path_style);
+                self.allow_http.set(*allow_http);
+            }
+            DestinationConfig::Gcs { bucket, prefix, .. } => {
+                self.bucket.set(bucket.clone());
+                text(self.prefix, prefix);
+            }
+            DestinationConfig::Azure {
+                account,
+                container,
+                prefix,
+                use_emulator,
+                ..
+            } => {
+                self.account.set(account.clone());
+                self.container.set(container.clone());
+                text(self.prefix, prefix);
+                self.use_emulator.set(*use_emulator);
+            }
+        }
+    }
+
     /// Reactive: reads every input of the selected kind.
     fn config(&self) -> DestinationConfig {
         match self.kind.get().as_str() {
@@ -124,7 +183,50 @@ fn test_result_view(result: Result<DestinationTestResult, String>) -> impl IntoV
     test_outcome("dest-test-result", outcome)
 }
 
-fn kind_fields(form: DestForm, errors: FieldErrors) -> impl IntoView {
+/// A write-only field. While editing a destination of the same kind that has this secret stored, it
+/// says that a blank one keeps the stored value (the API then keeps it).
+#[component]
+fn SecretField(
+    label: &'static str,
+    value: RwSignal<String>,
+    testid: &'static str,
+    /// The secret's name in `Destination::secrets_set`.
+    secret: &'static str,
+    error: FieldKey,
+    editing: Editing,
+    kind: RwSignal<String>,
+    #[prop(optional)] placeholder: &'static str,
+) -> impl IntoView {
+    let keeps = move || {
+        editing.with(|e| {
+            e.as_ref().is_some_and(|d| {
+                kind.with(|k| k == d.config.kind()) && d.secrets_set.iter().any(|s| s == secret)
+            })
+        })
+    };
+    view! {
+        <Field label error>
+            <input
+                type="password"
+                autocomplete="new-password"
+                spellcheck="false"
+                placeholder=move || {
+                    if keeps() { "leave blank to keep the stored value" } else { placeholder }
+                }
+                data-testid=testid
+                class:invalid=move || error.invalid()
+                bind:value=value
+            />
+            <Show when=keeps>
+                <small class="muted" data-testid=format!("{testid}-keep")>
+                    "Stored; leave blank to keep the stored value."
+                </small>
+            </Show>
+        </Field>
+    }
+}
+
+fn kind_fields(form: DestForm, errors: FieldErrors, editing: Editing) -> impl IntoView {
     // Every object store has these two.
     let bucket = (
         "Bucket",
@@ -141,7 +243,20 @@ fn kind_fields(form: DestForm, errors: FieldErrors) -> impl IntoView {
         "config.prefix",
     );
     let text = move |fields: Vec<Input>| inputs("text", fields, errors);
-    let secret = move |field: Input| inputs("password", [field], errors);
+    let secret = move |(label, value, testid, placeholder, key): Input, secret: &'static str| {
+        view! {
+            <SecretField
+                label
+                value
+                testid
+                secret
+                placeholder
+                error=errors.at(key)
+                editing
+                kind=form.kind
+            />
+        }
+    };
     move || {
         match form.kind.get().as_str() {
         "s3" => view! {
@@ -164,7 +279,7 @@ fn kind_fields(form: DestForm, errors: FieldErrors) -> impl IntoView {
                 "dest-add-secret-access-key",
                 "",
                 "config.secret_access_key",
-            ))}
+            ), "secret_access_key")}
             <div class="span-2 checks">
                 <Checkbox label="Path-style requests" value=form.path_style testid="dest-add-path-style" />
                 <Checkbox label="Allow plain HTTP" value=form.allow_http testid="dest-add-allow-http" />
@@ -180,7 +295,7 @@ fn kind_fields(form: DestForm, errors: FieldErrors) -> impl IntoView {
                     "dest-add-service-account-json",
                     "paste the key file's contents",
                     "config.service_account_json",
-                ))}
+                ), "service_account_json")}
             </div>
         }
         .into_any(),
@@ -190,7 +305,10 @@ fn kind_fields(form: DestForm, errors: FieldErrors) -> impl IntoView {
                 ("Container", form.container, "dest-add-container", "", "config.container"),
                 prefix,
             ])}
-            {secret(("Access key", form.access_key, "dest-add-access-key", "", "config.access_key"))}
+            {secret(
+                ("Access key", form.access_key, "dest-add-access-key", "", "config.access_key"),
+                "access_key",
+            )}
             <div class="span-2 checks">
                 <Checkbox
                     label="Use the Azurite emulator"
@@ -216,8 +334,19 @@ fn kind_fields(form: DestForm, errors: FieldErrors) -> impl IntoView {
     }
 }
 
+/// What the form's Save sends.
+#[derive(Clone)]
+enum Save {
+    Create(CreateDestinationRequest),
+    Update(Uuid, UpdateDestinationRequest),
+}
+
+/// The form that adds a destination, or edits the one in `editing` with the same fields.
 #[component]
-pub fn AddDestination(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+pub fn DestinationForm(
+    editing: Editing,
+    on_saved: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let session = use_session();
     let form = DestForm::new();
     let config = Memo::new(move |_| form.config());
@@ -225,6 +354,21 @@ pub fn AddDestination(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> imp
     let saving = RwSignal::new(false);
     let test_result = RwSignal::new(None::<Result<DestinationTestResult, String>>);
     let errors = FieldErrors::new();
+    let is_editing = move || editing.with(Option::is_some);
+
+    Effect::new(move || {
+        let Some(d) = editing.get() else { return };
+        form.load(&d);
+        test_result.set(None);
+        errors.clear();
+    });
+    let stop_editing = move || {
+        editing.set(None);
+        form.reset();
+        form.kind.set("local".into());
+        test_result.set(None);
+        errors.clear();
+    };
 
     // A test result belongs to the configuration it was made with.
     Effect::new(move |prev: Option<()>| {
@@ -236,14 +380,23 @@ pub fn AddDestination(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> imp
 
     let run_test = move || {
         let cfg = config.get_untracked();
+        // Unchanged settings of a stored destination are tested with its stored secrets; changed
+        // ones are tested as typed (a secret left blank is not part of that test).
+        let saved =
+            editing.with_untracked(|e| e.as_ref().filter(|d| d.config == cfg).map(|d| d.id));
         test_result.set(None);
         errors.clear();
         let tested = cfg.clone();
         save(
             session,
             testing,
-            cfg,
-            |c, cfg| async move { c.test_destination_config(&cfg).await },
+            (cfg, saved),
+            |c, (cfg, saved)| async move {
+                match saved {
+                    Some(id) => c.test_destination(id).await,
+                    None => c.test_destination_config(&cfg).await,
+                }
+            },
             move |result| {
                 if config.get_untracked() != tested {
                     return;
@@ -263,22 +416,40 @@ pub fn AddDestination(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> imp
         if saving.get_untracked() {
             return;
         }
-        let req = CreateDestinationRequest {
-            name: form.name.get_untracked().trim().to_string(),
-            config: config.get_untracked(),
-            skip_test: form.skip_test.get_untracked(),
-            health_interval_secs: parse_interval(form.interval),
+        let name = form.name.get_untracked().trim().to_string();
+        let req = match editing.with_untracked(|e| e.as_ref().map(|d| d.id)) {
+            None => Save::Create(CreateDestinationRequest {
+                name,
+                config: config.get_untracked(),
+                skip_test: form.skip_test.get_untracked(),
+                health_interval_secs: parse_interval(form.interval),
+            }),
+            // The whole configuration: secrets left out keep their stored values (same kind).
+            Some(id) => Save::Update(
+                id,
+                UpdateDestinationRequest {
+                    name: Some(name),
+                    config: Some(config.get_untracked()),
+                    skip_test: form.skip_test.get_untracked(),
+                    // `Some(None)` goes back to the server's default.
+                    health_interval_secs: Some(parse_interval(form.interval)),
+                },
+            ),
         };
         errors.clear();
         save(
             session,
             saving,
             req,
-            |c, req| async move { c.create_destination(&req).await },
+            |c, req| async move {
+                match req {
+                    Save::Create(req) => c.create_destination(&req).await,
+                    Save::Update(id, req) => c.update_destination(id, &req).await,
+                }
+            },
             move |result| match result {
                 Ok(_) => {
-                    form.reset();
-                    test_result.set(None);
+                    stop_editing();
                     on_saved();
                 }
                 Err(f) => errors.show(f),
@@ -287,9 +458,31 @@ pub fn AddDestination(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> imp
     };
 
     view! {
-        <section class="card">
-            <h2>"Add a destination"</h2>
-            <form class="form-grid" on:submit=on_submit data-testid="dest-add-form">
+        <section class="card" id="dest-form">
+            <div class="card-header">
+                <h2 data-testid="dest-form-title">
+                    {move || match editing.get() {
+                        None => "Add a destination".to_string(),
+                        Some(d) => format!("Edit \u{201c}{}\u{201d}", d.name),
+                    }}
+                </h2>
+                <Show when=is_editing>
+                    <button
+                        type="button"
+                        class="btn btn-small"
+                        data-testid="dest-edit-cancel"
+                        on:click=move |_| stop_editing()
+                    >
+                        "Cancel editing"
+                    </button>
+                </Show>
+            </div>
+            <form
+                class="form-grid"
+                on:submit=on_submit
+                data-testid="dest-add-form"
+                data-mode=move || if is_editing() { "edit" } else { "add" }
+            >
                 <Field label="Name" error=errors.at("name")>
                     <input
                         type="text"
@@ -308,10 +501,16 @@ pub fn AddDestination(on_saved: impl Fn() + Copy + Send + Sync + 'static) -> imp
                         <option value="azure">"Azure Blob Storage"</option>
                     </select>
                 </Field>
-                {kind_fields(form, errors)}
+                {kind_fields(form, errors, editing)}
                 {health_interval_select(form.interval, "dest-add-interval")}
                 <p class="span-2 muted small">
-                    "Secrets are stored encrypted and never shown again. Saving tests the destination by writing, reading back and deleting a probe object."
+                    {move || {
+                        if is_editing() {
+                            "Secrets left blank keep their stored values (unless the kind changes). Test tries the settings as typed, or the stored destination while nothing changed; saving tests the result with the stored secrets."
+                        } else {
+                            "Secrets are stored encrypted and never shown again. Saving tests the destination by writing, reading back and deleting a probe object."
+                        }
+                    }}
                 </p>
                 <div class="span-2">
                     {move || test_result.get().map(test_result_view)}

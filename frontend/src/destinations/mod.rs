@@ -1,5 +1,5 @@
-//! `/destinations`: where backups are stored. The list with per-row test and delete, and a form to add
-//! one (local directory, S3, GCS or Azure). Secrets are write-only: the API never returns them, the list
+//! `/destinations`: where backups are stored. The list with per-row test, edit and delete, and a form to
+//! add or edit one (local directory, S3, GCS or Azure). Secrets are write-only: the API never returns them, the list
 //! only says which are stored.
 
 mod form;
@@ -19,8 +19,11 @@ const COLUMNS: &[&str] = &["Name", "Kind", "Location", "Health", ACTIONS];
 #[component]
 pub fn DestinationsPage() -> impl IntoView {
     let actions = RowActions::new(use_session());
+    let editing: form::Editing = RwSignal::new(None);
     let list = destinations(actions.session, Some(actions.reload));
-    let rows = table_of(list, COLUMNS, "dest-table", move |d| dest_row(actions, d));
+    let rows = table_of(list, COLUMNS, "dest-table", move |d| {
+        dest_row(actions, editing, d)
+    });
 
     view! {
         <PageHeader
@@ -39,7 +42,7 @@ pub fn DestinationsPage() -> impl IntoView {
             empty=|| "No destinations yet. Add the first one below."
         />
         <Can role=Role::Operator>
-            <form::AddDestination on_saved=move || actions.reload.bump() />
+            <form::DestinationForm editing on_saved=move || actions.reload.bump() />
         </Can>
     }
 }
@@ -111,7 +114,7 @@ fn summary(d: &Destination) -> (String, String) {
     }
 }
 
-fn dest_row(actions: RowActions, d: Destination) -> impl IntoView {
+fn dest_row(actions: RowActions, editing: form::Editing, d: Destination) -> impl IntoView {
     let id = d.id;
     let row = actions.row();
     let name = d.name.clone();
@@ -142,6 +145,11 @@ fn dest_row(actions: RowActions, d: Destination) -> impl IntoView {
     );
     let delete = row.reloading(move |c| async move { c.delete_destination(id).await });
     let (location, detail) = summary(&d);
+    let stored = d.clone();
+    let edit = move || {
+        editing.set(Some(stored.clone()));
+        crate::databases::scroll_to("dest-form");
+    };
     let kind = d.config.kind();
     view! {
         <tr data-testid="dest-row" data-id=id.to_string()>
@@ -166,6 +174,9 @@ fn dest_row(actions: RowActions, d: Destination) -> impl IntoView {
                 <Can role=Role::Operator>
                     <RowButton testid="dest-test" disabled=row.busy on_click=test.clone()>
                         "Test"
+                    </RowButton>
+                    <RowButton testid="dest-edit" disabled=row.busy on_click=edit.clone()>
+                        "Edit"
                     </RowButton>
                     <DeleteButton testid="dest-delete" confirm=confirm.clone() disabled=row.busy on_click=delete />
                 </Can>

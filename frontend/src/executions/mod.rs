@@ -1,7 +1,9 @@
 //! `/executions`: backup runs, newest first, filtered by status and task (both kept in the URL). The
 //! list refreshes itself every two seconds while a run on the page is queued or running. Per row:
-//! cancel, download (a short-lived link the browser streams to disk) and delete.
+//! cancel, download (a short-lived link the browser streams to disk) and delete; each row links to its
+//! run's page (`details`).
 
+mod details;
 mod row;
 
 use std::time::Duration;
@@ -17,6 +19,7 @@ use crate::parts::{
 };
 use crate::session::use_session;
 
+pub use details::ExecutionPage;
 pub(crate) use row::status_class;
 
 const PAGE_SIZE: u32 = 50;

@@ -1,13 +1,14 @@
 //! One execution as a table row: what ran, how it went, its checks, and what can be done with it.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use pgward_api_types::{CheckStatus, Execution, ExecutionStatus, ExecutionTrigger, Role};
 use uuid::Uuid;
 
-use crate::parts::{Can, DeleteButton, RowActions, RowButton};
+use crate::parts::{Can, DeleteButton, Progress, RowActions, RowButton};
 use crate::ui::{format_bytes, format_duration_ms, format_local, start_download};
 
-fn trigger_label(t: ExecutionTrigger) -> &'static str {
+pub(super) fn trigger_label(t: ExecutionTrigger) -> &'static str {
     match t {
         ExecutionTrigger::Schedule => "schedule",
         ExecutionTrigger::Manual => "manual",
@@ -133,17 +134,15 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
         }
         parts.join(", ")
     };
+    // The row has no estimate of the total (the details page has): the bar stays indeterminate.
     let progress = match status {
-        ExecutionStatus::Running => {
-            let rate = e
-                .rate_bytes_per_sec
-                .map(|r| format!(" \u{b7} {}/s", format_bytes(r)))
-                .unwrap_or_default();
-            format!("{} read{rate}", format_bytes(e.bytes_read))
+        ExecutionStatus::Running => view! {
+            <Progress done=e.bytes_read total=None rate=e.rate_bytes_per_sec testid="exec-progress-bar" />
         }
-        ExecutionStatus::Queued => "waiting for a worker".into(),
-        _ if e.bytes_read > 0 => format!("{} read", format_bytes(e.bytes_read)),
-        _ => "—".into(),
+        .into_any(),
+        ExecutionStatus::Queued => "waiting for a worker".into_any(),
+        _ if e.bytes_read > 0 => format!("{} read", format_bytes(e.bytes_read)).into_any(),
+        _ => "—".into_any(),
     };
     let status_text = if e.cancel_requested && !status.is_final() {
         "cancelling".to_string()
@@ -190,7 +189,9 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
                 <div class="small">{checks}</div>
             </td>
             <td class="nowrap" title=timing>
-                {format_local(&e.scheduled_for)}
+                <A href=crate::session::at(&format!("/executions/{id}")) attr:data-testid="exec-link">
+                    {format_local(&e.scheduled_for)}
+                </A>
             </td>
             <td class="nowrap">{e.duration_ms.map(format_duration_ms).unwrap_or_else(|| "—".into())}</td>
             <td class="nowrap" data-testid="exec-size">
@@ -221,13 +222,13 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
                             <RowButton testid="exec-download" disabled=row.busy on_click=download.clone()>
                                 {move || if downloading.get() { "Downloading…" } else { "Download" }}
                             </RowButton>
-                            <a
-                                class="btn btn-small"
-                                data-testid="exec-restore"
-                                href=format!("/restorations/new?execution_id={id}")
+                            <A
+                                href=crate::session::at(&format!("/restorations/new?execution_id={id}"))
+                                attr:class="btn btn-small"
+                                attr:data-testid="exec-restore"
                             >
                                 "Restore…"
-                            </a>
+                            </A>
                             <RowButton testid="exec-verify" disabled=row.busy on_click=verify>
                                 "Verify"
                             </RowButton>

@@ -2,6 +2,7 @@
 //! which role they need.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use pgward_api_types::Role;
 
 use crate::session::use_session;
@@ -48,9 +49,9 @@ pub fn forbidden(role: Role) -> impl IntoView {
             <p class="muted">
                 {format!("You need the {} role to open this page.", role.as_str())}
             </p>
-            <a class="btn" href="/dashboard">
+            <A href=crate::session::at("/dashboard") attr:class="btn">
                 "Back to the dashboard"
-            </a>
+            </A>
         </section>
     }
 }

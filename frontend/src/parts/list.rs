@@ -282,7 +282,8 @@ pub fn Table(
         .map(|&c| view! { <th class=(c == ACTIONS).then_some("actions")>{c}</th> })
         .collect_view();
     view! {
-        <div class="table-wrap">
+        // Focusable, so a keyboard can scroll a table wider than a phone's screen.
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Table">
             <table class="table" data-testid=testid>
                 <thead>
                     <tr>{headers}</tr>

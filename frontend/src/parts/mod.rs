@@ -9,6 +9,7 @@ mod gate;
 mod list;
 mod pager;
 mod pickers;
+mod progress;
 mod save;
 
 pub use actions::{DeleteButton, Note, RowActions, RowButton};
@@ -26,4 +27,5 @@ pub use pickers::{
     CheckList, Choice, DatabasePicker, DestinationPicker, FilterSelect, RoleSelect, databases,
     destinations, labelled, tasks,
 };
+pub use progress::Progress;
 pub use save::save;

@@ -10,7 +10,7 @@ use pgward_api_types::UpdateProfileRequest;
 use crate::parts::{Field, PageHeader, Reload, SubmitButton, TextField, save};
 use crate::session::use_session;
 use crate::tokens::TokensSection;
-use crate::ui::{FieldErrors, format_time};
+use crate::ui::{FieldErrors, browser_timezone, format_time, now, set_time_zone, stored_time_zone};
 
 /// The server's minimum for a new password.
 const MIN_PASSWORD: usize = 12;
@@ -30,6 +30,7 @@ pub fn ProfilePage() -> impl IntoView {
             <NameCard />
             <PasswordCard on_changed=password_changed />
         </div>
+        <TimeZoneCard />
         <sessions::SessionsCard reload=sessions />
         <TokensSection reload=tokens />
     }
@@ -111,6 +112,77 @@ fn NameCard() -> impl IntoView {
                     }}
                     <div class="spacer"></div>
                     <SubmitButton busy=saving testid="profile-name-submit" idle="Save name" />
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// The zone pgward shows times in, kept in this browser only (a laptop travels; the server has no say).
+/// Tasks' schedules and runs keep their own zone.
+#[component]
+fn TimeZoneCard() -> impl IntoView {
+    // Empty: follow the browser.
+    let zone = RwSignal::new(stored_time_zone().unwrap_or_default());
+    let error = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(false);
+    let example = RwSignal::new(format_time(Some(&now())));
+    let browser = browser_timezone();
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let z = zone.get_untracked();
+        match set_time_zone((!z.is_empty()).then_some(z.as_str())) {
+            Ok(()) => {
+                error.set(None);
+                saved.set(true);
+                example.set(format_time(Some(&now())));
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let zones = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| tz.name())
+        .filter(|name| *name != "UTC")
+        .map(|name| view! { <option value=name prop:selected=move || zone.with(|z| z == name)>{name}</option> })
+        .collect_view();
+    view! {
+        <section class="card" data-testid="profile-tz-card">
+            <h2>"Time zone"</h2>
+            <p class="muted small">
+                "Times across pgward are shown in this zone, in this browser. Tasks' schedules and runs keep their own zone."
+            </p>
+            {move || error.get().map(crate::ui::alert_error)}
+            <form on:submit=on_submit>
+                <Field label="Show times in">
+                    <select data-testid="profile-tz" bind:value=zone>
+                        <option value="" prop:selected=move || zone.with(String::is_empty)>
+                            {format!("This browser's zone ({browser})")}
+                        </option>
+                        <option value="UTC" prop:selected=move || zone.with(|z| z == "UTC")>"UTC"</option>
+                        {zones}
+                    </select>
+                </Field>
+                <div class="form-actions">
+                    <span class="muted small" data-testid="profile-tz-example">
+                        "Now: " {move || example.get()}
+                    </span>
+                    {move || {
+                        saved
+                            .get()
+                            .then(|| {
+                                view! {
+                                    <span class="ok-text" data-testid="profile-tz-saved">
+                                        "Saved."
+                                    </span>
+                                }
+                            })
+                    }}
+                    <div class="spacer"></div>
+                    <button type="submit" class="btn btn-primary" data-testid="profile-tz-submit">
+                        "Save time zone"
+                    </button>
                 </div>
             </form>
         </section>

@@ -1,20 +1,25 @@
 //! `/restorations`: restores, newest first, refreshing themselves every two seconds while one is queued
 //! or running (bytes read of the backup, rate, the client's error output on failure), with cancel.
 //! `/restorations/new?execution_id=...`: the restore form of one backup (see [`new`]).
+//! `/restorations/:id`: one restore in full (see [`details`]).
 
+mod details;
 mod new;
 
 use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use pgward_api_types::{Restoration, RestorationListQuery, RestorationStatus, Role};
 
 use crate::parts::{
-    Can, LiveBadge, PageHeader, Polling, RefreshButton, RowActions, RowButton, Table, items,
+    Can, LiveBadge, PageHeader, Polling, Progress, RefreshButton, RowActions, RowButton, Table,
+    items,
 };
 use crate::session::use_session;
 use crate::ui::{error_banner, format_bytes, format_duration_ms, format_time};
 
+pub use details::RestorationPage;
 pub use new::NewRestorationPage;
 
 const POLL: Duration = Duration::from_secs(2);
@@ -96,6 +101,7 @@ fn restoration_row(actions: RowActions, r: Restoration) -> impl IntoView {
     let cancel = row.reloading(move |c| async move { c.cancel_restoration(id).await });
     let progress = match (r.status, r.total_bytes) {
         (RestorationStatus::Queued, _) => "waiting for a slot".to_string(),
+        (RestorationStatus::Running, _) => String::new(),
         (_, Some(total)) if total > 0 => {
             let pct = (r.bytes_read as f64 / total as f64 * 100.0).min(100.0);
             let rate = r
@@ -120,7 +126,9 @@ fn restoration_row(actions: RowActions, r: Restoration) -> impl IntoView {
     view! {
         <tr data-testid="restore-row" data-status=status.as_str()>
             <td>
-                <div class="strong">{r.task_name.clone()}</div>
+                <A href=crate::session::at(&format!("/restorations/{id}")) attr:class="strong" attr:data-testid="restore-link">
+                    {r.task_name.clone()}
+                </A>
                 <div class="muted small mono">{r.client_version.clone().unwrap_or_default()}</div>
                 {detail
                     .map(|m| {
@@ -139,7 +147,20 @@ fn restoration_row(actions: RowActions, r: Restoration) -> impl IntoView {
             </td>
             <td class="nowrap">{format_time(r.started_at.as_ref())}</td>
             <td class="nowrap">{r.duration_ms.map(format_duration_ms).unwrap_or_else(|| "—".into())}</td>
-            <td class="nowrap muted" data-testid="restore-progress">{progress}</td>
+            <td class="nowrap muted" data-testid="restore-progress">
+                {(status == RestorationStatus::Running)
+                    .then(|| {
+                        view! {
+                            <Progress
+                                done=r.bytes_read
+                                total=r.total_bytes
+                                rate=r.rate_bytes_per_sec
+                                testid="restore-progress-bar"
+                            />
+                        }
+                    })}
+                {progress}
+            </td>
             <td class="actions">
                 <Can role=Role::Operator>
                     {(!status.is_final())

@@ -129,6 +129,7 @@ pub(super) fn user_row(actions: RowActions, u: User, me: Memo<Option<Uuid>>) -> 
             <td>{u.name.clone().unwrap_or_else(|| "—".into())}</td>
             <td>
                 <select
+                    aria-label=format!("Role of {email}")
                     data-testid=format!("user-role-{email}")
                     disabled=move || row.busy.get()
                     on:change=change_role

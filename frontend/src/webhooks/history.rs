@@ -108,14 +108,14 @@ fn attempt(a: DeliveryAttempt) -> impl IntoView {
                     outcome,
                 )}
             </summary>
-            <pre class="code">{request_text(&a.request)}</pre>
+            <pre class="code" tabindex="0">{request_text(&a.request)}</pre>
             {a.error.map(|e| view! { <p class="field-error">{e}</p> })}
             {a
                 .response_body
                 .map(|b| {
                     view! {
                         <p class="muted small">"Response"</p>
-                        <pre class="code">{b}</pre>
+                        <pre class="code" tabindex="0">{b}</pre>
                     }
                 })}
         </details>

@@ -124,7 +124,7 @@ pub(super) fn task_form(
                 <schedule::ScheduleSection form errors />
                 <output::OutputSection form errors />
                 <dump::DumpSection form errors />
-                <retention::RetentionSection form errors />
+                <retention::RetentionSection form errors editing=page.editing />
                 <proof::ProofSection form errors databases />
                 <div class="span-2">
                     {move || {

@@ -1,6 +1,7 @@
 //! "What": the task's name, the database it backs up and where the backups go.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use pgward_api_types::{Database, Destination};
 
 use super::TaskForm;
@@ -39,7 +40,7 @@ pub fn WhatSection(
                 chosen=form.destination_ids
                 testid="task-form-destinations"
                 option_testid=Some("task-dest-option")
-                empty=|| view! { "No destinations yet. " <a href="/destinations">"Add one first"</a> "." }
+                empty=|| view! { "No destinations yet. " <A href=crate::session::at("/destinations")>"Add one first"</A> "." }
             />
             <small class="muted">"Each backup is written to every selected destination."</small>
         </FieldGroup>

@@ -73,7 +73,7 @@ pub fn Preview(
     view! {
         <div class="field span-2 preview">
             <div class="inline">
-                <select data-testid="webhook-preview-event" bind:value=form.preview_event>
+                <select data-testid="webhook-preview-event" aria-label="Example event for the preview" bind:value=form.preview_event>
                     {EventKind::ALL
                         .into_iter()
                         .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> })
@@ -91,12 +91,12 @@ pub fn Preview(
                 }
                 Some(Ok(p)) => {
                     view! {
-                        <pre class="code" data-testid="webhook-preview-request">
+                        <pre class="code" tabindex="0" data-testid="webhook-preview-request">
                             {request_text(&p.request)}
                         </pre>
                         <details>
                             <summary>"Variables of this sample event"</summary>
-                            <pre class="code">{serde_json::to_string_pretty(&p.context).unwrap_or_default()}</pre>
+                            <pre class="code" tabindex="0">{serde_json::to_string_pretty(&p.context).unwrap_or_default()}</pre>
                         </details>
                     }
                         .into_any()

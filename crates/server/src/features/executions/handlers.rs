@@ -2,7 +2,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use futures::StreamExt;
 use pgward_api_types::{
     ApiError, DownloadUrl, Execution, ExecutionListQuery, ExecutionPage, ExecutionStats,
-    ExecutionStatsQuery, ExecutionStatus, ExecutionTrigger,
+    ExecutionStatsQuery, ExecutionStatus, ExecutionTrigger, RetentionPreviewQuery,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -266,19 +266,44 @@ async fn stream_copy(
 #[utoipa::path(
     operation_id = "task_retention_preview",
     tag = "executions",
-    params(("id" = Uuid, Path, description = "task id")),
+    params(("id" = Uuid, Path, description = "task id"), RetentionPreviewQuery),
     responses(
         (status = 200, description = "executions that would be deleted", body = Vec<Execution>),
-        NotAuthenticated, NoSuchTask,
+        NotAuthenticated, NoSuchTask, MalformedQuery,
     )
 )]
 #[get("/tasks/{id}/retention-preview")]
 async fn retention_preview(
     ctx: Authed,
     id: web::Path<Uuid>,
+    q: web::Query<RetentionPreviewQuery>,
 ) -> Result<web::Json<Vec<Execution>>, AppError> {
+    let q = q.into_inner();
+    let mut bad = std::collections::BTreeMap::new();
+    if q.keep_last.is_some_and(|n| !(1..=10000).contains(&n)) {
+        bad.insert("keep_last".to_string(), "must be 1 to 10000".to_string());
+    }
+    if q.keep_days.is_some_and(|d| d > 36500) {
+        bad.insert(
+            "keep_days".to_string(),
+            "must be 0 (no age rule) to 36500".to_string(),
+        );
+    }
+    if [q.gfs_daily, q.gfs_weekly, q.gfs_monthly, q.gfs_yearly]
+        .iter()
+        .flatten()
+        .any(|n| *n > 10000)
+    {
+        bad.insert(
+            "gfs".to_string(),
+            "counts must be at most 10000".to_string(),
+        );
+    }
+    if !bad.is_empty() {
+        return Err(AppError::Validation(bad));
+    }
     Ok(web::Json(
-        super::retention::preview(&ctx.state, id.into_inner()).await?,
+        super::retention::preview(&ctx.state, id.into_inner(), &q).await?,
     ))
 }
 

@@ -69,7 +69,20 @@ pub async fn candidates(
     task: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<executions::Model>, AppError> {
-    let (_, spec) = tasks::service::find(state, task).await?;
+    candidates_under(state, task, now, None).await
+}
+
+/// [`candidates`] under `policy` instead of the task's saved one.
+async fn candidates_under(
+    state: &AppState,
+    task: Uuid,
+    now: DateTime<Utc>,
+    policy: Option<&pgward_api_types::RetentionPreviewQuery>,
+) -> Result<Vec<executions::Model>, AppError> {
+    let (_, mut spec) = tasks::service::find(state, task).await?;
+    if let Some(q) = policy {
+        spec.retention = q.apply(&spec.retention);
+    }
     let tz = tasks::service::parse_tz(&spec.timezone)
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let latest_final = executions::Entity::find()
@@ -171,8 +184,12 @@ pub fn to_delete(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn preview(state: &AppState, task: Uuid) -> Result<Vec<Execution>, AppError> {
-    Ok(candidates(state, task, Utc::now())
+pub async fn preview(
+    state: &AppState,
+    task: Uuid,
+    policy: &pgward_api_types::RetentionPreviewQuery,
+) -> Result<Vec<Execution>, AppError> {
+    Ok(candidates_under(state, task, Utc::now(), Some(policy))
         .await?
         .iter()
         .map(service::to_dto)
