@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use chrono_tz::Tz;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -35,7 +34,10 @@ pub fn confirm(message: &str) -> bool {
 /// `2025-01-31 15:05 +01:00`: a time in the user's zone (see [`time_zone`]) with its offset, or a dash.
 pub fn format_time(t: Option<&DateTime<Utc>>) -> String {
     t.map(|t| {
-        t.with_timezone(&time_zone())
+        let offset = offset_at(t)
+            .and_then(FixedOffset::east_opt)
+            .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+        t.with_timezone(&offset)
             .format("%Y-%m-%d %H:%M %:z")
             .to_string()
     })
@@ -51,54 +53,126 @@ pub fn now() -> DateTime<Utc> {
 const TZ_KEY: &str = "pgward.tz";
 
 thread_local! {
-    /// The zone in use: read from storage once, not for every time on a page.
-    static TZ: std::cell::Cell<Option<Tz>> = const { std::cell::Cell::new(None) };
+    /// The zone in use and the browser's formatter for it: made once, not for every time on a page.
+    static ZONE: std::cell::RefCell<Option<(String, JsValue)>> = const { std::cell::RefCell::new(None) };
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
+/// A formatter of instants as wall-clock parts in `zone`; `None` when the browser does not know the
+/// zone. The browser's own time zone database does the work (no zone data in this bundle).
+fn formatter(zone: &str) -> Option<JsValue> {
+    let options = js_sys::Object::new();
+    for (k, v) in [
+        ("timeZone", zone),
+        ("hourCycle", "h23"),
+        ("year", "numeric"),
+        ("month", "numeric"),
+        ("day", "numeric"),
+        ("hour", "numeric"),
+        ("minute", "numeric"),
+        ("second", "numeric"),
+    ] {
+        js_sys::Reflect::set(&options, &JsValue::from_str(k), &JsValue::from_str(v)).ok()?;
+    }
+    let args = js_sys::Array::of2(&JsValue::from_str("en-US"), &options);
+    // Reflect::construct, not DateTimeFormat::new: an unknown zone throws a RangeError to catch.
+    let ctor = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Intl"))
+        .and_then(|intl| js_sys::Reflect::get(&intl, &JsValue::from_str("DateTimeFormat")))
+        .ok()?;
+    let ctor: &js_sys::Function = ctor.unchecked_ref();
+    js_sys::Reflect::construct(ctor, &args).ok()
+}
+
+/// Whether the browser knows `zone` as a time zone.
+pub fn is_time_zone(zone: &str) -> bool {
+    formatter(zone).is_some()
+}
+
+/// The IANA zones the browser knows, for a picker (empty if it cannot list them).
+pub fn time_zones() -> Vec<String> {
+    let supported = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Intl"))
+        .and_then(|intl| js_sys::Reflect::get(&intl, &JsValue::from_str("supportedValuesOf")))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    supported
+        .and_then(|f| f.call1(&JsValue::NULL, &JsValue::from_str("timeZone")).ok())
+        .map(|list| {
+            js_sys::Array::from(&list)
+                .iter()
+                .filter_map(|v| v.as_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Seconds east of UTC of the user's zone at `t`: the zone's wall clock at `t`, read as if it were UTC,
+/// minus `t`.
+fn offset_at(t: &DateTime<Utc>) -> Option<i32> {
+    ZONE.with(|z| {
+        let mut z = z.borrow_mut();
+        if z.is_none() {
+            let zone = stored_time_zone().unwrap_or_else(browser_timezone);
+            let f = formatter(&zone).or_else(|| formatter("UTC"))?;
+            *z = Some((zone, f));
+        }
+        let (_, f) = z.as_ref()?;
+        let format_to_parts = js_sys::Reflect::get(f, &JsValue::from_str("formatToParts"))
+            .ok()?
+            .dyn_into::<js_sys::Function>()
+            .ok()?;
+        let date = js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64));
+        let parts = js_sys::Array::from(&format_to_parts.call1(f, &date).ok()?);
+        let mut wall = [0i64; 6];
+        for part in parts.iter() {
+            let kind = js_sys::Reflect::get(&part, &JsValue::from_str("type"))
+                .ok()?
+                .as_string()?;
+            let value = js_sys::Reflect::get(&part, &JsValue::from_str("value")).ok()?;
+            let n = value.as_string().and_then(|v| v.parse::<i64>().ok());
+            let i = match kind.as_str() {
+                "year" => 0,
+                "month" => 1,
+                "day" => 2,
+                "hour" => 3,
+                "minute" => 4,
+                "second" => 5,
+                _ => continue,
+            };
+            wall[i] = n?;
+        }
+        let local =
+            chrono::NaiveDate::from_ymd_opt(wall[0] as i32, wall[1] as u32, wall[2] as u32)?
+                .and_hms_opt(wall[3] as u32, wall[4] as u32, wall[5] as u32)?
+                .and_utc();
+        i32::try_from(local.timestamp() - t.timestamp()).ok()
+    })
+}
+
 /// The IANA zone the user chose (Profile page), if any.
 pub fn stored_time_zone() -> Option<String> {
     local_storage()
         .and_then(|s| s.get_item(TZ_KEY).ok().flatten())
-        .filter(|tz| tz.parse::<Tz>().is_ok())
+        .filter(|tz| is_time_zone(tz))
 }
 
 /// Keeps `zone` (an IANA name) as the user's choice; `None` goes back to following the browser.
 pub fn set_time_zone(zone: Option<&str>) -> Result<(), String> {
-    let tz = match zone {
-        Some(z) => Some(
-            z.parse::<Tz>()
-                .map_err(|_| format!("{z} is not an IANA time zone"))?,
-        ),
-        None => None,
-    };
+    if let Some(z) = zone
+        && !is_time_zone(z)
+    {
+        return Err(format!("{z} is not a time zone this browser knows"));
+    }
     if let Some(s) = local_storage() {
         let _ = match zone {
             Some(z) => s.set_item(TZ_KEY, z),
             None => s.remove_item(TZ_KEY),
         };
     }
-    TZ.with(|c| c.set(tz));
+    ZONE.with(|c| *c.borrow_mut() = None);
     Ok(())
-}
-
-/// The zone times are shown in: the user's choice, else the browser's, else UTC (a browser may report a
-/// zone chrono-tz does not know).
-pub fn time_zone() -> Tz {
-    TZ.with(|c| {
-        if let Some(tz) = c.get() {
-            return tz;
-        }
-        let tz = stored_time_zone()
-            .unwrap_or_else(browser_timezone)
-            .parse()
-            .unwrap_or(Tz::UTC);
-        c.set(Some(tz));
-        tz
-    })
 }
 
 /// `2025-01-31 02:30 +01:00`: a time in the zone it was given in, with that zone's offset.

@@ -12,6 +12,7 @@ mod destinations;
 mod embedded;
 mod events;
 mod executions;
+mod messages;
 mod outages;
 mod restorations;
 mod retention;

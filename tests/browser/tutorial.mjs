@@ -315,6 +315,14 @@ async function run(page, step) {
       await page.locator('main').first().waitFor();
       await page.waitForLoadState('networkidle');
       await audit(name);
+      if (name === 'profile') {
+        // Times follow the zone the user picks (the browser's zone data: a half-hour offset here).
+        await byTestId('profile-tz').selectOption('Asia/Kolkata');
+        await byTestId('profile-tz-submit').click();
+        await reach(byTestId('profile-tz-saved'), 'saving the time zone');
+        const example = (await byTestId('profile-tz-example').innerText()).trim();
+        if (!example.endsWith('+05:30')) throw new Error(`time not shown in Asia/Kolkata: ${example}`);
+      }
     }
     await shot('dashboard');
   });

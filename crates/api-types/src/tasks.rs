@@ -324,3 +324,45 @@ pub struct NextRuns {
     /// The next 10 run times, each with the time zone's offset at that moment.
     pub runs: Vec<DateTime<FixedOffset>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_query_replaces_only_what_it_gives() {
+        let saved = RetentionPolicy {
+            keep_days: Some(30),
+            keep_last: 7,
+            gfs: Some(GfsPolicy {
+                daily: 7,
+                weekly: 4,
+                monthly: 0,
+                yearly: 0,
+            }),
+        };
+        assert_eq!(RetentionPreviewQuery::default().apply(&saved), saved);
+        let q = RetentionPreviewQuery {
+            keep_last: Some(2),
+            keep_days: Some(0),
+            gfs_monthly: Some(12),
+            ..Default::default()
+        };
+        let p = q.apply(&saved);
+        assert_eq!((p.keep_last, p.keep_days), (2, None));
+        assert_eq!(
+            p.gfs,
+            Some(GfsPolicy {
+                daily: 7,
+                weekly: 4,
+                monthly: 12,
+                yearly: 0
+            })
+        );
+        let off = RetentionPreviewQuery {
+            gfs: Some(false),
+            ..Default::default()
+        };
+        assert_eq!(off.apply(&saved).gfs, None);
+    }
+}

@@ -141,11 +141,13 @@ fn TimeZoneCard() -> impl IntoView {
             Err(e) => error.set(Some(e)),
         }
     };
-    let zones = chrono_tz::TZ_VARIANTS
-        .iter()
-        .map(|tz| tz.name())
-        .filter(|name| *name != "UTC")
-        .map(|name| view! { <option value=name prop:selected=move || zone.with(|z| z == name)>{name}</option> })
+    let zones = crate::ui::time_zones()
+        .into_iter()
+        .filter(|name| name != "UTC")
+        .map(|name| {
+            let (selected, value) = (name.clone(), name.clone());
+            view! { <option value=value prop:selected=move || zone.with(|z| *z == selected)>{name}</option> }
+        })
         .collect_view();
     view! {
         <section class="card" data-testid="profile-tz-card">

@@ -593,8 +593,42 @@ fn refusal(store: &str, e: &object_store::Error) -> String {
             "{what} refused these credentials: check the access key and secret, and what they may do \
              in that bucket"
         ),
-        other => format!("{what}: {}", without_xml(&other.to_string())),
+        other => {
+            let text = other.to_string();
+            match unreachable_endpoint(&text) {
+                Some(url) => format!(
+                    "cannot reach the storage endpoint for {what} ({url}): check the endpoint URL and \
+                     port, and that pgward's host can connect to it"
+                ),
+                None => format!("{what}: {}", without_xml(&text)),
+            }
+        }
     }
+}
+
+/// The URL of a request that never got an answer (connection refused, no such host, timeout), from
+/// object_store's retry message: `Error performing PUT <url> in ... - HTTP error: error sending request`.
+fn unreachable_endpoint(message: &str) -> Option<String> {
+    let failed_to_send = [
+        "error sending request",
+        "Connection refused",
+        "dns error",
+        "timed out",
+    ]
+    .iter()
+    .any(|m| message.contains(m));
+    if !failed_to_send {
+        return None;
+    }
+    let url = message
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))?;
+    // Scheme, host and port only: the object's path is pgward's business.
+    let origin = url::Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|| url.to_string());
+    Some(origin)
 }
 
 /// `AmazonS3(shop)` → `the bucket "shop"`; `MicrosoftAzure { account: a, container: c }` → `the
@@ -653,5 +687,22 @@ mod refusal_tests {
             bucket_of("MicrosoftAzure { account: acct, container: backups }"),
             "the container \"backups\""
         );
+    }
+
+    #[test]
+    fn an_endpoint_that_does_not_answer_is_named_with_what_to_check() {
+        let e = object_store::Error::Generic {
+            store: "S3",
+            source: "Error performing PUT http://127.0.0.1:9/b/.pgward-probe-1 in 1.02s, after 5 \
+                     retries, max_retries: 5, retry_timeout: 60s  - HTTP error: error sending request"
+                .into(),
+        };
+        let m = refusal("AmazonS3(b)", &e);
+        assert_eq!(
+            m,
+            "cannot reach the storage endpoint for the bucket \"b\" (http://127.0.0.1:9): check the \
+             endpoint URL and port, and that pgward's host can connect to it"
+        );
+        assert_eq!(unreachable_endpoint("403 Forbidden"), None);
     }
 }

@@ -137,17 +137,35 @@ fn classify(conn: &ConnInfo, e: &sqlx::Error, latency: Duration) -> ProbeError {
         }
         sqlx::Error::Io(io) => (
             ProbeErrorKind::Unreachable,
-            format!("cannot reach {}:{}: {io}", conn.host, conn.port),
+            format!(
+                "cannot reach {}:{}: {io}. Check the host and port, and that the server accepts \
+                 connections from pgward's host (listen_addresses, pg_hba.conf, firewalls)",
+                conn.host, conn.port
+            ),
         ),
-        sqlx::Error::Tls(t) => (ProbeErrorKind::Tls, format!("TLS handshake failed: {t}")),
+        sqlx::Error::Tls(t) => (
+            ProbeErrorKind::Tls,
+            format!(
+                "TLS handshake failed: {t}. Check sslmode and, for verify-ca or verify-full, the \
+                 server's certificate and sslrootcert"
+            ),
+        ),
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some("28P01") | Some("28000") => (
                 ProbeErrorKind::AuthenticationFailed,
-                format!("authentication failed for user \"{}\"", conn.username),
+                format!(
+                    "authentication failed for user \"{}\": check the user name and password (and \
+                     pg_hba.conf's method for pgward's host)",
+                    conn.username
+                ),
             ),
             Some("3D000") => (
                 ProbeErrorKind::DatabaseNotFound,
-                format!("database \"{}\" does not exist", conn.database),
+                format!(
+                    "database \"{}\" does not exist on {}:{}: check its name (the path of the \
+                     connection string)",
+                    conn.database, conn.host, conn.port
+                ),
             ),
             _ => (
                 ProbeErrorKind::Other,

@@ -348,8 +348,10 @@ mod tests {
 
     #[test]
     fn plain_dumps_refuse_archive_only_options() {
+        // Clean is not one of them: for a plain dump the caller empties the target first.
         let o = RestoreOptions {
             clean: true,
+            no_owner: true,
             tables: vec!["public.film".into()],
             ..Default::default()
         };
@@ -358,7 +360,7 @@ mod tests {
             .into_iter()
             .map(|f| f.0)
             .collect();
-        assert_eq!(fields, vec!["clean", "tables"]);
+        assert_eq!(fields, vec!["no_owner", "tables"]);
         assert!(o.check(DumpFormat::Custom).is_empty());
         let o = RestoreOptions {
             single_transaction: true,

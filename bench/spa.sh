@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# bench/spa.sh: the web app's weight and its first render.
+#
+#   bench/spa.sh [--runs 5] [--append-results]
+#
+# Builds the release bundle (scripts/build-spa.sh: wasm-release profile, wasm-opt -Oz) and prints the size
+# of each file as built and gzipped (-9, what a compressing proxy sends). Then starts `pgward serve` (the
+# binary embeds that bundle; its own embedded catalog in a scratch data directory) and measures, in
+# headless Chromium with an empty cache each time, the time from navigation to the login form being
+# visible (the page, boot.js, the module, the wasm compiled and started, the first API call answered).
+# Median of --runs. Targets (issue 14): wasm gzipped <= 400 KB, first render <= 1 s on localhost.
+#
+# pgward: PGWARD_BIN, or a release build (see bench/lib.sh).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+CACHE="${PGWARD_CACHE:-$HOME/.cache/pgward}"
+# shellcheck disable=SC1091
+[ -f "$CACHE/env.sh" ] && . "$CACHE/env.sh"
+say() { echo "bench: $*" >&2; }
+die() {
+  echo "bench: error: $*" >&2
+  exit 1
+}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+
+RUNS=5
+APPEND=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --runs) RUNS="$2"; shift 2 ;;
+  --append-results) APPEND=1; shift ;;
+  *) die "unknown option $1" ;;
+  esac
+done
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+say "building the web app (release)"
+bash "$ROOT/scripts/build-spa.sh" >&2
+find_pgward
+
+DIST="$ROOT/frontend/dist"
+report="$(mktemp)"
+{
+  echo "### Web app: bundle size and first render ($(date -u +%Y-%m-%d), $PROFILE_NOTE of pgward, $BUILD_NOTE)"
+  echo
+  echo '| file | bytes | gzip -9 bytes |'
+  echo '|---|---:|---:|'
+  for f in spa_bg.wasm spa.js boot.js style.css index.html; do
+    echo "| $f | $(stat -c %s "$DIST/$f") | $(gzip -9 -c "$DIST/$f" | wc -c) |"
+  done
+} >"$report"
+wasm_gz=$(gzip -9 -c "$DIST/spa_bg.wasm" | wc -c)
+
+work="$(mktemp -d)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cleanup() {
+  [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+say "starting pgward serve on 127.0.0.1:$port (embedded catalog in $work)"
+PGWARD_DATA_DIR="$work/data" PGWARD_SERVER__BIND="127.0.0.1:$port" \
+  PGWARD_SERVER__SPA_DIR="$work/no-spa-dir" \
+  PGWARD_POSTGRES__BIN_DIRS="[\"${PGWARD_PG_ROOT:-$CACHE/pg}\"]" \
+  "$PGW" serve >"$work/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 1 600); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  kill -0 "$serve_pid" 2>/dev/null || { cat "$work/serve.log" >&2; die "pgward serve exited"; }
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || die "pgward serve did not become ready"
+
+say "first render, $RUNS runs"
+out="$(node "$ROOT/bench/first-render.mjs" "http://127.0.0.1:$port" "$RUNS")"
+median_ms=$(echo "$out" | sed -n 's/^median_ms=//p')
+runs_ms=$(echo "$out" | sed -n 's/^runs_ms=//p')
+{
+  echo
+  echo "- wasm gzipped: **$wasm_gz bytes** (target <= 400 KB: $([ "$wasm_gz" -le 409600 ] && echo met || echo missed))"
+  echo "- first render on localhost (navigation to the login form visible, empty cache): median **$median_ms ms** of $RUNS ($runs_ms) (target <= 1000 ms: $([ "$median_ms" -le 1000 ] && echo met || echo missed))"
+  echo "- command: \`bench/spa.sh --runs $RUNS\`"
+} >>"$report"
+cat "$report"
+if [ "$APPEND" = 1 ]; then
+  { echo; cat "$report"; } >>"$ROOT/bench/RESULTS.md"
+  say "appended to bench/RESULTS.md"
+fi
