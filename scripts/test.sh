@@ -15,6 +15,7 @@ export CARGO_TERM_COLOR=never
 echo "== format and lints"
 cargo fmt --all --check
 bash scripts/check-status-literals.sh
+bash scripts/check-deploy.sh
 cargo clippy --workspace --exclude pgward-frontend --all-targets -- -D warnings
 cargo clippy -p pgward-frontend --target wasm32-unknown-unknown -- -D warnings
 

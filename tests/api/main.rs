@@ -14,6 +14,7 @@ mod events;
 mod executions;
 mod messages;
 mod outages;
+mod recovery;
 mod restorations;
 mod retention;
 mod routes;

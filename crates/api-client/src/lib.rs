@@ -625,6 +625,15 @@ impl Client {
         .await
     }
 
+    /// Records again every backup whose manifest lies on destination `destination_id`.
+    pub async fn rebuild_catalog(&self, destination_id: Uuid) -> Result<CatalogRebuildReport> {
+        self.post(
+            "/api/v1/catalog/rebuild",
+            &CatalogRebuildRequest { destination_id },
+        )
+        .await
+    }
+
     /// The manifest stored beside the backup's copy on `destination` (the first copy when `None`).
     pub async fn execution_manifest(
         &self,

@@ -245,3 +245,28 @@ pub struct ExecutionStats {
     pub days: Vec<DayOutcomes>,
     pub runs: Vec<RunPoint>,
 }
+
+/// Rebuild the catalog's record of the backups stored on a destination from the manifests beside them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CatalogRebuildRequest {
+    /// A registered destination (register it again first when the catalog was lost).
+    pub destination_id: Uuid,
+}
+
+/// What a rebuild found and did. Running it again changes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CatalogRebuildReport {
+    pub destination_id: Uuid,
+    /// Manifests found on the destination.
+    pub manifests: u64,
+    /// Backups recorded anew, as successful executions with this destination's copy.
+    pub recreated: u64,
+    /// Backups the catalog knew, given this destination's copy.
+    pub copies_added: u64,
+    /// Backups the catalog already knew with this copy.
+    pub already_known: u64,
+    /// Manifests left out, each as `key: why` (unreadable, or its backup is missing).
+    pub skipped: Vec<String>,
+}

@@ -48,6 +48,23 @@ enum Command {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// Recover pgward's catalog.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Record again every backup whose manifest lies on a destination (registered in this catalog: add
+    /// it again first if the catalog was lost). Prints what it found and did, as JSON. Running it twice
+    /// changes nothing.
+    Rebuild {
+        /// The destination's id or name.
+        #[arg(long = "from")]
+        from: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -197,6 +214,45 @@ fn main() -> anyhow::Result<()> {
                     ),
                 }
                 Ok(())
+            }
+            Command::Catalog {
+                command: CatalogCommand::Rebuild { from },
+            } => {
+                let (state, catalog) = pgward_server::startup::background_state(config).await?;
+                let result = async {
+                    use pgward_server::features::{destinations, executions};
+                    let err = |e: pgward_server::error::AppError| anyhow::anyhow!("{e}");
+                    let id = match uuid::Uuid::parse_str(&from) {
+                        Ok(id) => id,
+                        Err(_) => destinations::service::list(&state)
+                            .await
+                            .map_err(err)?
+                            .into_iter()
+                            .find(|d| d.name == from)
+                            .map(|d| d.id)
+                            .ok_or_else(|| {
+                                anyhow::anyhow!(
+                                    "no destination named \"{from}\": register it again (same bucket or \
+                                     directory), then rebuild from it"
+                                )
+                            })?,
+                    };
+                    let report = executions::service::rebuild_catalog_from(&state, id)
+                        .await
+                        .map_err(err)?;
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    eprintln!(
+                        "{} backups recorded again, {} copies added, {} already known, {} left out",
+                        report.recreated,
+                        report.copies_added,
+                        report.already_known,
+                        report.skipped.len()
+                    );
+                    anyhow::Ok(())
+                }
+                .await;
+                catalog.close().await;
+                result
             }
             Command::Openapi { .. } => Ok(()),
         }

@@ -35,6 +35,26 @@ pub struct Manifest {
     /// what a test-restore must find again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_counts: Option<std::collections::BTreeMap<String, i64>>,
+    /// Which run of which task wrote it, so a catalog can be rebuilt from the manifests alone
+    /// (`pgward catalog rebuild`). Absent in manifests of `pgward dump` and of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// The `pg_dumpall --globals-only` file stored beside the dump, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub globals: Option<String>,
+}
+
+/// The run a backup came from, as pgward's catalog knew it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub execution_id: uuid::Uuid,
+    pub task_id: Option<uuid::Uuid>,
+    pub task_name: String,
+    pub database_id: Option<uuid::Uuid>,
+    /// `scheduled`, `manual`, ... (the execution's trigger).
+    pub trigger: String,
+    pub scheduled_for: DateTime<chrono::FixedOffset>,
+    pub started_at: Option<DateTime<Utc>>,
 }
 
 /// A stable, short identifier of an age recipient that does not repeat the key itself.

@@ -404,6 +404,97 @@ impl Target {
         }
     }
 
+    /// The keys (below this target's prefix) of every manifest stored here, sorted: what a catalog
+    /// rebuild reads. Partial files and probes are not manifests.
+    pub async fn list_manifests(&self) -> Result<Vec<String>, String> {
+        const SUFFIX: &str = ".manifest.json";
+        let base = self.full_key("");
+        let base = base.trim_end_matches('/').to_string();
+        let relative = |full: &str| -> String {
+            full.strip_prefix(&base)
+                .unwrap_or(full)
+                .trim_start_matches('/')
+                .to_string()
+        };
+        let mut keys = match &self.kind {
+            TargetKind::Local { root, .. } => {
+                let start = if base.is_empty() {
+                    root.clone()
+                } else {
+                    Self::local_path(root, &base)
+                };
+                let root = root.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut found = Vec::new();
+                    let mut dirs = vec![start];
+                    while let Some(dir) = dirs.pop() {
+                        let entries = match std::fs::read_dir(&dir) {
+                            Ok(e) => e,
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                            Err(e) => return Err(format!("listing {}: {e}", dir.display())),
+                        };
+                        for entry in entries.flatten() {
+                            let path = entry.path();
+                            // Not through symlinks: a destination lists what it holds.
+                            let Ok(kind) = entry.file_type() else {
+                                continue;
+                            };
+                            if kind.is_dir() {
+                                dirs.push(path);
+                            } else if kind.is_file()
+                                && let Ok(rel) = path.strip_prefix(&root)
+                            {
+                                let rel = rel.to_string_lossy().replace('\\', "/");
+                                if rel.ends_with(SUFFIX)
+                                    && !rel.rsplit('/').next().unwrap_or("").starts_with('.')
+                                {
+                                    found.push(rel);
+                                }
+                            }
+                        }
+                    }
+                    Ok(found)
+                })
+                .await
+                .map_err(|e| e.to_string())??
+                .into_iter()
+                .map(|k| relative(&k))
+                .collect::<Vec<_>>()
+            }
+            TargetKind::Object { store, .. } => {
+                let prefix = (!base.is_empty()).then(|| ObjectPath::from(base.as_str()));
+                let mut list = store.list(prefix.as_ref());
+                let mut found = Vec::new();
+                while let Some(item) = list.next().await {
+                    let meta = item.map_err(|e| e.to_string())?;
+                    let key = meta.location.to_string();
+                    if key.ends_with(SUFFIX) {
+                        found.push(relative(&key));
+                    }
+                }
+                found
+            }
+        };
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// The size of a stored object.
+    pub async fn size_of(&self, key: &str) -> Result<u64, String> {
+        let key = self.full_key(key);
+        match &self.kind {
+            TargetKind::Local { root, .. } => tokio::fs::metadata(Self::local_path(root, &key))
+                .await
+                .map(|m| m.len())
+                .map_err(|e| e.to_string()),
+            TargetKind::Object { store, .. } => store
+                .head(&ObjectPath::from(key.as_str()))
+                .await
+                .map(|m| m.size)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
     /// Reads a whole object (for probes, manifests and tests; backups are streamed instead).
     pub async fn get_all(&self, key: &str) -> Result<Bytes, String> {
         let key = self.full_key(key);

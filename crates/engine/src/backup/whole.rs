@@ -58,6 +58,8 @@ pub struct BackupPlan {
     pub probed: Option<oneshot::Sender<Probed>>,
     /// Told about each multipart upload as it starts (to abort it after a crash).
     pub uploads_started: Option<mpsc::UnboundedSender<PendingUpload>>,
+    /// The catalog's run this backup belongs to, written into the manifest.
+    pub origin: Option<super::manifest::Origin>,
 }
 
 /// The server and client of a run.
@@ -282,6 +284,9 @@ pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> 
             .map(|r| recipient_fingerprint(r))
             .collect(),
         row_counts,
+        origin: plan.origin.clone(),
+        globals: (!globals.is_empty())
+            .then(|| naming::globals_key(&plan.key, plan.compression, encrypted)),
     };
     let manifest_key = naming::manifest_key(&plan.key);
     let json = match serde_json::to_vec_pretty(&manifest) {

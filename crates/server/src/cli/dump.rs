@@ -163,6 +163,7 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
         cancel: CancellationToken::new(),
         probed: None,
         uploads_started: None,
+        origin: None,
     })
     .await?;
     let report = serde_json::json!({

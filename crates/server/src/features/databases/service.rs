@@ -340,6 +340,14 @@ pub async fn list(state: &AppState, q: DatabaseListQuery) -> Result<DatabasePage
     })
 }
 
+/// Whether database `id` is registered.
+pub async fn exists(state: &AppState, id: Uuid) -> bool {
+    matches!(
+        databases::Entity::find_by_id(id).one(&state.db).await,
+        Ok(Some(_))
+    )
+}
+
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(state: &AppState, id: Uuid) -> Result<Database, AppError> {
     Ok(to_dto(&find(state, id).await?))

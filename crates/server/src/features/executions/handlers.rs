@@ -1,8 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use futures::StreamExt;
 use pgward_api_types::{
-    ApiError, DownloadUrl, Execution, ExecutionListQuery, ExecutionPage, ExecutionStats,
-    ExecutionStatsQuery, ExecutionStatus, ExecutionTrigger, RetentionPreviewQuery,
+    ApiError, CatalogRebuildReport, CatalogRebuildRequest, DownloadUrl, Execution,
+    ExecutionListQuery, ExecutionPage, ExecutionStats, ExecutionStatsQuery, ExecutionStatus,
+    ExecutionTrigger, RetentionPreviewQuery,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -10,8 +11,8 @@ use uuid::Uuid;
 use super::service;
 use crate::error::AppError;
 use crate::features::api::{
-    Authed, MalformedQuery, NoSuchDestination, NoSuchExecution, NoSuchTask, NotAuthenticated,
-    PageQuery,
+    Authed, JsonBody, MalformedQuery, NoSuchDestination, NoSuchExecution, NoSuchTask,
+    NotAuthenticated, PageQuery,
 };
 use crate::state::AppState;
 
@@ -113,6 +114,30 @@ async fn manifest(
 ) -> Result<web::Json<serde_json::Value>, AppError> {
     Ok(web::Json(
         service::manifest(&ctx.state, id.into_inner(), q.destination_id).await?,
+    ))
+}
+
+/// Record again every backup whose manifest lies on a destination: after the catalog was lost, register
+/// the destination again and rebuild from it. Backups the catalog knows are not duplicated (a copy on
+/// another destination is added to them); running it twice changes nothing.
+#[utoipa::path(
+    operation_id = "rebuild_catalog",
+    tag = "executions",
+    request_body = CatalogRebuildRequest,
+    responses(
+        (status = 200, description = "what was found and recorded", body = CatalogRebuildReport),
+        (status = 404, description = "no such destination", body = ApiError),
+        (status = 422, description = "invalid request, or the destination cannot be listed (`connection_test_failed`)", body = ApiError),
+        NotAuthenticated, JsonBody,
+    )
+)]
+#[post("/catalog/rebuild")]
+async fn rebuild_catalog(
+    ctx: Authed,
+    req: web::Json<CatalogRebuildRequest>,
+) -> Result<web::Json<CatalogRebuildReport>, AppError> {
+    Ok(web::Json(
+        service::rebuild_catalog_from(&ctx.state, req.destination_id).await?,
     ))
 }
 

@@ -8,6 +8,7 @@ mod handlers;
 mod notify;
 mod options;
 mod overdue;
+mod rebuild;
 mod retention;
 mod runner;
 mod scheduler;
@@ -17,6 +18,6 @@ mod stats;
 mod upload;
 
 crate::features::api::routes! {
-    run_task, list, stats, get, manifest, cancel, delete, untrash,
+    run_task, list, stats, get, manifest, rebuild_catalog, cancel, delete, untrash,
     download, download_url, download_by_link, retention_preview, upload,
 }

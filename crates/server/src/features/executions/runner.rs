@@ -325,6 +325,15 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         cancel,
         probed: Some(probed_tx),
         uploads_started: Some(started_tx),
+        origin: Some(pgward_engine::backup::manifest::Origin {
+            execution_id: id,
+            task_id: Some(task_id),
+            task_name: spec.name.clone(),
+            database_id: Some(spec.database_id),
+            trigger: exec.trigger.clone(),
+            scheduled_for: at.fixed_offset(),
+            started_at: exec.started_at,
+        }),
     })
     .await;
     let _ = versions.await;

@@ -46,6 +46,16 @@ fn in_tz(t: DateTime<Utc>, tz: &str) -> DateTime<FixedOffset> {
     }
 }
 
+/// A trigger as the catalog stores it.
+pub fn trigger_str(trigger: ExecutionTrigger) -> &'static str {
+    match trigger {
+        ExecutionTrigger::Schedule => "schedule",
+        ExecutionTrigger::Manual => "manual",
+        ExecutionTrigger::Api => "api",
+        ExecutionTrigger::Upload => "upload",
+    }
+}
+
 pub fn objects_of(m: &executions::Model) -> Vec<ExecutionObject> {
     serde_json::from_value(m.objects.clone()).unwrap_or_default()
 }
@@ -127,13 +137,7 @@ pub async fn insert_queued(
         task_id: Set(Some(task)),
         task_name: Set(spec.name.clone()),
         database_id: Set(Some(spec.database_id)),
-        trigger: Set(match trigger {
-            ExecutionTrigger::Schedule => "schedule",
-            ExecutionTrigger::Manual => "manual",
-            ExecutionTrigger::Api => "api",
-            ExecutionTrigger::Upload => "upload",
-        }
-        .into()),
+        trigger: Set(trigger_str(trigger).into()),
         status: Set(ExecutionStatus::Queued.as_str().into()),
         scheduled_for: Set(scheduled_for),
         timezone: Set(spec.timezone.clone()),
@@ -274,6 +278,9 @@ pub async fn manifest(
         .map_err(|_| AppError::NotFound("manifest"))?;
     serde_json::from_slice(&raw).map_err(|_| AppError::NotFound("manifest"))
 }
+
+/// Records again every backup whose manifest lies on a destination (see `rebuild`).
+pub use super::rebuild::rebuild_from as rebuild_catalog_from;
 
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn cancel(state: &AppState, id: Uuid) -> Result<Execution, AppError> {

@@ -114,6 +114,16 @@ where
             Vec::new()
         },
         row_counts: None,
+        origin: Some(pgward_engine::backup::manifest::Origin {
+            execution_id: id,
+            task_id: None,
+            task_name: format!("upload: {filename}"),
+            database_id: None,
+            trigger: "upload".into(),
+            scheduled_for: now.fixed_offset(),
+            started_at: Some(now),
+        }),
+        globals: None,
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| AppError::Internal(e.into()))?;
     if let Err(e) = target

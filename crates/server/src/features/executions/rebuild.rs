@@ -1,0 +1,250 @@
+//! Rebuilding the catalog's record of backups from the manifests stored beside them: after the catalog
+//! was lost (or restored from an older self-backup), every backup on a destination becomes a successful
+//! execution again, with its sizes, checksum, times, tools and copies, so it can be verified and restored
+//! like before. A backup is recognised by the execution id its manifest names (or, for manifests written
+//! before they named one, by an id derived from its checksum and key): running a rebuild twice, or from
+//! two destinations holding the same backups, records each backup once.
+
+use chrono::{DateTime, Utc};
+use pgward_api_types::{CatalogRebuildReport, ExecutionObject, ExecutionStatus, ExecutionTrigger};
+use pgward_engine::backup::{Manifest, Target, naming};
+use pgward_entity::executions;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::service::{find, objects_of};
+use crate::error::AppError;
+use crate::features::{databases, destinations, tasks};
+use crate::state::AppState;
+
+/// The id of a backup whose manifest names no execution: derived from its checksum and key, so the
+/// same backup gets the same id on every rebuild and from every destination.
+fn derived_id(sha256: &str, object: &str) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("pgward-rebuild:{sha256}:{object}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// Records every backup whose manifest lies on destination `destination_id`.
+#[tracing::instrument(skip_all, fields(destination_id = %destination_id))]
+pub async fn rebuild_from(
+    state: &AppState,
+    destination_id: Uuid,
+) -> Result<CatalogRebuildReport, AppError> {
+    let target = destinations::service::target_of(state, destination_id).await?;
+    let keys = target.list_manifests().await.map_err(|e| {
+        AppError::ConnectionTestFailed(format!("listing the destination's manifests: {e}"))
+    })?;
+    let mut report = CatalogRebuildReport {
+        destination_id,
+        manifests: keys.len() as u64,
+        ..Default::default()
+    };
+    for key in keys {
+        match one(state, &target, destination_id, &key).await {
+            Ok(Outcome::Recreated) => report.recreated += 1,
+            Ok(Outcome::CopyAdded) => report.copies_added += 1,
+            Ok(Outcome::Known) => report.already_known += 1,
+            Err(Skip(why)) => {
+                tracing::warn!(manifest = %key, reason = %why, "manifest left out of the rebuild");
+                report.skipped.push(format!("{key}: {why}"));
+            }
+        }
+    }
+    tracing::info!(
+        recreated = report.recreated,
+        copies_added = report.copies_added,
+        known = report.already_known,
+        skipped = report.skipped.len(),
+        "catalog rebuilt from the destination's manifests"
+    );
+    Ok(report)
+}
+
+enum Outcome {
+    Recreated,
+    CopyAdded,
+    Known,
+}
+
+/// Why a manifest was left out, for the report.
+struct Skip(String);
+
+impl From<sea_orm::DbErr> for Skip {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self(format!("catalog: {e}"))
+    }
+}
+
+async fn one(
+    state: &AppState,
+    target: &Target,
+    destination_id: Uuid,
+    manifest_key: &str,
+) -> Result<Outcome, Skip> {
+    let raw = target
+        .get_all(manifest_key)
+        .await
+        .map_err(|e| Skip(format!("unreadable: {e}")))?;
+    let m: Manifest =
+        serde_json::from_slice(&raw).map_err(|e| Skip(format!("not a pgward manifest: {e}")))?;
+    // The manifest lies beside its object; trust the name it lies under over what it says.
+    if naming::manifest_key(&m.object) != manifest_key {
+        return Err(Skip(format!(
+            "names the object {} but lies beside another",
+            m.object
+        )));
+    }
+    // The backup must still be there (a manifest alone restores nothing).
+    let size = stored_size(target, &m.object).await?;
+    if size != m.size {
+        return Err(Skip(format!(
+            "the backup is {size} bytes, its manifest says {}",
+            m.size
+        )));
+    }
+    let copy = ExecutionObject {
+        destination_id,
+        key: target.full_key(&m.object),
+        size: m.size,
+        verified_at: None,
+        verify_error: None,
+    };
+    let globals = match &m.globals {
+        Some(g) => match stored_size(target, g).await {
+            Ok(size) => Some(ExecutionObject {
+                destination_id,
+                key: target.full_key(g),
+                size,
+                verified_at: None,
+                verify_error: None,
+            }),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let id = m
+        .origin
+        .as_ref()
+        .map_or_else(|| derived_id(&m.sha256, &m.object), |o| o.execution_id);
+
+    if let Ok(existing) = find(state, id).await {
+        let mut objects = objects_of(&existing);
+        if objects
+            .iter()
+            .any(|o| o.destination_id == destination_id && o.key == copy.key)
+        {
+            return Ok(Outcome::Known);
+        }
+        objects.push(copy);
+        objects.extend(globals);
+        executions::Entity::update_many()
+            .col_expr(
+                executions::Column::Objects,
+                Expr::value(serde_json::to_value(&objects).map_err(|e| Skip(e.to_string()))?),
+            )
+            .filter(executions::Column::Id.eq(id))
+            .exec(&state.db)
+            .await?;
+        return Ok(Outcome::CopyAdded);
+    }
+
+    // Links to what this catalog still has: the task, the database.
+    let origin = m.origin.clone();
+    let task = match origin.as_ref().and_then(|o| o.task_id) {
+        Some(t) => tasks::service::find(state, t).await.ok(),
+        None => None,
+    };
+    let database_id = match origin.as_ref().and_then(|o| o.database_id) {
+        Some(d) if databases::service::exists(state, d).await => Some(d),
+        _ => None,
+    };
+    let task_name = origin.as_ref().map_or_else(
+        || {
+            m.object
+                .split('/')
+                .next()
+                .unwrap_or("restored backup")
+                .to_string()
+        },
+        |o| o.task_name.clone(),
+    );
+    let scheduled_for: DateTime<Utc> = origin
+        .as_ref()
+        .map_or(m.created_at, |o| o.scheduled_for.with_timezone(&Utc));
+    let trigger = match origin.as_ref().map(|o| o.trigger.as_str()) {
+        Some("schedule") => ExecutionTrigger::Schedule,
+        Some("api") => ExecutionTrigger::Api,
+        Some("upload") => ExecutionTrigger::Upload,
+        _ => ExecutionTrigger::Manual,
+    };
+    let mut objects = vec![copy];
+    objects.extend(globals);
+    let row = executions::ActiveModel {
+        id: Set(id),
+        task_id: Set(task.as_ref().map(|(t, _)| t.id)),
+        task_name: Set(task_name),
+        database_id: Set(database_id),
+        trigger: Set(super::service::trigger_str(trigger).into()),
+        status: Set(ExecutionStatus::Success.as_str().into()),
+        scheduled_for: Set(scheduled_for),
+        timezone: Set(task
+            .as_ref()
+            .map_or_else(|| "UTC".to_string(), |(_, spec)| spec.timezone.clone())),
+        created_at: Set(Utc::now()),
+        started_at: Set(Some(
+            origin
+                .as_ref()
+                .and_then(|o| o.started_at)
+                .unwrap_or(m.created_at),
+        )),
+        finished_at: Set(Some(m.created_at)),
+        worker_id: Set(None),
+        heartbeat_at: Set(None),
+        cancel_requested: Set(false),
+        object_key: Set(Some(m.object.clone())),
+        objects: Set(serde_json::to_value(&objects).map_err(|e| Skip(e.to_string()))?),
+        destination_ids: Set(serde_json::json!([destination_id])),
+        pending_uploads: Set(serde_json::json!([])),
+        bytes_read: Set(i64::try_from(m.dump_bytes).unwrap_or(i64::MAX)),
+        size: Set(Some(i64::try_from(m.size).unwrap_or(i64::MAX))),
+        rate_bps: Set(None),
+        sha256: Set(Some(m.sha256.clone())),
+        server_version: Set(Some(m.server_version.clone())),
+        pg_dump_version: Set(Some(m.pg_dump_version.clone())),
+        message: Set(Some(
+            "recorded again from its manifest by a catalog rebuild".into(),
+        )),
+        stderr_tail: Set(None),
+        verify_status: Set(None),
+        verified_at: Set(None),
+        test_restore_status: Set(None),
+        test_restored_at: Set(None),
+        test_restore_message: Set(None),
+        trashed_at: Set(None),
+        server_key: Set(None),
+    };
+    match row.insert(&state.db).await {
+        Ok(_) => Ok(Outcome::Recreated),
+        // The task has a run at that time already (recorded by another id): the same backup.
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Ok(Outcome::Known)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn stored_size(target: &Target, key: &str) -> Result<u64, Skip> {
+    target
+        .size_of(key)
+        .await
+        .map_err(|e| Skip(format!("its backup {key} is not there: {e}")))
+}
