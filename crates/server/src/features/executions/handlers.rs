@@ -294,6 +294,7 @@ async fn stream_copy(
     params(("id" = Uuid, Path, description = "task id"), RetentionPreviewQuery),
     responses(
         (status = 200, description = "executions that would be deleted", body = Vec<Execution>),
+        (status = 422, description = "a policy parameter out of range (`validation_failed`)", body = ApiError),
         NotAuthenticated, NoSuchTask, MalformedQuery,
     )
 )]
