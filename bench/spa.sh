@@ -54,6 +54,8 @@ report="$(mktemp)"
 wasm_gz=$(gzip -9 -c "$DIST/spa_bg.wasm" | wc -c)
 
 work="$(mktemp -d)"
+# The embedded catalog runs as the unprivileged pgward user when started as root: it must enter it.
+chmod 755 "$work"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cleanup() {
   [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
@@ -81,7 +83,7 @@ runs_ms=$(echo "$out" | sed -n 's/^runs_ms=//p')
   echo
   echo "- wasm gzipped: **$wasm_gz bytes** (target <= 400 KB: $([ "$wasm_gz" -le 409600 ] && echo met || echo missed))"
   echo "- first render on localhost (navigation to the login form visible, empty cache): median **$median_ms ms** of $RUNS ($runs_ms) (target <= 1000 ms: $([ "$median_ms" -le 1000 ] && echo met || echo missed))"
-  echo "- command: \`bench/spa.sh --runs $RUNS\`"
+  echo "- command: \`${PGWARD_BIN:+PGWARD_BIN=$PGWARD_BIN }bench/spa.sh --runs $RUNS\`"
 } >>"$report"
 cat "$report"
 if [ "$APPEND" = 1 ]; then

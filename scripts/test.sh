@@ -55,9 +55,12 @@ stop_run() {
 trap 'stop_run; rm -f "$log"' EXIT
 served=""
 for _ in $(seq 1 900); do   # polls for up to 15 minutes: the run command builds what is missing first
+  # The page names the module and the wasm by their content-hashed names (crates/server/src/spa.rs).
   if curl -fsS -o "$smoke/ready" "$base/readyz" 2>/dev/null &&
-     curl -fsS -o "$smoke/index.html" "$base/" 2>/dev/null && grep -q "spa.js" "$smoke/index.html" &&
-     [ "$(curl -fsS -o /dev/null -w '%{content_type}' "$base/spa_bg.wasm" 2>/dev/null)" = "application/wasm" ]; then
+     curl -fsS -o "$smoke/index.html" "$base/" 2>/dev/null &&
+     grep -Eq 'spa\.[0-9a-f]{12}\.js' "$smoke/index.html" &&
+     wasm="$(grep -Eo 'spa_bg\.[0-9a-f]{12}\.wasm' "$smoke/index.html" | head -n1)" &&
+     [ "$(curl -fsS -o /dev/null -w '%{content_type}' "$base/$wasm" 2>/dev/null)" = "application/wasm" ]; then
     served=1
     break
   fi
