@@ -3,7 +3,10 @@
 # status, with 100,000 executions in the catalog, 64 concurrent clients, for --seconds; p50/p99 latency
 # and requests per second printed by oha (crates.io: `cargo install oha --locked`).
 #
-#   bench/api-load.sh [--executions 100000] [--clients 64] [--seconds 20] [--append-results]
+#   bench/api-load.sh [--executions 100000] [--clients 64] [--seconds 20] [--path P] [--append-results]
+#
+# --path: another API path to load the same way (e.g. /api/v1/me, or /healthz: no catalog query), to see
+# where the time of the list goes.
 #
 # Setup (untimed): the bench PostgreSQL 17 server (bench/generate.sh, smallest fixture) holds a fresh
 # catalog database; 100,000 executions of 100 tasks are inserted with SQL (80 % success, spread over a
@@ -26,14 +29,16 @@ done < <(env)
 N=100000
 CLIENTS=64
 SECONDS_=20
+APIPATH="/api/v1/executions?status=success&limit=50"
 APPEND=0
 while [ $# -gt 0 ]; do
   case "$1" in
   --executions) N="${2:?}"; shift 2 ;;
   --clients) CLIENTS="${2:?}"; shift 2 ;;
   --seconds) SECONDS_="${2:?}"; shift 2 ;;
+  --path) APIPATH="${2:?}"; shift 2 ;;
   --append-results) APPEND=1; shift ;;
-  -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -106,7 +111,7 @@ access=$(curl -fsS -X POST "$base/api/v1/auth/login" -H 'content-type: applicati
 token=$(curl -fsS -X POST "$base/api/v1/tokens" -H "Authorization: Bearer $access" \
   -H 'content-type: application/json' -d '{"name":"bench","role":"viewer"}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-target="$base/api/v1/executions?status=success&limit=50"
+target="$base$APIPATH"
 curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$target" || die "the list call fails"
 
 say "warm-up, then $SECONDS_ s with $CLIENTS clients"
@@ -126,12 +131,12 @@ report="$(mktemp)"
 {
   echo "### API under load ($(date -u +%Y-%m-%d), $PROFILE_NOTE of pgward, $(nproc) cores)"
   echo
-  echo "GET /api/v1/executions?status=success&limit=50, $N executions in the catalog, $CLIENTS clients, ${SECONDS_} s (oha $("$OHA" --version | awk '{print $2}')):"
+  echo "GET $APIPATH, $N executions in the catalog, $CLIENTS clients, ${SECONDS_} s (oha $("$OHA" --version | awk '{print $2}')):"
   echo
   echo "- requests per second: **$rps** (goal >= 2,000: $([ "$rps" -ge 2000 ] && echo met || echo missed))"
   echo "- latency p50 $p50 ms, p99 **$p99 ms** (goal <= 20 ms: $(python3 -c "print('met' if $p99 <= 20 else 'missed')"))"
   echo "- answers 200: $ok of $total"
-  echo "- command: \`${PGWARD_BIN:+PGWARD_BIN=$PGWARD_BIN }bench/api-load.sh --executions $N --clients $CLIENTS --seconds $SECONDS_\`"
+  echo "- command: \`${PGWARD_BIN:+PGWARD_BIN=$PGWARD_BIN }bench/api-load.sh --executions $N --clients $CLIENTS --seconds $SECONDS_ --path '$APIPATH'\`"
 } >"$report"
 cat "$report"
 if [ "$APPEND" = 1 ]; then
