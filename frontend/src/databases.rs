@@ -9,8 +9,8 @@ use pgward_api_types::{
 use uuid::Uuid;
 
 use crate::parts::{
-    ACTIONS, Can, DeleteButton, Field, ListCard, Outcome, PageHeader, RefreshButton, RowActions,
-    RowButton, TestAndSave, databases, save, table_of, test_outcome,
+    ACTIONS, AddOrEditHeader, Can, DeleteButton, Field, ListCard, Outcome, PageHeader,
+    RefreshButton, RowActions, RowButton, TestAndSave, databases, save, table_of, test_outcome,
 };
 use crate::session::use_session;
 use crate::ui::{error_banner, health_badge, health_interval_select, parse_interval};
@@ -253,24 +253,15 @@ fn DatabaseForm(
     let is_editing = move || edit_id.get().is_some();
     view! {
         <section class="card" id="db-form">
-            <div class="card-header">
-                <h2 data-testid="db-form-title">
-                    {move || match editing.get() {
-                        None => "Add a database".to_string(),
-                        Some(db) => format!("Edit \u{201c}{}\u{201d}", db.name),
-                    }}
-                </h2>
-                <Show when=is_editing>
-                    <button
-                        type="button"
-                        class="btn btn-small"
-                        data-testid="db-edit-cancel"
-                        on:click=move |_| stop_editing()
-                    >
-                        "Cancel editing"
-                    </button>
-                </Show>
-            </div>
+            <AddOrEditHeader
+                title=Signal::derive(move || match editing.get() {
+                    None => "Add a database".to_string(),
+                    Some(db) => format!("Edit \u{201c}{}\u{201d}", db.name),
+                })
+                editing=Signal::derive(is_editing)
+                prefix="db"
+                on_cancel=stop_editing
+            />
             <form
                 class="form-grid"
                 on:submit=on_submit

@@ -1084,6 +1084,18 @@ async fn a_killed_pgward_leaves_no_psql_and_its_single_transaction_restore_commi
     assert_eq!(state(server, &target), before, "the target changed");
 }
 
+/// No replace's working copy (`pgward_replace_*`) is left on `server`.
+fn assert_no_working_copy(server: &PgServer) {
+    assert_eq!(
+        pagila::query(
+            server,
+            "postgres",
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgward_replace_%'"
+        ),
+        "0"
+    );
+}
+
 /// A session held open on `db` (as an application would), until dropped.
 async fn hold_session(server: &PgServer, db: &str) -> sqlx::PgConnection {
     use sqlx::Connection;
@@ -1227,14 +1239,7 @@ async fn replace_restores_into_the_source_only_with_consent_to_end_its_sessions(
     let r = admin.get_restoration(r.id).await.unwrap();
     assert!(r.previous_dropped_at.is_some(), "{r:?}");
     // No working copy is left behind.
-    assert_eq!(
-        pagila::query(
-            server,
-            "postgres",
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgward_replace_%'"
-        ),
-        "0"
-    );
+    assert_no_working_copy(server);
 }
 
 #[tokio::test]
@@ -1293,14 +1298,7 @@ async fn a_replace_whose_copy_fails_leaves_the_original_untouched() {
     );
     assert!(r.previous_database_name.is_none());
     assert_eq!(pagila::row_checksums(server, &db), before);
-    assert_eq!(
-        pagila::query(
-            server,
-            "postgres",
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgward_replace_%'"
-        ),
-        "0"
-    );
+    assert_no_working_copy(server);
 }
 
 #[tokio::test]

@@ -46,8 +46,11 @@ impl Spa {
     /// The embedded app if this binary carries one, else the files in `dir`; `base` is the path pgward
     /// is served under (`/pgward` or empty).
     pub fn load(dir: &Path, base: &str) -> (Self, Source) {
-        let embedded: HashMap<&str, Vec<u8>> =
-            EMBEDDED.iter().map(|(n, b)| (*n, b.to_vec())).collect();
+        // Served straight from the binary's memory, not copied.
+        let embedded: HashMap<&str, Bytes> = EMBEDDED
+            .iter()
+            .map(|(n, b)| (*n, Bytes::from_static(b)))
+            .collect();
         if !embedded.is_empty() {
             return (Self::build(embedded, base), Source::Embedded);
         }
@@ -58,7 +61,7 @@ impl Spa {
         {
             match std::fs::read(dir.join(name)) {
                 Ok(b) => {
-                    files.insert(name, b);
+                    files.insert(name, Bytes::from(b));
                 }
                 Err(_) => {
                     return (
@@ -74,7 +77,7 @@ impl Spa {
         (Self::build(files, base), Source::Directory)
     }
 
-    fn build(mut files: HashMap<&str, Vec<u8>>, base: &str) -> Self {
+    fn build(mut files: HashMap<&str, Bytes>, base: &str) -> Self {
         let mut names: Vec<(String, String)> = Vec::new();
         let mut assets = HashMap::new();
         for (name, content_type) in HASHED {
@@ -86,7 +89,7 @@ impl Spa {
                 for (plain, hashed) in &names {
                     text = text.replace(&format!("./{plain}"), &format!("./{hashed}"));
                 }
-                body = text.into_bytes();
+                body = Bytes::from(text);
             }
             let hash = hex::encode(&Sha256::digest(&body)[..6]);
             let hashed = match name.rsplit_once('.') {
@@ -94,13 +97,7 @@ impl Spa {
                 None => format!("{name}.{hash}"),
             };
             names.push((name.to_string(), hashed.clone()));
-            assets.insert(
-                hashed,
-                Asset {
-                    content_type,
-                    body: Bytes::from(body),
-                },
-            );
+            assets.insert(hashed, Asset { content_type, body });
         }
         let index = files.remove("index.html").map(|raw| {
             let mut html = String::from_utf8_lossy(&raw).into_owned();
@@ -118,11 +115,6 @@ impl Spa {
             ))
         });
         Self { assets, index }
-    }
-
-    /// Whether there is an app to serve.
-    pub fn is_built(&self) -> bool {
-        self.index.is_some()
     }
 
     /// The response for a GET of `path` (base path already removed) that no API route took: a hashed

@@ -357,6 +357,7 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         }
     }
     let spa = web::Data::new(app);
+    let base_path = web::Data::new(BasePath(base.clone()));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, api) = App::new()
@@ -383,6 +384,7 @@ fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                 .config(docs),
         )
         .app_data(spa.clone())
+        .app_data(base_path.clone())
         .default_service(web::to(
             |req: actix_web::HttpRequest, spa: web::Data<crate::spa::Spa>| async move {
                 // Every other GET of a path that is not the API's is the web app's (deep links).
@@ -479,16 +481,19 @@ async fn announce_setup_code(state: &AppState) {
 /// a URL. Inline styles stay allowed: the API docs UI sets style attributes.
 /// Behind a reverse proxy that passes the base path on (`/pgward/api/v1/...`), routes see the path
 /// without it, as they do behind one that strips it; links pgward writes carry it (`Config::base_path`).
+/// `Config::base_path`, worked out once at start-up (it may parse `public_url`).
+struct BasePath(String);
+
 async fn strip_base_path(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let base = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.config.base_path())
-        .unwrap_or_default();
-    if !base.is_empty()
-        && let Some(rest) = req.path().strip_prefix(base.as_str())
+    let base = req.app_data::<web::Data<BasePath>>().cloned();
+    if let Some(base) = base
+        .as_ref()
+        .map(|b| b.0.as_str())
+        .filter(|b| !b.is_empty())
+        && let Some(rest) = req.path().strip_prefix(base)
         && (rest.is_empty() || rest.starts_with('/'))
     {
         let rest = if rest.is_empty() { "/" } else { rest };

@@ -10,7 +10,9 @@ use pgward_api_types::{
 };
 use uuid::Uuid;
 
-use crate::parts::{Checkbox, Field, Input, Outcome, TestAndSave, inputs, save, test_outcome};
+use crate::parts::{
+    AddOrEditHeader, Checkbox, Field, Input, Outcome, TestAndSave, inputs, save, test_outcome,
+};
 use crate::session::use_session;
 use crate::ui::{FieldErrors, FieldKey, health_interval_select, parse_interval};
 
@@ -459,24 +461,15 @@ pub fn DestinationForm(
 
     view! {
         <section class="card" id="dest-form">
-            <div class="card-header">
-                <h2 data-testid="dest-form-title">
-                    {move || match editing.get() {
-                        None => "Add a destination".to_string(),
-                        Some(d) => format!("Edit \u{201c}{}\u{201d}", d.name),
-                    }}
-                </h2>
-                <Show when=is_editing>
-                    <button
-                        type="button"
-                        class="btn btn-small"
-                        data-testid="dest-edit-cancel"
-                        on:click=move |_| stop_editing()
-                    >
-                        "Cancel editing"
-                    </button>
-                </Show>
-            </div>
+            <AddOrEditHeader
+                title=Signal::derive(move || match editing.get() {
+                    None => "Add a destination".to_string(),
+                    Some(d) => format!("Edit \u{201c}{}\u{201d}", d.name),
+                })
+                editing=Signal::derive(is_editing)
+                prefix="dest"
+                on_cancel=stop_editing
+            />
             <form
                 class="form-grid"
                 on:submit=on_submit

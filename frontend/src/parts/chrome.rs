@@ -24,6 +24,32 @@ pub fn PageHeader(
     }
 }
 
+/// The header of a form that adds or, once a row's Edit was chosen, edits: its title, and while editing
+/// a button back to adding. Test ids: `<prefix>-form-title`, `<prefix>-edit-cancel`.
+#[component]
+pub fn AddOrEditHeader(
+    #[prop(into)] title: Signal<String>,
+    #[prop(into)] editing: Signal<bool>,
+    prefix: &'static str,
+    on_cancel: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="card-header">
+            <h2 data-testid=format!("{prefix}-form-title")>{title}</h2>
+            <Show when=move || editing.get()>
+                <button
+                    type="button"
+                    class="btn btn-small"
+                    data-testid=format!("{prefix}-edit-cancel")
+                    on:click=move |_| on_cancel()
+                >
+                    "Cancel editing"
+                </button>
+            </Show>
+        </div>
+    }
+}
+
 #[component]
 pub fn RefreshButton(
     reload: Reload,

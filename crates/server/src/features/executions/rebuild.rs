@@ -202,8 +202,6 @@ async fn one(
                 .unwrap_or(m.created_at),
         )),
         finished_at: Set(Some(m.created_at)),
-        worker_id: Set(None),
-        heartbeat_at: Set(None),
         cancel_requested: Set(false),
         object_key: Set(Some(m.object.clone())),
         objects: Set(serde_json::to_value(&objects).map_err(|e| Skip(e.to_string()))?),
@@ -211,21 +209,14 @@ async fn one(
         pending_uploads: Set(serde_json::json!([])),
         bytes_read: Set(i64::try_from(m.dump_bytes).unwrap_or(i64::MAX)),
         size: Set(Some(i64::try_from(m.size).unwrap_or(i64::MAX))),
-        rate_bps: Set(None),
         sha256: Set(Some(m.sha256.clone())),
         server_version: Set(Some(m.server_version.clone())),
         pg_dump_version: Set(Some(m.pg_dump_version.clone())),
         message: Set(Some(
             "recorded again from its manifest by a catalog rebuild".into(),
         )),
-        stderr_tail: Set(None),
-        verify_status: Set(None),
-        verified_at: Set(None),
-        test_restore_status: Set(None),
-        test_restored_at: Set(None),
-        test_restore_message: Set(None),
-        trashed_at: Set(None),
-        server_key: Set(None),
+        // Not run here: no worker, heartbeat, rate, error output, checks, trash or server key.
+        ..Default::default()
     };
     match row.insert(&state.db).await {
         Ok(_) => Ok(Outcome::Recreated),
