@@ -21,6 +21,7 @@ mod m20261206_000015_task_overdue;
 mod m20261206_000016_storage_cleanups;
 mod m20261207_000017_teams;
 mod m20261207_000018_replace;
+mod m20261207_000019_server_runs;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_storage_cleanups::Migration),
             Box::new(m20261207_000017_teams::Migration),
             Box::new(m20261207_000018_replace::Migration),
+            Box::new(m20261207_000019_server_runs::Migration),
         ]
     }
 }

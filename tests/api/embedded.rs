@@ -90,7 +90,11 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
 
     // A fresh client: the old one may hold a keep-alive connection to the stopped server.
     let client = pgward_api_client::Client::new(&base);
-    let mut second = Serve::start(&data, port);
+    let mut second = Serve::start_with(
+        &data,
+        port,
+        &[("PGWARD_WORKER__SCHEDULER_INTERVAL_SECS", "1".to_string())],
+    );
     second.wait_for("catalog migrations done");
     assert!(
         !client.auth_status().await.unwrap().setup_required,
@@ -113,8 +117,41 @@ async fn serve_runs_its_own_catalog_and_reuses_it_after_a_restart() {
         .login("ops@example.com", "the operator's password")
         .await
         .unwrap();
-    let me = client.with_token(ops.access_token).me().await.unwrap();
+    let ops = client.with_token(ops.access_token);
+    let me = ops.me().await.unwrap();
     assert_eq!(me.effective_role, pgward_api_types::Role::Admin);
+    // The embedded catalog backs itself up, by default, as soon as there is a destination.
+    let dest = ops
+        .create_destination(&crate::support::fixtures::new_destination(
+            "disk",
+            pgward_api_types::DestinationConfig::Local {
+                path: data.join("backups/here").display().to_string(),
+            },
+        ))
+        .await
+        .unwrap();
+    let own = crate::support::poll::eventually(
+        std::time::Duration::from_secs(120),
+        async || {
+            ops.list_executions(&pgward_api_types::ExecutionListQuery {
+                kind: Some(pgward_api_types::ExecutionKind::Catalog),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|e| e.status.is_final())
+        },
+        |_| "the embedded catalog was not backed up".into(),
+    )
+    .await;
+    assert_eq!(
+        own.status,
+        pgward_api_types::ExecutionStatus::Success,
+        "{own:?}"
+    );
+    assert_eq!(own.objects[0].destination_id, dest.id);
     let log = second.stop();
     assert!(
         !log.iter()

@@ -23,6 +23,7 @@ mod schemathesis;
 mod sdk;
 mod secrets;
 mod security;
+mod server_tasks;
 mod system;
 mod tasks;
 mod teams;

@@ -98,3 +98,82 @@ async fn a_lost_catalog_is_rebuilt_from_the_manifests_and_its_backups_restore() 
     assert_eq!(r.status, RestorationStatus::Success, "{r:?}");
     assert_eq!(pagila::row_checksums(server, &name), rows);
 }
+
+/// pgward's own catalog, backed up by pgward (`catalog.self_backup`): on its schedule as soon as a
+/// destination exists, and on request; the backup restores into a database that holds this catalog.
+#[tokio::test]
+async fn the_catalog_backs_itself_up_to_the_first_destination_and_the_backup_restores() {
+    use crate::support::poll::eventually;
+    let app = crate::support::app::spawn_app_with(|c| {
+        c.catalog.self_backup = pgward_server::config::SelfBackup::On;
+        c.worker.scheduler_interval_secs = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    // Nowhere to go yet: refused, nothing queued.
+    let e = admin.back_up_catalog().await.unwrap_err();
+    assert_eq!(e.status(), Some(409), "{e:?}");
+    let dest = add_destination(
+        &admin,
+        "disk",
+        DestinationConfig::Local {
+            path: tempfile::tempdir().unwrap().keep().display().to_string(),
+        },
+    )
+    .await;
+    // The periodic pass catches up the last scheduled time at once.
+    let scheduled = eventually(
+        std::time::Duration::from_secs(120),
+        async || {
+            let page = admin
+                .list_executions(&ExecutionListQuery {
+                    kind: Some(ExecutionKind::Catalog),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            page.items
+                .into_iter()
+                .find(|e| e.trigger == ExecutionTrigger::Schedule && e.status.is_final())
+        },
+        |_| "no scheduled self-backup finished".into(),
+    )
+    .await;
+    assert_eq!(scheduled.status, ExecutionStatus::Success, "{scheduled:?}");
+    assert_eq!(scheduled.objects[0].destination_id, dest);
+    assert!(
+        scheduled.objects[0].key.starts_with("pgward-catalog/"),
+        "{scheduled:?}"
+    );
+
+    // On request (before an upgrade, say); then a user the restored catalog must hold.
+    let now = admin.back_up_catalog().await.unwrap();
+    let now = crate::support::fixtures::wait_final(&admin, now.id).await;
+    assert_eq!(now.status, ExecutionStatus::Success, "{now:?}");
+    assert_eq!(now.kind, ExecutionKind::Catalog);
+
+    let server = fleet().get(17);
+    let target = add_database(&admin, server, "postgres").await;
+    let name = format!("catalog_copy_{}", uuid::Uuid::new_v4().simple());
+    let r = restore(&admin, &restore_into_new(now.id, target, &name)).await;
+    assert_eq!(r.status, RestorationStatus::Success, "{r:?}");
+    assert_eq!(
+        pagila::query(server, &name, "SELECT string_agg(email, ',') FROM users"),
+        crate::support::app::ADMIN_EMAIL
+    );
+    assert_eq!(
+        pagila::query(server, &name, "SELECT count(*) FROM destinations"),
+        "1"
+    );
+    assert_eq!(
+        pagila::query(
+            server,
+            &name,
+            &format!(
+                "SELECT status FROM executions WHERE id = '{}'",
+                scheduled.id
+            )
+        ),
+        "success"
+    );
+}

@@ -177,6 +177,7 @@ pub fn task_spec(db: Uuid, dest: Uuid) -> TaskSpec {
     TaskSpec {
         name: "nightly shop".into(),
         database_id: db,
+        scope: Default::default(),
         destination_ids: vec![dest],
         schedule: "30 2 * * *".into(),
         timezone: "Europe/Berlin".into(),

@@ -634,6 +634,11 @@ impl Client {
         .await
     }
 
+    /// Backs pgward's own catalog up now to the first destination added (202; follow the execution).
+    pub async fn back_up_catalog(&self) -> Result<Execution> {
+        self.post_empty("/api/v1/catalog/backup").await
+    }
+
     /// The manifest stored beside the backup's copy on `destination` (the first copy when `None`).
     pub async fn execution_manifest(
         &self,

@@ -60,6 +60,41 @@ pub enum ExecutionTrigger {
     Upload,
 }
 
+/// What a row of the execution list is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionKind {
+    /// One database's backup: a task's run, an upload, or one database of a whole-server run
+    /// (`parent_id` set).
+    #[default]
+    Database,
+    /// A whole-server task's run: it holds the server's globals (roles, tablespaces) and has a child
+    /// execution (kind `database`) per database it backed up. It succeeds when every child did.
+    Server,
+    /// pgward's self-backup of its own catalog (`catalog.self_backup`), restorable like any backup.
+    Catalog,
+}
+
+impl ExecutionKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Database => "database",
+            Self::Server => "server",
+            Self::Catalog => "catalog",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "database" => Self::Database,
+            "server" => Self::Server,
+            "catalog" => Self::Catalog,
+            _ => return None,
+        })
+    }
+}
+
 /// One stored copy of a backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -109,8 +144,18 @@ impl CheckStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Execution {
     pub id: Uuid,
+    #[serde(default)]
+    pub kind: ExecutionKind,
+    /// The whole-server run this database's backup belongs to.
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
+    /// For a whole-server run's child: the database it dumped (its name on the server of
+    /// `database_id`).
+    #[serde(default)]
+    pub database_name: Option<String>,
     pub task_id: Option<Uuid>,
     pub task_name: String,
+    /// The registered database (for a whole-server run: the one used as the server's entry point).
     pub database_id: Option<Uuid>,
     pub trigger: ExecutionTrigger,
     pub status: ExecutionStatus,
@@ -168,6 +213,12 @@ pub struct ExecutionListQuery {
     pub destination_id: Option<Uuid>,
     #[serde(default)]
     pub status: Option<ExecutionStatus>,
+    /// Only the databases' backups of this whole-server run.
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
+    /// Only rows of this kind.
+    #[serde(default)]
+    pub kind: Option<ExecutionKind>,
     /// Only runs scheduled at or after this time.
     #[serde(default)]
     pub from: Option<DateTime<Utc>>,

@@ -161,6 +161,31 @@ pub struct VerificationPolicy {
     pub test_restore_schedule: Option<String>,
 }
 
+/// What a task backs up.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TaskScope {
+    /// The registered database `database_id`.
+    #[default]
+    Database,
+    /// Every database on the server of `database_id`, found anew at each run (so databases created
+    /// later are backed up too): each is its own backup (object, manifest, execution) under one run,
+    /// and the globals are dumped once per run when `include_globals` is set. Templates and databases
+    /// that refuse connections are skipped. The registered database's role must be able to connect
+    /// to and read every database (a superuser, or `pg_read_all_data` with CONNECT).
+    Server {
+        /// Shell-style patterns (`*`, `?`, `[abc]`) on database names; empty: every database.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+        include: Vec<String>,
+        /// Patterns of databases to leave out (applied after `include`).
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+        exclude: Vec<String>,
+    },
+}
+
 /// Everything that defines a backup task. Used to create one; every field is also editable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -168,6 +193,9 @@ pub struct TaskSpec {
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     pub database_id: Uuid,
+    /// One database (default), or every database on its server.
+    #[serde(default)]
+    pub scope: TaskScope,
     /// One or more destinations; each backup is written to all of them at once.
     pub destination_ids: Vec<Uuid>,
     /// Five-field cron (`30 2 * * *`) or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`.
@@ -249,6 +277,7 @@ where
 pub struct UpdateTaskRequest {
     pub name: Option<String>,
     pub database_id: Option<Uuid>,
+    pub scope: Option<TaskScope>,
     pub destination_ids: Option<Vec<Uuid>>,
     pub schedule: Option<String>,
     pub timezone: Option<String>,

@@ -39,6 +39,13 @@ pub struct Model {
     pub trashed_at: Option<DateTimeUtc>,
     /// The database server by identity (resolved address and port), for the per-server limit.
     pub server_key: Option<String>,
+    /// `database` (one database's backup) or `server` (a whole-server run: globals, and a child row
+    /// per database).
+    pub kind: String,
+    /// The whole-server run this backup belongs to.
+    pub parent_id: Option<Uuid>,
+    /// The database a whole-server run's child dumped (its own name on the server).
+    pub database_name: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

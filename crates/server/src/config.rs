@@ -204,6 +204,24 @@ pub struct CatalogConfig {
     #[serde(skip_serializing)]
     pub url: Option<SecretString>,
     pub max_connections: u32,
+    /// pgward backs its own catalog up to the first destination added: `auto` (on for the embedded
+    /// catalog, off for an external one, which its operator backs up), `on` or `off`.
+    pub self_backup: SelfBackup,
+    /// When (five-field cron, UTC).
+    pub self_backup_schedule: String,
+    /// How many successful self-backups stay (older ones are deleted).
+    pub self_backup_keep: u32,
+    /// age public keys the self-backup is encrypted to (it holds password hashes and the sealed
+    /// secrets; recommended). Empty: not encrypted.
+    pub self_backup_recipients: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SelfBackup {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -329,6 +347,10 @@ impl Default for CatalogConfig {
         Self {
             url: None,
             max_connections: 10,
+            self_backup: SelfBackup::Auto,
+            self_backup_schedule: "45 2 * * *".into(),
+            self_backup_keep: 14,
+            self_backup_recipients: Vec::new(),
         }
     }
 }
@@ -380,6 +402,23 @@ impl Config {
             .split("__");
         fig = fig.merge(settings);
         let cfg: Config = fig.extract().map_err(Box::new)?;
+        let c = &cfg.catalog;
+        // The same cron rules as a task's schedule.
+        if crate::features::tasks::service::parse_cron(&c.self_backup_schedule).is_err()
+            || c.self_backup_keep == 0
+        {
+            return Err(Box::new(figment::Error::from(format!(
+                "catalog.self_backup_schedule {:?} must be a five-field cron and catalog.self_backup_keep at least 1",
+                c.self_backup_schedule
+            ))));
+        }
+        for r in &c.self_backup_recipients {
+            if pgward_engine::backup::validate_recipient(r).is_err() {
+                return Err(Box::new(figment::Error::from(format!(
+                    "catalog.self_backup_recipients: {r:?} is not an age public key (age1...)"
+                ))));
+            }
+        }
         if let Some(b) = &cfg.server.base_path
             && !valid_base_path(b)
         {
@@ -416,6 +455,15 @@ impl Config {
 
     pub fn is_embedded_catalog(&self) -> bool {
         self.catalog.url.is_none()
+    }
+
+    /// Whether pgward backs its own catalog up (`catalog.self_backup`).
+    pub fn self_backup_enabled(&self) -> bool {
+        match self.catalog.self_backup {
+            SelfBackup::On => true,
+            SelfBackup::Off => false,
+            SelfBackup::Auto => self.is_embedded_catalog(),
+        }
     }
 }
 

@@ -299,6 +299,10 @@ impl AppState {
             live: Arc::new(Liveness::default()),
             catalog_watch: Arc::new(CatalogWatch::default()),
             embedded_catalog: catalog.embedded.is_some(),
+            catalog_url: match &catalog.embedded {
+                Some(e) => Some(Arc::new(e.url().into())),
+                None => config.catalog.url.clone().map(Arc::new),
+            },
             queues,
             config: Arc::new(config),
         })

@@ -34,6 +34,9 @@ pub struct AppState {
     /// Whether the catalog answers, as the probe loop last saw it.
     pub catalog_watch: Arc<crate::catalog::watch::CatalogWatch>,
     pub embedded_catalog: bool,
+    /// The catalog database's URL (the embedded server's socket, or `catalog.url`): what the
+    /// self-backup dumps. Never dialled on a user's behalf.
+    pub catalog_url: Option<Arc<secrecy::SecretString>>,
     /// The job queues (backups, webhook deliveries, health checks).
     pub queues: crate::background::queues::Queues,
 }

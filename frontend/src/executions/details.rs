@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use pgward_api_types::{
-    CheckStatus, Database, Destination, Event, EventListQuery, Execution, ExecutionListQuery,
-    ExecutionObject, ExecutionStatus, Role,
+    CheckStatus, Database, Destination, Event, EventListQuery, Execution, ExecutionKind,
+    ExecutionListQuery, ExecutionObject, ExecutionStatus, Role,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -279,15 +279,35 @@ fn details(page: Page, e: Execution) -> impl IntoView {
     };
     let databases = page.databases;
     let database_id = e.database_id;
+    let kind = e.kind;
+    let database_name = e.database_name.clone();
     let database = move || {
-        database_id.map(|d| {
+        let registered = database_id.map(|d| {
             items(databases)
                 .into_iter()
                 .find(|db| db.id == d)
                 .map(|db| db.name)
                 .unwrap_or_else(|| d.to_string())
-        })
+        });
+        // A whole-server run's database, or the run itself, on the registered database's server.
+        match (kind, &database_name, registered) {
+            (_, Some(name), Some(r)) => Some(format!("{name} (on the server of {r})")),
+            (ExecutionKind::Server, None, Some(r)) => {
+                Some(format!("every chosen database on the server of {r}"))
+            }
+            (_, _, r) => r,
+        }
     };
+    let part_of = e.parent_id.map(|p| {
+        view! {
+            <div class="fact">
+                <dt>"Part of"</dt>
+                <dd data-testid="exec-detail-parent">
+                    <A href=crate::session::at(&format!("/executions/{p}"))>"its whole-server run"</A>
+                </dd>
+            </div>
+        }
+    });
     let live = page.live;
     let bytes_read = move || {
         let (bytes, _) = live.get();
@@ -366,6 +386,7 @@ fn details(page: Page, e: Execution) -> impl IntoView {
             {progress}
             <dl class="facts">
                 {fact("Database", "exec-detail-database", move || or_dash(database()))}
+                {part_of}
                 {fact("Trigger", "exec-detail-trigger", trigger_label(e.trigger))}
                 {fact("Stored size", "exec-detail-size", or_dash(e.size.map(format_bytes)))}
                 {fact("Bytes read (uncompressed)", "exec-detail-bytes-read", move || or_dash(bytes_read()))}
@@ -382,6 +403,7 @@ fn details(page: Page, e: Execution) -> impl IntoView {
             {stderr}
             {operator_actions(page, &e)}
         </section>
+        {(kind == ExecutionKind::Server).then(|| view! { <RunDatabases session=page.session run=id /> })}
         {timeline(page, &e)}
         {checks(page, &e)}
         {copies(page, &e)}
@@ -393,6 +415,7 @@ fn details(page: Page, e: Execution) -> impl IntoView {
 fn operator_actions(page: Page, e: &Execution) -> impl IntoView + use<> {
     let id = e.id;
     let status = e.status;
+    let kind = e.kind;
     let cancel_requested = e.cancel_requested;
     let row = page.actions.row();
     let ask_cancel = format!("Cancel this backup of \u{201c}{}\u{201d}?", e.task_name);
@@ -416,7 +439,7 @@ fn operator_actions(page: Page, e: &Execution) -> impl IntoView + use<> {
                             </RowButton>
                         }
                     })}
-                {(status == ExecutionStatus::Success)
+                {(status == ExecutionStatus::Success && kind == ExecutionKind::Database)
                     .then(|| {
                         view! {
                             <A
@@ -439,6 +462,67 @@ fn operator_actions(page: Page, e: &Execution) -> impl IntoView + use<> {
             </div>
         </Can>
     })
+}
+
+/// A whole-server run's databases: each one's backup, with its own page (restore from there).
+#[component]
+fn RunDatabases(session: Session, run: Uuid) -> impl IntoView {
+    let list = LocalResource::new(move || async move {
+        let query = ExecutionListQuery {
+            parent_id: Some(run),
+            limit: Some(200),
+            ..Default::default()
+        };
+        session
+            .call(move |c| {
+                let query = query.clone();
+                async move { c.list_executions(&query).await }
+            })
+            .await
+            .map(|p| p.items)
+    });
+    view! {
+        <section class="card" data-testid="exec-detail-databases">
+            <div class="card-header">
+                <h2>"Databases"</h2>
+            </div>
+            {move || match list.get() {
+                None => view! { <p class="muted pad">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="alert alert-error">{e}</p> }.into_any(),
+                Some(Ok(items)) if items.is_empty() => {
+                    view! { <p class="muted pad">"No database was backed up by this run."</p> }.into_any()
+                }
+                Some(Ok(items)) => {
+                    let rows = items
+                        .into_iter()
+                        .map(|c| {
+                            let href = crate::session::at(&format!("/executions/{}", c.id));
+                            let name = c.database_name.clone().unwrap_or_default();
+                            view! {
+                                <tr data-testid="exec-detail-database-row">
+                                    <td><A href=href>{name}</A></td>
+                                    <td>
+                                        <span class=status_class(c.status) data-status=c.status.as_str()>
+                                            {c.status.as_str()}
+                                        </span>
+                                    </td>
+                                    <td>{or_dash(c.size.map(format_bytes))}</td>
+                                    <td>{or_dash(c.duration_ms.map(format_duration_ms))}</td>
+                                    <td class="muted">{c.message.clone().unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <Table columns=&["Database", "Status", "Size", "Duration", "Message"]>
+                            {rows}
+                        </Table>
+                    }
+                    .into_any()
+                }
+            }}
+        </section>
+    }
 }
 
 /// One moment of the run.

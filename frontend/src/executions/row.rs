@@ -80,6 +80,7 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
     let row = actions.row();
     let status = e.status;
     let task_name = e.task_name.clone();
+    let server_run = e.kind == pgward_api_types::ExecutionKind::Server;
 
     let filename = e
         .objects
@@ -171,6 +172,9 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
             <td>
                 <div class="strong" data-testid="exec-task">
                     {task_name.clone()}
+                    {e.database_name.clone().map(|d| view! { <small class="muted">" · " {d}</small> })}
+                    {(e.kind == pgward_api_types::ExecutionKind::Server)
+                        .then(|| view! { <small class="muted">" · whole server"</small> })}
                 </div>
                 {detail
                     .map(|m| {
@@ -222,13 +226,30 @@ pub(super) fn exec_row(actions: RowActions, e: Execution) -> impl IntoView {
                             <RowButton testid="exec-download" disabled=row.busy on_click=download.clone()>
                                 {move || if downloading.get() { "Downloading…" } else { "Download" }}
                             </RowButton>
-                            <A
-                                href=crate::session::at(&format!("/restorations/new?execution_id={id}"))
-                                attr:class="btn btn-small"
-                                attr:data-testid="exec-restore"
-                            >
-                                "Restore…"
-                            </A>
+                            {if server_run {
+                                // The run holds the globals: its databases restore one by one.
+                                view! {
+                                    <A
+                                        href=crate::session::at(&format!("/executions/{id}"))
+                                        attr:class="btn btn-small"
+                                        attr:data-testid="exec-databases"
+                                    >
+                                        "Databases…"
+                                    </A>
+                                }
+                                .into_any()
+                            } else {
+                                view! {
+                                    <A
+                                        href=crate::session::at(&format!("/restorations/new?execution_id={id}"))
+                                        attr:class="btn btn-small"
+                                        attr:data-testid="exec-restore"
+                                    >
+                                        "Restore…"
+                                    </A>
+                                }
+                                .into_any()
+                            }}
                             <RowButton testid="exec-verify" disabled=row.busy on_click=verify>
                                 "Verify"
                             </RowButton>

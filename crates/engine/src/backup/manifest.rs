@@ -55,6 +55,12 @@ pub struct Origin {
     pub trigger: String,
     pub scheduled_for: DateTime<chrono::FixedOffset>,
     pub started_at: Option<DateTime<Utc>>,
+    /// The whole-server run this database's backup belongs to (its execution id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<uuid::Uuid>,
+    /// A whole-server run's database: its name on the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_name: Option<String>,
 }
 
 /// A stable, short identifier of an age recipient that does not repeat the key itself.

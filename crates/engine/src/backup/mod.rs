@@ -18,7 +18,10 @@ pub use run::{
     work_dir_in,
 };
 pub use target::{LocalModes, PendingUpload, Target, TargetKind};
-pub use whole::{BackupError, BackupOutcome, BackupPlan, Probed, part_size, placement, run_backup};
+pub use whole::{
+    BackupError, BackupOutcome, BackupPlan, GlobalsOutcome, Probed, part_size, placement,
+    run_backup, run_globals,
+};
 
 /// Checks an age recipient (public key, `age1...`).
 pub fn validate_recipient(recipient: &str) -> Result<(), String> {

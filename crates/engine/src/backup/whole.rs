@@ -46,6 +46,9 @@ pub struct BackupPlan {
     pub jobs: u32,
     /// Roles and tablespaces (`pg_dumpall --globals-only`) beside the dump.
     pub include_globals: bool,
+    /// A globals file the run stored once for several dumps (a whole-server run): named in the
+    /// manifest, not dumped again. Only without `include_globals`.
+    pub shared_globals: Option<String>,
     /// Row counts per table, taken in the snapshot pg_dump reads, go into the manifest (what a
     /// test-restore compares with).
     pub count_rows: bool,
@@ -286,7 +289,8 @@ pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> 
         row_counts,
         origin: plan.origin.clone(),
         globals: (!globals.is_empty())
-            .then(|| naming::globals_key(&plan.key, plan.compression, encrypted)),
+            .then(|| naming::globals_key(&plan.key, plan.compression, encrypted))
+            .or_else(|| plan.shared_globals.clone()),
     };
     let manifest_key = naming::manifest_key(&plan.key);
     let json = match serde_json::to_vec_pretty(&manifest) {
@@ -316,6 +320,78 @@ pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> 
         copies: dump.targets,
         globals,
         manifest,
+    })
+}
+
+/// A server's globals stored on their own (a whole-server run dumps them once for all its databases).
+#[derive(Debug, Clone)]
+pub struct GlobalsOutcome {
+    pub server_version: String,
+    pub client_version: String,
+    pub size: u64,
+    pub sha256: String,
+    pub copies: Vec<TargetOutcome>,
+}
+
+/// `pg_dumpall --globals-only` of the server of `plan.conn` to every destination under `plan.key`
+/// (`naming::globals_key` of the run's name), compressed and encrypted as `plan` says; all or nothing
+/// like [`run_backup`]. Dump format, options, jobs and row counts of `plan` do not apply.
+#[tracing::instrument(name = "globals", skip_all, fields(key = %plan.key))]
+pub async fn run_globals(plan: BackupPlan) -> Result<GlobalsOutcome, BackupError> {
+    let server =
+        probe(&plan.conn, plan.connect_timeout)
+            .await
+            .map_err(|e| BackupError::Unreachable {
+                label: plan.label.clone(),
+                message: e.to_string(),
+            })?;
+    let client = plan
+        .installs
+        .client_for(server.major)
+        .ok_or(BackupError::NoClient {
+            major: server.major,
+        })?
+        .clone();
+    if let Some(tx) = plan.probed {
+        let _ = tx.send(Probed {
+            server_version: server.version.clone(),
+            client_version: client.version.clone(),
+        });
+    }
+    let g = run_dump(DumpRequest {
+        pg_dump: client.bin("pg_dumpall"),
+        conn: plan.conn.clone(),
+        format: DumpFormat::Plain,
+        options: DumpOptions::default(),
+        compression: plan.compression,
+        archive_compression: Compression::None,
+        recipients: plan.recipients.clone(),
+        targets: plan.targets.clone(),
+        key: plan.key.clone(),
+        part_size: 8 << 20,
+        zstd_workers: 0,
+        jobs: 1,
+        snapshot: None,
+        work_dir: plan.work_dir.clone(),
+        progress: plan.progress.clone(),
+        cancel: plan.cancel.clone(),
+        timeout: plan.timeout,
+        stall_timeout: None,
+        uploads_started: plan.uploads_started.clone(),
+        globals_only: true,
+    })
+    .await
+    .map_err(|e| match e {
+        DumpError::Cancelled => BackupError::Cancelled,
+        DumpError::PgDump { exit, stderr } => BackupError::Globals { exit, stderr },
+        other => BackupError::GlobalsStore(other),
+    })?;
+    Ok(GlobalsOutcome {
+        server_version: server.version,
+        client_version: client.version,
+        size: g.size,
+        sha256: g.sha256,
+        copies: g.targets,
     })
 }
 

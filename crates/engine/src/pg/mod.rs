@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod client;
 pub mod conninfo;
+pub mod databases;
 pub mod discovery;
 pub mod probe;
 pub mod replace;

@@ -117,7 +117,7 @@ pub fn of(operation_id: &str) -> Option<Access> {
         // People and the record of what they did.
         "list_users" | "create_user" | "get_user" | "update_user" | "delete_user"
         | "end_user_sessions" | "list_invitations" | "create_invitation" | "revoke_invitation"
-        | "list_audit" | "rebuild_catalog" => Least(Admin),
+        | "list_audit" | "rebuild_catalog" | "back_up_catalog" => Least(Admin),
 
         _ => return None,
     })

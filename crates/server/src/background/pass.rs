@@ -69,6 +69,10 @@ async fn housekeeping(state: &AppState, now: DateTime<Utc>) {
         restorations::service::drop_expired_originals(state, now).await
     );
     step!(
+        "pruning old self-backups of the catalog",
+        executions::service::prune_self_backups(state).await
+    );
+    step!(
         "pruning the audit log",
         crate::features::audit::service::prune(state, now).await
     );
@@ -83,6 +87,10 @@ async fn one(state: &AppState, now: DateTime<Utc>, may_reap: bool) {
     step!(
         "scheduling due runs",
         executions::service::schedule_due(state, now).await
+    );
+    step!(
+        "scheduling the catalog's self-backup",
+        executions::service::schedule_self_backup(state, now).await
     );
     if may_reap {
         step!(

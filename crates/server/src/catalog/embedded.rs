@@ -122,6 +122,14 @@ impl EmbeddedCatalog {
             .application_name("pgward")
     }
 
+    /// The catalog database as a libpq URL over its socket (for pg_dump of the self-backup).
+    pub fn url(&self) -> String {
+        let dir: String =
+            url::form_urlencoded::byte_serialize(self.socket_dir.to_string_lossy().as_bytes())
+                .collect();
+        format!("postgres://{DB_USER}@{dir}/{DB_NAME}")
+    }
+
     pub fn options(&self) -> PgConnectOptions {
         self.admin_options().database(DB_NAME)
     }

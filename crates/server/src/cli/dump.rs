@@ -155,6 +155,7 @@ pub async fn run(args: DumpArgs, bin_dirs: &[PathBuf]) -> anyhow::Result<()> {
         zstd_workers: args.zstd_workers,
         jobs: args.jobs,
         include_globals: args.globals,
+        shared_globals: None,
         count_rows: args.row_counts,
         work_dir: std::env::temp_dir(),
         timeout: None,

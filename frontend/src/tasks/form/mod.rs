@@ -163,6 +163,7 @@ fn update_request(spec: TaskSpec) -> UpdateTaskRequest {
     UpdateTaskRequest {
         name: Some(spec.name),
         database_id: Some(spec.database_id),
+        scope: Some(spec.scope),
         destination_ids: Some(spec.destination_ids),
         schedule: Some(spec.schedule),
         timezone: Some(spec.timezone),

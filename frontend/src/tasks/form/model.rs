@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use pgward_api_types::{
-    BackupFormat, CompressionAlgorithm, GfsPolicy, PgDumpOptions, RetentionPolicy, TaskSpec,
-    VerificationPolicy,
+    BackupFormat, CompressionAlgorithm, GfsPolicy, PgDumpOptions, RetentionPolicy, TaskScope,
+    TaskSpec, VerificationPolicy,
 };
 use uuid::Uuid;
 
@@ -16,6 +16,10 @@ use crate::ui::browser_timezone;
 pub struct TaskForm {
     pub name: RwSignal<String>,
     pub database_id: RwSignal<String>,
+    /// Every database on the server of `database_id`, chosen by the patterns below.
+    pub whole_server: RwSignal<bool>,
+    pub include_databases: RwSignal<String>,
+    pub exclude_databases: RwSignal<String>,
     pub destination_ids: RwSignal<Vec<Uuid>>,
     pub schedule: RwSignal<String>,
     pub timezone: RwSignal<String>,
@@ -117,6 +121,7 @@ impl TaskForm {
         self.load(&TaskSpec {
             name: String::new(),
             database_id: Uuid::nil(),
+            scope: TaskScope::Database,
             destination_ids: Vec::new(),
             schedule: "30 2 * * *".into(),
             timezone: browser_timezone(),
@@ -140,6 +145,13 @@ impl TaskForm {
     pub fn load(&self, spec: &TaskSpec) {
         self.name.set(spec.name.clone());
         self.database_id.set(spec.database_id.to_string());
+        let (whole, include, exclude) = match &spec.scope {
+            TaskScope::Database => (false, Vec::new(), Vec::new()),
+            TaskScope::Server { include, exclude } => (true, include.clone(), exclude.clone()),
+        };
+        self.whole_server.set(whole);
+        self.include_databases.set(include.join("\n"));
+        self.exclude_databases.set(exclude.join("\n"));
         self.destination_ids.set(spec.destination_ids.clone());
         self.schedule.set(spec.schedule.clone());
         self.timezone.set(spec.timezone.clone());
@@ -252,6 +264,14 @@ impl TaskForm {
         let spec = TaskSpec {
             name: self.name.get_untracked().trim().to_string(),
             database_id,
+            scope: if self.whole_server.get_untracked() {
+                TaskScope::Server {
+                    include: lines(&self.include_databases.get_untracked()),
+                    exclude: lines(&self.exclude_databases.get_untracked()),
+                }
+            } else {
+                TaskScope::Database
+            },
             destination_ids,
             schedule: self.schedule.get_untracked().trim().to_string(),
             timezone: self.timezone.get_untracked().trim().to_string(),

@@ -4,8 +4,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use pgward_api_types::{Database, Destination};
 
-use super::TaskForm;
-use crate::parts::{DatabasePicker, DestinationPicker, Field, FieldGroup, ListResource, TextField};
+use super::{LinesField, TaskForm};
+use crate::parts::{
+    Checkbox, DatabasePicker, DestinationPicker, Field, FieldGroup, ListResource, TextField,
+};
 use crate::ui::FieldErrors;
 
 #[component]
@@ -34,6 +36,33 @@ pub fn WhatSection(
                 error=database
             />
         </Field>
+        <FieldGroup wide=true>
+            <Checkbox
+                label="Every database on this database's server"
+                value=form.whole_server
+                testid="task-form-whole-server"
+            />
+            <small class="muted">
+                "Found anew at each run, so databases created later are backed up too; each is a backup of \
+                 its own. The registered database's role must be able to read every one of them."
+            </small>
+        </FieldGroup>
+        <Show when=move || form.whole_server.get()>
+            <LinesField
+                label="Only databases (patterns like app_*, one per line; empty: all)"
+                value=form.include_databases
+                testid="task-form-include-databases"
+                placeholder="app_*"
+                error=errors.at("scope.include")
+            />
+            <LinesField
+                label="Leave out databases"
+                value=form.exclude_databases
+                testid="task-form-exclude-databases"
+                placeholder="*_scratch"
+                error=errors.at("scope.exclude")
+            />
+        </Show>
         <FieldGroup label="Destinations" wide=true error=errors.at("destination_ids")>
             <DestinationPicker
                 destinations

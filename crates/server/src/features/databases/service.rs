@@ -117,6 +117,24 @@ pub async fn pin(
     Ok(conn)
 }
 
+/// Database `database` on the server (and pinned address) of `conn`: a whole-server task's database.
+/// pgward's own catalog database stays out of reach here too, whatever a server lists.
+pub fn on_same_server(
+    state: &AppState,
+    conn: &ConnInfo,
+    database: &str,
+) -> Result<ConnInfo, String> {
+    let other = conn.with_database(database).map_err(|e| e.to_string())?;
+    if let Some(ip) = other.pinned()
+        && state
+            .outbound
+            .is_catalog_database(ip, other.port, &other.database)
+    {
+        return Err("that is pgward's own catalog database".into());
+    }
+    Ok(other)
+}
+
 /// The registered name and the pinned connection of database `id`, for a backup run: decrypted,
 /// parsed by the one parser, resolved and checked against the outbound policy once (pg_dump,
 /// pg_dumpall and every query of the run connect to that address). Errors are the run's message,

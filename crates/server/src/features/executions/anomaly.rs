@@ -28,6 +28,8 @@ pub(super) async fn detect_anomaly(state: &AppState, e: &executions::Model) {
     let Some(task) = e.task_id else { return };
     let Ok(previous) = executions::Entity::find()
         .filter(executions::Column::TaskId.eq(task))
+        // Runs compare with runs (a whole-server run's databases are not runs of their own).
+        .filter(executions::Column::ParentId.is_null())
         .filter(executions::Column::Status.is_in([
             ExecutionStatus::Success.as_str(),
             ExecutionStatus::Deleted.as_str(),

@@ -101,11 +101,18 @@ pub async fn record_verification(
 
 /// The successful backups of a task, newest first.
 #[tracing::instrument(skip_all)]
-pub async fn successful_backups(state: &AppState, task: Uuid) -> Result<Vec<Uuid>, AppError> {
-    Ok(executions::Entity::find()
+pub async fn successful_backups(
+    state: &AppState,
+    task: Uuid,
+    kind: Option<pgward_api_types::ExecutionKind>,
+) -> Result<Vec<Uuid>, AppError> {
+    let mut q = executions::Entity::find()
         .filter(executions::Column::TaskId.eq(task))
-        .filter(executions::Column::Status.eq(ExecutionStatus::Success.as_str()))
-        .order_by_desc(executions::Column::Id)
+        .filter(executions::Column::Status.eq(ExecutionStatus::Success.as_str()));
+    if let Some(k) = kind {
+        q = q.filter(executions::Column::Kind.eq(k.as_str()));
+    }
+    Ok(q.order_by_desc(executions::Column::Id)
         .all(&state.db)
         .await?
         .into_iter()

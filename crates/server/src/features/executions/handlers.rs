@@ -141,6 +141,23 @@ async fn rebuild_catalog(
     ))
 }
 
+/// Back pgward's own catalog up now, to the first destination added (the same self-backup
+/// `catalog.self_backup` runs on its schedule): an execution of kind `catalog` to follow and restore
+/// like any backup.
+#[utoipa::path(
+    operation_id = "back_up_catalog",
+    tag = "executions",
+    responses(
+        (status = 202, description = "queued", body = Execution),
+        (status = 409, description = "no destination yet, or a self-backup is already queued or running", body = ApiError),
+        NotAuthenticated,
+    )
+)]
+#[post("/catalog/backup")]
+async fn back_up_catalog(ctx: Authed) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Accepted().json(service::back_up_catalog_now(&ctx.state).await?))
+}
+
 /// Cancel a queued or running execution.
 #[utoipa::path(
     operation_id = "cancel_execution",

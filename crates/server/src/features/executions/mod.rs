@@ -12,12 +12,13 @@ mod rebuild;
 mod retention;
 mod runner;
 mod scheduler;
+mod selfbackup;
 pub mod service;
 mod slots;
 mod stats;
 mod upload;
 
 crate::features::api::routes! {
-    run_task, list, stats, get, manifest, rebuild_catalog, cancel, delete, untrash,
+    run_task, list, stats, get, manifest, rebuild_catalog, back_up_catalog, cancel, delete, untrash,
     download, download_url, download_by_link, retention_preview, upload,
 }

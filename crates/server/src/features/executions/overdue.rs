@@ -39,7 +39,7 @@ pub async fn check(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uui
             DbBackend::Postgres,
             format!(
                 "SELECT task_id, max(finished_at) AS at FROM executions \
-             WHERE status = '{SUCCESS}' AND task_id IS NOT NULL GROUP BY task_id"
+             WHERE status = '{SUCCESS}' AND task_id IS NOT NULL AND parent_id IS NULL GROUP BY task_id"
             ),
         ))
         .await?

@@ -130,8 +130,17 @@ async fn one(
         .origin
         .as_ref()
         .map_or_else(|| derived_id(&m.sha256, &m.object), |o| o.execution_id);
+    // A whole-server run's database: the globals belong to the run's row, not to this backup.
+    let run_id = m.origin.as_ref().and_then(|o| o.run_id);
+    let (globals, run_globals) = match run_id {
+        Some(_) => (None, globals),
+        None => (globals, None),
+    };
 
     if let Ok(existing) = find(state, id).await {
+        if let (Some(run), Some(g)) = (existing.parent_id, run_globals.clone()) {
+            add_copies(state, run, vec![g]).await?;
+        }
         let mut objects = objects_of(&existing);
         if objects
             .iter()
@@ -181,9 +190,30 @@ async fn one(
         Some("upload") => ExecutionTrigger::Upload,
         _ => ExecutionTrigger::Manual,
     };
+    let parent = match run_id {
+        Some(run) => {
+            let run_row = RunRow {
+                id: run,
+                task_id: task.as_ref().map(|(t, _)| t.id),
+                task_name: task_name.clone(),
+                database_id,
+                trigger,
+                scheduled_for,
+                timezone: task
+                    .as_ref()
+                    .map_or_else(|| "UTC".to_string(), |(_, spec)| spec.timezone.clone()),
+                finished_at: m.created_at,
+                destination_id,
+            };
+            Some(ensure_run(state, run_row, run_globals).await?)
+        }
+        None => None,
+    };
     let mut objects = vec![copy];
     objects.extend(globals);
     let row = executions::ActiveModel {
+        parent_id: Set(parent),
+        database_name: Set(m.origin.as_ref().and_then(|o| o.database_name.clone())),
         id: Set(id),
         task_id: Set(task.as_ref().map(|(t, _)| t.id)),
         task_name: Set(task_name),
@@ -231,6 +261,106 @@ async fn one(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What a whole-server run's row is rebuilt from (its databases' manifests name it).
+struct RunRow {
+    id: Uuid,
+    task_id: Option<Uuid>,
+    task_name: String,
+    database_id: Option<Uuid>,
+    trigger: ExecutionTrigger,
+    scheduled_for: DateTime<Utc>,
+    timezone: String,
+    finished_at: DateTime<Utc>,
+    destination_id: Uuid,
+}
+
+/// The row of a whole-server run, recreated once (with its globals copy) for its databases to hang
+/// under; the id of the row that stands for it.
+async fn ensure_run(
+    state: &AppState,
+    run: RunRow,
+    globals: Option<ExecutionObject>,
+) -> Result<Uuid, Skip> {
+    if find(state, run.id).await.is_ok() {
+        add_copies(state, run.id, globals.into_iter().collect()).await?;
+        return Ok(run.id);
+    }
+    let objects: Vec<ExecutionObject> = globals.into_iter().collect();
+    let row = executions::ActiveModel {
+        id: Set(run.id),
+        kind: Set(pgward_api_types::ExecutionKind::Server.as_str().into()),
+        task_id: Set(run.task_id),
+        task_name: Set(run.task_name),
+        database_id: Set(run.database_id),
+        trigger: Set(super::service::trigger_str(run.trigger).into()),
+        status: Set(ExecutionStatus::Success.as_str().into()),
+        scheduled_for: Set(run.scheduled_for),
+        timezone: Set(run.timezone),
+        created_at: Set(Utc::now()),
+        started_at: Set(Some(run.scheduled_for)),
+        finished_at: Set(Some(run.finished_at)),
+        cancel_requested: Set(false),
+        object_key: Set(objects.first().map(|o| o.key.clone())),
+        objects: Set(serde_json::to_value(&objects).map_err(|e| Skip(e.to_string()))?),
+        destination_ids: Set(serde_json::json!([run.destination_id])),
+        pending_uploads: Set(serde_json::json!([])),
+        message: Set(Some(
+            "a whole-server run, recorded again from its databases' manifests by a catalog rebuild"
+                .into(),
+        )),
+        ..Default::default()
+    };
+    match row.insert(&state.db).await {
+        Ok(_) => Ok(run.id),
+        // The task has a run at that time already, recorded under another id: that is this run.
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            use sea_orm::QueryFilter;
+            executions::Entity::find()
+                .filter(executions::Column::TaskId.eq(run.task_id))
+                .filter(executions::Column::ScheduledFor.eq(run.scheduled_for))
+                .filter(executions::Column::ParentId.is_null())
+                .one(&state.db)
+                .await?
+                .map(|r| r.id)
+                .ok_or_else(|| Skip("its run's row could not be recorded".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Adds copies a row does not list yet.
+async fn add_copies(state: &AppState, id: Uuid, copies: Vec<ExecutionObject>) -> Result<(), Skip> {
+    let Ok(row) = find(state, id).await else {
+        return Ok(());
+    };
+    let mut objects = objects_of(&row);
+    let before = objects.len();
+    for c in copies {
+        if !objects
+            .iter()
+            .any(|o| o.destination_id == c.destination_id && o.key == c.key)
+        {
+            objects.push(c);
+        }
+    }
+    if objects.len() != before {
+        executions::Entity::update_many()
+            .col_expr(
+                executions::Column::Objects,
+                Expr::value(serde_json::to_value(&objects).map_err(|e| Skip(e.to_string()))?),
+            )
+            .filter(executions::Column::Id.eq(id))
+            .exec(&state.db)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn stored_size(target: &Target, key: &str) -> Result<u64, Skip> {

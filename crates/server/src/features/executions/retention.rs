@@ -85,8 +85,10 @@ async fn candidates_under(
     }
     let tz = tasks::service::parse_tz(&spec.timezone)
         .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    // Runs, not a whole-server run's databases, decide whether the latest run failed.
     let latest_final = executions::Entity::find()
         .filter(executions::Column::TaskId.eq(task))
+        .filter(executions::Column::ParentId.is_null())
         .filter(executions::Column::Status.is_in([
             ExecutionStatus::Success.as_str(),
             ExecutionStatus::Failed.as_str(),
@@ -103,19 +105,49 @@ async fn candidates_under(
         .order_by_desc(executions::Column::ScheduledFor)
         .all(&state.db)
         .await?;
-    let list: Vec<Backup> = successes
-        .iter()
-        .map(|e| Backup {
-            id: e.id,
-            at: e.scheduled_for,
-            check: check_of(e),
-        })
-        .collect();
-    let delete = to_delete(&list, &spec.retention, tz, now);
+    let delete = select_deletions(&successes, &spec.retention, tz, now);
     Ok(successes
         .into_iter()
         .filter(|e| delete.contains(&e.id))
         .collect())
+}
+
+/// Which of a task's successful rows (newest first) retention deletes. Each database is a series of
+/// its own (a one-database task has one; a whole-server task one per database on the server, so a
+/// database dropped from the server keeps its last backups). A whole-server run's own row (its
+/// globals) goes when none of its databases' backups stays, and never the newest.
+fn select_deletions(
+    successes: &[executions::Model],
+    policy: &RetentionPolicy,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> HashSet<Uuid> {
+    let server = pgward_api_types::ExecutionKind::Server.as_str();
+    let mut series: std::collections::BTreeMap<Option<&str>, Vec<Backup>> = Default::default();
+    for e in successes.iter().filter(|e| e.kind != server) {
+        series
+            .entry(e.database_name.as_deref())
+            .or_default()
+            .push(Backup {
+                id: e.id,
+                at: e.scheduled_for,
+                check: check_of(e),
+            });
+    }
+    let mut delete: HashSet<Uuid> = series
+        .values()
+        .flat_map(|list| to_delete(list, policy, tz, now))
+        .collect();
+    let runs: Vec<&executions::Model> = successes.iter().filter(|e| e.kind == server).collect();
+    for run in runs.iter().skip(1) {
+        let kept_child = successes
+            .iter()
+            .any(|c| c.parent_id == Some(run.id) && !delete.contains(&c.id));
+        if !kept_child {
+            delete.insert(run.id);
+        }
+    }
+    delete
 }
 
 /// What the proofs said of a backup.
@@ -306,6 +338,86 @@ mod tests {
         // 2 and 3 are the last two good ones; 4 is the newest proven; 1 is newer than every kept good
         // backup (kept for now); 5 and 6 go.
         assert_eq!(ids, HashSet::from([5, 6]));
+    }
+
+    fn row(
+        n: u128,
+        days_ago: i64,
+        kind: &str,
+        parent: Option<u128>,
+        db: Option<&str>,
+    ) -> executions::Model {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap();
+        executions::Model {
+            id: Uuid::from_u128(n),
+            task_id: None,
+            task_name: "t".into(),
+            database_id: None,
+            trigger: "schedule".into(),
+            status: ExecutionStatus::Success.as_str().into(),
+            scheduled_for: now - chrono::Duration::days(days_ago),
+            timezone: "UTC".into(),
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            worker_id: None,
+            heartbeat_at: None,
+            cancel_requested: false,
+            object_key: None,
+            objects: serde_json::json!([]),
+            destination_ids: serde_json::json!([]),
+            pending_uploads: serde_json::json!([]),
+            bytes_read: 0,
+            size: None,
+            rate_bps: None,
+            sha256: None,
+            server_version: None,
+            pg_dump_version: None,
+            message: None,
+            stderr_tail: None,
+            verify_status: None,
+            verified_at: None,
+            test_restore_status: None,
+            test_restored_at: None,
+            test_restore_message: None,
+            trashed_at: None,
+            server_key: None,
+            kind: kind.into(),
+            parent_id: parent.map(Uuid::from_u128),
+            database_name: db.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_whole_server_task_keeps_each_database_on_its_own_and_a_run_while_it_holds_one() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap();
+        let p = RetentionPolicy {
+            keep_days: None,
+            keep_last: 2,
+            gfs: None,
+        };
+        // Three runs (newest first): "a" in all three, "b" only in the oldest (dropped since).
+        let rows = [
+            row(100, 0, "server", None, None),
+            row(101, 0, "database", Some(100), Some("a")),
+            row(200, 1, "server", None, None),
+            row(201, 1, "database", Some(200), Some("a")),
+            row(300, 2, "server", None, None),
+            row(301, 2, "database", Some(300), Some("a")),
+            row(302, 2, "database", Some(300), Some("b")),
+        ];
+        let gone: HashSet<u128> = select_deletions(&rows, &p, chrono_tz::UTC, now)
+            .iter()
+            .map(|u| u.as_u128())
+            .collect();
+        // "a" keeps its newest two; "b"'s only backup stays, and with it the run that holds it.
+        assert_eq!(gone, HashSet::from([301]));
+        let p1 = RetentionPolicy { keep_last: 1, ..p };
+        let gone: HashSet<u128> = select_deletions(&rows[..4], &p1, chrono_tz::UTC, now)
+            .iter()
+            .map(|u| u.as_u128())
+            .collect();
+        assert_eq!(gone, HashSet::from([201, 200]));
     }
 
     #[test]

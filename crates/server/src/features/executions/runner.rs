@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::Utc;
-use pgward_api_types::{ExecutionObject, ExecutionStatus, TaskSpec};
+use pgward_api_types::{ExecutionKind, ExecutionObject, ExecutionStatus, TaskScope, TaskSpec};
 use pgward_engine::abort::AbortOnDrop;
 use pgward_engine::backup::{BackupError, BackupPlan, Probed, Progress, naming, run_backup};
 use pgward_entity::executions;
@@ -169,12 +169,15 @@ enum Failure {
 /// What one run needs, read from the catalog once, before anything is dumped.
 struct RunContext {
     exec: executions::Model,
-    task_id: Uuid,
+    /// None for pgward's self-backup of its catalog.
+    task_id: Option<Uuid>,
     spec: TaskSpec,
     /// The database as people registered it (messages).
     database: String,
     conn: pgward_engine::pg::ConnInfo,
     targets: Vec<pgward_engine::backup::Target>,
+    /// The task's schedule time in its zone (object names, manifests).
+    at: chrono::DateTime<chrono_tz::Tz>,
 }
 
 impl RunContext {
@@ -184,6 +187,19 @@ impl RunContext {
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| "execution vanished".to_string())?;
+        if exec.kind == ExecutionKind::Catalog.as_str() {
+            let (spec, conn, targets) = super::selfbackup::plan_parts(state, &exec).await?;
+            let at = exec.scheduled_for.with_timezone(&chrono_tz::UTC);
+            return Ok(Self {
+                exec,
+                task_id: None,
+                spec,
+                database: super::selfbackup::NAME.into(),
+                conn,
+                targets,
+                at,
+            });
+        }
         let task_id = exec
             .task_id
             .ok_or_else(|| "the task was deleted".to_string())?;
@@ -200,15 +216,45 @@ impl RunContext {
                     .map_err(|e| format!("destination {d}: {e}"))?,
             );
         }
+        let tz = tasks::service::parse_tz(&spec.timezone)?;
+        let at = exec.scheduled_for.with_timezone(&tz);
         Ok(Self {
             exec,
-            task_id,
+            task_id: Some(task_id),
             spec,
             database,
             conn,
             targets,
+            at,
         })
     }
+}
+
+/// One database's backup within a run: the run's own (a one-database task), or one child of a
+/// whole-server run.
+struct Unit {
+    id: Uuid,
+    /// Object name below every destination.
+    key: String,
+    /// Messages name the database this way.
+    label: String,
+    conn: pgward_engine::pg::ConnInfo,
+    /// Dump the globals beside this dump (a one-database task that asks for them).
+    include_globals: bool,
+    /// The globals the whole-server run stored once (named in the manifest).
+    shared_globals: Option<String>,
+    /// The whole-server run this is a child of.
+    run_id: Option<Uuid>,
+    database_name: Option<String>,
+    /// Cancelled with the run it belongs to.
+    cancel: CancellationToken,
+}
+
+/// What a stored backup added up to (a whole-server run sums its children).
+#[derive(Default)]
+struct Stored {
+    bytes_read: u64,
+    size: u64,
 }
 
 async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
@@ -216,28 +262,399 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         message,
         stderr: None,
     };
-    let RunContext {
-        exec,
-        task_id,
-        spec,
-        database,
-        conn,
-        targets,
-    } = RunContext::load(state, id).await.map_err(fail)?;
-    let tz = tasks::service::parse_tz(&spec.timezone).map_err(fail)?;
-    let at = exec.scheduled_for.with_timezone(&tz);
+    let ctx = RunContext::load(state, id).await.map_err(fail)?;
+    if let TaskScope::Server { include, exclude } = &ctx.spec.scope
+        && ctx.exec.kind == ExecutionKind::Server.as_str()
+    {
+        let (include, exclude) = (include.clone(), exclude.clone());
+        return execute_server(state, &ctx, &include, &exclude).await;
+    }
+    let unit = Unit {
+        id,
+        key: object_key(state, &ctx, id, None),
+        label: ctx.database.clone(),
+        conn: ctx.conn.clone(),
+        include_globals: ctx.spec.include_globals,
+        shared_globals: None,
+        run_id: None,
+        database_name: None,
+        cancel: CancellationToken::new(),
+    };
+    backup_one(state, &ctx, unit).await?;
+    after_success(state, &ctx).await;
+    Ok(())
+}
+
+/// The object name of a run's dump (`database`: of a whole-server run's database, below the task's
+/// folder), or with `database` `None` and plain format of the run itself (its globals' name derives
+/// from it).
+fn object_key(state: &AppState, ctx: &RunContext, id: Uuid, database: Option<&str>) -> String {
+    let spec = &ctx.spec;
     let format = dump_format(spec.format);
-    let comp = compression(&spec);
+    let comp = compression(spec);
     // Named after where the compression happens (pg_dump inside the archive, or pgward around the
     // stream): a restore reads the layout from the name.
     let stored = pgward_engine::backup::placement(format, comp, &state.pg).stream(comp);
     let ext = naming::extension(format, stored, !spec.encryption_recipients.is_empty());
     let short = id.simple().to_string();
     let short = &short[short.len() - 8..];
-    let key = naming::object_key("", &naming::slug(&spec.name), &at, short, &ext);
+    match database {
+        None => naming::object_key("", &naming::slug(&spec.name), &ctx.at, short, &ext),
+        Some(db) => naming::object_key(
+            &naming::slug(&spec.name),
+            &naming::slug(db),
+            &ctx.at,
+            short,
+            &ext,
+        ),
+    }
+}
+
+/// Retention, the overdue flag and nothing else: what follows a whole successful run.
+async fn after_success(state: &AppState, ctx: &RunContext) {
+    let Some(task_id) = ctx.task_id else {
+        // The catalog's self-backup: its own retention.
+        if let Err(e) = super::selfbackup::prune(state).await {
+            tracing::warn!(error = %e, "pruning old self-backups failed; housekeeping tries again");
+        }
+        return;
+    };
+    if let Err(e) = tasks::service::clear_overdue(state, task_id).await {
+        tracing::warn!(error = %e, "clearing the task's overdue state failed; the periodic pass will");
+    }
+    // Retention right after a success: the new backup is counted, older ones may go.
+    if let Err(e) = super::retention::apply(state, task_id, Utc::now()).await {
+        tracing::warn!(error = %e, "retention after the backup failed; it runs again periodically");
+    }
+}
+
+/// A whole-server run: the server's databases found now and filtered by the task's patterns, the
+/// globals once, then each database as a child execution of its own, one after the other (the run
+/// holds the server's slot). A database that fails does not stop the others; the run succeeds when
+/// every one did and records the total.
+#[tracing::instrument(skip_all, fields(run_id = %ctx.exec.id))]
+async fn execute_server(
+    state: &AppState,
+    ctx: &RunContext,
+    include: &[String],
+    exclude: &[String],
+) -> Result<(), Failure> {
+    let id = ctx.exec.id;
+    let fail = |message: String| Failure::Failed {
+        message,
+        stderr: None,
+    };
+    let timeout = Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1));
+    let all = pgward_engine::pg::databases::list(&ctx.conn, timeout)
+        .await
+        .map_err(|e| {
+            fail(format!(
+                "listing the databases of \"{}\"'s server: {e}",
+                ctx.database
+            ))
+        })?;
+    let mut chosen = pgward_engine::pg::databases::select(&all, include, exclude);
+    // pgward's own catalog database (where the catalog's server is allowed) is never one of them.
+    chosen.retain(|n| databases::service::on_same_server(state, &ctx.conn, n).is_ok());
+    if chosen.is_empty() {
+        return Err(fail(format!(
+            "none of the {} databases on the server matches the task's include and exclude patterns",
+            all.len()
+        )));
+    }
+    let progress = Progress::default();
+    let cancel = CancellationToken::new();
+    // The run's heartbeat and cancel flag, for as long as it works.
+    let _reporter = AbortOnDrop(tokio::spawn(report_progress(
+        state.clone(),
+        id,
+        progress.clone(),
+        cancel.clone(),
+    )));
+    let mut problems: Vec<String> = Vec::new();
+    let mut total = Stored::default();
+    let mut globals = None;
+    if ctx.spec.include_globals {
+        match store_globals(state, ctx, &cancel).await {
+            Ok((key, g)) => {
+                total.size += g.size;
+                globals = Some((key, g));
+            }
+            Err(BackupError::Cancelled) => return Err(Failure::Cancelled),
+            Err(e) => problems.push(format!("globals: {e}")),
+        }
+    }
+    let shared_globals = globals.as_ref().map(|(k, _)| k.clone());
+    let mut done = Vec::new();
+    for name in &chosen {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let child = Uuid::now_v7();
+        if let Err(e) = insert_child(state, ctx, child, name).await {
+            problems.push(format!("{name}: recording its run: {e}"));
+            continue;
+        }
+        let conn = match databases::service::on_same_server(state, &ctx.conn, name) {
+            Ok(c) => c,
+            Err(e) => {
+                let m = format!("no connection to it: {e}");
+                finish(state, child, ExecutionStatus::Failed, Some(m.clone()), None).await;
+                problems.push(format!("{name}: {m}"));
+                continue;
+            }
+        };
+        let unit = Unit {
+            id: child,
+            key: object_key(state, ctx, child, Some(name)),
+            label: format!("{} on the server of \"{}\"", name, ctx.database),
+            conn,
+            include_globals: false,
+            shared_globals: shared_globals.clone(),
+            run_id: Some(id),
+            database_name: Some(name.clone()),
+            cancel: cancel.child_token(),
+        };
+        match backup_one(state, ctx, unit).await {
+            Ok(s) => {
+                total.bytes_read += s.bytes_read;
+                total.size += s.size;
+                progress
+                    .bytes_read
+                    .fetch_add(s.bytes_read, Ordering::Relaxed);
+                done.push(name.clone());
+            }
+            Err(f) => {
+                let (status, msg, stderr) = match f {
+                    Failure::Cancelled => (
+                        ExecutionStatus::Cancelled,
+                        ExecutionStatus::Cancelled.as_str().to_string(),
+                        None,
+                    ),
+                    Failure::Failed { message, stderr } => {
+                        (ExecutionStatus::Failed, message, stderr)
+                    }
+                };
+                settle_pending_uploads(state, child).await;
+                finish(state, child, status, Some(msg.clone()), stderr).await;
+                if status == ExecutionStatus::Failed {
+                    problems.push(format!("{name}: {msg}"));
+                }
+            }
+        }
+    }
+    if cancel.is_cancelled() {
+        return Err(Failure::Cancelled);
+    }
+    if !problems.is_empty() {
+        return Err(fail(format!(
+            "{} of {} databases backed up; {}",
+            done.len(),
+            chosen.len(),
+            problems.join("; ")
+        )));
+    }
+    let (objects, sha256, versions) = match &globals {
+        Some((_, g)) => (
+            g.copies
+                .iter()
+                .map(|o| ExecutionObject {
+                    destination_id: o.id.parse().unwrap_or_default(),
+                    key: o.key.clone(),
+                    size: o.size,
+                    verified_at: None,
+                    verify_error: None,
+                })
+                .collect::<Vec<_>>(),
+            Some(g.sha256.clone()),
+            Some((g.server_version.clone(), g.client_version.clone())),
+        ),
+        None => (Vec::new(), None, None),
+    };
+    let message = format!("{} databases: {}", done.len(), done.join(", "));
+    let recorded = crate::catalog::watch::outlast("recording a whole-server run", || {
+        let mut u = executions::Entity::update_many()
+            .col_expr(
+                executions::Column::Status,
+                Expr::value(ExecutionStatus::Success.as_str()),
+            )
+            .col_expr(executions::Column::FinishedAt, Expr::value(Utc::now()))
+            .col_expr(
+                executions::Column::BytesRead,
+                Expr::value(total.bytes_read as i64),
+            )
+            .col_expr(executions::Column::Size, Expr::value(total.size as i64))
+            .col_expr(executions::Column::Sha256, Expr::value(sha256.clone()))
+            .col_expr(executions::Column::Message, Expr::value(message.clone()))
+            .col_expr(
+                executions::Column::Objects,
+                Expr::value(serde_json::to_value(&objects).unwrap_or_default()),
+            );
+        if let Some((server, client)) = &versions {
+            u = u
+                .col_expr(
+                    executions::Column::ServerVersion,
+                    Expr::value(server.clone()),
+                )
+                .col_expr(
+                    executions::Column::PgDumpVersion,
+                    Expr::value(client.clone()),
+                );
+        }
+        u.filter(executions::Column::Id.eq(id))
+            .filter(executions::Column::Status.eq(ExecutionStatus::Running.as_str()))
+            .exec(&state.db)
+    })
+    .await
+    .map_err(|e| fail(e.to_string()))?;
+    if recorded.rows_affected != 1 {
+        return Err(fail(
+            "the run lost its lease while finishing and was marked interrupted".into(),
+        ));
+    }
+    tracing::info!(
+        databases = done.len(),
+        size = total.size,
+        "whole-server run succeeded"
+    );
+    after_success(state, ctx).await;
+    Ok(())
+}
+
+/// The server's globals, once for a whole-server run, named after the run.
+async fn store_globals(
+    state: &AppState,
+    ctx: &RunContext,
+    cancel: &CancellationToken,
+) -> Result<(String, pgward_engine::backup::GlobalsOutcome), BackupError> {
+    let id = ctx.exec.id;
+    let comp = compression(&ctx.spec);
+    let encrypted = !ctx.spec.encryption_recipients.is_empty();
+    let base = object_key(state, ctx, id, None);
+    let key = naming::globals_key(&base, comp, encrypted);
+    // Before anything is stored: if this process dies, the reaper knows what to remove.
+    let _ = executions::Entity::update_many()
+        .col_expr(executions::Column::ObjectKey, Expr::value(key.clone()))
+        .filter(executions::Column::Id.eq(id))
+        .exec(&state.db)
+        .await;
+    let mut plan = plan(state, ctx, &key, ctx.database.clone(), ctx.conn.clone());
+    plan.cancel = cancel.clone();
+    plan.compression = comp;
+    let g = pgward_engine::backup::run_globals(plan).await?;
+    Ok((key, g))
+}
+
+/// A whole-server run's child row, running from the start (the run holds the server's slot).
+async fn insert_child(
+    state: &AppState,
+    ctx: &RunContext,
+    child: Uuid,
+    database: &str,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let p = &ctx.exec;
+    let now = Utc::now();
+    executions::ActiveModel {
+        id: Set(child),
+        task_id: Set(p.task_id),
+        task_name: Set(p.task_name.clone()),
+        database_id: Set(p.database_id),
+        trigger: Set(p.trigger.clone()),
+        status: Set(ExecutionStatus::Running.as_str().into()),
+        scheduled_for: Set(p.scheduled_for),
+        timezone: Set(p.timezone.clone()),
+        created_at: Set(now),
+        started_at: Set(Some(now)),
+        finished_at: Set(None),
+        worker_id: Set(p.worker_id.clone()),
+        heartbeat_at: Set(Some(now)),
+        cancel_requested: Set(false),
+        object_key: Set(None),
+        objects: Set(serde_json::json!([])),
+        destination_ids: Set(p.destination_ids.clone()),
+        pending_uploads: Set(serde_json::json!([])),
+        bytes_read: Set(0),
+        size: Set(None),
+        rate_bps: Set(None),
+        sha256: Set(None),
+        server_version: Set(None),
+        pg_dump_version: Set(None),
+        message: Set(None),
+        stderr_tail: Set(None),
+        verify_status: Set(None),
+        verified_at: Set(None),
+        test_restore_status: Set(None),
+        test_restored_at: Set(None),
+        test_restore_message: Set(None),
+        trashed_at: Set(None),
+        server_key: Set(None),
+        kind: Set(ExecutionKind::Database.as_str().into()),
+        parent_id: Set(Some(p.id)),
+        database_name: Set(Some(database.to_string())),
+    }
+    .insert(&state.db)
+    .await
+    .map(|_| ())
+}
+
+/// The engine's plan for a run's dump (or its globals) under `key`, with the run's settings.
+fn plan(
+    state: &AppState,
+    ctx: &RunContext,
+    key: &str,
+    label: String,
+    conn: pgward_engine::pg::ConnInfo,
+) -> BackupPlan {
+    let spec = &ctx.spec;
+    let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
+    BackupPlan {
+        label,
+        conn,
+        installs: state.pg.clone(),
+        connect_timeout: Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1)),
+        format: dump_format(spec.format),
+        options: dump_options(spec),
+        compression: compression(spec),
+        recipients: spec.encryption_recipients.clone(),
+        targets: ctx.targets.clone(),
+        key: key.to_string(),
+        part_size: None,
+        // pg_dump is the slower process; zstd on this thread keeps memory small (bench/RESULTS.md).
+        zstd_workers: 0,
+        jobs: spec.parallel_jobs,
+        include_globals: false,
+        shared_globals: None,
+        // A test-restore compares row counts with the ones of the snapshot pg_dump reads.
+        count_rows: spec.verification.test_restore,
+        work_dir: state.config.work_dir(),
+        timeout: spec.timeout_minutes.map(minutes),
+        // On by default: a store that accepts connections and then hangs ends the run.
+        stall_timeout: spec
+            .stall_timeout_minutes
+            .or(Some(state.config.worker.stall_timeout_minutes).filter(|m| *m > 0))
+            .map(minutes),
+        progress: Progress::default(),
+        cancel: CancellationToken::new(),
+        probed: None,
+        uploads_started: None,
+        origin: None,
+    }
+}
+
+/// One database's whole backup through the engine, recorded on `unit.id`'s row (success here; a
+/// failure is the caller's to record).
+#[tracing::instrument(skip_all, fields(execution_id = %unit.id))]
+async fn backup_one(state: &AppState, ctx: &RunContext, unit: Unit) -> Result<Stored, Failure> {
+    let id = unit.id;
+    let fail = |message: String| Failure::Failed {
+        message,
+        stderr: None,
+    };
+    let spec = &ctx.spec;
     // Before anything is stored: if this process dies, the reaper knows what to remove.
     executions::Entity::update_many()
-        .col_expr(executions::Column::ObjectKey, Expr::value(key.clone()))
+        .col_expr(executions::Column::ObjectKey, Expr::value(unit.key.clone()))
         .filter(executions::Column::Id.eq(id))
         .exec(&state.db)
         .await
@@ -286,59 +703,36 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         })
     };
     let progress = Progress::default();
-    let cancel = CancellationToken::new();
     // Lives (heartbeat included) until this function returns: the globals dump and the manifests come
     // after the dump, and the lease must hold through them.
     let _reporter = AbortOnDrop(tokio::spawn(report_progress(
         state.clone(),
         id,
         progress.clone(),
-        cancel.clone(),
+        unit.cancel.clone(),
     )));
-    let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
-    let outcome = run_backup(BackupPlan {
-        label: database,
-        conn,
-        installs: state.pg.clone(),
-        connect_timeout: Duration::from_secs(state.config.postgres.connect_timeout_secs.max(1)),
-        format,
-        options: dump_options(&spec),
-        compression: comp,
-        recipients: spec.encryption_recipients.clone(),
-        targets,
-        key,
-        part_size: None,
-        // pg_dump is the slower process; zstd on this thread keeps memory small (bench/RESULTS.md).
-        zstd_workers: 0,
-        jobs: spec.parallel_jobs,
-        include_globals: spec.include_globals,
-        // A test-restore compares row counts with the ones of the snapshot pg_dump reads.
-        count_rows: spec.verification.test_restore,
-        work_dir: state.config.work_dir(),
-        timeout: spec.timeout_minutes.map(minutes),
-        // On by default: a store that accepts connections and then hangs ends the run.
-        stall_timeout: spec
-            .stall_timeout_minutes
-            .or(Some(state.config.worker.stall_timeout_minutes).filter(|m| *m > 0))
-            .map(minutes),
-        progress,
-        cancel,
-        probed: Some(probed_tx),
-        uploads_started: Some(started_tx),
-        origin: Some(pgward_engine::backup::manifest::Origin {
-            execution_id: id,
-            task_id: Some(task_id),
-            task_name: spec.name.clone(),
-            database_id: Some(spec.database_id),
-            trigger: exec.trigger.clone(),
-            scheduled_for: at.fixed_offset(),
-            started_at: exec.started_at,
-        }),
-    })
-    .await;
+    let mut plan = plan(state, ctx, &unit.key, unit.label.clone(), unit.conn.clone());
+    plan.include_globals = unit.include_globals;
+    plan.shared_globals = unit.shared_globals.clone();
+    plan.progress = progress;
+    plan.cancel = unit.cancel.clone();
+    plan.probed = Some(probed_tx);
+    plan.uploads_started = Some(started_tx);
+    plan.origin = Some(pgward_engine::backup::manifest::Origin {
+        execution_id: id,
+        task_id: ctx.task_id,
+        task_name: spec.name.clone(),
+        database_id: ctx.task_id.map(|_| spec.database_id),
+        trigger: ctx.exec.trigger.clone(),
+        scheduled_for: ctx.at.fixed_offset(),
+        started_at: ctx.exec.started_at,
+        run_id: unit.run_id,
+        database_name: unit.database_name.clone(),
+    });
+    let outcome = run_backup(plan).await;
     let _ = versions.await;
     // The engine completed or aborted every upload by now; nothing is pending any more (after a
-    // failure, `run` settles what the engine could not abort).
+    // failure, the caller settles what the engine could not abort).
     let _ = recorder.await;
     let out = outcome.map_err(|e| match e {
         BackupError::Cancelled => Failure::Cancelled,
@@ -405,17 +799,13 @@ async fn execute(state: &AppState, id: Uuid) -> Result<(), Failure> {
         ));
     }
     tracing::info!(size = out.size, sha256 = %out.sha256, "backup succeeded");
-    if let Err(e) = tasks::service::clear_overdue(state, task_id).await {
-        tracing::warn!(error = %e, "clearing the task's overdue state failed; the periodic pass will");
-    }
-    // Retention right after a success: the new backup is counted, older ones may go.
-    if let Err(e) = super::retention::apply(state, task_id, Utc::now()).await {
-        tracing::warn!(error = %e, "retention after the backup failed; it runs again periodically");
-    }
     if spec.verification.test_restore && spec.verification.test_restore_after_backup {
         crate::features::restorations::service::spawn_test_restore(state.clone(), id);
     }
-    Ok(())
+    Ok(Stored {
+        bytes_read: out.bytes_read,
+        size: out.size,
+    })
 }
 
 /// Every 2 s: bytes so far, rate, heartbeat; and a cancel request turns into cancelling the dump.

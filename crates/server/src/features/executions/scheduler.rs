@@ -219,7 +219,7 @@ pub async fn announce_missed_outcomes(
         .query_all_raw(Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
             format!("SELECT e.id, e.status FROM executions e \
-             WHERE e.status IN ('{SUCCESS}', '{FAILED}') AND e.trigger <> 'upload' \
+             WHERE e.status IN ('{SUCCESS}', '{FAILED}') AND e.trigger <> 'upload' AND e.parent_id IS NULL \
                AND e.finished_at BETWEEN $1 AND $2 \
                AND NOT EXISTS (SELECT 1 FROM events v \
                                WHERE v.execution_id = e.id AND v.kind = 'execution_' || e.status) \

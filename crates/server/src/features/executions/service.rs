@@ -1,7 +1,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use pgward_api_types::{
-    CheckStatus, Execution, ExecutionListQuery, ExecutionObject, ExecutionPage, ExecutionStatus,
-    ExecutionTrigger,
+    CheckStatus, Execution, ExecutionKind, ExecutionListQuery, ExecutionObject, ExecutionPage,
+    ExecutionStatus, ExecutionTrigger,
 };
 use pgward_engine::backup::naming;
 use pgward_entity::executions;
@@ -25,6 +25,9 @@ pub use super::retention::apply as apply_retention;
 pub use super::runner::run as run_queued;
 pub use super::scheduler::{
     announce_missed_outcomes, reap_interrupted, sweep_queued, tick as schedule_due,
+};
+pub use super::selfbackup::{
+    prune as prune_self_backups, run_now as back_up_catalog_now, schedule as schedule_self_backup,
 };
 
 /// Retention of every task at `now` (the periodic pass; each success also applies its task's).
@@ -69,6 +72,9 @@ pub fn to_dto(m: &executions::Model) -> Execution {
     let status = status_of(m);
     Execution {
         id: m.id,
+        kind: ExecutionKind::parse(&m.kind).unwrap_or_default(),
+        parent_id: m.parent_id,
+        database_name: m.database_name.clone(),
         task_id: m.task_id,
         task_name: m.task_name.clone(),
         database_id: m.database_id,
@@ -168,6 +174,17 @@ pub async fn insert_queued(
         test_restore_message: Set(None),
         trashed_at: Set(None),
         server_key: Set(None),
+        kind: Set(
+            if matches!(spec.scope, pgward_api_types::TaskScope::Server { .. }) {
+                ExecutionKind::Server
+            } else {
+                ExecutionKind::Database
+            }
+            .as_str()
+            .into(),
+        ),
+        parent_id: Set(None),
+        database_name: Set(None),
     };
     match row.insert(&state.db).await {
         Ok(m) => Ok(Some(m)),
@@ -220,6 +237,12 @@ pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPa
     if let Some(s) = q.status {
         sel = sel.filter(executions::Column::Status.eq(s.as_str()));
     }
+    if let Some(p) = q.parent_id {
+        sel = sel.filter(executions::Column::ParentId.eq(p));
+    }
+    if let Some(k) = q.kind {
+        sel = sel.filter(executions::Column::Kind.eq(k.as_str()));
+    }
     if let Some(f) = q.from {
         sel = sel.filter(executions::Column::ScheduledFor.gte(f));
     }
@@ -241,6 +264,7 @@ pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPa
 pub async fn latest_of_task(state: &AppState, task: Uuid) -> Result<Option<Execution>, AppError> {
     Ok(executions::Entity::find()
         .filter(executions::Column::TaskId.eq(task))
+        .filter(executions::Column::ParentId.is_null())
         .order_by_desc(executions::Column::Id)
         .one(&state.db)
         .await?

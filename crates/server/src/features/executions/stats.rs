@@ -52,7 +52,7 @@ pub async fn stats(state: &AppState, q: ExecutionStatsQuery) -> Result<Execution
              ), ended AS ( \
                SELECT (finished_at AT TIME ZONE $1)::date AS day, status FROM executions \
                WHERE finished_at >= now() - make_interval(days => $2::int + 1) \
-                 AND ($3::uuid IS NULL OR task_id = $3) \
+                 AND ($3::uuid IS NULL OR task_id = $3) AND parent_id IS NULL \
              ) \
              SELECT to_char(r.day, 'YYYY-MM-DD') AS day, \
                     count(e.status) FILTER (WHERE e.status = $4) AS n_success, \
@@ -93,6 +93,7 @@ pub async fn stats(state: &AppState, q: ExecutionStatsQuery) -> Result<Execution
                FROM executions \
                WHERE finished_at >= now() - make_interval(days => $1::int) \
                  AND status IN ($3, $4, $5) AND ($2::uuid IS NULL OR task_id = $2) \
+                 AND parent_id IS NULL \
                ORDER BY finished_at DESC LIMIT $6 \
              ) last ORDER BY finished_at",
             [

@@ -122,6 +122,8 @@ where
             trigger: "upload".into(),
             scheduled_for: now.fixed_offset(),
             started_at: Some(now),
+            run_id: None,
+            database_name: None,
         }),
         globals: None,
     };
@@ -176,6 +178,9 @@ where
         test_restore_message: Set(None),
         trashed_at: Set(None),
         server_key: Set(None),
+        kind: Set(pgward_api_types::ExecutionKind::Database.as_str().into()),
+        parent_id: Set(None),
+        database_name: Set(None),
     };
     if let Err(e) = row.insert(&state.db).await {
         let _ = target.delete(&key).await;

@@ -95,7 +95,8 @@ async fn render(state: &AppState) -> Result<String, AppError> {
            (CASE WHEN t.overdue_since IS NULL THEN 0 ELSE 1 END)::float8 AS overdue \
          FROM tasks t LEFT JOIN LATERAL ( \
            SELECT finished_at, started_at, size FROM executions e \
-           WHERE e.task_id = t.id AND e.status = '{success}' ORDER BY e.finished_at DESC LIMIT 1) s ON true \
+           WHERE e.task_id = t.id AND e.status = '{success}' AND e.parent_id IS NULL \
+           ORDER BY e.finished_at DESC LIMIT 1) s ON true \
          ORDER BY t.name",
             ok = CheckStatus::Ok.as_str(),
             failed = CheckStatus::Failed.as_str(),

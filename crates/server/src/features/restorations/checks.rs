@@ -60,6 +60,12 @@ pub async fn start_test_restore(
             exec.status
         )));
     }
+    if exec.kind == pgward_api_types::ExecutionKind::Server.as_str() {
+        return Err(AppError::Conflict(
+            "a whole-server run holds only the server's globals: test-restore one of its databases"
+                .into(),
+        ));
+    }
     let policy_db = match exec.task_id {
         Some(t) => tasks::service::find(state, t)
             .await
@@ -444,7 +450,7 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<(), AppErro
             )
             .await?
         {
-            let ids = executions_service::successful_backups(state, t.id).await?;
+            let ids = executions_service::successful_backups(state, t.id, None).await?;
             let state = state.clone();
             tokio::spawn(async move {
                 for id in ids {
@@ -468,8 +474,13 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<(), AppErro
                 now,
             )
             .await?
-            && let Some(&newest) = executions_service::successful_backups(state, t.id)
-                .await?
+            // A whole-server task's newest database backup (its run's own row holds the globals).
+            && let Some(&newest) = executions_service::successful_backups(
+                state,
+                t.id,
+                Some(pgward_api_types::ExecutionKind::Database),
+            )
+            .await?
                 .first()
         {
             mark(

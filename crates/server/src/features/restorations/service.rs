@@ -155,7 +155,32 @@ pub async fn prepare(
             ),
         ));
     }
-    let objects = executions_service::objects_of(&exec);
+    if exec.kind == pgward_api_types::ExecutionKind::Server.as_str() {
+        return Err(AppError::field(
+            "execution_id",
+            "a whole-server run holds only the server's globals: restore one of its databases \
+             (the executions whose parent_id is this run)",
+        ));
+    }
+    let mut objects = executions_service::objects_of(&exec);
+    // A whole-server run stored the globals once, on its own row.
+    if let Some(parent) = exec.parent_id
+        && let Ok(run) = executions_service::find(state, parent).await
+    {
+        objects.extend(
+            executions_service::objects_of(&run)
+                .into_iter()
+                .filter(|o| o.key.contains(".globals.")),
+        );
+    }
+    // A whole-server run's database, on the server of its registered entry point.
+    let on_source_server = |c: ConnInfo| -> Result<ConnInfo, AppError> {
+        match &exec.database_name {
+            Some(name) => crate::features::databases::service::on_same_server(state, &c, name)
+                .map_err(|e| AppError::field("target", e)),
+            None => Ok(c),
+        }
+    };
     let object = objects
         .iter()
         .filter(|o| !o.key.contains(".globals."))
@@ -236,6 +261,7 @@ pub async fn prepare(
                 }
                 other => other,
             })?;
+            let conn = on_source_server(conn)?;
             (RestoreTargetKind::Source, Some(db.id), conn, None)
         }
         RestoreTarget::Database { database_id } => {
@@ -278,6 +304,12 @@ pub async fn prepare(
                 )
             })?;
             let (db, original) = registered(state, id, "target.database_id").await?;
+            // Its own database, unless the request names another registered one to replace.
+            let original = if database_id.is_none() {
+                on_source_server(original)?
+            } else {
+                original
+            };
             if confirm_name != &original.database {
                 return Err(AppError::field(
                     "target.confirm_name",

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use pgward_api_types::{
-    BackupFormat, CompressionAlgorithm, NextRuns, Task, TaskSpec, UpdateTaskRequest,
+    BackupFormat, CompressionAlgorithm, NextRuns, Task, TaskScope, TaskSpec, UpdateTaskRequest,
 };
 use pgward_entity::{databases, destinations, task_destinations, tasks};
 use sea_orm::{
@@ -86,6 +86,16 @@ fn validate_spec(spec: &TaskSpec, f: &mut Fields) {
                 "encryption_recipients",
                 Err(format!("{r:?} is not an age public key (age1...): {e}")),
             );
+        }
+    }
+    if let TaskScope::Server { include, exclude } = &spec.scope {
+        for (field, list) in [("scope.include", include), ("scope.exclude", exclude)] {
+            if list.len() > 50 {
+                f.check(field, Err("at most 50 patterns".into()));
+            }
+            for p in list {
+                f.check(field, pgward_engine::pg::databases::check_pattern(p));
+            }
         }
     }
     let o = &spec.pg_dump_options;
@@ -432,6 +442,7 @@ pub async fn update(state: &AppState, id: Uuid, req: UpdateTaskRequest) -> Resul
     let spec = normalise(TaskSpec {
         name: req.name.unwrap_or(old.name),
         database_id: req.database_id.unwrap_or(old.database_id),
+        scope: req.scope.unwrap_or(old.scope),
         destination_ids: req.destination_ids.unwrap_or(old.destination_ids),
         schedule: req.schedule.unwrap_or(old.schedule),
         timezone: req.timezone.unwrap_or(old.timezone),

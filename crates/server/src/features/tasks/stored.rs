@@ -8,8 +8,8 @@
 //! here too for old readers, but the columns are authoritative (`service::spec_of`).
 
 use pgward_api_types::{
-    BackupFormat, CompressionAlgorithm, GfsPolicy, PgDumpOptions, RetentionPolicy, TaskSpec,
-    VerificationPolicy,
+    BackupFormat, CompressionAlgorithm, GfsPolicy, PgDumpOptions, RetentionPolicy, TaskScope,
+    TaskSpec, VerificationPolicy,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -18,6 +18,9 @@ use uuid::Uuid;
 pub(super) struct StoredSpec {
     name: String,
     database_id: Uuid,
+    /// Absent for one database (rows from before whole-server tasks, and every such task since).
+    #[serde(default, skip_serializing_if = "StoredScope::is_database")]
+    scope: StoredScope,
     #[serde(default)]
     destination_ids: Vec<Uuid>,
     schedule: String,
@@ -58,6 +61,25 @@ enum StoredFormat {
     #[default]
     Custom,
     Directory,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum StoredScope {
+    #[default]
+    Database,
+    Server {
+        #[serde(default)]
+        include: Vec<String>,
+        #[serde(default)]
+        exclude: Vec<String>,
+    },
+}
+
+impl StoredScope {
+    fn is_database(&self) -> bool {
+        *self == Self::Database
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -145,6 +167,13 @@ impl From<&TaskSpec> for StoredSpec {
         Self {
             name: s.name.clone(),
             database_id: s.database_id,
+            scope: match &s.scope {
+                TaskScope::Database => StoredScope::Database,
+                TaskScope::Server { include, exclude } => StoredScope::Server {
+                    include: include.clone(),
+                    exclude: exclude.clone(),
+                },
+            },
             destination_ids: s.destination_ids.clone(),
             schedule: s.schedule.clone(),
             timezone: s.timezone.clone(),
@@ -209,6 +238,10 @@ impl From<StoredSpec> for TaskSpec {
         TaskSpec {
             name: s.name,
             database_id: s.database_id,
+            scope: match s.scope {
+                StoredScope::Database => TaskScope::Database,
+                StoredScope::Server { include, exclude } => TaskScope::Server { include, exclude },
+            },
             destination_ids: s.destination_ids,
             schedule: s.schedule,
             timezone: s.timezone,
@@ -334,5 +367,26 @@ mod tests {
         assert_eq!(spec.compression, CompressionAlgorithm::Zstd);
         assert_eq!(spec.parallel_jobs, 1);
         assert_eq!(spec.retention, RetentionPolicy::default());
+        assert_eq!(spec.scope, TaskScope::Database);
+    }
+
+    /// A whole-server task's scope as it is stored.
+    #[test]
+    fn a_server_scope_is_stored_with_its_patterns() {
+        let row = serde_json::json!({"name": "n", "database_id": "0f3c1a52-6a4e-4d4b-9c55-0a1b2c3d4e5f",
+            "schedule": "@daily", "scope": {"kind": "server", "include": ["app_*"], "exclude": ["app_tmp"]}});
+        let spec = TaskSpec::from(serde_json::from_value::<StoredSpec>(row).unwrap());
+        assert_eq!(
+            spec.scope,
+            TaskScope::Server {
+                include: vec!["app_*".into()],
+                exclude: vec!["app_tmp".into()]
+            }
+        );
+        let again = serde_json::to_value(StoredSpec::from(&spec)).unwrap();
+        assert_eq!(
+            again["scope"],
+            serde_json::json!({"kind": "server", "include": ["app_*"], "exclude": ["app_tmp"]})
+        );
     }
 }
