@@ -11,6 +11,9 @@ bash scripts/deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pgward/target}"
 export SQLX_OFFLINE=true
 export CARGO_TERM_COLOR=never
+# A test run builds a fresh clone: incremental state would only fill the disk (see scripts/trim-cache.sh).
+export CARGO_INCREMENTAL=0
+bash scripts/trim-cache.sh "$CARGO_TARGET_DIR"
 
 echo "== format and lints"
 cargo fmt --all --check
