@@ -104,9 +104,12 @@ impl FromRequest for Authenticated {
 
 async fn by_api_token(state: &AppState, token: &str) -> Result<Option<Authenticated>, AppError> {
     let now = Utc::now();
-    let Some(row) = api_tokens::Entity::find()
+    // The token and its (enabled) owner in one round trip: this runs on every API request.
+    let Some((row, Some(user))) = api_tokens::Entity::find()
+        .find_also_related(users::Entity)
         .filter(api_tokens::Column::TokenHash.eq(token_hash(token)))
         .filter(api_tokens::Column::RevokedAt.is_null())
+        .filter(users::Column::DisabledAt.is_null())
         .one(&state.db)
         .await?
     else {
@@ -119,13 +122,6 @@ async fn by_api_token(state: &AppState, token: &str) -> Result<Option<Authentica
     if expires <= now {
         return Ok(None);
     }
-    let Some(user) = users::Entity::find_by_id(row.user_id)
-        .filter(users::Column::DisabledAt.is_null())
-        .one(&state.db)
-        .await?
-    else {
-        return Ok(None);
-    };
     let owner = role_of(&user);
     let role = row
         .role
@@ -155,16 +151,12 @@ async fn by_access_token(state: &AppState, token: &str) -> Result<Option<Authent
     let Some(claims) = state.auth.verify(token) else {
         return Ok(None);
     };
-    let session = sessions::Entity::find_by_id(claims.sid)
+    // The session and its (enabled) user in one round trip: this runs on every API request.
+    let Some((session, Some(user))) = sessions::Entity::find_by_id(claims.sid)
+        .find_also_related(users::Entity)
         .filter(sessions::Column::UserId.eq(claims.sub))
         .filter(sessions::Column::RevokedAt.is_null())
         .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
-        .one(&state.db)
-        .await?;
-    let Some(session) = session else {
-        return Ok(None);
-    };
-    let Some(user) = users::Entity::find_by_id(claims.sub)
         .filter(users::Column::DisabledAt.is_null())
         .one(&state.db)
         .await?

@@ -1,4 +1,5 @@
-//! The periodic pass: every `worker.scheduler_interval_secs`, each pgward process (serve and worker) asks
+//! The periodic pass: every `worker.scheduler_interval_secs` (and, for scheduling alone, at each minute
+//! boundary), each pgward process (serve and worker) asks
 //! every feature to do its share of time-driven work: create due runs, re-enqueue what a queue lost, reap
 //! work whose process died, announce outcomes nobody announced, run due checks, apply retention, retry
 //! cleanups. Every step is idempotent and safe to run in several processes at once (claims are atomic
@@ -6,7 +7,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 
 use crate::features::{destinations, executions, health, restorations, webhooks};
 use crate::state::AppState;
@@ -39,7 +40,20 @@ pub async fn run(state: AppState, every: Duration) -> anyhow::Result<()> {
     let mut timer = tokio::time::interval(every);
     let mut passes: u64 = 0;
     loop {
-        timer.tick().await;
+        // Schedules have minute resolution: at each minute boundary the due runs are created at once,
+        // not up to an interval late (the whole pass keeps its own interval).
+        tokio::select! {
+            _ = timer.tick() => {}
+            () = tokio::time::sleep(until_next_minute(Utc::now())) => {
+                if state.catalog_watch.is_up() {
+                    step!(
+                        "scheduling due runs",
+                        executions::service::schedule_due(&state, Utc::now()).await
+                    );
+                }
+                continue;
+            }
+        }
         if !state.catalog_watch.is_up() {
             continue;
         }
@@ -50,6 +64,13 @@ pub async fn run(state: AppState, every: Duration) -> anyhow::Result<()> {
         }
         one(&state, now, state.catalog_watch.steady_for() > LEASE).await;
     }
+}
+
+/// How long until just after the next minute boundary (a little after, so that a run due at the boundary
+/// is due by the wall clock when the pass looks).
+fn until_next_minute(now: DateTime<Utc>) -> Duration {
+    let into_minute = u64::from(now.second()) * 1000 + u64::from(now.timestamp_subsec_millis());
+    Duration::from_millis(60_000 - into_minute.min(59_999) + 20)
 }
 
 /// Retention also runs here (besides after each success), so expired backups go even when a task
@@ -140,4 +161,26 @@ async fn one(state: &AppState, now: DateTime<Utc>, may_reap: bool) {
         "re-enqueueing webhook deliveries",
         webhooks::service::sweep(state, now).await
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheduling_wake_comes_just_after_the_next_minute_boundary() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            until_next_minute(at("2026-12-07T02:00:00Z")),
+            Duration::from_millis(60_020)
+        );
+        assert_eq!(
+            until_next_minute(at("2026-12-07T01:59:59.990Z")),
+            Duration::from_millis(30)
+        );
+        assert_eq!(
+            until_next_minute(at("2026-12-07T01:59:30.500Z")),
+            Duration::from_millis(29_520)
+        );
+    }
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
 use pgward_api_types::{ExecutionStatus, ExecutionTrigger};
 use pgward_engine::backup::naming;
 use pgward_entity::{executions, tasks as task_rows};
@@ -42,11 +43,12 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid
     if lead != Some(true) {
         return Ok(Vec::new());
     }
-    let mut queued = Vec::new();
     let active = task_rows::Entity::find()
         .filter(task_rows::Column::Active.eq(true))
         .all(&tx)
         .await?;
+    let last = last_scheduled(&tx, active.iter().map(|t| t.id).collect()).await?;
+    let mut due_runs = Vec::new();
     for t in active {
         let (Ok(cron), Ok(tz)) = (
             schedule::parse_cron(&t.schedule),
@@ -54,14 +56,10 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid
         ) else {
             continue;
         };
-        let last: Option<executions::Model> = executions::Entity::find()
-            .filter(executions::Column::TaskId.eq(t.id))
-            .filter(executions::Column::Trigger.eq("schedule"))
-            .order_by_desc(executions::Column::ScheduledFor)
-            .one(&tx)
-            .await?;
         // Never before the task existed (or was last edited), never twice for the same time.
-        let since = last.map_or(t.updated_at, |e| e.scheduled_for.max(t.updated_at));
+        let since = last
+            .get(&t.id)
+            .map_or(t.updated_at, |at| (*at).max(t.updated_at));
         let mut due = None;
         for next in cron.iter_after(since.with_timezone(&tz)) {
             let next = next.with_timezone(&Utc);
@@ -70,18 +68,60 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid
             }
             due = Some(next);
         }
-        let Some(due) = due else { continue };
-        if let Some(e) =
-            service::insert_queued(state, t.id, due, ExecutionTrigger::Schedule).await?
-        {
-            queued.push(e.id);
+        if let Some(due) = due {
+            due_runs.push((t.id, due));
         }
     }
+    // Many tasks are often due in the same minute (a fleet on "0 2 * * *"): each run is recorded and
+    // queued as its own small unit, a few at a time, so the last of a thousand is queued within moments.
+    let queued: Vec<uuid::Uuid> = futures::stream::iter(due_runs)
+        .map(|(task, due)| async move {
+            let Some(e) =
+                service::insert_queued(state, task, due, ExecutionTrigger::Schedule).await?
+            else {
+                return Ok(None);
+            };
+            state.queues.enqueue_backup(e.id).await?;
+            Ok::<_, AppError>(Some(e.id))
+        })
+        .buffer_unordered(SCHEDULE_CONCURRENCY)
+        .try_filter_map(|id| async move { Ok(id) })
+        .try_collect()
+        .await?;
     tx.commit().await?;
-    for id in &queued {
-        state.queues.enqueue_backup(*id).await?;
-    }
     Ok(queued)
+}
+
+/// Runs recorded and queued at once by a scheduling pass: a few catalog connections of the pool
+/// (`catalog.max_connections`, 10 by default), the rest left to the API and the workers.
+const SCHEDULE_CONCURRENCY: usize = 4;
+
+/// The latest scheduled time recorded for each of `tasks`, in one round trip (a lookup per task in the
+/// (task, scheduled time) index of runs, hence `parent_id IS NULL`: a server run's databases share its time).
+async fn last_scheduled(
+    tx: &impl ConnectionTrait,
+    tasks: Vec<uuid::Uuid>,
+) -> Result<std::collections::HashMap<uuid::Uuid, DateTime<Utc>>, AppError> {
+    let rows = tx
+        .query_all_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT t.id, (SELECT max(e.scheduled_for) FROM executions e \
+               WHERE e.task_id = t.id AND e.parent_id IS NULL AND e.trigger = $2) AS last \
+             FROM (SELECT v::uuid AS id FROM jsonb_array_elements_text($1) AS j(v)) AS t",
+            [
+                serde_json::json!(tasks).into(),
+                service::trigger_str(ExecutionTrigger::Schedule).into(),
+            ],
+        ))
+        .await?;
+    let mut last = std::collections::HashMap::new();
+    for r in rows {
+        let id: uuid::Uuid = r.try_get("", "id")?;
+        if let Some(at) = r.try_get::<Option<DateTime<Utc>>>("", "last")? {
+            last.insert(id, at);
+        }
+    }
+    Ok(last)
 }
 
 /// Queued executions that no worker picked up within a minute get their job again (the job may have been
