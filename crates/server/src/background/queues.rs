@@ -86,6 +86,26 @@ impl Queues {
         .await
     }
 
+    /// Many backup jobs in one multi-row insert (apalis' sink buffers what it is sent and flushes it
+    /// as one statement): the scheduler's pass queues every run due in a minute at once.
+    pub async fn enqueue_backups(&self, execution_ids: &[Uuid]) -> anyhow::Result<()> {
+        if execution_ids.is_empty() {
+            return Ok(());
+        }
+        let mut s = self.backups.clone();
+        let tasks: Vec<_> = execution_ids
+            .iter()
+            .map(|&execution_id| {
+                TaskBuilder::new(RunBackup { execution_id })
+                    .max_attempts(1)
+                    .build()
+            })
+            .collect();
+        s.push_all(&mut futures::stream::iter(tasks))
+            .await
+            .map_err(|e| anyhow::anyhow!("enqueueing {} executions: {e}", execution_ids.len()))
+    }
+
     pub async fn enqueue_delivery(&self, delivery_id: Uuid) -> anyhow::Result<()> {
         push_once(
             &self.deliveries,

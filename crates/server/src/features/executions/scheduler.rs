@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::{StreamExt, TryStreamExt};
 use pgward_api_types::{ExecutionStatus, ExecutionTrigger};
 use pgward_engine::backup::naming;
 use pgward_entity::{executions, tasks as task_rows};
@@ -72,29 +71,17 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid
             due_runs.push((t.id, due));
         }
     }
-    // Many tasks are often due in the same minute (a fleet on "0 2 * * *"): each run is recorded and
-    // queued as its own small unit, a few at a time, so the last of a thousand is queued within moments.
-    let queued: Vec<uuid::Uuid> = futures::stream::iter(due_runs)
-        .map(|(task, due)| async move {
-            let Some(e) =
-                service::insert_queued(state, task, due, ExecutionTrigger::Schedule).await?
-            else {
-                return Ok(None);
-            };
-            state.queues.enqueue_backup(e.id).await?;
-            Ok::<_, AppError>(Some(e.id))
-        })
-        .buffer_unordered(SCHEDULE_CONCURRENCY)
-        .try_filter_map(|id| async move { Ok(id) })
-        .try_collect()
-        .await?;
+    // Many tasks are often due in the same minute (a fleet on "0 2 * * *"): their runs are recorded in
+    // one statement and queued in another, so the last of a thousand is queued within moments.
+    let queued: Vec<uuid::Uuid> = service::insert_scheduled(state, &due_runs)
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
     tx.commit().await?;
+    state.queues.enqueue_backups(&queued).await?;
     Ok(queued)
 }
-
-/// Runs recorded and queued at once by a scheduling pass: a few catalog connections of the pool
-/// (`catalog.max_connections`, 10 by default), the rest left to the API and the workers.
-const SCHEDULE_CONCURRENCY: usize = 4;
 
 /// The latest scheduled time recorded for each of `tasks`, in one round trip (a lookup per task in the
 /// (task, scheduled time) index of runs, hence `parent_id IS NULL`: a server run's databases share its time).

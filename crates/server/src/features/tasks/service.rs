@@ -237,6 +237,38 @@ pub fn spec_of(m: &tasks::Model, destination_ids: Vec<Uuid>) -> Result<TaskSpec,
     Ok(spec)
 }
 
+/// Several tasks with their specs in two queries (the scheduler's pass, where a thousand may be due at
+/// once). Tasks that do not exist are left out.
+pub async fn find_many(
+    state: &AppState,
+    ids: &[Uuid],
+) -> Result<Vec<(tasks::Model, TaskSpec)>, AppError> {
+    let rows = tasks::Entity::find()
+        .filter(tasks::Column::Id.is_in(ids.iter().copied()))
+        .all(&state.db)
+        .await?;
+    let mut destinations: std::collections::HashMap<Uuid, Vec<Uuid>> =
+        std::collections::HashMap::new();
+    for d in task_destinations::Entity::find()
+        .filter(task_destinations::Column::TaskId.is_in(ids.iter().copied()))
+        .order_by_asc(task_destinations::Column::TaskId)
+        .order_by_asc(task_destinations::Column::Position)
+        .all(&state.db)
+        .await?
+    {
+        destinations
+            .entry(d.task_id)
+            .or_default()
+            .push(d.destination_id);
+    }
+    rows.into_iter()
+        .map(|m| {
+            let spec = spec_of(&m, destinations.remove(&m.id).unwrap_or_default())?;
+            Ok((m, spec))
+        })
+        .collect()
+}
+
 async fn destination_ids(state: &AppState, task: Uuid) -> Result<Vec<Uuid>, AppError> {
     Ok(task_destinations::Entity::find()
         .filter(task_destinations::Column::TaskId.eq(task))
