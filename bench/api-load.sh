@@ -3,8 +3,11 @@
 # status, with 100,000 executions in the catalog, 64 concurrent clients, for --seconds; p50/p99 latency
 # and requests per second printed by oha (crates.io: `cargo install oha --locked`).
 #
-#   bench/api-load.sh [--executions 100000] [--clients 64] [--seconds 20] [--path P] [--append-results]
+#   bench/api-load.sh [--executions 100000] [--clients 64] [--seconds 20] [--path P] [--scan "1 4 16 64"]
+#                     [--append-results]
 #
+# --scan: before the measurement, 5 s at each of these client counts (req/s, p50, p99 per count): whether
+# the service's throughput grows with concurrency or one resource caps it.
 # --path: another API path to load the same way (e.g. /api/v1/me, or /healthz: no catalog query), to see
 # where the time of the list goes.
 #
@@ -31,14 +34,16 @@ CLIENTS=64
 SECONDS_=20
 APIPATH="/api/v1/executions?status=success&limit=50"
 APPEND=0
+SCAN=""
 while [ $# -gt 0 ]; do
   case "$1" in
   --executions) N="${2:?}"; shift 2 ;;
   --clients) CLIENTS="${2:?}"; shift 2 ;;
   --seconds) SECONDS_="${2:?}"; shift 2 ;;
   --path) APIPATH="${2:?}"; shift 2 ;;
+  --scan) SCAN="${2:?}"; shift 2 ;;
   --append-results) APPEND=1; shift ;;
-  -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -116,6 +121,17 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$target" || die "the l
 
 say "warm-up, then $SECONDS_ s with $CLIENTS clients"
 "$OHA" --no-tui -z 3s -c "$CLIENTS" -H "Authorization: Bearer $token" "$target" >/dev/null
+scan_lines=""
+for c in $SCAN; do
+  "$OHA" --no-tui --output-format json -z 5s -c "$c" -H "Authorization: Bearer $token" "$target" >"$work/scan.json"
+  scan_lines+="$(python3 - "$work/scan.json" "$c" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s, p = r["summary"], r["latencyPercentiles"]
+print("  - %s client(s): %d req/s, p50 %.2f ms, p99 %.2f ms" % (sys.argv[2], s["requestsPerSec"], p["p50"] * 1000, p["p99"] * 1000))
+PY
+)"$'\n'
+done
 "$OHA" --no-tui --output-format json -z "${SECONDS_}s" -c "$CLIENTS" \
   -H "Authorization: Bearer $token" "$target" >"$work/oha.json"
 read -r rps p50 p99 ok total < <(python3 - "$work/oha.json" <<'PY'
@@ -136,7 +152,8 @@ report="$(mktemp)"
   echo "- requests per second: **$rps** (goal >= 2,000: $([ "$rps" -ge 2000 ] && echo met || echo missed))"
   echo "- latency p50 $p50 ms, p99 **$p99 ms** (goal <= 20 ms: $(python3 -c "print('met' if $p99 <= 20 else 'missed')"))"
   echo "- answers 200: $ok of $total"
-  echo "- command: \`${PGWARD_BIN:+PGWARD_BIN=$PGWARD_BIN }bench/api-load.sh --executions $N --clients $CLIENTS --seconds $SECONDS_ --path '$APIPATH'\`"
+  [ -n "$scan_lines" ] && printf -- '- by client count (5 s each, before the measurement):\n%s' "$scan_lines"
+  echo "- command: \`${PGWARD_BIN:+PGWARD_BIN=$PGWARD_BIN }bench/api-load.sh --executions $N --clients $CLIENTS --seconds $SECONDS_ --path '$APIPATH'${SCAN:+ --scan '$SCAN'}\`"
 } >"$report"
 cat "$report"
 if [ "$APPEND" = 1 ]; then

@@ -58,7 +58,8 @@ pub struct WorkerConfig {
     pub in_process: bool,
     /// Backups one worker process runs at the same time.
     pub concurrency: usize,
-    /// Seconds between scheduler passes (due runs, interrupted runs, lost jobs).
+    /// Seconds between scheduler passes (due runs, interrupted runs, lost jobs). Due runs are also
+    /// created at each minute boundary, whatever this is.
     pub scheduler_interval_secs: u64,
     /// Backups of databases on one PostgreSQL server running at the same time, across all workers and
     /// every registration of that server (by resolved address and port); 0 for no limit. Spares a
