@@ -39,18 +39,21 @@ macro_rules! step {
 pub async fn run(state: AppState, every: Duration) -> anyhow::Result<()> {
     let mut timer = tokio::time::interval(every);
     let mut passes: u64 = 0;
+    // Schedules have minute resolution: at each minute boundary the due runs are created at once, not up
+    // to an interval late (the whole pass keeps its own interval). The deadline outlives a pass that runs
+    // over a boundary, so that boundary is still looked at as soon as the pass ends.
+    let mut boundary = tokio::time::Instant::now() + until_next_minute(Utc::now());
     loop {
-        // Schedules have minute resolution: at each minute boundary the due runs are created at once,
-        // not up to an interval late (the whole pass keeps its own interval).
         tokio::select! {
             _ = timer.tick() => {}
-            () = tokio::time::sleep(until_next_minute(Utc::now())) => {
+            () = tokio::time::sleep_until(boundary) => {
                 if state.catalog_watch.is_up() {
                     step!(
                         "scheduling due runs",
-                        executions::service::schedule_due(&state, Utc::now()).await
+                        executions::service::schedule_due_at_boundary(&state).await
                     );
                 }
+                boundary = tokio::time::Instant::now() + until_next_minute(Utc::now());
                 continue;
             }
         }

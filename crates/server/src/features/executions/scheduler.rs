@@ -30,18 +30,48 @@ const FAILED: &str = ExecutionStatus::Failed.as_str();
 /// it queued.
 #[tracing::instrument(skip_all)]
 pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<uuid::Uuid>, AppError> {
+    tick_with(state, now, Lead::IfFree).await
+}
+
+/// The scheduling pass at a minute boundary: it waits for the lead instead of giving up, since a
+/// process leading at that moment may have read the clock just before the boundary (and so not seen
+/// the runs due at it). Waiting is short: a pass records and queues a thousand runs in well under a
+/// second.
+#[tracing::instrument(skip_all)]
+pub async fn tick_at_boundary(state: &AppState) -> Result<Vec<uuid::Uuid>, AppError> {
+    tick_with(state, Utc::now(), Lead::Wait).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lead {
+    IfFree,
+    Wait,
+}
+
+async fn tick_with(
+    state: &AppState,
+    now: DateTime<Utc>,
+    lead: Lead,
+) -> Result<Vec<uuid::Uuid>, AppError> {
     let tx = state.db.begin().await?;
-    let lead: Option<bool> = tx
+    let sql = match lead {
+        Lead::IfFree => "SELECT pg_try_advisory_xact_lock($1) AS lead",
+        Lead::Wait => "SELECT true AS lead FROM (SELECT pg_advisory_xact_lock($1)) AS l",
+    };
+    let leads: Option<bool> = tx
         .query_one_raw(Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
-            "SELECT pg_try_advisory_xact_lock($1) AS lead",
+            sql,
             [LEADER_LOCK.into()],
         ))
         .await?
         .and_then(|r| r.try_get("", "lead").ok());
-    if lead != Some(true) {
+    if leads != Some(true) {
         return Ok(Vec::new());
     }
+    // With a waited-for lead the clock is read after the wait, so whatever the leader before saw is
+    // recorded by now and what became due meanwhile is seen.
+    let now = if lead == Lead::Wait { Utc::now() } else { now };
     let active = task_rows::Entity::find()
         .filter(task_rows::Column::Active.eq(true))
         .all(&tx)

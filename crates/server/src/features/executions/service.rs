@@ -25,6 +25,7 @@ pub use super::retention::apply as apply_retention;
 pub use super::runner::run as run_queued;
 pub use super::scheduler::{
     announce_missed_outcomes, reap_interrupted, sweep_queued, tick as schedule_due,
+    tick_at_boundary as schedule_due_at_boundary,
 };
 pub use super::selfbackup::{
     prune as prune_self_backups, run_now as back_up_catalog_now, schedule as schedule_self_backup,
@@ -168,7 +169,9 @@ pub async fn insert_scheduled(
         }
     }
     let mut inserted = Vec::with_capacity(rows.len());
-    // PostgreSQL takes at most 65,535 parameters in one statement (a row has about 40).
+    // PostgreSQL takes at most 65,535 parameters in one statement (a row has about 40). A task deleted
+    // between the read above and its chunk's insert fails that chunk (foreign key); its runs are then
+    // made by the next pass, with the same due times.
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();

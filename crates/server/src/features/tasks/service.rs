@@ -238,7 +238,7 @@ pub fn spec_of(m: &tasks::Model, destination_ids: Vec<Uuid>) -> Result<TaskSpec,
 }
 
 /// Several tasks with their specs in two queries (the scheduler's pass, where a thousand may be due at
-/// once). Tasks that do not exist are left out.
+/// once). Tasks that do not exist, or whose stored spec cannot be read, are left out.
 pub async fn find_many(
     state: &AppState,
     ids: &[Uuid],
@@ -261,12 +261,19 @@ pub async fn find_many(
             .or_default()
             .push(d.destination_id);
     }
-    rows.into_iter()
-        .map(|m| {
-            let spec = spec_of(&m, destinations.remove(&m.id).unwrap_or_default())?;
-            Ok((m, spec))
-        })
-        .collect()
+    // One task whose stored spec cannot be read must not stop the others' runs: it is logged and left out.
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |m| match spec_of(&m, destinations.remove(&m.id).unwrap_or_default()) {
+                Ok(spec) => Some((m, spec)),
+                Err(e) => {
+                    tracing::error!(task_id = %m.id, error = %e, "task left out: its stored spec cannot be read");
+                    None
+                }
+            },
+        )
+        .collect())
 }
 
 async fn destination_ids(state: &AppState, task: Uuid) -> Result<Vec<Uuid>, AppError> {
