@@ -23,6 +23,7 @@ COPY rust-toolchain.toml ./
 RUN rustup toolchain install \
  && rustup target add wasm32-unknown-unknown \
  && cargo install wasm-bindgen-cli --version 0.2.130 \
+ && cargo install --locked wasm_split_cli_support --version 0.2.4 --features build-binary \
  && npm install --prefix /opt/npm --no-audit --no-fund binaryen@132.0.0
 ENV PATH=/opt/npm/node_modules/.bin:$PATH \
     SQLX_OFFLINE=true \

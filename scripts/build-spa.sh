@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the Leptos SPA (frontend/) into frontend/dist: index.html, style.css, spa.js, spa_bg.wasm.
+# Builds the Leptos SPA (frontend/) into frontend/dist: index.html, style.css, boot.js, spa.js,
+# spa_bg.wasm (the frame and sign-in), and __wasm_split.js with one module per page and shared chunks.
 #
 # Needs: the wasm32-unknown-unknown target (rust-toolchain.toml lists it), wasm-bindgen-cli equal to the
-# wasm-bindgen version in Cargo.lock (0.2.130), and optionally npm binaryen's wasm-opt (>= 116). All of
+# wasm-bindgen version in Cargo.lock (0.2.130), wasm-split-cli, and optionally npm binaryen's wasm-opt (>= 116). All of
 # them come from scripts/deps.sh, which writes $PGWARD_CACHE/env.sh. Debian's wasm-opt 108 produces a
 # broken module, so an older wasm-opt is never used.
 #
@@ -39,17 +40,38 @@ dist="frontend/dist"
 rm -rf "$dist"
 mkdir -p "$dist"
 
-wasm-bindgen --target web --no-typescript --out-dir "$dist" --out-name spa "$wasm"
+# Every signed-in page is a `#[lazy]` function (frontend/src/main.rs): wasm-split cuts each into a
+# module of its own (split_<page>_<hash>.wasm, plus chunk_<n>.wasm for code some pages share) and
+# writes __wasm_split.js, which fetches them on first use. What stays in spa_bg.wasm is the frame,
+# the sign-in pages and the runtime, so the first download is small. The split needs the linker's
+# relocations (.cargo/config.toml: -Clink-args=--emit-relocs for wasm32).
+if ! command -v wasm-split-cli >/dev/null 2>&1; then
+    echo "build-spa: wasm-split-cli not found; run scripts/deps.sh" >&2
+    exit 1
+fi
+split="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/split"
+rm -rf "$split"
+mkdir -p "$split"
+wasm-split-cli "$wasm" "$split" --target web --out-name spa
+mv "$split/spa.wasm" "$split/../pgward-frontend.split.wasm"
+mv "$split"/* "$dist/"
 
-# wasm-opt: only binaryen >= 116 (npm's package ships 132); Debian's 108 breaks the module.
+# The splitter's modules import the main module's exports by their linker names: keep them.
+wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+    --out-dir "$dist" --out-name spa "$split/../pgward-frontend.split.wasm"
+
+# wasm-opt: only binaryen >= 116 (npm's package ships 132); Debian's 108 breaks the module. Each
+# module on its own, as cargo-leptos does: exports, imports, memory and table layout are kept.
 if [[ "${PGWARD_SKIP_WASM_OPT:-0}" == "1" ]]; then
     echo "build-spa: wasm-opt skipped (PGWARD_SKIP_WASM_OPT=1)" >&2
 elif wasm_opt="$(command -v wasm-opt)"; then
     opt_version="$("$wasm_opt" --version 2>/dev/null | sed -n 's/.*version \([0-9][0-9]*\).*/\1/p' | head -n1)"
     if [[ -n "$opt_version" && "$opt_version" -ge 116 ]]; then
-        echo "build-spa: wasm-opt -Oz (binaryen $opt_version, $wasm_opt)" >&2
-        "$wasm_opt" -Oz "$dist/spa_bg.wasm" -o "$dist/spa_bg.wasm.opt"
-        mv "$dist/spa_bg.wasm.opt" "$dist/spa_bg.wasm"
+        echo "build-spa: wasm-opt -Oz (binaryen $opt_version, $wasm_opt) on $(ls "$dist"/*.wasm | wc -l) modules" >&2
+        export wasm_opt
+        # shellcheck disable=SC2016
+        printf '%s\0' "$dist"/*.wasm | xargs -0 -n 1 -P 2 sh -c \
+            '"$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$1" -o "$1.opt" && mv "$1.opt" "$1"' _
     else
         echo "build-spa: skipping wasm-opt: $wasm_opt is version '${opt_version:-?}', need npm binaryen >= 116" >&2
     fi
@@ -59,5 +81,5 @@ fi
 
 cp frontend/index.html frontend/style.css frontend/boot.js "$dist/"
 
-echo "build-spa: done:" >&2
-ls -l "$dist" >&2
+echo "build-spa: done: $(find "$dist" -type f | wc -l) files, $(du -sh "$dist" | cut -f1)" >&2
+ls -l "$dist"/index.html "$dist"/style.css "$dist"/boot.js "$dist"/spa.js "$dist"/spa_bg.wasm "$dist"/__wasm_split.js >&2

@@ -17,6 +17,7 @@
 #   node/node_modules/          playwright-core (no browser: use Debian's /usr/bin/chromium), binaryen (wasm-opt),
 #                               @hey-api/openapi-ts + typescript (the generated TypeScript SDK type-checks)
 #   tools/bin/wasm-bindgen      wasm-bindgen-cli, same version as the wasm-bindgen crate in Cargo.lock
+#   tools/bin/wasm-split-cli    wasm_split_cli_support's CLI: cuts the SPA's pages into modules of their own
 #   env.sh                      exports PGWARD_CACHE, PGWARD_PG_ROOT, PGWARD_PG_USER, PGWARD_CHROMIUM, PATH
 #   logs/                       output of the last run of each step (shown on failure)
 #
@@ -302,6 +303,18 @@ install_wasm_bindgen() {
     die "wasm-bindgen: installed $("$CACHE/tools/bin/wasm-bindgen" --version 2>&1), wanted $want"
 }
 
+# The splitter must speak the split-point format of the wasm_split_helpers in Cargo.lock (0.2.x, via
+# leptos's #[lazy]); wasm_split_cli_support 0.2.4 is the CLI of that format (cargo-leptos 0.3 uses it).
+WASM_SPLIT_VERSION="0.2.4"
+install_wasm_split() {
+  local marker="$CACHE/tools/.wasm-split-$WASM_SPLIT_VERSION"
+  [ -f "$marker" ] && [ -x "$CACHE/tools/bin/wasm-split-cli" ] && return 0
+  (cd "$CACHE" && run wasm-split cargo "+$RUST_TOOLCHAIN" install --quiet --force --locked \
+    wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --root "$CACHE/tools")
+  [ -x "$CACHE/tools/bin/wasm-split-cli" ] || die "wasm-split-cli: not installed"
+  touch "$marker"
+}
+
 # --- 8. env.sh -------------------------------------------------------------------------------------
 write_env() {
   local f="$CACHE/env.sh" new="$TMP/env.sh"
@@ -336,3 +349,4 @@ install_node
 install_rust
 write_env
 install_wasm_bindgen   # last: a few minutes of CPU on a cold run
+install_wasm_split

@@ -4,12 +4,15 @@
 
 use std::path::Path;
 
-const FILES: [&str; 5] = [
+/// The files a built web app always has; the page modules and shared chunks wasm-split writes next to
+/// them are embedded too, whatever their names.
+const REQUIRED: [&str; 6] = [
     "index.html",
     "style.css",
     "boot.js",
     "spa.js",
     "spa_bg.wasm",
+    "__wasm_split.js",
 ];
 
 fn main() {
@@ -25,9 +28,17 @@ fn main() {
          /// the web app had not been built.\n\
          pub static EMBEDDED: &[(&str, &[u8])] = &[\n",
     );
-    if FILES.iter().all(|f| dist.join(f).is_file()) {
-        for f in FILES {
-            let path = dist.join(f).canonicalize().expect("canonical path");
+    if REQUIRED.iter().all(|f| dist.join(f).is_file()) {
+        let mut names: Vec<String> = std::fs::read_dir(&dist)
+            .expect("read frontend/dist")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        // Sorted: the same dist embeds the same table (reproducible builds).
+        names.sort();
+        for f in names {
+            let path = dist.join(&f).canonicalize().expect("canonical path");
             out.push_str(&format!(
                 "    ({f:?}, include_bytes!({:?})),\n",
                 path.display().to_string()

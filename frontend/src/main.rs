@@ -63,31 +63,72 @@ fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/accept-invitation") view=AcceptInvitationPage />
-                <Route path=path!("/dashboard") view=shell(DashboardPage) />
-                <Route path=path!("/databases") view=shell(DatabasesPage) />
-                <Route path=path!("/destinations") view=shell(DestinationsPage) />
-                <Route path=path!("/tasks") view=shell(TasksPage) />
-                <Route path=path!("/executions") view=shell(ExecutionsPage) />
-                <Route path=path!("/executions/:id") view=shell(ExecutionPage) />
-                <Route path=path!("/restorations") view=shell(RestorationsPage) />
-                <Route path=path!("/restorations/new") view=shell(NewRestorationPage) />
-                <Route path=path!("/restorations/:id") view=shell(RestorationPage) />
-                <Route path=path!("/events") view=shell(EventsPage) />
-                <Route path=path!("/webhooks") view=shell(WebhooksPage) />
-                <Route path=path!("/tokens") view=shell(TokensPage) />
-                <Route path=path!("/profile") view=shell(ProfilePage) />
-                <Route path=path!("/users") view=shell(UsersPage) />
-                <Route path=path!("/audit") view=shell(AuditPage) />
-                <Route path=path!("/system") view=shell(SystemPage) />
-                <Route path=path!("/upload") view=shell(UploadPage) />
+                <Route path=path!("/dashboard") view=shell(lazy_pages::dashboard_page) />
+                <Route path=path!("/databases") view=shell(lazy_pages::databases_page) />
+                <Route path=path!("/destinations") view=shell(lazy_pages::destinations_page) />
+                <Route path=path!("/tasks") view=shell(lazy_pages::tasks_page) />
+                <Route path=path!("/executions") view=shell(lazy_pages::executions_page) />
+                <Route path=path!("/executions/:id") view=shell(lazy_pages::execution_page) />
+                <Route path=path!("/restorations") view=shell(lazy_pages::restorations_page) />
+                <Route path=path!("/restorations/new") view=shell(lazy_pages::new_restoration_page) />
+                <Route path=path!("/restorations/:id") view=shell(lazy_pages::restoration_page) />
+                <Route path=path!("/events") view=shell(lazy_pages::events_page) />
+                <Route path=path!("/webhooks") view=shell(lazy_pages::webhooks_page) />
+                <Route path=path!("/tokens") view=shell(lazy_pages::tokens_page) />
+                <Route path=path!("/profile") view=shell(lazy_pages::profile_page) />
+                <Route path=path!("/users") view=shell(lazy_pages::users_page) />
+                <Route path=path!("/audit") view=shell(lazy_pages::audit_page) />
+                <Route path=path!("/system") view=shell(lazy_pages::system_page) />
+                <Route path=path!("/upload") view=shell(lazy_pages::upload_page) />
             </Routes>
         </Router>
     }
 }
 
-/// A logged-in page, inside the frame with the navigation.
-fn shell<V: IntoView + 'static>(page: fn() -> V) -> impl Fn() -> AnyView + Clone + Send + 'static {
-    move || view! { <Shell>{page()}</Shell> }.into_any()
+/// A logged-in page, inside the frame with the navigation. Its code is a WebAssembly module of
+/// its own, fetched the first time the page is shown (the first download is the frame and sign-in).
+fn shell<F>(page: fn() -> F) -> impl Fn() -> AnyView + Clone + Send + 'static
+where
+    F: std::future::Future<Output = AnyView> + Send + 'static,
+{
+    move || view! { <Shell>{Suspend::new(page())}</Shell> }.into_any()
+}
+
+mod lazy_pages {
+    use leptos::prelude::*;
+
+    /// One `#[lazy]` function a page: wasm-split (scripts/build-spa.sh) makes a module of what each
+    /// one reaches and the main module does not.
+    macro_rules! lazy_pages {
+        ($($name:ident => $page:ident),* $(,)?) => {
+            $(
+                #[lazy]
+                pub fn $name() -> AnyView {
+                    crate::$page().into_any()
+                }
+            )*
+        };
+    }
+
+    lazy_pages! {
+        dashboard_page => DashboardPage,
+        databases_page => DatabasesPage,
+        destinations_page => DestinationsPage,
+        tasks_page => TasksPage,
+        executions_page => ExecutionsPage,
+        execution_page => ExecutionPage,
+        restorations_page => RestorationsPage,
+        new_restoration_page => NewRestorationPage,
+        restoration_page => RestorationPage,
+        events_page => EventsPage,
+        webhooks_page => WebhooksPage,
+        tokens_page => TokensPage,
+        profile_page => ProfilePage,
+        users_page => UsersPage,
+        audit_page => AuditPage,
+        system_page => SystemPage,
+        upload_page => UploadPage,
+    }
 }
 
 #[component]

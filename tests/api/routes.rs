@@ -217,6 +217,16 @@ async fn a_json_body_that_is_not_an_object_is_refused_and_changes_nothing() {
     assert_eq!(resp.status().as_u16(), 201);
 }
 
+/// What stands in `text` between `start` and the next `end`.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in the text"))
+        + start.len();
+    let len = text[from..].find(end).expect("an end");
+    &text[from..from + len]
+}
+
 /// The hashed name `<stem>.<12 hex>.<ext>` that `page` links under `base`.
 fn hashed(page: &str, base: &str, stem: &str, ext: &str) -> String {
     let prefix = format!("\"{base}/{stem}.");
@@ -281,6 +291,38 @@ async fn the_web_app_is_served_from_the_binary_with_hashed_assets_under_its_base
     let boot_js = app.get_text(&format!("/pgward/{boot}"), None).await;
     assert!(boot_js.contains(&format!("'./{module}'")), "{boot_js}");
     assert!(boot_js.contains(&format!("'./{wasm}'")), "{boot_js}");
+    // Each signed-in page is a module of its own, fetched by the split loader the module imports;
+    // the loader and the pages are hashed too, and a page module comes gzipped to a browser.
+    let module_js = app.get_text(&format!("/pgward/{module}"), None).await;
+    let loader = between(&module_js, "from \"./__wasm_split.", "\"");
+    let loader_js = app
+        .get_text(&format!("/pgward/__wasm_split.{loader}"), None)
+        .await;
+    assert!(
+        loader_js.contains(&format!("from \"./{module}\"")),
+        "the loader imports the same module back"
+    );
+    let page = between(&loader_js, "new URL(\"./split_tasks_page_", "\"");
+    let r = reqwest::Client::new()
+        .get(format!("{}/pgward/split_tasks_page_{page}", app.address))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "split_tasks_page_{page}");
+    assert_eq!(r.headers()["content-type"], "application/wasm");
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let mut wasm = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&r.bytes().await.unwrap()[..]),
+        &mut wasm,
+    )
+    .unwrap();
+    assert_eq!(&wasm[..4], b"\0asm", "a wasm module");
     // A deep link is the app, never cached.
     let deep = app.get("/pgward/executions/123", None).await;
     assert_eq!(deep.headers()["cache-control"], "no-store");

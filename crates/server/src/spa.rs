@@ -1,31 +1,57 @@
 //! The web app's files, served from memory: embedded in the binary at build time (build.rs), or read
-//! once from `server.spa_dir` when nothing was embedded. The script, module, wasm and stylesheet are
-//! served under content-hashed names with a year-long immutable cache; `index.html` (served for every
-//! app path, so deep links work) is never cached and names the current hashes, the base path and the
-//! `<meta name="pgward-base">` the app routes under.
+//! once from `server.spa_dir` when nothing was embedded. Scripts, modules, stylesheet and every page
+//! module are served under content-hashed names with a year-long immutable cache, gzipped for a
+//! browser that accepts it; `index.html` (served for every app path, so deep links work) is never
+//! cached and names the current hashes, the base path and the `<meta name="pgward-base">` the app
+//! routes under.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::Path;
+use std::sync::OnceLock;
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY,
+};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 include!(concat!(env!("OUT_DIR"), "/spa_assets.rs"));
 
-/// The files that get a hashed name, with their content type, in the order their hashes are needed
-/// (boot.js names the module and the wasm, so it is rewritten before its own hash is taken).
-const HASHED: [(&str, &str); 4] = [
-    ("spa.js", "text/javascript; charset=utf-8"),
-    ("spa_bg.wasm", "application/wasm"),
-    ("style.css", "text/css; charset=utf-8"),
-    ("boot.js", "text/javascript; charset=utf-8"),
+/// What a built web app always has (scripts/build-spa.sh); the page modules and shared chunks
+/// (`split_*.wasm`, `chunk_*.wasm`, loaded by `__wasm_split.js`) come with it.
+const REQUIRED: [&str; 5] = [
+    "index.html",
+    "style.css",
+    "boot.js",
+    "spa.js",
+    "spa_bg.wasm",
 ];
 
 struct Asset {
     content_type: &'static str,
     body: Bytes,
+    /// Made on the first request that accepts gzip, then kept: compressing every module at startup
+    /// would cost each process (and each test server) a second of CPU it may never need.
+    gzipped: OnceLock<Option<Bytes>>,
+}
+
+impl Asset {
+    fn gzipped(&self) -> Option<&Bytes> {
+        self.gzipped
+            .get_or_init(|| {
+                let mut enc = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.body.len() / 2),
+                    flate2::Compression::best(),
+                );
+                enc.write_all(&self.body).ok()?;
+                let out = enc.finish().ok()?;
+                // Only when it pays: an already dense file is sent as it is.
+                (out.len() < self.body.len()).then(|| Bytes::from(out))
+            })
+            .as_ref()
+    }
 }
 
 /// The app as served: hashed assets by name and the rendered index page.
@@ -42,64 +68,115 @@ pub enum Source {
     Missing,
 }
 
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn hashed_name(name: &str, hash: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
+        None => format!("{name}.{hash}"),
+    }
+}
+
+fn short_hash(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        // Length-prefixed, so that two lists of files can never hash alike by moving a boundary.
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    hex::encode(&h.finalize()[..6])
+}
+
 impl Spa {
     /// The embedded app if this binary carries one, else the files in `dir`; `base` is the path pgward
     /// is served under (`/pgward` or empty).
     pub fn load(dir: &Path, base: &str) -> (Self, Source) {
         // Served straight from the binary's memory, not copied.
-        let embedded: HashMap<&str, Bytes> = EMBEDDED
+        let embedded: BTreeMap<String, Bytes> = EMBEDDED
             .iter()
-            .map(|(n, b)| (*n, Bytes::from_static(b)))
+            .map(|(n, b)| (n.to_string(), Bytes::from_static(b)))
             .collect();
         if !embedded.is_empty() {
             return (Self::build(embedded, base), Source::Embedded);
         }
-        let mut files = HashMap::new();
-        for name in ["index.html"]
-            .into_iter()
-            .chain(HASHED.iter().map(|(n, _)| *n))
-        {
-            match std::fs::read(dir.join(name)) {
-                Ok(b) => {
-                    files.insert(name, Bytes::from(b));
-                }
-                Err(_) => {
-                    return (
-                        Self {
-                            assets: HashMap::new(),
-                            index: None,
-                        },
-                        Source::Missing,
-                    );
-                }
+        let missing = || {
+            (
+                Self {
+                    assets: HashMap::new(),
+                    index: None,
+                },
+                Source::Missing,
+            )
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return missing();
+        };
+        let mut files = BTreeMap::new();
+        for entry in entries.flatten() {
+            let (Ok(name), true) = (
+                entry.file_name().into_string(),
+                entry.file_type().is_ok_and(|t| t.is_file()),
+            ) else {
+                continue;
+            };
+            if let Ok(b) = std::fs::read(entry.path()) {
+                files.insert(name, Bytes::from(b));
             }
+        }
+        if !REQUIRED.iter().all(|f| files.contains_key(*f)) {
+            return missing();
         }
         (Self::build(files, base), Source::Directory)
     }
 
-    fn build(mut files: HashMap<&str, Bytes>, base: &str) -> Self {
-        let mut names: Vec<(String, String)> = Vec::new();
+    fn build(mut files: BTreeMap<String, Bytes>, base: &str) -> Self {
+        let raw_index = files.remove("index.html");
+        // A leaf (wasm, stylesheet) is named by its own content. The scripts import one another in a
+        // circle (spa.js loads __wasm_split.js, which imports spa.js back) and each names the others'
+        // hashed files, so they share one hash of everything served: any change renames all of them.
+        let all: Vec<&[u8]> = files
+            .iter()
+            .flat_map(|(n, b)| [n.as_bytes(), b.as_ref()])
+            .collect();
+        let family = short_hash(&all);
+        let names: Vec<(String, String)> = files
+            .iter()
+            .map(|(name, body)| {
+                let hash = if name.ends_with(".js") {
+                    family.clone()
+                } else {
+                    short_hash(&[body])
+                };
+                (name.clone(), hashed_name(name, &hash))
+            })
+            .collect();
+        let renamed: HashMap<&str, &str> = names
+            .iter()
+            .map(|(plain, hashed)| (plain.as_str(), hashed.as_str()))
+            .collect();
         let mut assets = HashMap::new();
-        for (name, content_type) in HASHED {
-            let Some(mut body) = files.remove(name) else {
-                continue;
-            };
-            if name == "boot.js" {
-                let mut text = String::from_utf8_lossy(&body).into_owned();
-                for (plain, hashed) in &names {
-                    text = text.replace(&format!("./{plain}"), &format!("./{hashed}"));
-                }
-                body = Bytes::from(text);
+        for ((name, mut body), (_, hashed)) in files.into_iter().zip(&names) {
+            if name.ends_with(".js") {
+                let text = String::from_utf8_lossy(&body);
+                body = Bytes::from(rewrite_relative(&text, &renamed));
             }
-            let hash = hex::encode(&Sha256::digest(&body)[..6]);
-            let hashed = match name.rsplit_once('.') {
-                Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
-                None => format!("{name}.{hash}"),
-            };
-            names.push((name.to_string(), hashed.clone()));
-            assets.insert(hashed, Asset { content_type, body });
+            assets.insert(
+                hashed.clone(),
+                Asset {
+                    content_type: content_type(&name),
+                    body,
+                    gzipped: OnceLock::new(),
+                },
+            );
         }
-        let index = files.remove("index.html").map(|raw| {
+        let index = raw_index.map(|raw| {
             let mut html = String::from_utf8_lossy(&raw).into_owned();
             for (plain, hashed) in &names {
                 html = html.replace(&format!("\"/{plain}\""), &format!("\"{base}/{hashed}\""));
@@ -122,10 +199,16 @@ impl Spa {
     pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
         let name = req.path().trim_start_matches('/');
         if let Some(a) = self.assets.get(name) {
-            return HttpResponse::Ok()
-                .insert_header((CONTENT_TYPE, a.content_type))
+            let mut resp = HttpResponse::Ok();
+            resp.insert_header((CONTENT_TYPE, a.content_type))
                 .insert_header((CACHE_CONTROL, "public, max-age=31536000, immutable"))
-                .body(a.body.clone());
+                .insert_header((VARY, "Accept-Encoding"));
+            if let Some(gz) = accepts_gzip(req).then(|| a.gzipped()).flatten() {
+                return resp
+                    .insert_header((CONTENT_ENCODING, "gzip"))
+                    .body(gz.clone());
+            }
+            return resp.body(a.body.clone());
         }
         match &self.index {
             Some(index) => HttpResponse::Ok()
@@ -138,5 +221,96 @@ impl Spa {
                     "The web UI is not built: run scripts/build-spa.sh (the API is at /api/v1, docs at /api/docs/).",
                 ),
         }
+    }
+}
+
+/// Whether the request accepts gzip (`Accept-Encoding: gzip`, not refused with `q=0`).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
+/// `text` with each relative import (`from './spa.js'`) and fetch (`new URL("./chunk_3.wasm", …)`) of a
+/// served file pointed at its hashed name, so it resolves under any base path. Only those: the same
+/// string as a key of the wasm's import object (`"./__wasm_split.js": import1`) is the module name the
+/// wasm was linked against and must stay. One pass (the split loader names some 300 modules).
+fn rewrite_relative(text: &str, renamed: &HashMap<&str, &str>) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut rest = text;
+    while let Some(at) = rest.find("./") {
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        let quote = before.chars().last().filter(|c| *c == '"' || *c == '\'');
+        let lead = before.get(..before.len().saturating_sub(1)).unwrap_or("");
+        let target = quote.and_then(|q| {
+            let name = after[2..].split(q).next()?;
+            let hashed = renamed.get(name)?;
+            (lead.ends_with("from ") || lead.ends_with("URL(")).then_some((name, *hashed))
+        });
+        match target {
+            Some((name, hashed)) => {
+                out.push_str("./");
+                out.push_str(hashed);
+                rest = &after[2 + name.len()..];
+            }
+            None => {
+                out.push_str("./");
+                rest = &after[2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_and_fetches_get_hashed_names_and_import_object_keys_stay() {
+        let renamed = HashMap::from([
+            ("spa.js", "spa.0123456789ab.js"),
+            ("__wasm_split.js", "__wasm_split.0123456789ab.js"),
+            ("chunk_1.wasm", "chunk_1.aaaaaaaaaaaa.wasm"),
+        ]);
+        let js = r#"import * as import1 from "./__wasm_split.js"
+import init from './spa.js';
+imports["./__wasm_split.js"] = import1;
+fetch(new URL("./chunk_1.wasm", import.meta.url)); fetch(new URL("./chunk_10.wasm"));
+const other = "./spa.js";"#;
+        assert_eq!(
+            rewrite_relative(js, &renamed),
+            r#"import * as import1 from "./__wasm_split.0123456789ab.js"
+import init from './spa.0123456789ab.js';
+imports["./__wasm_split.js"] = import1;
+fetch(new URL("./chunk_1.aaaaaaaaaaaa.wasm", import.meta.url)); fetch(new URL("./chunk_10.wasm"));
+const other = "./spa.js";"#
+        );
+    }
+
+    #[test]
+    fn gzip_is_offered_unless_refused() {
+        let req = |v: &str| {
+            actix_web::test::TestRequest::default()
+                .insert_header((ACCEPT_ENCODING, v))
+                .to_http_request()
+        };
+        assert!(accepts_gzip(&req("gzip, deflate, br")));
+        assert!(accepts_gzip(&req("br;q=1.0, GZIP;q=0.5")));
+        assert!(!accepts_gzip(&req("gzip;q=0, br")));
+        assert!(!accepts_gzip(&req("identity")));
     }
 }
