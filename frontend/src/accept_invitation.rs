@@ -8,13 +8,10 @@ use leptos_router::components::A;
 use leptos_router::hooks::{query_signal, use_navigate};
 use pgward_api_types::AcceptInvitationRequest;
 
-use crate::auth_pages::{Brand, name_field, new_password_field};
+use crate::auth_pages::{Brand, name_field, new_password_field, optional, start_password_submit};
 use crate::parts::{Field, SubmitButton};
 use crate::session::public_client;
 use crate::ui::error_banner;
-
-/// The server's minimum for a password.
-const MIN_PASSWORD: usize = 12;
 
 #[component]
 pub fn AcceptInvitationPage() -> impl IntoView {
@@ -27,25 +24,14 @@ pub fn AcceptInvitationPage() -> impl IntoView {
     let busy = RwSignal::new(false);
 
     let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
+        let Some(pw) = start_password_submit(&ev, busy, error, password) else {
             return;
-        }
-        let pw = password.get_untracked();
-        if pw.chars().count() < MIN_PASSWORD {
-            error.set(Some(format!(
-                "The password needs at least {MIN_PASSWORD} characters."
-            )));
-            return;
-        }
-        let name = name.get_untracked().trim().to_string();
+        };
         let req = AcceptInvitationRequest {
             code: code.get_untracked().trim().to_string(),
             password: pw,
-            name: (!name.is_empty()).then_some(name),
+            name: optional(name),
         };
-        busy.set(true);
-        error.set(None);
         let navigate = navigate.clone();
         spawn_local(async move {
             match public_client().accept_invitation(&req).await {

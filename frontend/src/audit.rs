@@ -119,10 +119,7 @@ fn AuditLog() -> impl IntoView {
             cursor: pages.cursor(),
             ..Default::default()
         };
-        session.call(move |c| {
-            let query = query.clone();
-            async move { c.list_audit(&query).await }
-        })
+        session.call_with(query, |c, q| async move { c.list_audit(&q).await })
     });
     let users = api_list(session, None, |c| async move {
         c.list_users().await.map(|l| l.items)

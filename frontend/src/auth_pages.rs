@@ -11,8 +11,39 @@ use crate::parts::{Field, SubmitButton};
 use crate::session::{public_client, use_session};
 use crate::ui::{alert_error, error_banner};
 
-/// Minimum password length the server enforces for the first administrator.
-const MIN_PASSWORD: usize = 12;
+/// Minimum password length the server enforces (setup, invitations, a password change).
+pub const MIN_PASSWORD: usize = 12;
+
+/// `value` trimmed, or `None` when that leaves nothing (an optional text field left empty).
+pub fn optional(value: RwSignal<String>) -> Option<String> {
+    let v = value.get_untracked().trim().to_string();
+    (!v.is_empty()).then_some(v)
+}
+
+/// The start of a submit that sets a password (setup, an invitation): stops the browser's own submit,
+/// ignores a form that is already sending, and refuses a short password with a message in `error`.
+/// When the request may go, marks the form busy, clears the error and returns the password.
+pub fn start_password_submit(
+    ev: &SubmitEvent,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    password: RwSignal<String>,
+) -> Option<String> {
+    ev.prevent_default();
+    if busy.get_untracked() {
+        return None;
+    }
+    let pw = password.get_untracked();
+    if pw.chars().count() < MIN_PASSWORD {
+        error.set(Some(format!(
+            "The password needs at least {MIN_PASSWORD} characters."
+        )));
+        return None;
+    }
+    busy.set(true);
+    error.set(None);
+    Some(pw)
+}
 
 fn auth_status() -> LocalResource<Result<AuthStatus, String>> {
     LocalResource::new(|| async {
@@ -154,27 +185,15 @@ pub fn SetupPage() -> impl IntoView {
     );
 
     let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
+        let Some(pw) = start_password_submit(&ev, busy, error, password) else {
             return;
-        }
-        let pw = password.get_untracked();
-        if pw.chars().count() < MIN_PASSWORD {
-            error.set(Some(format!(
-                "The password needs at least {MIN_PASSWORD} characters."
-            )));
-            return;
-        }
-        let name = name.get_untracked().trim().to_string();
-        let code = code.get_untracked().trim().to_string();
+        };
         let req = SetupRequest {
             email: email.get_untracked().trim().to_string(),
             password: pw,
-            name: (!name.is_empty()).then_some(name),
-            setup_code: (!code.is_empty()).then_some(code),
+            name: optional(name),
+            setup_code: optional(code),
         };
-        busy.set(true);
-        error.set(None);
         let navigate = navigate.clone();
         spawn_local(async move {
             let client = public_client();

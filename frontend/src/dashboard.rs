@@ -109,10 +109,7 @@ pub fn DashboardPage() -> impl IntoView {
             days: Some(30),
             tz: Some(timezone.clone()),
         };
-        session.call(move |c| {
-            let query = query.clone();
-            async move { c.execution_stats(&query).await }
-        })
+        session.call_with(query, |c, q| async move { c.execution_stats(&q).await })
     });
     poll.every(POLL, Signal::stored(true));
 

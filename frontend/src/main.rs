@@ -89,45 +89,103 @@ fn App() -> impl IntoView {
 /// its own, fetched the first time the page is shown (the first download is the frame and sign-in).
 fn shell<F>(page: fn() -> F) -> impl Fn() -> AnyView + Clone + Send + 'static
 where
-    F: std::future::Future<Output = AnyView> + Send + 'static,
+    F: std::future::Future<Output = Result<AnyView, lazy_pages::LoadError>> + Send + 'static,
 {
-    move || view! { <Shell>{Suspend::new(page())}</Shell> }.into_any()
+    move || {
+        view! {
+            <Shell>
+                {Suspend::new(async move {
+                    let view = page().await.unwrap_or_else(|_| not_loaded());
+                    lazy_pages::preload_the_rest();
+                    view
+                })}
+            </Shell>
+        }
+        .into_any()
+    }
+}
+
+/// A page whose module could not be fetched: most often pgward was upgraded while this tab was open
+/// (the old build's modules are gone), else the network. A reload fetches the current build.
+fn not_loaded() -> AnyView {
+    view! {
+        <div class="card narrow" data-testid="page-not-loaded">
+            <h1>"This page could not be loaded"</h1>
+            <p class="muted">
+                "pgward may have been updated since this tab opened, or the connection dropped. Reload to get the current version."
+            </p>
+            <button
+                class="btn btn-primary"
+                on:click=|_| {
+                    let _ = window().location().reload();
+                }
+            >
+                "Reload"
+            </button>
+        </div>
+    }
+    .into_any()
 }
 
 mod lazy_pages {
     use leptos::prelude::*;
 
-    /// One `#[lazy]` function a page: wasm-split (scripts/build-spa.sh) makes a module of what each
-    /// one reaches and the main module does not.
+    pub use leptos::wasm_split::SplitLoaderError as LoadError;
+
+    /// One split function a page: wasm-split (scripts/build-spa.sh) makes a module of what each one
+    /// reaches and the main module does not. `fallible`: a module that cannot be fetched is an `Err`
+    /// the frame shows (Leptos's `#[lazy]` would panic, which aborts the whole app). Each also gets a
+    /// preload function, which fetches its module without showing the page.
     macro_rules! lazy_pages {
-        ($($name:ident => $page:ident),* $(,)?) => {
+        ($($name:ident / $preload:ident => $page:ident),* $(,)?) => {
             $(
-                #[lazy]
-                pub fn $name() -> AnyView {
-                    crate::$page().into_any()
+                #[leptos::wasm_split::wasm_split(
+                    $name,
+                    wasm_split_path = ::leptos::wasm_split,
+                    fallible,
+                    preload($preload)
+                )]
+                pub fn $name() -> Result<AnyView, LoadError> {
+                    Ok(crate::$page().into_any())
                 }
             )*
+
+            /// Once the first signed-in page is shown, fetches the other pages' modules one after
+            /// another in the background, so that later navigation does not wait for the network
+            /// (the first render still needs only the main module).
+            pub fn preload_the_rest() {
+                thread_local! {
+                    static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+                }
+                if STARTED.with(|s| s.replace(true)) {
+                    return;
+                }
+                leptos::task::spawn_local(async {
+                    // A module that cannot be fetched now is fetched again when its page opens.
+                    $( let _ = $preload().await; )*
+                });
+            }
         };
     }
 
     lazy_pages! {
-        dashboard_page => DashboardPage,
-        databases_page => DatabasesPage,
-        destinations_page => DestinationsPage,
-        tasks_page => TasksPage,
-        executions_page => ExecutionsPage,
-        execution_page => ExecutionPage,
-        restorations_page => RestorationsPage,
-        new_restoration_page => NewRestorationPage,
-        restoration_page => RestorationPage,
-        events_page => EventsPage,
-        webhooks_page => WebhooksPage,
-        tokens_page => TokensPage,
-        profile_page => ProfilePage,
-        users_page => UsersPage,
-        audit_page => AuditPage,
-        system_page => SystemPage,
-        upload_page => UploadPage,
+        dashboard_page / preload_dashboard_page => DashboardPage,
+        databases_page / preload_databases_page => DatabasesPage,
+        destinations_page / preload_destinations_page => DestinationsPage,
+        tasks_page / preload_tasks_page => TasksPage,
+        executions_page / preload_executions_page => ExecutionsPage,
+        execution_page / preload_execution_page => ExecutionPage,
+        restorations_page / preload_restorations_page => RestorationsPage,
+        new_restoration_page / preload_new_restoration_page => NewRestorationPage,
+        restoration_page / preload_restoration_page => RestorationPage,
+        events_page / preload_events_page => EventsPage,
+        webhooks_page / preload_webhooks_page => WebhooksPage,
+        tokens_page / preload_tokens_page => TokensPage,
+        profile_page / preload_profile_page => ProfilePage,
+        users_page / preload_users_page => UsersPage,
+        audit_page / preload_audit_page => AuditPage,
+        system_page / preload_system_page => SystemPage,
+        upload_page / preload_upload_page => UploadPage,
     }
 }
 

@@ -174,6 +174,16 @@ impl Session {
         self.call_detailed(call).await.map_err(|f| f.message)
     }
 
+    /// [`Session::call`] with a request value (a list's query, a body) of which each try gets a copy.
+    pub async fn call_with<Q, T, F, Fut>(self, value: Q, call: F) -> Result<T, String>
+    where
+        Q: Clone,
+        F: Fn(Client, Q) -> Fut,
+        Fut: Future<Output = pgward_api_client::Result<T>>,
+    {
+        self.call(move |c| call(c, value.clone())).await
+    }
+
     /// Like [`Session::call`], but keeps the API's per-field validation messages, for forms.
     pub async fn call_detailed<T, F, Fut>(self, call: F) -> Result<T, Failure>
     where

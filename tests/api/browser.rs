@@ -55,12 +55,17 @@ async fn a_new_operator_sets_up_logs_in_and_adds_a_database_in_the_browser() {
     let app = spawn_app().await;
     let name = "Browser added · 🐘";
     let conn = fleet().get(16).url("postgres");
-    run_flow(
+    let out = run_flow(
         &app,
         "e2e.mjs",
         vec![("DB_CONN", conn.into()), ("DB_NAME", name.into())],
     )
     .await;
+    // A page whose module could not be fetched showed a reload, and the reload opened it.
+    assert!(
+        out.contains("a page whose module cannot be fetched offers a reload"),
+        "{out}"
+    );
 
     // What the browser did is what the API now holds.
     let admin = app.client.with_token(

@@ -3,7 +3,8 @@
 //
 // Against a freshly started pgward with no user yet: open /, land on /setup, create the administrator,
 // log in if setup did not, open Databases, add a database, test its connection, save it and wait for its
-// row; then add a second one and delete it, confirming the dialog. Prints one JSON line ({"ok":true,"steps":[...]}) and exits 0; on failure prints
+// row; then add a second one and delete it, confirming the dialog; then open Tasks with its module
+// unreachable (a message and a reload button), and reload. Prints one JSON line ({"ok":true,"steps":[...]}) and exits 0; on failure prints
 // {"ok":false,...}, writes a screenshot and the page's HTML to $E2E_ARTIFACTS, prints the page's console
 // errors to stderr and exits 1.
 //
@@ -21,6 +22,7 @@ import { env, runFlow } from './harness.mjs';
 const ADMIN_EMAIL = process.env.ADMIN_EMAIL || 'admin@example.com';
 const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD || 'correct horse battery';
 const ADMIN_NAME = 'E2E Admin';
+const TASKS_MODULE = '**/split_tasks_page.*.wasm';
 
 const baseUrl = env('BASE_URL').replace(/\/+$/, '');
 const dbConn = env('DB_CONN');
@@ -40,6 +42,10 @@ async function run(page, step) {
       throw new Error(`${what}: the page shows an error: ${(await errorBanner.innerText()).trim()}`);
     }
   }
+
+  // The Tasks page's module is unreachable from the start (the app fetches the other pages' modules
+  // in the background once signed in; this one must fail there and again when Tasks is opened).
+  await page.route(TASKS_MODULE, (route) => route.abort());
 
   await step('open /', async () => {
     await page.goto(`${baseUrl}/`);
@@ -139,6 +145,19 @@ async function run(page, step) {
     // The first one is still listed.
     await byTestId('db-row').filter({ has: byTestId('db-name').getByText(dbName, { exact: true }) }).waitFor();
     return asked;
+  });
+
+  // Each signed-in page is a module of its own, fetched on first visit. When it cannot be (pgward was
+  // upgraded while the tab was open and the old build's modules are gone, or the network dropped), the
+  // frame says so and offers a reload instead of the whole app stopping.
+  await step('a page whose module cannot be fetched offers a reload', async () => {
+    await byTestId('nav-tasks').click();
+    await reach(byTestId('page-not-loaded'), 'the page whose module is missing');
+    await byTestId('nav-profile').waitFor();
+    await page.unroute(TASKS_MODULE);
+    await byTestId('page-not-loaded').getByRole('button', { name: 'Reload' }).click();
+    await reach(byTestId('task-new'), 'the Tasks page after the reload');
+    return new URL(page.url()).pathname;
   });
 }
 

@@ -123,10 +123,7 @@ pub fn ExecutionPage() -> impl IntoView {
                 ..Default::default()
             };
             let page = session
-                .call(move |c| {
-                    let query = query.clone();
-                    async move { c.list_executions(&query).await }
-                })
+                .call_with(query, |c, q| async move { c.list_executions(&q).await })
                 .await
                 .ok()?;
             page.items.first().map(|e| e.bytes_read).filter(|b| *b > 0)
@@ -163,10 +160,7 @@ pub fn ExecutionPage() -> impl IntoView {
                 ..Default::default()
             };
             let page = session
-                .call(move |c| {
-                    let query = query.clone();
-                    async move { c.list_events(&query).await }
-                })
+                .call_with(query, |c, q| async move { c.list_events(&q).await })
                 .await?;
             Ok(page
                 .items
@@ -474,10 +468,7 @@ fn RunDatabases(session: Session, run: Uuid) -> impl IntoView {
             ..Default::default()
         };
         session
-            .call(move |c| {
-                let query = query.clone();
-                async move { c.list_executions(&query).await }
-            })
+            .call_with(query, |c, q| async move { c.list_executions(&q).await })
             .await
             .map(|p| p.items)
     });

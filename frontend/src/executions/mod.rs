@@ -69,10 +69,7 @@ pub fn ExecutionsPage() -> impl IntoView {
             cursor: pages.cursor(),
             ..Default::default()
         };
-        session.call(move |c| {
-            let query = query.clone();
-            async move { c.list_executions(&query).await }
-        })
+        session.call_with(query, |c, q| async move { c.list_executions(&q).await })
     });
     let tasks = tasks(session, None);
 

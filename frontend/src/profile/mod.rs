@@ -7,13 +7,11 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use pgward_api_types::UpdateProfileRequest;
 
+use crate::auth_pages::MIN_PASSWORD;
 use crate::parts::{Field, PageHeader, Reload, SubmitButton, TextField, save};
 use crate::session::use_session;
 use crate::tokens::TokensSection;
 use crate::ui::{FieldErrors, browser_timezone, format_time, now, set_time_zone, stored_time_zone};
-
-/// The server's minimum for a new password.
-const MIN_PASSWORD: usize = 12;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {

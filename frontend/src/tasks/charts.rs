@@ -19,10 +19,7 @@ pub fn TaskCharts(task_id: Uuid, timezone: String) -> impl IntoView {
     };
     let stats = LocalResource::new(move || {
         let query = query.clone();
-        session.call(move |c| {
-            let query = query.clone();
-            async move { c.execution_stats(&query).await }
-        })
+        session.call_with(query, |c, q| async move { c.execution_stats(&q).await })
     });
     view! {
         <div class="task-charts" data-testid="task-charts-panel">
