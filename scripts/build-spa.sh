@@ -32,6 +32,11 @@ if [[ "$have_bindgen" != "$want_bindgen" ]]; then
     exit 1
 fi
 
+# A RUSTFLAGS in the environment replaces the wasm32 rustflags of .cargo/config.toml: keep the two the
+# split needs (see there) in that case.
+if [[ -n "${RUSTFLAGS:-}" ]]; then
+    export RUSTFLAGS="$RUSTFLAGS --cfg erase_components -Clink-args=--emit-relocs"
+fi
 echo "build-spa: cargo build (wasm-release, wasm32-unknown-unknown)" >&2
 cargo build --profile wasm-release --target wasm32-unknown-unknown -p pgward-frontend
 
@@ -40,9 +45,9 @@ dist="frontend/dist"
 rm -rf "$dist"
 mkdir -p "$dist"
 
-# Every signed-in page is a `#[lazy]` function (frontend/src/main.rs): wasm-split cuts each into a
-# module of its own (split_<page>_<hash>.wasm, plus chunk_<n>.wasm for code some pages share) and
-# writes __wasm_split.js, which fetches them on first use. What stays in spa_bg.wasm is the frame,
+# Every signed-in page is a `#[wasm_split]` function (frontend/src/main.rs): wasm-split cuts each into
+# a module of its own (split_<page>.wasm, plus chunk_<n>.wasm for code some pages share) and writes
+# __wasm_split.js, which fetches them when a page first opens (or the app preloads them). What stays in spa_bg.wasm is the frame,
 # the sign-in pages and the runtime, so the first download is small. The split needs the linker's
 # relocations (.cargo/config.toml: -Clink-args=--emit-relocs for wasm32).
 if ! command -v wasm-split-cli >/dev/null 2>&1; then

@@ -348,5 +348,5 @@ ensure_reachable "$CLIENT_USER"
 install_node
 install_rust
 write_env
-install_wasm_bindgen   # last: a few minutes of CPU on a cold run
+install_wasm_bindgen   # these two last: a few minutes of CPU each on a cold run
 install_wasm_split

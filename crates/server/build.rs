@@ -4,15 +4,14 @@
 
 use std::path::Path;
 
-/// The files a built web app always has; the page modules and shared chunks wasm-split writes next to
-/// them are embedded too, whatever their names.
-const REQUIRED: [&str; 6] = [
+/// The files a built web app always has (as spa.rs requires of `server.spa_dir`); the split loader,
+/// page modules and shared chunks wasm-split writes next to them are embedded too, whatever their names.
+const REQUIRED: [&str; 5] = [
     "index.html",
     "style.css",
     "boot.js",
     "spa.js",
     "spa_bg.wasm",
-    "__wasm_split.js",
 ];
 
 fn main() {
@@ -32,7 +31,8 @@ fn main() {
         let mut names: Vec<String> = std::fs::read_dir(&dist)
             .expect("read frontend/dist")
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+            // `Path::is_file` follows symlinks, as the check above does.
+            .filter(|e| e.path().is_file())
             .filter_map(|e| e.file_name().into_string().ok())
             .collect();
         // Sorted: the same dist embeds the same table (reproducible builds).

@@ -95,9 +95,14 @@ where
         view! {
             <Shell>
                 {Suspend::new(async move {
-                    let view = page().await.unwrap_or_else(|_| not_loaded());
-                    lazy_pages::preload_the_rest();
-                    view
+                    match page().await {
+                        Ok(view) => {
+                            lazy_pages::preload_the_rest();
+                            view
+                        }
+                        // Most likely an upgrade: the other modules are gone too.
+                        Err(_) => not_loaded(),
+                    }
                 })}
             </Shell>
         }

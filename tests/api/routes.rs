@@ -323,6 +323,14 @@ async fn the_web_app_is_served_from_the_binary_with_hashed_assets_under_its_base
     )
     .unwrap();
     assert_eq!(&wasm[..4], b"\0asm", "a wasm module");
+    // A file of another build (a tab opened before an upgrade) is a 404, not the app's page.
+    assert_eq!(
+        app.get("/pgward/split_tasks_page.000000000000.wasm", None)
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
     // A deep link is the app, never cached.
     let deep = app.get("/pgward/executions/123", None).await;
     assert_eq!(deep.headers()["cache-control"], "no-store");

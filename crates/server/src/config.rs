@@ -179,7 +179,8 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// HTTP worker threads; 0 = one per core.
     pub workers: usize,
-    /// Directory with the built SPA (index.html, spa.js, spa_bg.wasm).
+    /// Directory with the built SPA (index.html, style.css, boot.js, spa.js, spa_bg.wasm, and the split
+    /// loader with its page modules), used when the binary embeds none.
     pub spa_dir: PathBuf,
     /// Largest accepted JSON body in bytes.
     pub body_limit: usize,

@@ -29,6 +29,11 @@ const REQUIRED: [&str; 5] = [
     "spa_bg.wasm",
 ];
 
+/// Part of the scripts' shared hash: the scripts are served rewritten (`rewrite_relative`), so a change
+/// of the rewriting must rename them even when the build they come from is the same; otherwise a
+/// browser would keep the old text under an immutable name. Bump it with any change to the rewriting.
+const REWRITE_VERSION: &[u8] = b"rewrite-relative-v1";
+
 struct Asset {
     content_type: &'static str,
     body: Bytes,
@@ -120,10 +125,8 @@ impl Spa {
         };
         let mut files = BTreeMap::new();
         for entry in entries.flatten() {
-            let (Ok(name), true) = (
-                entry.file_name().into_string(),
-                entry.file_type().is_ok_and(|t| t.is_file()),
-            ) else {
+            // `Path::is_file` follows symlinks (a directory of links to a build is fine).
+            let (Ok(name), true) = (entry.file_name().into_string(), entry.path().is_file()) else {
                 continue;
             };
             if let Ok(b) = std::fs::read(entry.path()) {
@@ -141,9 +144,8 @@ impl Spa {
         // A leaf (wasm, stylesheet) is named by its own content. The scripts import one another in a
         // circle (spa.js loads __wasm_split.js, which imports spa.js back) and each names the others'
         // hashed files, so they share one hash of everything served: any change renames all of them.
-        let all: Vec<&[u8]> = files
-            .iter()
-            .flat_map(|(n, b)| [n.as_bytes(), b.as_ref()])
+        let all: Vec<&[u8]> = std::iter::once(REWRITE_VERSION)
+            .chain(files.iter().flat_map(|(n, b)| [n.as_bytes(), b.as_ref()]))
             .collect();
         let family = short_hash(&all);
         let names: Vec<(String, String)> = files
@@ -210,6 +212,16 @@ impl Spa {
             }
             return resp.body(a.body.clone());
         }
+        // A script, module or stylesheet that is not here (a tab still running an older build asks
+        // for its files) is a 404, not the app's page: app routes never end so.
+        if [".js", ".wasm", ".css"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+        {
+            return HttpResponse::NotFound()
+                .content_type("text/plain; charset=utf-8")
+                .body("No such file in this build of the web UI; reload the page.");
+        }
         match &self.index {
             Some(index) => HttpResponse::Ok()
                 .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
@@ -224,22 +236,31 @@ impl Spa {
     }
 }
 
-/// Whether the request accepts gzip (`Accept-Encoding: gzip`, not refused with `q=0`).
+/// Whether the request accepts gzip: `gzip` named with a weight above 0, or else `*` with one. A
+/// `gzip;q=0` refuses it whatever `*` says (RFC 9110, 12.5.3).
 fn accepts_gzip(req: &HttpRequest) -> bool {
-    req.headers()
+    let mut gzip = None;
+    let mut any = None;
+    for item in req
+        .headers()
         .get_all(ACCEPT_ENCODING)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let coding = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-        })
+    {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or("");
+        let accepted = !parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if coding.eq_ignore_ascii_case("gzip") {
+            gzip = Some(accepted);
+        } else if coding == "*" {
+            any = Some(accepted);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// `text` with each relative import (`from './spa.js'`) and fetch (`new URL("./chunk_3.wasm", …)`) of a
@@ -312,5 +333,7 @@ const other = "./spa.js";"#
         assert!(accepts_gzip(&req("br;q=1.0, GZIP;q=0.5")));
         assert!(!accepts_gzip(&req("gzip;q=0, br")));
         assert!(!accepts_gzip(&req("identity")));
+        assert!(accepts_gzip(&req("*")));
+        assert!(!accepts_gzip(&req("gzip;q=0, *")));
     }
 }
