@@ -22,10 +22,15 @@ fn main() {
     // frontend folder instead catches the first build of dist.
     let watched = if dist.is_dir() { &dist } else { &frontend };
     println!("cargo:rerun-if-changed={}", watched.display());
-    let mut out = String::from(
-        "/// The web app's files (name, bytes) as built when this binary was compiled; empty when\n\
+    // spa.rs checks a `server.spa_dir` against the same list: written once, here.
+    let mut out = format!(
+        "/// What a built web app always has (scripts/build-spa.sh); the split loader, page modules and\n\
+         /// shared chunks come with it.\n\
+         pub const REQUIRED: [&str; {}] = {REQUIRED:?};\n\n\
+         /// The web app's files (name, bytes) as built when this binary was compiled; empty when\n\
          /// the web app had not been built.\n\
          pub static EMBEDDED: &[(&str, &[u8])] = &[\n",
+        REQUIRED.len()
     );
     if REQUIRED.iter().all(|f| dist.join(f).is_file()) {
         let mut names: Vec<String> = std::fs::read_dir(&dist)

@@ -17,17 +17,8 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
+// `REQUIRED` (the files a built web app always has) and `EMBEDDED` (the build this binary carries).
 include!(concat!(env!("OUT_DIR"), "/spa_assets.rs"));
-
-/// What a built web app always has (scripts/build-spa.sh); the page modules and shared chunks
-/// (`split_*.wasm`, `chunk_*.wasm`, loaded by `__wasm_split.js`) come with it.
-const REQUIRED: [&str; 5] = [
-    "index.html",
-    "style.css",
-    "boot.js",
-    "spa.js",
-    "spa_bg.wasm",
-];
 
 /// Part of the scripts' shared hash: the scripts are served rewritten (`rewrite_relative`), so a change
 /// of the rewriting must rename them even when the build they come from is the same; otherwise a
