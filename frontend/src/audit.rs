@@ -8,8 +8,8 @@ use pgward_api_types::{AuditEntry, AuditQuery, Role};
 use uuid::Uuid;
 
 use crate::parts::{
-    FilterSelect, ListCard, PageHeader, Pager, Pages, RefreshButton, Reload, RequireRole, api_list,
-    items, labelled, table_of,
+    ClearFilters, FilterSelect, ListCard, PageHeader, Pager, Pages, RefreshButton, Reload,
+    RequireRole, api_list, items, labelled, table_of,
 };
 use crate::session::use_session;
 use crate::ui::format_time;
@@ -167,24 +167,11 @@ fn AuditLog() -> impl IntoView {
                     />
                     {query_input("Since (UTC)", "date", "audit-filter-since", "", since)}
                     {query_input("Until (UTC)", "date", "audit-filter-until", "", until)}
-                    {move || {
-                        filtered()
-                            .then(|| {
-                                view! {
-                                    <button
-                                        type="button"
-                                        class="btn btn-small btn-link"
-                                        data-testid="audit-filter-clear"
-                                        on:click={
-                                            let navigate = navigate.clone();
-                                            move |_| navigate("/audit", Default::default())
-                                        }
-                                    >
-                                        "Clear filters"
-                                    </button>
-                                }
-                            })
-                    }}
+                    <ClearFilters
+                        shown=filtered
+                        testid="audit-filter-clear"
+                        on_clear=move || navigate("/audit", Default::default())
+                    />
                 </div>
             </ListCard>
         </div>

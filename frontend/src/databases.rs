@@ -254,10 +254,8 @@ fn DatabaseForm(
     view! {
         <section class="card" id="db-form">
             <AddOrEditHeader
-                title=Signal::derive(move || match editing.get() {
-                    None => "Add a database".to_string(),
-                    Some(db) => format!("Edit \u{201c}{}\u{201d}", db.name),
-                })
+                noun="database"
+                name=Signal::derive(move || editing.get().map(|db| db.name))
                 editing=Signal::derive(is_editing)
                 prefix="db"
                 on_cancel=stop_editing

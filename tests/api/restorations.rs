@@ -16,6 +16,7 @@ use crate::support::metrics::{self, parse_metrics};
 use crate::support::pagila;
 use crate::support::poll::{eventually, eventually_every};
 use crate::support::process::{Worker, assert_success, pgward, serve_beside};
+use crate::support::refused;
 use crate::support::{TestApp, fleet, spawn_app};
 
 /// A second `pgward serve` on the test app's catalog (restores run in the process that accepted them,
@@ -668,10 +669,7 @@ async fn test_restore_after_backup_marks_the_task_and_a_broken_backup_fails_it()
         )
         .await
         .unwrap();
-    assert_eq!(
-        admin.delete_database(host_id).await.unwrap_err().status(),
-        Some(409)
-    );
+    assert_eq!(refused(admin.delete_database(host_id)).await, 409);
     // Scratch databases never stay.
     let left = pagila::query(
         server,

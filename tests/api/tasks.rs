@@ -5,6 +5,7 @@ use uuid::Uuid;
 use crate::support::fixtures::{
     field_errors, keep_last, local_destination, new_database, task_spec,
 };
+use crate::support::refused;
 use crate::support::{fleet, spawn_app};
 
 /// A database on PostgreSQL 17 and a local destination, the two things every task needs.
@@ -124,19 +125,10 @@ async fn a_task_is_created_edited_duplicated_and_previews_its_runs_in_its_time_z
     assert_eq!(admin.list_tasks().await.unwrap().items.len(), 3);
 
     // A database or destination in use cannot be deleted; a task can.
-    assert_eq!(
-        admin.delete_database(db).await.unwrap_err().status(),
-        Some(409)
-    );
-    assert_eq!(
-        admin.delete_destination(dest).await.unwrap_err().status(),
-        Some(409)
-    );
+    assert_eq!(refused(admin.delete_database(db)).await, 409);
+    assert_eq!(refused(admin.delete_destination(dest)).await, 409);
     admin.delete_task(copy.id).await.unwrap();
-    assert_eq!(
-        admin.get_task(copy.id).await.unwrap_err().status(),
-        Some(404)
-    );
+    assert_eq!(refused(admin.get_task(copy.id)).await, 404);
 }
 
 #[tokio::test]
@@ -284,12 +276,5 @@ async fn invalid_tasks_are_refused_field_by_field_and_store_nothing() {
     }
     assert!(admin.list_tasks().await.unwrap().items.is_empty());
     admin.create_task(&task_spec(db, dest)).await.unwrap();
-    assert_eq!(
-        admin
-            .create_task(&task_spec(db, dest))
-            .await
-            .unwrap_err()
-            .status(),
-        Some(409)
-    );
+    assert_eq!(refused(admin.create_task(&task_spec(db, dest))).await, 409);
 }

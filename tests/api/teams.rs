@@ -8,6 +8,7 @@ use pgward_api_types::*;
 use uuid::Uuid;
 
 use crate::support::fixtures::{create_task, empty_db, local_destination};
+use crate::support::refused;
 use crate::support::{TestApp, fleet, pagila, spawn_app};
 
 const PASSWORD: &str = "a long enough password";
@@ -320,16 +321,9 @@ async fn disabling_a_user_ends_their_sessions_and_tokens_at_once() {
         .await
         .unwrap();
     for c in [&operator, &bot] {
-        assert_eq!(c.me().await.unwrap_err().status(), Some(401));
+        assert_eq!(refused(c.me()).await, 401);
     }
-    assert_eq!(
-        app.client
-            .refresh(&pair.refresh_token)
-            .await
-            .unwrap_err()
-            .status(),
-        Some(401)
-    );
+    assert_eq!(refused(app.client.refresh(&pair.refresh_token)).await, 401);
     let login = app.client.login(&user.email, PASSWORD).await.unwrap_err();
     assert_eq!(login.status(), Some(403));
     // Enabled again, they log in; the old token stays revoked.
@@ -344,13 +338,13 @@ async fn disabling_a_user_ends_their_sessions_and_tokens_at_once() {
         .await
         .unwrap();
     assert!(app.client.login(&user.email, PASSWORD).await.is_ok());
-    assert_eq!(bot.me().await.unwrap_err().status(), Some(401));
+    assert_eq!(refused(bot.me()).await, 401);
 
     // Deleting a user ends their token too.
     let (other, other_client) = member(&app, &admin, Role::Viewer).await;
     let other_bot = token(&app, &other_client, Role::Viewer).await;
     admin.delete_user(other.id).await.unwrap();
-    assert_eq!(other_bot.me().await.unwrap_err().status(), Some(401));
+    assert_eq!(refused(other_bot.me()).await, 401);
 }
 
 #[tokio::test]
@@ -366,23 +360,9 @@ async fn a_reused_refresh_token_ends_the_whole_session() {
 
     // Someone replays the first (rotated) token: refused, and the session — every token rotated from
     // that login, including the newest — ends.
-    assert_eq!(
-        app.client
-            .refresh(&first.refresh_token)
-            .await
-            .unwrap_err()
-            .status(),
-        Some(401)
-    );
-    assert_eq!(holder.me().await.unwrap_err().status(), Some(401));
-    assert_eq!(
-        app.client
-            .refresh(&third.refresh_token)
-            .await
-            .unwrap_err()
-            .status(),
-        Some(401)
-    );
+    assert_eq!(refused(app.client.refresh(&first.refresh_token)).await, 401);
+    assert_eq!(refused(holder.me()).await, 401);
+    assert_eq!(refused(app.client.refresh(&third.refresh_token)).await, 401);
     // Other sessions of the same user stand.
     let other = app.client.login(&user.email, PASSWORD).await.unwrap();
     assert!(app.client.with_token(other.access_token).me().await.is_ok());
@@ -406,22 +386,15 @@ async fn people_list_and_end_their_own_sessions_and_admins_end_anyones() {
     );
     let ended = laptop.end_my_other_sessions().await.unwrap();
     assert_eq!(ended.sessions, 1);
-    assert_eq!(phone.me().await.unwrap_err().status(), Some(401));
+    assert_eq!(refused(phone.me()).await, 401);
     assert!(laptop.me().await.is_ok());
     // Someone else's session is not one's own to end.
     let admin_session = admin.my_sessions().await.unwrap().items[0].id;
-    assert_eq!(
-        laptop
-            .end_my_session(admin_session)
-            .await
-            .unwrap_err()
-            .status(),
-        Some(404)
-    );
+    assert_eq!(refused(laptop.end_my_session(admin_session)).await, 404);
 
     let ended = admin.end_user_sessions(user.id, false).await.unwrap();
     assert_eq!(ended.sessions, 1);
-    assert_eq!(laptop.me().await.unwrap_err().status(), Some(401));
+    assert_eq!(refused(laptop.me()).await, 401);
 
     // Profile: one's own name.
     let again = app.client.login(&user.email, PASSWORD).await.unwrap();
@@ -460,14 +433,7 @@ async fn an_invitation_makes_one_user_with_its_role_once() {
         (user.role, user.name.as_deref()),
         (Role::Operator, Some("New"))
     );
-    assert_eq!(
-        app.client
-            .accept_invitation(&accept)
-            .await
-            .unwrap_err()
-            .status(),
-        Some(404)
-    );
+    assert_eq!(refused(app.client.accept_invitation(&accept)).await, 404);
     assert!(admin.list_invitations().await.unwrap().items.is_empty());
     let pair = app
         .client

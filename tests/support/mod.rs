@@ -20,6 +20,16 @@ pub mod storage;
 pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use fleet::fleet;
 
+/// The HTTP status `call` was refused with; panics when it succeeded or reached no server.
+pub async fn refused<T: std::fmt::Debug>(
+    call: impl std::future::Future<Output = Result<T, pgward_api_client::ClientError>>,
+) -> u16 {
+    match call.await {
+        Ok(v) => panic!("expected a refusal, got {v:?}"),
+        Err(e) => e.status().unwrap_or_else(|| panic!("no HTTP status: {e}")),
+    }
+}
+
 /// Root of the repository (tests/ lives there).
 pub fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

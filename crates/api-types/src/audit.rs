@@ -52,38 +52,29 @@ pub struct AuditPage {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct AuditQuery {
-    #[serde(default)]
     pub user_id: Option<Uuid>,
-    #[serde(default)]
     pub token_id: Option<Uuid>,
-    #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
         param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
     )]
     pub resource: Option<String>,
-    #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
         param(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
     )]
     pub resource_id: Option<String>,
-    #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
         param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
     )]
     pub action: Option<String>,
     /// Entries at or after this time.
-    #[serde(default)]
     pub since: Option<DateTime<Utc>>,
     /// Entries before this time.
-    #[serde(default)]
     pub until: Option<DateTime<Utc>>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(pattern = "^([A-Za-z0-9_-]{21}[AQgw])?$"))]
     pub cursor: Option<String>,
 }

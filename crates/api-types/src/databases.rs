@@ -134,21 +134,16 @@ pub struct DatabasePage {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct DatabaseListQuery {
     /// Page size, 1-200 (default 50).
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     /// Opaque cursor from a previous page's `next_cursor`.
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(pattern = "^([A-Za-z0-9_-]{21}[AQgw])?$"))]
     pub cursor: Option<String>,
     /// Case-insensitive substring of the name, host or database name.
-    #[serde(default)]
     pub q: Option<String>,
     /// Only databases with this health status.
-    #[serde(default)]
     pub status: Option<HealthStatus>,
     /// Only databases of this PostgreSQL major version.
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 999))]
     pub major_version: Option<u32>,
 }

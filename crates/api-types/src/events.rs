@@ -92,18 +92,12 @@ pub struct EventPage {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct EventListQuery {
-    #[serde(default)]
     pub kind: Option<EventKind>,
-    #[serde(default)]
     pub task_id: Option<Uuid>,
-    #[serde(default)]
     pub database_id: Option<Uuid>,
-    #[serde(default)]
     pub destination_id: Option<Uuid>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(pattern = "^([A-Za-z0-9_-]{21}[AQgw])?$"))]
     pub cursor: Option<String>,
 }

@@ -205,30 +205,20 @@ pub struct ExecutionPage {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct ExecutionListQuery {
-    #[serde(default)]
     pub task_id: Option<Uuid>,
-    #[serde(default)]
     pub database_id: Option<Uuid>,
-    #[serde(default)]
     pub destination_id: Option<Uuid>,
-    #[serde(default)]
     pub status: Option<ExecutionStatus>,
     /// Only the databases' backups of this whole-server run.
-    #[serde(default)]
     pub parent_id: Option<Uuid>,
     /// Only rows of this kind.
-    #[serde(default)]
     pub kind: Option<ExecutionKind>,
     /// Only runs scheduled at or after this time.
-    #[serde(default)]
     pub from: Option<DateTime<Utc>>,
     /// Only runs scheduled before this time.
-    #[serde(default)]
     pub to: Option<DateTime<Utc>>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(pattern = "^([A-Za-z0-9_-]{21}[AQgw])?$"))]
     pub cursor: Option<String>,
 }
@@ -248,14 +238,11 @@ pub struct DownloadUrl {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct ExecutionStatsQuery {
     /// One task's runs; omitted: every task's.
-    #[serde(default)]
     pub task_id: Option<Uuid>,
     /// How many days back, today included (default 30).
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 366))]
     pub days: Option<u32>,
     /// The IANA time zone days are counted in (default UTC), e.g. `Europe/Berlin`.
-    #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
         param(max_length = 64, pattern = r"^[A-Za-z0-9_+/-]*$")

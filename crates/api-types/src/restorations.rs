@@ -232,25 +232,17 @@ pub struct RestorationPage {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct RestorationListQuery {
-    #[serde(default)]
     pub execution_id: Option<Uuid>,
-    #[serde(default)]
     pub task_id: Option<Uuid>,
     /// Restorations into, or of backups from, this database.
-    #[serde(default)]
     pub database_id: Option<Uuid>,
-    #[serde(default)]
     pub status: Option<RestorationStatus>,
     /// Only restorations created at or after this time.
-    #[serde(default)]
     pub from: Option<DateTime<Utc>>,
     /// Only restorations created before this time.
-    #[serde(default)]
     pub to: Option<DateTime<Utc>>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(pattern = "^([A-Za-z0-9_-]{21}[AQgw])?$"))]
     pub cursor: Option<String>,
 }

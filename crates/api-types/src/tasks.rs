@@ -86,28 +86,21 @@ impl Default for RetentionPolicy {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct RetentionPreviewQuery {
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 10000))]
     pub keep_last: Option<u32>,
     /// 0 for no age rule.
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 36500))]
     pub keep_days: Option<u32>,
     /// Grandfather-father-son counts; any of them given turns the rule on (the others 0 unless saved).
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10000))]
     pub gfs_daily: Option<u32>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10000))]
     pub gfs_weekly: Option<u32>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10000))]
     pub gfs_monthly: Option<u32>,
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 10000))]
     pub gfs_yearly: Option<u32>,
     /// false: preview without the grandfather-father-son rule, whatever is saved.
-    #[serde(default)]
     pub gfs: Option<bool>,
 }
 

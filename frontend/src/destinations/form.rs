@@ -462,10 +462,8 @@ pub fn DestinationForm(
     view! {
         <section class="card" id="dest-form">
             <AddOrEditHeader
-                title=Signal::derive(move || match editing.get() {
-                    None => "Add a destination".to_string(),
-                    Some(d) => format!("Edit \u{201c}{}\u{201d}", d.name),
-                })
+                noun="destination"
+                name=Signal::derive(move || editing.get().map(|d| d.name))
                 editing=Signal::derive(is_editing)
                 prefix="dest"
                 on_cancel=stop_editing

@@ -14,8 +14,8 @@ use pgward_api_types::{CheckStatus, ExecutionListQuery, ExecutionStatus};
 use uuid::Uuid;
 
 use crate::parts::{
-    ACTIONS, FilterSelect, ListCard, LiveBadge, PageHeader, Pager, Pages, Polling, RefreshButton,
-    RowActions, Table, items, labelled, tasks,
+    ACTIONS, ClearFilters, FilterSelect, ListCard, LiveBadge, PageHeader, Pager, Pages, Polling,
+    RefreshButton, RowActions, Table, items, labelled, tasks,
 };
 use crate::session::use_session;
 
@@ -141,24 +141,14 @@ pub fn ExecutionsPage() -> impl IntoView {
                         items(tasks).into_iter().map(|t| (t.id.to_string(), t.spec.name)).collect()
                     }
                 />
-                {move || {
-                    filtered()
-                        .then(|| {
-                            view! {
-                                <button
-                                    type="button"
-                                    class="btn btn-small btn-link"
-                                    data-testid="exec-filter-clear"
-                                    on:click=move |_| {
-                                        set_status_q.set(None);
-                                        set_task_q.set(None);
-                                    }
-                                >
-                                    "Clear filters"
-                                </button>
-                            }
-                        })
-                }}
+                <ClearFilters
+                    shown=filtered
+                    testid="exec-filter-clear"
+                    on_clear=move || {
+                        set_status_q.set(None);
+                        set_task_q.set(None);
+                    }
+                />
             </div>
         </ListCard>
     }

@@ -24,15 +24,21 @@ pub fn PageHeader(
     }
 }
 
-/// The header of a form that adds or, once a row's Edit was chosen, edits: its title, and while editing
-/// a button back to adding. Test ids: `<prefix>-form-title`, `<prefix>-edit-cancel`.
+/// The header of a form that adds or, once a row's Edit was chosen, edits: its title ("Add a `noun`",
+/// or "Edit “`name`”" once the edited row is loaded), and while editing a button back to adding. Test
+/// ids: `<prefix>-form-title`, `<prefix>-edit-cancel`.
 #[component]
 pub fn AddOrEditHeader(
-    #[prop(into)] title: Signal<String>,
+    noun: &'static str,
+    #[prop(into)] name: Signal<Option<String>>,
     #[prop(into)] editing: Signal<bool>,
     prefix: &'static str,
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let title = move || match name.get() {
+        None => format!("Add a {noun}"),
+        Some(name) => format!("Edit \u{201c}{name}\u{201d}"),
+    };
     view! {
         <div class="card-header">
             <h2 data-testid=format!("{prefix}-form-title")>{title}</h2>
@@ -47,6 +53,30 @@ pub fn AddOrEditHeader(
                 </button>
             </Show>
         </div>
+    }
+}
+
+/// "Clear filters", shown while a list is filtered.
+#[component]
+pub fn ClearFilters(
+    shown: impl Fn() -> bool + Send + Sync + 'static,
+    testid: &'static str,
+    on_clear: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    move || {
+        let on_clear = on_clear.clone();
+        shown().then(|| {
+            view! {
+                <button
+                    type="button"
+                    class="btn btn-small btn-link"
+                    data-testid=testid
+                    on:click=move |_| on_clear()
+                >
+                    "Clear filters"
+                </button>
+            }
+        })
     }
 }
 

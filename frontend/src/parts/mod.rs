@@ -15,8 +15,8 @@ mod save;
 pub use actions::{DeleteButton, Note, RowActions, RowButton};
 pub use charts::{OutcomeBars, RunSeries};
 pub use chrome::{
-    AddOrEditHeader, LiveBadge, Outcome, PageHeader, RefreshButton, SubmitButton, TestAndSave,
-    test_outcome,
+    AddOrEditHeader, ClearFilters, LiveBadge, Outcome, PageHeader, RefreshButton, SubmitButton,
+    TestAndSave, test_outcome,
 };
 pub use field::{Checkbox, Field, FieldGroup, Input, TextField, inputs, membership};
 pub use gate::{Can, RequireRole};

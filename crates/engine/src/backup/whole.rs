@@ -19,7 +19,7 @@ use super::run::{DumpError, DumpRequest, Progress, TargetOutcome, run_dump};
 use super::target::{PendingUpload, Target};
 use crate::pg::client::ClientExit;
 use crate::pg::stats::{SnapshotCounter, database_stats};
-use crate::pg::{ConnInfo, PgInstalls, probe};
+use crate::pg::{ConnInfo, PgInstall, PgInstalls, ServerInfo, probe};
 
 /// Everything one backup needs; secrets (the connection string, store credentials) only in memory.
 pub struct BackupPlan {
@@ -138,16 +138,20 @@ pub fn placement(format: DumpFormat, compression: Compression, installs: &PgInst
     Placement::choose(format, compression, installs.newest_client_major())
 }
 
+/// The source server of `plan`, or why it cannot be reached.
+async fn probe_source(plan: &BackupPlan) -> Result<ServerInfo, BackupError> {
+    probe(&plan.conn, plan.connect_timeout)
+        .await
+        .map_err(|e| BackupError::Unreachable {
+            label: plan.label.clone(),
+            message: e.to_string(),
+        })
+}
+
 /// Runs the whole backup described by `plan`.
 #[tracing::instrument(name = "backup", skip_all, fields(key = %plan.key))]
-pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> {
-    let server =
-        probe(&plan.conn, plan.connect_timeout)
-            .await
-            .map_err(|e| BackupError::Unreachable {
-                label: plan.label.clone(),
-                message: e.to_string(),
-            })?;
+pub async fn run_backup(mut plan: BackupPlan) -> Result<BackupOutcome, BackupError> {
+    let server = probe_source(&plan).await?;
     let placement = placement(plan.format, plan.compression, &plan.installs);
     let encrypted = !plan.recipients.is_empty();
     let ext = naming::extension(plan.format, placement.stream(plan.compression), encrypted);
@@ -166,7 +170,7 @@ pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> 
             major: server.major,
         })?
         .clone();
-    if let Some(tx) = plan.probed {
+    if let Some(tx) = plan.probed.take() {
         let _ = tx.send(Probed {
             server_version: server.version.clone(),
             client_version: client.version.clone(),
@@ -225,29 +229,12 @@ pub async fn run_backup(plan: BackupPlan) -> Result<BackupOutcome, BackupError> 
     let mut globals = Vec::new();
     if plan.include_globals {
         let key = naming::globals_key(&plan.key, plan.compression, encrypted);
-        let res = run_dump(DumpRequest {
-            pg_dump: client.bin("pg_dumpall"),
-            conn: plan.conn.clone(),
-            format: DumpFormat::Plain,
-            options: DumpOptions::default(),
-            // Plain SQL: pgward compresses it whatever the placement of the dump's compression.
-            compression: plan.compression,
-            archive_compression: Compression::None,
-            recipients: plan.recipients.clone(),
-            targets: plan.targets.clone(),
-            key: key.clone(),
-            part_size: 8 << 20,
-            zstd_workers: 0,
-            jobs: 1,
-            snapshot: None,
-            work_dir: plan.work_dir.clone(),
-            progress: Progress::default(),
-            cancel: plan.cancel.clone(),
-            timeout: plan.timeout,
-            stall_timeout: None,
-            uploads_started: plan.uploads_started.clone(),
-            globals_only: true,
-        })
+        let res = run_dump(globals_request(
+            &plan,
+            &client,
+            key.clone(),
+            Progress::default(),
+        ))
         .await;
         match res {
             Ok(g) => {
@@ -337,14 +324,8 @@ pub struct GlobalsOutcome {
 /// (`naming::globals_key` of the run's name), compressed and encrypted as `plan` says; all or nothing
 /// like [`run_backup`]. Dump format, options, jobs and row counts of `plan` do not apply.
 #[tracing::instrument(name = "globals", skip_all, fields(key = %plan.key))]
-pub async fn run_globals(plan: BackupPlan) -> Result<GlobalsOutcome, BackupError> {
-    let server =
-        probe(&plan.conn, plan.connect_timeout)
-            .await
-            .map_err(|e| BackupError::Unreachable {
-                label: plan.label.clone(),
-                message: e.to_string(),
-            })?;
+pub async fn run_globals(mut plan: BackupPlan) -> Result<GlobalsOutcome, BackupError> {
+    let server = probe_source(&plan).await?;
     let client = plan
         .installs
         .client_for(server.major)
@@ -352,34 +333,18 @@ pub async fn run_globals(plan: BackupPlan) -> Result<GlobalsOutcome, BackupError
             major: server.major,
         })?
         .clone();
-    if let Some(tx) = plan.probed {
+    if let Some(tx) = plan.probed.take() {
         let _ = tx.send(Probed {
             server_version: server.version.clone(),
             client_version: client.version.clone(),
         });
     }
-    let g = run_dump(DumpRequest {
-        pg_dump: client.bin("pg_dumpall"),
-        conn: plan.conn.clone(),
-        format: DumpFormat::Plain,
-        options: DumpOptions::default(),
-        compression: plan.compression,
-        archive_compression: Compression::None,
-        recipients: plan.recipients.clone(),
-        targets: plan.targets.clone(),
-        key: plan.key.clone(),
-        part_size: 8 << 20,
-        zstd_workers: 0,
-        jobs: 1,
-        snapshot: None,
-        work_dir: plan.work_dir.clone(),
-        progress: plan.progress.clone(),
-        cancel: plan.cancel.clone(),
-        timeout: plan.timeout,
-        stall_timeout: None,
-        uploads_started: plan.uploads_started.clone(),
-        globals_only: true,
-    })
+    let g = run_dump(globals_request(
+        &plan,
+        &client,
+        plan.key.clone(),
+        plan.progress.clone(),
+    ))
     .await
     .map_err(|e| match e {
         DumpError::Cancelled => BackupError::Cancelled,
@@ -403,5 +368,37 @@ async fn remove(targets: &[Target], keys: &[String]) {
                 tracing::warn!(destination = %t.label, key = %key, error = %e, "removing part of a failed backup failed");
             }
         }
+    }
+}
+
+/// `pg_dumpall --globals-only` of `plan`'s server to `key` on every destination. Plain SQL, so pgward
+/// compresses it whatever the placement of the dump's own compression.
+fn globals_request(
+    plan: &BackupPlan,
+    client: &PgInstall,
+    key: String,
+    progress: Progress,
+) -> DumpRequest {
+    DumpRequest {
+        pg_dump: client.bin("pg_dumpall"),
+        conn: plan.conn.clone(),
+        format: DumpFormat::Plain,
+        options: DumpOptions::default(),
+        compression: plan.compression,
+        archive_compression: Compression::None,
+        recipients: plan.recipients.clone(),
+        targets: plan.targets.clone(),
+        key,
+        part_size: 8 << 20,
+        zstd_workers: 0,
+        jobs: 1,
+        snapshot: None,
+        work_dir: plan.work_dir.clone(),
+        progress,
+        cancel: plan.cancel.clone(),
+        timeout: plan.timeout,
+        stall_timeout: None,
+        uploads_started: plan.uploads_started.clone(),
+        globals_only: true,
     }
 }

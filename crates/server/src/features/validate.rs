@@ -177,6 +177,18 @@ pub fn newest_first<E: EntityTrait>(
     })
 }
 
+/// A list's first step with the default page size: the size asked for (422 outside 1..=max) and
+/// `sel` newest first from after `cursor`.
+pub fn newest_page<E: EntityTrait>(
+    sel: Select<E>,
+    id: E::Column,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<(Select<E>, u32), AppError> {
+    let limit = page_limit(limit, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT)?;
+    Ok((newest_first(sel, id, cursor)?, limit))
+}
+
 /// One page of `sel` (`limit` rows; one more is fetched to know whether there is a next page) and the
 /// cursor of the next page, if any.
 pub async fn fetch_page<E: EntityTrait>(

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use pgward_api_types::{AuditActor, AuditEntry, AuditPage, AuditQuery};
 use pgward_entity::audit_log;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Set};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -93,11 +93,7 @@ fn to_dto(m: audit_log::Model) -> AuditEntry {
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: AuditQuery) -> Result<AuditPage, AppError> {
-    let limit = validate::page_limit(
-        q.limit,
-        validate::DEFAULT_PAGE_LIMIT,
-        validate::MAX_PAGE_LIMIT,
-    )?;
+    use audit_log::Column as C;
     let mut f = validate::Fields::default();
     f.check(
         "resource",
@@ -109,37 +105,28 @@ pub async fn list(state: &AppState, q: AuditQuery) -> Result<AuditPage, AppError
     );
     f.check("action", validate::optional_text(q.action.as_deref(), 100));
     f.finish()?;
-    let mut sel = validate::newest_first(
+    let (sel, limit) = validate::newest_page(
         audit_log::Entity::find(),
-        audit_log::Column::Id,
+        C::Id,
+        q.limit,
         q.cursor.as_deref(),
     )?;
-    if let Some(u) = q.user_id {
-        sel = sel.filter(audit_log::Column::ActorUserId.eq(u));
-    }
-    if let Some(t) = q.token_id {
-        sel = sel.filter(audit_log::Column::ActorTokenId.eq(t));
-    }
-    if let Some(r) = q.resource.as_deref().filter(|r| !r.is_empty()) {
-        sel = sel.filter(audit_log::Column::Resource.eq(r));
-    }
-    if let Some(r) = q.resource_id.as_deref().filter(|r| !r.is_empty()) {
-        sel = sel.filter(audit_log::Column::ResourceId.eq(r));
-    }
-    if let Some(a) = q.action.as_deref().filter(|a| !a.is_empty()) {
+    let given = |t: &Option<String>| t.clone().filter(|t| !t.is_empty());
+    let sel = sel
+        .apply_if(q.user_id, |s, u| s.filter(C::ActorUserId.eq(u)))
+        .apply_if(q.token_id, |s, t| s.filter(C::ActorTokenId.eq(t)))
+        .apply_if(given(&q.resource), |s, r| s.filter(C::Resource.eq(r)))
+        .apply_if(given(&q.resource_id), |s, r| s.filter(C::ResourceId.eq(r)))
         // The action (`delete`) or the whole operation (`delete_task`).
-        sel = sel.filter(
-            sea_orm::Condition::any()
-                .add(audit_log::Column::Action.eq(a))
-                .add(audit_log::Column::Operation.eq(a)),
-        );
-    }
-    if let Some(t) = q.since {
-        sel = sel.filter(audit_log::Column::At.gte(t));
-    }
-    if let Some(t) = q.until {
-        sel = sel.filter(audit_log::Column::At.lt(t));
-    }
+        .apply_if(given(&q.action), |s, a| {
+            s.filter(
+                sea_orm::Condition::any()
+                    .add(C::Action.eq(a.clone()))
+                    .add(C::Operation.eq(a)),
+            )
+        })
+        .apply_if(q.since, |s, t| s.filter(C::At.gte(t)))
+        .apply_if(q.until, |s, t| s.filter(C::At.lt(t)));
     let (rows, next_cursor) = validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
     Ok(AuditPage {
         items: rows.into_iter().map(to_dto).collect(),

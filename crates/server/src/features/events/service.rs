@@ -3,7 +3,8 @@ use pgward_api_types::{Event, EventKind, EventListQuery, EventPage, HealthCounts
 use pgward_entity::{databases, destinations, events, executions};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set, Statement, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Set, Statement,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -213,28 +214,14 @@ fn to_dto(m: &events::Model) -> Option<Event> {
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: EventListQuery) -> Result<EventPage, AppError> {
-    let limit = validate::page_limit(
-        q.limit,
-        validate::DEFAULT_PAGE_LIMIT,
-        validate::MAX_PAGE_LIMIT,
-    )?;
-    let mut sel = validate::newest_first(
-        events::Entity::find(),
-        events::Column::Id,
-        q.cursor.as_deref(),
-    )?;
-    if let Some(k) = q.kind {
-        sel = sel.filter(events::Column::Kind.eq(k.as_str()));
-    }
-    if let Some(t) = q.task_id {
-        sel = sel.filter(events::Column::TaskId.eq(t));
-    }
-    if let Some(d) = q.database_id {
-        sel = sel.filter(events::Column::DatabaseId.eq(d));
-    }
-    if let Some(d) = q.destination_id {
-        sel = sel.filter(events::Column::DestinationId.eq(d));
-    }
+    use events::Column as C;
+    let (sel, limit) =
+        validate::newest_page(events::Entity::find(), C::Id, q.limit, q.cursor.as_deref())?;
+    let sel = sel
+        .apply_if(q.kind, |s, k| s.filter(C::Kind.eq(k.as_str())))
+        .apply_if(q.task_id, |s, t| s.filter(C::TaskId.eq(t)))
+        .apply_if(q.database_id, |s, d| s.filter(C::DatabaseId.eq(d)))
+        .apply_if(q.destination_id, |s, d| s.filter(C::DestinationId.eq(d)));
     let (rows, next_cursor) = validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
     Ok(EventPage {
         items: rows.iter().filter_map(to_dto).collect(),

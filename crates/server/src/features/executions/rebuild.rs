@@ -150,14 +150,7 @@ async fn one(
         }
         objects.push(copy);
         objects.extend(globals);
-        executions::Entity::update_many()
-            .col_expr(
-                executions::Column::Objects,
-                Expr::value(serde_json::to_value(&objects).map_err(|e| Skip(e.to_string()))?),
-            )
-            .filter(executions::Column::Id.eq(id))
-            .exec(&state.db)
-            .await?;
+        set_objects(state, id, &objects).await?;
         return Ok(Outcome::CopyAdded);
     }
 
@@ -351,14 +344,7 @@ async fn add_copies(state: &AppState, id: Uuid, copies: Vec<ExecutionObject>) ->
         }
     }
     if objects.len() != before {
-        executions::Entity::update_many()
-            .col_expr(
-                executions::Column::Objects,
-                Expr::value(serde_json::to_value(&objects).map_err(|e| Skip(e.to_string()))?),
-            )
-            .filter(executions::Column::Id.eq(id))
-            .exec(&state.db)
-            .await?;
+        set_objects(state, id, &objects).await?;
     }
     Ok(())
 }
@@ -368,4 +354,17 @@ async fn stored_size(target: &Target, key: &str) -> Result<u64, Skip> {
         .size_of(key)
         .await
         .map_err(|e| Skip(format!("its backup {key} is not there: {e}")))
+}
+
+/// Records `objects` as the run's copies.
+async fn set_objects(state: &AppState, id: Uuid, objects: &[ExecutionObject]) -> Result<(), Skip> {
+    executions::Entity::update_many()
+        .col_expr(
+            executions::Column::Objects,
+            Expr::value(serde_json::to_value(objects).map_err(|e| Skip(e.to_string()))?),
+        )
+        .filter(executions::Column::Id.eq(id))
+        .exec(&state.db)
+        .await?;
+    Ok(())
 }

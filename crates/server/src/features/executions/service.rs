@@ -6,7 +6,9 @@ use pgward_api_types::{
 use pgward_engine::backup::naming;
 use pgward_entity::executions;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Set, SqlErr,
+};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -205,32 +207,9 @@ fn queued_row(
         scheduled_for: Set(scheduled_for),
         timezone: Set(spec.timezone.clone()),
         created_at: Set(Utc::now()),
-        started_at: Set(None),
-        finished_at: Set(None),
-        worker_id: Set(None),
-        heartbeat_at: Set(None),
-        cancel_requested: Set(false),
-        object_key: Set(None),
-        objects: Set(serde_json::json!([])),
         destination_ids: Set(
             serde_json::to_value(&spec.destination_ids).map_err(anyhow::Error::from)?
         ),
-        pending_uploads: Set(serde_json::json!([])),
-        bytes_read: Set(0),
-        size: Set(None),
-        rate_bps: Set(None),
-        sha256: Set(None),
-        server_version: Set(None),
-        pg_dump_version: Set(None),
-        message: Set(None),
-        stderr_tail: Set(None),
-        verify_status: Set(None),
-        verified_at: Set(None),
-        test_restore_status: Set(None),
-        test_restored_at: Set(None),
-        test_restore_message: Set(None),
-        trashed_at: Set(None),
-        server_key: Set(None),
         kind: Set(
             if matches!(spec.scope, pgward_api_types::TaskScope::Server { .. }) {
                 ExecutionKind::Server
@@ -240,8 +219,8 @@ fn queued_row(
             .as_str()
             .into(),
         ),
-        parent_id: Set(None),
-        database_name: Set(None),
+        // The rest is what a run has not done yet: the catalog's defaults (NULL, false, 0, []).
+        ..Default::default()
     })
 }
 
@@ -264,43 +243,27 @@ pub async fn run_now(
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: ExecutionListQuery) -> Result<ExecutionPage, AppError> {
-    let limit = validate::page_limit(
-        q.limit,
-        validate::DEFAULT_PAGE_LIMIT,
-        validate::MAX_PAGE_LIMIT,
-    )?;
-    let mut sel = validate::newest_first(
+    use executions::Column as C;
+    let (sel, limit) = validate::newest_page(
         executions::Entity::find(),
-        executions::Column::Id,
+        C::Id,
+        q.limit,
         q.cursor.as_deref(),
     )?;
-    if let Some(t) = q.task_id {
-        sel = sel.filter(executions::Column::TaskId.eq(t));
-    }
-    if let Some(d) = q.database_id {
-        sel = sel.filter(executions::Column::DatabaseId.eq(d));
-    }
-    if let Some(d) = q.destination_id {
-        sel = sel.filter(Expr::cust_with_values(
-            "destination_ids @> $1",
-            [serde_json::json!([d])],
-        ));
-    }
-    if let Some(s) = q.status {
-        sel = sel.filter(executions::Column::Status.eq(s.as_str()));
-    }
-    if let Some(p) = q.parent_id {
-        sel = sel.filter(executions::Column::ParentId.eq(p));
-    }
-    if let Some(k) = q.kind {
-        sel = sel.filter(executions::Column::Kind.eq(k.as_str()));
-    }
-    if let Some(f) = q.from {
-        sel = sel.filter(executions::Column::ScheduledFor.gte(f));
-    }
-    if let Some(t) = q.to {
-        sel = sel.filter(executions::Column::ScheduledFor.lt(t));
-    }
+    let sel = sel
+        .apply_if(q.task_id, |s, t| s.filter(C::TaskId.eq(t)))
+        .apply_if(q.database_id, |s, d| s.filter(C::DatabaseId.eq(d)))
+        .apply_if(q.destination_id, |s, d| {
+            s.filter(Expr::cust_with_values(
+                "destination_ids @> $1",
+                [serde_json::json!([d])],
+            ))
+        })
+        .apply_if(q.status, |s, v| s.filter(C::Status.eq(v.as_str())))
+        .apply_if(q.parent_id, |s, p| s.filter(C::ParentId.eq(p)))
+        .apply_if(q.kind, |s, k| s.filter(C::Kind.eq(k.as_str())))
+        .apply_if(q.from, |s, f| s.filter(C::ScheduledFor.gte(f)))
+        .apply_if(q.to, |s, t| s.filter(C::ScheduledFor.lt(t)));
     let (rows, next_cursor) = validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
     Ok(ExecutionPage {
         items: rows

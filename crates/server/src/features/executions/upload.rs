@@ -146,9 +146,7 @@ where
     }];
     let row = executions::ActiveModel {
         id: Set(id),
-        task_id: Set(None),
         task_name: Set(format!("upload: {filename}")),
-        database_id: Set(None),
         trigger: Set("upload".into()),
         status: Set(ExecutionStatus::Success.as_str().into()),
         scheduled_for: Set(now),
@@ -156,31 +154,16 @@ where
         created_at: Set(now),
         started_at: Set(Some(now)),
         finished_at: Set(Some(Utc::now())),
-        worker_id: Set(None),
-        heartbeat_at: Set(None),
-        cancel_requested: Set(false),
         object_key: Set(Some(key.clone())),
         objects: Set(serde_json::to_value(&objects).map_err(|e| AppError::Internal(e.into()))?),
         destination_ids: Set(serde_json::json!([destination_id])),
-        pending_uploads: Set(serde_json::json!([])),
         bytes_read: Set(stored.size as i64),
         size: Set(Some(stored.size as i64)),
-        rate_bps: Set(None),
         sha256: Set(Some(stored.sha256.clone())),
-        server_version: Set(None),
-        pg_dump_version: Set(None),
         message: Set(Some(format!("uploaded as {filename}"))),
-        stderr_tail: Set(None),
-        verify_status: Set(None),
-        verified_at: Set(None),
-        test_restore_status: Set(None),
-        test_restored_at: Set(None),
-        test_restore_message: Set(None),
-        trashed_at: Set(None),
-        server_key: Set(None),
         kind: Set(pgward_api_types::ExecutionKind::Database.as_str().into()),
-        parent_id: Set(None),
-        database_name: Set(None),
+        // The rest: the catalog's defaults (NULL, false, 0, []).
+        ..Default::default()
     };
     if let Err(e) = row.insert(&state.db).await {
         let _ = target.delete(&key).await;

@@ -10,7 +10,9 @@ use pgward_engine::pg::{ConnInfo, major_of, probe};
 use pgward_engine::restore::{self, RestoreOptions as EngineOptions};
 use pgward_entity::{databases, restorations};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryTrait, Set,
+};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
@@ -522,38 +524,26 @@ pub async fn get(state: &AppState, id: Uuid) -> Result<Restoration, AppError> {
 
 #[tracing::instrument(skip_all)]
 pub async fn list(state: &AppState, q: RestorationListQuery) -> Result<RestorationPage, AppError> {
-    let limit = validate::page_limit(
-        q.limit,
-        validate::DEFAULT_PAGE_LIMIT,
-        validate::MAX_PAGE_LIMIT,
-    )?;
-    let mut sel = validate::newest_first(
+    use restorations::Column as C;
+    let (sel, limit) = validate::newest_page(
         restorations::Entity::find(),
-        restorations::Column::Id,
+        C::Id,
+        q.limit,
         q.cursor.as_deref(),
     )?;
-    if let Some(e) = q.execution_id {
-        sel = sel.filter(restorations::Column::ExecutionId.eq(e));
-    }
-    if let Some(t) = q.task_id {
-        sel = sel.filter(restorations::Column::TaskId.eq(t));
-    }
-    if let Some(d) = q.database_id {
-        sel = sel.filter(
-            Condition::any()
-                .add(restorations::Column::TargetDatabaseId.eq(d))
-                .add(restorations::Column::SourceDatabaseId.eq(d)),
-        );
-    }
-    if let Some(s) = q.status {
-        sel = sel.filter(restorations::Column::Status.eq(s.as_str()));
-    }
-    if let Some(f) = q.from {
-        sel = sel.filter(restorations::Column::CreatedAt.gte(f));
-    }
-    if let Some(t) = q.to {
-        sel = sel.filter(restorations::Column::CreatedAt.lt(t));
-    }
+    let sel = sel
+        .apply_if(q.execution_id, |s, e| s.filter(C::ExecutionId.eq(e)))
+        .apply_if(q.task_id, |s, t| s.filter(C::TaskId.eq(t)))
+        .apply_if(q.database_id, |s, d| {
+            s.filter(
+                Condition::any()
+                    .add(C::TargetDatabaseId.eq(d))
+                    .add(C::SourceDatabaseId.eq(d)),
+            )
+        })
+        .apply_if(q.status, |s, v| s.filter(C::Status.eq(v.as_str())))
+        .apply_if(q.from, |s, f| s.filter(C::CreatedAt.gte(f)))
+        .apply_if(q.to, |s, t| s.filter(C::CreatedAt.lt(t)));
     let (rows, next_cursor) = validate::fetch_page(&state.db, sel, limit, |r| r.id).await?;
     Ok(RestorationPage {
         items: rows.iter().map(to_dto).collect(),
