@@ -2,6 +2,25 @@
 # bench/lib.sh: what the benchmark scripts share; sourced, not run. Needs ROOT and the scripts' say/die.
 # shellcheck disable=SC2034 # PGW, BUILD_NOTE and PROFILE_NOTE are for the script that sources this.
 
+# bench_setup: what every benchmark starts with. Sets CACHE, PG_ROOT, PG_BIN (PostgreSQL 17's clients) and
+# STATE (exported as PGWARD_BENCH_DIR), loads the cache's env.sh, clears the variables that would change
+# what the tools do, and defines say and die.
+bench_setup() {
+  CACHE="${PGWARD_CACHE:-$HOME/.cache/pgward}"
+  PG_ROOT="${PGWARD_PG_ROOT:-$CACHE/pg}"
+  PG_BIN="${PGWARD_BENCH_PG_BIN:-$PG_ROOT/17/bin}"
+  STATE="${PGWARD_BENCH_DIR:-/tmp/pgward-bench}"
+  export PGWARD_BENCH_DIR="$STATE"
+  # shellcheck disable=SC1091
+  if [ -f "$CACHE/env.sh" ]; then . "$CACHE/env.sh"; fi
+  unset ZSTD_CLEVEL ZSTD_NBTHREADS ZIPOPT PGWARD_CONFIG RUST_LOG RUST_BACKTRACE RUST_LIB_BACKTRACE
+  say() { echo "bench: $*" >&2; }
+  die() {
+    echo "bench: error: $*" >&2
+    exit 1
+  }
+}
+
 # Sets PGW (the pgward binary), BUILD_NOTE and PROFILE_NOTE: PGWARD_BIN as given, else a release build in
 # ${CARGO_TARGET_DIR:-$HOME/.cache/pgward/target} (a no-op build when it is up to date), else the existing
 # release binary when there is no cargo.

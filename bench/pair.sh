@@ -12,15 +12,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-CACHE="${PGWARD_CACHE:-$HOME/.cache/pgward}"
-PG_ROOT="${PGWARD_PG_ROOT:-$CACHE/pg}"
-PG_BIN="${PGWARD_BENCH_PG_BIN:-$PG_ROOT/17/bin}"
-STATE="${PGWARD_BENCH_DIR:-/tmp/pgward-bench}"
-export PGWARD_BENCH_DIR="$STATE"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_setup
 OUT="$STATE/pair"
-# shellcheck disable=SC1091
-[ -f "$CACHE/env.sh" ] && . "$CACHE/env.sh"
-unset ZSTD_CLEVEL ZSTD_NBTHREADS PGWARD_CONFIG RUST_LOG RUST_BACKTRACE RUST_LIB_BACKTRACE
 
 SIZE_GB=""
 SCALE=""
@@ -41,15 +36,8 @@ done
 [[ "$PAIRS" =~ ^[1-9][0-9]*$ ]] || { echo "--pairs must be a positive integer" >&2; exit 2; }
 [ -n "$SIZE_GB$SCALE" ] || { echo "give --size-gb GB (or --scale N); see --help" >&2; exit 2; }
 
-say() { echo "bench: $*" >&2; }
-die() {
-  echo "bench: error: $*" >&2
-  exit 1
-}
 [ -x "$PG_BIN/pg_dump" ] || die "no pg_dump 17 in $PG_BIN (run scripts/deps.sh)"
 
-# shellcheck source=bench/lib.sh
-. "$ROOT/bench/lib.sh"
 find_pgward
 export PGWARD_POSTGRES__BIN_DIRS="[\"$PG_ROOT\"]"
 
