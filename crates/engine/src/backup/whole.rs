@@ -148,6 +148,29 @@ async fn probe_source(plan: &BackupPlan) -> Result<ServerInfo, BackupError> {
         })
 }
 
+/// The installed client for `major` (which serves `server`), announced with the server's version to
+/// whoever waits on `plan.probed`.
+fn pick_client(
+    plan: &mut BackupPlan,
+    server: &ServerInfo,
+    major: u32,
+) -> Result<PgInstall, BackupError> {
+    let client = plan
+        .installs
+        .client_for(major)
+        .ok_or(BackupError::NoClient {
+            major: server.major,
+        })?
+        .clone();
+    if let Some(tx) = plan.probed.take() {
+        let _ = tx.send(Probed {
+            server_version: server.version.clone(),
+            client_version: client.version.clone(),
+        });
+    }
+    Ok(client)
+}
+
 /// Runs the whole backup described by `plan`.
 #[tracing::instrument(name = "backup", skip_all, fields(key = %plan.key))]
 pub async fn run_backup(mut plan: BackupPlan) -> Result<BackupOutcome, BackupError> {
@@ -163,19 +186,8 @@ pub async fn run_backup(mut plan: BackupPlan) -> Result<BackupOutcome, BackupErr
     }
     // One client for the dump and the globals, so the recorded pg_dump version is what a restore
     // needs at least.
-    let client = plan
-        .installs
-        .client_for(placement.client_major(plan.compression, server.major))
-        .ok_or(BackupError::NoClient {
-            major: server.major,
-        })?
-        .clone();
-    if let Some(tx) = plan.probed.take() {
-        let _ = tx.send(Probed {
-            server_version: server.version.clone(),
-            client_version: client.version.clone(),
-        });
-    }
+    let major = placement.client_major(plan.compression, server.major);
+    let client = pick_client(&mut plan, &server, major)?;
     let (database_size, table_count) = database_stats(&plan.conn, plan.connect_timeout).await;
     // Counted while pg_dump runs, in the snapshot it reads: exactly the rows of the dump.
     let counter = if plan.count_rows {
@@ -326,19 +338,7 @@ pub struct GlobalsOutcome {
 #[tracing::instrument(name = "globals", skip_all, fields(key = %plan.key))]
 pub async fn run_globals(mut plan: BackupPlan) -> Result<GlobalsOutcome, BackupError> {
     let server = probe_source(&plan).await?;
-    let client = plan
-        .installs
-        .client_for(server.major)
-        .ok_or(BackupError::NoClient {
-            major: server.major,
-        })?
-        .clone();
-    if let Some(tx) = plan.probed.take() {
-        let _ = tx.send(Probed {
-            server_version: server.version.clone(),
-            client_version: client.version.clone(),
-        });
-    }
+    let client = pick_client(&mut plan, &server, server.major)?;
     let g = run_dump(globals_request(
         &plan,
         &client,

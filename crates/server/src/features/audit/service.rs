@@ -111,14 +111,14 @@ pub async fn list(state: &AppState, q: AuditQuery) -> Result<AuditPage, AppError
         q.limit,
         q.cursor.as_deref(),
     )?;
-    let given = |t: &Option<String>| t.clone().filter(|t| !t.is_empty());
+    let given = |t: Option<String>| t.filter(|t| !t.is_empty());
     let sel = sel
         .apply_if(q.user_id, |s, u| s.filter(C::ActorUserId.eq(u)))
         .apply_if(q.token_id, |s, t| s.filter(C::ActorTokenId.eq(t)))
-        .apply_if(given(&q.resource), |s, r| s.filter(C::Resource.eq(r)))
-        .apply_if(given(&q.resource_id), |s, r| s.filter(C::ResourceId.eq(r)))
+        .apply_if(given(q.resource), |s, r| s.filter(C::Resource.eq(r)))
+        .apply_if(given(q.resource_id), |s, r| s.filter(C::ResourceId.eq(r)))
         // The action (`delete`) or the whole operation (`delete_task`).
-        .apply_if(given(&q.action), |s, a| {
+        .apply_if(given(q.action), |s, a| {
             s.filter(
                 sea_orm::Condition::any()
                     .add(C::Action.eq(a.clone()))
